@@ -1,0 +1,186 @@
+//! Statistical primitives shared by the tests: moments, linear-interpolation percentiles,
+//! distribution tails and AUC.
+
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+
+/// Count, mean and sample variance (ddof = 1) of a sample, computed in two passes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    /// Number of values.
+    pub n: u64,
+    /// Sum of values.
+    pub sum: f64,
+    /// Arithmetic mean (NaN when empty).
+    pub mean: f64,
+    /// Sample variance with ddof = 1 (NaN when n < 2).
+    pub var: f64,
+}
+
+impl Moments {
+    /// Moments of a slice.
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len() as u64;
+        if n == 0 {
+            return Self { n, sum: 0.0, mean: f64::NAN, var: f64::NAN };
+        }
+        let sum: f64 = pairwise_sum(values);
+        let mean = sum / n as f64;
+        let var = if n > 1 {
+            let ss: f64 = values.iter().map(|x| (x - mean) * (x - mean)).sum();
+            ss / (n - 1) as f64
+        } else {
+            f64::NAN
+        };
+        Self { n, sum, mean, var }
+    }
+}
+
+/// Pairwise summation (as numpy does) for accurate sums of long columns.
+pub fn pairwise_sum(v: &[f64]) -> f64 {
+    if v.len() <= 128 {
+        let mut acc = [0.0f64; 8];
+        let chunks = v.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for i in 0..8 {
+                acc[i] += c[i];
+            }
+        }
+        let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for x in rest {
+            s += x;
+        }
+        s
+    } else {
+        let mid = (v.len() / 2) & !7;
+        let mid = if mid == 0 { v.len() / 2 } else { mid };
+        pairwise_sum(&v[..mid]) + pairwise_sum(&v[mid..])
+    }
+}
+
+/// Percentile `q` (0–100) of sorted values by linear interpolation between order
+/// statistics, as `numpy.percentile`'s default. NaN when empty.
+pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = (q / 100.0) * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    let frac = pos - lo as f64;
+    if lo == hi {
+        sorted[lo]
+    } else {
+        // numpy's lerp form: a + (b - a) * t, with the symmetric form for t >= 0.5
+        let (a, b) = (sorted[lo], sorted[hi]);
+        let d = b - a;
+        if frac >= 0.5 {
+            b - d * (1.0 - frac)
+        } else {
+            a + d * frac
+        }
+    }
+}
+
+/// Several percentiles of unsorted values (sorts a copy in place).
+pub fn percentiles(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
+    values.sort_unstable_by(f64::total_cmp);
+    qs.iter().map(|&q| percentile_sorted(values, q)).collect()
+}
+
+/// Two-sided p-value of a standard normal statistic.
+pub fn normal_two_sided_p(z: f64) -> f64 {
+    if !z.is_finite() {
+        return if z.is_nan() { f64::NAN } else { 0.0 };
+    }
+    let n = Normal::new(0.0, 1.0).expect("standard normal");
+    2.0 * n.sf(z.abs())
+}
+
+/// Quantile of the standard normal distribution.
+pub fn normal_quantile(p: f64) -> f64 {
+    Normal::new(0.0, 1.0).expect("standard normal").inverse_cdf(p)
+}
+
+/// Two-sided p-value of a Student t statistic with `df` degrees of freedom.
+pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
+    if !t.is_finite() || !df.is_finite() || df <= 0.0 {
+        return if t.is_infinite() { 0.0 } else { f64::NAN };
+    }
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(d) => (2.0 * d.sf(t.abs())).min(1.0),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Quantile of Student's t with `df` degrees of freedom.
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(d) => d.inverse_cdf(p),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Upper tail of the chi-square distribution.
+pub fn chi2_sf(x: f64, df: f64) -> f64 {
+    match ChiSquared::new(df) {
+        Ok(d) => d.sf(x),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Area under the ROC curve of `scores` against 0/1 `labels`, ties by mid-ranks (equal to
+/// sklearn's `roc_auc_score`). `None` when only one class is present.
+pub fn auc(scores: &[f64], labels: &[f64]) -> Option<f64> {
+    let n = scores.len();
+    let pos = labels.iter().filter(|&&l| l == 1.0).count();
+    let neg = n - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_unstable_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut rank_sum_pos = 0.0f64;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let mid_rank = (i + j) as f64 / 2.0 + 1.0;
+        let pos_in_tie = idx[i..=j].iter().filter(|&&k| labels[k] == 1.0).count();
+        rank_sum_pos += mid_rank * pos_in_tie as f64;
+        i = j + 1;
+    }
+    let (p, q) = (pos as f64, neg as f64);
+    Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_match_numpy_linear() {
+        let mut v = vec![1.0, 2.0, 3.0, 4.0, 10.0];
+        let p = percentiles(&mut v, &[50.0, 95.0, 99.0, 0.0, 100.0]);
+        for (a, b) in p.iter().zip([3.0, 8.8, 9.76, 1.0, 10.0]) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn auc_with_ties() {
+        let s = [0.1, 0.4, 0.35, 0.8, 0.4];
+        let l = [0.0, 0.0, 1.0, 1.0, 1.0];
+        // sklearn.metrics.roc_auc_score -> 0.75
+        assert!((auc(&s, &l).unwrap() - 0.75).abs() < 1e-15);
+        assert_eq!(auc(&s, &[1.0; 5]), None);
+    }
+
+    #[test]
+    fn moments() {
+        let m = Moments::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!((m.n, m.mean, m.var), (4, 2.5, 5.0 / 3.0));
+    }
+}

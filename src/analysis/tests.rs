@@ -1,0 +1,139 @@
+//! Building the control-vs-treatment test rows from per-group moments.
+
+use super::proportions::two_proportion_z;
+use super::stats::Moments;
+use super::welch::welch_t;
+use crate::ingest::{Dataset, MetricKind};
+use crate::plan::Direction;
+use crate::report::TestResult;
+use std::collections::BTreeMap;
+
+/// Settings shared by every test.
+#[derive(Debug, Clone)]
+pub struct TestInputs {
+    /// Significance level (interval level is 1 − alpha).
+    pub alpha: f64,
+    /// Primary metric.
+    pub primary: Option<String>,
+    /// Desired direction of the primary metric.
+    pub direction: Direction,
+    /// Source name of the latency column (tests are reported under it).
+    pub latency_name: Option<String>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// One row per (treatment, metric), then latency, for every treatment group.
+pub fn build_tests(
+    ds: &Dataset,
+    names: &[String],
+    control: usize,
+    latency: &[Moments],
+    metrics: &BTreeMap<String, Vec<Moments>>,
+    inputs: &TestInputs,
+) -> Vec<TestResult> {
+    let mut out = Vec::new();
+    for t in (0..names.len()).filter(|&g| g != control) {
+        for m in &ds.metrics {
+            let ms = &metrics[&m.name];
+            let (c, tr) = (&ms[control], &ms[t]);
+            if c.n == 0 || tr.n == 0 {
+                continue;
+            }
+            let row = match m.kind {
+                MetricKind::Proportion => proportion_row(&m.name, names, control, t, c, tr, inputs),
+                MetricKind::Mean => welch_row(&m.name, "welch_t", names, control, t, c, tr, inputs),
+            };
+            out.push(row);
+        }
+        if let Some(lat) = &inputs.latency_name {
+            let (c, tr) = (&latency[control], &latency[t]);
+            if c.n > 0 && tr.n > 0 {
+                let mut row = welch_row(lat, "welch_t", names, control, t, c, tr, inputs);
+                // lower latency is better
+                row.favorable = Some(row.diff < 0.0);
+                out.push(row);
+            }
+        }
+    }
+    out
+}
+
+fn favorable(metric: &str, diff: f64, inputs: &TestInputs) -> Option<bool> {
+    if diff == 0.0 || !diff.is_finite() {
+        return Some(false);
+    }
+    let down = inputs.primary.as_deref() == Some(metric) && inputs.direction == Direction::Decrease;
+    Some(if down { diff < 0.0 } else { diff > 0.0 })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn base_row(metric: &str, method: &str, names: &[String], control: usize, t: usize, c: &Moments, tr: &Moments, inputs: &TestInputs) -> TestResult {
+    TestResult {
+        metric: metric.to_string(),
+        method: method.to_string(),
+        control: names[control].clone(),
+        treatment: names[t].clone(),
+        control_n: c.n,
+        treatment_n: tr.n,
+        control_value: c.mean,
+        treatment_value: tr.mean,
+        diff: tr.mean - c.mean,
+        ci_low: None,
+        ci_high: None,
+        relative_lift: None,
+        relative_lift_ci_low: None,
+        relative_lift_ci_high: None,
+        statistic: None,
+        df: None,
+        p_value: None,
+        p_value_adjusted: None,
+        significant: false,
+        primary: inputs.primary.as_deref() == Some(metric),
+        favorable: None,
+    }
+}
+
+fn fill_lift(row: &mut TestResult) {
+    if row.control_value != 0.0 && row.control_value.is_finite() {
+        row.relative_lift = finite(row.diff / row.control_value);
+        row.relative_lift_ci_low = row.ci_low.map(|x| x / row.control_value.abs());
+        row.relative_lift_ci_high = row.ci_high.map(|x| x / row.control_value.abs());
+    }
+}
+
+fn proportion_row(metric: &str, names: &[String], control: usize, t: usize, c: &Moments, tr: &Moments, inputs: &TestInputs) -> TestResult {
+    let mut row = base_row(metric, "two_proportion_z", names, control, t, c, tr, inputs);
+    let z = two_proportion_z(c.sum, c.n as f64, tr.sum, tr.n as f64, inputs.alpha);
+    row.control_value = z.control_rate;
+    row.treatment_value = z.treatment_rate;
+    row.diff = z.diff;
+    row.ci_low = finite(z.ci_low);
+    row.ci_high = finite(z.ci_high);
+    row.statistic = finite(z.z);
+    row.p_value = finite(z.p_value);
+    row.significant = row.p_value.is_some_and(|p| p < inputs.alpha);
+    row.favorable = favorable(metric, row.diff, inputs);
+    fill_lift(&mut row);
+    row
+}
+
+#[allow(clippy::too_many_arguments)]
+fn welch_row(metric: &str, method: &str, names: &[String], control: usize, t: usize, c: &Moments, tr: &Moments, inputs: &TestInputs) -> TestResult {
+    let mut row = base_row(metric, method, names, control, t, c, tr, inputs);
+    if c.n >= 2 && tr.n >= 2 {
+        let w = welch_t(c, tr, inputs.alpha);
+        row.diff = w.diff;
+        row.ci_low = finite(w.ci_low);
+        row.ci_high = finite(w.ci_high);
+        row.statistic = finite(w.t);
+        row.df = finite(w.df);
+        row.p_value = finite(w.p_value);
+    }
+    row.significant = row.p_value.is_some_and(|p| p < inputs.alpha);
+    row.favorable = favorable(metric, row.diff, inputs);
+    fill_lift(&mut row);
+    row
+}

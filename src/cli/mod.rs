@@ -1,0 +1,49 @@
+//! Command line: `verdict analyze`, `verdict sample`. Thin: parse, call the core, print.
+
+pub mod analyze;
+pub mod sample;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code for bad input or usage.
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// Verdict: should the challenger model replace the champion?
+#[derive(Debug, Parser)]
+#[command(name = "verdict", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse an experiment's prediction logs.
+    Analyze(analyze::AnalyzeArgs),
+    /// Write a synthetic experiment in every format.
+    Sample(sample::SampleArgs),
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Some(Command::Analyze(a)) => analyze::run(&a),
+        Some(Command::Sample(s)) => sample::run(&s),
+        None => {
+            // The window arrives with the dashboard; until then, analyse the bundled sample.
+            analyze::run(&analyze::AnalyzeArgs::bundled_sample())
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! Reading prediction logs into a columnar [`Dataset`].
+//!
+//! Text formats (JSON lines, CSV, app logs, and their `.gz`) are read in line-aligned
+//! blocks that parser threads turn into polars columns; Parquet goes through polars
+//! directly. Role columns are then coerced and validated; bad rows are rejected with
+//! file and line, and never abort the load.
+
+pub mod applog;
+pub mod cell;
+pub mod csv;
+pub mod error;
+pub mod jsonl;
+pub mod normalize;
+pub mod parquet;
+pub mod rejects;
+pub mod roles;
+pub mod source;
+pub mod table;
+pub mod time;
+
+pub use error::IngestError;
+pub use normalize::{Metric, MetricKind};
+pub use rejects::{Reason, Rejected, Rejects};
+pub use roles::{Role, RoleOverrides, Roles};
+pub use source::Format;
+
+use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
+use source::Source;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use table::{RawTable, TableBuilder};
+
+/// Options of one load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Role overrides from flags or the plan.
+    pub overrides: RoleOverrides,
+    /// When set, rows of other groups are rejected as `unknown_group`.
+    pub known_groups: Option<Vec<String>>,
+}
+
+/// Progress of a load, reported as blocks are parsed.
+#[derive(Debug, Clone, Default)]
+pub struct LoadProgress {
+    /// The file being read.
+    pub file: String,
+    /// Index of that file and number of files.
+    pub file_index: usize,
+    /// Number of files.
+    pub files: usize,
+    /// Bytes read of the current file (decompressed for gzip).
+    pub bytes_read: u64,
+    /// Size of the current file on disk.
+    pub bytes_total: u64,
+    /// Rows parsed so far over all files.
+    pub rows: u64,
+}
+
+/// A loaded experiment log: the canonical frame plus what was learnt while reading it.
+#[derive(Clone)]
+pub struct Dataset {
+    /// Valid rows, canonical columns (see [`normalize`]).
+    pub frame: DataFrame,
+    /// Which source column plays which role.
+    pub roles: Roles,
+    /// Metric columns and kinds.
+    pub metrics: Vec<Metric>,
+    /// Segment columns.
+    pub segments: Vec<String>,
+    /// Input files, in read order.
+    pub files: Vec<String>,
+    /// Format of each file.
+    pub formats: Vec<Format>,
+    /// Rows (event lines) read, valid or not.
+    pub rows_read: u64,
+    /// App-log lines that were not events (banners, access logs, tracebacks).
+    pub lines_skipped: u64,
+    /// Rejected rows.
+    pub rejects: Rejects,
+    /// Column names and kinds as found in the source, before role mapping.
+    pub source_columns: Vec<SourceColumn>,
+}
+
+/// A column as found in the input.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SourceColumn {
+    /// Name in the source.
+    pub name: String,
+    /// `number`, `string` or `null`.
+    pub kind: String,
+    /// Null (missing) values.
+    pub nulls: usize,
+}
+
+impl Dataset {
+    /// The valid rows as a lazy frame.
+    pub fn lazy(&self) -> LazyFrame {
+        self.frame.clone().lazy()
+    }
+
+    /// The format name for reports: one format, or `mixed`.
+    pub fn format_name(&self) -> String {
+        let first = self.formats.first().map(|f| f.as_str()).unwrap_or("none");
+        if self.formats.iter().all(|f| f.as_str() == first) {
+            first.to_string()
+        } else {
+            "mixed".to_string()
+        }
+    }
+}
+
+/// Loads files (globs and folders expanded) into a dataset.
+pub fn load(inputs: &[String], opts: &LoadOptions) -> Result<Dataset, IngestError> {
+    load_with_progress(inputs, opts, &|_| {}, &AtomicBool::new(false))
+}
+
+/// Loads files, reporting progress and stopping with [`IngestError::Cancelled`] when
+/// `cancel` is set.
+pub fn load_with_progress(
+    inputs: &[String],
+    opts: &LoadOptions,
+    progress: &(dyn Fn(LoadProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Dataset, IngestError> {
+    let paths = source::expand_inputs(inputs)?;
+    let sources: Vec<Source> = paths.iter().map(|p| source::detect(p)).collect::<Result<_, _>>()?;
+    let files: Vec<String> = sources.iter().map(|s| s.path.display().to_string()).collect();
+    let mut table = RawTable::empty();
+    let mut rejects = Rejects::default();
+    let mut skipped = 0u64;
+    for (i, src) in sources.iter().enumerate() {
+        let bytes_total = std::fs::metadata(&src.path).map(|m| m.len()).unwrap_or(0);
+        let report = |bytes_read: u64, rows: u64| {
+            progress(LoadProgress {
+                file: files[i].clone(),
+                file_index: i,
+                files: files.len(),
+                bytes_read,
+                bytes_total,
+                rows,
+            })
+        };
+        let part = match src.format {
+            Format::Parquet => {
+                let t = parquet::read(&src.path)?;
+                report(bytes_total, (table.rows + t.rows) as u64);
+                t
+            }
+            _ => read_text(src, i as u32, table.rows as u64, &mut rejects, &mut skipped, &report, cancel)?,
+        };
+        if cancel.load(Ordering::Relaxed) {
+            return Err(IngestError::Cancelled);
+        }
+        table.append(part, i as u32);
+    }
+    table.infer_types();
+    let rows_read = table.rows as u64 + rejects.total();
+    if table.rows == 0 {
+        return Err(IngestError::Unreadable {
+            file: files.join(", "),
+            problem: if rejects.total() > 0 {
+                format!("no valid rows ({} rejected)", rejects.total())
+            } else {
+                "no log events found".into()
+            },
+        });
+    }
+    let source_columns = table
+        .columns
+        .iter()
+        .map(|c| {
+            let (kind, nulls) = match &c.data {
+                table::RawData::Null => ("null", c.len),
+                table::RawData::Num { values, .. } => ("number", values.null_count()),
+                table::RawData::Str { values, .. } => ("string", values.null_count()),
+            };
+            SourceColumn {
+                name: c.name.clone(),
+                kind: kind.into(),
+                nulls,
+            }
+        })
+        .collect();
+    let roles = roles::infer(&table, &opts.overrides);
+    let norm = normalize::normalize(table, &roles, opts.known_groups.as_deref(), &files, &mut rejects)?;
+    Ok(Dataset {
+        frame: norm.frame,
+        roles,
+        metrics: norm.metrics,
+        segments: norm.segments,
+        formats: sources.iter().map(|s| s.format).collect(),
+        files,
+        rows_read,
+        lines_skipped: skipped,
+        rejects,
+        source_columns,
+    })
+}
+
+/// Size of the blocks handed to parser threads.
+const BLOCK_BYTES: usize = 8 << 20;
+
+struct Job {
+    seq: usize,
+    bytes: Vec<u8>,
+    first_line: u64,
+}
+
+struct Parsed {
+    seq: usize,
+    table: RawTable,
+    rejects: Rejects,
+    skipped: u64,
+}
+
+fn parser_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_text(
+    src: &Source,
+    file_id: u32,
+    rows_before: u64,
+    rejects: &mut Rejects,
+    skipped: &mut u64,
+    report: &(dyn Fn(u64, u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<RawTable, IngestError> {
+    let reader = source::open_text(&src.path, src.gzip)?;
+    let format = src.format;
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(2);
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    let (res_tx, res_rx) = mpsc::channel::<Parsed>();
+    let header: Arc<Mutex<Option<(Vec<String>, u8)>>> = Arc::new(Mutex::new(None));
+    let path = src.path.clone();
+    let mut out = RawTable::empty();
+    let mut io_error: Option<String> = None;
+    std::thread::scope(|scope| {
+        for w in 0..parser_threads() {
+            let job_rx = Arc::clone(&job_rx);
+            let res_tx = res_tx.clone();
+            let header = Arc::clone(&header);
+            std::thread::Builder::new()
+                .name(format!("verdict-parse-{w}"))
+                .spawn_scoped(scope, move || loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    let hdr = header.lock().ok().and_then(|h| h.clone());
+                    let parsed = parse_block(format, job, file_id, hdr);
+                    if res_tx.send(parsed).is_err() {
+                        return;
+                    }
+                })
+                .expect("spawn parser thread");
+        }
+        drop(res_tx);
+        let header_w = Arc::clone(&header);
+        let reader_thread = std::thread::Builder::new()
+            .name("verdict-read".into())
+            .spawn_scoped(scope, move || {
+                let mut seq = 0usize;
+                let res = source::for_each_block(reader, BLOCK_BYTES, format == Format::Csv, |mut bytes, mut first_line, _read| {
+                    if cancel.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    if format == Format::Csv && seq == 0 {
+                        let (hdr_end, skip_lines) = header_end(&bytes);
+                        let text = String::from_utf8_lossy(&bytes[..hdr_end]).to_string();
+                        let delim = csv::sniff_delimiter(&text);
+                        if let Ok(mut h) = header_w.lock() {
+                            *h = Some((csv::parse_header(&text, delim), delim));
+                        }
+                        bytes.drain(..hdr_end);
+                        first_line += skip_lines;
+                    }
+                    let job = Job { seq, bytes, first_line };
+                    seq += 1;
+                    job_tx.send(job).is_ok()
+                });
+                drop(job_tx);
+                res.err().map(|e| e.to_string())
+            })
+            .expect("spawn reader thread");
+        let mut pending: BTreeMap<usize, Parsed> = BTreeMap::new();
+        let mut next = 0usize;
+        let mut bytes_done = 0u64;
+        for parsed in res_rx.iter() {
+            pending.insert(parsed.seq, parsed);
+            while let Some(p) = pending.remove(&next) {
+                next += 1;
+                bytes_done += BLOCK_BYTES as u64;
+                rejects.merge(p.rejects);
+                *skipped += p.skipped;
+                let rows = p.table.rows;
+                out.append(p.table, file_id);
+                let _ = rows;
+                report(bytes_done, rows_before + out.rows as u64);
+            }
+        }
+        io_error = reader_thread.join().ok().flatten();
+    });
+    if cancel.load(Ordering::Relaxed) {
+        return Err(IngestError::Cancelled);
+    }
+    if let Some(e) = io_error {
+        return Err(IngestError::Unreadable {
+            file: path.display().to_string(),
+            problem: format!("read failed: {e}"),
+        });
+    }
+    if format == Format::Csv && header.lock().ok().and_then(|h| h.clone()).is_none_or(|h| h.0.len() < 2) {
+        return Err(IngestError::unreadable(&path, "CSV has no header line with column names"));
+    }
+    Ok(out)
+}
+
+/// End (exclusive) of the CSV header: the first non-blank line; also how many lines it spans.
+fn header_end(bytes: &[u8]) -> (usize, u64) {
+    let mut start = 0;
+    let mut lines = 0;
+    while let Some(p) = memchr::memchr(b'\n', &bytes[start..]) {
+        lines += 1;
+        let line = &bytes[start..start + p];
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            return (start + p + 1, lines);
+        }
+        start += p + 1;
+    }
+    (bytes.len(), lines + 1)
+}
+
+fn parse_block(format: Format, job: Job, file_id: u32, header: Option<(Vec<String>, u8)>) -> Parsed {
+    let mut table = TableBuilder::new();
+    let mut rejects = Rejects::default();
+    let mut skipped = 0u64;
+    match format {
+        Format::Csv => {
+            if let Some((h, d)) = header {
+                csv::parse_block(&job.bytes, job.first_line, &h, d, file_id, &mut table, &mut rejects);
+            }
+        }
+        Format::Jsonl | Format::Applog => {
+            let mut cells = Vec::new();
+            let mut pieces = job.bytes.split(|&b| b == b'\n').peekable();
+            let mut line = job.first_line;
+            while let Some(raw) = pieces.next() {
+                if pieces.peek().is_none() && raw.is_empty() {
+                    break;
+                }
+                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                let raw = if line == 1 { raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw) } else { raw };
+                let text = match std::str::from_utf8(raw) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        if format == Format::Jsonl {
+                            rejects.add(file_id, line, Reason::InvalidJson, "line is not valid UTF-8".into());
+                        } else {
+                            skipped += 1;
+                        }
+                        line += 1;
+                        continue;
+                    }
+                };
+                if format == Format::Jsonl {
+                    match jsonl::parse_line(text, &mut cells) {
+                        Ok(()) => table.push_row(line, &cells),
+                        Err((reason, detail)) => rejects.add(file_id, line, reason, detail),
+                    }
+                } else {
+                    match applog::parse_line(text, &mut cells) {
+                        Ok(applog::LineKind::Event) => table.push_row(line, &cells),
+                        Ok(applog::LineKind::Skipped) => skipped += 1,
+                        Err((reason, detail)) => rejects.add(file_id, line, reason, detail),
+                    }
+                }
+                line += 1;
+            }
+        }
+        Format::Parquet => {}
+    }
+    Parsed {
+        seq: job.seq,
+        table: table.finish(),
+        rejects,
+        skipped,
+    }
+}

@@ -1,0 +1,479 @@
+//! Columnar accumulation of parsed text rows.
+//!
+//! Each parser thread fills a [`TableBuilder`] for one block of lines; the block is
+//! finished into a [`RawTable`] (polars chunked arrays) and appended, in file order, to the
+//! table of the whole load. No row structs are kept: values go straight into column
+//! builders.
+
+use super::cell::Cell;
+use polars::prelude::*;
+use std::collections::HashMap;
+
+/// A value that could not be stored in its column's type, kept as text by row index.
+pub type Conflicts = Vec<(usize, String)>;
+
+enum Data {
+    /// Only nulls so far.
+    Empty,
+    Num {
+        builder: PrimitiveChunkedBuilder<Float64Type>,
+        conflicts: Conflicts,
+        all_bool: bool,
+    },
+    Str {
+        builder: StringChunkedBuilder,
+        untyped: bool,
+    },
+}
+
+struct ColumnBuilder {
+    name: String,
+    len: usize,
+    data: Data,
+}
+
+/// Formats a number the way a log writer would: integral values without a fraction.
+pub fn number_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+impl ColumnBuilder {
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            len: 0,
+            data: Data::Empty,
+        }
+    }
+
+    fn pad_to(&mut self, row: usize) {
+        while self.len < row {
+            match &mut self.data {
+                Data::Empty => {}
+                Data::Num { builder, .. } => builder.append_null(),
+                Data::Str { builder, .. } => builder.append_null(),
+            }
+            self.len += 1;
+        }
+    }
+
+    fn start(&mut self, cell: &Cell) {
+        let nulls = self.len;
+        let cap = (nulls + 1024).max(4096);
+        let name: PlSmallStr = self.name.as_str().into();
+        self.data = match cell {
+            Cell::Num(_) | Cell::Bool(_) => {
+                let mut builder = PrimitiveChunkedBuilder::<Float64Type>::new(name, cap);
+                for _ in 0..nulls {
+                    builder.append_null();
+                }
+                Data::Num {
+                    builder,
+                    conflicts: Vec::new(),
+                    all_bool: true,
+                }
+            }
+            _ => {
+                let mut builder = StringChunkedBuilder::new(name, cap);
+                for _ in 0..nulls {
+                    builder.append_null();
+                }
+                Data::Str {
+                    builder,
+                    untyped: matches!(cell, Cell::Text(_)),
+                }
+            }
+        };
+    }
+
+    fn push(&mut self, row: usize, cell: &Cell) {
+        if self.len > row {
+            return; // duplicate key in one line: the first value wins
+        }
+        self.pad_to(row);
+        if matches!(cell, Cell::Null) {
+            return; // padding on the next push or at finish adds the null
+        }
+        if matches!(self.data, Data::Empty) {
+            self.start(cell);
+        }
+        match (&mut self.data, cell) {
+            (Data::Num { builder, all_bool, .. }, Cell::Num(v)) => {
+                *all_bool = false;
+                builder.append_value(*v);
+            }
+            (Data::Num { builder, .. }, Cell::Bool(b)) => builder.append_value(*b as u8 as f64),
+            (Data::Num { builder, conflicts, .. }, Cell::Str(s) | Cell::Text(s)) => {
+                conflicts.push((row, s.to_string()));
+                builder.append_null();
+            }
+            (Data::Str { builder, .. }, Cell::Str(s) | Cell::Text(s)) => builder.append_value(s),
+            (Data::Str { builder, .. }, Cell::Num(v)) => builder.append_value(number_text(*v)),
+            (Data::Str { builder, .. }, Cell::Bool(b)) => {
+                builder.append_value(if *b { "true" } else { "false" })
+            }
+            (_, Cell::Null) | (Data::Empty, _) => unreachable!("handled above"),
+        }
+        self.len += 1;
+    }
+
+    fn finish(mut self, rows: usize) -> RawColumn {
+        self.pad_to(rows);
+        let data = match self.data {
+            Data::Empty => RawData::Null,
+            Data::Num {
+                builder,
+                conflicts,
+                all_bool,
+            } => RawData::Num {
+                values: builder.finish(),
+                conflicts,
+                all_bool,
+            },
+            Data::Str { builder, untyped } => RawData::Str {
+                values: builder.finish(),
+                untyped,
+            },
+        };
+        RawColumn {
+            name: self.name,
+            len: rows,
+            data,
+        }
+    }
+}
+
+/// Builds the columns of one block of rows.
+pub struct TableBuilder {
+    columns: Vec<ColumnBuilder>,
+    index: HashMap<String, usize>,
+    rows: usize,
+    lines: Vec<u64>,
+}
+
+impl Default for TableBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TableBuilder {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self {
+            columns: Vec::new(),
+            index: HashMap::new(),
+            rows: 0,
+            lines: Vec::new(),
+        }
+    }
+
+    /// Number of rows committed so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Commits one row of `(column, value)` pairs read from source line `line` (1-based).
+    pub fn push_row<K: AsRef<str>>(&mut self, line: u64, cells: &[(K, Cell)]) {
+        let row = self.rows;
+        for (key, cell) in cells {
+            let key = key.as_ref();
+            let idx = match self.index.get(key) {
+                Some(&i) => i,
+                None => {
+                    let i = self.columns.len();
+                    self.columns.push(ColumnBuilder::new(key));
+                    self.index.insert(key.to_string(), i);
+                    i
+                }
+            };
+            self.columns[idx].push(row, cell);
+        }
+        self.lines.push(line);
+        self.rows += 1;
+    }
+
+    /// Finishes the block into chunked arrays.
+    pub fn finish(self) -> RawTable {
+        let rows = self.rows;
+        RawTable {
+            rows,
+            columns: self.columns.into_iter().map(|c| c.finish(rows)).collect(),
+            lines: self.lines,
+            file_ids: vec![],
+        }
+    }
+}
+
+/// The values of one column, typed as far as the source allowed.
+pub enum RawData {
+    /// No value at all.
+    Null,
+    /// Numbers (booleans as 0/1); `conflicts` keeps strings found in this numeric column.
+    Num {
+        /// The numeric values (null where missing or conflicting).
+        values: Float64Chunked,
+        /// Row index and text of values that were not numbers.
+        conflicts: Conflicts,
+        /// Every value was a JSON boolean.
+        all_bool: bool,
+    },
+    /// Strings; `untyped` when they came from CSV/app-log text and may be numbers.
+    Str {
+        /// The string values.
+        values: StringChunked,
+        /// Came from an untyped text format.
+        untyped: bool,
+    },
+}
+
+/// One named column of a [`RawTable`].
+pub struct RawColumn {
+    /// Column name as in the source.
+    pub name: String,
+    /// Number of rows.
+    pub len: usize,
+    /// The values.
+    pub data: RawData,
+}
+
+impl RawColumn {
+    fn into_str(self) -> StringChunked {
+        let name: PlSmallStr = self.name.as_str().into();
+        match self.data {
+            RawData::Null => StringChunked::full_null(name, self.len),
+            RawData::Str { values, .. } => values,
+            RawData::Num {
+                values, conflicts, ..
+            } => {
+                let mut texts: Vec<Option<String>> =
+                    values.iter().map(|v| v.map(number_text)).collect();
+                for (row, text) in conflicts {
+                    texts[row] = Some(text);
+                }
+                StringChunked::from_iter_options(name, texts.into_iter())
+            }
+        }
+    }
+
+    /// Appends `other` (same name) below this column, unifying types.
+    fn append(&mut self, other: RawColumn) {
+        let offset = self.len;
+        let total = self.len + other.len;
+        let name: PlSmallStr = self.name.as_str().into();
+        let me = std::mem::replace(
+            self,
+            RawColumn {
+                name: self.name.clone(),
+                len: 0,
+                data: RawData::Null,
+            },
+        );
+        let data = match (me.data, other.data) {
+            (RawData::Null, RawData::Null) => RawData::Null,
+            (
+                RawData::Num {
+                    mut values,
+                    mut conflicts,
+                    all_bool,
+                },
+                RawData::Num {
+                    values: v2,
+                    conflicts: c2,
+                    all_bool: b2,
+                },
+            ) => {
+                values.append_owned(v2).ok();
+                conflicts.extend(c2.into_iter().map(|(r, t)| (r + offset, t)));
+                RawData::Num {
+                    values,
+                    conflicts,
+                    all_bool: all_bool && b2,
+                }
+            }
+            (
+                RawData::Num {
+                    mut values,
+                    conflicts,
+                    all_bool,
+                },
+                RawData::Null,
+            ) => {
+                values
+                    .append_owned(Float64Chunked::full_null(name, other.len))
+                    .ok();
+                RawData::Num {
+                    values,
+                    conflicts,
+                    all_bool,
+                }
+            }
+            (RawData::Null, RawData::Num { values: v2, conflicts: c2, all_bool }) => {
+                let mut values = Float64Chunked::full_null(name, offset);
+                values.append_owned(v2).ok();
+                RawData::Num {
+                    values,
+                    conflicts: c2.into_iter().map(|(r, t)| (r + offset, t)).collect(),
+                    all_bool,
+                }
+            }
+            (a, b) => {
+                let untyped = matches!(a, RawData::Str { untyped: true, .. })
+                    || matches!(b, RawData::Str { untyped: true, .. });
+                let mut values = RawColumn {
+                    name: me.name.clone(),
+                    len: me.len,
+                    data: a,
+                }
+                .into_str();
+                let tail = RawColumn {
+                    name: me.name.clone(),
+                    len: other.len,
+                    data: b,
+                }
+                .into_str();
+                values.append_owned(tail).ok();
+                RawData::Str { values, untyped }
+            }
+        };
+        *self = RawColumn {
+            name: me.name,
+            len: total,
+            data,
+        };
+    }
+}
+
+/// Columns of many rows plus, for each row, the file and the 1-based line it came from.
+pub struct RawTable {
+    /// Number of rows.
+    pub rows: usize,
+    /// Columns in first-seen order.
+    pub columns: Vec<RawColumn>,
+    /// Source line of each row.
+    pub lines: Vec<u64>,
+    /// Source file index of each row (filled when blocks are appended).
+    pub file_ids: Vec<u32>,
+}
+
+impl RawTable {
+    /// An empty table.
+    pub fn empty() -> Self {
+        Self {
+            rows: 0,
+            columns: vec![],
+            lines: vec![],
+            file_ids: vec![],
+        }
+    }
+
+    /// Appends a block read from file `file_id` below this table.
+    pub fn append(&mut self, mut other: RawTable, file_id: u32) {
+        let offset = self.rows;
+        for col in &mut self.columns {
+            let pos = other.columns.iter().position(|c| c.name == col.name);
+            let tail = match pos {
+                Some(p) => other.columns.swap_remove(p),
+                None => RawColumn {
+                    name: col.name.clone(),
+                    len: other.rows,
+                    data: RawData::Null,
+                },
+            };
+            col.append(tail);
+        }
+        for c in other.columns {
+            let mut head = RawColumn {
+                name: c.name.clone(),
+                len: offset,
+                data: RawData::Null,
+            };
+            head.append(c);
+            self.columns.push(head);
+        }
+        self.rows += other.rows;
+        self.file_ids
+            .extend(std::iter::repeat_n(file_id, other.lines.len()));
+        self.lines.append(&mut other.lines);
+    }
+
+    /// Turns untyped text columns that are (almost) all numbers into numeric columns, the
+    /// rest of their values becoming conflicts; rechunks every column.
+    pub fn infer_types(&mut self) {
+        for col in &mut self.columns {
+            if let RawData::Str {
+                values,
+                untyped: true,
+            } = &col.data
+            {
+                if let Some(num) = infer_numeric(values) {
+                    col.data = num;
+                }
+            }
+            match &mut col.data {
+                RawData::Num { values, .. } => *values = values.rechunk().into_owned(),
+                RawData::Str { values, .. } => *values = values.rechunk().into_owned(),
+                RawData::Null => {}
+            }
+        }
+    }
+}
+
+/// Parses a text cell as a number: decimal numbers and `true`/`false`.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    match t {
+        "true" | "True" | "TRUE" => Some(1.0),
+        "false" | "False" | "FALSE" => Some(0.0),
+        _ => t.parse::<f64>().ok(),
+    }
+}
+
+fn infer_numeric(values: &StringChunked) -> Option<RawData> {
+    let mut ok = 0usize;
+    let mut bad = 0usize;
+    let mut all_bool = true;
+    for v in values.iter().flatten() {
+        let t = v.trim();
+        if t.is_empty() {
+            continue;
+        }
+        match parse_number(t) {
+            Some(_) => {
+                ok += 1;
+                if !matches!(t, "true" | "false" | "True" | "False" | "TRUE" | "FALSE") {
+                    all_bool = false;
+                }
+            }
+            None => bad += 1,
+        }
+    }
+    if ok == 0 || bad * 10 > ok + bad {
+        return None;
+    }
+    let mut conflicts = Vec::new();
+    let nums: Float64Chunked = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            None => None,
+            Some(t) if t.trim().is_empty() => None,
+            Some(t) => match parse_number(t) {
+                Some(x) => Some(x),
+                None => {
+                    conflicts.push((i, t.to_string()));
+                    None
+                }
+            },
+        })
+        .collect();
+    Some(RawData::Num {
+        values: nums.with_name(values.name().clone()),
+        conflicts,
+        all_bool,
+    })
+}

@@ -1,0 +1,179 @@
+//! Timestamp parsing: ISO-8601 text (with or without fraction, `Z` or offset), app-log
+//! prefixes such as `2025-12-13 13:03:39,123`, and numeric epochs. All results are UTC
+//! microseconds since the Unix epoch.
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Inverse of [`days_from_civil`]: (year, month, day).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn digits(b: &[u8], start: usize, n: usize) -> Option<i64> {
+    let s = b.get(start..start + n)?;
+    let mut v = 0i64;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as i64;
+    }
+    Some(v)
+}
+
+/// Parses an ISO-8601-like timestamp into UTC microseconds.
+///
+/// Accepts `YYYY-MM-DD`, then `T` or a space, `HH:MM[:SS]`, an optional fraction after
+/// `.` or `,`, and an optional `Z`, `UTC` or `±HH[:MM]` offset. Text without a zone is UTC.
+pub fn parse_timestamp_us(text: &str) -> Option<i64> {
+    let s = text.trim();
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return parse_epoch_text(s);
+    }
+    let year = digits(b, 0, 4)?;
+    let month = digits(b, 5, 2)? as u32;
+    let day = digits(b, 8, 2)? as u32;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut secs_of_day = 0i64;
+    let mut micros = 0i64;
+    let mut i = 10;
+    if i < b.len() && (b[i] == b'T' || b[i] == b't' || b[i] == b' ') {
+        i += 1;
+        let h = digits(b, i, 2)?;
+        if b.get(i + 2) != Some(&b':') {
+            return None;
+        }
+        let mi = digits(b, i + 3, 2)?;
+        i += 5;
+        let mut sec = 0;
+        if b.get(i) == Some(&b':') {
+            sec = digits(b, i + 1, 2)?;
+            i += 3;
+        }
+        if h > 23 || mi > 59 || sec > 60 {
+            return None;
+        }
+        secs_of_day = h * 3600 + mi * 60 + sec;
+        if i < b.len() && (b[i] == b'.' || b[i] == b',') {
+            i += 1;
+            let start = i;
+            let mut scale = 100_000i64;
+            while i < b.len() && b[i].is_ascii_digit() {
+                micros += (b[i] - b'0') as i64 * scale;
+                scale /= 10;
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+        }
+    }
+    let rest = s[i..].trim_start();
+    let offset_secs = parse_offset(rest)?;
+    let days = days_from_civil(year, month, day);
+    Some((days * 86_400 + secs_of_day - offset_secs) * 1_000_000 + micros)
+}
+
+fn parse_offset(rest: &str) -> Option<i64> {
+    if rest.is_empty() || rest == "Z" || rest == "z" || rest.eq_ignore_ascii_case("utc") {
+        return Some(0);
+    }
+    let b = rest.as_bytes();
+    let sign = match b[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let h = digits(b, 1, 2)?;
+    let m = match b.len() {
+        3 => 0,
+        5 => digits(b, 3, 2)?,
+        6 if b[3] == b':' => digits(b, 4, 2)?,
+        _ => return None,
+    };
+    Some(sign * (h * 3600 + m * 60))
+}
+
+fn parse_epoch_text(s: &str) -> Option<i64> {
+    let v: f64 = s.parse().ok()?;
+    epoch_to_us(v)
+}
+
+/// Interprets a numeric epoch by magnitude: seconds, milliseconds or microseconds.
+pub fn epoch_to_us(v: f64) -> Option<i64> {
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    let us = if v >= 1e14 {
+        v
+    } else if v >= 1e11 {
+        v * 1e3
+    } else {
+        v * 1e6
+    };
+    Some(us.round() as i64)
+}
+
+/// Formats UTC microseconds as `YYYY-MM-DDTHH:MM:SSZ` (fraction only when non-zero).
+pub fn format_timestamp_us(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let frac = us.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let base = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    );
+    if frac == 0 {
+        format!("{base}Z")
+    } else if frac % 1000 == 0 {
+        format!("{base}.{:03}Z", frac / 1000)
+    } else {
+        format!("{base}.{frac:06}Z")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_iso_variants() {
+        let base = parse_timestamp_us("2025-12-13T13:03:39Z").unwrap();
+        assert_eq!(base, 1_765_631_019_000_000);
+        assert_eq!(parse_timestamp_us("2025-12-13 13:03:39,123"), Some(base + 123_000));
+        assert_eq!(parse_timestamp_us("2025-12-13T13:03:39.123456Z"), Some(base + 123_456));
+        assert_eq!(parse_timestamp_us("2025-12-13T14:03:39+01:00"), Some(base));
+        assert_eq!(parse_timestamp_us("2025-12-13T13:03:39"), Some(base));
+        assert_eq!(parse_timestamp_us("1765631019"), Some(base));
+        assert_eq!(parse_timestamp_us("1765631019123"), Some(base + 123_000));
+        assert_eq!(parse_timestamp_us("2025-13-13T13:03:39Z"), None);
+        assert_eq!(parse_timestamp_us("nonsense"), None);
+        assert_eq!(format_timestamp_us(base + 123_000), "2025-12-13T13:03:39.123Z");
+        assert_eq!(format_timestamp_us(base), "2025-12-13T13:03:39Z");
+    }
+}

@@ -1,0 +1,5 @@
+//! The `verdict` binary.
+
+fn main() {
+    std::process::exit(verdict::cli::main());
+}

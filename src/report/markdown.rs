@@ -1,0 +1,124 @@
+//! The experiment report as Markdown, for people.
+
+use super::{ExperimentReport, TestResult};
+use std::fmt::Write;
+
+fn opt(x: Option<f64>, digits: usize) -> String {
+    x.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "–".into())
+}
+
+fn p(x: Option<f64>) -> String {
+    match x {
+        None => "–".into(),
+        Some(v) if v < 1e-4 => format!("{v:.2e}"),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map(|v| format!("{:+.2}%", v * 100.0)).unwrap_or_else(|| "–".into())
+}
+
+fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
+    let _ = writeln!(out, "| metric | method | control | treatment | control value | treatment value | diff | {}% CI | lift | p |{} significant | role |", "95", if adjusted { " p adj |" } else { "" });
+    let _ = writeln!(out, "|---|---|---|---|---:|---:|---:|---|---:|---:|{}---|---|", if adjusted { "---:|" } else { "" });
+    for t in tests {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.4} | {:.4} | {:+.4} | [{}, {}] | {} | {} |{} {} | {} |",
+            t.metric,
+            t.method,
+            t.control,
+            t.treatment,
+            t.control_value,
+            t.treatment_value,
+            t.diff,
+            opt(t.ci_low, 4),
+            opt(t.ci_high, 4),
+            pct(t.relative_lift),
+            p(t.p_value),
+            if adjusted { format!(" {} |", p(t.p_value_adjusted)) } else { String::new() },
+            if t.significant { "yes" } else { "no" },
+            if t.primary { "primary" } else { "exploratory" },
+        );
+    }
+}
+
+/// Renders the report as Markdown.
+pub fn render(r: &ExperimentReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Verdict: {}\n", r.recommendation.action.replace('_', " "));
+    for reason in &r.recommendation.reasons {
+        let _ = writeln!(out, "- {reason}");
+    }
+    let _ = writeln!(out, "\n## Input\n");
+    let _ = writeln!(out, "- files: {}", r.input.files.join(", "));
+    let _ = writeln!(out, "- format: {}", r.input.format);
+    let _ = writeln!(out, "- rows: {} read, {} valid, {} rejected, {} non-event lines skipped", r.input.rows_read, r.input.rows_valid, r.input.rows_rejected, r.input.lines_skipped);
+    for (reason, n) in &r.input.rejected_by_reason {
+        let _ = writeln!(out, "  - {reason}: {n}");
+    }
+    for ex in r.input.rejected.iter().take(10) {
+        let _ = writeln!(out, "  - {}:{}: {}", ex.file, ex.line, ex.reason);
+    }
+    let cols: Vec<String> = r.columns.iter().map(|(k, v)| format!("{k} = `{v}`")).collect();
+    let _ = writeln!(out, "- columns: {}", cols.join(", "));
+    let _ = writeln!(out, "- control: **{}** (chosen by {}); primary metric: {}; alpha = {}", r.control, r.control_source, r.primary_metric.as_deref().unwrap_or("none declared (all exploratory)"), r.alpha);
+
+    let _ = writeln!(out, "\n## Checks\n");
+    let _ = writeln!(out, "| check | status | detail |\n|---|---|---|");
+    for c in &r.checks {
+        let _ = writeln!(out, "| {} | {} | {} |", c.id, c.status.as_str(), c.message);
+    }
+
+    let _ = writeln!(out, "\n## Groups\n");
+    let _ = writeln!(out, "| group | models | requests | share | users | errors | error rate | fallbacks | latency mean ms | p50 ms | p95 ms | p99 ms | mean score | AUC |");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for g in &r.groups {
+        let l = g.latency_ms;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.2}% | {} | {} | {:.3}% | {} | {} | {} | {} | {} | {} | {} |",
+            g.name,
+            g.models.join(", "),
+            g.requests,
+            g.share * 100.0,
+            g.users,
+            g.errors,
+            g.error_rate * 100.0,
+            g.fallbacks,
+            opt(l.map(|l| l.mean), 2),
+            opt(l.map(|l| l.p50), 2),
+            opt(l.map(|l| l.p95), 2),
+            opt(l.map(|l| l.p99), 2),
+            opt(g.mean_score, 4),
+            opt(g.auc, 4)
+        );
+    }
+
+    let _ = writeln!(out, "\n## Tests (treatment − control)\n");
+    tests_table(&mut out, &r.tests, false);
+
+    let _ = writeln!(out, "\n## Sample-ratio mismatch\n");
+    let _ = writeln!(out, "chi2 = {:.4}, df = {}, p = {} — {}", r.srm.chi2, r.srm.df, p(Some(r.srm.p_value)), if r.srm.mismatch { "**mismatch**" } else { "ok" });
+    let _ = writeln!(out, "\nUsers: {}, in more than one group: {}", r.assignment.users, r.assignment.users_in_multiple_groups);
+
+    if let Some(pw) = &r.power {
+        let _ = writeln!(out, "\n## Power\n");
+        let _ = writeln!(
+            out,
+            "{}: baseline {:.4}, MDE {:+.4}, alpha {}, power {} → {} per group needed; {} observed ({:.0}%).",
+            pw.metric, pw.baseline_rate, pw.mde_absolute, pw.alpha, pw.power, pw.required_per_group, pw.observed_per_group, pw.progress * 100.0
+        );
+    }
+
+    if !r.segments.is_empty() {
+        let _ = writeln!(out, "\n## Segments ({} correction)\n", r.correction);
+        for s in &r.segments {
+            let _ = writeln!(out, "\n### {} = {} ({} requests)\n", s.column, s.value, s.requests);
+            tests_table(&mut out, &s.tests, true);
+        }
+    }
+    let _ = writeln!(out, "\n## Timeline\n\n{} buckets of {} (see the JSON report for the series).", r.timeline.rows.len(), r.timeline.bucket);
+    out
+}
