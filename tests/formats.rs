@@ -1,0 +1,100 @@
+//! The same experiment in every format (and gzip, globs, several files) gives the same report.
+
+use std::io::Write;
+use verdict::analysis::{analyze, AnalysisConfig};
+use verdict::ingest::{load, LoadOptions};
+use verdict::plan::Plan;
+use verdict::report::ExperimentReport;
+
+fn run(files: &[&str]) -> ExperimentReport {
+    let plan = Plan::load("sample_data/verdict.toml".as_ref()).unwrap();
+    let opts = LoadOptions { overrides: plan.role_overrides(), known_groups: None };
+    let files: Vec<String> = files.iter().map(|s| s.to_string()).collect();
+    let ds = load(&files, &opts).unwrap();
+    analyze(&ds, &AnalysisConfig { plan, ..Default::default() }).unwrap()
+}
+
+/// Everything but the input description and the source column names.
+fn body(r: &ExperimentReport) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap();
+    let m = v.as_object_mut().unwrap();
+    m.remove("input");
+    m.remove("columns");
+    v
+}
+
+#[test]
+fn four_formats_give_identical_reports() {
+    let base = run(&["sample_data/experiment.parquet"]);
+    assert_eq!(base.input.rows_valid, 8000);
+    assert_eq!(base.input.rows_rejected, 0);
+    for f in ["sample_data/experiment.jsonl", "sample_data/experiment.csv", "sample_data/experiment.log"] {
+        let r = run(&[f]);
+        assert_eq!(r.input.rows_valid, 8000, "{f}");
+        assert!(r.input.rows_rejected >= 2, "{f} has malformed lines");
+        assert_eq!(body(&r), body(&base), "{f} differs from parquet");
+    }
+    let log = run(&["sample_data/experiment.log"]);
+    assert!(log.input.lines_skipped >= 10, "banners, access lines, tracebacks skipped");
+    assert_eq!(log.input.format, "applog");
+}
+
+#[test]
+fn gzip_glob_and_several_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read("sample_data/experiment.jsonl").unwrap();
+    let gz = dir.path().join("part.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(&text).unwrap();
+    enc.finish().unwrap();
+    let r = run(&[gz.to_str().unwrap()]);
+    assert_eq!(body(&r), body(&run(&["sample_data/experiment.parquet"])));
+    assert_eq!(r.input.format, "jsonl");
+
+    // the same file twice via a glob doubles every count
+    std::fs::copy("sample_data/experiment.csv", dir.path().join("a.csv")).unwrap();
+    std::fs::copy("sample_data/experiment.csv", dir.path().join("b.csv")).unwrap();
+    let pattern = format!("{}/*.csv", dir.path().display());
+    let r = run(&[&pattern]);
+    assert_eq!(r.input.files.len(), 2);
+    assert_eq!(r.input.rows_valid, 16000);
+    assert_eq!(r.groups.iter().map(|g| g.requests).sum::<u64>(), 16000);
+    // rejected rows name their own file
+    assert!(r.input.rejected.iter().any(|x| x.file.ends_with("b.csv")));
+}
+
+#[test]
+fn format_is_sniffed_when_the_extension_lies() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.txt");
+    std::fs::copy("sample_data/experiment.jsonl", &p).unwrap();
+    let r = run(&[p.to_str().unwrap()]);
+    assert_eq!(r.input.format, "jsonl");
+    assert_eq!(r.input.rows_valid, 8000);
+}
+
+#[test]
+fn structlog_timestamps_without_fraction_and_seconds_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.jsonl");
+    let mut lines = String::new();
+    for i in 0..40 {
+        let g = if i % 2 == 0 { "control" } else { "treatment" };
+        lines.push_str(&format!(
+            "{{\"event\": \"prediction\", \"level\": \"info\", \"timestamp\": \"2025-12-13T13:{:02}:39Z\", \"variant\": \"{g}\", \"latency_s\": {}, \"clicked\": {}}}\n",
+            i, 0.01 + i as f64 * 0.001, i % 3 == 0
+        ));
+    }
+    std::fs::write(&p, lines).unwrap();
+    let ds = load(&[p.display().to_string()], &LoadOptions::default()).unwrap();
+    let r = analyze(&ds, &AnalysisConfig::default()).unwrap();
+    assert_eq!(r.control, "control");
+    assert_eq!(r.control_source, "name");
+    assert_eq!(r.columns["group"], "variant");
+    assert_eq!(r.columns["timestamp"], "timestamp");
+    // seconds converted to milliseconds
+    let c = r.groups.iter().find(|g| g.name == "control").unwrap();
+    assert!((c.latency_ms.unwrap().p50 - 29.0).abs() < 1e-9, "{:?}", c.latency_ms);
+    assert!(r.metrics.iter().any(|m| m.name == "clicked" && m.kind == "proportion"));
+    assert_eq!(r.timeline.rows.iter().map(|x| x.requests).sum::<u64>(), 40);
+}
