@@ -55,7 +55,7 @@ impl Codes {
     /// Codes for a string column; fast for few distinct values.
     pub fn of(ca: &StringChunked) -> Self {
         let mut names: Vec<String> = Vec::new();
-        let mut map: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut map: PlHashMap<&str, u32> = PlHashMap::default();
         let mut last: Option<(&str, u32)> = None;
         let codes = ca
             .iter()

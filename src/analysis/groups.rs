@@ -6,7 +6,8 @@ use super::stats::{auc, percentiles, Moments};
 use crate::ingest::normalize::{metric_col, IS_ERROR, LABEL, LATENCY_MS, MODEL, SCORE, USER, VERSION};
 use crate::ingest::Dataset;
 use crate::report::{Assignment, GroupSummary, LatencySummary, MetricSummary};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use polars::prelude::PlHashMap as HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Group summaries plus the moments the tests need.
 pub struct GroupStats {
@@ -85,8 +86,8 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
     let model = str_col(f, MODEL)?;
     let version = str_col(f, VERSION)?;
     let is_error = bool_col(f, IS_ERROR)?;
-    let mut model_counts: Vec<HashMap<&str, u64>> = vec![HashMap::new(); k];
-    let mut version_counts: Vec<HashMap<&str, u64>> = vec![HashMap::new(); k];
+    let mut model_counts: Vec<HashMap<&str, u64>> = (0..k).map(|_| HashMap::default()).collect();
+    let mut version_counts: Vec<HashMap<&str, u64>> = (0..k).map(|_| HashMap::default()).collect();
     for (((c, m), v), e) in codes.iter().zip(model.iter()).zip(version.iter()).zip(is_error.iter()) {
         if let Some(m) = m {
             // error events count toward "seen" but not toward the group's own model
@@ -121,7 +122,7 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
 
     // users and leakage
     let users = str_col(f, USER)?;
-    let mut user_groups: HashMap<&str, u64> = HashMap::new();
+    let mut user_groups: HashMap<&str, u64> = HashMap::with_capacity_and_hasher(users.len() / 4, Default::default());
     if users.null_count() < users.len() {
         for (c, u) in codes.iter().zip(users.iter()) {
             if let Some(u) = u {

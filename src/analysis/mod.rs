@@ -20,7 +20,9 @@ pub mod welch;
 use crate::ingest::{Dataset, MetricKind, Role};
 use crate::plan::Plan;
 use crate::report::{ExperimentReport, InputSummary, MetricInfo, PowerResult, SrmResult};
+use crate::ingest::timing;
 use columns::Codes;
+use std::time::Instant;
 use std::collections::BTreeMap;
 
 /// What the user asked for beyond the data: the plan plus command-line overrides.
@@ -141,7 +143,58 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         }
     }
 
-    let stats = groups::summarize(ds, &groups, control).map_err(internal)?;
+
+    // segment columns and bucket are validated before the heavy work starts
+    let seg_cols: Vec<String> = match &cfg.segments {
+        Some(s) => {
+            for c in s {
+                if !ds.segments.contains(c) {
+                    return Err(AnalysisError::UnknownSegment(c.clone()));
+                }
+            }
+            s.clone()
+        }
+        None => ds.segments.clone(),
+    };
+    let bucket = cfg.bucket.clone().or_else(|| plan.bucket.clone());
+    let bucket_s = match bucket {
+        None => None,
+        Some(b) => timeline::parse_bucket(&b).map_err(AnalysisError::Setting)?,
+    };
+    let inputs = tests::TestInputs {
+        alpha: plan.alpha,
+        primary: primary.clone(),
+        direction: plan.direction,
+        latency_name: ds.roles.get(Role::Latency).map(str::to_string),
+    };
+    // groups, segments and the timeline are independent: run them side by side
+    let (stats, segments, timeline) = std::thread::scope(|scope| {
+        let seg = std::thread::Builder::new()
+            .name("verdict-segments".into())
+            .spawn_scoped(scope, || {
+                let t0 = Instant::now();
+                let r = segments::segments(ds, &groups, control, &seg_cols, &inputs, plan.correction);
+                timing("segments", t0);
+                r
+            })
+            .expect("spawn segments thread");
+        let tl = std::thread::Builder::new()
+            .name("verdict-timeline".into())
+            .spawn_scoped(scope, || {
+                let t0 = Instant::now();
+                let r = timeline::timeline(ds, bucket_s);
+                timing("timeline", t0);
+                r
+            })
+            .expect("spawn timeline thread");
+        let t0 = Instant::now();
+        let stats = groups::summarize(ds, &groups, control);
+        timing("groups", t0);
+        (stats, join_analysis(seg), join_analysis(tl))
+    });
+    let stats = stats.map_err(internal)?;
+    let segments = segments.map_err(internal)?;
+    let timeline = timeline.map_err(internal)?;
 
     // SRM
     let split = cfg.expected_split.clone().or_else(|| (!plan.expected_split.is_empty()).then(|| plan.expected_split.clone()));
@@ -174,12 +227,6 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     };
 
     // tests
-    let inputs = tests::TestInputs {
-        alpha: plan.alpha,
-        primary: primary.clone(),
-        direction: plan.direction,
-        latency_name: ds.roles.get(Role::Latency).map(str::to_string),
-    };
     let test_rows = tests::build_tests(ds, &groups.names, control, &stats.latency, &stats.metrics, &inputs);
 
     // power on the primary proportion metric (else the first proportion metric)
@@ -216,28 +263,6 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
             reached: progress >= 1.0,
         })
     });
-
-    // segments
-    let seg_cols: Vec<String> = match &cfg.segments {
-        Some(s) => {
-            for c in s {
-                if !ds.segments.contains(c) {
-                    return Err(AnalysisError::UnknownSegment(c.clone()));
-                }
-            }
-            s.clone()
-        }
-        None => ds.segments.clone(),
-    };
-    let segments = segments::segments(ds, &groups, control, &seg_cols, &inputs, plan.correction).map_err(internal)?;
-
-    // timeline
-    let bucket = cfg.bucket.clone().or_else(|| plan.bucket.clone());
-    let bucket_s = match bucket {
-        None => None,
-        Some(b) => timeline::parse_bucket(&b).map_err(AnalysisError::Setting)?,
-    };
-    let timeline = timeline::timeline(ds, bucket_s).map_err(internal)?;
 
     let checks = checks::run_checks(plan, &stats.summaries, control, &srm, &stats.assignment, power.as_ref());
     let recommendation = checks::recommend(plan, &checks, &test_rows, primary.as_deref());
@@ -282,6 +307,10 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         checks,
         recommendation,
     })
+}
+
+fn join_analysis<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
+    h.join().unwrap_or_else(|_| Err("analysis thread panicked".to_string()))
 }
 
 fn sort_codes(groups: &mut Codes) {

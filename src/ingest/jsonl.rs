@@ -46,7 +46,7 @@ impl<'de, 'o> Visitor<'de> for ObjectSeed<'o, 'de> {
         f.write_str("a JSON object")
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             let full: Cow<'de, str> = match &self.prefix {
                 None => key,
                 Some(p) => Cow::Owned(format!("{p}.{key}")),
@@ -57,6 +57,32 @@ impl<'de, 'o> Visitor<'de> for ObjectSeed<'o, 'de> {
             })?;
         }
         Ok(())
+    }
+}
+
+/// Map keys borrowed from the line when they have no escapes (serde's `Cow` always copies).
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
     }
 }
 

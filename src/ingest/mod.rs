@@ -124,6 +124,7 @@ pub fn load_with_progress(
     progress: &(dyn Fn(LoadProgress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Dataset, IngestError> {
+    let t0 = std::time::Instant::now();
     let paths = source::expand_inputs(inputs)?;
     let sources: Vec<Source> = paths.iter().map(|p| source::detect(p)).collect::<Result<_, _>>()?;
     let files: Vec<String> = sources.iter().map(|s| s.path.display().to_string()).collect();
@@ -155,7 +156,10 @@ pub fn load_with_progress(
         }
         table.append(part, i as u32);
     }
+    timing("read", t0);
+    let t0 = std::time::Instant::now();
     table.infer_types();
+    timing("infer types", t0);
     let rows_read = table.rows as u64 + rejects.total();
     if table.rows == 0 {
         return Err(IngestError::Unreadable {
@@ -183,8 +187,12 @@ pub fn load_with_progress(
             }
         })
         .collect();
+    let t0 = std::time::Instant::now();
     let roles = roles::infer(&table, &opts.overrides);
+    timing("roles", t0);
+    let t0 = std::time::Instant::now();
     let norm = normalize::normalize(table, &roles, opts.known_groups.as_deref(), &files, &mut rejects)?;
+    timing("normalize", t0);
     Ok(Dataset {
         frame: norm.frame,
         roles,
@@ -389,5 +397,12 @@ fn parse_block(format: Format, job: Job, file_id: u32, header: Option<(Vec<Strin
         table: table.finish(),
         rejects,
         skipped,
+    }
+}
+
+/// Prints a phase timing to stderr when `VERDICT_TIMING` is set (for profiling).
+pub fn timing(phase: &str, since: std::time::Instant) {
+    if std::env::var_os("VERDICT_TIMING").is_some() {
+        eprintln!("[timing] {phase}: {:.3} s", since.elapsed().as_secs_f64());
     }
 }

@@ -8,7 +8,6 @@ use super::table::{number_text, parse_number, RawColumn, RawData, RawTable};
 use super::time::{epoch_to_us, parse_timestamp_us};
 use polars::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Canonical column: experiment group (String, never null).
 pub const GROUP: &str = "r:group";
@@ -94,46 +93,38 @@ fn find<'t>(table: &'t RawTable, name: &str) -> Option<&'t RawColumn> {
     table.columns.iter().find(|c| c.name == name)
 }
 
-/// Column values as optional strings (numbers formatted as a log writer would).
-fn strings(col: &RawColumn) -> Vec<Option<String>> {
-    match &col.data {
-        RawData::Null => vec![None; col.len],
-        RawData::Str { values, .. } => values.iter().map(|v| v.map(str::to_string)).collect(),
-        RawData::Num {
-            values, conflicts, ..
-        } => {
-            let mut out: Vec<Option<String>> = values.iter().map(|v| v.map(number_text)).collect();
-            for (r, t) in conflicts {
-                out[*r] = Some(t.clone());
-            }
-            out
-        }
-    }
-}
-
+/// A string column for a role: zero-copy for string sources, formatted for numbers.
 fn str_series(name: &str, col: Option<&RawColumn>, rows: usize) -> StringChunked {
     match col {
         None => StringChunked::full_null(name.into(), rows),
         Some(c) => match &c.data {
+            RawData::Null => StringChunked::full_null(name.into(), rows),
             RawData::Str { values, .. } => values.clone().with_name(name.into()),
-            _ => StringChunked::from_iter_options(name.into(), strings(c).into_iter()),
+            RawData::Num { values, conflicts, .. } => {
+                let mut out: Vec<Option<String>> = values.iter().map(|v| v.map(number_text)).collect();
+                for (r, t) in conflicts {
+                    out[*r] = Some(t.clone());
+                }
+                StringChunked::from_iter_options(name.into(), out.into_iter())
+            }
         },
     }
 }
 
-/// Numeric values of a role column; text that does not parse rejects the row.
+/// Numeric values of a role column; text that does not parse rejects the row. Zero-copy
+/// when the source column is clean numbers.
 fn numbers(
     col: &RawColumn,
     ctx: &mut Ctx,
+    name: &str,
     parse: impl Fn(&str) -> Option<f64>,
     reason: Reason,
-) -> Vec<Option<f64>> {
+) -> Float64Chunked {
     let what = |t: &str| format!("{} is not a number ({:?})", col.name, truncate(t));
     match &col.data {
-        RawData::Null => vec![None; col.len],
-        RawData::Num {
-            values, conflicts, ..
-        } => {
+        RawData::Null => Float64Chunked::full_null(name.into(), col.len),
+        RawData::Num { values, conflicts, .. } if conflicts.is_empty() => values.clone().with_name(name.into()),
+        RawData::Num { values, conflicts, .. } => {
             let mut out: Vec<Option<f64>> = values.iter().collect();
             for (r, t) in conflicts {
                 match parse(t) {
@@ -141,23 +132,52 @@ fn numbers(
                     None => ctx.reject(*r, reason, what(t)),
                 }
             }
-            out
+            Float64Chunked::from_iter_options(name.into(), out.into_iter())
         }
-        RawData::Str { values, .. } => values
-            .iter()
-            .enumerate()
-            .map(|(r, v)| match v.map(str::trim) {
-                None | Some("") => None,
-                Some(t) => match parse(t) {
-                    Some(x) => Some(x),
-                    None => {
-                        ctx.reject(r, reason, what(t));
-                        None
-                    }
-                },
-            })
-            .collect(),
+        RawData::Str { values, .. } => {
+            let mut bad: Vec<(usize, String)> = Vec::new();
+            let out: Float64Chunked = values
+                .iter()
+                .enumerate()
+                .map(|(r, v)| match v.map(str::trim) {
+                    None | Some("") => None,
+                    Some(t) => match parse(t) {
+                        Some(x) => Some(x),
+                        None => {
+                            bad.push((r, what(t)));
+                            None
+                        }
+                    },
+                })
+                .collect();
+            for (r, detail) in bad {
+                ctx.reject(r, reason, detail);
+            }
+            out.with_name(name.into())
+        }
     }
+}
+
+/// Rejects rows whose value fails `ok`, nulling them; returns the cleaned column.
+fn validate(values: Float64Chunked, ctx: &mut Ctx, ok: impl Fn(f64) -> bool, detail: impl Fn(f64) -> String) -> Float64Chunked {
+    let bad: Vec<(usize, f64)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(r, v)| v.filter(|x| !ok(*x)).map(|x| (r, x)))
+        .collect();
+    if bad.is_empty() {
+        return values;
+    }
+    for (r, x) in &bad {
+        ctx.reject(*r, Reason::WrongType, detail(*x));
+    }
+    let name = values.name().clone();
+    let out: Float64Chunked = values.iter().map(|v| v.filter(|x| ok(*x))).collect();
+    out.with_name(name)
+}
+
+fn clean(g: Option<&str>) -> Option<&str> {
+    g.map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn truncate(t: &str) -> String {
@@ -189,7 +209,10 @@ pub fn normalize(
     files: &[String],
     rejects: &mut Rejects,
 ) -> Result<Normalized, IngestError> {
+    let mut table = table;
     let rows = table.rows;
+    let file_ids = std::mem::take(&mut table.file_ids);
+    let lines = std::mem::take(&mut table.lines);
     let col = |role: Role| roles.get(role).and_then(|n| find(&table, n));
     let group_col = col(Role::Group).ok_or_else(|| IngestError::Unreadable {
         file: files.join(", "),
@@ -198,124 +221,144 @@ pub fn normalize(
     let mut ctx = Ctx {
         keep: vec![true; rows],
         rejects,
-        file_ids: &table.file_ids,
-        lines: &table.lines,
+        file_ids: &file_ids,
+        lines: &lines,
     };
 
     // errors
-    let (is_error, error_text): (Vec<bool>, Vec<Option<String>>) = match col(Role::Error) {
-        None => (vec![false; rows], vec![None; rows]),
+    let (is_error, error_text): (BooleanChunked, StringChunked) = match col(Role::Error) {
+        None => (BooleanChunked::full(IS_ERROR.into(), false, rows), StringChunked::full_null(ERROR.into(), rows)),
         Some(c) => match &c.data {
             RawData::Num { values, .. } => (
-                values.iter().map(|v| v.is_some_and(|x| x != 0.0)).collect(),
-                values.iter().map(|v| v.filter(|x| *x != 0.0).map(number_text)).collect(),
+                values.iter().map(|v| v.is_some_and(|x| x != 0.0)).collect::<BooleanChunked>().with_name(IS_ERROR.into()),
+                values.iter().map(|v| v.filter(|x| *x != 0.0).map(number_text)).collect::<StringChunked>().with_name(ERROR.into()),
             ),
-            _ => strings(c)
-                .into_iter()
-                .map(|v| match v {
-                    Some(t) if is_error_text(&t) => (true, Some(t)),
-                    _ => (false, None),
-                })
-                .unzip(),
+            _ => {
+                let text = str_series(ERROR, Some(c), rows);
+                let flags: BooleanChunked = text.iter().map(|v| v.is_some_and(is_error_text)).collect();
+                let text = if flags.sum().unwrap_or(0) as usize == text.len() - text.null_count() {
+                    text
+                } else {
+                    text.iter().zip(flags.iter()).map(|(t, f)| t.filter(|_| f == Some(true))).collect::<StringChunked>().with_name(ERROR.into())
+                };
+                (flags.with_name(IS_ERROR.into()), text)
+            }
         },
     };
 
     // groups, with error events attributed through the user's assignment
-    let mut groups: Vec<Option<String>> = strings(group_col)
-        .into_iter()
-        .map(|g| g.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
-        .collect();
+    let raw_groups = str_series(GROUP, Some(group_col), rows);
     let users = str_series(USER, col(Role::UserId), rows);
-    if groups.iter().any(Option::is_none) {
-        let mut first_group: HashMap<&str, usize> = HashMap::new();
-        for (r, u) in users.iter().enumerate() {
-            if let (Some(u), Some(_)) = (u, &groups[r]) {
-                first_group.entry(u).or_insert(r);
+    let needs_fix = raw_groups.iter().any(|g| clean(g) != g);
+    let groups: StringChunked = if !needs_fix {
+        raw_groups
+    } else {
+        let mut first_group: PlHashMap<&str, &str> = PlHashMap::default();
+        for (u, g) in users.iter().zip(raw_groups.iter()) {
+            if let (Some(u), Some(g)) = (u, clean(g)) {
+                first_group.entry(u).or_insert(g);
             }
         }
-        let fills: Vec<(usize, Option<String>)> = users
+        let mut unattributed = Vec::new();
+        let out: StringChunked = raw_groups
             .iter()
+            .zip(users.iter())
+            .zip(is_error.iter())
             .enumerate()
-            .filter(|(r, _)| groups[*r].is_none() && is_error[*r])
-            .map(|(r, u)| (r, u.and_then(|u| first_group.get(u)).and_then(|&i| groups[i].clone())))
+            .map(|(r, ((g, u), e))| match clean(g) {
+                Some(g) => Some(g),
+                None if e == Some(true) => {
+                    let found = u.and_then(|u| first_group.get(u).copied());
+                    if found.is_none() {
+                        unattributed.push(r);
+                    }
+                    found
+                }
+                None => None,
+            })
             .collect();
-        for (r, g) in fills {
-            match g {
-                Some(g) => groups[r] = Some(g),
-                None => ctx.reject(
-                    r,
-                    Reason::UnattributedError,
-                    "error event for a user never seen in a group".into(),
-                ),
-            }
+        for r in unattributed {
+            ctx.reject(r, Reason::UnattributedError, "error event for a user never seen in a group".into());
         }
-    }
+        out.with_name(GROUP.into())
+    };
+    let mut bad_groups = Vec::new();
     for (r, g) in groups.iter().enumerate() {
         match g {
-            None => ctx.reject(r, Reason::MissingGroup, format!("no value in {}", group_col.name)),
+            None => bad_groups.push((r, Reason::MissingGroup, format!("no value in {}", group_col.name))),
             Some(g) => {
                 if let Some(known) = known_groups {
                     if !known.iter().any(|k| k == g) {
-                        ctx.reject(
-                            r,
-                            Reason::UnknownGroup,
-                            format!("group {:?} is not one of {}", truncate(g), known.join(", ")),
-                        );
+                        bad_groups.push((r, Reason::UnknownGroup, format!("group {:?} is not one of {}", truncate(g), known.join(", "))));
                     }
                 }
             }
         }
     }
+    for (r, reason, detail) in bad_groups {
+        ctx.reject(r, reason, detail);
+    }
 
     // numeric roles
-    let ts: Vec<Option<i64>> = match col(Role::Timestamp) {
-        None => vec![None; rows],
-        Some(c) => {
-            let parse_ts = |t: &str| parse_timestamp_us(t).map(|v| v as f64);
-            let raw = numbers(c, &mut ctx, parse_ts, Reason::BadTimestamp);
-            let from_num = matches!(c.data, RawData::Num { .. });
-            raw.into_iter()
-                .map(|v| v.and_then(|x| if from_num { epoch_to_us(x) } else { Some(x as i64) }))
-                .collect()
-        }
+    let ts: Int64Chunked = match col(Role::Timestamp) {
+        None => Int64Chunked::full_null(TS_US.into(), rows),
+        Some(c) => match &c.data {
+            RawData::Str { values, .. } => {
+                let mut bad = Vec::new();
+                let out: Int64Chunked = values
+                    .iter()
+                    .enumerate()
+                    .map(|(r, v)| match v.map(str::trim) {
+                        None | Some("") => None,
+                        Some(t) => {
+                            let p = parse_timestamp_us(t);
+                            if p.is_none() {
+                                bad.push((r, format!("{} is not a timestamp ({:?})", c.name, truncate(t))));
+                            }
+                            p
+                        }
+                    })
+                    .collect();
+                for (r, d) in bad {
+                    ctx.reject(r, Reason::BadTimestamp, d);
+                }
+                out.with_name(TS_US.into())
+            }
+            _ => {
+                let parse_ts = |t: &str| parse_timestamp_us(t).map(|v| v as f64);
+                let raw = numbers(c, &mut ctx, TS_US, parse_ts, Reason::BadTimestamp);
+                // conflicts parsed from text are already microseconds; numbers are epochs
+                let conflict_rows: std::collections::HashSet<usize> = match &c.data {
+                    RawData::Num { conflicts, .. } => conflicts.iter().map(|(r, _)| *r).collect(),
+                    _ => Default::default(),
+                };
+                raw.iter()
+                    .enumerate()
+                    .map(|(r, v)| v.and_then(|x| if conflict_rows.contains(&r) { Some(x as i64) } else { epoch_to_us(x) }))
+                    .collect::<Int64Chunked>()
+                    .with_name(TS_US.into())
+            }
+        },
     };
-    let mut latency: Vec<Option<f64>> = match col(Role::Latency) {
-        None => vec![None; rows],
+    let latency: Float64Chunked = match col(Role::Latency) {
+        None => Float64Chunked::full_null(LATENCY_MS.into(), rows),
         Some(c) => {
-            let mut v = numbers(c, &mut ctx, parse_number, Reason::WrongType);
+            let mut v = numbers(c, &mut ctx, LATENCY_MS, parse_number, Reason::WrongType);
             if latency_is_seconds(&c.name) {
-                v.iter_mut().for_each(|x| *x = x.map(|s| s * 1000.0));
+                v = (&v * 1000.0).with_name(LATENCY_MS.into());
             }
-            v
+            validate(v, &mut ctx, |x| x.is_finite() && x >= 0.0, |x| format!("latency {x} is negative or not finite"))
         }
     };
-    for (r, l) in latency.iter_mut().enumerate() {
-        if let Some(x) = *l {
-            if !x.is_finite() || x < 0.0 {
-                ctx.reject(r, Reason::WrongType, format!("latency {x} is negative or not finite"));
-                *l = None;
-            }
-        }
-    }
-    let score: Vec<Option<f64>> = match col(Role::Score) {
-        None => vec![None; rows],
-        Some(c) => numbers(c, &mut ctx, parse_number, Reason::WrongType),
+    let score: Float64Chunked = match col(Role::Score) {
+        None => Float64Chunked::full_null(SCORE.into(), rows),
+        Some(c) => numbers(c, &mut ctx, SCORE, parse_number, Reason::WrongType),
     };
-    let label: Vec<Option<f64>> = match col(Role::Label) {
-        None => vec![None; rows],
+    let label: Float64Chunked = match col(Role::Label) {
+        None => Float64Chunked::full_null(LABEL.into(), rows),
         Some(c) => {
-            let v = numbers(c, &mut ctx, parse_label, Reason::WrongType);
-            v.into_iter()
-                .enumerate()
-                .map(|(r, x)| match x {
-                    Some(x) if x == 0.0 || x == 1.0 => Some(x),
-                    Some(x) => {
-                        ctx.reject(r, Reason::WrongType, format!("label {x} is not 0/1"));
-                        None
-                    }
-                    None => None,
-                })
-                .collect()
+            let v = numbers(c, &mut ctx, LABEL, parse_label, Reason::WrongType);
+            validate(v, &mut ctx, |x| x == 0.0 || x == 1.0, |x| format!("label {x} is not 0/1"))
         }
     };
 
@@ -324,12 +367,12 @@ pub fn normalize(
     let mut metrics = Vec::new();
     for name in &roles.metrics {
         let Some(c) = find(&table, name) else { continue };
-        let vals = numbers(c, &mut ctx, parse_number, Reason::WrongType);
+        let vals = numbers(c, &mut ctx, &metric_col(name), parse_number, Reason::WrongType);
         let mut any = false;
         let mut binary = true;
         for x in vals.iter().flatten() {
             any = true;
-            if *x != 0.0 && *x != 1.0 {
+            if x != 0.0 && x != 1.0 {
                 binary = false;
                 break;
             }
@@ -341,7 +384,7 @@ pub fn normalize(
             name: name.clone(),
             kind: if binary { MetricKind::Proportion } else { MetricKind::Mean },
         });
-        metric_series.push(Float64Chunked::from_iter_options(metric_col(name).into(), vals.into_iter()).into_column());
+        metric_series.push(vals.into_column());
     }
     let mut segments = Vec::new();
     let mut segment_series = Vec::new();
@@ -352,18 +395,18 @@ pub fn normalize(
     }
 
     let mut columns: Vec<Column> = vec![
-        StringChunked::from_iter_options(GROUP.into(), groups.into_iter()).into_column(),
-        Int64Chunked::from_iter_options(TS_US.into(), ts.into_iter()).into_column(),
+        groups.with_name(GROUP.into()).into_column(),
+        ts.into_column(),
         users.into_column(),
         str_series(REQUEST, col(Role::RequestId), rows).into_column(),
         str_series(MODEL, col(Role::Model), rows).into_column(),
         str_series(VERSION, col(Role::Version), rows).into_column(),
-        Float64Chunked::from_iter_options(LATENCY_MS.into(), latency.into_iter()).into_column(),
-        Float64Chunked::from_iter_options(SCORE.into(), score.into_iter()).into_column(),
+        latency.into_column(),
+        score.into_column(),
         str_series(PRED, col(Role::Prediction), rows).into_column(),
-        Float64Chunked::from_iter_options(LABEL.into(), label.into_iter()).into_column(),
-        BooleanChunked::from_iter_values(IS_ERROR.into(), is_error.into_iter()).into_column(),
-        StringChunked::from_iter_options(ERROR.into(), error_text.into_iter()).into_column(),
+        label.into_column(),
+        is_error.into_column(),
+        error_text.into_column(),
     ];
     columns.extend(metric_series);
     columns.extend(segment_series);
@@ -371,6 +414,10 @@ pub fn normalize(
         file: files.join(", "),
         problem: format!("internal frame error: {e}"),
     })?;
+    drop(table);
+    if ctx.keep.iter().all(|k| *k) {
+        return Ok(Normalized { frame, metrics, segments });
+    }
     let mask = BooleanChunked::from_iter_values("keep".into(), ctx.keep.into_iter());
     let frame = frame.filter(&mask).map_err(|e| IngestError::Unreadable {
         file: files.join(", "),

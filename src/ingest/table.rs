@@ -7,7 +7,6 @@
 
 use super::cell::Cell;
 use polars::prelude::*;
-use std::collections::HashMap;
 
 /// A value that could not be stored in its column's type, kept as text by row index.
 pub type Conflicts = Vec<(usize, String)>;
@@ -150,9 +149,11 @@ impl ColumnBuilder {
 /// Builds the columns of one block of rows.
 pub struct TableBuilder {
     columns: Vec<ColumnBuilder>,
-    index: HashMap<String, usize>,
+    index: PlHashMap<String, usize>,
     rows: usize,
     lines: Vec<u64>,
+    /// Column index by key position in the previous row (rows usually repeat key order).
+    order: Vec<usize>,
 }
 
 impl Default for TableBuilder {
@@ -166,9 +167,10 @@ impl TableBuilder {
     pub fn new() -> Self {
         Self {
             columns: Vec::new(),
-            index: HashMap::new(),
+            index: PlHashMap::default(),
             rows: 0,
             lines: Vec::new(),
+            order: Vec::new(),
         }
     }
 
@@ -180,14 +182,26 @@ impl TableBuilder {
     /// Commits one row of `(column, value)` pairs read from source line `line` (1-based).
     pub fn push_row<K: AsRef<str>>(&mut self, line: u64, cells: &[(K, Cell)]) {
         let row = self.rows;
-        for (key, cell) in cells {
+        for (pos, (key, cell)) in cells.iter().enumerate() {
             let key = key.as_ref();
-            let idx = match self.index.get(key) {
-                Some(&i) => i,
+            let cached = self.order.get(pos).copied().filter(|&i| self.columns[i].name == key);
+            let idx = match cached {
+                Some(i) => i,
                 None => {
-                    let i = self.columns.len();
-                    self.columns.push(ColumnBuilder::new(key));
-                    self.index.insert(key.to_string(), i);
+                    let i = match self.index.get(key) {
+                        Some(&i) => i,
+                        None => {
+                            let i = self.columns.len();
+                            self.columns.push(ColumnBuilder::new(key));
+                            self.index.insert(key.to_string(), i);
+                            i
+                        }
+                    };
+                    if pos < self.order.len() {
+                        self.order[pos] = i;
+                    } else {
+                        self.order.push(i);
+                    }
                     i
                 }
             };
@@ -402,7 +416,7 @@ impl RawTable {
     }
 
     /// Turns untyped text columns that are (almost) all numbers into numeric columns, the
-    /// rest of their values becoming conflicts; rechunks every column.
+    /// rest of their values becoming conflicts.
     pub fn infer_types(&mut self) {
         for col in &mut self.columns {
             if let RawData::Str {
@@ -413,11 +427,6 @@ impl RawTable {
                 if let Some(num) = infer_numeric(values) {
                     col.data = num;
                 }
-            }
-            match &mut col.data {
-                RawData::Num { values, .. } => *values = values.rechunk().into_owned(),
-                RawData::Str { values, .. } => *values = values.rechunk().into_owned(),
-                RawData::Null => {}
             }
         }
     }
