@@ -249,7 +249,7 @@ pub fn normalize(
     // groups, with error events attributed through the user's assignment
     let raw_groups = str_series(GROUP, Some(group_col), rows);
     let users = str_series(USER, col(Role::UserId), rows);
-    let needs_fix = raw_groups.iter().any(|g| clean(g) != g);
+    let needs_fix = raw_groups.null_count() > 0 || raw_groups.iter().any(|g| clean(g) != g);
     let groups: StringChunked = if !needs_fix {
         raw_groups
     } else {
