@@ -1,9 +1,10 @@
 //! Verdict: should the challenger model replace the champion?
 //!
 //! The core (`ingest`, `analysis`, `report`, `plan`, `sample`) has no UI dependency; the
-//! CLI in [`cli`] is a thin shell over it.
+//! window in [`app`] and the CLI in [`cli`] are thin shells over it.
 
 pub mod analysis;
+pub mod app;
 pub mod cli;
 pub mod ingest;
 pub mod plan;

@@ -82,10 +82,58 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
-/// Several percentiles of unsorted values (sorts a copy in place).
+/// Several percentiles of unsorted values (reorders `values` in place). Uses selection,
+/// not a full sort: only the order statistics around each percentile are located.
+/// `qs` must be ascending.
 pub fn percentiles(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
-    values.sort_unstable_by(f64::total_cmp);
-    qs.iter().map(|&q| percentile_sorted(values, q)).collect()
+    let n = values.len();
+    if n == 0 {
+        return vec![f64::NAN; qs.len()];
+    }
+    let mut out = Vec::with_capacity(qs.len());
+    let mut from = 0usize; // values[..from] are all <= values[from..]
+    let mut known: Vec<(usize, f64)> = Vec::new();
+    let mut stat = |values: &mut [f64], from: &mut usize, k: usize| -> f64 {
+        if let Some(&(_, v)) = known.iter().find(|(i, _)| *i == k) {
+            return v;
+        }
+        let v = order_stat(values, from, k);
+        known.push((k, v));
+        v
+    };
+    for &q in qs {
+        let pos = (q / 100.0) * (n - 1) as f64;
+        let lo = pos.floor() as usize;
+        let hi = pos.ceil() as usize;
+        let frac = pos - lo as f64;
+        let a = stat(values, &mut from, lo);
+        let b = if hi == lo { a } else { stat(values, &mut from, hi) };
+        out.push(if hi == lo {
+            a
+        } else {
+            let d = b - a;
+            if frac >= 0.5 {
+                b - d * (1.0 - frac)
+            } else {
+                a + d * frac
+            }
+        });
+    }
+    out
+}
+
+/// The k-th smallest value (0-based), selecting within `values[*from..]` when k >= from.
+fn order_stat(values: &mut [f64], from: &mut usize, k: usize) -> f64 {
+    if k < *from {
+        // percentiles out of order: select in the left part (ascending `qs` never get here)
+        let (_, kth, _) = values[..*from].select_nth_unstable_by(k, f64::total_cmp);
+        return *kth;
+    }
+    let start = *from;
+    let (_, kth, _) = values[start..].select_nth_unstable_by(k - start, f64::total_cmp);
+    let v = *kth;
+    *from = k;
+    v
 }
 
 /// Two-sided p-value of a standard normal statistic.
@@ -138,17 +186,17 @@ pub fn auc(scores: &[f64], labels: &[f64]) -> Option<f64> {
     if pos == 0 || neg == 0 {
         return None;
     }
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_unstable_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut pairs: Vec<(f64, bool)> = scores.iter().zip(labels).map(|(s, l)| (*s, *l == 1.0)).collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut rank_sum_pos = 0.0f64;
     let mut i = 0;
     while i < n {
         let mut j = i;
-        while j + 1 < n && scores[idx[j + 1]] == scores[idx[i]] {
+        while j + 1 < n && pairs[j + 1].0 == pairs[i].0 {
             j += 1;
         }
         let mid_rank = (i + j) as f64 / 2.0 + 1.0;
-        let pos_in_tie = idx[i..=j].iter().filter(|&&k| labels[k] == 1.0).count();
+        let pos_in_tie = pairs[i..=j].iter().filter(|p| p.1).count();
         rank_sum_pos += mid_rank * pos_in_tie as f64;
         i = j + 1;
     }
@@ -159,6 +207,21 @@ pub fn auc(scores: &[f64], labels: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_by_selection_match_sorting() {
+        let mut rng = crate::sample::Rng::new(3);
+        for n in [1usize, 2, 3, 7, 100, 1001] {
+            let v: Vec<f64> = (0..n).map(|_| (rng.uniform() * 50.0).round()).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let qs = [0.0, 1.0, 50.0, 50.0, 95.0, 99.0, 100.0];
+            let got = percentiles(&mut v.clone(), &qs);
+            for (g, q) in got.iter().zip(qs) {
+                assert_eq!(*g, percentile_sorted(&sorted, q), "n={n} q={q}");
+            }
+        }
+    }
 
     #[test]
     fn percentiles_match_numpy_linear() {

@@ -51,25 +51,6 @@ pub struct AnalyzeArgs {
     pub out: Option<PathBuf>,
 }
 
-impl AnalyzeArgs {
-    /// `analyze` on the bundled sample experiment with its plan (Markdown).
-    pub fn bundled_sample() -> Self {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-        AnalyzeArgs {
-            logs: vec![dir.join("experiment.jsonl").display().to_string()],
-            plan: Some(dir.join("verdict.toml")),
-            control: None,
-            expected_split: None,
-            bucket: None,
-            segments: vec![],
-            columns: vec![],
-            correction: None,
-            format: OutputFormat::Md,
-            out: None,
-        }
-    }
-}
-
 fn fail(msg: impl std::fmt::Display) -> i32 {
     eprintln!("verdict: {msg}");
     super::EXIT_BAD_INPUT

@@ -26,6 +26,14 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Write a synthetic experiment in every format.
     Sample(sample::SampleArgs),
+    /// Open the dashboard window on these files (logs, plan, models).
+    Open {
+        /// Files or folders to open (the embedded sample when none).
+        files: Vec<std::path::PathBuf>,
+        /// View to start on: overview, timeline, significance, segments, data, plan.
+        #[arg(long)]
+        view: Option<String>,
+    },
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -41,9 +49,17 @@ pub fn main() -> i32 {
     match cli.command {
         Some(Command::Analyze(a)) => analyze::run(&a),
         Some(Command::Sample(s)) => sample::run(&s),
-        None => {
-            // The window arrives with the dashboard; until then, analyse the bundled sample.
-            analyze::run(&analyze::AnalyzeArgs::bundled_sample())
+        Some(Command::Open { files, view }) => {
+            let view = match view.as_deref().map(crate::app::command::View::parse) {
+                None => None,
+                Some(Some(v)) => Some(v),
+                Some(None) => {
+                    eprintln!("verdict: unknown view {:?} (overview, timeline, significance, segments, data, plan)", view.unwrap_or_default());
+                    return EXIT_BAD_INPUT;
+                }
+            };
+            crate::app::run(files, view)
         }
+        None => crate::app::run(vec![], None),
     }
 }

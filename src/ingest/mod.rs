@@ -124,6 +124,33 @@ pub fn load_with_progress(
     progress: &(dyn Fn(LoadProgress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Dataset, IngestError> {
+    let raw = read_raw(inputs, progress, cancel)?;
+    build_dataset(&raw, opts)
+}
+
+/// Files read and parsed, before roles are applied: kept by the window so a role change
+/// re-applies roles without reading the files again.
+pub struct RawLoad {
+    /// All rows of all files, as parsed.
+    pub table: RawTable,
+    /// Rows rejected while parsing.
+    pub rejects: Rejects,
+    /// Non-event app-log lines.
+    pub lines_skipped: u64,
+    /// Input files in read order.
+    pub files: Vec<String>,
+    /// Format of each file.
+    pub formats: Vec<Format>,
+    /// Source columns with kinds and null counts.
+    pub source_columns: Vec<SourceColumn>,
+}
+
+/// Reads and parses files into a [`RawLoad`].
+pub fn read_raw(
+    inputs: &[String],
+    progress: &(dyn Fn(LoadProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<RawLoad, IngestError> {
     let t0 = std::time::Instant::now();
     let paths = source::expand_inputs(inputs)?;
     let sources: Vec<Source> = paths.iter().map(|p| source::detect(p)).collect::<Result<_, _>>()?;
@@ -157,10 +184,7 @@ pub fn load_with_progress(
         table.append(part, i as u32);
     }
     timing("read", t0);
-    let t0 = std::time::Instant::now();
     table.infer_types();
-    timing("infer types", t0);
-    let rows_read = table.rows as u64 + rejects.total();
     if table.rows == 0 {
         return Err(IngestError::Unreadable {
             file: files.join(", "),
@@ -187,23 +211,34 @@ pub fn load_with_progress(
             }
         })
         .collect();
+    Ok(RawLoad {
+        table,
+        rejects,
+        lines_skipped: skipped,
+        formats: sources.iter().map(|s| s.format).collect(),
+        files,
+        source_columns,
+    })
+}
+
+/// Applies roles to parsed rows: coerces and validates role columns, rejects bad rows.
+pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, IngestError> {
     let t0 = std::time::Instant::now();
-    let roles = roles::infer(&table, &opts.overrides);
-    timing("roles", t0);
-    let t0 = std::time::Instant::now();
-    let norm = normalize::normalize(table, &roles, opts.known_groups.as_deref(), &files, &mut rejects)?;
+    let roles = roles::infer(&raw.table, &opts.overrides);
+    let mut rejects = raw.rejects.clone();
+    let norm = normalize::normalize(&raw.table, &roles, opts.known_groups.as_deref(), &raw.files, &mut rejects)?;
     timing("normalize", t0);
     Ok(Dataset {
         frame: norm.frame,
         roles,
         metrics: norm.metrics,
         segments: norm.segments,
-        formats: sources.iter().map(|s| s.format).collect(),
-        files,
-        rows_read,
-        lines_skipped: skipped,
+        formats: raw.formats.clone(),
+        files: raw.files.clone(),
+        rows_read: raw.table.rows as u64 + raw.rejects.total(),
+        lines_skipped: raw.lines_skipped,
         rejects,
-        source_columns,
+        source_columns: raw.source_columns.clone(),
     })
 }
 

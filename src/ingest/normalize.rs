@@ -203,17 +203,14 @@ fn is_error_text(t: &str) -> bool {
 /// Builds the canonical frame. `files` names the inputs (for the no-group error);
 /// `known_groups`, when given, rejects rows of other groups.
 pub fn normalize(
-    table: RawTable,
+    table: &RawTable,
     roles: &Roles,
     known_groups: Option<&[String]>,
     files: &[String],
     rejects: &mut Rejects,
 ) -> Result<Normalized, IngestError> {
-    let mut table = table;
     let rows = table.rows;
-    let file_ids = std::mem::take(&mut table.file_ids);
-    let lines = std::mem::take(&mut table.lines);
-    let col = |role: Role| roles.get(role).and_then(|n| find(&table, n));
+    let col = |role: Role| roles.get(role).and_then(|n| find(table, n));
     let group_col = col(Role::Group).ok_or_else(|| IngestError::Unreadable {
         file: files.join(", "),
         problem: "no group column (looked for group, arm, variant, bucket; name one with --column group=NAME)".into(),
@@ -221,8 +218,8 @@ pub fn normalize(
     let mut ctx = Ctx {
         keep: vec![true; rows],
         rejects,
-        file_ids: &file_ids,
-        lines: &lines,
+        file_ids: &table.file_ids,
+        lines: &table.lines,
     };
 
     // errors
@@ -366,7 +363,7 @@ pub fn normalize(
     let mut metric_series = Vec::new();
     let mut metrics = Vec::new();
     for name in &roles.metrics {
-        let Some(c) = find(&table, name) else { continue };
+        let Some(c) = find(table, name) else { continue };
         let vals = numbers(c, &mut ctx, &metric_col(name), parse_number, Reason::WrongType);
         let mut any = false;
         let mut binary = true;
@@ -389,7 +386,7 @@ pub fn normalize(
     let mut segments = Vec::new();
     let mut segment_series = Vec::new();
     for name in &roles.segments {
-        let Some(c) = find(&table, name) else { continue };
+        let Some(c) = find(table, name) else { continue };
         segments.push(name.clone());
         segment_series.push(str_series(&segment_col(name), Some(c), rows).into_column());
     }
@@ -414,7 +411,6 @@ pub fn normalize(
         file: files.join(", "),
         problem: format!("internal frame error: {e}"),
     })?;
-    drop(table);
     if ctx.keep.iter().all(|k| *k) {
         return Ok(Normalized { frame, metrics, segments });
     }

@@ -64,8 +64,21 @@ impl ColumnBuilder {
         let nulls = self.len;
         let cap = (nulls + 1024).max(4096);
         let name: PlSmallStr = self.name.as_str().into();
+        // untyped text that reads as a number starts a numeric column
+        let numeric_text = matches!(cell, Cell::Text(t) if parse_number(t).is_some());
         self.data = match cell {
             Cell::Num(_) | Cell::Bool(_) => {
+                let mut builder = PrimitiveChunkedBuilder::<Float64Type>::new(name, cap);
+                for _ in 0..nulls {
+                    builder.append_null();
+                }
+                Data::Num {
+                    builder,
+                    conflicts: Vec::new(),
+                    all_bool: true,
+                }
+            }
+            Cell::Text(_) if numeric_text => {
                 let mut builder = PrimitiveChunkedBuilder::<Float64Type>::new(name, cap);
                 for _ in 0..nulls {
                     builder.append_null();
@@ -106,7 +119,19 @@ impl ColumnBuilder {
                 builder.append_value(*v);
             }
             (Data::Num { builder, .. }, Cell::Bool(b)) => builder.append_value(*b as u8 as f64),
-            (Data::Num { builder, conflicts, .. }, Cell::Str(s) | Cell::Text(s)) => {
+            (Data::Num { builder, conflicts, all_bool }, Cell::Text(s)) => match parse_number(s) {
+                Some(v) => {
+                    if !is_bool_word(s) {
+                        *all_bool = false;
+                    }
+                    builder.append_value(v)
+                }
+                None => {
+                    conflicts.push((row, s.to_string()));
+                    builder.append_null();
+                }
+            },
+            (Data::Num { builder, conflicts, .. }, Cell::Str(s)) => {
                 conflicts.push((row, s.to_string()));
                 builder.append_null();
             }
@@ -430,6 +455,10 @@ impl RawTable {
             }
         }
     }
+}
+
+fn is_bool_word(t: &str) -> bool {
+    matches!(t.trim(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE")
 }
 
 /// Parses a text cell as a number: decimal numbers and `true`/`false`.

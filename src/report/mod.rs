@@ -1,5 +1,8 @@
 //! Report structs: the contract between the engine, the CLI (JSON/Markdown) and the window.
 
+pub mod chart;
+pub mod csv;
+pub mod html;
 pub mod markdown;
 
 use crate::ingest::Rejected;

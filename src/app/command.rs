@@ -1,0 +1,156 @@
+//! Everything the user can ask for. Widgets only emit commands; `VerdictApp::handle` runs them.
+
+use crate::ingest::Role;
+use crate::plan::Plan;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The dashboard's views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum View {
+    /// Verdict card, checks, guardrails.
+    #[default]
+    Overview,
+    /// Per-group series over time.
+    Timeline,
+    /// Tests table, forest plot, sample-size calculator.
+    Significance,
+    /// Per-segment lifts.
+    Segments,
+    /// Column roles, columns, rejected rows.
+    Data,
+    /// The analysis plan editor.
+    Plan,
+}
+
+impl View {
+    /// All views in tab order.
+    pub const ALL: [View; 6] = [View::Overview, View::Timeline, View::Significance, View::Segments, View::Data, View::Plan];
+
+    /// Parses a view name (case-insensitive).
+    pub fn parse(name: &str) -> Option<View> {
+        View::ALL.into_iter().find(|v| v.title().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Timeline => "Timeline",
+            View::Significance => "Significance",
+            View::Segments => "Segments",
+            View::Data => "Data",
+            View::Plan => "Plan",
+        }
+    }
+}
+
+/// Timeline bucket choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Bucket {
+    /// Chosen from the time span.
+    #[default]
+    Auto,
+    /// One minute.
+    M1,
+    /// Five minutes.
+    M5,
+    /// One hour.
+    H1,
+    /// One day.
+    D1,
+}
+
+impl Bucket {
+    /// All choices.
+    pub const ALL: [Bucket; 5] = [Bucket::Auto, Bucket::M1, Bucket::M5, Bucket::H1, Bucket::D1];
+
+    /// Label and the engine's bucket text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Bucket::Auto => "auto",
+            Bucket::M1 => "1m",
+            Bucket::M5 => "5m",
+            Bucket::H1 => "1h",
+            Bucket::D1 => "1d",
+        }
+    }
+
+    /// Bucket length in seconds (`None` for auto).
+    pub fn seconds(self) -> Option<u64> {
+        match self {
+            Bucket::Auto => None,
+            Bucket::M1 => Some(60),
+            Bucket::M5 => Some(300),
+            Bucket::H1 => Some(3600),
+            Bucket::D1 => Some(86_400),
+        }
+    }
+}
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The report as Markdown.
+    Markdown,
+    /// The report as self-contained HTML.
+    Html,
+    /// The report as JSON (same as the CLI).
+    Json,
+}
+
+/// A table that can be saved as CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// Per-group summary.
+    Groups,
+    /// Control-vs-treatment tests.
+    Tests,
+    /// Segment tests.
+    Segments,
+    /// Timeline rows.
+    Timeline,
+    /// Rejected rows.
+    Rejected,
+    /// Checks.
+    Checks,
+}
+
+/// A user intent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Show the file dialog for logs (multi-select).
+    OpenDialog,
+    /// Open these paths (logs, plan, models...), routed by kind.
+    Open(Vec<PathBuf>),
+    /// Reload the embedded sample experiment.
+    LoadSample,
+    /// Cancel the running job.
+    CancelJob,
+    /// Switch view.
+    SetView(View),
+    /// Change the timeline bucket.
+    SetBucket(Bucket),
+    /// Per-bucket vs cumulative timeline.
+    SetCumulative(bool),
+    /// Override a column role (`None` clears it).
+    SetRole(Role, Option<String>),
+    /// Apply an edited plan and re-analyse.
+    ApplyPlan(Box<Plan>),
+    /// Save the current plan with a dialog.
+    SavePlanDialog,
+    /// Load a plan with a dialog.
+    LoadPlanDialog,
+    /// Export the report.
+    Export(ExportKind),
+    /// Save a table as CSV.
+    ExportCsv(TableKind),
+    /// Save the plot in this screen rectangle as PNG.
+    ExportPlotPng(String, eframe::egui::Rect),
+    /// Dismiss a notification.
+    Dismiss(u64),
+    /// Forget recent files.
+    ClearRecent,
+    /// Dark or light theme.
+    SetDark(bool),
+}

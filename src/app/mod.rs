@@ -1,0 +1,573 @@
+//! The desktop dashboard (eframe/egui). A thin shell over the engine: views read the
+//! report, widgets emit [`Command`]s, one handler runs them, slow work runs in [`jobs`].
+
+pub mod command;
+pub mod dialogs;
+pub mod embedded;
+pub mod jobs;
+pub mod notifications;
+pub mod routing;
+pub mod state;
+pub mod theme;
+pub mod views;
+
+/// The egui version the window uses (re-exported for tests and embedders).
+pub use eframe::egui;
+
+use crate::analysis::AnalysisConfig;
+use crate::ingest::{LoadOptions, RoleOverrides};
+use crate::plan::Plan;
+use crate::report::markdown;
+use command::{Command, ExportKind, TableKind, View};
+use dialogs::{DialogPurpose, Dialogs};
+use jobs::{Analyzed, Job, JobMsg};
+use notifications::{Level, Notifications};
+use routing::PathKind;
+use state::State;
+use std::path::PathBuf;
+
+/// The window's application state.
+pub struct VerdictApp {
+    /// Persisted settings.
+    pub state: State,
+    /// The analysed experiment on screen.
+    pub current: Option<Analyzed>,
+    /// The plan being edited in the Plan view.
+    pub plan_draft: Plan,
+    /// Where the plan came from.
+    pub plan_path: Option<PathBuf>,
+    /// A short name for what is loaded ("sample experiment", file names).
+    pub source_label: String,
+    /// The running background job.
+    pub job: Option<Job>,
+    /// Messages for the user.
+    pub notifications: Notifications,
+    /// Commands emitted this frame, run at its end.
+    pending: Vec<Command>,
+    dialogs: Dialogs,
+    /// A PNG export waiting for its screenshot: region, target file, and where it arrives.
+    screenshot: Option<(egui::Rect, PathBuf, std::sync::mpsc::Receiver<std::sync::Arc<egui::ColorImage>>)>,
+    /// Files are being dragged over the window.
+    pub drop_hover: bool,
+    /// Duration of the last completed job, seconds.
+    pub last_job_seconds: Option<f64>,
+}
+
+impl VerdictApp {
+    /// A new app that will open `files` (or the embedded sample when empty) on its first frame.
+    pub fn new(state: State, files: Vec<PathBuf>) -> Self {
+        let first = if files.is_empty() { Command::LoadSample } else { Command::Open(files) };
+        Self {
+            state,
+            current: None,
+            plan_draft: Plan::default(),
+            plan_path: None,
+            source_label: String::new(),
+            job: None,
+            notifications: Notifications::default(),
+            pending: vec![first],
+            dialogs: Dialogs::default(),
+            screenshot: None,
+            drop_hover: false,
+            last_job_seconds: None,
+        }
+    }
+
+    /// Queues a command to run at the end of the frame.
+    pub fn send(&mut self, cmd: Command) {
+        self.pending.push(cmd);
+    }
+
+    /// The whole window, for eframe and for headless tests.
+    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        ctx.set_visuals(if self.state.dark { egui::Visuals::dark() } else { egui::Visuals::light() });
+        self.poll_job();
+        self.poll_dialogs(&ctx);
+        self.poll_screenshot(&ctx);
+        self.input_ui(&ctx);
+
+        let mut cmds = Vec::new();
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui, &mut cmds));
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui, &mut cmds));
+        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, &mut cmds));
+        for id in self.notifications.notifications_ui(&ctx) {
+            cmds.push(Command::Dismiss(id));
+        }
+        if self.drop_hover {
+            drop_overlay_ui(&ctx);
+        }
+        self.pending.extend(cmds);
+        let pending = std::mem::take(&mut self.pending);
+        for cmd in pending {
+            self.handle(&ctx, cmd);
+        }
+        if self.job.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn input_ui(&mut self, ctx: &egui::Context) {
+        let (dropped, hovering, open, view) = ctx.input(|i| {
+            let dropped: Vec<PathBuf> = i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect();
+            let open = i.modifiers.command && i.key_pressed(egui::Key::O);
+            let keys = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6];
+            let view = keys.iter().position(|k| i.modifiers.command && i.key_pressed(*k)).map(|p| View::ALL[p]);
+            (dropped, !i.raw.hovered_files.is_empty(), open, view)
+        });
+        self.drop_hover = hovering;
+        if !dropped.is_empty() {
+            self.pending.push(Command::Open(dropped));
+        }
+        if open {
+            self.pending.push(Command::OpenDialog);
+        }
+        if let Some(v) = view {
+            self.pending.push(Command::SetView(v));
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.add(egui::Button::new("Open logs...").shortcut_text("Ctrl+O")).clicked() {
+                    cmds.push(Command::OpenDialog);
+                }
+                ui.menu_button("Open recent", |ui| {
+                    if self.state.recent.is_empty() {
+                        ui.label("No recent files");
+                    }
+                    for f in &self.state.recent {
+                        if ui.button(f).clicked() {
+                            cmds.push(Command::Open(vec![PathBuf::from(f)]));
+                        }
+                    }
+                    ui.separator();
+                    if ui.button("Clear recent").clicked() {
+                        cmds.push(Command::ClearRecent);
+                    }
+                });
+                if ui.button("Load sample experiment").clicked() {
+                    cmds.push(Command::LoadSample);
+                }
+                ui.separator();
+                if ui.button("Open plan (verdict.toml)...").clicked() {
+                    cmds.push(Command::LoadPlanDialog);
+                }
+                if ui.button("Save plan...").clicked() {
+                    cmds.push(Command::SavePlanDialog);
+                }
+                ui.separator();
+                ui.menu_button("Export report", |ui| {
+                    if ui.button("Markdown...").clicked() {
+                        cmds.push(Command::Export(ExportKind::Markdown));
+                    }
+                    if ui.button("HTML (self-contained)...").clicked() {
+                        cmds.push(Command::Export(ExportKind::Html));
+                    }
+                    if ui.button("JSON...").clicked() {
+                        cmds.push(Command::Export(ExportKind::Json));
+                    }
+                });
+            });
+            ui.menu_button("View", |ui| {
+                for (i, v) in View::ALL.iter().enumerate() {
+                    if ui.add(egui::Button::new(v.title()).shortcut_text(format!("Ctrl+{}", i + 1))).clicked() {
+                        cmds.push(Command::SetView(*v));
+                    }
+                }
+                ui.separator();
+                if ui.button(if self.state.dark { "Light theme" } else { "Dark theme" }).clicked() {
+                    cmds.push(Command::SetDark(!self.state.dark));
+                }
+            });
+            ui.separator();
+            for v in View::ALL {
+                if ui.selectable_label(self.state.view == v, v.title()).clicked() {
+                    cmds.push(Command::SetView(v));
+                }
+            }
+        });
+    }
+
+    fn status_bar_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            if let Some(job) = &self.job {
+                ui.spinner();
+                let bar = egui::ProgressBar::new(job.fraction.unwrap_or(0.0)).desired_width(220.0).show_percentage();
+                let bar = if job.fraction.is_none() { bar.animate(true) } else { bar };
+                ui.add(bar);
+                ui.label(if job.progress.is_empty() { job.label.as_str() } else { job.progress.as_str() });
+                if ui.button("Cancel").clicked() {
+                    cmds.push(Command::CancelJob);
+                }
+            } else if let Some(cur) = &self.current {
+                let r = &cur.report;
+                ui.label(format!(
+                    "{} · {} rows valid · {} rejected · {} groups · control {}",
+                    self.source_label,
+                    jobs::thousands(r.input.rows_valid),
+                    jobs::thousands(r.input.rows_rejected),
+                    r.groups.len(),
+                    r.control
+                ));
+                if let Some(s) = self.last_job_seconds {
+                    ui.weak(format!("· analysed in {s:.2} s"));
+                }
+            } else {
+                ui.label("Drop prediction logs anywhere, or File > Open logs... (Ctrl+O)");
+            }
+        });
+    }
+
+    fn central_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        let Some(cur) = &self.current else {
+            ui.vertical_centered(|ui| {
+                ui.add_space(ui.available_height() / 3.0);
+                ui.heading("Verdict");
+                ui.label("Should the challenger replace the champion?");
+                ui.add_space(8.0);
+                ui.label("Drop prediction logs (JSON lines, CSV, Parquet, app logs, .gz) anywhere in this window,");
+                ui.label("or use File > Open logs... (Ctrl+O).");
+                if ui.button("Load the sample experiment").clicked() {
+                    cmds.push(Command::LoadSample);
+                }
+            });
+            return;
+        };
+        let ctx = views::ViewCtx { report: &cur.report, dataset: &cur.dataset, config: &cur.config, load: &cur.load };
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| match self.state.view {
+            View::Overview => views::overview::overview_ui(ui, &ctx, cmds),
+            View::Timeline => views::timeline::timeline_ui(ui, &ctx, &self.state, cmds),
+            View::Significance => views::significance::significance_ui(ui, &ctx, &mut self.state.calculator, cmds),
+            View::Segments => views::segments::segments_ui(ui, &ctx, &mut self.state, cmds),
+            View::Data => views::data::data_ui(ui, &ctx, cmds),
+            View::Plan => views::plan::plan_ui(ui, &ctx, &mut self.plan_draft, self.plan_path.as_deref(), cmds),
+        });
+    }
+
+    fn poll_job(&mut self) {
+        let Some(job) = &mut self.job else { return };
+        let mut done = false;
+        let mut msgs = Vec::new();
+        for m in job.rx.try_iter() {
+            msgs.push(m);
+        }
+        for m in msgs {
+            match m {
+                JobMsg::Progress(text, frac) => {
+                    if let Some(job) = &mut self.job {
+                        job.progress = text;
+                        job.fraction = frac;
+                    }
+                }
+                JobMsg::Analyzed(a) => {
+                    self.last_job_seconds = Some(a.seconds);
+                    for (reason, n) in &a.report.input.rejected_by_reason {
+                        let _ = (reason, n);
+                    }
+                    if a.report.input.rows_rejected > 0 {
+                        let first = a.report.input.rejected.first().map(|r| format!("first: {}:{}: {}", r.file, r.line, r.reason));
+                        self.notifications.push(
+                            Level::Warning,
+                            format!("{} rows rejected in {} (see Data > Rejected rows)", jobs::thousands(a.report.input.rows_rejected), short_files(&a.report.input.files)),
+                            first,
+                        );
+                    }
+                    self.plan_draft = a.config.plan.clone();
+                    self.current = Some(*a);
+                    done = true;
+                }
+                JobMsg::Timeline(t, secs) => {
+                    if let Some(cur) = &mut self.current {
+                        cur.report.timeline = *t;
+                    }
+                    self.last_job_seconds = Some(secs);
+                    done = true;
+                }
+                JobMsg::Failed(text, details) => {
+                    self.notifications.push(Level::Error, text, details);
+                    done = true;
+                }
+                JobMsg::Cancelled => {
+                    self.notifications.push(Level::Info, "Cancelled; the previous data is still shown", None);
+                    done = true;
+                }
+            }
+        }
+        if done {
+            self.job = None;
+        }
+    }
+
+    fn poll_dialogs(&mut self, ctx: &egui::Context) {
+        for r in self.dialogs.poll() {
+            if r.paths.is_empty() {
+                continue;
+            }
+            match r.purpose {
+                DialogPurpose::Open | DialogPurpose::OpenPlan => self.pending.push(Command::Open(r.paths)),
+                DialogPurpose::SaveText(text) => {
+                    let path = &r.paths[0];
+                    match std::fs::write(path, text) {
+                        Ok(()) => self.notifications.push(Level::Info, format!("Saved {}", path.display()), None),
+                        Err(e) => self.notifications.push(Level::Error, format!("{}: cannot write: {e}", path.display()), None),
+                    }
+                }
+                DialogPurpose::SavePng(rect) => {
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let repaint = ctx.clone();
+                    ctx.request_screenshot(move |image| {
+                        let _ = tx.send(image);
+                        repaint.request_repaint();
+                    });
+                    self.screenshot = Some((rect, r.paths[0].clone(), rx));
+                }
+            }
+        }
+    }
+
+    fn poll_screenshot(&mut self, ctx: &egui::Context) {
+        let Some((_, _, rx)) = &self.screenshot else { return };
+        let Ok(image) = rx.try_recv() else { return };
+        let Some((rect, path, _)) = self.screenshot.take() else { return };
+        let region = image.region(&rect, Some(ctx.pixels_per_point()));
+        let rgba: Vec<u8> = region.pixels.iter().flat_map(|p| p.to_array()).collect();
+        let result = image::RgbaImage::from_raw(region.size[0] as u32, region.size[1] as u32, rgba)
+            .ok_or_else(|| "bad image size".to_string())
+            .and_then(|img| img.save(&path).map_err(|e| e.to_string()));
+        match result {
+            Ok(()) => self.notifications.push(Level::Info, format!("Saved {}", path.display()), None),
+            Err(e) => self.notifications.push(Level::Error, format!("{}: cannot save PNG: {e}", path.display()), None),
+        }
+    }
+
+    /// Runs one command.
+    pub fn handle(&mut self, ctx: &egui::Context, cmd: Command) {
+        match cmd {
+            Command::OpenDialog => self.dialogs.open(
+                ctx,
+                DialogPurpose::Open,
+                "Open prediction logs",
+                &[("Logs", &["jsonl", "ndjson", "json", "csv", "tsv", "parquet", "log", "txt", "gz", "toml", "onnx", "zip"]), ("All files", &["*"])],
+                "",
+            ),
+            Command::LoadPlanDialog => self.dialogs.open(ctx, DialogPurpose::OpenPlan, "Open analysis plan", &[("Plan", &["toml"])], ""),
+            Command::SavePlanDialog => {
+                let text = self.plan_draft.to_toml();
+                self.dialogs.open(ctx, DialogPurpose::SaveText(text), "Save analysis plan", &[("Plan", &["toml"])], "verdict.toml");
+            }
+            Command::Open(paths) => self.open_paths(ctx, paths),
+            Command::LoadSample => match embedded::materialize() {
+                Ok((log, plan)) => {
+                    match Plan::load(&plan) {
+                        Ok(p) => {
+                            self.plan_draft = p;
+                            self.plan_path = None;
+                        }
+                        Err(e) => self.notifications.push(Level::Error, e.to_string(), None),
+                    }
+                    self.start_load(ctx, vec![log.display().to_string()], "sample experiment (embedded)".into());
+                }
+                Err(e) => self.notifications.push(Level::Error, format!("cannot write the sample to the temp folder: {e}"), None),
+            },
+            Command::CancelJob => {
+                if let Some(job) = &self.job {
+                    job.cancel();
+                }
+            }
+            Command::SetView(v) => self.state.view = v,
+            Command::SetBucket(b) => {
+                self.state.bucket = b;
+                if let Some(cur) = &self.current {
+                    self.replace_job(jobs::spawn_timeline(ctx, cur.dataset.clone(), b.seconds()));
+                }
+            }
+            Command::SetCumulative(c) => self.state.cumulative = c,
+            Command::SetRole(role, column) => {
+                if let Some(cur) = &self.current {
+                    let mut load = cur.load.clone();
+                    load.overrides.columns.insert(role, column.unwrap_or_default());
+                    let config = cur.config.clone();
+                    self.replace_job(jobs::spawn_reanalyze(ctx, cur.raw.clone(), load, config));
+                }
+            }
+            Command::ApplyPlan(plan) => {
+                if let Err(e) = plan.validate() {
+                    self.notifications.push(Level::Error, format!("plan: {e}"), None);
+                    return;
+                }
+                self.plan_draft = (*plan).clone();
+                if let Some(cur) = &self.current {
+                    let (load, config) = settings_for(&plan, &cur.load.overrides, &self.state);
+                    self.replace_job(jobs::spawn_reanalyze(ctx, cur.raw.clone(), load, config));
+                }
+            }
+            Command::Export(kind) => {
+                let Some(cur) = &self.current else { return };
+                let (text, name, filter): (String, &str, &[&str]) = match kind {
+                    ExportKind::Markdown => (markdown::render(&cur.report), "verdict_report.md", &["md"]),
+                    ExportKind::Html => (crate::report::html::render(&cur.report), "verdict_report.html", &["html"]),
+                    ExportKind::Json => (serde_json::to_string_pretty(&cur.report).unwrap_or_default(), "verdict_report.json", &["json"]),
+                };
+                self.dialogs.open(ctx, DialogPurpose::SaveText(text), "Export report", &[("Report", filter)], name);
+            }
+            Command::ExportCsv(kind) => {
+                let Some(cur) = &self.current else { return };
+                let text = crate::report::csv::table_csv(&cur.report, table_name(kind));
+                self.dialogs.open(ctx, DialogPurpose::SaveText(text), "Save table as CSV", &[("CSV", &["csv"])], &format!("{}.csv", table_name(kind)));
+            }
+            Command::ExportPlotPng(name, rect) => {
+                self.dialogs.open(ctx, DialogPurpose::SavePng(rect), "Save plot as PNG", &[("PNG", &["png"])], &format!("{name}.png"));
+            }
+            Command::Dismiss(id) => self.notifications.dismiss(id),
+            Command::ClearRecent => self.state.recent.clear(),
+            Command::SetDark(d) => self.state.dark = d,
+        }
+    }
+
+    fn replace_job(&mut self, job: Job) {
+        if let Some(old) = self.job.take() {
+            old.cancel();
+        }
+        self.job = Some(job);
+    }
+
+    fn start_load(&mut self, ctx: &egui::Context, files: Vec<String>, label: String) {
+        let overrides = self.plan_draft.role_overrides();
+        let (load, config) = settings_for(&self.plan_draft, &overrides, &self.state);
+        self.source_label = label.clone();
+        let job = jobs::spawn_load(ctx, files, load, config, format!("Loading {label}"));
+        self.replace_job(job);
+    }
+
+    fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<PathBuf>) {
+        let mut logs = Vec::new();
+        let mut plan_changed = false;
+        for p in paths {
+            match routing::classify(&p) {
+                PathKind::Log | PathKind::LogFolder => logs.push(p.display().to_string()),
+                PathKind::Plan => match Plan::load(&p) {
+                    Ok(plan) => {
+                        self.plan_draft = plan;
+                        self.plan_path = Some(p.clone());
+                        plan_changed = true;
+                        self.notifications.push(Level::Info, format!("Plan loaded from {}", p.display()), None);
+                    }
+                    Err(e) => self.notifications.push(Level::Error, e.to_string(), None),
+                },
+                PathKind::OnnxModel | PathKind::ModelBundle => self.notifications.push(
+                    Level::Warning,
+                    format!("{}: recognised as a model; champion/challenger replay is not in this version yet", p.display()),
+                    None,
+                ),
+                PathKind::Unknown => self.notifications.push(Level::Error, format!("{}: not a log, plan or model Verdict can read", p.display()), None),
+            }
+        }
+        if !logs.is_empty() {
+            self.state.remember(&logs);
+            let label = short_files(&logs);
+            self.start_load(ctx, logs, label);
+        } else if plan_changed {
+            let plan = self.plan_draft.clone();
+            self.handle(ctx, Command::ApplyPlan(Box::new(plan)));
+        }
+    }
+}
+
+fn table_name(kind: TableKind) -> &'static str {
+    match kind {
+        TableKind::Groups => "groups",
+        TableKind::Tests => "tests",
+        TableKind::Segments => "segments",
+        TableKind::Timeline => "timeline",
+        TableKind::Rejected => "rejected",
+        TableKind::Checks => "checks",
+    }
+}
+
+/// Load options and analysis settings for a plan plus overrides and view settings.
+pub fn settings_for(plan: &Plan, overrides: &RoleOverrides, state: &State) -> (LoadOptions, AnalysisConfig) {
+    let mut merged = plan.role_overrides();
+    for (role, col) in &overrides.columns {
+        merged.columns.insert(*role, col.clone());
+    }
+    let load = LoadOptions {
+        overrides: merged,
+        known_groups: (!plan.expected_split.is_empty()).then(|| plan.expected_split.keys().cloned().collect()),
+    };
+    let config = AnalysisConfig {
+        plan: plan.clone(),
+        bucket: state.bucket.seconds().map(crate::analysis::timeline::format_bucket),
+        ..Default::default()
+    };
+    (load, config)
+}
+
+fn short_files(files: &[String]) -> String {
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| std::path::Path::new(f).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| f.clone()))
+        .collect();
+    match names.len() {
+        0 => String::new(),
+        1..=3 => names.join(", "),
+        n => format!("{}, ... ({n} files)", names[..2].join(", ")),
+    }
+}
+
+fn drop_overlay_ui(ctx: &egui::Context) {
+    let screen = ctx.content_rect();
+    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("drop_overlay")));
+    painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(180));
+    painter.rect_stroke(screen.shrink(16.0), 12.0, egui::Stroke::new(3.0, theme::group_color(0)), egui::StrokeKind::Inside);
+    painter.text(
+        screen.center(),
+        egui::Align2::CENTER_CENTER,
+        "Drop logs, a verdict.toml plan, or models to open them",
+        egui::FontId::proportional(24.0),
+        egui::Color32::WHITE,
+    );
+}
+
+impl eframe::App for VerdictApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_root(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}
+
+/// Opens the window on `files` (the embedded sample when empty), optionally on a given
+/// view. Returns the exit code.
+pub fn run(files: Vec<PathBuf>, view: Option<View>) -> i32 {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!("verdict: no display (DISPLAY and WAYLAND_DISPLAY are unset); use the command line instead, e.g. `verdict analyze LOG --format md`");
+        return 2;
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_title("Verdict").with_inner_size([1280.0, 820.0]).with_min_inner_size([720.0, 480.0]).with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "Verdict",
+        options,
+        Box::new(move |cc| {
+            let mut state: State = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+            if let Some(v) = view {
+                state.view = v;
+            }
+            Ok(Box::new(VerdictApp::new(state, files)))
+        }),
+    );
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("verdict: cannot open the window: {e}; the command line works without one: `verdict analyze LOG`");
+            2
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Report tables as CSV (for spreadsheets): groups, tests, segments, timeline, rejected, checks.
+
+use super::{ExperimentReport, TestResult};
+
+fn esc(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn num(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite()).map(|v| format!("{v}")).unwrap_or_default()
+}
+
+fn test_row(prefix: &[String], t: &TestResult) -> String {
+    let mut cells: Vec<String> = prefix.iter().map(|s| esc(s)).collect();
+    cells.extend([
+        esc(&t.metric),
+        t.method.clone(),
+        esc(&t.control),
+        esc(&t.treatment),
+        t.control_n.to_string(),
+        t.treatment_n.to_string(),
+        num(Some(t.control_value)),
+        num(Some(t.treatment_value)),
+        num(Some(t.diff)),
+        num(t.ci_low),
+        num(t.ci_high),
+        num(t.relative_lift),
+        num(t.statistic),
+        num(t.df),
+        num(t.p_value),
+        num(t.p_value_adjusted),
+        t.significant.to_string(),
+        t.primary.to_string(),
+    ]);
+    cells.join(",")
+}
+
+const TEST_HEAD: &str = "metric,method,control,treatment,control_n,treatment_n,control_value,treatment_value,diff,ci_low,ci_high,relative_lift,statistic,df,p_value,p_value_adjusted,significant,primary";
+
+/// One table of the report as CSV: `groups`, `tests`, `segments`, `timeline`, `rejected` or `checks`.
+pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
+    let mut out = Vec::new();
+    match table {
+        "groups" => {
+            let metrics: Vec<&String> = r.groups.first().map(|g| g.metrics.keys().collect()).unwrap_or_default();
+            let mut head = "group,models,requests,share,users,errors,error_rate,fallbacks,latency_mean_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,mean_score,auc".to_string();
+            for m in &metrics {
+                head.push_str(&format!(",{}_n,{}_mean", esc(m), esc(m)));
+            }
+            out.push(head);
+            for g in &r.groups {
+                let l = g.latency_ms;
+                let mut row = vec![
+                    esc(&g.name),
+                    esc(&g.models.join(" ")),
+                    g.requests.to_string(),
+                    num(Some(g.share)),
+                    g.users.to_string(),
+                    g.errors.to_string(),
+                    num(Some(g.error_rate)),
+                    g.fallbacks.to_string(),
+                    num(l.map(|l| l.mean)),
+                    num(l.map(|l| l.p50)),
+                    num(l.map(|l| l.p95)),
+                    num(l.map(|l| l.p99)),
+                    num(g.mean_score),
+                    num(g.auc),
+                ];
+                for m in &metrics {
+                    let s = g.metrics.get(*m);
+                    row.push(s.map(|s| s.n.to_string()).unwrap_or_default());
+                    row.push(num(s.and_then(|s| s.mean)));
+                }
+                out.push(row.join(","));
+            }
+        }
+        "tests" => {
+            out.push(TEST_HEAD.to_string());
+            out.extend(r.tests.iter().map(|t| test_row(&[], t)));
+        }
+        "segments" => {
+            out.push(format!("column,value,requests,{TEST_HEAD}"));
+            for s in &r.segments {
+                for t in &s.tests {
+                    out.push(test_row(&[s.column.clone(), s.value.clone(), s.requests.to_string()], t));
+                }
+            }
+        }
+        "timeline" => {
+            let metrics: Vec<String> = r.metrics.iter().map(|m| m.name.clone()).collect();
+            let mut head = "start,group,requests,qps,error_rate,latency_p50_ms,latency_p95_ms,latency_p99_ms".to_string();
+            for m in &metrics {
+                head.push(',');
+                head.push_str(&esc(m));
+            }
+            out.push(head);
+            for row in &r.timeline.rows {
+                let mut cells = vec![row.start.clone(), esc(&row.group), row.requests.to_string(), num(Some(row.qps)), num(Some(row.error_rate)), num(row.latency_p50), num(row.latency_p95), num(row.latency_p99)];
+                for m in &metrics {
+                    cells.push(num(row.metrics.get(m).copied().flatten()));
+                }
+                out.push(cells.join(","));
+            }
+        }
+        "rejected" => {
+            out.push("file,line,reason".into());
+            out.extend(r.input.rejected.iter().map(|x| format!("{},{},{}", esc(&x.file), x.line, esc(&x.reason))));
+        }
+        _ => {
+            out.push("id,status,message".into());
+            out.extend(r.checks.iter().map(|c| format!("{},{},{}", c.id, c.status.as_str(), esc(&c.message))));
+        }
+    }
+    out.join("\n") + "\n"
+}

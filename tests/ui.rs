@@ -1,0 +1,166 @@
+//! Headless UI tests (egui_kittest, no GPU): the dashboard on the embedded sample, every
+//! view, bucket and role changes, and files arriving through the drop path.
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use verdict::app::egui;
+use std::path::PathBuf;
+use verdict::analysis::{analyze, AnalysisConfig};
+use verdict::app::command::{Command, View};
+use verdict::app::state::State;
+use verdict::app::views::fmt_p;
+use verdict::app::VerdictApp;
+use verdict::ingest::{load, LoadOptions, Role};
+use verdict::plan::Plan;
+
+/// A dropped file as the window system delivers it.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_file(h: &mut Harness<'static, VerdictApp>, path: PathBuf) {
+    h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(path)));
+}
+
+fn harness(files: Vec<PathBuf>) -> Harness<'static, VerdictApp> {
+    Harness::builder()
+        .with_size([1500.0, 1100.0])
+        .build_ui_state(|ui, app: &mut VerdictApp| app.ui_root(ui), VerdictApp::new(State::default(), files))
+}
+
+/// Steps until no background job is running.
+fn settle(h: &mut Harness<'static, VerdictApp>) {
+    for _ in 0..2000 {
+        h.step();
+        if h.state().job.is_none() {
+            h.run_steps(3);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("background job did not finish");
+}
+
+fn engine_report() -> verdict::report::ExperimentReport {
+    let plan = Plan::load("sample_data/verdict.toml".as_ref()).unwrap();
+    let opts = LoadOptions { overrides: plan.role_overrides(), known_groups: Some(plan.expected_split.keys().cloned().collect()) };
+    let ds = load(&["sample_data/experiment.parquet".to_string()], &opts).unwrap();
+    analyze(&ds, &AnalysisConfig { plan, ..Default::default() }).unwrap()
+}
+
+#[test]
+fn sample_dashboard_shows_the_engine_numbers() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    let report = h.state().current.as_ref().expect("sample loaded").report.clone();
+    let engine = engine_report();
+    // the window's report is the engine's report, number for number
+    assert_eq!(serde_json::to_value(&report.tests).unwrap(), serde_json::to_value(&engine.tests).unwrap());
+    assert_eq!(report.recommendation, engine.recommendation);
+    let primary = engine.tests.iter().find(|t| t.primary).unwrap();
+    h.get_by_label(&fmt_p(primary.p_value));
+    h.get_by_label("ROLL BACK");
+    h.get_by_label("converted");
+    assert!(h.get_all_by_label_contains("B p99").count() >= 1);
+}
+
+#[test]
+fn every_view_renders() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    let expect = [
+        (View::Timeline, "Traffic (QPS)"),
+        (View::Significance, "Sample-size calculator"),
+        (View::Segments, "Segment column:"),
+        (View::Data, "Column roles"),
+        (View::Plan, "Analysis plan"),
+        (View::Overview, "Health and guardrails"),
+    ];
+    for (i, (view, label)) in expect.iter().enumerate() {
+        // keyboard shortcut Ctrl+N for timeline..plan, then the tab for overview
+        if i < 5 {
+            let key = [egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6][i];
+            h.key_press_modifiers(egui::Modifiers::COMMAND, key);
+        } else {
+            h.get_by_label("Overview").click();
+        }
+        h.run_steps(3);
+        assert_eq!(h.state().state.view, *view);
+        h.get_by_label(label);
+    }
+}
+
+#[test]
+fn bucket_and_role_changes_rerun_in_the_background() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut().send(Command::SetView(View::Timeline));
+    h.run_steps(2);
+    h.get_by_label("1h").click();
+    h.run_steps(1);
+    settle(&mut h);
+    let tl = &h.state().current.as_ref().unwrap().report.timeline;
+    assert_eq!(tl.bucket, "1h");
+    assert_eq!(tl.rows.len(), 72 * 2, "3 days of hourly buckets for 2 groups");
+
+    // clear the score role: AUC disappears from every group
+    h.state_mut().send(Command::SetRole(Role::Score, None));
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert!(r.groups.iter().all(|g| g.auc.is_none()));
+    assert!(!r.columns.contains_key("score"));
+}
+
+#[test]
+fn dropped_files_load_and_broken_ones_notify_without_losing_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, [0u8, 1, 2, 3, 255, 0, 7]).unwrap();
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    let before = h.state().current.as_ref().unwrap().report.input.rows_valid;
+
+    drop_file(&mut h, broken.clone());
+    h.run_steps(1);
+    settle(&mut h);
+    let app = h.state();
+    assert_eq!(app.current.as_ref().unwrap().report.input.rows_valid, before, "what was loaded is kept");
+    let err = app.notifications.items().iter().find(|n| n.text.contains("broken.jsonl")).expect("error notification");
+    assert!(err.text.contains("binary"), "{}", err.text);
+    assert!(h.get_all_by_label_contains("broken.jsonl").count() >= 1, "the notification is shown");
+
+    // a good CSV through the same path replaces the data
+    let csv = PathBuf::from("sample_data/experiment.csv");
+    drop_file(&mut h, csv);
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert_eq!(r.input.format, "csv");
+    assert_eq!(r.input.rows_valid, 8000);
+    assert!(r.input.rows_rejected >= 2);
+    assert!(h.state().state.recent.iter().any(|f| f.ends_with("experiment.csv")));
+}
+
+#[test]
+fn dropping_a_plan_reanalyses_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("verdict.toml");
+    std::fs::write(&plan, "primary_metric = \"revenue\"\nalpha = 0.01\ncontrol = \"A\"\n").unwrap();
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    drop_file(&mut h, plan);
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert_eq!(r.primary_metric.as_deref(), Some("revenue"));
+    assert_eq!(r.alpha, 0.01);
+}
