@@ -89,7 +89,7 @@ pub fn run_checks(
         if d > g.error_rate_margin {
             worst = Status::Fail;
         }
-        msgs.push(format!("{} error rate {} vs control {} ({:+.2} points, margin {:.2})", t.name, pct(t.error_rate), pct(ctrl.error_rate), d * 100.0, g.error_rate_margin * 100.0));
+        msgs.push(format!("{} error rate {} vs control {} ({:+.2} points, margin {:.2} points)", t.name, pct(t.error_rate), pct(ctrl.error_rate), d * 100.0, g.error_rate_margin * 100.0));
     }
     out.push(check("error_rate", worst, msgs.join("; ")));
 
@@ -101,6 +101,15 @@ pub fn run_checks(
         check("fallbacks", Status::Warn, format!("{fb} treatment requests served by another model ({})", detail.join(", ")))
     });
     out
+}
+
+/// A p-value for messages: 4 decimals, scientific below 0.0001.
+pub fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.2e}")
+    } else {
+        format!("{p:.4}")
+    }
 }
 
 fn fmt_mde(p: &PowerResult) -> String {
@@ -144,7 +153,7 @@ pub fn recommend(plan: &Plan, checks: &[Check], tests: &[TestResult], primary: O
             let label = if primary.is_some() { format!("primary metric {m}") } else { format!("{m} (exploratory: no primary metric declared)") };
             for t in tests.iter().filter(|t| t.metric == m) {
                 let better = t.favorable.unwrap_or(false);
-                let p = t.p_value.map(|p| format!("{p:.3e}")).unwrap_or_else(|| "n/a".into());
+                let p = t.p_value.map(fmt_p).unwrap_or_else(|| "n/a".into());
                 if t.significant && better {
                     reasons.push(format!("{label}: {} beats {} by {:+.4} (p = {p})", t.treatment, t.control, t.diff));
                 } else if t.significant {

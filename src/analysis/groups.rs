@@ -2,7 +2,7 @@
 //! AUC, models and fallbacks.
 
 use super::columns::{bool_col, f64_col, moments_by, str_col, values_by, Codes, NO_CODE};
-use super::stats::{auc, percentiles, Moments};
+use super::stats::{auc_split, percentiles, Moments};
 use crate::ingest::normalize::{metric_col, IS_ERROR, LABEL, LATENCY_MS, MODEL, SCORE, USER, VERSION};
 use crate::ingest::Dataset;
 use crate::report::{Assignment, GroupSummary, LatencySummary, MetricSummary};
@@ -29,6 +29,7 @@ fn distinct_sorted(values: &HashMap<&str, u64>) -> Vec<String> {
 /// Computes the per-group summaries; `control` is the control's code.
 pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupStats, String> {
     let f = &ds.frame;
+    let t0 = std::time::Instant::now();
     let k = groups.names.len();
     let codes = &groups.codes;
     let total = codes.len() as f64;
@@ -44,6 +45,8 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
         }
     }
 
+    crate::ingest::timing("groups/counts", t0);
+    let t0 = std::time::Instant::now();
     // latency
     let lat_col = f64_col(f, LATENCY_MS)?;
     let mut lat_values = values_by(codes, k, lat_col);
@@ -61,6 +64,8 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
         .collect();
     drop(lat_values);
 
+    crate::ingest::timing("groups/latency", t0);
+    let t0 = std::time::Instant::now();
     // metrics
     let mut metrics = BTreeMap::new();
     for m in &ds.metrics {
@@ -68,20 +73,37 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
         metrics.insert(m.name.clone(), moments_by(codes, k, col));
     }
 
+    crate::ingest::timing("groups/metrics", t0);
+    let t0 = std::time::Instant::now();
     // score and AUC
     let score = f64_col(f, SCORE)?;
     let score_m = moments_by(codes, k, score);
     let label = f64_col(f, LABEL)?;
-    let mut pairs: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); k];
-    if label.null_count() < label.len() && score.null_count() < score.len() {
-        for ((c, s), l) in codes.iter().zip(score.iter()).zip(label.iter()) {
-            if let (Some(s), Some(l)) = (s, l) {
-                pairs[*c as usize].0.push(s);
-                pairs[*c as usize].1.push(l);
-            }
-        }
-    }
-
+    let aucs: Vec<Option<f64>> = if label.null_count() < label.len() && score.null_count() < score.len() {
+        // labels as keys: key = group * 2 + label, then AUC per group on its own thread
+        let label_keys: Vec<u32> = codes
+            .iter()
+            .zip(label.iter())
+            .map(|(c, l)| match l {
+                Some(l) if *c != NO_CODE => c * 2 + (l == 1.0) as u32,
+                _ => NO_CODE,
+            })
+            .collect();
+        let by = values_by(&label_keys, 2 * k, score);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..k)
+                .map(|g| {
+                    let (neg, pos) = (&by[2 * g], &by[2 * g + 1]);
+                    std::thread::Builder::new().name(format!("verdict-auc-{g}")).spawn_scoped(scope, move || auc_split(neg, pos)).expect("spawn auc thread")
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+        })
+    } else {
+        vec![None; k]
+    };
+    crate::ingest::timing("groups/auc", t0);
+    let t0 = std::time::Instant::now();
     // models and fallbacks
     let model = str_col(f, MODEL)?;
     let version = str_col(f, VERSION)?;
@@ -120,31 +142,12 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
         }
     }
 
-    // users and leakage
+    crate::ingest::timing("groups/models", t0);
+    let t0 = std::time::Instant::now();
+    // users and leakage: sort (user hash, group) keys instead of a hash map of strings
     let users = str_col(f, USER)?;
-    let mut user_groups: HashMap<&str, u64> = HashMap::with_capacity_and_hasher(users.len() / 4, Default::default());
-    if users.null_count() < users.len() {
-        for (c, u) in codes.iter().zip(users.iter()) {
-            if let Some(u) = u {
-                if *c != NO_CODE && (*c as usize) < 64 {
-                    *user_groups.entry(u).or_default() |= 1u64 << c;
-                }
-            }
-        }
-    }
-    let mut users_per_group = vec![0u64; k];
-    let mut multi = 0u64;
-    for bits in user_groups.values() {
-        if bits.count_ones() > 1 {
-            multi += 1;
-        }
-        for (g, slot) in users_per_group.iter_mut().enumerate() {
-            if bits & (1u64 << g) != 0 {
-                *slot += 1;
-            }
-        }
-    }
-
+    let (distinct_users, users_per_group, multi) = user_counts(users, codes, k);
+    crate::ingest::timing("groups/users", t0);
     let summaries = (0..k)
         .map(|g| GroupSummary {
             name: groups.names[g].clone(),
@@ -168,13 +171,49 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
                 })
                 .collect(),
             mean_score: (score_m[g].n > 0).then_some(score_m[g].mean),
-            auc: auc(&pairs[g].0, &pairs[g].1),
+            auc: aucs[g],
         })
         .collect();
     Ok(GroupStats {
         summaries,
         latency,
         metrics,
-        assignment: Assignment { users: user_groups.len() as u64, users_in_multiple_groups: multi },
+        assignment: Assignment { users: distinct_users, users_in_multiple_groups: multi },
     })
+}
+
+/// Distinct users, distinct users per group, and users seen in more than one group.
+/// Users are identified by a 56-bit hash of their id (collisions are vanishingly rare at
+/// millions of users), packed with the group code and sorted.
+fn user_counts(users: &polars::prelude::StringChunked, codes: &[u32], k: usize) -> (u64, Vec<u64>, u64) {
+    use std::hash::BuildHasher;
+    let mut per_group = vec![0u64; k];
+    if users.null_count() == users.len() || k > 255 {
+        return (0, per_group, 0);
+    }
+    let state = polars::prelude::PlRandomState::default();
+    let mut keys: Vec<u64> = Vec::with_capacity(users.len() - users.null_count());
+    for (u, c) in users.iter().zip(codes) {
+        if let (Some(u), true) = (u, *c != NO_CODE) {
+            keys.push((state.hash_one(u) & !0xFF) | *c as u64);
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let (mut distinct, mut multi) = (0u64, 0u64);
+    let mut i = 0;
+    while i < keys.len() {
+        let user = keys[i] & !0xFF;
+        let mut j = i;
+        while j < keys.len() && keys[j] & !0xFF == user {
+            per_group[(keys[j] & 0xFF) as usize] += 1;
+            j += 1;
+        }
+        distinct += 1;
+        if j - i > 1 {
+            multi += 1;
+        }
+        i = j;
+    }
+    (distinct, per_group, multi)
 }

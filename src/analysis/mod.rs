@@ -120,9 +120,7 @@ pub fn parse_split(text: &str) -> Result<BTreeMap<String, f64>, String> {
 pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, AnalysisError> {
     let plan = &cfg.plan;
     let internal = AnalysisError::Internal;
-    let mut groups = Codes::groups(&ds.frame).map_err(internal)?;
-    // stable order: sorted names; the control's position is found after
-    sort_codes(&mut groups);
+    let groups = Codes::groups(&ds.frame).map_err(internal)?;
     let k = groups.names.len();
     if k < 2 {
         return Err(AnalysisError::SingleGroup(groups.names.first().cloned().unwrap_or_default()));
@@ -311,21 +309,6 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
 
 fn join_analysis<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
     h.join().unwrap_or_else(|_| Err("analysis thread panicked".to_string()))
-}
-
-fn sort_codes(groups: &mut Codes) {
-    let mut order: Vec<usize> = (0..groups.names.len()).collect();
-    order.sort_by(|a, b| groups.names[*a].cmp(&groups.names[*b]));
-    let mut remap = vec![0u32; order.len()];
-    for (new, &old) in order.iter().enumerate() {
-        remap[old] = new as u32;
-    }
-    groups.names = order.iter().map(|&i| groups.names[i].clone()).collect();
-    for c in &mut groups.codes {
-        if *c != columns::NO_CODE {
-            *c = remap[*c as usize];
-        }
-    }
 }
 
 /// The input section of a report.

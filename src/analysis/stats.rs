@@ -204,6 +204,34 @@ pub fn auc(scores: &[f64], labels: &[f64]) -> Option<f64> {
     Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * q))
 }
 
+/// AUC from the scores of negatives and positives (mid-ranks for ties), the same value as
+/// [`auc`]. `None` when either class is empty.
+pub fn auc_split(neg: &[f64], pos: &[f64]) -> Option<f64> {
+    if neg.is_empty() || pos.is_empty() {
+        return None;
+    }
+    let mut n: Vec<f64> = neg.to_vec();
+    let mut p: Vec<f64> = pos.to_vec();
+    n.sort_unstable_by(f64::total_cmp);
+    p.sort_unstable_by(f64::total_cmp);
+    // Mann–Whitney U: for each positive, negatives below it plus half the ties
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut u = 0.0f64;
+    for &x in &p {
+        while lo < n.len() && n[lo] < x {
+            lo += 1;
+        }
+        if hi < lo {
+            hi = lo;
+        }
+        while hi < n.len() && n[hi] <= x {
+            hi += 1;
+        }
+        u += lo as f64 + (hi - lo) as f64 / 2.0;
+    }
+    Some(u / (n.len() as f64 * p.len() as f64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +267,8 @@ mod tests {
         // sklearn.metrics.roc_auc_score -> 0.75
         assert!((auc(&s, &l).unwrap() - 0.75).abs() < 1e-15);
         assert_eq!(auc(&s, &[1.0; 5]), None);
+        let split = auc_split(&[0.1, 0.4], &[0.35, 0.8, 0.4]).unwrap();
+        assert!((split - 0.75).abs() < 1e-15);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Per group per UTC time bucket: requests, QPS, error rate, latency percentiles and
-//! metric means, aggregated lazily by polars (plots never see raw rows).
+//! metric means, aggregated in one keyed pass over the columns (plots never see raw rows).
 
-use super::columns::frame_error;
-use crate::ingest::normalize::{metric_col, GROUP, IS_ERROR, LATENCY_MS, TS_US};
+use super::columns::{bool_col, f64_col, frame_error, moments_by, values_by, Codes, NO_CODE};
+use super::stats::{percentiles, Moments};
+use crate::ingest::normalize::{metric_col, IS_ERROR, LATENCY_MS, TS_US};
 use crate::ingest::time::format_timestamp_us;
 use crate::ingest::Dataset;
 use crate::report::{Timeline, TimelineRow};
-use polars::prelude::*;
+use polars::prelude::ChunkAgg;
 
 /// Parses a bucket span such as `30s`, `1m`, `5m`, `1h`, `1d`; `auto` gives `None`.
 pub fn parse_bucket(text: &str) -> Result<Option<u64>, String> {
@@ -59,61 +60,70 @@ pub fn time_range_us(ds: &Dataset) -> Option<(i64, i64)> {
     Some((ts.min()?, ts.max()?))
 }
 
-/// Computes the timeline with the given bucket (or an automatic one).
+/// Most (bucket, group) cells a timeline may have.
+pub const MAX_CELLS: usize = 2_000_000;
+
+/// Computes the timeline with the given bucket (or an automatic one): one pass over the
+/// columns keyed by (bucket, group); percentiles by selection within each cell.
 pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, String> {
     let range = time_range_us(ds);
     let bucket_s = bucket_seconds.unwrap_or_else(|| range.map(|(a, b)| auto_bucket(b - a)).unwrap_or(3600));
     let empty = Timeline { bucket: format_bucket(bucket_s), bucket_seconds: bucket_s, rows: vec![] };
-    if range.is_none() {
-        return Ok(empty);
-    }
+    let Some((t_min, t_max)) = range else { return Ok(empty) };
     let b_us = bucket_s as i64 * 1_000_000;
-    let mut aggs = vec![
-        len().alias("requests"),
-        col(IS_ERROR).cast(DataType::Float64).mean().alias("error_rate"),
-        col(LATENCY_MS).quantile(lit(0.5), QuantileMethod::Linear).alias("p50"),
-        col(LATENCY_MS).quantile(lit(0.95), QuantileMethod::Linear).alias("p95"),
-        col(LATENCY_MS).quantile(lit(0.99), QuantileMethod::Linear).alias("p99"),
-    ];
-    for (i, m) in ds.metrics.iter().enumerate() {
-        aggs.push(col(metric_col(&m.name).as_str()).mean().alias(format!("metric_{i}")));
+    let first = t_min.div_euclid(b_us);
+    let buckets = (t_max.div_euclid(b_us) - first + 1) as usize;
+    let groups = Codes::groups(&ds.frame)?;
+    let k = groups.names.len();
+    let cells = buckets * k;
+    if cells > MAX_CELLS {
+        return Err(format!("a {} bucket over this time span gives {buckets} buckets; choose a longer bucket", format_bucket(bucket_s)));
     }
-    let out = ds
-        .lazy()
-        .filter(col(TS_US).is_not_null())
-        .with_column((col(TS_US) - col(TS_US) % lit(b_us)).alias("bucket"))
-        .group_by([col("bucket"), col(GROUP)])
-        .agg(aggs)
-        .sort_by_exprs(vec![col("bucket"), col(GROUP)], SortMultipleOptions::default())
-        .collect()
-        .map_err(frame_error)?;
-    let get_f64 = |name: &str| -> Result<Vec<Option<f64>>, String> {
-        let s = out.column(name).map_err(frame_error)?.as_materialized_series().cast(&DataType::Float64).map_err(frame_error)?;
-        Ok(s.f64().map_err(frame_error)?.iter().collect())
-    };
-    let bucket: Vec<Option<i64>> = out.column("bucket").map_err(frame_error)?.as_materialized_series().i64().map_err(frame_error)?.iter().collect();
-    let group: Vec<Option<String>> = out.column(GROUP).map_err(frame_error)?.as_materialized_series().str().map_err(frame_error)?.iter().map(|s| s.map(str::to_string)).collect();
-    let requests = get_f64("requests")?;
-    let error_rate = get_f64("error_rate")?;
-    let (p50, p95, p99) = (get_f64("p50")?, get_f64("p95")?, get_f64("p99")?);
-    let metric_vals: Vec<Vec<Option<f64>>> = (0..ds.metrics.len()).map(|i| get_f64(&format!("metric_{i}"))).collect::<Result<_, _>>()?;
-    let rows = (0..out.height())
-        .map(|r| {
-            let start_us = bucket[r].unwrap_or_default();
-            let req = requests[r].unwrap_or(0.0);
-            TimelineRow {
-                start: format_timestamp_us(start_us),
-                start_us,
-                group: group[r].clone().unwrap_or_default(),
-                requests: req as u64,
-                qps: req / bucket_s as f64,
-                error_rate: error_rate[r].unwrap_or(0.0),
-                latency_p50: p50[r],
-                latency_p95: p95[r],
-                latency_p99: p99[r],
-                metrics: ds.metrics.iter().zip(&metric_vals).map(|(m, v)| (m.name.clone(), v[r])).collect(),
-            }
+    let ts = ds.frame.column(TS_US).map_err(frame_error)?.as_materialized_series().i64().map_err(frame_error)?.clone();
+    let keys: Vec<u32> = ts
+        .iter()
+        .zip(&groups.codes)
+        .map(|(t, g)| match t {
+            Some(t) if *g != NO_CODE => ((t.div_euclid(b_us) - first) as usize * k + *g as usize) as u32,
+            _ => NO_CODE,
         })
         .collect();
+    let mut requests = vec![0u64; cells];
+    let mut errors = vec![0u64; cells];
+    for (key, e) in keys.iter().zip(bool_col(&ds.frame, IS_ERROR)?.iter()) {
+        if *key != NO_CODE {
+            requests[*key as usize] += 1;
+            errors[*key as usize] += (e == Some(true)) as u64;
+        }
+    }
+    let mut latency = values_by(&keys, cells, f64_col(&ds.frame, LATENCY_MS)?);
+    let metric_means: Vec<Vec<Moments>> = ds
+        .metrics
+        .iter()
+        .map(|m| f64_col(&ds.frame, &metric_col(&m.name)).map(|c| moments_by(&keys, cells, c)))
+        .collect::<Result<_, _>>()?;
+    let mut rows = Vec::new();
+    for cell in 0..cells {
+        if requests[cell] == 0 {
+            continue;
+        }
+        let (b, g) = (cell / k, cell % k);
+        let start_us = (first + b as i64) * b_us;
+        let lat = &mut latency[cell];
+        let p = if lat.is_empty() { vec![f64::NAN; 3] } else { percentiles(lat, &[50.0, 95.0, 99.0]) };
+        let some = |x: f64| x.is_finite().then_some(x);
+        rows.push(TimelineRow {
+            start: format_timestamp_us(start_us),
+            start_us,
+            group: groups.names[g].clone(),
+            requests: requests[cell],
+            qps: requests[cell] as f64 / bucket_s as f64,
+            error_rate: errors[cell] as f64 / requests[cell] as f64,
+            latency_p50: some(p[0]),
+            latency_p95: some(p[1]),
+            latency_p99: some(p[2]),
+            metrics: ds.metrics.iter().zip(&metric_means).map(|(m, v)| (m.name.clone(), (v[cell].n > 0).then_some(v[cell].mean))).collect(),
+        });
+    }
     Ok(Timeline { rows, ..empty })
 }

@@ -246,7 +246,7 @@ pub fn normalize(
     // groups, with error events attributed through the user's assignment
     let raw_groups = str_series(GROUP, Some(group_col), rows);
     let users = str_series(USER, col(Role::UserId), rows);
-    let needs_fix = raw_groups.null_count() > 0 || raw_groups.iter().any(|g| clean(g) != g);
+    let needs_fix = raw_groups.null_count() > 0 || raw_groups.iter().any(|g| g.is_some_and(|g| g.is_empty() || g.starts_with(char::is_whitespace) || g.ends_with(char::is_whitespace)));
     let groups: StringChunked = if !needs_fix {
         raw_groups
     } else {
@@ -280,7 +280,8 @@ pub fn normalize(
         out.with_name(GROUP.into())
     };
     let mut bad_groups = Vec::new();
-    for (r, g) in groups.iter().enumerate() {
+    let check_groups = groups.null_count() > 0 || known_groups.is_some();
+    for (r, g) in groups.iter().enumerate().filter(|_| check_groups) {
         match g {
             None => bad_groups.push((r, Reason::MissingGroup, format!("no value in {}", group_col.name))),
             Some(g) => {
@@ -329,11 +330,15 @@ pub fn normalize(
                     RawData::Num { conflicts, .. } => conflicts.iter().map(|(r, _)| *r).collect(),
                     _ => Default::default(),
                 };
-                raw.iter()
-                    .enumerate()
-                    .map(|(r, v)| v.and_then(|x| if conflict_rows.contains(&r) { Some(x as i64) } else { epoch_to_us(x) }))
-                    .collect::<Int64Chunked>()
-                    .with_name(TS_US.into())
+                if conflict_rows.is_empty() {
+                    raw.iter().map(|v| v.and_then(epoch_to_us)).collect::<Int64Chunked>().with_name(TS_US.into())
+                } else {
+                    raw.iter()
+                        .enumerate()
+                        .map(|(r, v)| v.and_then(|x| if conflict_rows.contains(&r) { Some(x as i64) } else { epoch_to_us(x) }))
+                        .collect::<Int64Chunked>()
+                        .with_name(TS_US.into())
+                }
             }
         },
     };

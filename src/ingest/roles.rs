@@ -222,12 +222,13 @@ fn is_id_like(name: &str) -> bool {
 /// A string column is a segment when it has between 2 and 50 distinct values and far
 /// fewer distinct values than rows.
 fn is_segment_like(values: &polars::prelude::StringChunked, rows: usize) -> bool {
-    let mut seen: HashSet<&str> = HashSet::new();
-    for v in values.iter().flatten() {
+    // the first 200,000 values decide: enough to tell a category from an id
+    let mut seen: polars::prelude::PlHashSet<&str> = polars::prelude::PlHashSet::default();
+    for v in values.iter().take(200_000).flatten() {
         seen.insert(v);
         if seen.len() > 50 {
             return false;
         }
     }
-    seen.len() >= 2 && seen.len() * 5 <= rows.max(1)
+    seen.len() >= 2 && seen.len() * 5 <= rows.clamp(1, 200_000)
 }

@@ -8,7 +8,7 @@ use crate::app::state::Calculator;
 use crate::app::theme::{group_color, status_color};
 use crate::report::{Status, TestResult};
 use eframe::egui::{self, RichText};
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Line, Plot, PlotPoints, Points, VLine};
 
 /// Draws the Significance view.
 pub fn significance_ui(ui: &mut egui::Ui, v: &ViewCtx, calc: &mut Calculator, cmds: &mut Vec<Command>) {
@@ -39,7 +39,7 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                 ("control value", ""),
                 ("treatment value", ""),
                 ("diff", tips::DIFF),
-                ("95% CI", tips::CI),
+                ("CI (1 - alpha)", tips::CI),
                 ("lift", tips::LIFT),
                 ("p", tips::P),
             ];
@@ -97,7 +97,9 @@ pub fn forest_plot_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], label: 
     let height = (40.0 + 28.0 * n as f32).clamp(120.0, 520.0);
     let resp = Plot::new(id)
         .height(height)
-        .legend(Legend::default())
+        .include_y(-0.7)
+        .include_y(n as f64 - 0.3)
+        .include_x(0.0)
         .x_axis_label("relative lift, % (treatment vs control)")
         .y_axis_formatter(move |mark, _| {
             let i = mark.value.round();

@@ -154,6 +154,7 @@ pub fn series_plot_ui(ui: &mut egui::Ui, title: &str, y_label: &str, series: &[S
         .legend(Legend::default())
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
+        .y_axis_min_width(56.0)
         .x_axis_label("time (UTC)")
         .y_axis_label(y_label)
         .x_axis_formatter(|mark, _range| {
