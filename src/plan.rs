@@ -213,34 +213,40 @@ impl Plan {
             if v > 0.0 && v < 1.0 {
                 Ok(())
             } else {
-                Err(format!("{name} must be between 0 and 1 (exclusive), got {v}"))
+                Err(format!(
+                    "{name} must be between 0 and 1 (exclusive), got {v}"
+                ))
             }
         };
         unit("alpha", self.alpha)?;
         unit("power", self.power)?;
-        if !(self.minimum_detectable_effect > 0.0) {
+        if self.minimum_detectable_effect.is_nan() || self.minimum_detectable_effect <= 0.0 {
             return Err(format!(
                 "minimum_detectable_effect must be positive, got {}",
                 self.minimum_detectable_effect
             ));
         }
         for (g, v) in &self.expected_split {
-            if !(*v > 0.0) || !v.is_finite() {
-                return Err(format!("expected_split.{g} must be a positive number, got {v}"));
+            if !v.is_finite() || *v <= 0.0 {
+                return Err(format!(
+                    "expected_split.{g} must be a positive number, got {v}"
+                ));
             }
         }
         if self.expected_split.len() == 1 {
             return Err("expected_split needs at least two groups".into());
         }
         if let Some(b) = &self.bucket {
-            crate::analysis::timeline::parse_bucket(b)
-                .map_err(|e| format!("bucket: {e}"))?;
+            crate::analysis::timeline::parse_bucket(b).map_err(|e| format!("bucket: {e}"))?;
         }
         let g = &self.guardrails;
-        if !(g.latency_p99_ms > 0.0) {
-            return Err(format!("guardrails.latency_p99_ms must be positive, got {}", g.latency_p99_ms));
+        if g.latency_p99_ms.is_nan() || g.latency_p99_ms <= 0.0 {
+            return Err(format!(
+                "guardrails.latency_p99_ms must be positive, got {}",
+                g.latency_p99_ms
+            ));
         }
-        if !(g.latency_p99_max_increase >= 0.0) {
+        if g.latency_p99_max_increase.is_nan() || g.latency_p99_max_increase < 0.0 {
             return Err("guardrails.latency_p99_max_increase must be >= 0".into());
         }
         if !(g.error_rate_margin >= 0.0 && g.error_rate_margin < 1.0) {

@@ -73,22 +73,31 @@ fn make_events(rows: usize, seed: u64) -> Vec<Event> {
     let span_us: i64 = 3 * 86_400 * 1_000_000;
     let users = (rows / 4).max(10);
     let mut events: Vec<Event> = Vec::with_capacity(rows);
-    let mut seen_users: std::collections::HashMap<u64, &'static str> = std::collections::HashMap::new();
+    let mut seen_users: std::collections::HashMap<u64, &'static str> =
+        std::collections::HashMap::new();
     for i in 0..rows {
         let ts_us = start_us + (i as i64 * span_us) / rows as i64 + rng.below(1000) as i64 * 1000;
         let ts_us = ts_us - ts_us % 1000;
         let uid = rng.below(users as u64);
         // stable assignment by user; 0.5% of users leak into the other group
-        let mut group = if uid % 2 == 0 { "A" } else { "B" };
+        let mut group = if uid.is_multiple_of(2) { "A" } else { "B" };
         if uid % 200 == 7 && rng.uniform() < 0.3 {
             group = if group == "A" { "B" } else { "A" };
         }
         let treat = group == "B";
-        let (mut model, version) = if treat { ("ranker_v2", "2.0.0") } else { ("ranker_v1", "1.4.2") };
+        let (mut model, version) = if treat {
+            ("ranker_v2", "2.0.0")
+        } else {
+            ("ranker_v1", "1.4.2")
+        };
         if treat && rng.uniform() < 0.01 {
             model = "fallback_legacy";
         }
-        let tail = if treat && rng.uniform() < 0.03 { 2.5 + rng.uniform() * 2.0 } else { 1.0 };
+        let tail = if treat && rng.uniform() < 0.03 {
+            2.5 + rng.uniform() * 2.0
+        } else {
+            1.0
+        };
         let base = if treat { 48.0 } else { 45.0 };
         let latency_ms = round_to(base * (0.35 * rng.normal()).exp() * tail, 3);
         let label = (rng.uniform() < 0.3) as u8;
@@ -97,13 +106,24 @@ fn make_events(rows: usize, seed: u64) -> Vec<Event> {
         let score = round_to(1.0 / (1.0 + (-logit).exp()), 4);
         let p_conv = if treat { 0.12 } else { 0.10 };
         let converted = (rng.uniform() < p_conv) as u8;
-        let revenue = if converted == 1 { round_to(20.0 + 15.0 * rng.uniform() + if treat { 1.0 } else { 0.0 }, 2) } else { 0.0 };
+        let revenue = if converted == 1 {
+            round_to(
+                20.0 + 15.0 * rng.uniform() + if treat { 1.0 } else { 0.0 },
+                2,
+            )
+        } else {
+            0.0
+        };
         let device = ["mobile", "desktop", "tablet"][(rng.below(10) as usize).min(9) / 4];
         let country = ["US", "DE", "IN", "BR"][rng.below(4) as usize];
         let err_p = if treat { 0.012 } else { 0.006 };
         let mut error = None;
         if rng.uniform() < err_p && uid % 200 != 7 && seen_users.get(&uid) == Some(&group) {
-            error = Some(if rng.uniform() < 0.7 { "timeout" } else { "model_oom" });
+            error = Some(if rng.uniform() < 0.7 {
+                "timeout"
+            } else {
+                "model_oom"
+            });
         }
         seen_users.entry(uid).or_insert(group);
         events.push(Event {
@@ -139,21 +159,49 @@ fn write_jsonl(path: &Path, events: &[Event]) -> std::io::Result<()> {
             writeln!(
                 w,
                 r#"{{"ts":{},"event":"prediction","request_id":{},"user_id":{},"group":{},"model_name":{},"model_version":{},"latency_ms":{},"error":{},"device":{},"country":{}}}"#,
-                json_str(&ts), json_str(&e.request_id), json_str(&e.user), json_str(e.group), json_str(e.model), json_str(e.version), e.latency_ms, json_str(err), json_str(e.device), json_str(e.country)
+                json_str(&ts),
+                json_str(&e.request_id),
+                json_str(&e.user),
+                json_str(e.group),
+                json_str(e.model),
+                json_str(e.version),
+                e.latency_ms,
+                json_str(err),
+                json_str(e.device),
+                json_str(e.country)
             )?;
         } else {
             writeln!(
                 w,
                 r#"{{"ts":{},"event":"prediction","request_id":{},"user_id":{},"group":{},"model_name":{},"model_version":{},"latency_ms":{},"score":{},"pred":{},"label":{},"converted":{},"revenue":{},"device":{},"country":{},"error":null}}"#,
-                json_str(&ts), json_str(&e.request_id), json_str(&e.user), json_str(e.group), json_str(e.model), json_str(e.version), e.latency_ms, e.score, json_str(e.pred), e.label, e.converted, e.revenue, json_str(e.device), json_str(e.country)
+                json_str(&ts),
+                json_str(&e.request_id),
+                json_str(&e.user),
+                json_str(e.group),
+                json_str(e.model),
+                json_str(e.version),
+                e.latency_ms,
+                e.score,
+                json_str(e.pred),
+                e.label,
+                e.converted,
+                e.revenue,
+                json_str(e.device),
+                json_str(e.country)
             )?;
         }
         // a few malformed lines, as real logs have
         if i == 10 {
-            writeln!(w, r#"{{"ts":"2025-12-13T00:01:00Z","request_id":"req-bad-1","user_id":"u000001","group":"A","latency_ms":"abc"}}"#)?;
+            writeln!(
+                w,
+                r#"{{"ts":"2025-12-13T00:01:00Z","request_id":"req-bad-1","user_id":"u000001","group":"A","latency_ms":"abc"}}"#
+            )?;
         }
         if i == 20 {
-            writeln!(w, r#"{{"ts":"2025-12-13T00:02:00Z","request_id":"req-bad-2","user_id":"u0"#)?;
+            writeln!(
+                w,
+                r#"{{"ts":"2025-12-13T00:02:00Z","request_id":"req-bad-2","user_id":"u0"#
+            )?;
         }
         if i == 30 {
             writeln!(w, "Traceback (most recent call last):")?;
@@ -169,11 +217,34 @@ fn write_csv(path: &Path, events: &[Event]) -> std::io::Result<()> {
     for (i, e) in events.iter().enumerate() {
         let ts = format_timestamp_us(e.ts_us);
         match e.error {
-            Some(err) => writeln!(w, "{ts},{},{},{},{},{},{},,,,,,{},{},{err}", e.request_id, e.user, e.group, e.model, e.version, e.latency_ms, e.device, e.country)?,
+            Some(err) => writeln!(
+                w,
+                "{ts},{},{},{},{},{},{},,,,,,{},{},{err}",
+                e.request_id,
+                e.user,
+                e.group,
+                e.model,
+                e.version,
+                e.latency_ms,
+                e.device,
+                e.country
+            )?,
             None => writeln!(
                 w,
                 "{ts},{},{},{},{},{},{},{},{},{},{},{},{},{},",
-                e.request_id, e.user, e.group, e.model, e.version, e.latency_ms, e.score, e.pred, e.label, e.converted, e.revenue, e.device, e.country
+                e.request_id,
+                e.user,
+                e.group,
+                e.model,
+                e.version,
+                e.latency_ms,
+                e.score,
+                e.pred,
+                e.label,
+                e.converted,
+                e.revenue,
+                e.device,
+                e.country
             )?,
         }
         if i == 10 {
@@ -190,10 +261,18 @@ fn write_applog(path: &Path, events: &[Event]) -> std::io::Result<()> {
     let mut w = BufWriter::new(File::create(path)?);
     writeln!(w, " * Serving Flask app 'app'")?;
     writeln!(w, " * Running on http://127.0.0.1:5000")?;
-    writeln!(w, "WARNING: This is a development server. Do not use it in a production deployment.")?;
+    writeln!(
+        w,
+        "WARNING: This is a development server. Do not use it in a production deployment."
+    )?;
     for (i, e) in events.iter().enumerate() {
         let ts = format_timestamp_us(e.ts_us);
-        let stamp = format!("{} {},{}", &ts[..10], &ts[11..19], if ts.len() > 20 { &ts[20..23] } else { "000" });
+        let stamp = format!(
+            "{} {},{}",
+            &ts[..10],
+            &ts[11..19],
+            if ts.len() > 20 { &ts[20..23] } else { "000" }
+        );
         match e.error {
             Some(err) => writeln!(
                 w,
@@ -207,17 +286,26 @@ fn write_applog(path: &Path, events: &[Event]) -> std::io::Result<()> {
             )?,
         }
         if i % 500 == 0 {
-            writeln!(w, "127.0.0.1 - - [{stamp}] \"POST /predict HTTP/1.1\" 200 -")?;
+            writeln!(
+                w,
+                "127.0.0.1 - - [{stamp}] \"POST /predict HTTP/1.1\" 200 -"
+            )?;
         }
         if i == 10 {
             writeln!(w, "[{stamp}] WARNING in app: ab_event queue is slow")?;
-            writeln!(w, "[{stamp}] INFO in app: ab_event|user=u000001|group=A|latency_ms=abc")?;
+            writeln!(
+                w,
+                "[{stamp}] INFO in app: ab_event|user=u000001|group=A|latency_ms=abc"
+            )?;
         }
         if i == 20 {
             writeln!(w, "Traceback (most recent call last):")?;
             writeln!(w, "  File \"app.py\", line 42, in predict")?;
             writeln!(w, "ValueError: bad input")?;
-            writeln!(w, "[{stamp}] INFO in app: ab_event|user=u000002|group=B|broken")?;
+            writeln!(
+                w,
+                "[{stamp}] INFO in app: ab_event|user=u000002|group=B|broken"
+            )?;
         }
     }
     w.flush()
@@ -235,24 +323,77 @@ fn write_parquet(path: &Path, events: &[Event]) -> Result<(), String> {
     let f = |name: &str, v: Vec<Option<f64>>| Column::new(name.into(), v);
     let cols = vec![
         ts.into_column(),
-        s("request_id", events.iter().map(|e| Some(e.request_id.clone())).collect()),
-        s("user_id", events.iter().map(|e| Some(e.user.clone())).collect()),
-        s("group", events.iter().map(|e| Some(e.group.to_string())).collect()),
-        s("model_name", events.iter().map(|e| Some(e.model.to_string())).collect()),
-        s("model_version", events.iter().map(|e| Some(e.version.to_string())).collect()),
-        f("latency_ms", events.iter().map(|e| Some(e.latency_ms)).collect()),
-        f("score", events.iter().map(|e| ok(e).then_some(e.score)).collect()),
-        s("pred", events.iter().map(|e| ok(e).then(|| e.pred.to_string())).collect()),
-        Column::new("label".into(), events.iter().map(|e| ok(e).then_some(e.label as i64)).collect::<Vec<_>>()),
-        Column::new("converted".into(), events.iter().map(|e| ok(e).then_some(e.converted as i64)).collect::<Vec<_>>()),
-        f("revenue", events.iter().map(|e| ok(e).then_some(e.revenue)).collect()),
-        s("device", events.iter().map(|e| Some(e.device.to_string())).collect()),
-        s("country", events.iter().map(|e| Some(e.country.to_string())).collect()),
-        s("error", events.iter().map(|e| e.error.map(str::to_string)).collect()),
+        s(
+            "request_id",
+            events.iter().map(|e| Some(e.request_id.clone())).collect(),
+        ),
+        s(
+            "user_id",
+            events.iter().map(|e| Some(e.user.clone())).collect(),
+        ),
+        s(
+            "group",
+            events.iter().map(|e| Some(e.group.to_string())).collect(),
+        ),
+        s(
+            "model_name",
+            events.iter().map(|e| Some(e.model.to_string())).collect(),
+        ),
+        s(
+            "model_version",
+            events.iter().map(|e| Some(e.version.to_string())).collect(),
+        ),
+        f(
+            "latency_ms",
+            events.iter().map(|e| Some(e.latency_ms)).collect(),
+        ),
+        f(
+            "score",
+            events.iter().map(|e| ok(e).then_some(e.score)).collect(),
+        ),
+        s(
+            "pred",
+            events
+                .iter()
+                .map(|e| ok(e).then(|| e.pred.to_string()))
+                .collect(),
+        ),
+        Column::new(
+            "label".into(),
+            events
+                .iter()
+                .map(|e| ok(e).then_some(e.label as i64))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "converted".into(),
+            events
+                .iter()
+                .map(|e| ok(e).then_some(e.converted as i64))
+                .collect::<Vec<_>>(),
+        ),
+        f(
+            "revenue",
+            events.iter().map(|e| ok(e).then_some(e.revenue)).collect(),
+        ),
+        s(
+            "device",
+            events.iter().map(|e| Some(e.device.to_string())).collect(),
+        ),
+        s(
+            "country",
+            events.iter().map(|e| Some(e.country.to_string())).collect(),
+        ),
+        s(
+            "error",
+            events.iter().map(|e| e.error.map(str::to_string)).collect(),
+        ),
     ];
     let mut df = DataFrame::new(events.len(), cols).map_err(|e| e.to_string())?;
     let file = File::create(path).map_err(|e| e.to_string())?;
-    ParquetWriter::new(file).finish(&mut df).map_err(|e| e.to_string())?;
+    ParquetWriter::new(file)
+        .finish(&mut df)
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -282,11 +423,34 @@ pub fn write_sample(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>, 
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let events = make_events(rows, seed);
     let p = |name: &str| dir.join(name);
-    let io = |path: &Path, r: std::io::Result<()>| r.map_err(|e| format!("{}: {e}", path.display()));
-    io(&p("experiment.jsonl"), write_jsonl(&p("experiment.jsonl"), &events))?;
-    io(&p("experiment.csv"), write_csv(&p("experiment.csv"), &events))?;
-    io(&p("experiment.log"), write_applog(&p("experiment.log"), &events))?;
-    write_parquet(&p("experiment.parquet"), &events).map_err(|e| format!("{}: {e}", p("experiment.parquet").display()))?;
-    io(&p("verdict.toml"), std::fs::write(p("verdict.toml"), SAMPLE_PLAN))?;
-    Ok(["experiment.jsonl", "experiment.csv", "experiment.parquet", "experiment.log", "verdict.toml"].iter().map(|n| p(n)).collect())
+    let io =
+        |path: &Path, r: std::io::Result<()>| r.map_err(|e| format!("{}: {e}", path.display()));
+    io(
+        &p("experiment.jsonl"),
+        write_jsonl(&p("experiment.jsonl"), &events),
+    )?;
+    io(
+        &p("experiment.csv"),
+        write_csv(&p("experiment.csv"), &events),
+    )?;
+    io(
+        &p("experiment.log"),
+        write_applog(&p("experiment.log"), &events),
+    )?;
+    write_parquet(&p("experiment.parquet"), &events)
+        .map_err(|e| format!("{}: {e}", p("experiment.parquet").display()))?;
+    io(
+        &p("verdict.toml"),
+        std::fs::write(p("verdict.toml"), SAMPLE_PLAN),
+    )?;
+    Ok([
+        "experiment.jsonl",
+        "experiment.csv",
+        "experiment.parquet",
+        "experiment.log",
+        "verdict.toml",
+    ]
+    .iter()
+    .map(|n| p(n))
+    .collect())
 }

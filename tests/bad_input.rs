@@ -5,8 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn verdict(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_verdict")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -28,13 +35,18 @@ fn bad_rows_are_rejected_with_file_line_and_reason() {
     text.push_str("garbage line\n");
     text.push_str("{\"ts\":\"2025-12-13T13:03:39Z\",\"group\":\"A\",\"latency_ms\":\n");
     text.push_str("{\"ts\":\"2025-12-13T13:03:39Z\",\"group\":\"A\",\"latency_ms\":\"abc\"}\n");
-    text.push_str("\n");
+    text.push('\n');
     text.push_str("[1,2,3]\n");
     text.push_str("{\"ts\":\"2025-12-13T13:03:39Z\",\"latency_ms\":5}\n");
     text.push_str("{\"ts\":\"not a time\",\"group\":\"B\",\"latency_ms\":5}\n");
     text.push_str("{\"ts\":\"2025-12-13T13:03:39Z\",\"group\":\"C\",\"latency_ms\":5}\n");
     let p = write(dir.path(), "log.jsonl", text.as_bytes());
-    let (code, out, err) = verdict(&["analyze", p.to_str().unwrap(), "--expected-split", "A=50,B=50"]);
+    let (code, out, err) = verdict(&[
+        "analyze",
+        p.to_str().unwrap(),
+        "--expected-split",
+        "A=50,B=50",
+    ]);
     assert_eq!(code, 0, "{err}");
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     let input = &r["input"];
@@ -42,13 +54,28 @@ fn bad_rows_are_rejected_with_file_line_and_reason() {
     assert_eq!(input["rows_rejected"], 8);
     assert_eq!(input["rows_read"], 28);
     let by = &input["rejected_by_reason"];
-    for (reason, n) in [("not_json_object", 2), ("truncated", 1), ("wrong_type", 1), ("empty_line", 1), ("missing_group", 1), ("bad_timestamp", 1), ("unknown_group", 1)] {
+    for (reason, n) in [
+        ("not_json_object", 2),
+        ("truncated", 1),
+        ("wrong_type", 1),
+        ("empty_line", 1),
+        ("missing_group", 1),
+        ("bad_timestamp", 1),
+        ("unknown_group", 1),
+    ] {
         assert_eq!(by[reason], n, "{reason}: {by}");
     }
     let rejected = input["rejected"].as_array().unwrap();
     assert_eq!(rejected[0]["line"], 21);
     assert!(rejected[0]["file"].as_str().unwrap().ends_with("log.jsonl"));
-    assert!(rejected[2]["reason"].as_str().unwrap().contains("latency_ms"), "{}", rejected[2]);
+    assert!(
+        rejected[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("latency_ms"),
+        "{}",
+        rejected[2]
+    );
     assert_eq!(rejected[2]["line"], 23);
 }
 
@@ -56,19 +83,44 @@ fn bad_rows_are_rejected_with_file_line_and_reason() {
 fn unreadable_files_exit_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let empty = write(dir.path(), "empty.jsonl", b"");
-    let binary = write(dir.path(), "blob.jsonl", &[0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254]);
-    let nogroup = write(dir.path(), "nogroup.jsonl", b"{\"latency_ms\": 3}\n{\"latency_ms\": 4}\n");
+    let binary = write(
+        dir.path(),
+        "blob.jsonl",
+        &[0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254],
+    );
+    let nogroup = write(
+        dir.path(),
+        "nogroup.jsonl",
+        b"{\"latency_ms\": 3}\n{\"latency_ms\": 4}\n",
+    );
     let missing = dir.path().join("missing.jsonl");
-    let plan = write(dir.path(), "verdict.toml", b"primary_metrc = \"converted\"\n");
+    let plan = write(
+        dir.path(),
+        "verdict.toml",
+        b"primary_metrc = \"converted\"\n",
+    );
     let good = write(dir.path(), "good.jsonl", good_rows(10).as_bytes());
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec![empty.display().to_string()], "empty"),
         (vec![binary.display().to_string()], "binary"),
         (vec![nogroup.display().to_string()], "no group column"),
         (vec![missing.display().to_string()], "no such file"),
-        (vec![good.display().to_string(), "--plan".into(), plan.display().to_string()], "primary_metrc"),
-        (vec![good.display().to_string(), "--control".into(), "Z".into()], "control group"),
-        (vec![good.display().to_string(), "--bucket".into(), "7x".into()], "bucket"),
+        (
+            vec![
+                good.display().to_string(),
+                "--plan".into(),
+                plan.display().to_string(),
+            ],
+            "primary_metrc",
+        ),
+        (
+            vec![good.display().to_string(), "--control".into(), "Z".into()],
+            "control group",
+        ),
+        (
+            vec![good.display().to_string(), "--bucket".into(), "7x".into()],
+            "bucket",
+        ),
     ];
     for (args, needle) in cases {
         let mut full = vec!["analyze"];
@@ -78,7 +130,8 @@ fn unreadable_files_exit_2_with_one_line() {
         assert!(out.is_empty());
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
         assert!(err.contains(needle), "{err} should mention {needle}");
-        if !needle.contains("control") && !needle.contains("bucket") && !needle.contains("primary") {
+        if !needle.contains("control") && !needle.contains("bucket") && !needle.contains("primary")
+        {
             assert!(err.contains(&args[0]), "{err} names the file");
         }
         assert!(!err.contains("panicked"));
@@ -97,7 +150,16 @@ fn truncated_gzip_and_garbage_never_panic() {
     let (code, _, err) = verdict(&["analyze", p.to_str().unwrap()]);
     assert!(code == 0 || code == 2, "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    for (i, junk) in [&b"{{{{"[..], b"\xff\xfe{\"a\":1}", b",,,,\n,,,\n", b"ab_event|", b"a,b\n1"].iter().enumerate() {
+    for (i, junk) in [
+        &b"{{{{"[..],
+        b"\xff\xfe{\"a\":1}",
+        b",,,,\n,,,\n",
+        b"ab_event|",
+        b"a,b\n1",
+    ]
+    .iter()
+    .enumerate()
+    {
         let p = write(dir.path(), &format!("junk{i}.log"), junk);
         let (code, _, err) = verdict(&["analyze", p.to_str().unwrap()]);
         assert_eq!(code, 2, "{junk:?}: {err}");
@@ -109,7 +171,16 @@ fn truncated_gzip_and_garbage_never_panic() {
 fn markdown_and_out_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.md");
-    let (code, _, err) = verdict(&["analyze", "sample_data/experiment.jsonl", "--plan", "sample_data/verdict.toml", "--format", "md", "--out", out.to_str().unwrap()]);
+    let (code, _, err) = verdict(&[
+        "analyze",
+        "sample_data/experiment.jsonl",
+        "--plan",
+        "sample_data/verdict.toml",
+        "--format",
+        "md",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{err}");
     let md = std::fs::read_to_string(out).unwrap();
     assert!(md.starts_with("# Verdict: "));

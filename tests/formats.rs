@@ -8,10 +8,20 @@ use verdict::report::ExperimentReport;
 
 fn run(files: &[&str]) -> ExperimentReport {
     let plan = Plan::load("sample_data/verdict.toml".as_ref()).unwrap();
-    let opts = LoadOptions { overrides: plan.role_overrides(), known_groups: None };
+    let opts = LoadOptions {
+        overrides: plan.role_overrides(),
+        known_groups: None,
+    };
     let files: Vec<String> = files.iter().map(|s| s.to_string()).collect();
     let ds = load(&files, &opts).unwrap();
-    analyze(&ds, &AnalysisConfig { plan, ..Default::default() }).unwrap()
+    analyze(
+        &ds,
+        &AnalysisConfig {
+            plan,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 /// Everything but the input description and the source column names.
@@ -28,14 +38,21 @@ fn four_formats_give_identical_reports() {
     let base = run(&["sample_data/experiment.parquet"]);
     assert_eq!(base.input.rows_valid, 8000);
     assert_eq!(base.input.rows_rejected, 0);
-    for f in ["sample_data/experiment.jsonl", "sample_data/experiment.csv", "sample_data/experiment.log"] {
+    for f in [
+        "sample_data/experiment.jsonl",
+        "sample_data/experiment.csv",
+        "sample_data/experiment.log",
+    ] {
         let r = run(&[f]);
         assert_eq!(r.input.rows_valid, 8000, "{f}");
         assert!(r.input.rows_rejected >= 2, "{f} has malformed lines");
         assert_eq!(body(&r), body(&base), "{f} differs from parquet");
     }
     let log = run(&["sample_data/experiment.log"]);
-    assert!(log.input.lines_skipped >= 10, "banners, access lines, tracebacks skipped");
+    assert!(
+        log.input.lines_skipped >= 10,
+        "banners, access lines, tracebacks skipped"
+    );
     assert_eq!(log.input.format, "applog");
 }
 
@@ -44,7 +61,10 @@ fn gzip_glob_and_several_files() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read("sample_data/experiment.jsonl").unwrap();
     let gz = dir.path().join("part.jsonl.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
     enc.write_all(&text).unwrap();
     enc.finish().unwrap();
     let r = run(&[gz.to_str().unwrap()]);
@@ -94,7 +114,54 @@ fn structlog_timestamps_without_fraction_and_seconds_latency() {
     assert_eq!(r.columns["timestamp"], "timestamp");
     // seconds converted to milliseconds
     let c = r.groups.iter().find(|g| g.name == "control").unwrap();
-    assert!((c.latency_ms.unwrap().p50 - 29.0).abs() < 1e-9, "{:?}", c.latency_ms);
-    assert!(r.metrics.iter().any(|m| m.name == "clicked" && m.kind == "proportion"));
+    assert!(
+        (c.latency_ms.unwrap().p50 - 29.0).abs() < 1e-9,
+        "{:?}",
+        c.latency_ms
+    );
+    assert!(r
+        .metrics
+        .iter()
+        .any(|m| m.name == "clicked" && m.kind == "proportion"));
     assert_eq!(r.timeline.rows.iter().map(|x| x.requests).sum::<u64>(), 40);
+}
+
+#[test]
+fn json_array_export_reads_like_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.json");
+    let lines = std::fs::read_to_string("sample_data/experiment.jsonl").unwrap();
+    let objects: Vec<&str> = lines
+        .lines()
+        .filter(|l| l.starts_with('{') && l.ends_with('}') && !l.contains("\"abc\""))
+        .collect();
+    std::fs::write(&p, format!("[\n{}\n]\n", objects.join(",\n"))).unwrap();
+    let r = run(&[p.to_str().unwrap()]);
+    assert_eq!(r.input.format, "json");
+    assert_eq!(r.input.rows_valid, 8000);
+    assert_eq!(body(&r), body(&run(&["sample_data/experiment.parquet"])));
+}
+
+#[test]
+fn numeric_groups_pick_zero_as_control() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.csv");
+    let mut text = String::from("bucket,converted,latency_ms\n");
+    for i in 0..200 {
+        text.push_str(&format!(
+            "{},{},{}\n",
+            i % 2,
+            (i % 7 == 0) as u8,
+            10 + i % 13
+        ));
+    }
+    std::fs::write(&p, text).unwrap();
+    let ds = load(&[p.display().to_string()], &LoadOptions::default()).unwrap();
+    let r = analyze(&ds, &AnalysisConfig::default()).unwrap();
+    assert_eq!(r.columns["group"], "bucket");
+    assert_eq!(r.control, "0");
+    assert_eq!(
+        r.tests.iter().filter(|t| t.metric == "converted").count(),
+        1
+    );
 }

@@ -51,12 +51,15 @@ fn whole_files_of_random_bytes_never_panic() {
     let dir = tempfile::tempdir().unwrap();
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(40));
     runner
-        .run(&(proptest::collection::vec(any::<u8>(), 0..2000), 0usize..4), |(bytes, ext)| {
-            let name = ["x.jsonl", "x.csv", "x.log", "x.parquet"][ext];
-            let p = dir.path().join(name);
-            std::fs::write(&p, &bytes).unwrap();
-            let _ = load(&[p.display().to_string()], &LoadOptions::default());
-            Ok(())
-        })
+        .run(
+            &(proptest::collection::vec(any::<u8>(), 0..2000), 0usize..4),
+            |(bytes, ext)| {
+                let name = ["x.jsonl", "x.csv", "x.log", "x.parquet"][ext];
+                let p = dir.path().join(name);
+                std::fs::write(&p, &bytes).unwrap();
+                let _ = load(&[p.display().to_string()], &LoadOptions::default());
+                Ok(())
+            },
+        )
         .unwrap();
 }

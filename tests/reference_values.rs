@@ -11,35 +11,73 @@ const REL: f64 = 1e-9;
 
 fn close(what: &str, got: f64, want: f64) {
     let tol = REL * want.abs().max(1e-12);
-    assert!((got - want).abs() <= tol, "{what}: got {got}, want {want} (diff {:e})", (got - want).abs());
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got}, want {want} (diff {:e})",
+        (got - want).abs()
+    );
 }
 
 fn reference() -> Value {
-    serde_json::from_str(&std::fs::read_to_string("tests/fixtures/reference.json").unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string("tests/fixtures/reference.json").unwrap())
+        .unwrap()
 }
 
 fn report(correction: Correction, bucket: Option<&str>) -> ExperimentReport {
     let mut plan = Plan::load("sample_data/verdict.toml".as_ref()).unwrap();
     plan.correction = correction;
-    let opts = LoadOptions { overrides: plan.role_overrides(), known_groups: None };
+    let opts = LoadOptions {
+        overrides: plan.role_overrides(),
+        known_groups: None,
+    };
     let ds = load(&["sample_data/experiment.parquet".to_string()], &opts).unwrap();
-    let cfg = AnalysisConfig { plan, bucket: bucket.map(str::to_string), ..Default::default() };
+    let cfg = AnalysisConfig {
+        plan,
+        bucket: bucket.map(str::to_string),
+        ..Default::default()
+    };
     analyze(&ds, &cfg).unwrap()
 }
 
 fn f(v: &Value, key: &str) -> f64 {
-    v[key].as_f64().unwrap_or_else(|| panic!("missing {key} in {v}"))
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("missing {key} in {v}"))
 }
 
 fn check_test(what: &str, t: &TestResult, r: &Value) {
-    close(&format!("{what} control_value"), t.control_value, f(r, "control_value"));
-    close(&format!("{what} treatment_value"), t.treatment_value, f(r, "treatment_value"));
+    close(
+        &format!("{what} control_value"),
+        t.control_value,
+        f(r, "control_value"),
+    );
+    close(
+        &format!("{what} treatment_value"),
+        t.treatment_value,
+        f(r, "treatment_value"),
+    );
     close(&format!("{what} diff"), t.diff, f(r, "diff"));
     close(&format!("{what} ci_low"), t.ci_low.unwrap(), f(r, "ci_low"));
-    close(&format!("{what} ci_high"), t.ci_high.unwrap(), f(r, "ci_high"));
-    close(&format!("{what} statistic"), t.statistic.unwrap(), f(r, "statistic"));
-    close(&format!("{what} p_value"), t.p_value.unwrap(), f(r, "p_value"));
-    close(&format!("{what} relative_lift"), t.relative_lift.unwrap(), f(r, "relative_lift"));
+    close(
+        &format!("{what} ci_high"),
+        t.ci_high.unwrap(),
+        f(r, "ci_high"),
+    );
+    close(
+        &format!("{what} statistic"),
+        t.statistic.unwrap(),
+        f(r, "statistic"),
+    );
+    close(
+        &format!("{what} p_value"),
+        t.p_value.unwrap(),
+        f(r, "p_value"),
+    );
+    close(
+        &format!("{what} relative_lift"),
+        t.relative_lift.unwrap(),
+        f(r, "relative_lift"),
+    );
     if let Some(df) = r.get("df") {
         close(&format!("{what} df"), t.df.unwrap(), df.as_f64().unwrap());
     }
@@ -65,7 +103,11 @@ fn groups_match_numpy_and_sklearn() {
         assert_eq!(c.n, r["converted_n"].as_u64().unwrap());
         close("converted mean", c.mean.unwrap(), f(r, "converted_mean"));
         close("converted sum", c.sum, f(r, "converted_sum"));
-        close("revenue mean", g.metrics["revenue"].mean.unwrap(), f(r, "revenue_mean"));
+        close(
+            "revenue mean",
+            g.metrics["revenue"].mean.unwrap(),
+            f(r, "revenue_mean"),
+        );
         close("mean score", g.mean_score.unwrap(), f(r, "mean_score"));
         close("auc", g.auc.unwrap(), f(r, "auc"));
     }
@@ -79,8 +121,20 @@ fn tests_match_statsmodels_and_scipy() {
     for t in &rep.tests {
         check_test(&t.metric, t, &refv["tests"][&t.metric]);
     }
-    assert!(rep.tests.iter().find(|t| t.metric == "converted").unwrap().primary);
-    assert!(!rep.tests.iter().find(|t| t.metric == "revenue").unwrap().primary);
+    assert!(
+        rep.tests
+            .iter()
+            .find(|t| t.metric == "converted")
+            .unwrap()
+            .primary
+    );
+    assert!(
+        !rep.tests
+            .iter()
+            .find(|t| t.metric == "revenue")
+            .unwrap()
+            .primary
+    );
 }
 
 #[test]
@@ -90,7 +144,10 @@ fn srm_and_power_match() {
     close("srm chi2", rep.srm.chi2, f(&refv["srm"], "chi2"));
     close("srm p", rep.srm.p_value, f(&refv["srm"], "p_value"));
     let p = rep.power.unwrap();
-    assert_eq!(p.required_per_group, f(&refv["power"], "required").ceil() as u64);
+    assert_eq!(
+        p.required_per_group,
+        f(&refv["power"], "required").ceil() as u64
+    );
 }
 
 #[test]
@@ -102,13 +159,25 @@ fn segments_match_holm_and_bh() {
         for s in &rep.segments {
             for t in &s.tests {
                 let r = &refv[&s.column][&s.value][&t.metric];
-                check_test(&format!("{key} {}={} {}", s.column, s.value, t.metric), t, r);
-                close("p adjusted", t.p_value_adjusted.unwrap(), f(r, "p_value_adjusted"));
+                check_test(
+                    &format!("{key} {}={} {}", s.column, s.value, t.metric),
+                    t,
+                    r,
+                );
+                close(
+                    "p adjusted",
+                    t.p_value_adjusted.unwrap(),
+                    f(r, "p_value_adjusted"),
+                );
                 assert_eq!(t.significant, f(r, "p_value_adjusted") < 0.05);
                 seen += 1;
             }
         }
-        assert_eq!(seen, (3 + 4) * 3, "every segment value and metric is tested");
+        assert_eq!(
+            seen,
+            (3 + 4) * 3,
+            "every segment value and metric is tested"
+        );
     }
 }
 
@@ -128,7 +197,11 @@ fn hourly_timeline_matches_pandas() {
         close("tl p50", got.latency_p50.unwrap(), f(want, "latency_p50"));
         close("tl p95", got.latency_p95.unwrap(), f(want, "latency_p95"));
         close("tl p99", got.latency_p99.unwrap(), f(want, "latency_p99"));
-        close("tl converted", got.metrics["converted"].unwrap(), f(want, "converted"));
+        close(
+            "tl converted",
+            got.metrics["converted"].unwrap(),
+            f(want, "converted"),
+        );
     }
 }
 
@@ -136,7 +209,11 @@ fn hourly_timeline_matches_pandas() {
 fn standalone_primitives_match() {
     use verdict::analysis::{proportions, stats, welch};
     let s = &reference()["standalone"];
-    let auc = stats::auc(&[0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.9], &[0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0]).unwrap();
+    let auc = stats::auc(
+        &[0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.9],
+        &[0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0],
+    )
+    .unwrap();
     close("auc ties", auc, f(s, "auc_ties"));
     let z = proportions::two_proportion_z(45.0, 1000.0, 30.0, 1000.0, 0.05);
     close("z", z.z, f(s, "z_small"));

@@ -3,10 +3,10 @@
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use verdict::app::egui;
 use std::path::PathBuf;
 use verdict::analysis::{analyze, AnalysisConfig};
 use verdict::app::command::{Command, View};
+use verdict::app::egui;
 use verdict::app::state::State;
 use verdict::app::views::fmt_p;
 use verdict::app::VerdictApp;
@@ -27,13 +27,18 @@ impl egui::DroppedFile for Dropped {
 }
 
 fn drop_file(h: &mut Harness<'static, VerdictApp>, path: PathBuf) {
-    h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(path)));
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path)));
 }
 
 fn harness(files: Vec<PathBuf>) -> Harness<'static, VerdictApp> {
     Harness::builder()
         .with_size([1500.0, 1100.0])
-        .build_ui_state(|ui, app: &mut VerdictApp| app.ui_root(ui), VerdictApp::new(State::default(), files))
+        .build_ui_state(
+            |ui, app: &mut VerdictApp| app.ui_root(ui),
+            VerdictApp::new(State::default(), files),
+        )
 }
 
 /// Steps until no background job is running.
@@ -51,19 +56,38 @@ fn settle(h: &mut Harness<'static, VerdictApp>) {
 
 fn engine_report() -> verdict::report::ExperimentReport {
     let plan = Plan::load("sample_data/verdict.toml".as_ref()).unwrap();
-    let opts = LoadOptions { overrides: plan.role_overrides(), known_groups: Some(plan.expected_split.keys().cloned().collect()) };
+    let opts = LoadOptions {
+        overrides: plan.role_overrides(),
+        known_groups: Some(plan.expected_split.keys().cloned().collect()),
+    };
     let ds = load(&["sample_data/experiment.parquet".to_string()], &opts).unwrap();
-    analyze(&ds, &AnalysisConfig { plan, ..Default::default() }).unwrap()
+    analyze(
+        &ds,
+        &AnalysisConfig {
+            plan,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 #[test]
 fn sample_dashboard_shows_the_engine_numbers() {
     let mut h = harness(vec![]);
     settle(&mut h);
-    let report = h.state().current.as_ref().expect("sample loaded").report.clone();
+    let report = h
+        .state()
+        .current
+        .as_ref()
+        .expect("sample loaded")
+        .report
+        .clone();
     let engine = engine_report();
     // the window's report is the engine's report, number for number
-    assert_eq!(serde_json::to_value(&report.tests).unwrap(), serde_json::to_value(&engine.tests).unwrap());
+    assert_eq!(
+        serde_json::to_value(&report.tests).unwrap(),
+        serde_json::to_value(&engine.tests).unwrap()
+    );
     assert_eq!(report.recommendation, engine.recommendation);
     let primary = engine.tests.iter().find(|t| t.primary).unwrap();
     h.get_by_label(&fmt_p(primary.p_value));
@@ -87,7 +111,13 @@ fn every_view_renders() {
     for (i, (view, label)) in expect.iter().enumerate() {
         // keyboard shortcut Ctrl+N for timeline..plan, then the tab for overview
         if i < 5 {
-            let key = [egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6][i];
+            let key = [
+                egui::Key::Num2,
+                egui::Key::Num3,
+                egui::Key::Num4,
+                egui::Key::Num5,
+                egui::Key::Num6,
+            ][i];
             h.key_press_modifiers(egui::Modifiers::COMMAND, key);
         } else {
             h.get_by_label("Overview").click();
@@ -109,7 +139,11 @@ fn bucket_and_role_changes_rerun_in_the_background() {
     settle(&mut h);
     let tl = &h.state().current.as_ref().unwrap().report.timeline;
     assert_eq!(tl.bucket, "1h");
-    assert_eq!(tl.rows.len(), 72 * 2, "3 days of hourly buckets for 2 groups");
+    assert_eq!(
+        tl.rows.len(),
+        72 * 2,
+        "3 days of hourly buckets for 2 groups"
+    );
 
     // clear the score role: AUC disappears from every group
     h.state_mut().send(Command::SetRole(Role::Score, None));
@@ -133,10 +167,22 @@ fn dropped_files_load_and_broken_ones_notify_without_losing_data() {
     h.run_steps(1);
     settle(&mut h);
     let app = h.state();
-    assert_eq!(app.current.as_ref().unwrap().report.input.rows_valid, before, "what was loaded is kept");
-    let err = app.notifications.items().iter().find(|n| n.text.contains("broken.jsonl")).expect("error notification");
+    assert_eq!(
+        app.current.as_ref().unwrap().report.input.rows_valid,
+        before,
+        "what was loaded is kept"
+    );
+    let err = app
+        .notifications
+        .items()
+        .iter()
+        .find(|n| n.text.contains("broken.jsonl"))
+        .expect("error notification");
     assert!(err.text.contains("binary"), "{}", err.text);
-    assert!(h.get_all_by_label_contains("broken.jsonl").count() >= 1, "the notification is shown");
+    assert!(
+        h.get_all_by_label_contains("broken.jsonl").count() >= 1,
+        "the notification is shown"
+    );
 
     // a good CSV through the same path replaces the data
     let csv = PathBuf::from("sample_data/experiment.csv");
@@ -147,14 +193,23 @@ fn dropped_files_load_and_broken_ones_notify_without_losing_data() {
     assert_eq!(r.input.format, "csv");
     assert_eq!(r.input.rows_valid, 8000);
     assert!(r.input.rows_rejected >= 2);
-    assert!(h.state().state.recent.iter().any(|f| f.ends_with("experiment.csv")));
+    assert!(h
+        .state()
+        .state
+        .recent
+        .iter()
+        .any(|f| f.ends_with("experiment.csv")));
 }
 
 #[test]
 fn dropping_a_plan_reanalyses_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("verdict.toml");
-    std::fs::write(&plan, "primary_metric = \"revenue\"\nalpha = 0.01\ncontrol = \"A\"\n").unwrap();
+    std::fs::write(
+        &plan,
+        "primary_metric = \"revenue\"\nalpha = 0.01\ncontrol = \"A\"\n",
+    )
+    .unwrap();
     let mut h = harness(vec![]);
     settle(&mut h);
     drop_file(&mut h, plan);

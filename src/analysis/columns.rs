@@ -120,7 +120,15 @@ pub fn moments_by(keys: &[u32], k: usize, values: &Float64Chunked) -> Vec<Moment
         n[key] += 1;
         sum[key].add(x);
     });
-    let mean: Vec<f64> = (0..k).map(|i| if n[i] > 0 { sum[i].total() / n[i] as f64 } else { f64::NAN }).collect();
+    let mean: Vec<f64> = (0..k)
+        .map(|i| {
+            if n[i] > 0 {
+                sum[i].total() / n[i] as f64
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
     let mut ss = vec![Neumaier::default(); k];
     for_each_value(keys, values, |key, x| {
         let d = x - mean[key];
@@ -131,7 +139,11 @@ pub fn moments_by(keys: &[u32], k: usize, values: &Float64Chunked) -> Vec<Moment
             n: n[i],
             sum: sum[i].total(),
             mean: mean[i],
-            var: if n[i] > 1 { ss[i].total() / (n[i] - 1) as f64 } else { f64::NAN },
+            var: if n[i] > 1 {
+                ss[i].total() / (n[i] - 1) as f64
+            } else {
+                f64::NAN
+            },
         })
         .collect()
 }

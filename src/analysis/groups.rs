@@ -3,7 +3,9 @@
 
 use super::columns::{bool_col, f64_col, moments_by, str_col, values_by, Codes, NO_CODE};
 use super::stats::{auc_split, percentiles, Moments};
-use crate::ingest::normalize::{metric_col, IS_ERROR, LABEL, LATENCY_MS, MODEL, SCORE, USER, VERSION};
+use crate::ingest::normalize::{
+    metric_col, IS_ERROR, LABEL, LATENCY_MS, MODEL, SCORE, USER, VERSION,
+};
 use crate::ingest::Dataset;
 use crate::report::{Assignment, GroupSummary, LatencySummary, MetricSummary};
 use polars::prelude::PlHashMap as HashMap;
@@ -59,7 +61,12 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
                 return None;
             }
             let p = percentiles(v, &[50.0, 95.0, 99.0]);
-            Some(LatencySummary { mean: m.mean, p50: p[0], p95: p[1], p99: p[2] })
+            Some(LatencySummary {
+                mean: m.mean,
+                p50: p[0],
+                p95: p[1],
+                p99: p[2],
+            })
         })
         .collect();
     drop(lat_values);
@@ -79,29 +86,36 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
     let score = f64_col(f, SCORE)?;
     let score_m = moments_by(codes, k, score);
     let label = f64_col(f, LABEL)?;
-    let aucs: Vec<Option<f64>> = if label.null_count() < label.len() && score.null_count() < score.len() {
-        // labels as keys: key = group * 2 + label, then AUC per group on its own thread
-        let label_keys: Vec<u32> = codes
-            .iter()
-            .zip(label.iter())
-            .map(|(c, l)| match l {
-                Some(l) if *c != NO_CODE => c * 2 + (l == 1.0) as u32,
-                _ => NO_CODE,
-            })
-            .collect();
-        let by = values_by(&label_keys, 2 * k, score);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..k)
-                .map(|g| {
-                    let (neg, pos) = (&by[2 * g], &by[2 * g + 1]);
-                    std::thread::Builder::new().name(format!("verdict-auc-{g}")).spawn_scoped(scope, move || auc_split(neg, pos)).expect("spawn auc thread")
+    let aucs: Vec<Option<f64>> =
+        if label.null_count() < label.len() && score.null_count() < score.len() {
+            // labels as keys: key = group * 2 + label, then AUC per group on its own thread
+            let label_keys: Vec<u32> = codes
+                .iter()
+                .zip(label.iter())
+                .map(|(c, l)| match l {
+                    Some(l) if *c != NO_CODE => c * 2 + (l == 1.0) as u32,
+                    _ => NO_CODE,
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().ok().flatten()).collect()
-        })
-    } else {
-        vec![None; k]
-    };
+            let by = values_by(&label_keys, 2 * k, score);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..k)
+                    .map(|g| {
+                        let (neg, pos) = (&by[2 * g], &by[2 * g + 1]);
+                        std::thread::Builder::new()
+                            .name(format!("verdict-auc-{g}"))
+                            .spawn_scoped(scope, move || auc_split(neg, pos))
+                            .expect("spawn auc thread")
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().ok().flatten())
+                    .collect()
+            })
+        } else {
+            vec![None; k]
+        };
     crate::ingest::timing("groups/auc", t0);
     let t0 = std::time::Instant::now();
     // models and fallbacks
@@ -110,7 +124,12 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
     let is_error = bool_col(f, IS_ERROR)?;
     let mut model_counts: Vec<HashMap<&str, u64>> = (0..k).map(|_| HashMap::default()).collect();
     let mut version_counts: Vec<HashMap<&str, u64>> = (0..k).map(|_| HashMap::default()).collect();
-    for (((c, m), v), e) in codes.iter().zip(model.iter()).zip(version.iter()).zip(is_error.iter()) {
+    for (((c, m), v), e) in codes
+        .iter()
+        .zip(model.iter())
+        .zip(version.iter())
+        .zip(is_error.iter())
+    {
         if let Some(m) = m {
             // error events count toward "seen" but not toward the group's own model
             let w = if e == Some(true) { 0 } else { 1 };
@@ -166,7 +185,11 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
                     let m: &Moments = &ms[g];
                     (
                         name.clone(),
-                        MetricSummary { n: m.n, mean: (m.n > 0).then_some(m.mean), sum: m.sum },
+                        MetricSummary {
+                            n: m.n,
+                            mean: (m.n > 0).then_some(m.mean),
+                            sum: m.sum,
+                        },
                     )
                 })
                 .collect(),
@@ -178,14 +201,21 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
         summaries,
         latency,
         metrics,
-        assignment: Assignment { users: distinct_users, users_in_multiple_groups: multi },
+        assignment: Assignment {
+            users: distinct_users,
+            users_in_multiple_groups: multi,
+        },
     })
 }
 
 /// Distinct users, distinct users per group, and users seen in more than one group.
 /// Users are identified by a 56-bit hash of their id (collisions are vanishingly rare at
 /// millions of users), packed with the group code and sorted.
-fn user_counts(users: &polars::prelude::StringChunked, codes: &[u32], k: usize) -> (u64, Vec<u64>, u64) {
+fn user_counts(
+    users: &polars::prelude::StringChunked,
+    codes: &[u32],
+    k: usize,
+) -> (u64, Vec<u64>, u64) {
     use std::hash::BuildHasher;
     let mut per_group = vec![0u64; k];
     if users.null_count() == users.len() || k > 255 {

@@ -17,13 +17,13 @@ pub mod tests;
 pub mod timeline;
 pub mod welch;
 
+use crate::ingest::timing;
 use crate::ingest::{Dataset, MetricKind, Role};
 use crate::plan::Plan;
 use crate::report::{ExperimentReport, InputSummary, MetricInfo, PowerResult, SrmResult};
-use crate::ingest::timing;
 use columns::Codes;
-use std::time::Instant;
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// What the user asked for beyond the data: the plan plus command-line overrides.
 #[derive(Debug, Clone, Default)]
@@ -77,13 +77,22 @@ pub enum AnalysisError {
 }
 
 /// Names recognised as the control group, in order of preference.
-pub const CONTROL_NAMES: [&str; 5] = ["control", "champion", "baseline", "a", "legacy"];
+pub const CONTROL_NAMES: [&str; 7] = [
+    "control", "champion", "baseline", "a", "legacy", "ctrl", "0",
+];
 
 /// Picks the control: flag, then plan, then a conventional name, then the largest group.
 /// Returns the index and how it was chosen.
-pub fn choose_control(names: &[String], requests: &[u64], cfg: &AnalysisConfig) -> Result<(usize, &'static str), AnalysisError> {
+pub fn choose_control(
+    names: &[String],
+    requests: &[u64],
+    cfg: &AnalysisConfig,
+) -> Result<(usize, &'static str), AnalysisError> {
     let find = |n: &str| names.iter().position(|g| g == n);
-    let unknown = |n: &str| AnalysisError::UnknownControl { name: n.to_string(), groups: names.join(", ") };
+    let unknown = |n: &str| AnalysisError::UnknownControl {
+        name: n.to_string(),
+        groups: names.join(", "),
+    };
     if let Some(c) = &cfg.control {
         return find(c).map(|i| (i, "flag")).ok_or_else(|| unknown(c));
     }
@@ -95,7 +104,9 @@ pub fn choose_control(names: &[String], requests: &[u64], cfg: &AnalysisConfig) 
             return Ok((i, "name"));
         }
     }
-    let i = (0..names.len()).max_by(|&a, &b| requests[a].cmp(&requests[b]).then(names[b].cmp(&names[a]))).unwrap_or(0);
+    let i = (0..names.len())
+        .max_by(|&a, &b| requests[a].cmp(&requests[b]).then(names[b].cmp(&names[a])))
+        .unwrap_or(0);
     Ok((i, "largest"))
 }
 
@@ -103,9 +114,15 @@ pub fn choose_control(names: &[String], requests: &[u64], cfg: &AnalysisConfig) 
 pub fn parse_split(text: &str) -> Result<BTreeMap<String, f64>, String> {
     let mut out = BTreeMap::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').ok_or_else(|| format!("{part:?} is not NAME=PCT"))?;
-        let v: f64 = v.trim().trim_end_matches('%').parse().map_err(|_| format!("{part:?}: share is not a number"))?;
-        if !(v > 0.0) || !v.is_finite() {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?} is not NAME=PCT"))?;
+        let v: f64 = v
+            .trim()
+            .trim_end_matches('%')
+            .parse()
+            .map_err(|_| format!("{part:?}: share is not a number"))?;
+        if !v.is_finite() || v <= 0.0 {
             return Err(format!("{part:?}: share must be positive"));
         }
         out.insert(k.trim().to_string(), v);
@@ -123,7 +140,9 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     let groups = Codes::groups(&ds.frame).map_err(internal)?;
     let k = groups.names.len();
     if k < 2 {
-        return Err(AnalysisError::SingleGroup(groups.names.first().cloned().unwrap_or_default()));
+        return Err(AnalysisError::SingleGroup(
+            groups.names.first().cloned().unwrap_or_default(),
+        ));
     }
     let mut requests = vec![0u64; k];
     for c in &groups.codes {
@@ -136,11 +155,15 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         if !ds.metrics.iter().any(|m| &m.name == p) {
             return Err(AnalysisError::UnknownPrimary {
                 name: p.clone(),
-                metrics: ds.metrics.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", "),
+                metrics: ds
+                    .metrics
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
-
 
     // segment columns and bucket are validated before the heavy work starts
     let seg_cols: Vec<String> = match &cfg.segments {
@@ -171,7 +194,8 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
             .name("verdict-segments".into())
             .spawn_scoped(scope, || {
                 let t0 = Instant::now();
-                let r = segments::segments(ds, &groups, control, &seg_cols, &inputs, plan.correction);
+                let r =
+                    segments::segments(ds, &groups, control, &seg_cols, &inputs, plan.correction);
                 timing("segments", t0);
                 r
             })
@@ -195,19 +219,29 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     let timeline = timeline.map_err(internal)?;
 
     // SRM
-    let split = cfg.expected_split.clone().or_else(|| (!plan.expected_split.is_empty()).then(|| plan.expected_split.clone()));
+    let split = cfg
+        .expected_split
+        .clone()
+        .or_else(|| (!plan.expected_split.is_empty()).then(|| plan.expected_split.clone()));
     let shares: Vec<f64> = match &split {
         None => vec![1.0; k],
         Some(s) => {
             for name in s.keys() {
                 if !groups.names.contains(name) {
-                    return Err(AnalysisError::BadSplit(format!("group {name:?} is not in the data (groups: {})", groups.names.join(", "))));
+                    return Err(AnalysisError::BadSplit(format!(
+                        "group {name:?} is not in the data (groups: {})",
+                        groups.names.join(", ")
+                    )));
                 }
             }
             groups
                 .names
                 .iter()
-                .map(|g| s.get(g).copied().ok_or_else(|| AnalysisError::BadSplit(format!("no share given for group {g:?}"))))
+                .map(|g| {
+                    s.get(g).copied().ok_or_else(|| {
+                        AnalysisError::BadSplit(format!("no share given for group {g:?}"))
+                    })
+                })
                 .collect::<Result<_, _>>()?
         }
     };
@@ -215,9 +249,19 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     let (expected, chi2, p) = srm::chi_square_gof(&observed, &shares);
     let share_sum: f64 = shares.iter().sum();
     let srm = SrmResult {
-        observed: groups.names.iter().cloned().zip(requests.iter().copied()).collect(),
+        observed: groups
+            .names
+            .iter()
+            .cloned()
+            .zip(requests.iter().copied())
+            .collect(),
         expected: groups.names.iter().cloned().zip(expected).collect(),
-        expected_share: groups.names.iter().cloned().zip(shares.iter().map(|s| s / share_sum)).collect(),
+        expected_share: groups
+            .names
+            .iter()
+            .cloned()
+            .zip(shares.iter().map(|s| s / share_sum))
+            .collect(),
         chi2,
         df: (k - 1) as u64,
         p_value: p,
@@ -225,14 +269,30 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     };
 
     // tests
-    let test_rows = tests::build_tests(ds, &groups.names, control, &stats.latency, &stats.metrics, &inputs);
+    let test_rows = tests::build_tests(
+        ds,
+        &groups.names,
+        control,
+        &stats.latency,
+        &stats.metrics,
+        &inputs,
+    );
 
     // power on the primary proportion metric (else the first proportion metric)
     let power_metric = primary
         .as_ref()
-        .filter(|p| ds.metrics.iter().any(|m| &m.name == *p && m.kind == MetricKind::Proportion))
+        .filter(|p| {
+            ds.metrics
+                .iter()
+                .any(|m| &m.name == *p && m.kind == MetricKind::Proportion)
+        })
         .cloned()
-        .or_else(|| ds.metrics.iter().find(|m| m.kind == MetricKind::Proportion).map(|m| m.name.clone()));
+        .or_else(|| {
+            ds.metrics
+                .iter()
+                .find(|m| m.kind == MetricKind::Proportion)
+                .map(|m| m.name.clone())
+        });
     let power = power_metric.and_then(|m| {
         let ms = &stats.metrics[&m];
         let c = &ms[control];
@@ -240,8 +300,13 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
             return None;
         }
         let p1 = c.mean;
-        let mde = if plan.mde_relative { plan.minimum_detectable_effect * p1 } else { plan.minimum_detectable_effect };
-        let down = primary.as_deref() == Some(m.as_str()) && plan.direction == crate::plan::Direction::Decrease;
+        let mde = if plan.mde_relative {
+            plan.minimum_detectable_effect * p1
+        } else {
+            plan.minimum_detectable_effect
+        };
+        let down = primary.as_deref() == Some(m.as_str())
+            && plan.direction == crate::plan::Direction::Decrease;
         let p2 = if down { p1 - mde } else { p1 + mde };
         if !(0.0..=1.0).contains(&p2) || mde <= 0.0 {
             return None;
@@ -262,7 +327,14 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         })
     });
 
-    let checks = checks::run_checks(plan, &stats.summaries, control, &srm, &stats.assignment, power.as_ref());
+    let checks = checks::run_checks(
+        plan,
+        &stats.summaries,
+        control,
+        &srm,
+        &stats.assignment,
+        power.as_ref(),
+    );
     let recommendation = checks::recommend(plan, &checks, &test_rows, primary.as_deref());
 
     // control first, then treatments by name
@@ -273,7 +345,12 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     Ok(ExperimentReport {
         verdict_version: env!("CARGO_PKG_VERSION").to_string(),
         input: input_summary(ds),
-        columns: ds.roles.columns.iter().map(|(r, c)| (r.as_str().to_string(), c.clone())).collect(),
+        columns: ds
+            .roles
+            .columns
+            .iter()
+            .map(|(r, c)| (r.as_str().to_string(), c.clone()))
+            .collect(),
         segment_columns: ds.segments.clone(),
         metrics: ds
             .metrics
@@ -308,7 +385,8 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
 }
 
 fn join_analysis<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
-    h.join().unwrap_or_else(|_| Err("analysis thread panicked".to_string()))
+    h.join()
+        .unwrap_or_else(|_| Err("analysis thread panicked".to_string()))
 }
 
 /// The input section of a report.
@@ -319,7 +397,12 @@ pub fn input_summary(ds: &Dataset) -> InputSummary {
         rows_read: ds.rows_read,
         rows_valid: ds.frame.height() as u64,
         rows_rejected: ds.rejects.total(),
-        rejected_by_reason: ds.rejects.by_reason.iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
+        rejected_by_reason: ds
+            .rejects
+            .by_reason
+            .iter()
+            .map(|(r, n)| (r.as_str().to_string(), *n))
+            .collect(),
         rejected: ds.rejects.examples(&ds.files),
         lines_skipped: ds.lines_skipped,
     }

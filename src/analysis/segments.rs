@@ -34,26 +34,40 @@ pub fn segments(
             .codes
             .iter()
             .zip(&groups.codes)
-            .map(|(s, g)| if *s == NO_CODE { NO_CODE } else { s * k as u32 + g })
+            .map(|(s, g)| {
+                if *s == NO_CODE {
+                    NO_CODE
+                } else {
+                    s * k as u32 + g
+                }
+            })
             .collect();
         let mut counts = vec![0u64; v];
         for s in seg.codes.iter().filter(|s| **s != NO_CODE) {
             counts[*s as usize] += 1;
         }
         let mut order: Vec<usize> = (0..v).collect();
-        order.sort_by(|a, b| counts[*b].cmp(&counts[*a]).then(seg.names[*a].cmp(&seg.names[*b])));
+        order.sort_by(|a, b| {
+            counts[*b]
+                .cmp(&counts[*a])
+                .then(seg.names[*a].cmp(&seg.names[*b]))
+        });
         order.truncate(MAX_VALUES);
         let latency = moments_by(&keys, v * k, f64_col(&ds.frame, LATENCY_MS)?);
         let mut metrics = BTreeMap::new();
         for m in &ds.metrics {
-            metrics.insert(m.name.clone(), moments_by(&keys, v * k, f64_col(&ds.frame, &metric_col(&m.name))?));
+            metrics.insert(
+                m.name.clone(),
+                moments_by(&keys, v * k, f64_col(&ds.frame, &metric_col(&m.name))?),
+            );
         }
         let mut results: Vec<SegmentResult> = order
             .iter()
             .map(|&val| {
                 let slice = |all: &Vec<super::stats::Moments>| all[val * k..(val + 1) * k].to_vec();
                 let lat = slice(&latency);
-                let met: BTreeMap<String, Vec<super::stats::Moments>> = metrics.iter().map(|(n, m)| (n.clone(), slice(m))).collect();
+                let met: BTreeMap<String, Vec<super::stats::Moments>> =
+                    metrics.iter().map(|(n, m)| (n.clone(), slice(m))).collect();
                 SegmentResult {
                     column: column.clone(),
                     value: seg.names[val].clone(),
@@ -66,11 +80,17 @@ pub fn segments(
         let mut families: BTreeMap<(String, String), Vec<(usize, usize)>> = BTreeMap::new();
         for (ri, r) in results.iter().enumerate() {
             for (ti, t) in r.tests.iter().enumerate() {
-                families.entry((t.metric.clone(), t.treatment.clone())).or_default().push((ri, ti));
+                families
+                    .entry((t.metric.clone(), t.treatment.clone()))
+                    .or_default()
+                    .push((ri, ti));
             }
         }
         for members in families.values() {
-            let p: Vec<f64> = members.iter().map(|&(ri, ti)| results[ri].tests[ti].p_value.unwrap_or(f64::NAN)).collect();
+            let p: Vec<f64> = members
+                .iter()
+                .map(|&(ri, ti)| results[ri].tests[ti].p_value.unwrap_or(f64::NAN))
+                .collect();
             let adj = adjust(&p, correction);
             for (&(ri, ti), a) in members.iter().zip(adj) {
                 let t = &mut results[ri].tests[ti];

@@ -15,6 +15,10 @@ pub fn chi_square_gof(observed: &[f64], shares: &[f64]) -> (Vec<f64>, f64, f64) 
         .map(|(o, e)| (o - e) * (o - e) / e)
         .sum();
     let df = (observed.len() as f64 - 1.0).max(1.0);
-    let p = if observed.len() < 2 { 1.0 } else { chi2_sf(chi2, df) };
+    let p = if observed.len() < 2 {
+        1.0
+    } else {
+        chi2_sf(chi2, df)
+    };
     (expected, chi2, p)
 }

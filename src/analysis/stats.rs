@@ -21,7 +21,12 @@ impl Moments {
     pub fn of(values: &[f64]) -> Self {
         let n = values.len() as u64;
         if n == 0 {
-            return Self { n, sum: 0.0, mean: f64::NAN, var: f64::NAN };
+            return Self {
+                n,
+                sum: 0.0,
+                mean: f64::NAN,
+                var: f64::NAN,
+            };
         }
         let sum: f64 = pairwise_sum(values);
         let mean = sum / n as f64;
@@ -46,7 +51,8 @@ pub fn pairwise_sum(v: &[f64]) -> f64 {
                 acc[i] += c[i];
             }
         }
-        let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        let mut s =
+            ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
         for x in rest {
             s += x;
         }
@@ -107,7 +113,11 @@ pub fn percentiles(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
         let hi = pos.ceil() as usize;
         let frac = pos - lo as f64;
         let a = stat(values, &mut from, lo);
-        let b = if hi == lo { a } else { stat(values, &mut from, hi) };
+        let b = if hi == lo {
+            a
+        } else {
+            stat(values, &mut from, hi)
+        };
         out.push(if hi == lo {
             a
         } else {
@@ -147,7 +157,9 @@ pub fn normal_two_sided_p(z: f64) -> f64 {
 
 /// Quantile of the standard normal distribution.
 pub fn normal_quantile(p: f64) -> f64 {
-    Normal::new(0.0, 1.0).expect("standard normal").inverse_cdf(p)
+    Normal::new(0.0, 1.0)
+        .expect("standard normal")
+        .inverse_cdf(p)
 }
 
 /// Two-sided p-value of a Student t statistic with `df` degrees of freedom.
@@ -186,7 +198,11 @@ pub fn auc(scores: &[f64], labels: &[f64]) -> Option<f64> {
     if pos == 0 || neg == 0 {
         return None;
     }
-    let mut pairs: Vec<(f64, bool)> = scores.iter().zip(labels).map(|(s, l)| (*s, *l == 1.0)).collect();
+    let mut pairs: Vec<(f64, bool)> = scores
+        .iter()
+        .zip(labels)
+        .map(|(s, l)| (*s, *l == 1.0))
+        .collect();
     pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut rank_sum_pos = 0.0f64;
     let mut i = 0;

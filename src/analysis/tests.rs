@@ -70,7 +70,16 @@ fn favorable(metric: &str, diff: f64, inputs: &TestInputs) -> Option<bool> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn base_row(metric: &str, method: &str, names: &[String], control: usize, t: usize, c: &Moments, tr: &Moments, inputs: &TestInputs) -> TestResult {
+fn base_row(
+    metric: &str,
+    method: &str,
+    names: &[String],
+    control: usize,
+    t: usize,
+    c: &Moments,
+    tr: &Moments,
+    inputs: &TestInputs,
+) -> TestResult {
     TestResult {
         metric: metric.to_string(),
         method: method.to_string(),
@@ -104,7 +113,15 @@ fn fill_lift(row: &mut TestResult) {
     }
 }
 
-fn proportion_row(metric: &str, names: &[String], control: usize, t: usize, c: &Moments, tr: &Moments, inputs: &TestInputs) -> TestResult {
+fn proportion_row(
+    metric: &str,
+    names: &[String],
+    control: usize,
+    t: usize,
+    c: &Moments,
+    tr: &Moments,
+    inputs: &TestInputs,
+) -> TestResult {
     let mut row = base_row(metric, "two_proportion_z", names, control, t, c, tr, inputs);
     let z = two_proportion_z(c.sum, c.n as f64, tr.sum, tr.n as f64, inputs.alpha);
     row.control_value = z.control_rate;
@@ -121,7 +138,16 @@ fn proportion_row(metric: &str, names: &[String], control: usize, t: usize, c: &
 }
 
 #[allow(clippy::too_many_arguments)]
-fn welch_row(metric: &str, method: &str, names: &[String], control: usize, t: usize, c: &Moments, tr: &Moments, inputs: &TestInputs) -> TestResult {
+fn welch_row(
+    metric: &str,
+    method: &str,
+    names: &[String],
+    control: usize,
+    t: usize,
+    c: &Moments,
+    tr: &Moments,
+    inputs: &TestInputs,
+) -> TestResult {
     let mut row = base_row(metric, method, names, control, t, c, tr, inputs);
     if c.n >= 2 && tr.n >= 2 {
         let w = welch_t(c, tr, inputs.alpha);

@@ -16,7 +16,9 @@ pub fn parse_bucket(text: &str) -> Result<Option<u64>, String> {
         return Ok(None);
     }
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = num.parse().map_err(|_| format!("bad bucket {text:?} (use 1m, 5m, 1h, 1d or auto)"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("bad bucket {text:?} (use 1m, 5m, 1h, 1d or auto)"))?;
     let mult = match unit {
         "s" => 1,
         "m" | "min" => 60,
@@ -32,11 +34,11 @@ pub fn parse_bucket(text: &str) -> Result<Option<u64>, String> {
 
 /// Formats a span in seconds as the shortest of `Nd`, `Nh`, `Nm`, `Ns`.
 pub fn format_bucket(seconds: u64) -> String {
-    if seconds % 86_400 == 0 {
+    if seconds.is_multiple_of(86_400) {
         format!("{}d", seconds / 86_400)
-    } else if seconds % 3600 == 0 {
+    } else if seconds.is_multiple_of(3600) {
         format!("{}h", seconds / 3600)
-    } else if seconds % 60 == 0 {
+    } else if seconds.is_multiple_of(60) {
         format!("{}m", seconds / 60)
     } else {
         format!("{seconds}s")
@@ -56,7 +58,14 @@ pub fn auto_bucket(span_us: i64) -> u64 {
 
 /// The time span of the data, (min, max) in microseconds.
 pub fn time_range_us(ds: &Dataset) -> Option<(i64, i64)> {
-    let ts = ds.frame.column(TS_US).ok()?.as_materialized_series().i64().ok()?.clone();
+    let ts = ds
+        .frame
+        .column(TS_US)
+        .ok()?
+        .as_materialized_series()
+        .i64()
+        .ok()?
+        .clone();
     Some((ts.min()?, ts.max()?))
 }
 
@@ -67,9 +76,16 @@ pub const MAX_CELLS: usize = 2_000_000;
 /// columns keyed by (bucket, group); percentiles by selection within each cell.
 pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, String> {
     let range = time_range_us(ds);
-    let bucket_s = bucket_seconds.unwrap_or_else(|| range.map(|(a, b)| auto_bucket(b - a)).unwrap_or(3600));
-    let empty = Timeline { bucket: format_bucket(bucket_s), bucket_seconds: bucket_s, rows: vec![] };
-    let Some((t_min, t_max)) = range else { return Ok(empty) };
+    let bucket_s =
+        bucket_seconds.unwrap_or_else(|| range.map(|(a, b)| auto_bucket(b - a)).unwrap_or(3600));
+    let empty = Timeline {
+        bucket: format_bucket(bucket_s),
+        bucket_seconds: bucket_s,
+        rows: vec![],
+    };
+    let Some((t_min, t_max)) = range else {
+        return Ok(empty);
+    };
     let b_us = bucket_s as i64 * 1_000_000;
     let first = t_min.div_euclid(b_us);
     let buckets = (t_max.div_euclid(b_us) - first + 1) as usize;
@@ -77,14 +93,26 @@ pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, S
     let k = groups.names.len();
     let cells = buckets * k;
     if cells > MAX_CELLS {
-        return Err(format!("a {} bucket over this time span gives {buckets} buckets; choose a longer bucket", format_bucket(bucket_s)));
+        return Err(format!(
+            "a {} bucket over this time span gives {buckets} buckets; choose a longer bucket",
+            format_bucket(bucket_s)
+        ));
     }
-    let ts = ds.frame.column(TS_US).map_err(frame_error)?.as_materialized_series().i64().map_err(frame_error)?.clone();
+    let ts = ds
+        .frame
+        .column(TS_US)
+        .map_err(frame_error)?
+        .as_materialized_series()
+        .i64()
+        .map_err(frame_error)?
+        .clone();
     let keys: Vec<u32> = ts
         .iter()
         .zip(&groups.codes)
         .map(|(t, g)| match t {
-            Some(t) if *g != NO_CODE => ((t.div_euclid(b_us) - first) as usize * k + *g as usize) as u32,
+            Some(t) if *g != NO_CODE => {
+                ((t.div_euclid(b_us) - first) as usize * k + *g as usize) as u32
+            }
             _ => NO_CODE,
         })
         .collect();
@@ -110,7 +138,11 @@ pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, S
         let (b, g) = (cell / k, cell % k);
         let start_us = (first + b as i64) * b_us;
         let lat = &mut latency[cell];
-        let p = if lat.is_empty() { vec![f64::NAN; 3] } else { percentiles(lat, &[50.0, 95.0, 99.0]) };
+        let p = if lat.is_empty() {
+            vec![f64::NAN; 3]
+        } else {
+            percentiles(lat, &[50.0, 95.0, 99.0])
+        };
         let some = |x: f64| x.is_finite().then_some(x);
         rows.push(TimelineRow {
             start: format_timestamp_us(start_us),
@@ -122,7 +154,12 @@ pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, S
             latency_p50: some(p[0]),
             latency_p95: some(p[1]),
             latency_p99: some(p[2]),
-            metrics: ds.metrics.iter().zip(&metric_means).map(|(m, v)| (m.name.clone(), (v[cell].n > 0).then_some(v[cell].mean))).collect(),
+            metrics: ds
+                .metrics
+                .iter()
+                .zip(&metric_means)
+                .map(|(m, v)| (m.name.clone(), (v[cell].n > 0).then_some(v[cell].mean)))
+                .collect(),
         });
     }
     Ok(Timeline { rows, ..empty })

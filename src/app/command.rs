@@ -25,11 +25,20 @@ pub enum View {
 
 impl View {
     /// All views in tab order.
-    pub const ALL: [View; 6] = [View::Overview, View::Timeline, View::Significance, View::Segments, View::Data, View::Plan];
+    pub const ALL: [View; 6] = [
+        View::Overview,
+        View::Timeline,
+        View::Significance,
+        View::Segments,
+        View::Data,
+        View::Plan,
+    ];
 
     /// Parses a view name (case-insensitive).
     pub fn parse(name: &str) -> Option<View> {
-        View::ALL.into_iter().find(|v| v.title().eq_ignore_ascii_case(name.trim()))
+        View::ALL
+            .into_iter()
+            .find(|v| v.title().eq_ignore_ascii_case(name.trim()))
     }
 
     /// Tab title.

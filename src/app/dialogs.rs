@@ -41,25 +41,41 @@ impl Default for Dialogs {
 
 impl Dialogs {
     /// Opens a dialog; `default_name` is the suggested file name for saves.
-    pub fn open(&self, ctx: &egui::Context, purpose: DialogPurpose, title: &str, filters: &[(&str, &[&str])], default_name: &str) {
+    pub fn open(
+        &self,
+        ctx: &egui::Context,
+        purpose: DialogPurpose,
+        title: &str,
+        filters: &[(&str, &[&str])],
+        default_name: &str,
+    ) {
         let tx = self.tx.clone();
         let ctx = ctx.clone();
         let title = title.to_string();
-        let filters: Vec<(String, Vec<String>)> = filters.iter().map(|(n, e)| (n.to_string(), e.iter().map(|s| s.to_string()).collect())).collect();
+        let filters: Vec<(String, Vec<String>)> = filters
+            .iter()
+            .map(|(n, e)| (n.to_string(), e.iter().map(|s| s.to_string()).collect()))
+            .collect();
         let default_name = default_name.to_string();
-        let _ = std::thread::Builder::new().name("verdict-dialog".into()).spawn(move || {
-            let mut d = rfd::FileDialog::new().set_title(&title);
-            for (name, exts) in &filters {
-                d = d.add_filter(name, exts);
-            }
-            let paths = match &purpose {
-                DialogPurpose::Open => d.pick_files().unwrap_or_default(),
-                DialogPurpose::OpenPlan => d.pick_file().into_iter().collect(),
-                DialogPurpose::SaveText(_) | DialogPurpose::SavePng(_) => d.set_file_name(&default_name).save_file().into_iter().collect(),
-            };
-            let _ = tx.send(DialogResult { purpose, paths });
-            ctx.request_repaint();
-        });
+        let _ = std::thread::Builder::new()
+            .name("verdict-dialog".into())
+            .spawn(move || {
+                let mut d = rfd::FileDialog::new().set_title(&title);
+                for (name, exts) in &filters {
+                    d = d.add_filter(name, exts);
+                }
+                let paths = match &purpose {
+                    DialogPurpose::Open => d.pick_files().unwrap_or_default(),
+                    DialogPurpose::OpenPlan => d.pick_file().into_iter().collect(),
+                    DialogPurpose::SaveText(_) | DialogPurpose::SavePng(_) => d
+                        .set_file_name(&default_name)
+                        .save_file()
+                        .into_iter()
+                        .collect(),
+                };
+                let _ = tx.send(DialogResult { purpose, paths });
+                ctx.request_repaint();
+            });
     }
 
     /// Answers that arrived since the last call.

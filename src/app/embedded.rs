@@ -14,7 +14,9 @@ pub fn materialize() -> std::io::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(&dir)?;
     let log = dir.join("sample_experiment.parquet");
     let plan = dir.join("verdict.toml");
-    let same = std::fs::read(&log).map(|b| b == SAMPLE_PARQUET).unwrap_or(false);
+    let same = std::fs::read(&log)
+        .map(|b| b == SAMPLE_PARQUET)
+        .unwrap_or(false);
     if !same {
         std::fs::write(&log, SAMPLE_PARQUET)?;
     }

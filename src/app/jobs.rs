@@ -63,7 +63,12 @@ impl Job {
     }
 }
 
-fn spawn(name: &str, label: String, ctx: &egui::Context, work: impl FnOnce(&(dyn Fn(JobMsg) + Sync), &AtomicBool) + Send + 'static) -> Job {
+fn spawn(
+    name: &str,
+    label: String,
+    ctx: &egui::Context,
+    work: impl FnOnce(&(dyn Fn(JobMsg) + Sync), &AtomicBool) + Send + 'static,
+) -> Job {
     let (tx, rx) = channel::<JobMsg>();
     let cancel = Arc::new(AtomicBool::new(false));
     let cancel2 = Arc::clone(&cancel);
@@ -72,28 +77,73 @@ fn spawn(name: &str, label: String, ctx: &egui::Context, work: impl FnOnce(&(dyn
         let _ = tx.send(m);
         ctx.request_repaint();
     };
-    let spawned = std::thread::Builder::new().name(name.to_string()).spawn(move || {
-        let tx2 = tx.clone();
-        let emit = |m: JobMsg| send(&tx2, m);
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&emit, &cancel2)));
-        if result.is_err() {
-            send(&tx, JobMsg::Failed("internal error: the background job crashed (please report this)".into(), None));
-        }
-    });
+    let spawned = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            let tx2 = tx.clone();
+            let emit = |m: JobMsg| send(&tx2, m);
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&emit, &cancel2)));
+            if result.is_err() {
+                send(
+                    &tx,
+                    JobMsg::Failed(
+                        "internal error: the background job crashed (please report this)".into(),
+                        None,
+                    ),
+                );
+            }
+        });
     if let Err(e) = spawned {
         let (tx, rx2) = channel();
-        let _ = tx.send(JobMsg::Failed(format!("cannot start a background thread: {e}"), None));
-        return Job { label, cancel, rx: rx2, progress: String::new(), fraction: None, started: Instant::now() };
+        let _ = tx.send(JobMsg::Failed(
+            format!("cannot start a background thread: {e}"),
+            None,
+        ));
+        return Job {
+            label,
+            cancel,
+            rx: rx2,
+            progress: String::new(),
+            fraction: None,
+            started: Instant::now(),
+        };
     }
-    Job { label, cancel, rx, progress: String::new(), fraction: None, started: Instant::now() }
+    Job {
+        label,
+        cancel,
+        rx,
+        progress: String::new(),
+        fraction: None,
+        started: Instant::now(),
+    }
 }
 
 fn progress_text(p: &LoadProgress) -> (String, Option<f32>) {
-    let name = std::path::Path::new(&p.file).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = std::path::Path::new(&p.file)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let mb = |b: u64| b as f64 / 1_048_576.0;
-    let frac = if p.bytes_total > 0 { Some((p.bytes_read as f64 / p.bytes_total as f64).min(1.0) as f32) } else { None };
-    let files = if p.files > 1 { format!(" (file {} of {})", p.file_index + 1, p.files) } else { String::new() };
-    (format!("Reading {name}{files}: {:.1} of {:.1} MB, {} rows", mb(p.bytes_read.min(p.bytes_total.max(p.bytes_read))), mb(p.bytes_total), thousands(p.rows)), frac)
+    let frac = if p.bytes_total > 0 {
+        Some((p.bytes_read as f64 / p.bytes_total as f64).min(1.0) as f32)
+    } else {
+        None
+    };
+    let files = if p.files > 1 {
+        format!(" (file {} of {})", p.file_index + 1, p.files)
+    } else {
+        String::new()
+    };
+    (
+        format!(
+            "Reading {name}{files}: {:.1} of {:.1} MB, {} rows",
+            mb(p.bytes_read.min(p.bytes_total.max(p.bytes_read))),
+            mb(p.bytes_total),
+            thousands(p.rows)
+        ),
+        frac,
+    )
 }
 
 /// Formats an integer with thousands separators.
@@ -101,7 +151,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -117,7 +167,13 @@ fn ingest_failure(e: IngestError) -> JobMsg {
 }
 
 /// Loads files and analyses them.
-pub fn spawn_load(ctx: &egui::Context, files: Vec<String>, load: LoadOptions, config: AnalysisConfig, label: String) -> Job {
+pub fn spawn_load(
+    ctx: &egui::Context,
+    files: Vec<String>,
+    load: LoadOptions,
+    config: AnalysisConfig,
+    label: String,
+) -> Job {
     spawn("verdict-load", label, ctx, move |emit, cancel| {
         let t0 = Instant::now();
         let on_progress = |p: LoadProgress| {
@@ -128,20 +184,43 @@ pub fn spawn_load(ctx: &egui::Context, files: Vec<String>, load: LoadOptions, co
             Ok(r) => Arc::new(r),
             Err(e) => return emit(ingest_failure(e)),
         };
-        emit(JobMsg::Progress(format!("Analysing {} rows", thousands(raw.table.rows as u64)), None));
+        emit(JobMsg::Progress(
+            format!("Analysing {} rows", thousands(raw.table.rows as u64)),
+            None,
+        ));
         analyse_and_send(emit, cancel, raw, load, config, t0);
     })
 }
 
 /// Re-applies roles and re-analyses already-parsed rows.
-pub fn spawn_reanalyze(ctx: &egui::Context, raw: Arc<RawLoad>, load: LoadOptions, config: AnalysisConfig) -> Job {
-    spawn("verdict-analyze", "Re-analysing".into(), ctx, move |emit, cancel| {
-        emit(JobMsg::Progress(format!("Re-analysing {} rows", thousands(raw.table.rows as u64)), None));
-        analyse_and_send(emit, cancel, raw, load, config, Instant::now());
-    })
+pub fn spawn_reanalyze(
+    ctx: &egui::Context,
+    raw: Arc<RawLoad>,
+    load: LoadOptions,
+    config: AnalysisConfig,
+) -> Job {
+    spawn(
+        "verdict-analyze",
+        "Re-analysing".into(),
+        ctx,
+        move |emit, cancel| {
+            emit(JobMsg::Progress(
+                format!("Re-analysing {} rows", thousands(raw.table.rows as u64)),
+                None,
+            ));
+            analyse_and_send(emit, cancel, raw, load, config, Instant::now());
+        },
+    )
 }
 
-fn analyse_and_send(emit: &(dyn Fn(JobMsg) + Sync), cancel: &AtomicBool, raw: Arc<RawLoad>, load: LoadOptions, config: AnalysisConfig, t0: Instant) {
+fn analyse_and_send(
+    emit: &(dyn Fn(JobMsg) + Sync),
+    cancel: &AtomicBool,
+    raw: Arc<RawLoad>,
+    load: LoadOptions,
+    config: AnalysisConfig,
+    t0: Instant,
+) {
     let dataset = match ingest::build_dataset(&raw, &load) {
         Ok(d) => Arc::new(d),
         Err(e) => return emit(ingest_failure(e)),
@@ -154,21 +233,42 @@ fn analyse_and_send(emit: &(dyn Fn(JobMsg) + Sync), cancel: &AtomicBool, raw: Ar
             if cancel.load(Ordering::Relaxed) {
                 return emit(JobMsg::Cancelled);
             }
-            emit(JobMsg::Analyzed(Box::new(Analyzed { raw, dataset, report, config, load, seconds: t0.elapsed().as_secs_f64() })))
+            emit(JobMsg::Analyzed(Box::new(Analyzed {
+                raw,
+                dataset,
+                report,
+                config,
+                load,
+                seconds: t0.elapsed().as_secs_f64(),
+            })))
         }
-        Err(e) => emit(JobMsg::Failed(format!("{}: {e}", dataset.files.join(", ")), None)),
+        Err(e) => emit(JobMsg::Failed(
+            format!("{}: {e}", dataset.files.join(", ")),
+            None,
+        )),
     }
 }
 
 /// Recomputes only the timeline with another bucket.
-pub fn spawn_timeline(ctx: &egui::Context, dataset: Arc<Dataset>, bucket_seconds: Option<u64>) -> Job {
-    spawn("verdict-timeline", "Re-bucketing".into(), ctx, move |emit, cancel| {
-        let t0 = Instant::now();
-        emit(JobMsg::Progress("Re-bucketing the timeline".into(), None));
-        match timeline::timeline(&dataset, bucket_seconds) {
-            Ok(t) if !cancel.load(Ordering::Relaxed) => emit(JobMsg::Timeline(Box::new(t), t0.elapsed().as_secs_f64())),
-            Ok(_) => emit(JobMsg::Cancelled),
-            Err(e) => emit(JobMsg::Failed(format!("timeline: {e}"), None)),
-        }
-    })
+pub fn spawn_timeline(
+    ctx: &egui::Context,
+    dataset: Arc<Dataset>,
+    bucket_seconds: Option<u64>,
+) -> Job {
+    spawn(
+        "verdict-timeline",
+        "Re-bucketing".into(),
+        ctx,
+        move |emit, cancel| {
+            let t0 = Instant::now();
+            emit(JobMsg::Progress("Re-bucketing the timeline".into(), None));
+            match timeline::timeline(&dataset, bucket_seconds) {
+                Ok(t) if !cancel.load(Ordering::Relaxed) => {
+                    emit(JobMsg::Timeline(Box::new(t), t0.elapsed().as_secs_f64()))
+                }
+                Ok(_) => emit(JobMsg::Cancelled),
+                Err(e) => emit(JobMsg::Failed(format!("timeline: {e}"), None)),
+            }
+        },
+    )
 }

@@ -46,7 +46,11 @@ pub struct VerdictApp {
     pending: Vec<Command>,
     dialogs: Dialogs,
     /// A PNG export waiting for its screenshot: region, target file, and where it arrives.
-    screenshot: Option<(egui::Rect, PathBuf, std::sync::mpsc::Receiver<std::sync::Arc<egui::ColorImage>>)>,
+    screenshot: Option<(
+        egui::Rect,
+        PathBuf,
+        std::sync::mpsc::Receiver<std::sync::Arc<egui::ColorImage>>,
+    )>,
     /// Files are being dragged over the window.
     pub drop_hover: bool,
     /// Duration of the last completed job, seconds.
@@ -56,7 +60,11 @@ pub struct VerdictApp {
 impl VerdictApp {
     /// A new app that will open `files` (or the embedded sample when empty) on its first frame.
     pub fn new(state: State, files: Vec<PathBuf>) -> Self {
-        let first = if files.is_empty() { Command::LoadSample } else { Command::Open(files) };
+        let first = if files.is_empty() {
+            Command::LoadSample
+        } else {
+            Command::Open(files)
+        };
         Self {
             state,
             current: None,
@@ -81,7 +89,11 @@ impl VerdictApp {
     /// The whole window, for eframe and for headless tests.
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        ctx.set_visuals(if self.state.dark { egui::Visuals::dark() } else { egui::Visuals::light() });
+        ctx.set_visuals(if self.state.dark {
+            egui::Visuals::dark()
+        } else {
+            egui::Visuals::light()
+        });
         self.poll_job();
         self.poll_dialogs(&ctx);
         self.poll_screenshot(&ctx);
@@ -109,10 +121,26 @@ impl VerdictApp {
 
     fn input_ui(&mut self, ctx: &egui::Context) {
         let (dropped, hovering, open, view) = ctx.input(|i| {
-            let dropped: Vec<PathBuf> = i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect();
+            let dropped: Vec<PathBuf> = i
+                .raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
             let open = i.modifiers.command && i.key_pressed(egui::Key::O);
-            let keys = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6];
-            let view = keys.iter().position(|k| i.modifiers.command && i.key_pressed(*k)).map(|p| View::ALL[p]);
+            let keys = [
+                egui::Key::Num1,
+                egui::Key::Num2,
+                egui::Key::Num3,
+                egui::Key::Num4,
+                egui::Key::Num5,
+                egui::Key::Num6,
+            ];
+            let view = keys
+                .iter()
+                .position(|k| i.modifiers.command && i.key_pressed(*k))
+                .map(|p| View::ALL[p]);
             (dropped, !i.raw.hovered_files.is_empty(), open, view)
         });
         self.drop_hover = hovering;
@@ -130,7 +158,10 @@ impl VerdictApp {
     fn top_bar_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.add(egui::Button::new("Open logs...").shortcut_text("Ctrl+O")).clicked() {
+                if ui
+                    .add(egui::Button::new("Open logs...").shortcut_text("Ctrl+O"))
+                    .clicked()
+                {
                     cmds.push(Command::OpenDialog);
                 }
                 ui.menu_button("Open recent", |ui| {
@@ -172,18 +203,31 @@ impl VerdictApp {
             });
             ui.menu_button("View", |ui| {
                 for (i, v) in View::ALL.iter().enumerate() {
-                    if ui.add(egui::Button::new(v.title()).shortcut_text(format!("Ctrl+{}", i + 1))).clicked() {
+                    if ui
+                        .add(egui::Button::new(v.title()).shortcut_text(format!("Ctrl+{}", i + 1)))
+                        .clicked()
+                    {
                         cmds.push(Command::SetView(*v));
                     }
                 }
                 ui.separator();
-                if ui.button(if self.state.dark { "Light theme" } else { "Dark theme" }).clicked() {
+                if ui
+                    .button(if self.state.dark {
+                        "Light theme"
+                    } else {
+                        "Dark theme"
+                    })
+                    .clicked()
+                {
                     cmds.push(Command::SetDark(!self.state.dark));
                 }
             });
             ui.separator();
             for v in View::ALL {
-                if ui.selectable_label(self.state.view == v, v.title()).clicked() {
+                if ui
+                    .selectable_label(self.state.view == v, v.title())
+                    .clicked()
+                {
                     cmds.push(Command::SetView(v));
                 }
             }
@@ -194,10 +238,20 @@ impl VerdictApp {
         ui.horizontal(|ui| {
             if let Some(job) = &self.job {
                 ui.spinner();
-                let bar = egui::ProgressBar::new(job.fraction.unwrap_or(0.0)).desired_width(220.0).show_percentage();
-                let bar = if job.fraction.is_none() { bar.animate(true) } else { bar };
+                let bar = egui::ProgressBar::new(job.fraction.unwrap_or(0.0))
+                    .desired_width(220.0)
+                    .show_percentage();
+                let bar = if job.fraction.is_none() {
+                    bar.animate(true)
+                } else {
+                    bar
+                };
                 ui.add(bar);
-                ui.label(if job.progress.is_empty() { job.label.as_str() } else { job.progress.as_str() });
+                ui.label(if job.progress.is_empty() {
+                    job.label.as_str()
+                } else {
+                    job.progress.as_str()
+                });
                 if ui.button("Cancel").clicked() {
                     cmds.push(Command::CancelJob);
                 }
@@ -235,15 +289,30 @@ impl VerdictApp {
             });
             return;
         };
-        let ctx = views::ViewCtx { report: &cur.report, dataset: &cur.dataset, config: &cur.config, load: &cur.load };
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| match self.state.view {
-            View::Overview => views::overview::overview_ui(ui, &ctx, cmds),
-            View::Timeline => views::timeline::timeline_ui(ui, &ctx, &self.state, cmds),
-            View::Significance => views::significance::significance_ui(ui, &ctx, &mut self.state.calculator, cmds),
-            View::Segments => views::segments::segments_ui(ui, &ctx, &mut self.state, cmds),
-            View::Data => views::data::data_ui(ui, &ctx, cmds),
-            View::Plan => views::plan::plan_ui(ui, &ctx, &mut self.plan_draft, self.plan_path.as_deref(), cmds),
-        });
+        let ctx = views::ViewCtx {
+            report: &cur.report,
+            dataset: &cur.dataset,
+            config: &cur.config,
+            load: &cur.load,
+        };
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| match self.state.view {
+                View::Overview => views::overview::overview_ui(ui, &ctx, cmds),
+                View::Timeline => views::timeline::timeline_ui(ui, &ctx, &self.state, cmds),
+                View::Significance => {
+                    views::significance::significance_ui(ui, &ctx, &mut self.state.calculator, cmds)
+                }
+                View::Segments => views::segments::segments_ui(ui, &ctx, &mut self.state, cmds),
+                View::Data => views::data::data_ui(ui, &ctx, cmds),
+                View::Plan => views::plan::plan_ui(
+                    ui,
+                    &ctx,
+                    &mut self.plan_draft,
+                    self.plan_path.as_deref(),
+                    cmds,
+                ),
+            });
     }
 
     fn poll_job(&mut self) {
@@ -267,10 +336,19 @@ impl VerdictApp {
                         let _ = (reason, n);
                     }
                     if a.report.input.rows_rejected > 0 {
-                        let first = a.report.input.rejected.first().map(|r| format!("first: {}:{}: {}", r.file, r.line, r.reason));
+                        let first = a
+                            .report
+                            .input
+                            .rejected
+                            .first()
+                            .map(|r| format!("first: {}:{}: {}", r.file, r.line, r.reason));
                         self.notifications.push(
                             Level::Warning,
-                            format!("{} rows rejected in {} (see Data > Rejected rows)", jobs::thousands(a.report.input.rows_rejected), short_files(&a.report.input.files)),
+                            format!(
+                                "{} rows rejected in {} (see Data > Rejected rows)",
+                                jobs::thousands(a.report.input.rows_rejected),
+                                short_files(&a.report.input.files)
+                            ),
                             first,
                         );
                     }
@@ -290,7 +368,11 @@ impl VerdictApp {
                     done = true;
                 }
                 JobMsg::Cancelled => {
-                    self.notifications.push(Level::Info, "Cancelled; the previous data is still shown", None);
+                    self.notifications.push(
+                        Level::Info,
+                        "Cancelled; the previous data is still shown",
+                        None,
+                    );
                     done = true;
                 }
             }
@@ -306,12 +388,22 @@ impl VerdictApp {
                 continue;
             }
             match r.purpose {
-                DialogPurpose::Open | DialogPurpose::OpenPlan => self.pending.push(Command::Open(r.paths)),
+                DialogPurpose::Open | DialogPurpose::OpenPlan => {
+                    self.pending.push(Command::Open(r.paths))
+                }
                 DialogPurpose::SaveText(text) => {
                     let path = &r.paths[0];
                     match std::fs::write(path, text) {
-                        Ok(()) => self.notifications.push(Level::Info, format!("Saved {}", path.display()), None),
-                        Err(e) => self.notifications.push(Level::Error, format!("{}: cannot write: {e}", path.display()), None),
+                        Ok(()) => self.notifications.push(
+                            Level::Info,
+                            format!("Saved {}", path.display()),
+                            None,
+                        ),
+                        Err(e) => self.notifications.push(
+                            Level::Error,
+                            format!("{}: cannot write: {e}", path.display()),
+                            None,
+                        ),
                     }
                 }
                 DialogPurpose::SavePng(rect) => {
@@ -328,17 +420,28 @@ impl VerdictApp {
     }
 
     fn poll_screenshot(&mut self, ctx: &egui::Context) {
-        let Some((_, _, rx)) = &self.screenshot else { return };
+        let Some((_, _, rx)) = &self.screenshot else {
+            return;
+        };
         let Ok(image) = rx.try_recv() else { return };
-        let Some((rect, path, _)) = self.screenshot.take() else { return };
+        let Some((rect, path, _)) = self.screenshot.take() else {
+            return;
+        };
         let region = image.region(&rect, Some(ctx.pixels_per_point()));
         let rgba: Vec<u8> = region.pixels.iter().flat_map(|p| p.to_array()).collect();
         let result = image::RgbaImage::from_raw(region.size[0] as u32, region.size[1] as u32, rgba)
             .ok_or_else(|| "bad image size".to_string())
             .and_then(|img| img.save(&path).map_err(|e| e.to_string()));
         match result {
-            Ok(()) => self.notifications.push(Level::Info, format!("Saved {}", path.display()), None),
-            Err(e) => self.notifications.push(Level::Error, format!("{}: cannot save PNG: {e}", path.display()), None),
+            Ok(()) => {
+                self.notifications
+                    .push(Level::Info, format!("Saved {}", path.display()), None)
+            }
+            Err(e) => self.notifications.push(
+                Level::Error,
+                format!("{}: cannot save PNG: {e}", path.display()),
+                None,
+            ),
         }
     }
 
@@ -349,13 +452,34 @@ impl VerdictApp {
                 ctx,
                 DialogPurpose::Open,
                 "Open prediction logs",
-                &[("Logs", &["jsonl", "ndjson", "json", "csv", "tsv", "parquet", "log", "txt", "gz", "toml", "onnx", "zip"]), ("All files", &["*"])],
+                &[
+                    (
+                        "Logs",
+                        &[
+                            "jsonl", "ndjson", "json", "csv", "tsv", "parquet", "log", "txt", "gz",
+                            "toml", "onnx", "zip",
+                        ],
+                    ),
+                    ("All files", &["*"]),
+                ],
                 "",
             ),
-            Command::LoadPlanDialog => self.dialogs.open(ctx, DialogPurpose::OpenPlan, "Open analysis plan", &[("Plan", &["toml"])], ""),
+            Command::LoadPlanDialog => self.dialogs.open(
+                ctx,
+                DialogPurpose::OpenPlan,
+                "Open analysis plan",
+                &[("Plan", &["toml"])],
+                "",
+            ),
             Command::SavePlanDialog => {
                 let text = self.plan_draft.to_toml();
-                self.dialogs.open(ctx, DialogPurpose::SaveText(text), "Save analysis plan", &[("Plan", &["toml"])], "verdict.toml");
+                self.dialogs.open(
+                    ctx,
+                    DialogPurpose::SaveText(text),
+                    "Save analysis plan",
+                    &[("Plan", &["toml"])],
+                    "verdict.toml",
+                );
             }
             Command::Open(paths) => self.open_paths(ctx, paths),
             Command::LoadSample => match embedded::materialize() {
@@ -367,9 +491,17 @@ impl VerdictApp {
                         }
                         Err(e) => self.notifications.push(Level::Error, e.to_string(), None),
                     }
-                    self.start_load(ctx, vec![log.display().to_string()], "sample experiment (embedded)".into());
+                    self.start_load(
+                        ctx,
+                        vec![log.display().to_string()],
+                        "sample experiment (embedded)".into(),
+                    );
                 }
-                Err(e) => self.notifications.push(Level::Error, format!("cannot write the sample to the temp folder: {e}"), None),
+                Err(e) => self.notifications.push(
+                    Level::Error,
+                    format!("cannot write the sample to the temp folder: {e}"),
+                    None,
+                ),
             },
             Command::CancelJob => {
                 if let Some(job) = &self.job {
@@ -387,14 +519,17 @@ impl VerdictApp {
             Command::SetRole(role, column) => {
                 if let Some(cur) = &self.current {
                     let mut load = cur.load.clone();
-                    load.overrides.columns.insert(role, column.unwrap_or_default());
+                    load.overrides
+                        .columns
+                        .insert(role, column.unwrap_or_default());
                     let config = cur.config.clone();
                     self.replace_job(jobs::spawn_reanalyze(ctx, cur.raw.clone(), load, config));
                 }
             }
             Command::ApplyPlan(plan) => {
                 if let Err(e) = plan.validate() {
-                    self.notifications.push(Level::Error, format!("plan: {e}"), None);
+                    self.notifications
+                        .push(Level::Error, format!("plan: {e}"), None);
                     return;
                 }
                 self.plan_draft = (*plan).clone();
@@ -406,19 +541,47 @@ impl VerdictApp {
             Command::Export(kind) => {
                 let Some(cur) = &self.current else { return };
                 let (text, name, filter): (String, &str, &[&str]) = match kind {
-                    ExportKind::Markdown => (markdown::render(&cur.report), "verdict_report.md", &["md"]),
-                    ExportKind::Html => (crate::report::html::render(&cur.report), "verdict_report.html", &["html"]),
-                    ExportKind::Json => (serde_json::to_string_pretty(&cur.report).unwrap_or_default(), "verdict_report.json", &["json"]),
+                    ExportKind::Markdown => {
+                        (markdown::render(&cur.report), "verdict_report.md", &["md"])
+                    }
+                    ExportKind::Html => (
+                        crate::report::html::render(&cur.report),
+                        "verdict_report.html",
+                        &["html"],
+                    ),
+                    ExportKind::Json => (
+                        serde_json::to_string_pretty(&cur.report).unwrap_or_default(),
+                        "verdict_report.json",
+                        &["json"],
+                    ),
                 };
-                self.dialogs.open(ctx, DialogPurpose::SaveText(text), "Export report", &[("Report", filter)], name);
+                self.dialogs.open(
+                    ctx,
+                    DialogPurpose::SaveText(text),
+                    "Export report",
+                    &[("Report", filter)],
+                    name,
+                );
             }
             Command::ExportCsv(kind) => {
                 let Some(cur) = &self.current else { return };
                 let text = crate::report::csv::table_csv(&cur.report, table_name(kind));
-                self.dialogs.open(ctx, DialogPurpose::SaveText(text), "Save table as CSV", &[("CSV", &["csv"])], &format!("{}.csv", table_name(kind)));
+                self.dialogs.open(
+                    ctx,
+                    DialogPurpose::SaveText(text),
+                    "Save table as CSV",
+                    &[("CSV", &["csv"])],
+                    &format!("{}.csv", table_name(kind)),
+                );
             }
             Command::ExportPlotPng(name, rect) => {
-                self.dialogs.open(ctx, DialogPurpose::SavePng(rect), "Save plot as PNG", &[("PNG", &["png"])], &format!("{name}.png"));
+                self.dialogs.open(
+                    ctx,
+                    DialogPurpose::SavePng(rect),
+                    "Save plot as PNG",
+                    &[("PNG", &["png"])],
+                    &format!("{name}.png"),
+                );
             }
             Command::Dismiss(id) => self.notifications.dismiss(id),
             Command::ClearRecent => self.state.recent.clear(),
@@ -487,18 +650,26 @@ fn table_name(kind: TableKind) -> &'static str {
 }
 
 /// Load options and analysis settings for a plan plus overrides and view settings.
-pub fn settings_for(plan: &Plan, overrides: &RoleOverrides, state: &State) -> (LoadOptions, AnalysisConfig) {
+pub fn settings_for(
+    plan: &Plan,
+    overrides: &RoleOverrides,
+    state: &State,
+) -> (LoadOptions, AnalysisConfig) {
     let mut merged = plan.role_overrides();
     for (role, col) in &overrides.columns {
         merged.columns.insert(*role, col.clone());
     }
     let load = LoadOptions {
         overrides: merged,
-        known_groups: (!plan.expected_split.is_empty()).then(|| plan.expected_split.keys().cloned().collect()),
+        known_groups: (!plan.expected_split.is_empty())
+            .then(|| plan.expected_split.keys().cloned().collect()),
     };
     let config = AnalysisConfig {
         plan: plan.clone(),
-        bucket: state.bucket.seconds().map(crate::analysis::timeline::format_bucket),
+        bucket: state
+            .bucket
+            .seconds()
+            .map(crate::analysis::timeline::format_bucket),
         ..Default::default()
     };
     (load, config)
@@ -507,7 +678,12 @@ pub fn settings_for(plan: &Plan, overrides: &RoleOverrides, state: &State) -> (L
 fn short_files(files: &[String]) -> String {
     let names: Vec<String> = files
         .iter()
-        .map(|f| std::path::Path::new(f).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| f.clone()))
+        .map(|f| {
+            std::path::Path::new(f)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| f.clone())
+        })
         .collect();
     match names.len() {
         0 => String::new(),
@@ -518,9 +694,17 @@ fn short_files(files: &[String]) -> String {
 
 fn drop_overlay_ui(ctx: &egui::Context) {
     let screen = ctx.content_rect();
-    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("drop_overlay")));
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("drop_overlay"),
+    ));
     painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(180));
-    painter.rect_stroke(screen.shrink(16.0), 12.0, egui::Stroke::new(3.0, theme::group_color(0)), egui::StrokeKind::Inside);
+    painter.rect_stroke(
+        screen.shrink(16.0),
+        12.0,
+        egui::Stroke::new(3.0, theme::group_color(0)),
+        egui::StrokeKind::Inside,
+    );
     painter.text(
         screen.center(),
         egui::Align2::CENTER_CENTER,
@@ -549,14 +733,21 @@ pub fn run(files: Vec<PathBuf>, view: Option<View>) -> i32 {
         return 2;
     }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("Verdict").with_inner_size([1280.0, 820.0]).with_min_inner_size([720.0, 480.0]).with_drag_and_drop(true),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Verdict")
+            .with_inner_size([1280.0, 820.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_drag_and_drop(true),
         ..Default::default()
     };
     let result = eframe::run_native(
         "Verdict",
         options,
         Box::new(move |cc| {
-            let mut state: State = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+            let mut state: State = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                .unwrap_or_default();
             if let Some(v) = view {
                 state.view = v;
             }

@@ -42,7 +42,12 @@ impl Notifications {
             return;
         }
         self.next_id += 1;
-        self.items.push(Notification { id: self.next_id, level, text, details });
+        self.items.push(Notification {
+            id: self.next_id,
+            level,
+            text,
+            details,
+        });
     }
 
     /// Removes a notification.
@@ -71,8 +76,14 @@ impl Notifications {
                         ui.horizontal(|ui| {
                             let (icon, color) = match n.level {
                                 Level::Info => ("i", ui.visuals().text_color()),
-                                Level::Warning => ("!", crate::app::theme::status_color(crate::report::Status::Warn)),
-                                Level::Error => ("x", crate::app::theme::status_color(crate::report::Status::Fail)),
+                                Level::Warning => (
+                                    "!",
+                                    crate::app::theme::status_color(crate::report::Status::Warn),
+                                ),
+                                Level::Error => (
+                                    "x",
+                                    crate::app::theme::status_color(crate::report::Status::Fail),
+                                ),
                             };
                             ui.colored_label(color, icon);
                             ui.add(egui::Label::new(&n.text).wrap());

@@ -21,7 +21,10 @@ pub enum PathKind {
 
 /// Classifies a path by name and, for folders, by content.
 pub fn classify(path: &Path) -> PathKind {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     if path.is_dir() {
         if path.join("model.onnx").is_file() {
             return PathKind::ModelBundle;
@@ -40,7 +43,9 @@ pub fn classify(path: &Path) -> PathKind {
     let inner = name.strip_suffix(".gz").unwrap_or(&name);
     let ext = inner.rsplit('.').next().unwrap_or("");
     match ext {
-        "jsonl" | "ndjson" | "json" | "csv" | "tsv" | "parquet" | "pq" | "log" | "txt" => PathKind::Log,
+        "jsonl" | "ndjson" | "json" | "csv" | "tsv" | "parquet" | "pq" | "log" | "txt" => {
+            PathKind::Log
+        }
         _ => {
             // sniff: a text file that looks like a log is a log
             match crate::ingest::source::detect(path) {

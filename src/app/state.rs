@@ -19,7 +19,12 @@ pub struct Calculator {
 
 impl Default for Calculator {
     fn default() -> Self {
-        Self { baseline: 0.10, mde: 0.01, alpha: 0.05, power: 0.8 }
+        Self {
+            baseline: 0.10,
+            mde: 0.01,
+            alpha: 0.05,
+            power: 0.8,
+        }
     }
 }
 

@@ -63,12 +63,16 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), Strin
         None => Plan::default(),
     };
     if let Some(c) = &args.correction {
-        plan.correction = crate::analysis::corrections::Correction::parse(c).ok_or_else(|| format!("--correction {c:?}: use holm or bh"))?;
+        plan.correction = crate::analysis::corrections::Correction::parse(c)
+            .ok_or_else(|| format!("--correction {c:?}: use holm or bh"))?;
     }
     let mut overrides = plan.role_overrides();
     for c in &args.columns {
-        let (role, col) = c.split_once('=').ok_or_else(|| format!("--column {c:?}: use ROLE=COLUMN, e.g. group=arm"))?;
-        let role = Role::parse(role).ok_or_else(|| format!("--column {c:?}: unknown role {role:?}"))?;
+        let (role, col) = c
+            .split_once('=')
+            .ok_or_else(|| format!("--column {c:?}: use ROLE=COLUMN, e.g. group=arm"))?;
+        let role =
+            Role::parse(role).ok_or_else(|| format!("--column {c:?}: unknown role {role:?}"))?;
         overrides.columns.insert(role, col.trim().to_string());
     }
     if !args.segments.is_empty() {
@@ -81,7 +85,9 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), Strin
     if let Some(b) = &args.bucket {
         crate::analysis::timeline::parse_bucket(b).map_err(|e| format!("--bucket: {e}"))?;
     }
-    let split_groups = expected_split.as_ref().or((!plan.expected_split.is_empty()).then_some(&plan.expected_split));
+    let split_groups = expected_split
+        .as_ref()
+        .or((!plan.expected_split.is_empty()).then_some(&plan.expected_split));
     let load = LoadOptions {
         overrides,
         known_groups: split_groups.map(|s| s.keys().cloned().collect()),

@@ -56,7 +56,8 @@ pub fn prefix_timestamp_us(prefix: &str) -> Option<i64> {
             let mut spaces = 0;
             while end < b.len() {
                 let c = b[end];
-                let ok = c.is_ascii_digit() || matches!(c, b'-' | b':' | b'.' | b',' | b'T' | b'Z' | b'+');
+                let ok = c.is_ascii_digit()
+                    || matches!(c, b'-' | b':' | b'.' | b',' | b'T' | b'Z' | b'+');
                 if c == b' ' && spaces == 0 && end == i + 10 {
                     spaces += 1;
                 } else if !ok {
@@ -102,7 +103,10 @@ pub fn parse_line<'a>(
         };
         let k = k.trim();
         if k.is_empty() {
-            return Err((Reason::MalformedEvent, format!("{tag} field {part:?} has no key")));
+            return Err((
+                Reason::MalformedEvent,
+                format!("{tag} field {part:?} has no key"),
+            ));
         }
         let v = v.trim();
         has_ts |= matches!(k, "ts" | "timestamp" | "time");
@@ -119,7 +123,10 @@ pub fn parse_line<'a>(
     }
     out.push((Cow::Borrowed("event"), Cell::Text(Cow::Borrowed(tag))));
     if tag == "model_error" && !has_error {
-        out.push((Cow::Borrowed("error"), Cell::Text(Cow::Borrowed("model_error"))));
+        out.push((
+            Cow::Borrowed("error"),
+            Cell::Text(Cow::Borrowed("model_error")),
+        ));
     }
     if !has_ts {
         if let Some(ts) = prefix_timestamp_us(&line[..at]) {
@@ -139,7 +146,19 @@ mod tests {
         let line = "[2025-12-13 13:03:39,123] INFO in app: ab_event|user=u123|group=B|model=paddle_new_v2|input_len=37|pred=positive|score=0.9731";
         assert_eq!(parse_line(line, &mut out), Ok(LineKind::Event));
         let keys: Vec<&str> = out.iter().map(|(k, _)| k.as_ref()).collect();
-        assert_eq!(keys, ["user", "group", "model", "input_len", "pred", "score", "event", "ts"]);
+        assert_eq!(
+            keys,
+            [
+                "user",
+                "group",
+                "model",
+                "input_len",
+                "pred",
+                "score",
+                "event",
+                "ts"
+            ]
+        );
         assert_eq!(out[7].1, Cell::Num(1_765_631_019_123_000.0));
     }
 
@@ -160,9 +179,14 @@ mod tests {
     #[test]
     fn error_events_and_malformed_pairs() {
         let mut out = Vec::new();
-        let r = parse_line("2025-12-13T13:03:40Z ERROR model_error|user=u1|error=timeout", &mut out);
+        let r = parse_line(
+            "2025-12-13T13:03:40Z ERROR model_error|user=u1|error=timeout",
+            &mut out,
+        );
         assert_eq!(r, Ok(LineKind::Event));
-        assert!(out.iter().any(|(k, v)| k == "event" && *v == Cell::Text("model_error".into())));
+        assert!(out
+            .iter()
+            .any(|(k, v)| k == "event" && *v == Cell::Text("model_error".into())));
         let r = parse_line("x ab_event|user=u1|garbage", &mut out);
         assert_eq!(r.unwrap_err().0, Reason::MalformedEvent);
     }

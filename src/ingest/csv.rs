@@ -80,7 +80,12 @@ pub fn parse_block(
                 table.push_row(line, &cells);
             }
             Err(e) => {
-                rejects.add(file, line, Reason::BadRecord, format!("unreadable CSV record: {e}"));
+                rejects.add(
+                    file,
+                    line,
+                    Reason::BadRecord,
+                    format!("unreadable CSV record: {e}"),
+                );
                 if matches!(e.kind(), ::csv::ErrorKind::Io(_)) {
                     break;
                 }

@@ -153,8 +153,14 @@ pub fn read_raw(
 ) -> Result<RawLoad, IngestError> {
     let t0 = std::time::Instant::now();
     let paths = source::expand_inputs(inputs)?;
-    let sources: Vec<Source> = paths.iter().map(|p| source::detect(p)).collect::<Result<_, _>>()?;
-    let files: Vec<String> = sources.iter().map(|s| s.path.display().to_string()).collect();
+    let sources: Vec<Source> = paths
+        .iter()
+        .map(|p| source::detect(p))
+        .collect::<Result<_, _>>()?;
+    let files: Vec<String> = sources
+        .iter()
+        .map(|s| s.path.display().to_string())
+        .collect();
     let mut table = RawTable::empty();
     let mut rejects = Rejects::default();
     let mut skipped = 0u64;
@@ -176,7 +182,26 @@ pub fn read_raw(
                 report(bytes_total, (table.rows + t.rows) as u64);
                 t
             }
-            _ => read_text(src, i as u32, table.rows as u64, &mut rejects, &mut skipped, &report, cancel)?,
+            Format::JsonArray => {
+                let mut builder = TableBuilder::new();
+                jsonl::read_array(
+                    source::open_text(&src.path, src.gzip)?,
+                    i as u32,
+                    &mut builder,
+                    &mut rejects,
+                );
+                report(bytes_total, (table.rows + builder.rows()) as u64);
+                builder.finish()
+            }
+            _ => read_text(
+                src,
+                i as u32,
+                table.rows as u64,
+                &mut rejects,
+                &mut skipped,
+                &report,
+                cancel,
+            )?,
         };
         if cancel.load(Ordering::Relaxed) {
             return Err(IngestError::Cancelled);
@@ -226,7 +251,13 @@ pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, Inges
     let t0 = std::time::Instant::now();
     let roles = roles::infer(&raw.table, &opts.overrides);
     let mut rejects = raw.rejects.clone();
-    let norm = normalize::normalize(&raw.table, &roles, opts.known_groups.as_deref(), &raw.files, &mut rejects)?;
+    let norm = normalize::normalize(
+        &raw.table,
+        &roles,
+        opts.known_groups.as_deref(),
+        &raw.files,
+        &mut rejects,
+    )?;
     timing("normalize", t0);
     Ok(Dataset {
         frame: norm.frame,
@@ -241,6 +272,9 @@ pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, Inges
         source_columns: raw.source_columns.clone(),
     })
 }
+
+/// A CSV header: column names and the delimiter.
+type CsvHeader = (Vec<String>, u8);
 
 /// Size of the blocks handed to parser threads.
 const BLOCK_BYTES: usize = 8 << 20;
@@ -259,7 +293,10 @@ struct Parsed {
 }
 
 fn parser_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -277,7 +314,7 @@ fn read_text(
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(2);
     let job_rx = Arc::new(Mutex::new(job_rx));
     let (res_tx, res_rx) = mpsc::channel::<Parsed>();
-    let header: Arc<Mutex<Option<(Vec<String>, u8)>>> = Arc::new(Mutex::new(None));
+    let header: Arc<Mutex<Option<CsvHeader>>> = Arc::new(Mutex::new(None));
     let path = src.path.clone();
     let mut out = RawTable::empty();
     let mut io_error: Option<String> = None;
@@ -308,24 +345,33 @@ fn read_text(
             .name("verdict-read".into())
             .spawn_scoped(scope, move || {
                 let mut seq = 0usize;
-                let res = source::for_each_block(reader, BLOCK_BYTES, format == Format::Csv, |mut bytes, mut first_line, _read| {
-                    if cancel.load(Ordering::Relaxed) {
-                        return false;
-                    }
-                    if format == Format::Csv && seq == 0 {
-                        let (hdr_end, skip_lines) = header_end(&bytes);
-                        let text = String::from_utf8_lossy(&bytes[..hdr_end]).to_string();
-                        let delim = csv::sniff_delimiter(&text);
-                        if let Ok(mut h) = header_w.lock() {
-                            *h = Some((csv::parse_header(&text, delim), delim));
+                let res = source::for_each_block(
+                    reader,
+                    BLOCK_BYTES,
+                    format == Format::Csv,
+                    |mut bytes, mut first_line, _read| {
+                        if cancel.load(Ordering::Relaxed) {
+                            return false;
                         }
-                        bytes.drain(..hdr_end);
-                        first_line += skip_lines;
-                    }
-                    let job = Job { seq, bytes, first_line };
-                    seq += 1;
-                    job_tx.send(job).is_ok()
-                });
+                        if format == Format::Csv && seq == 0 {
+                            let (hdr_end, skip_lines) = header_end(&bytes);
+                            let text = String::from_utf8_lossy(&bytes[..hdr_end]).to_string();
+                            let delim = csv::sniff_delimiter(&text);
+                            if let Ok(mut h) = header_w.lock() {
+                                *h = Some((csv::parse_header(&text, delim), delim));
+                            }
+                            bytes.drain(..hdr_end);
+                            first_line += skip_lines;
+                        }
+                        let job = Job {
+                            seq,
+                            bytes,
+                            first_line,
+                        };
+                        seq += 1;
+                        job_tx.send(job).is_ok()
+                    },
+                );
                 drop(job_tx);
                 res.err().map(|e| e.to_string())
             })
@@ -357,8 +403,17 @@ fn read_text(
             problem: format!("read failed: {e}"),
         });
     }
-    if format == Format::Csv && header.lock().ok().and_then(|h| h.clone()).is_none_or(|h| h.0.len() < 2) {
-        return Err(IngestError::unreadable(&path, "CSV has no header line with column names"));
+    if format == Format::Csv
+        && header
+            .lock()
+            .ok()
+            .and_then(|h| h.clone())
+            .is_none_or(|h| h.0.len() < 2)
+    {
+        return Err(IngestError::unreadable(
+            &path,
+            "CSV has no header line with column names",
+        ));
     }
     Ok(out)
 }
@@ -378,14 +433,27 @@ fn header_end(bytes: &[u8]) -> (usize, u64) {
     (bytes.len(), lines + 1)
 }
 
-fn parse_block(format: Format, job: Job, file_id: u32, header: Option<(Vec<String>, u8)>) -> Parsed {
+fn parse_block(
+    format: Format,
+    job: Job,
+    file_id: u32,
+    header: Option<(Vec<String>, u8)>,
+) -> Parsed {
     let mut table = TableBuilder::new();
     let mut rejects = Rejects::default();
     let mut skipped = 0u64;
     match format {
         Format::Csv => {
             if let Some((h, d)) = header {
-                csv::parse_block(&job.bytes, job.first_line, &h, d, file_id, &mut table, &mut rejects);
+                csv::parse_block(
+                    &job.bytes,
+                    job.first_line,
+                    &h,
+                    d,
+                    file_id,
+                    &mut table,
+                    &mut rejects,
+                );
             }
         }
         Format::Jsonl | Format::Applog => {
@@ -397,12 +465,21 @@ fn parse_block(format: Format, job: Job, file_id: u32, header: Option<(Vec<Strin
                     break;
                 }
                 let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                let raw = if line == 1 { raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw) } else { raw };
+                let raw = if line == 1 {
+                    raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw)
+                } else {
+                    raw
+                };
                 let text = match std::str::from_utf8(raw) {
                     Ok(t) => t,
                     Err(_) => {
                         if format == Format::Jsonl {
-                            rejects.add(file_id, line, Reason::InvalidJson, "line is not valid UTF-8".into());
+                            rejects.add(
+                                file_id,
+                                line,
+                                Reason::InvalidJson,
+                                "line is not valid UTF-8".into(),
+                            );
                         } else {
                             skipped += 1;
                         }
@@ -425,7 +502,7 @@ fn parse_block(format: Format, job: Job, file_id: u32, header: Option<(Vec<Strin
                 line += 1;
             }
         }
-        Format::Parquet => {}
+        Format::Parquet | Format::JsonArray => {}
     }
     Parsed {
         seq: job.seq,

@@ -84,7 +84,8 @@ impl Ctx<'_> {
     fn reject(&mut self, row: usize, reason: Reason, detail: String) {
         if self.keep[row] {
             self.keep[row] = false;
-            self.rejects.add(self.file_ids[row], self.lines[row], reason, detail);
+            self.rejects
+                .add(self.file_ids[row], self.lines[row], reason, detail);
         }
     }
 }
@@ -100,8 +101,11 @@ fn str_series(name: &str, col: Option<&RawColumn>, rows: usize) -> StringChunked
         Some(c) => match &c.data {
             RawData::Null => StringChunked::full_null(name.into(), rows),
             RawData::Str { values, .. } => values.clone().with_name(name.into()),
-            RawData::Num { values, conflicts, .. } => {
-                let mut out: Vec<Option<String>> = values.iter().map(|v| v.map(number_text)).collect();
+            RawData::Num {
+                values, conflicts, ..
+            } => {
+                let mut out: Vec<Option<String>> =
+                    values.iter().map(|v| v.map(number_text)).collect();
                 for (r, t) in conflicts {
                     out[*r] = Some(t.clone());
                 }
@@ -123,8 +127,12 @@ fn numbers(
     let what = |t: &str| format!("{} is not a number ({:?})", col.name, truncate(t));
     match &col.data {
         RawData::Null => Float64Chunked::full_null(name.into(), col.len),
-        RawData::Num { values, conflicts, .. } if conflicts.is_empty() => values.clone().with_name(name.into()),
-        RawData::Num { values, conflicts, .. } => {
+        RawData::Num {
+            values, conflicts, ..
+        } if conflicts.is_empty() => values.clone().with_name(name.into()),
+        RawData::Num {
+            values, conflicts, ..
+        } => {
             let mut out: Vec<Option<f64>> = values.iter().collect();
             for (r, t) in conflicts {
                 match parse(t) {
@@ -159,7 +167,12 @@ fn numbers(
 }
 
 /// Rejects rows whose value fails `ok`, nulling them; returns the cleaned column.
-fn validate(values: Float64Chunked, ctx: &mut Ctx, ok: impl Fn(f64) -> bool, detail: impl Fn(f64) -> String) -> Float64Chunked {
+fn validate(
+    values: Float64Chunked,
+    ctx: &mut Ctx,
+    ok: impl Fn(f64) -> bool,
+    detail: impl Fn(f64) -> String,
+) -> Float64Chunked {
     let bad: Vec<(usize, f64)> = values
         .iter()
         .enumerate()
@@ -224,19 +237,35 @@ pub fn normalize(
 
     // errors
     let (is_error, error_text): (BooleanChunked, StringChunked) = match col(Role::Error) {
-        None => (BooleanChunked::full(IS_ERROR.into(), false, rows), StringChunked::full_null(ERROR.into(), rows)),
+        None => (
+            BooleanChunked::full(IS_ERROR.into(), false, rows),
+            StringChunked::full_null(ERROR.into(), rows),
+        ),
         Some(c) => match &c.data {
             RawData::Num { values, .. } => (
-                values.iter().map(|v| v.is_some_and(|x| x != 0.0)).collect::<BooleanChunked>().with_name(IS_ERROR.into()),
-                values.iter().map(|v| v.filter(|x| *x != 0.0).map(number_text)).collect::<StringChunked>().with_name(ERROR.into()),
+                values
+                    .iter()
+                    .map(|v| v.is_some_and(|x| x != 0.0))
+                    .collect::<BooleanChunked>()
+                    .with_name(IS_ERROR.into()),
+                values
+                    .iter()
+                    .map(|v| v.filter(|x| *x != 0.0).map(number_text))
+                    .collect::<StringChunked>()
+                    .with_name(ERROR.into()),
             ),
             _ => {
                 let text = str_series(ERROR, Some(c), rows);
-                let flags: BooleanChunked = text.iter().map(|v| v.is_some_and(is_error_text)).collect();
+                let flags: BooleanChunked =
+                    text.iter().map(|v| v.is_some_and(is_error_text)).collect();
                 let text = if flags.sum().unwrap_or(0) as usize == text.len() - text.null_count() {
                     text
                 } else {
-                    text.iter().zip(flags.iter()).map(|(t, f)| t.filter(|_| f == Some(true))).collect::<StringChunked>().with_name(ERROR.into())
+                    text.iter()
+                        .zip(flags.iter())
+                        .map(|(t, f)| t.filter(|_| f == Some(true)))
+                        .collect::<StringChunked>()
+                        .with_name(ERROR.into())
                 };
                 (flags.with_name(IS_ERROR.into()), text)
             }
@@ -246,7 +275,14 @@ pub fn normalize(
     // groups, with error events attributed through the user's assignment
     let raw_groups = str_series(GROUP, Some(group_col), rows);
     let users = str_series(USER, col(Role::UserId), rows);
-    let needs_fix = raw_groups.null_count() > 0 || raw_groups.iter().any(|g| g.is_some_and(|g| g.is_empty() || g.starts_with(char::is_whitespace) || g.ends_with(char::is_whitespace)));
+    let needs_fix = raw_groups.null_count() > 0
+        || raw_groups.iter().any(|g| {
+            g.is_some_and(|g| {
+                g.is_empty()
+                    || g.starts_with(char::is_whitespace)
+                    || g.ends_with(char::is_whitespace)
+            })
+        });
     let groups: StringChunked = if !needs_fix {
         raw_groups
     } else {
@@ -275,7 +311,11 @@ pub fn normalize(
             })
             .collect();
         for r in unattributed {
-            ctx.reject(r, Reason::UnattributedError, "error event for a user never seen in a group".into());
+            ctx.reject(
+                r,
+                Reason::UnattributedError,
+                "error event for a user never seen in a group".into(),
+            );
         }
         out.with_name(GROUP.into())
     };
@@ -283,11 +323,19 @@ pub fn normalize(
     let check_groups = groups.null_count() > 0 || known_groups.is_some();
     for (r, g) in groups.iter().enumerate().filter(|_| check_groups) {
         match g {
-            None => bad_groups.push((r, Reason::MissingGroup, format!("no value in {}", group_col.name))),
+            None => bad_groups.push((
+                r,
+                Reason::MissingGroup,
+                format!("no value in {}", group_col.name),
+            )),
             Some(g) => {
                 if let Some(known) = known_groups {
                     if !known.iter().any(|k| k == g) {
-                        bad_groups.push((r, Reason::UnknownGroup, format!("group {:?} is not one of {}", truncate(g), known.join(", "))));
+                        bad_groups.push((
+                            r,
+                            Reason::UnknownGroup,
+                            format!("group {:?} is not one of {}", truncate(g), known.join(", ")),
+                        ));
                     }
                 }
             }
@@ -311,7 +359,10 @@ pub fn normalize(
                         Some(t) => {
                             let p = parse_timestamp_us(t);
                             if p.is_none() {
-                                bad.push((r, format!("{} is not a timestamp ({:?})", c.name, truncate(t))));
+                                bad.push((
+                                    r,
+                                    format!("{} is not a timestamp ({:?})", c.name, truncate(t)),
+                                ));
                             }
                             p
                         }
@@ -331,11 +382,22 @@ pub fn normalize(
                     _ => Default::default(),
                 };
                 if conflict_rows.is_empty() {
-                    raw.iter().map(|v| v.and_then(epoch_to_us)).collect::<Int64Chunked>().with_name(TS_US.into())
+                    raw.iter()
+                        .map(|v| v.and_then(epoch_to_us))
+                        .collect::<Int64Chunked>()
+                        .with_name(TS_US.into())
                 } else {
                     raw.iter()
                         .enumerate()
-                        .map(|(r, v)| v.and_then(|x| if conflict_rows.contains(&r) { Some(x as i64) } else { epoch_to_us(x) }))
+                        .map(|(r, v)| {
+                            v.and_then(|x| {
+                                if conflict_rows.contains(&r) {
+                                    Some(x as i64)
+                                } else {
+                                    epoch_to_us(x)
+                                }
+                            })
+                        })
                         .collect::<Int64Chunked>()
                         .with_name(TS_US.into())
                 }
@@ -349,7 +411,12 @@ pub fn normalize(
             if latency_is_seconds(&c.name) {
                 v = (&v * 1000.0).with_name(LATENCY_MS.into());
             }
-            validate(v, &mut ctx, |x| x.is_finite() && x >= 0.0, |x| format!("latency {x} is negative or not finite"))
+            validate(
+                v,
+                &mut ctx,
+                |x| x.is_finite() && x >= 0.0,
+                |x| format!("latency {x} is negative or not finite"),
+            )
         }
     };
     let score: Float64Chunked = match col(Role::Score) {
@@ -360,7 +427,12 @@ pub fn normalize(
         None => Float64Chunked::full_null(LABEL.into(), rows),
         Some(c) => {
             let v = numbers(c, &mut ctx, LABEL, parse_label, Reason::WrongType);
-            validate(v, &mut ctx, |x| x == 0.0 || x == 1.0, |x| format!("label {x} is not 0/1"))
+            validate(
+                v,
+                &mut ctx,
+                |x| x == 0.0 || x == 1.0,
+                |x| format!("label {x} is not 0/1"),
+            )
         }
     };
 
@@ -369,7 +441,13 @@ pub fn normalize(
     let mut metrics = Vec::new();
     for name in &roles.metrics {
         let Some(c) = find(table, name) else { continue };
-        let vals = numbers(c, &mut ctx, &metric_col(name), parse_number, Reason::WrongType);
+        let vals = numbers(
+            c,
+            &mut ctx,
+            &metric_col(name),
+            parse_number,
+            Reason::WrongType,
+        );
         let mut any = false;
         let mut binary = true;
         for x in vals.iter().flatten() {
@@ -384,7 +462,11 @@ pub fn normalize(
         }
         metrics.push(Metric {
             name: name.clone(),
-            kind: if binary { MetricKind::Proportion } else { MetricKind::Mean },
+            kind: if binary {
+                MetricKind::Proportion
+            } else {
+                MetricKind::Mean
+            },
         });
         metric_series.push(vals.into_column());
     }
@@ -417,7 +499,11 @@ pub fn normalize(
         problem: format!("internal frame error: {e}"),
     })?;
     if ctx.keep.iter().all(|k| *k) {
-        return Ok(Normalized { frame, metrics, segments });
+        return Ok(Normalized {
+            frame,
+            metrics,
+            segments,
+        });
     }
     let mask = BooleanChunked::from_iter_values("keep".into(), ctx.keep.into_iter());
     let frame = frame.filter(&mask).map_err(|e| IngestError::Unreadable {

@@ -37,7 +37,12 @@ fn add_column(s: &Series, prefix: Option<&str>, out: &mut Vec<RawColumn>) {
             untyped: false,
         },
         DataType::Boolean => RawData::Num {
-            values: s.cast(&DataType::Float64).expect("bool cast").f64().expect("f64").clone(),
+            values: s
+                .cast(&DataType::Float64)
+                .expect("bool cast")
+                .f64()
+                .expect("f64")
+                .clone(),
             conflicts: vec![],
             all_bool: true,
         },
@@ -64,7 +69,12 @@ fn add_column(s: &Series, prefix: Option<&str>, out: &mut Vec<RawColumn>) {
             return;
         }
         dt if dt.is_primitive_numeric() => RawData::Num {
-            values: s.cast(&DataType::Float64).expect("numeric cast").f64().expect("f64").clone(),
+            values: s
+                .cast(&DataType::Float64)
+                .expect("numeric cast")
+                .f64()
+                .expect("f64")
+                .clone(),
             conflicts: vec![],
             all_bool: false,
         },

@@ -87,28 +87,100 @@ impl Role {
     fn candidates(self) -> &'static [&'static str] {
         match self {
             Role::Timestamp => &[
-                "ts", "timestamp", "time", "event_time", "event_ts", "datetime", "created_at",
-                "@timestamp", "logged_at", "date", "asctime",
+                "ts",
+                "timestamp",
+                "time",
+                "event_time",
+                "event_ts",
+                "datetime",
+                "created_at",
+                "@timestamp",
+                "logged_at",
+                "date",
+                "asctime",
             ],
             Role::Group => &[
-                "group", "arm", "variant", "bucket", "experiment_group", "ab_group",
-                "treatment_group", "test_group", "cohort",
+                "group",
+                "arm",
+                "variant",
+                "bucket",
+                "experiment_group",
+                "ab_group",
+                "treatment_group",
+                "test_group",
+                "cohort",
             ],
             Role::Model => &["model", "model_name", "model_id", "served_model"],
             Role::Version => &["model_version", "version", "model_ver"],
-            Role::RequestId => &["request_id", "req_id", "requestid", "trace_id", "id", "event_id"],
-            Role::UserId => &["user_id", "user", "uid", "userid", "customer_id", "client_id", "account_id"],
+            Role::RequestId => &[
+                "request_id",
+                "req_id",
+                "requestid",
+                "trace_id",
+                "id",
+                "event_id",
+            ],
+            Role::UserId => &[
+                "user_id",
+                "user",
+                "uid",
+                "userid",
+                "customer_id",
+                "client_id",
+                "account_id",
+            ],
             Role::Latency => &[
-                "latency_ms", "latency", "duration_ms", "response_time_ms", "elapsed_ms",
-                "inference_ms", "latency_s", "latency_sec", "latency_seconds", "duration_s",
-                "duration_seconds", "response_time", "elapsed", "duration", "inference_time_ms",
+                "latency_ms",
+                "latency",
+                "duration_ms",
+                "response_time_ms",
+                "elapsed_ms",
+                "inference_ms",
+                "latency_s",
+                "latency_sec",
+                "latency_seconds",
+                "duration_s",
+                "duration_seconds",
+                "response_time",
+                "elapsed",
+                "duration",
+                "inference_time_ms",
             ],
             Role::Score => &[
-                "score", "confidence", "probability", "prob", "proba", "pred_score", "pred_proba",
+                "score",
+                "confidence",
+                "probability",
+                "prob",
+                "proba",
+                "pred_score",
+                "pred_proba",
             ],
-            Role::Prediction => &["pred", "prediction", "predicted", "predicted_label", "pred_label", "decision"],
-            Role::Label => &["label", "y_true", "ground_truth", "actual", "true_label", "target", "y"],
-            Role::Error => &["error", "error_message", "err", "exception", "error_type", "is_error", "failed"],
+            Role::Prediction => &[
+                "pred",
+                "prediction",
+                "predicted",
+                "predicted_label",
+                "pred_label",
+                "decision",
+            ],
+            Role::Label => &[
+                "label",
+                "y_true",
+                "ground_truth",
+                "actual",
+                "true_label",
+                "target",
+                "y",
+            ],
+            Role::Error => &[
+                "error",
+                "error_message",
+                "err",
+                "exception",
+                "error_type",
+                "is_error",
+                "failed",
+            ],
         }
     }
 }
@@ -116,8 +188,13 @@ impl Role {
 /// Latency column names that are in seconds rather than milliseconds.
 pub fn latency_is_seconds(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["_s", "_sec", "_secs", "_seconds"].iter().any(|s| n.ends_with(s))
-        || matches!(n.as_str(), "duration" | "elapsed" | "response_time" | "latency_seconds")
+    ["_s", "_sec", "_secs", "_seconds"]
+        .iter()
+        .any(|s| n.ends_with(s))
+        || matches!(
+            n.as_str(),
+            "duration" | "elapsed" | "response_time" | "latency_seconds"
+        )
 }
 
 /// The role assignment of one load.
@@ -151,8 +228,24 @@ impl Roles {
 
 /// Names that are never treated as segments or metrics.
 const NOT_ANALYSED: &[&str] = &[
-    "event", "level", "levelname", "logger", "logger_name", "message", "msg", "line", "lineno",
-    "pid", "thread", "host", "hostname", "path", "func_name", "filename", "module", "input",
+    "event",
+    "level",
+    "levelname",
+    "logger",
+    "logger_name",
+    "message",
+    "msg",
+    "line",
+    "lineno",
+    "pid",
+    "thread",
+    "host",
+    "hostname",
+    "path",
+    "func_name",
+    "filename",
+    "module",
+    "input",
     "features",
 ];
 

@@ -20,6 +20,8 @@ pub enum Format {
     Parquet,
     /// Pipe-delimited `ab_event|key=value|...` application logs.
     Applog,
+    /// One JSON array of objects (`pandas.to_json(orient="records")`).
+    JsonArray,
 }
 
 impl Format {
@@ -30,6 +32,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
             Format::Applog => "applog",
+            Format::JsonArray => "json",
         }
     }
 }
@@ -55,7 +58,10 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Vec<PathBuf>, IngestError> {
                 file: input.clone(),
                 problem: format!("bad glob pattern: {e}"),
             })?;
-            let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+            let mut found: Vec<PathBuf> = paths
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect();
             if found.is_empty() {
                 return Err(IngestError::Unreadable {
                     file: input.clone(),
@@ -119,7 +125,10 @@ pub fn guess_from_extension(path: &Path) -> Option<Format> {
 pub fn open_text(path: &Path, gzip: bool) -> Result<Box<dyn Read + Send>, IngestError> {
     let f = File::open(path).map_err(|e| IngestError::io(path, &e))?;
     if gzip {
-        Ok(Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f))))
+        Ok(Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 20,
+            f,
+        ))))
     } else {
         Ok(Box::new(f))
     }
@@ -200,7 +209,10 @@ fn looks_binary(sample: &[u8]) -> bool {
     }
     let checked = &sample[..sample.len().min(64 * 1024)];
     let text = String::from_utf8_lossy(checked);
-    let bad = text.chars().filter(|&c| c == '\u{fffd}' || (c.is_control() && !c.is_whitespace())).count();
+    let bad = text
+        .chars()
+        .filter(|&c| c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()))
+        .count();
     bad * 20 > text.chars().count().max(1)
 }
 
@@ -215,13 +227,24 @@ pub fn sniff_text(text: &str) -> Option<Format> {
     if lines.is_empty() {
         return None;
     }
+    if lines[0].starts_with('[')
+        && (lines[0].len() == 1
+            || lines[0][1..].trim_start().starts_with(['{', ']'])
+            || lines.get(1).is_some_and(|l| l.starts_with('{')))
+    {
+        return Some(Format::JsonArray);
+    }
     let json = lines.iter().filter(|l| l.starts_with('{')).count();
     if json * 2 >= lines.len() {
         return Some(Format::Jsonl);
     }
     let events = lines
         .iter()
-        .filter(|l| super::applog::EVENT_TAGS.iter().any(|t| l.contains(&format!("{t}|"))))
+        .filter(|l| {
+            super::applog::EVENT_TAGS
+                .iter()
+                .any(|t| l.contains(&format!("{t}|")))
+        })
         .count();
     if events > 0 {
         return Some(Format::Applog);
@@ -229,7 +252,13 @@ pub fn sniff_text(text: &str) -> Option<Format> {
     let first = lines[0];
     let delim = super::csv::sniff_delimiter(first) as char;
     let fields = first.split(delim).count();
-    if fields >= 2 && lines.iter().skip(1).take(20).all(|l| l.split(delim).count() >= fields.min(2)) {
+    if fields >= 2
+        && lines
+            .iter()
+            .skip(1)
+            .take(20)
+            .all(|l| l.split(delim).count() >= fields.min(2))
+    {
         return Some(Format::Csv);
     }
     None

@@ -114,12 +114,24 @@ impl ColumnBuilder {
             self.start(cell);
         }
         match (&mut self.data, cell) {
-            (Data::Num { builder, all_bool, .. }, Cell::Num(v)) => {
+            (
+                Data::Num {
+                    builder, all_bool, ..
+                },
+                Cell::Num(v),
+            ) => {
                 *all_bool = false;
                 builder.append_value(*v);
             }
             (Data::Num { builder, .. }, Cell::Bool(b)) => builder.append_value(*b as u8 as f64),
-            (Data::Num { builder, conflicts, all_bool }, Cell::Text(s)) => match parse_number(s) {
+            (
+                Data::Num {
+                    builder,
+                    conflicts,
+                    all_bool,
+                },
+                Cell::Text(s),
+            ) => match parse_number(s) {
                 Some(v) => {
                     if !is_bool_word(s) {
                         *all_bool = false;
@@ -131,7 +143,12 @@ impl ColumnBuilder {
                     builder.append_null();
                 }
             },
-            (Data::Num { builder, conflicts, .. }, Cell::Str(s)) => {
+            (
+                Data::Num {
+                    builder, conflicts, ..
+                },
+                Cell::Str(s),
+            ) => {
                 conflicts.push((row, s.to_string()));
                 builder.append_null();
             }
@@ -209,7 +226,11 @@ impl TableBuilder {
         let row = self.rows;
         for (pos, (key, cell)) in cells.iter().enumerate() {
             let key = key.as_ref();
-            let cached = self.order.get(pos).copied().filter(|&i| self.columns[i].name == key);
+            let cached = self
+                .order
+                .get(pos)
+                .copied()
+                .filter(|&i| self.columns[i].name == key);
             let idx = match cached {
                 Some(i) => i,
                 None => {
@@ -351,7 +372,14 @@ impl RawColumn {
                     all_bool,
                 }
             }
-            (RawData::Null, RawData::Num { values: v2, conflicts: c2, all_bool }) => {
+            (
+                RawData::Null,
+                RawData::Num {
+                    values: v2,
+                    conflicts: c2,
+                    all_bool,
+                },
+            ) => {
                 let mut values = Float64Chunked::full_null(name, offset);
                 values.append_owned(v2).ok();
                 RawData::Num {
@@ -458,7 +486,10 @@ impl RawTable {
 }
 
 fn is_bool_word(t: &str) -> bool {
-    matches!(t.trim(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE")
+    matches!(
+        t.trim(),
+        "true" | "false" | "True" | "False" | "TRUE" | "FALSE"
+    )
 }
 
 /// Parses a text cell as a number: decimal numbers and `true`/`false`.

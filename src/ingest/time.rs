@@ -165,15 +165,24 @@ mod tests {
     fn parses_iso_variants() {
         let base = parse_timestamp_us("2025-12-13T13:03:39Z").unwrap();
         assert_eq!(base, 1_765_631_019_000_000);
-        assert_eq!(parse_timestamp_us("2025-12-13 13:03:39,123"), Some(base + 123_000));
-        assert_eq!(parse_timestamp_us("2025-12-13T13:03:39.123456Z"), Some(base + 123_456));
+        assert_eq!(
+            parse_timestamp_us("2025-12-13 13:03:39,123"),
+            Some(base + 123_000)
+        );
+        assert_eq!(
+            parse_timestamp_us("2025-12-13T13:03:39.123456Z"),
+            Some(base + 123_456)
+        );
         assert_eq!(parse_timestamp_us("2025-12-13T14:03:39+01:00"), Some(base));
         assert_eq!(parse_timestamp_us("2025-12-13T13:03:39"), Some(base));
         assert_eq!(parse_timestamp_us("1765631019"), Some(base));
         assert_eq!(parse_timestamp_us("1765631019123"), Some(base + 123_000));
         assert_eq!(parse_timestamp_us("2025-13-13T13:03:39Z"), None);
         assert_eq!(parse_timestamp_us("nonsense"), None);
-        assert_eq!(format_timestamp_us(base + 123_000), "2025-12-13T13:03:39.123Z");
+        assert_eq!(
+            format_timestamp_us(base + 123_000),
+            "2025-12-13T13:03:39.123Z"
+        );
         assert_eq!(format_timestamp_us(base), "2025-12-13T13:03:39Z");
     }
 }

@@ -14,11 +14,22 @@ pub struct ChartSeries {
 }
 
 /// The Okabe–Ito colour-blind-safe palette, control first (same as the window).
-pub const PALETTE: [[u8; 3]; 7] = [[0x00, 0x72, 0xB2], [0xE6, 0x9F, 0x00], [0x00, 0x9E, 0x73], [0xCC, 0x79, 0xA7], [0x56, 0xB4, 0xE9], [0xD5, 0x5E, 0x00], [0xF0, 0xE4, 0x42]];
+pub const PALETTE: [[u8; 3]; 7] = [
+    [0x00, 0x72, 0xB2],
+    [0xE6, 0x9F, 0x00],
+    [0x00, 0x9E, 0x73],
+    [0xCC, 0x79, 0xA7],
+    [0x56, 0xB4, 0xE9],
+    [0xD5, 0x5E, 0x00],
+    [0xF0, 0xE4, 0x42],
+];
 
 /// Data ranges of a chart: (x_min, x_max, y_min, y_max).
 pub fn ranges(series: &[ChartSeries]) -> Option<(f64, f64, f64, f64)> {
-    let pts = series.iter().flat_map(|s| s.points.iter()).filter(|(x, y)| x.is_finite() && y.is_finite());
+    let pts = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|(x, y)| x.is_finite() && y.is_finite());
     let mut r: Option<(f64, f64, f64, f64)> = None;
     for &(x, y) in pts {
         r = Some(match r {
@@ -27,7 +38,11 @@ pub fn ranges(series: &[ChartSeries]) -> Option<(f64, f64, f64, f64)> {
         });
     }
     r.map(|(a, b, c, d)| {
-        let (c, d) = if c == d { (c - 1.0, d + 1.0) } else { (c.min(0.0_f64.max(c - (d - c) * 0.05)), d + (d - c) * 0.05) };
+        let (c, d) = if c == d {
+            (c - 1.0, d + 1.0)
+        } else {
+            (c.min(0.0_f64.max(c - (d - c) * 0.05)), d + (d - c) * 0.05)
+        };
         let (a, b) = if a == b { (a - 1.0, b + 1.0) } else { (a, b) };
         (a, b, c, d)
     })
@@ -78,7 +93,12 @@ pub fn render_png(series: &[ChartSeries], width: u32, height: u32) -> Vec<u8> {
         let px = |x: f64| l + (x - x0) / (x1 - x0) * (r - l);
         let py = |y: f64| b - (y - y0) / (y1 - y0) * (b - t);
         for s in series {
-            let pts: Vec<(f64, f64)> = s.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite()).map(|&(x, y)| (px(x), py(y))).collect();
+            let pts: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .map(|&(x, y)| (px(x), py(y)))
+                .collect();
             for w in pts.windows(2) {
                 line(&mut img, w[0], w[1], s.color, 2.2);
             }
@@ -98,11 +118,21 @@ pub fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if c.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if c.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if c.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -120,7 +150,11 @@ mod tests {
 
     #[test]
     fn renders_a_png() {
-        let s = ChartSeries { name: "A".into(), color: PALETTE[0], points: vec![(0.0, 1.0), (1.0, 3.0), (2.0, 2.0)] };
+        let s = ChartSeries {
+            name: "A".into(),
+            color: PALETTE[0],
+            points: vec![(0.0, 1.0), (1.0, 3.0), (2.0, 2.0)],
+        };
         let png = render_png(&[s], 200, 100);
         assert_eq!(&png[1..4], b"PNG");
     }

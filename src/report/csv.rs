@@ -11,7 +11,9 @@ fn esc(s: &str) -> String {
 }
 
 fn num(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite()).map(|v| format!("{v}")).unwrap_or_default()
+    x.filter(|v| v.is_finite())
+        .map(|v| format!("{v}"))
+        .unwrap_or_default()
 }
 
 fn test_row(prefix: &[String], t: &TestResult) -> String {
@@ -46,7 +48,11 @@ pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
     let mut out = Vec::new();
     match table {
         "groups" => {
-            let metrics: Vec<&String> = r.groups.first().map(|g| g.metrics.keys().collect()).unwrap_or_default();
+            let metrics: Vec<&String> = r
+                .groups
+                .first()
+                .map(|g| g.metrics.keys().collect())
+                .unwrap_or_default();
             let mut head = "group,models,requests,share,users,errors,error_rate,fallbacks,latency_mean_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,mean_score,auc".to_string();
             for m in &metrics {
                 head.push_str(&format!(",{}_n,{}_mean", esc(m), esc(m)));
@@ -86,20 +92,34 @@ pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
             out.push(format!("column,value,requests,{TEST_HEAD}"));
             for s in &r.segments {
                 for t in &s.tests {
-                    out.push(test_row(&[s.column.clone(), s.value.clone(), s.requests.to_string()], t));
+                    out.push(test_row(
+                        &[s.column.clone(), s.value.clone(), s.requests.to_string()],
+                        t,
+                    ));
                 }
             }
         }
         "timeline" => {
             let metrics: Vec<String> = r.metrics.iter().map(|m| m.name.clone()).collect();
-            let mut head = "start,group,requests,qps,error_rate,latency_p50_ms,latency_p95_ms,latency_p99_ms".to_string();
+            let mut head =
+                "start,group,requests,qps,error_rate,latency_p50_ms,latency_p95_ms,latency_p99_ms"
+                    .to_string();
             for m in &metrics {
                 head.push(',');
                 head.push_str(&esc(m));
             }
             out.push(head);
             for row in &r.timeline.rows {
-                let mut cells = vec![row.start.clone(), esc(&row.group), row.requests.to_string(), num(Some(row.qps)), num(Some(row.error_rate)), num(row.latency_p50), num(row.latency_p95), num(row.latency_p99)];
+                let mut cells = vec![
+                    row.start.clone(),
+                    esc(&row.group),
+                    row.requests.to_string(),
+                    num(Some(row.qps)),
+                    num(Some(row.error_rate)),
+                    num(row.latency_p50),
+                    num(row.latency_p95),
+                    num(row.latency_p99),
+                ];
                 for m in &metrics {
                     cells.push(num(row.metrics.get(m).copied().flatten()));
                 }
@@ -108,11 +128,20 @@ pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
         }
         "rejected" => {
             out.push("file,line,reason".into());
-            out.extend(r.input.rejected.iter().map(|x| format!("{},{},{}", esc(&x.file), x.line, esc(&x.reason))));
+            out.extend(
+                r.input
+                    .rejected
+                    .iter()
+                    .map(|x| format!("{},{},{}", esc(&x.file), x.line, esc(&x.reason))),
+            );
         }
         _ => {
             out.push("id,status,message".into());
-            out.extend(r.checks.iter().map(|c| format!("{},{},{}", c.id, c.status.as_str(), esc(&c.message))));
+            out.extend(
+                r.checks
+                    .iter()
+                    .map(|c| format!("{},{},{}", c.id, c.status.as_str(), esc(&c.message))),
+            );
         }
     }
     out.join("\n") + "\n"

@@ -7,11 +7,16 @@ use crate::ingest::time::format_timestamp_us;
 use std::fmt::Write;
 
 fn h(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn opt(x: Option<f64>, d: usize) -> String {
-    x.filter(|v| v.is_finite()).map(|v| format!("{v:.d$}")).unwrap_or_else(|| "–".into())
+    x.filter(|v| v.is_finite())
+        .map(|v| format!("{v:.d$}"))
+        .unwrap_or_else(|| "–".into())
 }
 
 fn p(x: Option<f64>) -> String {
@@ -23,7 +28,8 @@ fn p(x: Option<f64>) -> String {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:+.2}%", v * 100.0)).unwrap_or_else(|| "–".into())
+    x.map(|v| format!("{:+.2}%", v * 100.0))
+        .unwrap_or_else(|| "–".into())
 }
 
 fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
@@ -51,12 +57,24 @@ fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
         if adjusted {
             let _ = write!(out, "<td>{}</td>", p(t.p_value_adjusted));
         }
-        let _ = writeln!(out, "<td class=\"{}\">{}</td><td>{}</td></tr>", if t.significant { "sig" } else { "" }, if t.significant { "yes" } else { "no" }, if t.primary { "primary" } else { "exploratory" });
+        let _ = writeln!(
+            out,
+            "<td class=\"{}\">{}</td><td>{}</td></tr>",
+            if t.significant { "sig" } else { "" },
+            if t.significant { "yes" } else { "no" },
+            if t.primary { "primary" } else { "exploratory" }
+        );
     }
     out.push_str("</table>\n");
 }
 
-fn chart(out: &mut String, title: &str, unit: &str, r: &ExperimentReport, get: impl Fn(&TimelineRow) -> Option<f64>) {
+fn chart(
+    out: &mut String,
+    title: &str,
+    unit: &str,
+    r: &ExperimentReport,
+    get: impl Fn(&TimelineRow) -> Option<f64>,
+) {
     let series: Vec<ChartSeries> = r
         .groups
         .iter()
@@ -64,12 +82,31 @@ fn chart(out: &mut String, title: &str, unit: &str, r: &ExperimentReport, get: i
         .map(|(i, g)| ChartSeries {
             name: g.name.clone(),
             color: PALETTE[i % PALETTE.len()],
-            points: r.timeline.rows.iter().filter(|x| x.group == g.name).filter_map(|x| Some((x.start_us as f64 / 1e6, get(x)?))).collect(),
+            points: r
+                .timeline
+                .rows
+                .iter()
+                .filter(|x| x.group == g.name)
+                .filter_map(|x| Some((x.start_us as f64 / 1e6, get(x)?)))
+                .collect(),
         })
         .collect();
-    let Some((x0, x1, y0, y1)) = ranges(&series) else { return };
+    let Some((x0, x1, y0, y1)) = ranges(&series) else {
+        return;
+    };
     let png = render_png(&series, 900, 220);
-    let legend: Vec<String> = series.iter().map(|s| format!("<span style=\"color:rgb({},{},{})\">■</span> {}", s.color[0], s.color[1], s.color[2], h(&s.name))).collect();
+    let legend: Vec<String> = series
+        .iter()
+        .map(|s| {
+            format!(
+                "<span style=\"color:rgb({},{},{})\">■</span> {}",
+                s.color[0],
+                s.color[1],
+                s.color[2],
+                h(&s.name)
+            )
+        })
+        .collect();
     let _ = writeln!(
         out,
         "<figure><figcaption><b>{}</b> — y: {} ({} to {}), x: time UTC ({} to {}) · {}</figcaption><img alt=\"{}\" src=\"data:image/png;base64,{}\"></figure>",
@@ -95,7 +132,11 @@ pub fn render(r: &ExperimentReport) -> String {
         "hold" => "warn",
         _ => "fail",
     };
-    let _ = writeln!(out, "<h1>Verdict: <span class=\"{class}\">{}</span></h1><ul>", h(&action));
+    let _ = writeln!(
+        out,
+        "<h1>Verdict: <span class=\"{class}\">{}</span></h1><ul>",
+        h(&action)
+    );
     for reason in &r.recommendation.reasons {
         let _ = writeln!(out, "<li>{}</li>", h(reason));
     }
@@ -103,7 +144,14 @@ pub fn render(r: &ExperimentReport) -> String {
     let _ = writeln!(out, "<p>Files: {}<br>Format: {} · rows read {}, valid {}, rejected {}, non-event lines skipped {}<br>Control: <b>{}</b> ({}) · primary metric: {} · alpha {}</p>", h(&r.input.files.join(", ")), r.input.format, r.input.rows_read, r.input.rows_valid, r.input.rows_rejected, r.input.lines_skipped, h(&r.control), r.control_source, h(r.primary_metric.as_deref().unwrap_or("none declared")), r.alpha);
     out.push_str("<h2>Checks</h2><table><tr><th>check</th><th>status</th><th>detail</th></tr>\n");
     for c in &r.checks {
-        let _ = writeln!(out, "<tr><td>{}</td><td class=\"{}\">{}</td><td style=\"text-align:left\">{}</td></tr>", c.id, c.status.as_str(), c.status.as_str(), h(&c.message));
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"{}\">{}</td><td style=\"text-align:left\">{}</td></tr>",
+            c.id,
+            c.status.as_str(),
+            c.status.as_str(),
+            h(&c.message)
+        );
     }
     out.push_str("</table>\n<h2>Groups</h2><table><tr><th>group</th><th>models</th><th>requests</th><th>share</th><th>users</th><th>error rate</th><th>fallbacks</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>AUC</th></tr>\n");
     for g in &r.groups {
@@ -115,23 +163,53 @@ pub fn render(r: &ExperimentReport) -> String {
     if let Some(pw) = &r.power {
         let _ = writeln!(out, "<p>Sample size for {}: {} per group needed (baseline {:.4}, MDE {:+.4}, alpha {}, power {}); {} observed ({:.0}%).</p>", h(&pw.metric), pw.required_per_group, pw.baseline_rate, pw.mde_absolute, pw.alpha, pw.power, pw.observed_per_group, pw.progress * 100.0);
     }
-    let _ = writeln!(out, "<p>SRM: chi2 = {:.3}, p = {} ({}). Users: {}, in more than one group: {}.</p>", r.srm.chi2, p(Some(r.srm.p_value)), if r.srm.mismatch { "mismatch" } else { "ok" }, r.assignment.users, r.assignment.users_in_multiple_groups);
+    let _ = writeln!(
+        out,
+        "<p>SRM: chi2 = {:.3}, p = {} ({}). Users: {}, in more than one group: {}.</p>",
+        r.srm.chi2,
+        p(Some(r.srm.p_value)),
+        if r.srm.mismatch { "mismatch" } else { "ok" },
+        r.assignment.users,
+        r.assignment.users_in_multiple_groups
+    );
     if !r.timeline.rows.is_empty() {
         let _ = writeln!(out, "<h2>Timeline ({} buckets)</h2>", h(&r.timeline.bucket));
         chart(&mut out, "Traffic", "requests / s", r, |x| Some(x.qps));
-        chart(&mut out, "Error rate", "% of requests", r, |x| Some(100.0 * x.error_rate));
+        chart(&mut out, "Error rate", "% of requests", r, |x| {
+            Some(100.0 * x.error_rate)
+        });
         chart(&mut out, "Latency p99", "ms", r, |x| x.latency_p99);
         for m in &r.metrics {
-            chart(&mut out, &m.name, if m.kind == "proportion" { "rate" } else { "mean" }, r, |x| x.metrics.get(&m.name).copied().flatten());
+            chart(
+                &mut out,
+                &m.name,
+                if m.kind == "proportion" {
+                    "rate"
+                } else {
+                    "mean"
+                },
+                r,
+                |x| x.metrics.get(&m.name).copied().flatten(),
+            );
         }
     }
     if !r.segments.is_empty() {
         let _ = writeln!(out, "<h2>Segments ({} correction)</h2>", r.correction);
         for s in &r.segments {
-            let _ = writeln!(out, "<h3>{} = {} ({} requests)</h3>", h(&s.column), h(&s.value), s.requests);
+            let _ = writeln!(
+                out,
+                "<h3>{} = {} ({} requests)</h3>",
+                h(&s.column),
+                h(&s.value),
+                s.requests
+            );
             tests_table(&mut out, &s.tests, true);
         }
     }
-    let _ = writeln!(out, "<p style=\"color:#777\">Made by Verdict {}.</p></body></html>", r.verdict_version);
+    let _ = writeln!(
+        out,
+        "<p style=\"color:#777\">Made by Verdict {}.</p></body></html>",
+        r.verdict_version
+    );
     out
 }

@@ -4,7 +4,8 @@ use super::{ExperimentReport, TestResult};
 use std::fmt::Write;
 
 fn opt(x: Option<f64>, digits: usize) -> String {
-    x.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "–".into())
+    x.map(|v| format!("{v:.digits$}"))
+        .unwrap_or_else(|| "–".into())
 }
 
 fn p(x: Option<f64>) -> String {
@@ -16,12 +17,17 @@ fn p(x: Option<f64>) -> String {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:+.2}%", v * 100.0)).unwrap_or_else(|| "–".into())
+    x.map(|v| format!("{:+.2}%", v * 100.0))
+        .unwrap_or_else(|| "–".into())
 }
 
 fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
-    let _ = writeln!(out, "| metric | method | control | treatment | control value | treatment value | diff | {}% CI | lift | p |{} significant | role |", "95", if adjusted { " p adj |" } else { "" });
-    let _ = writeln!(out, "|---|---|---|---|---:|---:|---:|---|---:|---:|{}---|---|", if adjusted { "---:|" } else { "" });
+    let _ = writeln!(out, "| metric | method | control | treatment | control value | treatment value | diff | CI | lift | p |{} significant | role |", if adjusted { " p adj |" } else { "" });
+    let _ = writeln!(
+        out,
+        "|---|---|---|---|---:|---:|---:|---|---:|---:|{}---|---|",
+        if adjusted { "---:|" } else { "" }
+    );
     for t in tests {
         let _ = writeln!(
             out,
@@ -37,7 +43,11 @@ fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
             opt(t.ci_high, 4),
             pct(t.relative_lift),
             p(t.p_value),
-            if adjusted { format!(" {} |", p(t.p_value_adjusted)) } else { String::new() },
+            if adjusted {
+                format!(" {} |", p(t.p_value_adjusted))
+            } else {
+                String::new()
+            },
             if t.significant { "yes" } else { "no" },
             if t.primary { "primary" } else { "exploratory" },
         );
@@ -47,23 +57,44 @@ fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
 /// Renders the report as Markdown.
 pub fn render(r: &ExperimentReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Verdict: {}\n", r.recommendation.action.replace('_', " "));
+    let _ = writeln!(
+        out,
+        "# Verdict: {}\n",
+        r.recommendation.action.replace('_', " ")
+    );
     for reason in &r.recommendation.reasons {
         let _ = writeln!(out, "- {reason}");
     }
     let _ = writeln!(out, "\n## Input\n");
     let _ = writeln!(out, "- files: {}", r.input.files.join(", "));
     let _ = writeln!(out, "- format: {}", r.input.format);
-    let _ = writeln!(out, "- rows: {} read, {} valid, {} rejected, {} non-event lines skipped", r.input.rows_read, r.input.rows_valid, r.input.rows_rejected, r.input.lines_skipped);
+    let _ = writeln!(
+        out,
+        "- rows: {} read, {} valid, {} rejected, {} non-event lines skipped",
+        r.input.rows_read, r.input.rows_valid, r.input.rows_rejected, r.input.lines_skipped
+    );
     for (reason, n) in &r.input.rejected_by_reason {
         let _ = writeln!(out, "  - {reason}: {n}");
     }
     for ex in r.input.rejected.iter().take(10) {
         let _ = writeln!(out, "  - {}:{}: {}", ex.file, ex.line, ex.reason);
     }
-    let cols: Vec<String> = r.columns.iter().map(|(k, v)| format!("{k} = `{v}`")).collect();
+    let cols: Vec<String> = r
+        .columns
+        .iter()
+        .map(|(k, v)| format!("{k} = `{v}`"))
+        .collect();
     let _ = writeln!(out, "- columns: {}", cols.join(", "));
-    let _ = writeln!(out, "- control: **{}** (chosen by {}); primary metric: {}; alpha = {}", r.control, r.control_source, r.primary_metric.as_deref().unwrap_or("none declared (all exploratory)"), r.alpha);
+    let _ = writeln!(
+        out,
+        "- control: **{}** (chosen by {}); primary metric: {}; alpha = {}",
+        r.control,
+        r.control_source,
+        r.primary_metric
+            .as_deref()
+            .unwrap_or("none declared (all exploratory)"),
+        r.alpha
+    );
 
     let _ = writeln!(out, "\n## Checks\n");
     let _ = writeln!(out, "| check | status | detail |\n|---|---|---|");
@@ -73,7 +104,10 @@ pub fn render(r: &ExperimentReport) -> String {
 
     let _ = writeln!(out, "\n## Groups\n");
     let _ = writeln!(out, "| group | models | requests | share | users | errors | error rate | fallbacks | latency mean ms | p50 ms | p95 ms | p99 ms | mean score | AUC |");
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for g in &r.groups {
         let l = g.latency_ms;
         let _ = writeln!(
@@ -100,8 +134,19 @@ pub fn render(r: &ExperimentReport) -> String {
     tests_table(&mut out, &r.tests, false);
 
     let _ = writeln!(out, "\n## Sample-ratio mismatch\n");
-    let _ = writeln!(out, "chi2 = {:.4}, df = {}, p = {} — {}", r.srm.chi2, r.srm.df, p(Some(r.srm.p_value)), if r.srm.mismatch { "**mismatch**" } else { "ok" });
-    let _ = writeln!(out, "\nUsers: {}, in more than one group: {}", r.assignment.users, r.assignment.users_in_multiple_groups);
+    let _ = writeln!(
+        out,
+        "chi2 = {:.4}, df = {}, p = {} — {}",
+        r.srm.chi2,
+        r.srm.df,
+        p(Some(r.srm.p_value)),
+        if r.srm.mismatch { "**mismatch**" } else { "ok" }
+    );
+    let _ = writeln!(
+        out,
+        "\nUsers: {}, in more than one group: {}",
+        r.assignment.users, r.assignment.users_in_multiple_groups
+    );
 
     if let Some(pw) = &r.power {
         let _ = writeln!(out, "\n## Power\n");
@@ -115,10 +160,19 @@ pub fn render(r: &ExperimentReport) -> String {
     if !r.segments.is_empty() {
         let _ = writeln!(out, "\n## Segments ({} correction)\n", r.correction);
         for s in &r.segments {
-            let _ = writeln!(out, "\n### {} = {} ({} requests)\n", s.column, s.value, s.requests);
+            let _ = writeln!(
+                out,
+                "\n### {} = {} ({} requests)\n",
+                s.column, s.value, s.requests
+            );
             tests_table(&mut out, &s.tests, true);
         }
     }
-    let _ = writeln!(out, "\n## Timeline\n\n{} buckets of {} (see the JSON report for the series).", r.timeline.rows.len(), r.timeline.bucket);
+    let _ = writeln!(
+        out,
+        "\n## Timeline\n\n{} buckets of {} (see the JSON report for the series).",
+        r.timeline.rows.len(),
+        r.timeline.bucket
+    );
     out
 }

@@ -30,19 +30,24 @@ pub mod tips {
     /// p-value.
     pub const P: &str = "Probability of a difference at least this large if the models were truly equal (two-sided).";
     /// Adjusted p.
-    pub const P_ADJ: &str = "p-value corrected for testing many segment values at once (Holm or Benjamini–Hochberg).";
+    pub const P_ADJ: &str =
+        "p-value corrected for testing many segment values at once (Holm or Benjamini–Hochberg).";
     /// Difference.
     pub const DIFF: &str = "Treatment minus control.";
     /// Lift.
-    pub const LIFT: &str = "Difference relative to the control value: (treatment - control) / control.";
+    pub const LIFT: &str =
+        "Difference relative to the control value: (treatment - control) / control.";
     /// CI.
-    pub const CI: &str = "Range that covers the true difference in 1 - alpha of repeated experiments.";
+    pub const CI: &str =
+        "Range that covers the true difference in 1 - alpha of repeated experiments.";
     /// Significance.
     pub const SIG: &str = "Whether p (adjusted p for segments) is below the plan's alpha.";
     /// Primary.
-    pub const PRIMARY: &str = "Primary metrics are declared in the plan before looking; all others are exploratory.";
+    pub const PRIMARY: &str =
+        "Primary metrics are declared in the plan before looking; all others are exploratory.";
     /// SRM.
-    pub const SRM: &str = "Sample-ratio mismatch: a chi-square test of the group counts against the planned split.";
+    pub const SRM: &str =
+        "Sample-ratio mismatch: a chi-square test of the group counts against the planned split.";
     /// Leakage.
     pub const LEAKAGE: &str = "Users seen in more than one group, which blurs the comparison.";
     /// Sample size.
@@ -54,15 +59,22 @@ pub mod tips {
     /// QPS.
     pub const QPS: &str = "Requests per second, averaged over each time bucket.";
     /// AUC.
-    pub const AUC: &str = "Area under the ROC curve of score against label: 0.5 is chance, 1 is perfect ranking.";
+    pub const AUC: &str =
+        "Area under the ROC curve of score against label: 0.5 is chance, 1 is perfect ranking.";
     /// Fallbacks.
-    pub const FALLBACKS: &str = "Treatment requests served by a model other than the treatment's own model.";
+    pub const FALLBACKS: &str =
+        "Treatment requests served by a model other than the treatment's own model.";
     /// Method.
-    pub const METHOD: &str = "two_proportion_z for 0/1 metrics (pooled z-test), welch_t for means (unequal variances).";
+    pub const METHOD: &str =
+        "two_proportion_z for 0/1 metrics (pooled z-test), welch_t for means (unequal variances).";
 }
 
 /// A label with a tooltip.
-pub fn tip_label(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>, tip: &str) -> egui::Response {
+pub fn tip_label(
+    ui: &mut egui::Ui,
+    text: impl Into<egui::WidgetText>,
+    tip: &str,
+) -> egui::Response {
     ui.label(text).on_hover_text(tip)
 }
 
@@ -92,24 +104,37 @@ pub fn fmt_num(x: f64) -> String {
 
 /// Formats a fraction as a signed percentage.
 pub fn fmt_pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:+.2}%", v * 100.0)).unwrap_or_else(|| "–".into())
+    x.map(|v| format!("{:+.2}%", v * 100.0))
+        .unwrap_or_else(|| "–".into())
 }
 
 /// A small "CSV" button that exports a table.
 pub fn csv_button(ui: &mut egui::Ui, kind: TableKind, cmds: &mut Vec<Command>) {
-    if ui.small_button("CSV").on_hover_text("Save this table as CSV").clicked() {
+    if ui
+        .small_button("CSV")
+        .on_hover_text("Save this table as CSV")
+        .clicked()
+    {
         cmds.push(Command::ExportCsv(kind));
     }
 }
 
 /// A small "PNG" button that exports the plot drawn in `rect`.
 pub fn png_button(ui: &mut egui::Ui, name: &str, rect: egui::Rect, cmds: &mut Vec<Command>) {
-    if ui.small_button("PNG").on_hover_text("Save this plot as PNG").clicked() {
+    if ui
+        .small_button("PNG")
+        .on_hover_text("Save this plot as PNG")
+        .clicked()
+    {
         cmds.push(Command::ExportPlotPng(name.to_string(), rect));
     }
 }
 
 /// Index of a group in the report's order (control first): its colour index.
 pub fn group_index(report: &ExperimentReport, name: &str) -> usize {
-    report.groups.iter().position(|g| g.name == name).unwrap_or(0)
+    report
+        .groups
+        .iter()
+        .position(|g| g.name == name)
+        .unwrap_or(0)
 }

@@ -15,7 +15,12 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
         let action = r.recommendation.action.replace('_', " ").to_uppercase();
         ui.horizontal(|ui| {
             ui.label(RichText::new("Recommendation:").size(20.0));
-            ui.label(RichText::new(action).size(24.0).strong().color(action_color(&r.recommendation.action)));
+            ui.label(
+                RichText::new(action)
+                    .size(24.0)
+                    .strong()
+                    .color(action_color(&r.recommendation.action)),
+            );
         });
         for reason in &r.recommendation.reasons {
             ui.label(format!("- {reason}"));
@@ -25,7 +30,15 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
 
     // primary metric card
     let primary = r.tests.iter().filter(|t| t.primary).collect::<Vec<_>>();
-    let shown = if primary.is_empty() { r.tests.iter().filter(|t| t.method == "two_proportion_z").take(1).collect() } else { primary };
+    let shown = if primary.is_empty() {
+        r.tests
+            .iter()
+            .filter(|t| t.method == "two_proportion_z")
+            .take(1)
+            .collect()
+    } else {
+        primary
+    };
     ui.heading("Primary metric");
     if shown.is_empty() {
         ui.label("No proportion metric found. Declare a primary metric in the plan (Plan view).");
@@ -36,32 +49,60 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(&t.metric).size(18.0).strong());
                 if t.primary {
-                    tip_label(ui, RichText::new("primary").color(status_color(crate::report::Status::Pass)), tips::PRIMARY);
+                    tip_label(
+                        ui,
+                        RichText::new("primary").color(status_color(crate::report::Status::Pass)),
+                        tips::PRIMARY,
+                    );
                 } else {
-                    tip_label(ui, RichText::new("exploratory (no primary metric declared)").italics(), tips::PRIMARY);
+                    tip_label(
+                        ui,
+                        RichText::new("exploratory (no primary metric declared)").italics(),
+                        tips::PRIMARY,
+                    );
                 }
             });
-            egui::Grid::new(format!("card_{}_{}", t.metric, t.treatment)).num_columns(2).spacing([24.0, 4.0]).show(ui, |ui| {
-                ui.colored_label(group_color(0), format!("{} (control)", t.control));
-                ui.label(RichText::new(fmt_num(t.control_value)).size(18.0));
-                ui.end_row();
-                ui.colored_label(group_color(super::group_index(r, &t.treatment)), format!("{} (treatment)", t.treatment));
-                ui.label(RichText::new(fmt_num(t.treatment_value)).size(18.0));
-                ui.end_row();
-                tip_label(ui, "Lift", tips::LIFT);
-                ui.label(format!("{}  [{}, {}]", fmt_pct(t.relative_lift), fmt_pct(t.relative_lift_ci_low), fmt_pct(t.relative_lift_ci_high)));
-                ui.end_row();
-                tip_label(ui, "Difference (95% CI)", tips::CI);
-                ui.label(format!("{:+.4}  [{}, {}]", t.diff, t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()), t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into())));
-                ui.end_row();
-                tip_label(ui, "p-value", tips::P);
-                ui.label(RichText::new(fmt_p(t.p_value)).strong());
-                ui.end_row();
-                tip_label(ui, "Significant", tips::SIG);
-                let sig = if t.significant { format!("yes (alpha = {})", r.alpha) } else { format!("no (alpha = {})", r.alpha) };
-                ui.label(sig);
-                ui.end_row();
-            });
+            egui::Grid::new(format!("card_{}_{}", t.metric, t.treatment))
+                .num_columns(2)
+                .spacing([24.0, 4.0])
+                .show(ui, |ui| {
+                    ui.colored_label(group_color(0), format!("{} (control)", t.control));
+                    ui.label(RichText::new(fmt_num(t.control_value)).size(18.0));
+                    ui.end_row();
+                    ui.colored_label(
+                        group_color(super::group_index(r, &t.treatment)),
+                        format!("{} (treatment)", t.treatment),
+                    );
+                    ui.label(RichText::new(fmt_num(t.treatment_value)).size(18.0));
+                    ui.end_row();
+                    tip_label(ui, "Lift", tips::LIFT);
+                    ui.label(format!(
+                        "{}  [{}, {}]",
+                        fmt_pct(t.relative_lift),
+                        fmt_pct(t.relative_lift_ci_low),
+                        fmt_pct(t.relative_lift_ci_high)
+                    ));
+                    ui.end_row();
+                    tip_label(ui, "Difference (95% CI)", tips::CI);
+                    ui.label(format!(
+                        "{:+.4}  [{}, {}]",
+                        t.diff,
+                        t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
+                        t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into())
+                    ));
+                    ui.end_row();
+                    tip_label(ui, "p-value", tips::P);
+                    ui.label(RichText::new(fmt_p(t.p_value)).strong());
+                    ui.end_row();
+                    tip_label(ui, "Significant", tips::SIG);
+                    let sig = if t.significant {
+                        format!("yes (alpha = {})", r.alpha)
+                    } else {
+                        format!("no (alpha = {})", r.alpha)
+                    };
+                    ui.label(sig);
+                    ui.end_row();
+                });
         });
     }
     ui.add_space(8.0);
@@ -70,21 +111,25 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     let others: Vec<_> = r.tests.iter().filter(|t| !t.primary).collect();
     if !others.is_empty() {
         ui.heading("Other metrics");
-        egui::Grid::new("other_metrics").striped(true).num_columns(6).show(ui, |ui| {
-            for h in ["metric", "treatment", "diff", "lift", "p", ""] {
-                ui.strong(h);
-            }
-            ui.end_row();
-            for t in others {
-                ui.label(&t.metric);
-                ui.label(&t.treatment);
-                tip_label(ui, format!("{:+.4}", t.diff), tips::DIFF);
-                tip_label(ui, fmt_pct(t.relative_lift), tips::LIFT);
-                tip_label(ui, fmt_p(t.p_value), tips::P);
-                ui.label(RichText::new("exploratory").italics()).on_hover_text(tips::PRIMARY);
+        egui::Grid::new("other_metrics")
+            .striped(true)
+            .num_columns(6)
+            .show(ui, |ui| {
+                for h in ["metric", "treatment", "diff", "lift", "p", ""] {
+                    ui.strong(h);
+                }
                 ui.end_row();
-            }
-        });
+                for t in others {
+                    ui.label(&t.metric);
+                    ui.label(&t.treatment);
+                    tip_label(ui, format!("{:+.4}", t.diff), tips::DIFF);
+                    tip_label(ui, fmt_pct(t.relative_lift), tips::LIFT);
+                    tip_label(ui, fmt_p(t.p_value), tips::P);
+                    ui.label(RichText::new("exploratory").italics())
+                        .on_hover_text(tips::PRIMARY);
+                    ui.end_row();
+                }
+            });
         ui.add_space(8.0);
     }
 
@@ -93,31 +138,49 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
         ui.heading("Health and guardrails");
         super::csv_button(ui, TableKind::Checks, cmds);
     });
-    egui::Grid::new("checks").striped(true).num_columns(3).show(ui, |ui| {
-        for c in &r.checks {
-            let tip = match c.id.as_str() {
-                "srm" => tips::SRM,
-                "leakage" => tips::LEAKAGE,
-                "sample_size" => tips::SAMPLE,
-                "latency_p99" => tips::P99,
-                "error_rate" => tips::ERROR_RATE,
-                _ => tips::FALLBACKS,
-            };
-            tip_label(ui, RichText::new(&c.id).strong(), tip);
-            ui.colored_label(status_color(c.status), status_text(c.status));
-            ui.add(egui::Label::new(&c.message).wrap());
-            ui.end_row();
-        }
-    });
+    egui::Grid::new("checks")
+        .striped(true)
+        .num_columns(3)
+        .show(ui, |ui| {
+            for c in &r.checks {
+                let tip = match c.id.as_str() {
+                    "srm" => tips::SRM,
+                    "leakage" => tips::LEAKAGE,
+                    "sample_size" => tips::SAMPLE,
+                    "latency_p99" => tips::P99,
+                    "error_rate" => tips::ERROR_RATE,
+                    _ => tips::FALLBACKS,
+                };
+                tip_label(ui, RichText::new(&c.id).strong(), tip);
+                ui.colored_label(status_color(c.status), status_text(c.status));
+                ui.add(egui::Label::new(&c.message).wrap());
+                ui.end_row();
+            }
+        });
     ui.add_space(8.0);
 
     if let Some(p) = &r.power {
         ui.heading("Sample size");
         ui.horizontal(|ui| {
             let frac = (p.progress as f32).clamp(0.0, 1.0);
-            ui.add(egui::ProgressBar::new(frac).desired_width(300.0).text(format!("{} of {} per group ({:.0}%)", p.observed_per_group, p.required_per_group, p.progress * 100.0)))
-                .on_hover_text(tips::SAMPLE);
-            ui.label(format!("to detect {:+.2} points on {} (alpha {}, power {})", p.mde_absolute * 100.0, p.metric, p.alpha, p.power));
+            ui.add(
+                egui::ProgressBar::new(frac)
+                    .desired_width(300.0)
+                    .text(format!(
+                        "{} of {} per group ({:.0}%)",
+                        p.observed_per_group,
+                        p.required_per_group,
+                        p.progress * 100.0
+                    )),
+            )
+            .on_hover_text(tips::SAMPLE);
+            ui.label(format!(
+                "to detect {:+.2} points on {} (alpha {}, power {})",
+                p.mde_absolute * 100.0,
+                p.metric,
+                p.alpha,
+                p.power
+            ));
         });
         ui.add_space(8.0);
     }
@@ -127,40 +190,62 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
         ui.heading("Groups");
         super::csv_button(ui, TableKind::Groups, cmds);
     });
-    egui::Grid::new("groups").striped(true).num_columns(10).show(ui, |ui| {
-        for (h, tip) in [
-            ("group", ""),
-            ("models", ""),
-            ("requests", ""),
-            ("share", tips::SRM),
-            ("users", ""),
-            ("error rate", tips::ERROR_RATE),
-            ("fallbacks", tips::FALLBACKS),
-            ("p50 ms", ""),
-            ("p99 ms", tips::P99),
-            ("AUC", tips::AUC),
-        ] {
-            if tip.is_empty() {
-                ui.strong(h);
-            } else {
-                ui.strong(h).on_hover_text(tip);
+    egui::Grid::new("groups")
+        .striped(true)
+        .num_columns(10)
+        .show(ui, |ui| {
+            for (h, tip) in [
+                ("group", ""),
+                ("models", ""),
+                ("requests", ""),
+                ("share", tips::SRM),
+                ("users", ""),
+                ("error rate", tips::ERROR_RATE),
+                ("fallbacks", tips::FALLBACKS),
+                ("p50 ms", ""),
+                ("p99 ms", tips::P99),
+                ("AUC", tips::AUC),
+            ] {
+                if tip.is_empty() {
+                    ui.strong(h);
+                } else {
+                    ui.strong(h).on_hover_text(tip);
+                }
             }
-        }
-        ui.end_row();
-        for (i, g) in r.groups.iter().enumerate() {
-            ui.colored_label(group_color(i), if i == 0 { format!("{} (control)", g.name) } else { g.name.clone() });
-            ui.label(g.models.join(", "));
-            ui.label(crate::app::jobs::thousands(g.requests));
-            ui.label(format!("{:.2}% (expected {:.2}%)", g.share * 100.0, r.srm.expected_share.get(&g.name).copied().unwrap_or(0.0) * 100.0));
-            ui.label(crate::app::jobs::thousands(g.users));
-            ui.label(format!("{:.3}%", g.error_rate * 100.0));
-            ui.label(g.fallbacks.to_string());
-            ui.label(g.latency_ms.map(|l| format!("{:.1}", l.p50)).unwrap_or("–".into()));
-            ui.label(g.latency_ms.map(|l| format!("{:.1}", l.p99)).unwrap_or("–".into()));
-            ui.label(g.auc.map(|a| format!("{a:.4}")).unwrap_or("–".into()));
             ui.end_row();
-        }
-    });
+            for (i, g) in r.groups.iter().enumerate() {
+                ui.colored_label(
+                    group_color(i),
+                    if i == 0 {
+                        format!("{} (control)", g.name)
+                    } else {
+                        g.name.clone()
+                    },
+                );
+                ui.label(g.models.join(", "));
+                ui.label(crate::app::jobs::thousands(g.requests));
+                ui.label(format!(
+                    "{:.2}% (expected {:.2}%)",
+                    g.share * 100.0,
+                    r.srm.expected_share.get(&g.name).copied().unwrap_or(0.0) * 100.0
+                ));
+                ui.label(crate::app::jobs::thousands(g.users));
+                ui.label(format!("{:.3}%", g.error_rate * 100.0));
+                ui.label(g.fallbacks.to_string());
+                ui.label(
+                    g.latency_ms
+                        .map(|l| format!("{:.1}", l.p50))
+                        .unwrap_or("–".into()),
+                );
+                ui.label(
+                    g.latency_ms
+                        .map(|l| format!("{:.1}", l.p99))
+                        .unwrap_or("–".into()),
+                );
+                ui.label(g.auc.map(|a| format!("{a:.4}")).unwrap_or("–".into()));
+                ui.end_row();
+            }
+        });
     ui.label(format!(
         "SRM: chi2 = {:.3}, p = {} · users: {}, in several groups: {}",
         r.srm.chi2,

@@ -11,7 +11,12 @@ use eframe::egui::{self, RichText};
 use egui_plot::{Line, Plot, PlotPoints, Points, VLine};
 
 /// Draws the Significance view.
-pub fn significance_ui(ui: &mut egui::Ui, v: &ViewCtx, calc: &mut Calculator, cmds: &mut Vec<Command>) {
+pub fn significance_ui(
+    ui: &mut egui::Ui,
+    v: &ViewCtx,
+    calc: &mut Calculator,
+    cmds: &mut Vec<Command>,
+) {
     let r = v.report;
     ui.horizontal(|ui| {
         ui.heading("Tests (treatment - control)");
@@ -20,7 +25,13 @@ pub fn significance_ui(ui: &mut egui::Ui, v: &ViewCtx, calc: &mut Calculator, cm
     tests_table_ui(ui, "tests_table", &r.tests, false);
     ui.add_space(12.0);
     ui.heading("Relative lift with interval");
-    let rect = forest_plot_ui(ui, "forest", &r.tests, |t| format!("{} · {}", t.metric, t.treatment), |t| super::group_index(r, &t.treatment));
+    let rect = forest_plot_ui(
+        ui,
+        "forest",
+        &r.tests,
+        |t| format!("{} · {}", t.metric, t.treatment),
+        |t| super::group_index(r, &t.treatment),
+    );
     png_button(ui, "forest_plot", rect, cmds);
     ui.add_space(12.0);
     ui.heading("Sample-size calculator");
@@ -30,67 +41,88 @@ pub fn significance_ui(ui: &mut egui::Ui, v: &ViewCtx, calc: &mut Calculator, cm
 /// The tests table (shared with the Segments view; `adjusted` adds the corrected p column).
 pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjusted: bool) {
     egui::ScrollArea::horizontal().id_salt(id).show(ui, |ui| {
-        egui::Grid::new(id).striped(true).num_columns(if adjusted { 13 } else { 12 }).show(ui, |ui| {
-            let mut heads: Vec<(&str, &str)> = vec![
-                ("metric", ""),
-                ("method", tips::METHOD),
-                ("control", ""),
-                ("treatment", ""),
-                ("control value", ""),
-                ("treatment value", ""),
-                ("diff", tips::DIFF),
-                ("CI (1 - alpha)", tips::CI),
-                ("lift", tips::LIFT),
-                ("p", tips::P),
-            ];
-            if adjusted {
-                heads.push(("p adjusted", tips::P_ADJ));
-            }
-            heads.push(("significant", tips::SIG));
-            heads.push(("role", tips::PRIMARY));
-            for (h, tip) in heads {
-                let resp = ui.strong(h);
-                if !tip.is_empty() {
-                    resp.on_hover_text(tip);
-                }
-            }
-            ui.end_row();
-            for t in tests {
-                ui.label(&t.metric);
-                ui.label(&t.method);
-                ui.label(&t.control);
-                ui.label(&t.treatment);
-                ui.label(fmt_num(t.control_value));
-                ui.label(fmt_num(t.treatment_value));
-                ui.label(format!("{:+.4}", t.diff));
-                ui.label(format!("[{}, {}]", t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()), t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into())));
-                ui.label(fmt_pct(t.relative_lift));
-                ui.label(fmt_p(t.p_value));
+        egui::Grid::new(id)
+            .striped(true)
+            .num_columns(if adjusted { 13 } else { 12 })
+            .show(ui, |ui| {
+                let mut heads: Vec<(&str, &str)> = vec![
+                    ("metric", ""),
+                    ("method", tips::METHOD),
+                    ("control", ""),
+                    ("treatment", ""),
+                    ("control value", ""),
+                    ("treatment value", ""),
+                    ("diff", tips::DIFF),
+                    ("CI (1 - alpha)", tips::CI),
+                    ("lift", tips::LIFT),
+                    ("p", tips::P),
+                ];
                 if adjusted {
-                    ui.label(fmt_p(t.p_value_adjusted));
+                    heads.push(("p adjusted", tips::P_ADJ));
                 }
-                let (text, color) = match (t.significant, t.favorable) {
-                    (true, Some(true)) => ("yes, better", status_color(Status::Pass)),
-                    (true, _) => ("yes, worse", status_color(Status::Fail)),
-                    _ => ("no", ui.visuals().weak_text_color()),
-                };
-                ui.colored_label(color, text);
-                if t.primary {
-                    ui.label(RichText::new("primary").strong());
-                } else {
-                    ui.label(RichText::new("exploratory").italics());
+                heads.push(("significant", tips::SIG));
+                heads.push(("role", tips::PRIMARY));
+                for (h, tip) in heads {
+                    let resp = ui.strong(h);
+                    if !tip.is_empty() {
+                        resp.on_hover_text(tip);
+                    }
                 }
                 ui.end_row();
-            }
-        });
+                for t in tests {
+                    ui.label(&t.metric);
+                    ui.label(&t.method);
+                    ui.label(&t.control);
+                    ui.label(&t.treatment);
+                    ui.label(fmt_num(t.control_value));
+                    ui.label(fmt_num(t.treatment_value));
+                    ui.label(format!("{:+.4}", t.diff));
+                    ui.label(format!(
+                        "[{}, {}]",
+                        t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
+                        t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into())
+                    ));
+                    ui.label(fmt_pct(t.relative_lift));
+                    ui.label(fmt_p(t.p_value));
+                    if adjusted {
+                        ui.label(fmt_p(t.p_value_adjusted));
+                    }
+                    let (text, color) = match (t.significant, t.favorable) {
+                        (true, Some(true)) => ("yes, better", status_color(Status::Pass)),
+                        (true, _) => ("yes, worse", status_color(Status::Fail)),
+                        _ => ("no", ui.visuals().weak_text_color()),
+                    };
+                    ui.colored_label(color, text);
+                    if t.primary {
+                        ui.label(RichText::new("primary").strong());
+                    } else {
+                        ui.label(RichText::new("exploratory").italics());
+                    }
+                    ui.end_row();
+                }
+            });
     });
 }
 
 /// A forest plot of relative lift and its interval, one row per test. Returns the plot rect.
-pub fn forest_plot_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], label: impl Fn(&TestResult) -> String, color_index: impl Fn(&TestResult) -> usize) -> egui::Rect {
+pub fn forest_plot_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    tests: &[TestResult],
+    label: impl Fn(&TestResult) -> String,
+    color_index: impl Fn(&TestResult) -> usize,
+) -> egui::Rect {
     let rows: Vec<(String, f64, f64, f64, usize)> = tests
         .iter()
-        .filter_map(|t| Some((label(t), t.relative_lift? * 100.0, t.relative_lift_ci_low? * 100.0, t.relative_lift_ci_high? * 100.0, color_index(t))))
+        .filter_map(|t| {
+            Some((
+                label(t),
+                t.relative_lift? * 100.0,
+                t.relative_lift_ci_low? * 100.0,
+                t.relative_lift_ci_high? * 100.0,
+                color_index(t),
+            ))
+        })
         .collect();
     let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     let n = rows.len();
@@ -116,8 +148,16 @@ pub fn forest_plot_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], label: 
             for (i, (name, lift, lo, hi, ci)) in rows.iter().enumerate() {
                 let y = (n - 1 - i) as f64;
                 let color = group_color(*ci);
-                p.line(Line::new(name.clone(), PlotPoints::from(vec![[*lo, y], [*hi, y]])).color(color).width(2.5));
-                p.points(Points::new(name.clone(), PlotPoints::from(vec![[*lift, y]])).color(color).radius(5.0));
+                p.line(
+                    Line::new(name.clone(), PlotPoints::from(vec![[*lo, y], [*hi, y]]))
+                        .color(color)
+                        .width(2.5),
+                );
+                p.points(
+                    Points::new(name.clone(), PlotPoints::from(vec![[*lift, y]]))
+                        .color(color)
+                        .radius(5.0),
+                );
             }
         });
     resp.response.rect
@@ -130,23 +170,66 @@ fn ui_gray() -> egui::Color32 {
 /// Baseline, MDE, alpha, power -> n per group.
 pub fn calculator_ui(ui: &mut egui::Ui, calc: &mut Calculator) {
     egui::Grid::new("calculator").num_columns(2).show(ui, |ui| {
-        tip_label(ui, "Baseline rate", "The control group's conversion (or other 0/1) rate.");
-        ui.add(egui::DragValue::new(&mut calc.baseline).range(0.0001..=0.9999).speed(0.001).max_decimals(4));
+        tip_label(
+            ui,
+            "Baseline rate",
+            "The control group's conversion (or other 0/1) rate.",
+        );
+        ui.add(
+            egui::DragValue::new(&mut calc.baseline)
+                .range(0.0001..=0.9999)
+                .speed(0.001)
+                .max_decimals(4),
+        );
         ui.end_row();
-        tip_label(ui, "Minimum detectable effect (absolute)", "The smallest change in the rate worth detecting, e.g. 0.01 = one percentage point.");
-        ui.add(egui::DragValue::new(&mut calc.mde).range(0.0001..=0.5).speed(0.0005).max_decimals(4));
+        tip_label(
+            ui,
+            "Minimum detectable effect (absolute)",
+            "The smallest change in the rate worth detecting, e.g. 0.01 = one percentage point.",
+        );
+        ui.add(
+            egui::DragValue::new(&mut calc.mde)
+                .range(0.0001..=0.5)
+                .speed(0.0005)
+                .max_decimals(4),
+        );
         ui.end_row();
-        tip_label(ui, "Alpha", "Significance level: the false-positive rate you accept (two-sided).");
-        ui.add(egui::DragValue::new(&mut calc.alpha).range(0.0001..=0.5).speed(0.001).max_decimals(4));
+        tip_label(
+            ui,
+            "Alpha",
+            "Significance level: the false-positive rate you accept (two-sided).",
+        );
+        ui.add(
+            egui::DragValue::new(&mut calc.alpha)
+                .range(0.0001..=0.5)
+                .speed(0.001)
+                .max_decimals(4),
+        );
         ui.end_row();
         tip_label(ui, "Power", "Chance of detecting the effect if it is real.");
-        ui.add(egui::DragValue::new(&mut calc.power).range(0.5..=0.9999).speed(0.005).max_decimals(3));
+        ui.add(
+            egui::DragValue::new(&mut calc.power)
+                .range(0.5..=0.9999)
+                .speed(0.005)
+                .max_decimals(3),
+        );
         ui.end_row();
         let p2 = calc.baseline + calc.mde;
-        tip_label(ui, RichText::new("Required per group").strong(), tips::SAMPLE);
+        tip_label(
+            ui,
+            RichText::new("Required per group").strong(),
+            tips::SAMPLE,
+        );
         if p2 < 1.0 {
             let n = required_n_per_group(calc.baseline, p2, calc.alpha, calc.power).ceil();
-            ui.label(RichText::new(format!("{} (total {})", crate::app::jobs::thousands(n as u64), crate::app::jobs::thousands(2 * n as u64))).strong());
+            ui.label(
+                RichText::new(format!(
+                    "{} (total {})",
+                    crate::app::jobs::thousands(n as u64),
+                    crate::app::jobs::thousands(2 * n as u64)
+                ))
+                .strong(),
+            );
         } else {
             ui.label("baseline + MDE must stay below 1");
         }

@@ -56,7 +56,11 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
 }
 
 fn group_rows<'a>(r: &'a ExperimentReport, group: &str) -> Vec<&'a TimelineRow> {
-    r.timeline.rows.iter().filter(|x| x.group == group).collect()
+    r.timeline
+        .rows
+        .iter()
+        .filter(|x| x.group == group)
+        .collect()
 }
 
 fn x(row: &TimelineRow) -> f64 {
@@ -79,22 +83,55 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
             cum_err += row.error_rate * row.requests as f64;
             if cumulative {
                 tp.push([x(row), cum_req]);
-                ep.push([x(row), if cum_req > 0.0 { 100.0 * cum_err / cum_req } else { 0.0 }]);
+                ep.push([
+                    x(row),
+                    if cum_req > 0.0 {
+                        100.0 * cum_err / cum_req
+                    } else {
+                        0.0
+                    },
+                ]);
             } else {
                 tp.push([x(row), row.qps]);
                 ep.push([x(row), 100.0 * row.error_rate]);
             }
         }
-        traffic.push(Series { name: g.name.clone(), color, style: LineStyle::Solid, points: tp });
-        errors.push(Series { name: g.name.clone(), color, style: LineStyle::Solid, points: ep });
+        traffic.push(Series {
+            name: g.name.clone(),
+            color,
+            style: LineStyle::Solid,
+            points: tp,
+        });
+        errors.push(Series {
+            name: g.name.clone(),
+            color,
+            style: LineStyle::Solid,
+            points: ep,
+        });
         for (label, style, get) in [
-            ("p50", LineStyle::Solid, (|r: &TimelineRow| r.latency_p50) as fn(&TimelineRow) -> Option<f64>),
-            ("p95", LineStyle::dashed_dense(), |r: &TimelineRow| r.latency_p95),
-            ("p99", LineStyle::dotted_dense(), |r: &TimelineRow| r.latency_p99),
+            (
+                "p50",
+                LineStyle::Solid,
+                (|r: &TimelineRow| r.latency_p50) as fn(&TimelineRow) -> Option<f64>,
+            ),
+            ("p95", LineStyle::dashed_dense(), |r: &TimelineRow| {
+                r.latency_p95
+            }),
+            ("p99", LineStyle::dotted_dense(), |r: &TimelineRow| {
+                r.latency_p99
+            }),
         ] {
-            let pts: Vec<[f64; 2]> = rows.iter().filter_map(|row| get(row).map(|y| [x(row), y])).collect();
+            let pts: Vec<[f64; 2]> = rows
+                .iter()
+                .filter_map(|row| get(row).map(|y| [x(row), y]))
+                .collect();
             if !pts.is_empty() {
-                latency.push(Series { name: format!("{} {label}", g.name), color, style, points: pts });
+                latency.push(Series {
+                    name: format!("{} {label}", g.name),
+                    color,
+                    style,
+                    points: pts,
+                });
             }
         }
     }
@@ -107,19 +144,54 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
     for (gi, g) in r.groups.iter().enumerate().skip(1) {
         let pts = group_rows(r, &g.name)
             .iter()
-            .map(|row| [x(row), 100.0 * row.requests as f64 / totals.get(&row.start_us).copied().unwrap_or(1.0).max(1.0)])
+            .map(|row| {
+                [
+                    x(row),
+                    100.0 * row.requests as f64
+                        / totals.get(&row.start_us).copied().unwrap_or(1.0).max(1.0),
+                ]
+            })
             .collect();
-        share.push(Series { name: g.name.clone(), color: group_color(gi), style: LineStyle::Solid, points: pts });
+        share.push(Series {
+            name: g.name.clone(),
+            color: group_color(gi),
+            style: LineStyle::Solid,
+            points: pts,
+        });
     }
     let mut panels = vec![
         (
-            if cumulative { "Requests (cumulative)".to_string() } else { "Traffic (QPS)".to_string() },
-            if cumulative { "requests".to_string() } else { "requests / s".to_string() },
+            if cumulative {
+                "Requests (cumulative)".to_string()
+            } else {
+                "Traffic (QPS)".to_string()
+            },
+            if cumulative {
+                "requests".to_string()
+            } else {
+                "requests / s".to_string()
+            },
             traffic,
         ),
-        ("Treatment traffic share".to_string(), "% of requests".to_string(), share),
-        (if cumulative { "Error rate (cumulative)".into() } else { "Error rate".into() }, "% of requests".into(), errors),
-        ("Latency p50 / p95 / p99 (per bucket)".into(), "ms".into(), latency),
+        (
+            "Treatment traffic share".to_string(),
+            "% of requests".to_string(),
+            share,
+        ),
+        (
+            if cumulative {
+                "Error rate (cumulative)".into()
+            } else {
+                "Error rate".into()
+            },
+            "% of requests".into(),
+            errors,
+        ),
+        (
+            "Latency p50 / p95 / p99 (per bucket)".into(),
+            "ms".into(),
+            latency,
+        ),
     ];
     for m in &r.metrics {
         let mut series = Vec::new();
@@ -135,10 +207,28 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
                     Some([x(row), if cumulative { wsum / w } else { y }])
                 })
                 .collect();
-            series.push(Series { name: g.name.clone(), color: group_color(gi), style: LineStyle::Solid, points: pts });
+            series.push(Series {
+                name: g.name.clone(),
+                color: group_color(gi),
+                style: LineStyle::Solid,
+                points: pts,
+            });
         }
-        let unit = if m.kind == "proportion" { "rate (0–1)" } else { "mean" };
-        let title = format!("{}{}{}", m.name, if m.primary { " (primary)" } else { "" }, if cumulative { " (cumulative, request-weighted)" } else { "" });
+        let unit = if m.kind == "proportion" {
+            "rate (0–1)"
+        } else {
+            "mean"
+        };
+        let title = format!(
+            "{}{}{}",
+            m.name,
+            if m.primary { " (primary)" } else { "" },
+            if cumulative {
+                " (cumulative, request-weighted)"
+            } else {
+                ""
+            }
+        );
         panels.push((title, unit.to_string(), series));
     }
     panels
@@ -146,7 +236,13 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
 
 /// A read-only line plot with a date-time x axis linked to the other timeline plots.
 /// Returns the plot's screen rectangle (for PNG export).
-pub fn series_plot_ui(ui: &mut egui::Ui, title: &str, y_label: &str, series: &[Series], link: egui::Id) -> egui::Rect {
+pub fn series_plot_ui(
+    ui: &mut egui::Ui,
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    link: egui::Id,
+) -> egui::Rect {
     ui.strong(title);
     let y_unit = y_label.to_string();
     let resp = Plot::new(format!("plot_{title}"))
@@ -163,16 +259,29 @@ pub fn series_plot_ui(ui: &mut egui::Ui, title: &str, y_label: &str, series: &[S
         })
         .label_formatter(move |hover| {
             let (name, pos) = match hover {
-                egui_plot::HoverPosition::NearDataPoint { plot_name, position, .. } => (*plot_name, position),
+                egui_plot::HoverPosition::NearDataPoint {
+                    plot_name,
+                    position,
+                    ..
+                } => (*plot_name, position),
                 egui_plot::HoverPosition::Elsewhere { position } => ("", position),
             };
             let when = format_timestamp_us((pos.x * 1e6) as i64);
-            Some(format!("{name}\n{}\n{:.4} {y_unit}", when.replace('T', " "), pos.y))
+            Some(format!(
+                "{name}\n{}\n{:.4} {y_unit}",
+                when.replace('T', " "),
+                pos.y
+            ))
         })
         .allow_scroll(false)
         .show(ui, |plot_ui| {
             for s in series {
-                plot_ui.line(Line::new(s.name.clone(), PlotPoints::from(s.points.clone())).color(s.color).style(s.style).width(1.8));
+                plot_ui.line(
+                    Line::new(s.name.clone(), PlotPoints::from(s.points.clone()))
+                        .color(s.color)
+                        .style(s.style)
+                        .width(1.8),
+                );
             }
         });
     resp.response.rect
