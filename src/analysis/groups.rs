@@ -8,7 +8,6 @@ use crate::ingest::normalize::{
 };
 use crate::ingest::Dataset;
 use crate::report::{Assignment, GroupSummary, LatencySummary, MetricSummary};
-use polars::prelude::PlHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Group summaries plus the moments the tests need.
@@ -21,11 +20,6 @@ pub struct GroupStats {
     pub metrics: BTreeMap<String, Vec<Moments>>,
     /// Users and leakage.
     pub assignment: Assignment,
-}
-
-fn distinct_sorted(values: &HashMap<&str, u64>) -> Vec<String> {
-    let set: BTreeSet<&str> = values.keys().copied().collect();
-    set.into_iter().map(str::to_string).collect()
 }
 
 /// Computes the per-group summaries; `control` is the control's code.
@@ -118,48 +112,57 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
         };
     crate::ingest::timing("groups/auc", t0);
     let t0 = std::time::Instant::now();
-    // models and fallbacks
-    let model = str_col(f, MODEL)?;
-    let version = str_col(f, VERSION)?;
+    // models and fallbacks: count rows per (group, model) over dense codes
+    let models = Codes::of(str_col(f, MODEL)?);
+    let versions = Codes::of(str_col(f, VERSION)?);
     let is_error = bool_col(f, IS_ERROR)?;
-    let mut model_counts: Vec<HashMap<&str, u64>> = (0..k).map(|_| HashMap::default()).collect();
-    let mut version_counts: Vec<HashMap<&str, u64>> = (0..k).map(|_| HashMap::default()).collect();
-    for (((c, m), v), e) in codes
-        .iter()
-        .zip(model.iter())
-        .zip(version.iter())
-        .zip(is_error.iter())
-    {
-        if let Some(m) = m {
+    let (nm, nv) = (models.names.len(), versions.names.len());
+    let mut model_rows = vec![0u64; k * nm];
+    let mut model_served = vec![0u64; k * nm];
+    let mut version_rows = vec![0u64; k * nv];
+    for (i, e) in is_error.iter().enumerate() {
+        let c = codes[i] as usize;
+        let m = models.codes[i];
+        if m != NO_CODE {
+            model_rows[c * nm + m as usize] += 1;
             // error events count toward "seen" but not toward the group's own model
-            let w = if e == Some(true) { 0 } else { 1 };
-            *model_counts[*c as usize].entry(m).or_default() += w;
+            model_served[c * nm + m as usize] += (e != Some(true)) as u64;
         }
-        if let Some(v) = v {
-            *version_counts[*c as usize].entry(v).or_default() += 1;
+        let v = versions.codes[i];
+        if v != NO_CODE {
+            version_rows[c * nv + v as usize] += 1;
         }
     }
-    let own_model: Vec<Option<&str>> = model_counts
-        .iter()
-        .map(|m| {
-            m.iter()
-                .filter(|(name, _)| !name.to_ascii_lowercase().contains("fallback"))
-                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-                .map(|(name, _)| *name)
+    let seen = |rows: &[u64], names: &[String], g: usize, n: usize| -> Vec<String> {
+        let set: BTreeSet<&str> = (0..n)
+            .filter(|&m| rows[g * n + m] > 0)
+            .map(|m| names[m].as_str())
+            .collect();
+        set.into_iter().map(str::to_string).collect()
+    };
+    let own_model: Vec<Option<usize>> = (0..k)
+        .map(|g| {
+            (0..nm)
+                .filter(|&m| {
+                    model_served[g * nm + m] > 0
+                        && !models.names[m].to_ascii_lowercase().contains("fallback")
+                })
+                .max_by(|&a, &b| {
+                    model_served[g * nm + a]
+                        .cmp(&model_served[g * nm + b])
+                        .then(models.names[b].cmp(&models.names[a]))
+                })
         })
         .collect();
-    let mut fallbacks = vec![0u64; k];
-    for (c, m) in codes.iter().zip(model.iter()) {
-        let c = *c as usize;
-        if c == control {
-            continue;
-        }
-        if let (Some(m), Some(own)) = (m, own_model[c]) {
-            if m != own {
-                fallbacks[c] += 1;
-            }
-        }
-    }
+    let fallbacks: Vec<u64> = (0..k)
+        .map(|g| match own_model[g] {
+            Some(own) if g != control => (0..nm)
+                .filter(|&m| m != own)
+                .map(|m| model_rows[g * nm + m])
+                .sum(),
+            _ => 0,
+        })
+        .collect();
 
     crate::ingest::timing("groups/models", t0);
     let t0 = std::time::Instant::now();
@@ -170,8 +173,8 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
     let summaries = (0..k)
         .map(|g| GroupSummary {
             name: groups.names[g].clone(),
-            models: distinct_sorted(&model_counts[g]),
-            versions: distinct_sorted(&version_counts[g]),
+            models: seen(&model_rows, &models.names, g, nm),
+            versions: seen(&version_rows, &versions.names, g, nv),
             requests: requests[g],
             share: requests[g] as f64 / total,
             users: users_per_group[g],

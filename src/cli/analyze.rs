@@ -14,6 +14,8 @@ pub enum OutputFormat {
     Json,
     /// Markdown for people.
     Md,
+    /// Self-contained HTML (tables and timeline plots as embedded PNG).
+    Html,
 }
 
 /// Arguments of `verdict analyze`.
@@ -119,6 +121,7 @@ pub fn run(args: &AnalyzeArgs) -> i32 {
     let text = match args.format {
         OutputFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         OutputFormat::Md => markdown::render(&report),
+        OutputFormat::Html => crate::report::html::render(&report),
     };
     match &args.out {
         None => {
