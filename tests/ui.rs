@@ -219,3 +219,36 @@ fn dropping_a_plan_reanalyses_with_it() {
     assert_eq!(r.primary_metric.as_deref(), Some("revenue"));
     assert_eq!(r.alpha, 0.01);
 }
+
+#[test]
+fn role_combo_box_in_the_data_view_reruns_the_analysis() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut().send(Command::SetView(View::Data));
+    h.run_steps(3);
+    let roles: Vec<String> = Role::ALL.iter().map(|r| r.as_str().to_string()).collect();
+    let score_index = roles.iter().position(|r| r == "score").unwrap();
+    // the role combo boxes appear in Role::ALL order
+    let combo = h.get_all_by_role(egui::accesskit::Role::ComboBox).nth(score_index).expect("score combo");
+    combo.click();
+    h.run_steps(2);
+    h.get_by_label("(none)").click();
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert!(!r.columns.contains_key("score"), "{:?}", r.columns);
+    assert!(r.groups.iter().all(|g| g.mean_score.is_none()));
+}
+
+#[test]
+fn hovering_files_shows_the_drop_overlay() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    assert!(!h.state().drop_hover);
+    h.input_mut().hovered_files.push(egui::HoveredFile { path: Some(PathBuf::from("x.jsonl")), ..Default::default() });
+    h.step();
+    assert!(h.state().drop_hover);
+    h.input_mut().hovered_files.clear();
+    h.step();
+    assert!(!h.state().drop_hover);
+}
