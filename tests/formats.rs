@@ -165,3 +165,47 @@ fn numeric_groups_pick_zero_as_control() {
         1
     );
 }
+
+#[test]
+fn nested_structlog_fields_and_pandas_csv_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("serve.jsonl");
+    let mut text = String::new();
+    for i in 0..60 {
+        let (arm, model) = if i % 2 == 0 {
+            ("champion", "m1")
+        } else {
+            ("challenger", "m2")
+        };
+        text.push_str(&format!(
+            "{{\"event\": \"prediction\", \"timestamp\": \"2025-12-13T13:{:02}:39Z\", \"level\": \"info\", \"experiment\": {{\"variant\": \"{arm}\"}}, \"model\": {{\"name\": \"{model}\", \"version\": \"1\"}}, \"latency_ms\": {}, \"features\": {{\"age\": {}, \"country\": \"DE\"}}, \"outcome\": {}}}\n",
+            i, 30 + i % 7, 20 + i, (i % 3 == 0) as u8
+        ));
+    }
+    std::fs::write(&p, text).unwrap();
+    let ds = load(&[p.display().to_string()], &LoadOptions::default()).unwrap();
+    let r = analyze(&ds, &AnalysisConfig::default()).unwrap();
+    assert_eq!(r.columns["group"], "experiment.variant");
+    assert_eq!(r.columns["model"], "model.name");
+    assert_eq!(r.control, "champion");
+    let metrics: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(metrics, ["outcome"], "features are not metrics");
+
+    // pandas' to_csv writes its index as an unnamed first column: not a metric
+    let csv = dir.path().join("pandas.csv");
+    let mut text = String::from(",arm,clicked,latency_ms\n");
+    for i in 0..100 {
+        text.push_str(&format!(
+            "{i},{},{},{}\n",
+            if i % 2 == 0 { "control" } else { "treatment" },
+            i % 3 == 0,
+            10 + i % 9
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let ds = load(&[csv.display().to_string()], &LoadOptions::default()).unwrap();
+    let r = analyze(&ds, &AnalysisConfig::default()).unwrap();
+    let metrics: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(metrics, ["clicked"]);
+    assert_eq!(r.metrics[0].kind, "proportion");
+}

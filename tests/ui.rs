@@ -229,7 +229,10 @@ fn role_combo_box_in_the_data_view_reruns_the_analysis() {
     let roles: Vec<String> = Role::ALL.iter().map(|r| r.as_str().to_string()).collect();
     let score_index = roles.iter().position(|r| r == "score").unwrap();
     // the role combo boxes appear in Role::ALL order
-    let combo = h.get_all_by_role(egui::accesskit::Role::ComboBox).nth(score_index).expect("score combo");
+    let combo = h
+        .get_all_by_role(egui::accesskit::Role::ComboBox)
+        .nth(score_index)
+        .expect("score combo");
     combo.click();
     h.run_steps(2);
     h.get_by_label("(none)").click();
@@ -245,7 +248,10 @@ fn hovering_files_shows_the_drop_overlay() {
     let mut h = harness(vec![]);
     settle(&mut h);
     assert!(!h.state().drop_hover);
-    h.input_mut().hovered_files.push(egui::HoveredFile { path: Some(PathBuf::from("x.jsonl")), ..Default::default() });
+    h.input_mut().hovered_files.push(egui::HoveredFile {
+        path: Some(PathBuf::from("x.jsonl")),
+        ..Default::default()
+    });
     h.step();
     assert!(h.state().drop_hover);
     h.input_mut().hovered_files.clear();

@@ -24,13 +24,36 @@ pub fn parse_header(text: &str, delimiter: u8) -> Vec<String> {
         .has_headers(false)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    match rdr.records().next() {
+    let raw: Vec<String> = match rdr.records().next() {
         Some(Ok(rec)) => rec
             .iter()
-            .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
+            .map(|s| s.trim().trim_start_matches('\u{feff}').trim().to_string())
             .collect(),
-        _ => vec![],
+        _ => return vec![],
+    };
+    // pandas writes its index with an empty name; duplicates get a suffix
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, name) in raw.into_iter().enumerate() {
+        let mut name = if name.is_empty() {
+            if i == 0 {
+                "index".to_string()
+            } else {
+                format!("column_{}", i + 1)
+            }
+        } else {
+            name
+        };
+        if out.contains(&name) {
+            let base = name.clone();
+            let mut k = 2;
+            while out.contains(&name) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+        }
+        out.push(name);
     }
+    out
 }
 
 /// Parses a block of CSV records (no header) starting at 1-based line `first_line`.
@@ -91,5 +114,20 @@ pub fn parse_block(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pandas_index_and_duplicate_names() {
+        assert_eq!(
+            parse_header(",a,b,a\n", b','),
+            vec!["index", "a", "b", "a_2"]
+        );
+        assert_eq!(sniff_delimiter("a;b;c"), b';');
+        assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
     }
 }

@@ -247,6 +247,9 @@ const NOT_ANALYSED: &[&str] = &[
     "module",
     "input",
     "features",
+    "index",
+    "unnamed: 0",
+    "level_0",
 ];
 
 /// Infers roles from the column names and value types of a table, then applies overrides.
@@ -261,16 +264,40 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
         }
         used.insert(col.as_str());
     }
-    for role in Role::ALL {
-        if overrides.columns.contains_key(&role) {
-            continue;
-        }
-        'cands: for cand in role.candidates() {
-            for (i, l) in lower.iter().enumerate() {
-                if l == cand && !used.contains(names[i]) {
-                    roles.columns.insert(role, names[i].to_string());
-                    used.insert(names[i]);
-                    break 'cands;
+    // exact names first, then the last part of nested names (`model.name` -> model,
+    // `experiment.variant` -> group); feature columns never play a role
+    let leaf: Vec<String> = lower
+        .iter()
+        .map(|l| {
+            if l.starts_with("features.") {
+                String::new()
+            } else {
+                l.rsplit('.').next().unwrap_or(l).to_string()
+            }
+        })
+        .collect();
+    let nested_alias = |l: &str| match l {
+        "model.name" => Some("model_name"),
+        "model.version" => Some("model_version"),
+        _ => None,
+    };
+    for pass in 0..2 {
+        for role in Role::ALL {
+            if overrides.columns.contains_key(&role) || roles.columns.contains_key(&role) {
+                continue;
+            }
+            'cands: for cand in role.candidates() {
+                for (i, l) in lower.iter().enumerate() {
+                    let key = if pass == 0 {
+                        nested_alias(l).unwrap_or(l)
+                    } else {
+                        leaf[i].as_str()
+                    };
+                    if key == *cand && !used.contains(names[i]) {
+                        roles.columns.insert(role, names[i].to_string());
+                        used.insert(names[i]);
+                        break 'cands;
+                    }
                 }
             }
         }
@@ -280,6 +307,7 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
         !role_cols.contains(name)
             && !NOT_ANALYSED.contains(&name.to_ascii_lowercase().as_str())
             && !name.starts_with("features.")
+            && !name.starts_with("__index_level")
     };
     roles.segments = match &overrides.segments {
         Some(s) => s.clone(),
