@@ -31,6 +31,19 @@ struct ColumnBuilder {
     data: Data,
 }
 
+/// A numeric column builder holding `nulls` leading nulls.
+fn numeric(name: PlSmallStr, cap: usize, nulls: usize) -> Data {
+    let mut builder = PrimitiveChunkedBuilder::<Float64Type>::new(name, cap);
+    for _ in 0..nulls {
+        builder.append_null();
+    }
+    Data::Num {
+        builder,
+        conflicts: Vec::new(),
+        all_bool: true,
+    }
+}
+
 /// Formats a number the way a log writer would: integral values without a fraction.
 pub fn number_text(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
@@ -67,28 +80,8 @@ impl ColumnBuilder {
         // untyped text that reads as a number starts a numeric column
         let numeric_text = matches!(cell, Cell::Text(t) if parse_number(t).is_some());
         self.data = match cell {
-            Cell::Num(_) | Cell::Bool(_) => {
-                let mut builder = PrimitiveChunkedBuilder::<Float64Type>::new(name, cap);
-                for _ in 0..nulls {
-                    builder.append_null();
-                }
-                Data::Num {
-                    builder,
-                    conflicts: Vec::new(),
-                    all_bool: true,
-                }
-            }
-            Cell::Text(_) if numeric_text => {
-                let mut builder = PrimitiveChunkedBuilder::<Float64Type>::new(name, cap);
-                for _ in 0..nulls {
-                    builder.append_null();
-                }
-                Data::Num {
-                    builder,
-                    conflicts: Vec::new(),
-                    all_bool: true,
-                }
-            }
+            Cell::Num(_) | Cell::Bool(_) => numeric(name, cap, nulls),
+            Cell::Text(_) if numeric_text => numeric(name, cap, nulls),
             _ => {
                 let mut builder = StringChunkedBuilder::new(name, cap);
                 for _ in 0..nulls {

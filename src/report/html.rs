@@ -2,6 +2,7 @@
 //! embedded PNG. It references the data files; it does not embed the data.
 
 use super::chart::{base64, ranges, render_png, ChartSeries, PALETTE};
+use super::format::{opt, p, pct};
 use super::{ExperimentReport, TestResult, TimelineRow};
 use crate::ingest::time::format_timestamp_us;
 use std::fmt::Write;
@@ -11,25 +12,6 @@ fn h(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn opt(x: Option<f64>, d: usize) -> String {
-    x.filter(|v| v.is_finite())
-        .map(|v| format!("{v:.d$}"))
-        .unwrap_or_else(|| "–".into())
-}
-
-fn p(x: Option<f64>) -> String {
-    match x {
-        None => "–".into(),
-        Some(v) if v < 1e-4 => format!("{v:.2e}"),
-        Some(v) => format!("{v:.4}"),
-    }
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:+.2}%", v * 100.0))
-        .unwrap_or_else(|| "–".into())
 }
 
 fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {

@@ -1,25 +1,8 @@
 //! The experiment report as Markdown, for people.
 
+use super::format::{opt, p, pct};
 use super::{ExperimentReport, TestResult};
 use std::fmt::Write;
-
-fn opt(x: Option<f64>, digits: usize) -> String {
-    x.map(|v| format!("{v:.digits$}"))
-        .unwrap_or_else(|| "–".into())
-}
-
-fn p(x: Option<f64>) -> String {
-    match x {
-        None => "–".into(),
-        Some(v) if v < 1e-4 => format!("{v:.2e}"),
-        Some(v) => format!("{v:.4}"),
-    }
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:+.2}%", v * 100.0))
-        .unwrap_or_else(|| "–".into())
-}
 
 fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
     let _ = writeln!(out, "| metric | method | control | treatment | control value | treatment value | diff | CI | lift | p |{} significant | role |", if adjusted { " p adj |" } else { "" });

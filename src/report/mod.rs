@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod csv;
+pub mod format;
 pub mod html;
 pub mod markdown;
 
