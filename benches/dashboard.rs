@@ -65,12 +65,7 @@ fn p95(mut v: Vec<f64>) -> f64 {
     v[((v.len() - 1) as f64 * 0.95).round() as usize]
 }
 
-/// The same allocator and settings as the `verdict` binary.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
-    verdict::alloc::tune_allocator();
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

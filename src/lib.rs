@@ -3,7 +3,6 @@
 //! The core (`ingest`, `analysis`, `report`, `plan`, `sample`) has no UI dependency; the
 //! window in [`app`] and the CLI in [`cli`] are thin shells over it.
 
-pub mod alloc;
 pub mod analysis;
 pub mod app;
 pub mod cli;
