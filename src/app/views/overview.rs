@@ -83,7 +83,11 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
                         fmt_pct(t.relative_lift_ci_high)
                     ));
                     ui.end_row();
-                    tip_label(ui, "Difference (95% CI)", tips::CI);
+                    tip_label(
+                        ui,
+                        format!("Difference ({:.0}% CI)", (1.0 - r.alpha) * 100.0),
+                        tips::CI,
+                    );
                     ui.label(format!(
                         "{:+.4}  [{}, {}]",
                         t.diff,
