@@ -1,7 +1,7 @@
 //! Health and guardrail checks (pass / warn / fail, one line each) and the
 //! recommendation they drive.
 
-use crate::plan::{Direction, Plan};
+use crate::plan::Plan;
 use crate::report::{
     Assignment, Check, GroupSummary, PowerResult, Recommendation, SrmResult, Status, TestResult,
 };
@@ -312,7 +312,6 @@ pub fn recommend(
         demote("hold", &mut action);
         reasons.push("the planned sample size is not reached yet".into());
     }
-    let _ = Direction::Increase;
     Recommendation {
         action: action.into(),
         reasons,

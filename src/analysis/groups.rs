@@ -91,11 +91,14 @@ pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupSt
                     _ => NO_CODE,
                 })
                 .collect();
-            let by = values_by(&label_keys, 2 * k, score);
+            let mut by = values_by(&label_keys, 2 * k, score);
             std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..k)
-                    .map(|g| {
-                        let (neg, pos) = (&by[2 * g], &by[2 * g + 1]);
+                let handles: Vec<_> = by
+                    .chunks_mut(2)
+                    .enumerate()
+                    .map(|(g, pair)| {
+                        let (neg, pos) = pair.split_at_mut(1);
+                        let (neg, pos) = (&mut neg[0], &mut pos[0]);
                         std::thread::Builder::new()
                             .name(format!("verdict-auc-{g}"))
                             .spawn_scoped(scope, move || auc_split(neg, pos))

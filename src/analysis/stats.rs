@@ -192,48 +192,30 @@ pub fn chi2_sf(x: f64, df: f64) -> f64 {
 /// Area under the ROC curve of `scores` against 0/1 `labels`, ties by mid-ranks (equal to
 /// sklearn's `roc_auc_score`). `None` when only one class is present.
 pub fn auc(scores: &[f64], labels: &[f64]) -> Option<f64> {
-    let n = scores.len();
-    let pos = labels.iter().filter(|&&l| l == 1.0).count();
-    let neg = n - pos;
-    if pos == 0 || neg == 0 {
-        return None;
-    }
-    let mut pairs: Vec<(f64, bool)> = scores
-        .iter()
-        .zip(labels)
-        .map(|(s, l)| (*s, *l == 1.0))
-        .collect();
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut rank_sum_pos = 0.0f64;
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && pairs[j + 1].0 == pairs[i].0 {
-            j += 1;
+    let (mut pos, mut neg): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    for (s, l) in scores.iter().zip(labels) {
+        if *l == 1.0 {
+            pos.push(*s);
+        } else {
+            neg.push(*s);
         }
-        let mid_rank = (i + j) as f64 / 2.0 + 1.0;
-        let pos_in_tie = pairs[i..=j].iter().filter(|p| p.1).count();
-        rank_sum_pos += mid_rank * pos_in_tie as f64;
-        i = j + 1;
     }
-    let (p, q) = (pos as f64, neg as f64);
-    Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * q))
+    auc_split(&mut neg, &mut pos)
 }
 
-/// AUC from the scores of negatives and positives (mid-ranks for ties), the same value as
-/// [`auc`]. `None` when either class is empty.
-pub fn auc_split(neg: &[f64], pos: &[f64]) -> Option<f64> {
+/// AUC from the scores of negatives and positives (Mann–Whitney U, mid-ranks for ties);
+/// sorts both slices in place. `None` when either class is empty.
+pub fn auc_split(neg: &mut [f64], pos: &mut [f64]) -> Option<f64> {
     if neg.is_empty() || pos.is_empty() {
         return None;
     }
-    let mut n: Vec<f64> = neg.to_vec();
-    let mut p: Vec<f64> = pos.to_vec();
-    n.sort_unstable_by(f64::total_cmp);
-    p.sort_unstable_by(f64::total_cmp);
+    neg.sort_unstable_by(f64::total_cmp);
+    pos.sort_unstable_by(f64::total_cmp);
+    let (n, p) = (&*neg, &*pos);
     // Mann–Whitney U: for each positive, negatives below it plus half the ties
     let (mut lo, mut hi) = (0usize, 0usize);
     let mut u = 0.0f64;
-    for &x in &p {
+    for &x in p {
         while lo < n.len() && n[lo] < x {
             lo += 1;
         }
@@ -283,7 +265,7 @@ mod tests {
         // sklearn.metrics.roc_auc_score -> 0.75
         assert!((auc(&s, &l).unwrap() - 0.75).abs() < 1e-15);
         assert_eq!(auc(&s, &[1.0; 5]), None);
-        let split = auc_split(&[0.1, 0.4], &[0.35, 0.8, 0.4]).unwrap();
+        let split = auc_split(&mut [0.1, 0.4], &mut [0.35, 0.8, 0.4]).unwrap();
         assert!((split - 0.75).abs() < 1e-15);
     }
 

@@ -44,14 +44,14 @@ pub fn build_tests(
             }
             let row = match m.kind {
                 MetricKind::Proportion => proportion_row(&m.name, names, control, t, c, tr, inputs),
-                MetricKind::Mean => welch_row(&m.name, "welch_t", names, control, t, c, tr, inputs),
+                MetricKind::Mean => welch_row(&m.name, names, control, t, c, tr, inputs),
             };
             out.push(row);
         }
         if let Some(lat) = &inputs.latency_name {
             let (c, tr) = (&latency[control], &latency[t]);
             if c.n > 0 && tr.n > 0 {
-                let mut row = welch_row(lat, "welch_t", names, control, t, c, tr, inputs);
+                let mut row = welch_row(lat, names, control, t, c, tr, inputs);
                 // lower latency is better
                 row.favorable = Some(row.diff < 0.0);
                 out.push(row);
@@ -131,16 +131,12 @@ fn proportion_row(
     row.ci_high = finite(z.ci_high);
     row.statistic = finite(z.z);
     row.p_value = finite(z.p_value);
-    row.significant = row.p_value.is_some_and(|p| p < inputs.alpha);
-    row.favorable = favorable(metric, row.diff, inputs);
-    fill_lift(&mut row);
-    row
+    finish_row(row, inputs)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn welch_row(
     metric: &str,
-    method: &str,
     names: &[String],
     control: usize,
     t: usize,
@@ -148,7 +144,7 @@ fn welch_row(
     tr: &Moments,
     inputs: &TestInputs,
 ) -> TestResult {
-    let mut row = base_row(metric, method, names, control, t, c, tr, inputs);
+    let mut row = base_row(metric, "welch_t", names, control, t, c, tr, inputs);
     if c.n >= 2 && tr.n >= 2 {
         let w = welch_t(c, tr, inputs.alpha);
         row.diff = w.diff;
@@ -158,8 +154,13 @@ fn welch_row(
         row.df = finite(w.df);
         row.p_value = finite(w.p_value);
     }
+    finish_row(row, inputs)
+}
+
+/// Significance at alpha, direction and relative lift: what every test row ends with.
+fn finish_row(mut row: TestResult, inputs: &TestInputs) -> TestResult {
     row.significant = row.p_value.is_some_and(|p| p < inputs.alpha);
-    row.favorable = favorable(metric, row.diff, inputs);
+    row.favorable = favorable(&row.metric, row.diff, inputs);
     fill_lift(&mut row);
     row
 }

@@ -332,9 +332,6 @@ impl VerdictApp {
                 }
                 JobMsg::Analyzed(a) => {
                     self.last_job_seconds = Some(a.seconds);
-                    for (reason, n) in &a.report.input.rejected_by_reason {
-                        let _ = (reason, n);
-                    }
                     if a.report.input.rows_rejected > 0 {
                         let first = a
                             .report

@@ -386,9 +386,7 @@ fn read_text(
                 bytes_done += BLOCK_BYTES as u64;
                 rejects.merge(p.rejects);
                 *skipped += p.skipped;
-                let rows = p.table.rows;
                 out.append(p.table, file_id);
-                let _ = rows;
                 report(bytes_done, rows_before + out.rows as u64);
             }
         }

@@ -98,20 +98,7 @@ fn find<'t>(table: &'t RawTable, name: &str) -> Option<&'t RawColumn> {
 fn str_series(name: &str, col: Option<&RawColumn>, rows: usize) -> StringChunked {
     match col {
         None => StringChunked::full_null(name.into(), rows),
-        Some(c) => match &c.data {
-            RawData::Null => StringChunked::full_null(name.into(), rows),
-            RawData::Str { values, .. } => values.clone().with_name(name.into()),
-            RawData::Num {
-                values, conflicts, ..
-            } => {
-                let mut out: Vec<Option<String>> =
-                    values.iter().map(|v| v.map(number_text)).collect();
-                for (r, t) in conflicts {
-                    out[*r] = Some(t.clone());
-                }
-                StringChunked::from_iter_options(name.into(), out.into_iter())
-            }
-        },
+        Some(c) => c.to_text(name),
     }
 }
 

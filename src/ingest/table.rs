@@ -295,18 +295,20 @@ pub struct RawColumn {
 }
 
 impl RawColumn {
-    fn into_str(self) -> StringChunked {
-        let name: PlSmallStr = self.name.as_str().into();
-        match self.data {
+    /// The values as text named `name`: strings as they are (no copy), numbers as a log
+    /// writer would print them, conflicting values as their original text.
+    pub fn to_text(&self, name: &str) -> StringChunked {
+        let name: PlSmallStr = name.into();
+        match &self.data {
             RawData::Null => StringChunked::full_null(name, self.len),
-            RawData::Str { values, .. } => values,
+            RawData::Str { values, .. } => values.clone().with_name(name),
             RawData::Num {
                 values, conflicts, ..
             } => {
                 let mut texts: Vec<Option<String>> =
                     values.iter().map(|v| v.map(number_text)).collect();
                 for (row, text) in conflicts {
-                    texts[row] = Some(text);
+                    texts[*row] = Some(text.clone());
                 }
                 StringChunked::from_iter_options(name, texts.into_iter())
             }
@@ -389,13 +391,13 @@ impl RawColumn {
                     len: me.len,
                     data: a,
                 }
-                .into_str();
+                .to_text(&me.name);
                 let tail = RawColumn {
                     name: me.name.clone(),
                     len: other.len,
                     data: b,
                 }
-                .into_str();
+                .to_text(&me.name);
                 values.append_owned(tail).ok();
                 RawData::Str { values, untyped }
             }
