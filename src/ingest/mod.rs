@@ -319,11 +319,12 @@ fn read_text(
     let mut out = RawTable::empty();
     let mut io_error: Option<String> = None;
     std::thread::scope(|scope| {
+        let mut workers = 0;
         for w in 0..parser_threads() {
             let job_rx = Arc::clone(&job_rx);
             let res_tx = res_tx.clone();
             let header = Arc::clone(&header);
-            std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("verdict-parse-{w}"))
                 .spawn_scoped(scope, move || loop {
                     let job = match job_rx.lock() {
@@ -336,10 +337,16 @@ fn read_text(
                     if res_tx.send(parsed).is_err() {
                         return;
                     }
-                })
-                .expect("spawn parser thread");
+                });
+            workers += spawned.is_ok() as usize;
         }
         drop(res_tx);
+        // only the workers hold the job receiver: if they stop, the reader's sends fail
+        drop(job_rx);
+        if workers == 0 {
+            io_error = Some("cannot start a parser thread".into());
+            return;
+        }
         let header_w = Arc::clone(&header);
         let reader_thread = std::thread::Builder::new()
             .name("verdict-read".into())
@@ -374,8 +381,7 @@ fn read_text(
                 );
                 drop(job_tx);
                 res.err().map(|e| e.to_string())
-            })
-            .expect("spawn reader thread");
+            });
         let mut pending: BTreeMap<usize, Parsed> = BTreeMap::new();
         let mut next = 0usize;
         let mut bytes_done = 0u64;
@@ -390,7 +396,10 @@ fn read_text(
                 report(bytes_done, rows_before + out.rows as u64);
             }
         }
-        io_error = reader_thread.join().ok().flatten();
+        io_error = match reader_thread {
+            Ok(h) => h.join().ok().flatten(),
+            Err(e) => Some(format!("cannot start the reader thread: {e}")),
+        };
     });
     if cancel.load(Ordering::Relaxed) {
         return Err(IngestError::Cancelled);

@@ -32,32 +32,25 @@ fn add_column(s: &Series, prefix: Option<&str>, out: &mut Vec<RawColumn>) {
     };
     let len = s.len();
     let data = match s.dtype() {
-        DataType::String => RawData::Str {
-            values: s.str().expect("string").clone(),
-            untyped: false,
-        },
-        DataType::Boolean => RawData::Num {
-            values: s
-                .cast(&DataType::Float64)
-                .expect("bool cast")
-                .f64()
-                .expect("f64")
-                .clone(),
-            conflicts: vec![],
-            all_bool: true,
+        DataType::Boolean => match as_f64(s) {
+            Some(values) => RawData::Num {
+                values,
+                conflicts: vec![],
+                all_bool: true,
+            },
+            None => return,
         },
         DataType::Datetime(_, _) | DataType::Date => {
             let us = s
                 .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
-                .and_then(|x| x.cast(&DataType::Int64))
-                .and_then(|x| x.cast(&DataType::Float64));
-            match us {
-                Ok(v) => RawData::Num {
-                    values: v.f64().expect("f64").clone(),
+                .and_then(|x| x.cast(&DataType::Int64));
+            match us.ok().as_ref().and_then(as_f64) {
+                Some(values) => RawData::Num {
+                    values,
                     conflicts: vec![],
                     all_bool: false,
                 },
-                Err(_) => return,
+                None => return,
             }
         }
         DataType::Struct(_) => {
@@ -68,23 +61,30 @@ fn add_column(s: &Series, prefix: Option<&str>, out: &mut Vec<RawColumn>) {
             }
             return;
         }
-        dt if dt.is_primitive_numeric() => RawData::Num {
-            values: s
-                .cast(&DataType::Float64)
-                .expect("numeric cast")
-                .f64()
-                .expect("f64")
-                .clone(),
-            conflicts: vec![],
-            all_bool: false,
+        dt if dt.is_primitive_numeric() => match as_f64(s) {
+            Some(values) => RawData::Num {
+                values,
+                conflicts: vec![],
+                all_bool: false,
+            },
+            None => return,
         },
-        _ => match s.cast(&DataType::String) {
-            Ok(v) => RawData::Str {
-                values: v.str().expect("string").clone(),
+        // strings as they are, anything else as its text (columns that cannot be are skipped)
+        _ => match s
+            .cast(&DataType::String)
+            .ok()
+            .and_then(|v| v.str().ok().cloned())
+        {
+            Some(values) => RawData::Str {
+                values,
                 untyped: false,
             },
-            Err(_) => return,
+            None => return,
         },
     };
     out.push(RawColumn { name, len, data });
+}
+
+fn as_f64(s: &Series) -> Option<Float64Chunked> {
+    s.cast(&DataType::Float64).ok()?.f64().ok().cloned()
 }
