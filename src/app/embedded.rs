@@ -8,18 +8,17 @@ pub const SAMPLE_PARQUET: &[u8] = include_bytes!("../../sample_data/experiment.p
 /// The sample's analysis plan.
 pub const SAMPLE_PLAN: &str = include_str!("../../sample_data/verdict.toml");
 
-/// Writes the embedded sample to a private temporary folder and returns its log and plan paths.
-pub fn materialize() -> std::io::Result<(PathBuf, PathBuf)> {
+/// Writes the embedded sample log to a private temporary folder (unless an identical copy
+/// is already there) and returns its path. Called from the load job, not the UI thread.
+pub fn materialize() -> std::io::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("verdict-sample-{}", env!("CARGO_PKG_VERSION")));
     std::fs::create_dir_all(&dir)?;
     let log = dir.join("sample_experiment.parquet");
-    let plan = dir.join("verdict.toml");
     let same = std::fs::read(&log)
         .map(|b| b == SAMPLE_PARQUET)
         .unwrap_or(false);
     if !same {
         std::fs::write(&log, SAMPLE_PARQUET)?;
     }
-    std::fs::write(&plan, SAMPLE_PLAN)?;
-    Ok((log, plan))
+    Ok(log)
 }

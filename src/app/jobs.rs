@@ -166,16 +166,36 @@ fn ingest_failure(e: IngestError) -> JobMsg {
     }
 }
 
+/// What a load reads.
+pub enum Inputs {
+    /// Log files, folders or globs.
+    Files(Vec<String>),
+    /// The sample compiled into the binary (written to a temp file by the job).
+    EmbeddedSample,
+}
+
 /// Loads files and analyses them.
 pub fn spawn_load(
     ctx: &egui::Context,
-    files: Vec<String>,
+    inputs: Inputs,
     load: LoadOptions,
     config: AnalysisConfig,
     label: String,
 ) -> Job {
     spawn("verdict-load", label, ctx, move |emit, cancel| {
         let t0 = Instant::now();
+        let files = match inputs {
+            Inputs::Files(files) => files,
+            Inputs::EmbeddedSample => match super::embedded::materialize() {
+                Ok(path) => vec![path.display().to_string()],
+                Err(e) => {
+                    return emit(JobMsg::Failed(
+                        format!("cannot write the sample to the temp folder: {e}"),
+                        None,
+                    ))
+                }
+            },
+        };
         let on_progress = |p: LoadProgress| {
             let (text, frac) = progress_text(&p);
             emit(JobMsg::Progress(text, frac));

@@ -381,28 +381,18 @@ impl VerdictApp {
 
     fn poll_dialogs(&mut self, ctx: &egui::Context) {
         for r in self.dialogs.poll() {
-            if r.paths.is_empty() {
-                continue;
-            }
             match r.purpose {
+                DialogPurpose::Saved(Ok(path)) => {
+                    self.notifications
+                        .push(Level::Info, format!("Saved {}", path.display()), None)
+                }
+                DialogPurpose::Saved(Err(e)) => self.notifications.push(Level::Error, e, None),
+                _ if r.paths.is_empty() => {}
                 DialogPurpose::Open | DialogPurpose::OpenPlan => {
                     self.pending.push(Command::Open(r.paths))
                 }
-                DialogPurpose::SaveText(text) => {
-                    let path = &r.paths[0];
-                    match std::fs::write(path, text) {
-                        Ok(()) => self.notifications.push(
-                            Level::Info,
-                            format!("Saved {}", path.display()),
-                            None,
-                        ),
-                        Err(e) => self.notifications.push(
-                            Level::Error,
-                            format!("{}: cannot write: {e}", path.display()),
-                            None,
-                        ),
-                    }
-                }
+                // written on the dialog thread, which answers with `Saved`
+                DialogPurpose::SaveText(_) => {}
                 DialogPurpose::SavePng(rect) => {
                     let (tx, rx) = std::sync::mpsc::channel();
                     let repaint = ctx.clone();
@@ -421,24 +411,8 @@ impl VerdictApp {
             return;
         };
         let Ok(image) = rx.try_recv() else { return };
-        let Some((rect, path, _)) = self.screenshot.take() else {
-            return;
-        };
-        let region = image.region(&rect, Some(ctx.pixels_per_point()));
-        let rgba: Vec<u8> = region.pixels.iter().flat_map(|p| p.to_array()).collect();
-        let result = image::RgbaImage::from_raw(region.size[0] as u32, region.size[1] as u32, rgba)
-            .ok_or_else(|| "bad image size".to_string())
-            .and_then(|img| img.save(&path).map_err(|e| e.to_string()));
-        match result {
-            Ok(()) => {
-                self.notifications
-                    .push(Level::Info, format!("Saved {}", path.display()), None)
-            }
-            Err(e) => self.notifications.push(
-                Level::Error,
-                format!("{}: cannot save PNG: {e}", path.display()),
-                None,
-            ),
+        if let Some((rect, path, _)) = self.screenshot.take() {
+            self.dialogs.save_png(ctx, image, rect, path);
         }
     }
 
@@ -469,37 +443,30 @@ impl VerdictApp {
                 "",
             ),
             Command::SavePlanDialog => {
-                let text = self.plan_draft.to_toml();
+                let plan = self.plan_draft.clone();
                 self.dialogs.open(
                     ctx,
-                    DialogPurpose::SaveText(text),
+                    DialogPurpose::SaveText(Box::new(move || plan.to_toml())),
                     "Save analysis plan",
                     &[("Plan", &["toml"])],
                     "verdict.toml",
                 );
             }
             Command::Open(paths) => self.open_paths(ctx, paths),
-            Command::LoadSample => match embedded::materialize() {
-                Ok((log, plan)) => {
-                    match Plan::load(&plan) {
-                        Ok(p) => {
-                            self.plan_draft = p;
-                            self.plan_path = None;
-                        }
-                        Err(e) => self.notifications.push(Level::Error, e.to_string(), None),
+            Command::LoadSample => {
+                match Plan::parse(embedded::SAMPLE_PLAN, "embedded sample plan") {
+                    Ok(p) => {
+                        self.plan_draft = p;
+                        self.plan_path = None;
                     }
-                    self.start_load(
-                        ctx,
-                        vec![log.display().to_string()],
-                        "sample experiment (embedded)".into(),
-                    );
+                    Err(e) => self.notifications.push(Level::Error, e.to_string(), None),
                 }
-                Err(e) => self.notifications.push(
-                    Level::Error,
-                    format!("cannot write the sample to the temp folder: {e}"),
-                    None,
-                ),
-            },
+                self.start_load(
+                    ctx,
+                    jobs::Inputs::EmbeddedSample,
+                    "sample experiment (embedded)".into(),
+                );
+            }
             Command::CancelJob => {
                 if let Some(job) = &self.job {
                     job.cancel();
@@ -537,24 +504,28 @@ impl VerdictApp {
             }
             Command::Export(kind) => {
                 let Some(cur) = &self.current else { return };
-                let (text, name, filter): (String, &str, &[&str]) = match kind {
-                    ExportKind::Markdown => {
-                        (markdown::render(&cur.report), "verdict_report.md", &["md"])
-                    }
+                let report = cur.report.clone();
+                // rendered on the dialog thread once a path is chosen
+                let (render, name, filter): (dialogs::Render, &str, &[&str]) = match kind {
+                    ExportKind::Markdown => (
+                        Box::new(move || markdown::render(&report)),
+                        "verdict_report.md",
+                        &["md"],
+                    ),
                     ExportKind::Html => (
-                        crate::report::html::render(&cur.report),
+                        Box::new(move || crate::report::html::render(&report)),
                         "verdict_report.html",
                         &["html"],
                     ),
                     ExportKind::Json => (
-                        serde_json::to_string_pretty(&cur.report).unwrap_or_default(),
+                        Box::new(move || serde_json::to_string_pretty(&report).unwrap_or_default()),
                         "verdict_report.json",
                         &["json"],
                     ),
                 };
                 self.dialogs.open(
                     ctx,
-                    DialogPurpose::SaveText(text),
+                    DialogPurpose::SaveText(render),
                     "Export report",
                     &[("Report", filter)],
                     name,
@@ -562,10 +533,11 @@ impl VerdictApp {
             }
             Command::ExportCsv(kind) => {
                 let Some(cur) = &self.current else { return };
-                let text = crate::report::csv::table_csv(&cur.report, table_name(kind));
+                let report = cur.report.clone();
+                let render = move || crate::report::csv::table_csv(&report, table_name(kind));
                 self.dialogs.open(
                     ctx,
-                    DialogPurpose::SaveText(text),
+                    DialogPurpose::SaveText(Box::new(render)),
                     "Save table as CSV",
                     &[("CSV", &["csv"])],
                     &format!("{}.csv", table_name(kind)),
@@ -593,11 +565,11 @@ impl VerdictApp {
         self.job = Some(job);
     }
 
-    fn start_load(&mut self, ctx: &egui::Context, files: Vec<String>, label: String) {
+    fn start_load(&mut self, ctx: &egui::Context, inputs: jobs::Inputs, label: String) {
         let overrides = self.plan_draft.role_overrides();
         let (load, config) = settings_for(&self.plan_draft, &overrides, &self.state);
         self.source_label = label.clone();
-        let job = jobs::spawn_load(ctx, files, load, config, format!("Loading {label}"));
+        let job = jobs::spawn_load(ctx, inputs, load, config, format!("Loading {label}"));
         self.replace_job(job);
     }
 
@@ -627,7 +599,7 @@ impl VerdictApp {
         if !logs.is_empty() {
             self.state.remember(&logs);
             let label = short_files(&logs);
-            self.start_load(ctx, logs, label);
+            self.start_load(ctx, jobs::Inputs::Files(logs), label);
         } else if plan_changed {
             let plan = self.plan_draft.clone();
             self.handle(ctx, Command::ApplyPlan(Box::new(plan)));
