@@ -132,6 +132,8 @@ pub struct Plan {
     pub guardrails: Guardrails,
     /// Column-role overrides.
     pub columns: PlanColumns,
+    /// Drift thresholds, feature list and retraining triggers (`verdict drift`).
+    pub drift: crate::analysis::drift::DriftConfig,
 }
 
 impl Default for Plan {
@@ -150,6 +152,7 @@ impl Default for Plan {
             bucket: None,
             guardrails: Guardrails::default(),
             columns: PlanColumns::default(),
+            drift: Default::default(),
         }
     }
 }
@@ -261,7 +264,7 @@ impl Plan {
                 return Err("primary_metric must not be empty".into());
             }
         }
-        Ok(())
+        self.drift.validate()
     }
 
     /// The role overrides the plan declares.

@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod columns;
 pub mod corrections;
+pub mod drift;
 pub mod groups;
 pub mod power;
 pub mod proportions;

@@ -1,6 +1,7 @@
-//! Command line: `verdict analyze`, `verdict sample`. Thin: parse, call the core, print.
+//! Command line: `verdict analyze`, `verdict drift`, `verdict sample`. Thin: parse, call the core, print.
 
 pub mod analyze;
+pub mod drift;
 pub mod sample;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Analyse an experiment's prediction logs.
     Analyze(analyze::AnalyzeArgs),
+    /// Compare a reference and a current dataset (or one log split by time) for drift.
+    Drift(drift::DriftArgs),
     /// Write a synthetic experiment in every format.
     Sample(sample::SampleArgs),
     /// Open the dashboard window on these files (logs, plan, models).
@@ -53,6 +56,7 @@ pub fn main() -> i32 {
     match cli.command {
         Some(Command::Analyze(a)) => analyze::run(&a),
         Some(Command::Sample(s)) => sample::run(&s),
+        Some(Command::Drift(d)) => drift::run_cli(&d),
         Some(Command::Open { files, view }) => {
             let view = match view.as_deref().map(crate::app::command::View::parse) {
                 None => None,

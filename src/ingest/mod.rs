@@ -411,11 +411,11 @@ fn read_text(
         });
     }
     if format == Format::Csv
-        && header
-            .lock()
-            .ok()
-            .and_then(|h| h.clone())
-            .is_none_or(|h| h.0.len() < 2)
+        && header.lock().ok().and_then(|h| h.clone()).is_none_or(|h| {
+            // one column is fine when its header is a name, not a value
+            h.0.is_empty()
+                || (h.0.len() == 1 && (h.0[0].is_empty() || table::parse_number(&h.0[0]).is_some()))
+        })
     {
         return Err(IngestError::unreadable(
             &path,

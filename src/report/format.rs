@@ -21,3 +21,12 @@ pub fn pct(x: Option<f64>) -> String {
     x.map(|v| format!("{:+.2}%", v * 100.0))
         .unwrap_or_else(|| "–".into())
 }
+
+/// A fraction as an unsigned percentage with one decimal (shares, rates).
+pub fn share(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.1}%", x * 100.0)
+    } else {
+        "–".into()
+    }
+}

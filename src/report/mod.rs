@@ -2,6 +2,8 @@
 
 pub mod chart;
 pub mod csv;
+pub mod drift;
+pub mod drift_markdown;
 pub mod format;
 pub mod html;
 pub mod markdown;

@@ -1,0 +1,215 @@
+//! Reading one feature column of each side and computing its drift.
+
+use super::categorical::categorical_stats;
+use super::numeric::numeric_stats;
+use super::sort::sort_f64;
+use super::split::Side;
+use crate::ingest::table::{RawColumn, RawData};
+use crate::report::drift::{FeatureDrift, FeatureKind};
+use polars::prelude::*;
+use std::collections::HashMap;
+
+/// The value type of a column on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// Absent or every value missing.
+    Empty,
+    /// Numbers.
+    Numeric,
+    /// true/false.
+    Boolean,
+    /// Text.
+    String,
+}
+
+impl ColumnType {
+    /// Of a raw column.
+    pub fn of(col: Option<&RawColumn>) -> Self {
+        match col.map(|c| &c.data) {
+            None | Some(RawData::Null) => ColumnType::Empty,
+            Some(RawData::Num { all_bool: true, .. }) => ColumnType::Boolean,
+            Some(RawData::Num { .. }) => ColumnType::Numeric,
+            Some(RawData::Str { .. }) => ColumnType::String,
+        }
+    }
+
+    /// Lower-case name for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Empty => "empty",
+            ColumnType::Numeric => "numeric",
+            ColumnType::Boolean => "boolean",
+            ColumnType::String => "string",
+        }
+    }
+}
+
+/// The kind a feature is compared as: numeric only when no side has text or booleans.
+pub fn feature_kind(reference: ColumnType, current: ColumnType) -> FeatureKind {
+    use ColumnType::*;
+    match (reference, current) {
+        (Numeric | Empty, Numeric | Empty) => FeatureKind::Numeric,
+        _ => FeatureKind::Categorical,
+    }
+}
+
+/// Finite values of a numeric column at the side's rows, sorted, and the missing count
+/// (missing, NaN, infinite, or text in a numeric column).
+pub fn numeric_values(col: Option<&RawColumn>, side: &Side) -> (Vec<f64>, u64) {
+    let Some(RawColumn {
+        data: RawData::Num { values, .. },
+        ..
+    }) = col
+    else {
+        return (vec![], side.len() as u64);
+    };
+    let mut out = Vec::with_capacity(side.len());
+    let mut push = |v: Option<f64>| {
+        if let Some(x) = v.filter(|x| x.is_finite()) {
+            out.push(if x == 0.0 { 0.0 } else { x });
+        }
+    };
+    match &side.rows {
+        None => values.iter().for_each(&mut push),
+        Some(rows) => {
+            let values = values.rechunk();
+            rows.iter().for_each(|&r| push(values.get(r as usize)));
+        }
+    }
+    let missing = (side.len() - out.len()) as u64;
+    sort_f64(&mut out);
+    (out, missing)
+}
+
+/// Text of a column at the side's rows, counted per value, and the missing count.
+pub fn category_counts(col: Option<&RawColumn>, side: &Side) -> (HashMap<String, u64>, u64) {
+    let Some(col) = col.filter(|c| !matches!(c.data, RawData::Null)) else {
+        return (HashMap::new(), side.len() as u64);
+    };
+    let text: StringChunked = col.to_text(&col.name);
+    let text = text.rechunk().into_owned();
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    let mut missing = 0u64;
+    let values: Box<dyn Iterator<Item = Option<&str>>> = match &side.rows {
+        None => Box::new(text.iter()),
+        Some(rows) => Box::new(rows.iter().map(|&r| text.get(r as usize))),
+    };
+    for v in values {
+        match v {
+            Some(s) => *counts.entry(s).or_insert(0) += 1,
+            None => missing += 1,
+        }
+    }
+    let owned = counts
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    (owned, missing)
+}
+
+/// Thresholds that turn statistics into flags.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flags {
+    /// Significance level.
+    pub alpha: f64,
+    /// PSI that makes a significant shift material.
+    pub psi_drift: f64,
+    /// PSI that alerts.
+    pub psi_alert: f64,
+}
+
+fn rate(missing: u64, rows: usize) -> f64 {
+    if rows == 0 {
+        0.0
+    } else {
+        missing as f64 / rows as f64
+    }
+}
+
+/// Drift of one feature between two sides.
+pub fn feature_drift(
+    name: &str,
+    reference: Option<&RawColumn>,
+    current: Option<&RawColumn>,
+    sides: (&Side, &Side),
+    flags: Flags,
+) -> FeatureDrift {
+    let (rs, cs) = sides;
+    let kind = feature_kind(ColumnType::of(reference), ColumnType::of(current));
+    let mut f = FeatureDrift {
+        name: name.to_string(),
+        kind,
+        test: match kind {
+            FeatureKind::Numeric => "ks".into(),
+            FeatureKind::Categorical => "chi2".into(),
+        },
+        statistic: None,
+        p_value: None,
+        dof: None,
+        psi: None,
+        wasserstein: None,
+        wasserstein_norm: None,
+        null_rate_reference: 0.0,
+        null_rate_current: 0.0,
+        n_reference: 0,
+        n_current: 0,
+        mean_reference: None,
+        mean_current: None,
+        drifted: false,
+        alert: false,
+        bins: vec![],
+        categories: vec![],
+    };
+    match kind {
+        FeatureKind::Numeric => {
+            let (a, ma) = numeric_values(reference, rs);
+            let (b, mb) = numeric_values(current, cs);
+            f.null_rate_reference = rate(ma, rs.len());
+            f.null_rate_current = rate(mb, cs.len());
+            f.n_reference = a.len() as u64;
+            f.n_current = b.len() as u64;
+            if !a.is_empty() && !b.is_empty() {
+                let st = numeric_stats(&a, &b);
+                f.statistic = Some(st.ks);
+                f.p_value = Some(st.p_value);
+                f.psi = Some(st.psi);
+                f.wasserstein = Some(st.wasserstein);
+                f.wasserstein_norm =
+                    (st.reference_std > 0.0).then(|| st.wasserstein / st.reference_std);
+                f.mean_reference = Some(st.reference_mean);
+                f.mean_current = Some(st.current_mean);
+                f.bins = st.bins;
+            }
+        }
+        FeatureKind::Categorical => {
+            let (ra, ma) = category_counts(reference, rs);
+            let (cb, mb) = category_counts(current, cs);
+            f.null_rate_reference = rate(ma, rs.len());
+            f.null_rate_current = rate(mb, cs.len());
+            f.n_reference = ra.values().sum();
+            f.n_current = cb.values().sum();
+            if f.n_reference > 0 && f.n_current > 0 {
+                let mut names: Vec<String> = ra.keys().chain(cb.keys()).cloned().collect();
+                names.sort();
+                names.dedup();
+                let get = |m: &HashMap<String, u64>| -> Vec<u64> {
+                    names
+                        .iter()
+                        .map(|n| m.get(n).copied().unwrap_or(0))
+                        .collect()
+                };
+                let st = categorical_stats(&names, &get(&ra), &get(&cb));
+                f.statistic = Some(st.chi2);
+                f.dof = Some(st.dof);
+                f.p_value = Some(st.p_value);
+                f.psi = Some(st.psi);
+                f.categories = st.shares;
+            }
+        }
+    }
+    if let (Some(p), Some(psi)) = (f.p_value, f.psi) {
+        f.drifted = p < flags.alpha && psi >= flags.psi_drift;
+        f.alert = psi >= flags.psi_alert;
+    }
+    f
+}

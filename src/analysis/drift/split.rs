@@ -1,0 +1,170 @@
+//! Choosing the two sides of a drift comparison: whole tables, or one log split by time
+//! (`--split-at`, `--window`), and the time buckets of the PSI-over-time view.
+
+use crate::ingest::table::RawTable;
+
+/// A row selection of a table (all rows when `rows` is None).
+pub struct Side<'a> {
+    /// The table.
+    pub table: &'a RawTable,
+    /// Selected rows, ascending (None = every row).
+    pub rows: Option<Vec<u32>>,
+    /// Files behind the table.
+    pub files: Vec<String>,
+}
+
+impl Side<'_> {
+    /// Number of selected rows.
+    pub fn len(&self) -> usize {
+        self.rows.as_ref().map_or(self.table.rows, Vec::len)
+    }
+
+    /// No rows selected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with each selected row index.
+    pub fn for_each_row(&self, mut f: impl FnMut(usize)) {
+        match &self.rows {
+            None => (0..self.table.rows).for_each(f),
+            Some(r) => r.iter().for_each(|&i| f(i as usize)),
+        }
+    }
+}
+
+/// How to split one log in two by time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSplitSpec {
+    /// Reference: rows before this time (UTC µs); current: rows at or after it.
+    At(i64),
+    /// Current: the last `span` µs of the log, `(T - span, T]` with `T` the last
+    /// timestamp; reference: the span before it, `(T - 2·span, T - span]`.
+    Window(i64),
+}
+
+/// Parses a span such as `7d`, `12h`, `30m`, `2w`, `90s` into microseconds.
+pub fn parse_span_us(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic())?);
+    let n: f64 = num.trim().parse().ok()?;
+    let secs = match unit.trim() {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        "w" => 604_800.0,
+        _ => return None,
+    };
+    let us = n * secs * 1e6;
+    (us.is_finite() && us >= 1e6).then_some(us as i64)
+}
+
+/// The rows of each side of a time split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeSplit {
+    /// Reference rows, ascending.
+    pub reference: Vec<u32>,
+    /// Current rows, ascending.
+    pub current: Vec<u32>,
+    /// Rows without a timestamp or outside both windows.
+    pub excluded: u64,
+    /// The boundary between the sides (UTC µs).
+    pub boundary_us: i64,
+}
+
+/// Splits rows by their timestamps. Errors name the empty side.
+pub fn split_by_time(ts: &[Option<i64>], spec: TimeSplitSpec) -> Result<TimeSplit, String> {
+    let (lo, boundary, hi) = match spec {
+        TimeSplitSpec::At(at) => (i64::MIN, at, i64::MAX),
+        TimeSplitSpec::Window(span) => {
+            let last = ts
+                .iter()
+                .flatten()
+                .max()
+                .copied()
+                .ok_or("no row has a readable timestamp")?;
+            (last - 2 * span, last - span, last)
+        }
+    };
+    let mut split = TimeSplit {
+        reference: vec![],
+        current: vec![],
+        excluded: 0,
+        boundary_us: boundary,
+    };
+    for (i, t) in ts.iter().enumerate() {
+        match (*t, spec) {
+            (None, _) => split.excluded += 1,
+            (Some(t), TimeSplitSpec::At(_)) => {
+                if t < boundary {
+                    split.reference.push(i as u32)
+                } else {
+                    split.current.push(i as u32)
+                }
+            }
+            (Some(t), TimeSplitSpec::Window(_)) => {
+                if t > boundary && t <= hi {
+                    split.current.push(i as u32)
+                } else if t > lo && t <= boundary {
+                    split.reference.push(i as u32)
+                } else {
+                    split.excluded += 1
+                }
+            }
+        }
+    }
+    let when = crate::ingest::time::format_timestamp_us(boundary);
+    if split.reference.is_empty() {
+        return Err(format!(
+            "no rows before {when}: the reference side is empty"
+        ));
+    }
+    if split.current.is_empty() {
+        return Err(format!("no rows from {when} on: the current side is empty"));
+    }
+    Ok(split)
+}
+
+/// Time buckets for PSI over time: weekly snapshots, or daily when the data spans less
+/// than three weeks. Returns (bucket name, width µs, first bucket start µs, bucket count).
+pub fn snapshot_buckets(min_us: i64, max_us: i64) -> (&'static str, i64, i64, usize) {
+    const DAY: i64 = 86_400_000_000;
+    let span = max_us - min_us;
+    let (name, width) = if span >= 21 * DAY {
+        ("7d", 7 * DAY)
+    } else {
+        ("1d", DAY)
+    };
+    let start = min_us.div_euclid(DAY) * DAY;
+    let count = ((max_us - start) / width + 1) as usize;
+    (name, width, start, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_parse() {
+        assert_eq!(parse_span_us("7d"), Some(7 * 86_400_000_000));
+        assert_eq!(parse_span_us("12h"), Some(12 * 3_600_000_000));
+        assert_eq!(parse_span_us("1w"), Some(604_800_000_000));
+        assert_eq!(parse_span_us("7"), None);
+        assert_eq!(parse_span_us("x7d"), None);
+        assert_eq!(parse_span_us("0d"), None);
+    }
+
+    #[test]
+    fn window_takes_last_span_against_the_one_before() {
+        let ts: Vec<Option<i64>> = (0..30).map(|d| Some(d * 10)).chain([None]).collect();
+        let s = split_by_time(&ts, TimeSplitSpec::Window(70)).unwrap();
+        assert_eq!(s.current, (23..30).collect::<Vec<u32>>());
+        assert_eq!(s.reference, (16..23).collect::<Vec<u32>>());
+        assert_eq!(s.excluded, 17);
+        let at = split_by_time(&ts, TimeSplitSpec::At(100)).unwrap();
+        assert_eq!(at.reference.len(), 10);
+        assert_eq!(at.current.len(), 20);
+        assert!(split_by_time(&ts, TimeSplitSpec::At(0)).is_err());
+    }
+}

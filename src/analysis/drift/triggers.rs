@@ -1,0 +1,576 @@
+//! Retraining triggers and data validation: daily AUC / F1 / metric series per model or
+//! group against the reference period, PSI alerts, dataset drift, row counts, label
+//! cardinality and empty features.
+
+use super::split::Side;
+use crate::analysis::stats::auc;
+use crate::ingest::normalize::parse_label;
+use crate::ingest::table::{RawColumn, RawData, RawTable};
+use crate::ingest::time::{civil_from_days, column_timestamps_us};
+use crate::ingest::{Role, Roles};
+use crate::report::drift::{DailySeries, FeatureDrift, Trigger};
+use crate::report::Status;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// Trigger thresholds (the plan's `[drift.triggers]` section).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TriggerConfig {
+    /// AUC decline below the reference that counts (absolute).
+    pub auc_decline: f64,
+    /// Consecutive days of decline that fire a performance trigger.
+    pub decline_days: usize,
+    /// Relative F1 drop against the reference period that fires.
+    pub f1_relative_drop: f64,
+    /// Relative decline of a metric's daily mean that warns.
+    pub metric_relative_decline: f64,
+    /// Decision threshold on the score when there is no prediction column.
+    pub score_threshold: f64,
+    /// Fewest rows a side may have.
+    pub min_rows: u64,
+    /// Expected number of distinct labels.
+    pub label_classes: usize,
+    /// Null-rate increase (absolute) that warns.
+    pub null_rate_increase: f64,
+}
+
+impl Default for TriggerConfig {
+    fn default() -> Self {
+        Self {
+            auc_decline: 0.015,
+            decline_days: 3,
+            f1_relative_drop: 0.05,
+            metric_relative_decline: 0.05,
+            score_threshold: 0.5,
+            min_rows: 100,
+            label_classes: 2,
+            null_rate_increase: 0.1,
+        }
+    }
+}
+
+fn find<'t>(t: &'t RawTable, roles: &Roles, role: Role) -> Option<&'t RawColumn> {
+    let name = roles.get(role)?;
+    t.columns.iter().find(|c| c.name == name)
+}
+
+fn numbers(
+    col: Option<&RawColumn>,
+    rows: usize,
+    parse: fn(&str) -> Option<f64>,
+) -> Vec<Option<f64>> {
+    match col.map(|c| (c, &c.data)) {
+        None | Some((_, RawData::Null)) => vec![None; rows],
+        Some((
+            _,
+            RawData::Num {
+                values, conflicts, ..
+            },
+        )) => {
+            let mut v: Vec<Option<f64>> = values.iter().collect();
+            for (r, t) in conflicts {
+                v[*r] = parse(t);
+            }
+            v
+        }
+        Some((c, RawData::Str { .. })) => c
+            .to_text(&c.name)
+            .iter()
+            .map(|t| t.and_then(parse))
+            .collect(),
+    }
+}
+
+fn texts(col: Option<&RawColumn>, rows: usize) -> Vec<Option<String>> {
+    match col {
+        None => vec![None; rows],
+        Some(c) => c
+            .to_text(&c.name)
+            .iter()
+            .map(|t| t.map(str::to_string))
+            .collect(),
+    }
+}
+
+fn parse_num(t: &str) -> Option<f64> {
+    crate::ingest::table::parse_number(t)
+}
+
+/// Labelled performance rows of one side: (series, day, score, predicted, label).
+struct Perf {
+    rows: Vec<(String, Option<i64>, Option<f64>, Option<f64>, f64)>,
+    metrics: Vec<(String, Vec<(String, Option<i64>, f64)>)>,
+}
+
+fn perf_rows(side: &Side, roles: &Roles, threshold: f64) -> Perf {
+    let t = side.table;
+    let n = t.rows;
+    let label = numbers(find(t, roles, Role::Label), n, parse_label);
+    let score = numbers(find(t, roles, Role::Score), n, parse_num);
+    let pred = numbers(find(t, roles, Role::Prediction), n, parse_label);
+    let key_col = find(t, roles, Role::Model).or_else(|| find(t, roles, Role::Group));
+    let keys = texts(key_col, n);
+    let ts = find(t, roles, Role::Timestamp)
+        .map(column_timestamps_us)
+        .unwrap_or_else(|| vec![None; n]);
+    let key = |r: usize| keys[r].clone().unwrap_or_else(|| "all".into());
+    let day = |r: usize| ts[r].map(|v| v.div_euclid(DAY_US));
+    let mut rows = Vec::new();
+    side.for_each_row(|r| {
+        if let Some(l) = label[r] {
+            let p = pred[r].or_else(|| score[r].map(|s| if s >= threshold { 1.0 } else { 0.0 }));
+            rows.push((key(r), day(r), score[r], p, l));
+        }
+    });
+    let mut metrics = Vec::new();
+    for m in &roles.metrics {
+        let col = t.columns.iter().find(|c| &c.name == m);
+        let vals = numbers(col, n, parse_num);
+        let mut out = Vec::new();
+        side.for_each_row(|r| {
+            if let Some(v) = vals[r].filter(|v| v.is_finite()) {
+                out.push((key(r), day(r), v));
+            }
+        });
+        metrics.push((m.clone(), out));
+    }
+    Perf { rows, metrics }
+}
+
+fn f1(rows: &[(f64, f64)]) -> Option<f64> {
+    let (mut tp, mut fp, mut fneg) = (0u64, 0u64, 0u64);
+    for &(p, l) in rows {
+        match (p == 1.0, l == 1.0) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fneg += 1,
+            _ => {}
+        }
+    }
+    let denom = 2 * tp + fp + fneg;
+    (denom > 0).then(|| 2.0 * tp as f64 / denom as f64)
+}
+
+fn day_name(d: i64) -> String {
+    let (y, m, dd) = civil_from_days(d);
+    format!("{y:04}-{m:02}-{dd:02}")
+}
+
+/// Longest run of consecutive entries where `bad` holds, and whether the last entry is bad.
+fn longest_run(values: &[Option<f64>], bad: impl Fn(f64) -> bool) -> (usize, usize) {
+    let (mut best, mut cur) = (0usize, 0usize);
+    for v in values {
+        if v.is_some_and(&bad) {
+            cur += 1;
+            best = best.max(cur);
+        } else if v.is_some() {
+            cur = 0;
+        }
+    }
+    (best, cur)
+}
+
+/// Daily series and performance triggers (`auc_decline`, `f1_drop`, `metric_decline`).
+pub fn performance(
+    reference: &Side,
+    current: &Side,
+    ref_roles: &Roles,
+    cur_roles: &Roles,
+    cfg: &TriggerConfig,
+) -> (Vec<DailySeries>, Vec<Trigger>) {
+    let rp = perf_rows(reference, ref_roles, cfg.score_threshold);
+    let cp = perf_rows(current, cur_roles, cfg.score_threshold);
+    let mut series = Vec::new();
+    let mut triggers = Vec::new();
+    if cp.rows.is_empty() {
+        let why = if cur_roles.get(Role::Label).is_none() {
+            "no label column"
+        } else {
+            "no labelled rows"
+        };
+        triggers.push(Trigger {
+            id: "auc_decline".into(),
+            status: Status::Pass,
+            message: format!("not evaluated: {why} in the current data"),
+        });
+        triggers.push(Trigger {
+            id: "f1_drop".into(),
+            status: Status::Pass,
+            message: format!("not evaluated: {why} in the current data"),
+        });
+    } else {
+        let mut by_key: BTreeMap<&str, BTreeMap<i64, (Vec<f64>, Vec<f64>, Vec<(f64, f64)>)>> =
+            BTreeMap::new();
+        for (k, d, s, p, l) in &cp.rows {
+            let Some(d) = d else { continue };
+            let e = by_key.entry(k).or_default().entry(*d).or_default();
+            if let Some(s) = s {
+                e.0.push(*s);
+                e.1.push(*l);
+            }
+            if let Some(p) = p {
+                e.2.push((*p, *l));
+            }
+        }
+        let ref_keys: std::collections::HashSet<&str> =
+            rp.rows.iter().map(|r| r.0.as_str()).collect();
+        let reference_of = |k: &str| {
+            let mut s = Vec::new();
+            let mut l = Vec::new();
+            let mut pl = Vec::new();
+            let all = !ref_keys.contains(k);
+            for (kk, _, sc, p, lab) in &rp.rows {
+                if all || kk == k {
+                    if let Some(sc) = sc {
+                        s.push(*sc);
+                        l.push(*lab);
+                    }
+                    if let Some(p) = p {
+                        pl.push((*p, *lab));
+                    }
+                }
+            }
+            (auc(&s, &l), f1(&pl))
+        };
+        let mut auc_msgs: Vec<(Status, String)> = Vec::new();
+        let mut f1_msgs: Vec<(Status, String)> = Vec::new();
+        for (k, days) in &by_key {
+            let (ref_auc, ref_f1) = reference_of(k);
+            let names: Vec<String> = days.keys().map(|d| day_name(*d)).collect();
+            let aucs: Vec<Option<f64>> = days.values().map(|(s, l, _)| auc(s, l)).collect();
+            let f1s: Vec<Option<f64>> = days.values().map(|(_, _, pl)| f1(pl)).collect();
+            let base_auc = ref_auc.or_else(|| aucs.iter().flatten().next().copied());
+            if let Some(b) = base_auc {
+                let (run, last_run) = longest_run(&aucs, |a| a < b - cfg.auc_decline);
+                let latest = aucs.iter().rev().flatten().next().copied();
+                let status = if run >= cfg.decline_days {
+                    Status::Fail
+                } else if last_run > 0 {
+                    Status::Warn
+                } else {
+                    Status::Pass
+                };
+                auc_msgs.push((
+                    status,
+                    format!(
+                        "{k}: AUC {} vs {} {b:.4}; {run} consecutive day(s) more than {} below (fires at {})",
+                        latest.map_or("n/a".into(), |v| format!("{v:.4}")),
+                        if ref_auc.is_some() { "reference" } else { "first day" },
+                        cfg.auc_decline,
+                        cfg.decline_days
+                    ),
+                ));
+            }
+            let cur_f1 = f1(&cp
+                .rows
+                .iter()
+                .filter(|r| r.0 == *k)
+                .filter_map(|r| r.3.map(|p| (p, r.4)))
+                .collect::<Vec<_>>());
+            if let (Some(rf), Some(cf)) = (ref_f1, cur_f1) {
+                let drop = if rf > 0.0 { (rf - cf) / rf } else { 0.0 };
+                let status = if drop > cfg.f1_relative_drop {
+                    Status::Fail
+                } else if drop > cfg.f1_relative_drop / 2.0 {
+                    Status::Warn
+                } else {
+                    Status::Pass
+                };
+                f1_msgs.push((
+                    status,
+                    format!(
+                        "{k}: F1 {cf:.4} vs reference {rf:.4} ({:+.1}%, fires below -{:.1}%)",
+                        -drop * 100.0,
+                        cfg.f1_relative_drop * 100.0
+                    ),
+                ));
+            }
+            series.push(DailySeries {
+                metric: "auc".into(),
+                series: k.to_string(),
+                days: names.clone(),
+                values: aucs,
+                reference: ref_auc,
+            });
+            series.push(DailySeries {
+                metric: "f1".into(),
+                series: k.to_string(),
+                days: names,
+                values: f1s,
+                reference: ref_f1,
+            });
+        }
+        triggers.push(combine(
+            "auc_decline",
+            auc_msgs,
+            "no day has both classes with scores",
+        ));
+        triggers.push(combine(
+            "f1_drop",
+            f1_msgs,
+            "no predictions or reference labels to compare",
+        ));
+    }
+    // metric means per day
+    let mut metric_msgs = Vec::new();
+    for (name, rows) in &cp.metrics {
+        let mut by_key: BTreeMap<&str, BTreeMap<i64, (f64, u64)>> = BTreeMap::new();
+        for (k, d, v) in rows {
+            if let Some(d) = d {
+                let e = by_key.entry(k).or_default().entry(*d).or_default();
+                e.0 += v;
+                e.1 += 1;
+            }
+        }
+        let reference_rows = rp.metrics.iter().find(|(n, _)| n == name).map(|(_, r)| r);
+        for (k, days) in by_key {
+            let ref_mean = reference_rows.and_then(|rows| {
+                let v: Vec<f64> = rows.iter().filter(|r| r.0 == k).map(|r| r.2).collect();
+                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+            });
+            let values: Vec<Option<f64>> =
+                days.values().map(|(s, n)| Some(s / *n as f64)).collect();
+            if let Some(b) = ref_mean.filter(|b| *b > 0.0) {
+                let (run, _) = longest_run(&values, |v| (b - v) / b > cfg.metric_relative_decline);
+                if run >= cfg.decline_days {
+                    metric_msgs.push((
+                        Status::Warn,
+                        format!(
+                            "{name} ({k}): {run} consecutive day(s) more than {:.0}% below the reference mean {b:.4}",
+                            cfg.metric_relative_decline * 100.0
+                        ),
+                    ));
+                }
+            }
+            series.push(DailySeries {
+                metric: name.clone(),
+                series: k.to_string(),
+                days: days.keys().map(|d| day_name(*d)).collect(),
+                values,
+                reference: ref_mean,
+            });
+        }
+    }
+    if !cp.metrics.is_empty() {
+        triggers.push(if metric_msgs.is_empty() {
+            Trigger {
+                id: "metric_decline".into(),
+                status: Status::Pass,
+                message: format!(
+                    "no metric's daily mean fell more than {:.0}% below the reference for {} consecutive days",
+                    cfg.metric_relative_decline * 100.0,
+                    cfg.decline_days
+                ),
+            }
+        } else {
+            combine("metric_decline", metric_msgs, "")
+        });
+    }
+    (series, triggers)
+}
+
+fn combine(id: &str, msgs: Vec<(Status, String)>, empty: &str) -> Trigger {
+    if msgs.is_empty() {
+        return Trigger {
+            id: id.into(),
+            status: Status::Pass,
+            message: format!("not evaluated: {empty}"),
+        };
+    }
+    let status = msgs
+        .iter()
+        .map(|m| m.0)
+        .max_by_key(|s| rank(*s))
+        .unwrap_or(Status::Pass);
+    Trigger {
+        id: id.into(),
+        status,
+        message: msgs.into_iter().map(|m| m.1).collect::<Vec<_>>().join("; "),
+    }
+}
+
+fn rank(s: Status) -> u8 {
+    match s {
+        Status::Pass => 0,
+        Status::Warn => 1,
+        Status::Fail => 2,
+    }
+}
+
+/// Drift and validation triggers: `psi`, `dataset_drift`, `row_count`,
+/// `label_cardinality`, `null_features`, `schema`.
+#[allow(clippy::too_many_arguments)]
+pub fn data_checks(
+    features: &[FeatureDrift],
+    drift_share: f64,
+    share_threshold: f64,
+    psi_drift: f64,
+    psi_alert: f64,
+    rows: (u64, u64),
+    labels: (Option<usize>, Option<usize>),
+    schema_changes: usize,
+    cfg: &TriggerConfig,
+) -> Vec<Trigger> {
+    let mut out = Vec::new();
+    let mut by_psi: Vec<&FeatureDrift> = features.iter().filter(|f| f.psi.is_some()).collect();
+    by_psi.sort_by(|a, b| b.psi.unwrap_or(0.0).total_cmp(&a.psi.unwrap_or(0.0)));
+    let list = |fs: &[&FeatureDrift]| {
+        fs.iter()
+            .take(5)
+            .map(|f| format!("{} {:.3}", f.name, f.psi.unwrap_or(0.0)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let alerts: Vec<&FeatureDrift> = by_psi
+        .iter()
+        .copied()
+        .filter(|f| f.psi.unwrap_or(0.0) >= psi_alert)
+        .collect();
+    let material: Vec<&FeatureDrift> = by_psi
+        .iter()
+        .copied()
+        .filter(|f| f.psi.unwrap_or(0.0) >= psi_drift)
+        .collect();
+    out.push(if !alerts.is_empty() {
+        Trigger {
+            id: "psi".into(),
+            status: Status::Fail,
+            message: format!(
+                "{} feature(s) with PSI >= {psi_alert}: {}",
+                alerts.len(),
+                list(&alerts)
+            ),
+        }
+    } else if !material.is_empty() {
+        Trigger {
+            id: "psi".into(),
+            status: Status::Warn,
+            message: format!(
+                "{} feature(s) with PSI >= {psi_drift}: {}",
+                material.len(),
+                list(&material)
+            ),
+        }
+    } else {
+        Trigger {
+            id: "psi".into(),
+            status: Status::Pass,
+            message: match by_psi.first() {
+                Some(f) => format!(
+                    "largest PSI {:.3} ({}), below {psi_drift}",
+                    f.psi.unwrap_or(0.0),
+                    f.name
+                ),
+                None => "no feature could be compared".into(),
+            },
+        }
+    });
+    let drifted = features.iter().filter(|f| f.drifted).count();
+    out.push(Trigger {
+        id: "dataset_drift".into(),
+        status: if drift_share >= share_threshold { Status::Fail } else if drifted > 0 { Status::Warn } else { Status::Pass },
+        message: format!(
+            "{drifted} of {} features drifted (share {:.2}; the dataset counts as drifted at {share_threshold})",
+            features.len(),
+            drift_share
+        ),
+    });
+    let (rr, cr) = rows;
+    out.push(Trigger {
+        id: "row_count".into(),
+        status: if rr < cfg.min_rows || cr < cfg.min_rows {
+            Status::Fail
+        } else {
+            Status::Pass
+        },
+        message: format!(
+            "reference {rr} rows, current {cr} rows (minimum {})",
+            cfg.min_rows
+        ),
+    });
+    out.push(match labels {
+        (_, None) => Trigger {
+            id: "label_cardinality".into(),
+            status: Status::Pass,
+            message: "not evaluated: no label column".into(),
+        },
+        (r, Some(c)) => {
+            let bad = c != cfg.label_classes || r.is_some_and(|r| r != cfg.label_classes);
+            Trigger {
+                id: "label_cardinality".into(),
+                status: if bad { Status::Fail } else { Status::Pass },
+                message: format!(
+                    "{c} distinct label value(s) in the current data{} (expected {})",
+                    r.map_or(String::new(), |r| format!(", {r} in the reference")),
+                    cfg.label_classes
+                ),
+            }
+        }
+    });
+    let empty: Vec<&str> = features
+        .iter()
+        .filter(|f| (f.n_reference == 0 && rr > 0) || (f.n_current == 0 && cr > 0))
+        .map(|f| f.name.as_str())
+        .collect();
+    let rising: Vec<String> = features
+        .iter()
+        .filter(|f| f.null_rate_current - f.null_rate_reference >= cfg.null_rate_increase)
+        .map(|f| {
+            format!(
+                "{} {:.1}% -> {:.1}%",
+                f.name,
+                f.null_rate_reference * 100.0,
+                f.null_rate_current * 100.0
+            )
+        })
+        .collect();
+    out.push(if !empty.is_empty() {
+        Trigger {
+            id: "null_features".into(),
+            status: Status::Fail,
+            message: format!("entirely null on one side: {}", empty.join(", ")),
+        }
+    } else if !rising.is_empty() {
+        Trigger {
+            id: "null_features".into(),
+            status: Status::Warn,
+            message: format!(
+                "null rate up by {:.0} points or more: {}",
+                cfg.null_rate_increase * 100.0,
+                rising.join(", ")
+            ),
+        }
+    } else {
+        Trigger {
+            id: "null_features".into(),
+            status: Status::Pass,
+            message: "no feature is entirely null and no null rate rose materially".into(),
+        }
+    });
+    out.push(Trigger {
+        id: "schema".into(),
+        status: if schema_changes > 0 { Status::Warn } else { Status::Pass },
+        message: if schema_changes > 0 {
+            format!("{schema_changes} column(s) missing on one side or with a changed type (see schema)")
+        } else {
+            "same columns and types on both sides".into()
+        },
+    });
+    out
+}
+
+/// Distinct non-null label values at the side's rows (None without a label column).
+pub fn label_cardinality(side: &Side, roles: &Roles) -> Option<usize> {
+    let col = find(side.table, roles, Role::Label)?;
+    let text = col.to_text(&col.name).rechunk().into_owned();
+    let mut seen = std::collections::HashSet::new();
+    side.for_each_row(|r| {
+        if let Some(t) = text.get(r) {
+            seen.insert(t.trim().to_string());
+        }
+    });
+    Some(seen.len())
+}

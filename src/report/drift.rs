@@ -1,0 +1,223 @@
+//! The drift report: the contract between the drift engine, `verdict drift` (JSON and
+//! Markdown) and the Drift view.
+
+use super::Status;
+use serde::{Deserialize, Serialize};
+
+/// One side of the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftSide {
+    /// Rows on this side.
+    pub rows: u64,
+    /// Files read.
+    pub files: Vec<String>,
+    /// First and last timestamp (ISO 8601) when the data has a time column.
+    pub start: Option<String>,
+    /// Last timestamp.
+    pub end: Option<String>,
+}
+
+/// `numeric` or `categorical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureKind {
+    /// Numbers: KS, Wasserstein, PSI on reference deciles.
+    Numeric,
+    /// Categories: chi-square, PSI over categories, share changes.
+    Categorical,
+}
+
+/// One histogram bin on shared edges (numeric features).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bin {
+    /// Lower edge (None = -inf).
+    pub lo: Option<f64>,
+    /// Upper edge (None = +inf).
+    pub hi: Option<f64>,
+    /// Share of the reference's non-null values.
+    pub reference: f64,
+    /// Share of the current's non-null values.
+    pub current: f64,
+}
+
+/// One category's shares (categorical features).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryShare {
+    /// Category value.
+    pub value: String,
+    /// Share in the reference (non-null values).
+    pub reference: f64,
+    /// Share in the current.
+    pub current: f64,
+    /// current - reference.
+    pub change: f64,
+}
+
+/// Drift of one feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDrift {
+    /// Column name.
+    pub name: String,
+    /// Numeric or categorical.
+    pub kind: FeatureKind,
+    /// `ks` or `chi2`.
+    pub test: String,
+    /// KS D or chi-square statistic (None when a side has no values).
+    pub statistic: Option<f64>,
+    /// p-value of the test.
+    pub p_value: Option<f64>,
+    /// Degrees of freedom (chi-square).
+    pub dof: Option<u64>,
+    /// Population stability index.
+    pub psi: Option<f64>,
+    /// Wasserstein-1 distance (numeric).
+    pub wasserstein: Option<f64>,
+    /// Wasserstein-1 divided by the reference standard deviation (ddof 0).
+    pub wasserstein_norm: Option<f64>,
+    /// Share of reference rows where the feature is missing.
+    pub null_rate_reference: f64,
+    /// Share of current rows where the feature is missing.
+    pub null_rate_current: f64,
+    /// Non-null reference values.
+    pub n_reference: u64,
+    /// Non-null current values.
+    pub n_current: u64,
+    /// Reference mean (numeric).
+    pub mean_reference: Option<f64>,
+    /// Current mean (numeric).
+    pub mean_current: Option<f64>,
+    /// p < alpha and PSI at or above the drift threshold.
+    pub drifted: bool,
+    /// PSI at or above the alert threshold.
+    pub alert: bool,
+    /// PSI bins on the reference deciles (numeric).
+    pub bins: Vec<Bin>,
+    /// Category shares, largest change first (categorical).
+    pub categories: Vec<CategoryShare>,
+}
+
+/// A column whose type differs between the sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DtypeChange {
+    /// Column name.
+    pub name: String,
+    /// Type in the reference (`numeric`, `string`, `empty`).
+    pub reference: String,
+    /// Type in the current.
+    pub current: String,
+}
+
+/// Schema differences; reported, never fatal.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SchemaDiff {
+    /// Columns only the reference has.
+    pub only_in_reference: Vec<String>,
+    /// Columns only the current has.
+    pub only_in_current: Vec<String>,
+    /// Columns whose type changed.
+    pub dtype_changes: Vec<DtypeChange>,
+}
+
+/// A retraining trigger or data-validation check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// Stable id: psi, dataset_drift, auc_decline, f1_drop, metric_decline, row_count,
+    /// label_cardinality, null_features.
+    pub id: String,
+    /// pass / warn / fail.
+    pub status: Status,
+    /// One line with the numbers behind it.
+    pub message: String,
+}
+
+/// PSI of the top features per time bucket of the current data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PsiOverTime {
+    /// Bucket width: `7d` (weekly snapshots) or `1d` for short logs.
+    pub bucket: String,
+    /// Bucket start times (ISO 8601).
+    pub starts: Vec<String>,
+    /// Bucket start times in microseconds since the epoch.
+    pub starts_us: Vec<i64>,
+    /// Feature name → PSI per bucket (None when the bucket has no values).
+    pub features: Vec<PsiSeries>,
+}
+
+/// PSI per bucket for one feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PsiSeries {
+    /// Feature name.
+    pub name: String,
+    /// PSI per bucket.
+    pub psi: Vec<Option<f64>>,
+}
+
+/// A daily performance series (AUC, F1, metric means) of one model or group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailySeries {
+    /// `auc`, `f1` or a metric name.
+    pub metric: String,
+    /// Model or group ("all" when the data has neither).
+    pub series: String,
+    /// Day (YYYY-MM-DD).
+    pub days: Vec<String>,
+    /// Value per day (None when it cannot be computed that day).
+    pub values: Vec<Option<f64>>,
+    /// The reference period's value.
+    pub reference: Option<f64>,
+}
+
+/// How the two sides were chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitInfo {
+    /// `files`, `split_at` or `window`.
+    pub mode: String,
+    /// Timestamp column used to split.
+    pub time_column: Option<String>,
+    /// The split point (ISO 8601), for `split_at` and `window`.
+    pub split_at: Option<String>,
+    /// Window span, for `window`.
+    pub window: Option<String>,
+    /// Rows left out (no timestamp, or outside both windows).
+    pub rows_excluded: u64,
+}
+
+/// Thresholds the report was made with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftThresholds {
+    /// Significance level.
+    pub alpha: f64,
+    /// PSI at or above which a significant shift counts as drift.
+    pub psi_drift: f64,
+    /// PSI at or above which a feature alerts.
+    pub psi_alert: f64,
+    /// Drift share at or above which the dataset counts as drifted.
+    pub drift_share: f64,
+}
+
+/// The whole drift report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReport {
+    /// The reference side.
+    pub reference: DriftSide,
+    /// The current side.
+    pub current: DriftSide,
+    /// How the sides were chosen.
+    pub split: SplitInfo,
+    /// Thresholds used.
+    pub thresholds: DriftThresholds,
+    /// Per-feature drift, in column order.
+    pub features: Vec<FeatureDrift>,
+    /// Schema differences.
+    pub schema: SchemaDiff,
+    /// Drifted features / features.
+    pub drift_share: f64,
+    /// drift_share >= the dataset threshold.
+    pub dataset_drifted: bool,
+    /// Retraining triggers and validation checks.
+    pub triggers: Vec<Trigger>,
+    /// PSI over time for the top features.
+    pub psi_over_time: PsiOverTime,
+    /// Daily AUC / F1 / metric series behind the performance triggers.
+    pub daily: Vec<DailySeries>,
+}

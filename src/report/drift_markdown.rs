@@ -1,0 +1,133 @@
+//! The drift report as Markdown.
+
+use super::drift::{DriftReport, FeatureKind};
+use super::format::{opt, p, share};
+use std::fmt::Write;
+
+/// Renders the drift report for people.
+pub fn render(r: &DriftReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Drift report\n");
+    let side = |name: &str, d: &super::drift::DriftSide| {
+        let span = match (&d.start, &d.end) {
+            (Some(a), Some(b)) => format!(", {a} to {b}"),
+            _ => String::new(),
+        };
+        format!(
+            "- **{name}**: {} rows ({}){span}",
+            d.rows,
+            d.files.join(", ")
+        )
+    };
+    let _ = writeln!(s, "{}", side("Reference", &r.reference));
+    let _ = writeln!(s, "{}", side("Current", &r.current));
+    match r.split.mode.as_str() {
+        "files" => {}
+        m => {
+            let _ = writeln!(
+                s,
+                "- Split: {m} at {} on `{}`{}; {} rows left out",
+                r.split.split_at.as_deref().unwrap_or("?"),
+                r.split.time_column.as_deref().unwrap_or("?"),
+                r.split
+                    .window
+                    .as_ref()
+                    .map_or(String::new(), |w| format!(" (window {w})")),
+                r.split.rows_excluded
+            );
+        }
+    }
+    let t = &r.thresholds;
+    let _ = writeln!(
+        s,
+        "\n**{} of {} features drifted (share {:.2}); dataset {}.** A feature drifts when p < {} and PSI >= {}; it alerts at PSI >= {}; the dataset drifts at a share of {}.\n",
+        r.features.iter().filter(|f| f.drifted).count(),
+        r.features.len(),
+        r.drift_share,
+        if r.dataset_drifted { "DRIFTED" } else { "not drifted" },
+        t.alpha,
+        t.psi_drift,
+        t.psi_alert,
+        t.drift_share
+    );
+    let _ = writeln!(
+        s,
+        "## Triggers\n\n| trigger | status | detail |\n|---|---|---|"
+    );
+    for tr in &r.triggers {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            tr.id,
+            tr.status.as_str(),
+            tr.message.replace('|', "/")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n## Features\n\n| feature | kind | test | statistic | p | PSI | Wasserstein | W/sd | null ref | null cur | drifted | alert |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for f in &r.features {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            f.name,
+            match f.kind {
+                FeatureKind::Numeric => "numeric",
+                FeatureKind::Categorical => "categorical",
+            },
+            f.test,
+            opt(f.statistic, 4),
+            p(f.p_value),
+            opt(f.psi, 4),
+            opt(f.wasserstein, 4),
+            opt(f.wasserstein_norm, 3),
+            share(f.null_rate_reference),
+            share(f.null_rate_current),
+            if f.drifted { "yes" } else { "no" },
+            if f.alert { "yes" } else { "no" },
+        );
+    }
+    let sc = &r.schema;
+    if !sc.only_in_reference.is_empty()
+        || !sc.only_in_current.is_empty()
+        || !sc.dtype_changes.is_empty()
+    {
+        let _ = writeln!(s, "\n## Schema\n");
+        if !sc.only_in_reference.is_empty() {
+            let _ = writeln!(
+                s,
+                "- Only in reference: {}",
+                sc.only_in_reference.join(", ")
+            );
+        }
+        if !sc.only_in_current.is_empty() {
+            let _ = writeln!(s, "- Only in current: {}", sc.only_in_current.join(", "));
+        }
+        for d in &sc.dtype_changes {
+            let _ = writeln!(s, "- `{}`: {} -> {}", d.name, d.reference, d.current);
+        }
+    }
+    let cats: Vec<_> = r
+        .features
+        .iter()
+        .filter(|f| !f.categories.is_empty())
+        .collect();
+    if !cats.is_empty() {
+        let _ = writeln!(s, "\n## Category shares\n\n| feature | value | reference | current | change |\n|---|---|---|---|---|");
+        for f in cats {
+            for c in f.categories.iter().take(10) {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {:+.2} pp |",
+                    f.name,
+                    c.value,
+                    share(c.reference),
+                    share(c.current),
+                    c.change * 100.0
+                );
+            }
+        }
+    }
+    s
+}
