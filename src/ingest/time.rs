@@ -157,6 +157,29 @@ pub fn format_timestamp_us(us: i64) -> String {
     }
 }
 
+/// Timestamps of a raw column in UTC microseconds: text parsed as ISO 8601 or epoch text,
+/// numbers read as epochs by magnitude; None where missing or unreadable.
+pub fn column_timestamps_us(col: &super::table::RawColumn) -> Vec<Option<i64>> {
+    use super::table::RawData;
+    match &col.data {
+        RawData::Null => vec![None; col.len],
+        RawData::Str { values, .. } => values
+            .iter()
+            .map(|v| v.and_then(parse_timestamp_us))
+            .collect(),
+        RawData::Num {
+            values, conflicts, ..
+        } => {
+            let mut out: Vec<Option<i64>> =
+                values.iter().map(|v| v.and_then(epoch_to_us)).collect();
+            for (r, t) in conflicts {
+                out[*r] = parse_timestamp_us(t);
+            }
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,28 +207,5 @@ mod tests {
             "2025-12-13T13:03:39.123Z"
         );
         assert_eq!(format_timestamp_us(base), "2025-12-13T13:03:39Z");
-    }
-}
-
-/// Timestamps of a raw column in UTC microseconds: text parsed as ISO 8601 or epoch text,
-/// numbers read as epochs by magnitude; None where missing or unreadable.
-pub fn column_timestamps_us(col: &super::table::RawColumn) -> Vec<Option<i64>> {
-    use super::table::RawData;
-    match &col.data {
-        RawData::Null => vec![None; col.len],
-        RawData::Str { values, .. } => values
-            .iter()
-            .map(|v| v.and_then(parse_timestamp_us))
-            .collect(),
-        RawData::Num {
-            values, conflicts, ..
-        } => {
-            let mut out: Vec<Option<i64>> =
-                values.iter().map(|v| v.and_then(epoch_to_us)).collect();
-            for (r, t) in conflicts {
-                out[*r] = parse_timestamp_us(t);
-            }
-            out
-        }
     }
 }

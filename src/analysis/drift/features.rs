@@ -2,12 +2,12 @@
 
 use super::categorical::categorical_stats;
 use super::numeric::numeric_stats;
-use super::sort::sort_f64;
+use super::sort::{key, unkey};
 use super::split::Side;
 use crate::ingest::table::{RawColumn, RawData};
 use crate::report::drift::{FeatureDrift, FeatureKind};
+use polars::prelude::PlHashMap as HashMap;
 use polars::prelude::*;
-use std::collections::HashMap;
 
 /// The value type of a column on one side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,32 +63,48 @@ pub fn numeric_values(col: Option<&RawColumn>, side: &Side) -> (Vec<f64>, u64) {
     else {
         return (vec![], side.len() as u64);
     };
-    let mut out = Vec::with_capacity(side.len());
-    let mut push = |v: Option<f64>| {
-        if let Some(x) = v.filter(|x| x.is_finite()) {
-            out.push(if x == 0.0 { 0.0 } else { x });
+    // Order-preserving integer keys sort faster than doubles; -0.0 counts as 0.0.
+    let mut keys: Vec<u64> = Vec::with_capacity(side.len());
+    let mut push = |x: f64| {
+        if x.is_finite() {
+            keys.push(key(if x == 0.0 { 0.0 } else { x }));
         }
     };
     match &side.rows {
-        None => values.iter().for_each(&mut push),
+        None => {
+            for arr in values.downcast_iter() {
+                match arr.validity().filter(|v| v.unset_bits() > 0) {
+                    None => arr.values().iter().for_each(|&x| push(x)),
+                    Some(valid) => arr.values().iter().zip(valid.iter()).for_each(|(&x, ok)| {
+                        if ok {
+                            push(x)
+                        }
+                    }),
+                }
+            }
+        }
         Some(rows) => {
             let values = values.rechunk();
-            rows.iter().for_each(|&r| push(values.get(r as usize)));
+            rows.iter().for_each(|&r| {
+                if let Some(x) = values.get(r as usize) {
+                    push(x)
+                }
+            });
         }
     }
-    let missing = (side.len() - out.len()) as u64;
-    sort_f64(&mut out);
-    (out, missing)
+    let missing = (side.len() - keys.len()) as u64;
+    keys.sort_unstable();
+    (keys.into_iter().map(unkey).collect(), missing)
 }
 
 /// Text of a column at the side's rows, counted per value, and the missing count.
 pub fn category_counts(col: Option<&RawColumn>, side: &Side) -> (HashMap<String, u64>, u64) {
     let Some(col) = col.filter(|c| !matches!(c.data, RawData::Null)) else {
-        return (HashMap::new(), side.len() as u64);
+        return (HashMap::default(), side.len() as u64);
     };
     let text: StringChunked = col.to_text(&col.name);
     let text = text.rechunk().into_owned();
-    let mut counts: HashMap<&str, u64> = HashMap::new();
+    let mut counts: HashMap<&str, u64> = HashMap::default();
     let mut missing = 0u64;
     let values: Box<dyn Iterator<Item = Option<&str>>> = match &side.rows {
         None => Box::new(text.iter()),

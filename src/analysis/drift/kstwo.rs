@@ -87,15 +87,16 @@ pub fn kstwo_sf(n: u64, x: f64) -> f64 {
 
 /// `ln(n!/n^n)` by Stirling's series (n > 140).
 fn ln_factorial_over_n_pow_n(n: f64) -> f64 {
+    // Stirling series coefficients B_2k / (2k(2k-1)), highest order first.
     const C: [f64; 8] = [
-        -2.955065359477124183e-2,
-        6.4102564102564102564e-3,
-        -1.9175269175269175269e-3,
-        8.4175084175084175084e-4,
-        -5.952380952380952381e-4,
-        7.9365079365079365079e-4,
-        -2.7777777777777777778e-3,
-        8.3333333333333333333e-2,
+        -3617.0 / 122400.0,
+        1.0 / 156.0,
+        -691.0 / 360360.0,
+        1.0 / 1188.0,
+        -1.0 / 1680.0,
+        1.0 / 1260.0,
+        -1.0 / 360.0,
+        1.0 / 12.0,
     ];
     let rn = 1.0 / n;
     let y = rn / n;
@@ -199,8 +200,8 @@ fn pomeranz_range(i: usize, n: i64, ll: i64, ceilf: i64, roundf: i64) -> (i64, i
     let (j1, j2) = if i == 0 {
         (-ll - ceilf - 1, ll + ceilf - 1)
     } else {
-        let half = ((i + 1) / 2) as i64;
-        if (i + 1) % 2 == 0 {
+        let half = i.div_ceil(2) as i64;
+        if (i + 1).is_multiple_of(2) {
             if half == n + 1 {
                 (n - ll - ceilf - 1, n + ll + ceilf - 1)
             } else {

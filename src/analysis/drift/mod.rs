@@ -292,6 +292,7 @@ pub enum Timeline {
 }
 
 /// The drift report of two sides already in memory.
+#[allow(clippy::too_many_arguments)]
 pub fn compare(
     reference: &Side,
     current: &Side,
@@ -316,7 +317,9 @@ pub fn compare(
         psi_drift: cfg.psi_threshold,
         psi_alert: cfg.psi_alert,
     };
+    let t0 = std::time::Instant::now();
     let features = features_drift(&names, (reference, current), flags, progress, cancel)?;
+    ingest::timing("drift features", t0);
     let drifted = features.iter().filter(|f| f.drifted).count();
     let drift_share = drifted as f64 / features.len() as f64;
     let dataset_drifted = drift_share >= cfg.share_threshold;
@@ -341,8 +344,15 @@ pub fn compare(
             over_time::psi_over_time(&all, ts, &features)
         }
     };
-    let (daily, mut perf) =
-        triggers::performance(reference, current, &rroles, &croles, &cfg.triggers);
+    let metrics = overrides.metrics.clone().unwrap_or_default();
+    let (daily, mut perf) = triggers::performance(
+        reference,
+        current,
+        &rroles,
+        &croles,
+        &metrics,
+        &cfg.triggers,
+    );
     let mut checks = triggers::data_checks(
         &features,
         drift_share,

@@ -10,6 +10,7 @@ use crate::ingest::time::{civil_from_days, column_timestamps_us};
 use crate::ingest::{Role, Roles};
 use crate::report::drift::{DailySeries, FeatureDrift, Trigger};
 use crate::report::Status;
+use polars::prelude::StringChunked;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -84,49 +85,97 @@ fn numbers(
     }
 }
 
-fn texts(col: Option<&RawColumn>, rows: usize) -> Vec<Option<String>> {
-    match col {
-        None => vec![None; rows],
-        Some(c) => c
-            .to_text(&c.name)
-            .iter()
-            .map(|t| t.map(str::to_string))
-            .collect(),
-    }
-}
-
 fn parse_num(t: &str) -> Option<f64> {
     crate::ingest::table::parse_number(t)
 }
 
-/// Labelled performance rows of one side: (series, day, score, predicted, label).
+/// Labelled performance rows of one side: (series, day, score, predicted, label), and
+/// the declared metrics' values as (series, day, value).
 struct Perf {
-    rows: Vec<(String, Option<i64>, Option<f64>, Option<f64>, f64)>,
-    metrics: Vec<(String, Vec<(String, Option<i64>, f64)>)>,
+    rows: Vec<LabelledRow>,
+    metrics: Vec<(String, Vec<MetricRow>)>,
 }
 
-fn perf_rows(side: &Side, roles: &Roles, threshold: f64) -> Perf {
+/// (series, day, score, predicted class, label).
+type LabelledRow = (String, Option<i64>, Option<f64>, Option<f64>, f64);
+/// (series, day, value).
+type MetricRow = (String, Option<i64>, f64);
+/// Per day: scores, their labels, and (predicted, label) pairs.
+type DayRows = BTreeMap<i64, (Vec<f64>, Vec<f64>, Vec<(f64, f64)>)>;
+
+/// Series names of each row, interned: `model version` (either alone when the other is
+/// missing), else the group, else "all".
+fn series_keys(t: &RawTable, roles: &Roles) -> (Vec<u32>, Vec<String>) {
+    let n = t.rows;
+    let text = |role| find(t, roles, role).map(|c| c.to_text(&c.name).rechunk().into_owned());
+    let (model, version) = (text(Role::Model), text(Role::Version));
+    let parts: Vec<StringChunked> = match (model, version) {
+        (None, None) => text(Role::Group).into_iter().collect(),
+        (m, v) => m.into_iter().chain(v).collect(),
+    };
+    if parts.is_empty() {
+        return (vec![0; n], vec!["all".into()]);
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut buf = String::new();
+    let codes = (0..n)
+        .map(|r| {
+            buf.clear();
+            for p in &parts {
+                if let Some(v) = p.get(r) {
+                    if !buf.is_empty() {
+                        buf.push(' ');
+                    }
+                    buf.push_str(v);
+                }
+            }
+            if buf.is_empty() {
+                buf.push_str("all");
+            }
+            if let Some(&c) = index.get(buf.as_str()) {
+                return c;
+            }
+            names.push(buf.clone());
+            let c = (names.len() - 1) as u32;
+            index.insert(buf.clone(), c);
+            c
+        })
+        .collect();
+    (codes, names)
+}
+
+fn perf_rows(side: &Side, roles: &Roles, metrics: &[String], threshold: f64) -> Perf {
     let t = side.table;
     let n = t.rows;
-    let label = numbers(find(t, roles, Role::Label), n, parse_label);
-    let score = numbers(find(t, roles, Role::Score), n, parse_num);
-    let pred = numbers(find(t, roles, Role::Prediction), n, parse_label);
-    let key_col = find(t, roles, Role::Model).or_else(|| find(t, roles, Role::Group));
-    let keys = texts(key_col, n);
+    let mut rows = Vec::new();
+    let mut out_metrics = Vec::new();
+    let label_col = find(t, roles, Role::Label);
+    if label_col.is_none() && metrics.is_empty() {
+        return Perf {
+            rows,
+            metrics: out_metrics,
+        };
+    }
+    let (codes, names) = series_keys(t, roles);
     let ts = find(t, roles, Role::Timestamp)
         .map(column_timestamps_us)
         .unwrap_or_else(|| vec![None; n]);
-    let key = |r: usize| keys[r].clone().unwrap_or_else(|| "all".into());
+    let key = |r: usize| names[codes[r] as usize].clone();
     let day = |r: usize| ts[r].map(|v| v.div_euclid(DAY_US));
-    let mut rows = Vec::new();
-    side.for_each_row(|r| {
-        if let Some(l) = label[r] {
-            let p = pred[r].or_else(|| score[r].map(|s| if s >= threshold { 1.0 } else { 0.0 }));
-            rows.push((key(r), day(r), score[r], p, l));
-        }
-    });
-    let mut metrics = Vec::new();
-    for m in &roles.metrics {
+    if label_col.is_some() {
+        let label = numbers(label_col, n, parse_label);
+        let score = numbers(find(t, roles, Role::Score), n, parse_num);
+        let pred = numbers(find(t, roles, Role::Prediction), n, parse_label);
+        side.for_each_row(|r| {
+            if let Some(l) = label[r] {
+                let p =
+                    pred[r].or_else(|| score[r].map(|s| if s >= threshold { 1.0 } else { 0.0 }));
+                rows.push((key(r), day(r), score[r], p, l));
+            }
+        });
+    }
+    for m in metrics {
         let col = t.columns.iter().find(|c| &c.name == m);
         let vals = numbers(col, n, parse_num);
         let mut out = Vec::new();
@@ -135,9 +184,12 @@ fn perf_rows(side: &Side, roles: &Roles, threshold: f64) -> Perf {
                 out.push((key(r), day(r), v));
             }
         });
-        metrics.push((m.clone(), out));
+        out_metrics.push((m.clone(), out));
     }
-    Perf { rows, metrics }
+    Perf {
+        rows,
+        metrics: out_metrics,
+    }
 }
 
 fn f1(rows: &[(f64, f64)]) -> Option<f64> {
@@ -173,16 +225,18 @@ fn longest_run(values: &[Option<f64>], bad: impl Fn(f64) -> bool) -> (usize, usi
     (best, cur)
 }
 
-/// Daily series and performance triggers (`auc_decline`, `f1_drop`, `metric_decline`).
+/// Daily series and performance triggers (`auc_decline`, `f1_drop`, and
+/// `metric_decline` for the declared `metrics`).
 pub fn performance(
     reference: &Side,
     current: &Side,
     ref_roles: &Roles,
     cur_roles: &Roles,
+    metrics: &[String],
     cfg: &TriggerConfig,
 ) -> (Vec<DailySeries>, Vec<Trigger>) {
-    let rp = perf_rows(reference, ref_roles, cfg.score_threshold);
-    let cp = perf_rows(current, cur_roles, cfg.score_threshold);
+    let rp = perf_rows(reference, ref_roles, metrics, cfg.score_threshold);
+    let cp = perf_rows(current, cur_roles, metrics, cfg.score_threshold);
     let mut series = Vec::new();
     let mut triggers = Vec::new();
     if cp.rows.is_empty() {
@@ -202,8 +256,7 @@ pub fn performance(
             message: format!("not evaluated: {why} in the current data"),
         });
     } else {
-        let mut by_key: BTreeMap<&str, BTreeMap<i64, (Vec<f64>, Vec<f64>, Vec<(f64, f64)>)>> =
-            BTreeMap::new();
+        let mut by_key: BTreeMap<&str, DayRows> = BTreeMap::new();
         for (k, d, s, p, l) in &cp.rows {
             let Some(d) = d else { continue };
             let e = by_key.entry(k).or_default().entry(*d).or_default();
