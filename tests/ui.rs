@@ -258,3 +258,61 @@ fn hovering_files_shows_the_drop_overlay() {
     h.step();
     assert!(!h.state().drop_hover);
 }
+
+#[test]
+fn drift_view_splits_the_loaded_log_and_compares_dropped_files() {
+    use verdict::analysis::drift::{run, DriftConfig, DriftInputs};
+    use verdict::app::drift::DriftMode;
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    // Ctrl+7 opens the Drift view, which splits the loaded log at its middle by itself
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num7);
+    h.run_steps(2);
+    assert_eq!(h.state().state.view, View::Drift);
+    settle(&mut h);
+    let split = h.state().drift.report.clone().expect("split report");
+    assert_eq!(split.split.mode, "split_at");
+    assert_eq!(split.reference.rows + split.current.rows, 8000);
+    h.get_by_label("Retraining triggers and data checks");
+    // two data files dropped on the Drift view become reference and current
+    drop_file(&mut h, PathBuf::from("tests/fixtures/drift/reference.csv"));
+    h.step();
+    drop_file(&mut h, PathBuf::from("tests/fixtures/drift/current.csv"));
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(h.state().drift.mode, DriftMode::Files);
+    let r = h.state().drift.report.clone().expect("files report");
+    let engine = run(
+        &DriftInputs::Files {
+            reference: vec!["tests/fixtures/drift/reference.csv".into()],
+            current: vec!["tests/fixtures/drift/current.csv".into()],
+        },
+        &DriftConfig::default(),
+        &Default::default(),
+        &|_| {},
+        &|_, _| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(
+        r.features, engine.features,
+        "the window shows the engine's numbers"
+    );
+    // the most drifted feature is selected and flagged; its PSI is printed as the engine has it
+    assert_eq!(h.state().drift.selected.as_deref(), Some("country"));
+    h.get_all_by_label("DRIFTED, ALERT").next().expect("flag");
+    let country = r.features.iter().find(|f| f.name == "country").unwrap();
+    h.get_by_label(&format!("{:.4}", country.psi.unwrap()));
+    // sorting by p is a click on the header
+    h.get_by_label("p").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().state.drift_sort,
+        verdict::app::drift::DriftSort::P
+    );
+    // the main experiment was not replaced by the dropped files
+    assert_eq!(
+        h.state().current.as_ref().unwrap().report.input.rows_valid,
+        8000
+    );
+}

@@ -21,17 +21,20 @@ pub enum View {
     Data,
     /// The analysis plan editor.
     Plan,
+    /// Data drift between a reference and a current dataset, retraining triggers.
+    Drift,
 }
 
 impl View {
     /// All views in tab order.
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Overview,
         View::Timeline,
         View::Significance,
         View::Segments,
         View::Data,
         View::Plan,
+        View::Drift,
     ];
 
     /// Parses a view name (case-insensitive).
@@ -50,6 +53,7 @@ impl View {
             View::Segments => "Segments",
             View::Data => "Data",
             View::Plan => "Plan",
+            View::Drift => "Drift",
         }
     }
 }
@@ -162,4 +166,6 @@ pub enum Command {
     ClearRecent,
     /// Dark or light theme.
     SetDark(bool),
+    /// A Drift view intent.
+    Drift(super::drift::DriftCommand),
 }

@@ -14,6 +14,10 @@ pub enum DialogPurpose {
     Open,
     /// Pick a plan file.
     OpenPlan,
+    /// Pick the drift reference file.
+    DriftReference,
+    /// Pick the drift current file.
+    DriftCurrent,
     /// Render text (report, CSV, plan) and write it to the chosen file, off the UI thread.
     SaveText(Render),
     /// Save a plot screenshot region as PNG.
@@ -70,7 +74,9 @@ impl Dialogs {
                 }
                 let paths: Vec<PathBuf> = match &purpose {
                     DialogPurpose::Open => d.pick_files().unwrap_or_default(),
-                    DialogPurpose::OpenPlan => d.pick_file().into_iter().collect(),
+                    DialogPurpose::OpenPlan
+                    | DialogPurpose::DriftReference
+                    | DialogPurpose::DriftCurrent => d.pick_file().into_iter().collect(),
                     DialogPurpose::SaveText(_)
                     | DialogPurpose::SavePng(_)
                     | DialogPurpose::Saved(_) => d

@@ -34,6 +34,8 @@ pub enum JobMsg {
     Analyzed(Box<Analyzed>),
     /// A new timeline was computed.
     Timeline(Box<Timeline>, f64),
+    /// A drift report was computed (and how long it took).
+    Drift(Box<crate::report::drift::DriftReport>, f64),
     /// The job failed; one line naming the file and the problem, plus details.
     Failed(String, Option<String>),
     /// The job stopped because it was cancelled.
@@ -288,6 +290,82 @@ pub fn spawn_timeline(
                 }
                 Ok(_) => emit(JobMsg::Cancelled),
                 Err(e) => emit(JobMsg::Failed(format!("timeline: {e}"), None)),
+            }
+        },
+    )
+}
+
+/// What a drift job compares.
+pub enum DriftSource {
+    /// Two files (or folders/globs), read by the job.
+    Files {
+        /// Reference input.
+        reference: String,
+        /// Current input.
+        current: String,
+    },
+    /// The loaded log split at a time (UTC µs): no re-read.
+    Split {
+        /// The loaded rows.
+        raw: Arc<RawLoad>,
+        /// Split point.
+        at_us: i64,
+    },
+}
+
+/// Runs the drift analysis on a named thread with progress (features done) and cancel.
+pub fn spawn_drift(
+    ctx: &egui::Context,
+    source: DriftSource,
+    config: crate::analysis::drift::DriftConfig,
+    overrides: ingest::RoleOverrides,
+) -> Job {
+    use crate::analysis::drift::{self, split::TimeSplitSpec, DriftInputs};
+    spawn(
+        "verdict-drift",
+        "Drift analysis".into(),
+        ctx,
+        move |emit, cancel| {
+            let t0 = Instant::now();
+            let on_load = |p: LoadProgress| {
+                let (text, frac) = progress_text(&p);
+                emit(JobMsg::Progress(text, frac));
+            };
+            let on_feature = |done: usize, total: usize| {
+                emit(JobMsg::Progress(
+                    format!("Drift: {done} of {total} features"),
+                    Some(done as f32 / total.max(1) as f32),
+                ))
+            };
+            let result = match &source {
+                DriftSource::Files { reference, current } => drift::run(
+                    &DriftInputs::Files {
+                        reference: vec![reference.clone()],
+                        current: vec![current.clone()],
+                    },
+                    &config,
+                    &overrides,
+                    &on_load,
+                    &on_feature,
+                    cancel,
+                ),
+                DriftSource::Split { raw, at_us } => drift::split_log(
+                    &raw.table,
+                    &raw.files,
+                    TimeSplitSpec::At(*at_us),
+                    None,
+                    &config,
+                    &overrides,
+                    &on_feature,
+                    cancel,
+                ),
+            };
+            if cancel.load(Ordering::Relaxed) {
+                return emit(JobMsg::Cancelled);
+            }
+            match result {
+                Ok(r) => emit(JobMsg::Drift(Box::new(r), t0.elapsed().as_secs_f64())),
+                Err(e) => emit(JobMsg::Failed(format!("drift: {e}"), None)),
             }
         },
     )

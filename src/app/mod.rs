@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod dialogs;
+pub mod drift;
 pub mod embedded;
 pub mod jobs;
 pub mod notifications;
@@ -43,8 +44,8 @@ pub struct VerdictApp {
     /// Messages for the user.
     pub notifications: Notifications,
     /// Commands emitted this frame, run at its end.
-    pending: Vec<Command>,
-    dialogs: Dialogs,
+    pub(crate) pending: Vec<Command>,
+    pub(crate) dialogs: Dialogs,
     /// A PNG export waiting for its screenshot: region, target file, and where it arrives.
     screenshot: Option<(
         egui::Rect,
@@ -55,6 +56,8 @@ pub struct VerdictApp {
     pub drop_hover: bool,
     /// Duration of the last completed job, seconds.
     pub last_job_seconds: Option<f64>,
+    /// The Drift view's state.
+    pub drift: drift::DriftPanel,
 }
 
 impl VerdictApp {
@@ -78,6 +81,7 @@ impl VerdictApp {
             screenshot: None,
             drop_hover: false,
             last_job_seconds: None,
+            drift: drift::DriftPanel::default(),
         }
     }
 
@@ -136,6 +140,7 @@ impl VerdictApp {
                 egui::Key::Num4,
                 egui::Key::Num5,
                 egui::Key::Num6,
+                egui::Key::Num7,
             ];
             let view = keys
                 .iter()
@@ -275,6 +280,33 @@ impl VerdictApp {
     }
 
     fn central_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        if self.state.view == View::Drift {
+            if !self.drift.auto_ran
+                && self.drift.report.is_none()
+                && self.job.is_none()
+                && self.current.is_some()
+            {
+                self.drift.auto_ran = true;
+                cmds.push(Command::Drift(drift::DriftCommand::Run));
+            }
+            let loaded = self
+                .current
+                .as_ref()
+                .and_then(|c| drift::loaded_range_us(&c.report));
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    views::drift::drift_ui(
+                        ui,
+                        &self.drift,
+                        loaded,
+                        self.state.drift_sort,
+                        self.job.is_some(),
+                        cmds,
+                    )
+                });
+            return;
+        }
         let Some(cur) = &self.current else {
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() / 3.0);
@@ -312,6 +344,7 @@ impl VerdictApp {
                     self.plan_path.as_deref(),
                     cmds,
                 ),
+                View::Drift => {}
             });
     }
 
@@ -360,6 +393,24 @@ impl VerdictApp {
                     self.last_job_seconds = Some(secs);
                     done = true;
                 }
+                JobMsg::Drift(r, secs) => {
+                    self.last_job_seconds = Some(secs);
+                    if self
+                        .drift
+                        .selected
+                        .as_ref()
+                        .is_none_or(|s| r.features.iter().all(|f| &f.name != s))
+                    {
+                        self.drift.selected = r
+                            .features
+                            .iter()
+                            .filter(|f| f.psi.is_some())
+                            .max_by(|a, b| a.psi.unwrap_or(0.0).total_cmp(&b.psi.unwrap_or(0.0)))
+                            .map(|f| f.name.clone());
+                    }
+                    self.drift.report = Some(*r);
+                    done = true;
+                }
                 JobMsg::Failed(text, details) => {
                     self.notifications.push(Level::Error, text, details);
                     done = true;
@@ -390,6 +441,20 @@ impl VerdictApp {
                 _ if r.paths.is_empty() => {}
                 DialogPurpose::Open | DialogPurpose::OpenPlan => {
                     self.pending.push(Command::Open(r.paths))
+                }
+                DialogPurpose::DriftReference => {
+                    self.pending
+                        .push(Command::Drift(drift::DriftCommand::SetFiles(
+                            r.paths.first().cloned(),
+                            None,
+                        )))
+                }
+                DialogPurpose::DriftCurrent => {
+                    self.pending
+                        .push(Command::Drift(drift::DriftCommand::SetFiles(
+                            None,
+                            r.paths.first().cloned(),
+                        )))
                 }
                 // written on the dialog thread, which answers with `Saved`
                 DialogPurpose::SaveText(_) => {}
@@ -555,10 +620,11 @@ impl VerdictApp {
             Command::Dismiss(id) => self.notifications.dismiss(id),
             Command::ClearRecent => self.state.recent.clear(),
             Command::SetDark(d) => self.state.dark = d,
+            Command::Drift(c) => self.handle_drift(ctx, c),
         }
     }
 
-    fn replace_job(&mut self, job: Job) {
+    pub(crate) fn replace_job(&mut self, job: Job) {
         if let Some(old) = self.job.take() {
             old.cancel();
         }
@@ -596,7 +662,10 @@ impl VerdictApp {
                 PathKind::Unknown => self.notifications.push(Level::Error, format!("{}: not a log, plan or model Verdict can read", p.display()), None),
             }
         }
-        if !logs.is_empty() {
+        if !logs.is_empty() && self.state.view == View::Drift {
+            // in the Drift view, dropped data become the reference / current sides
+            self.drop_into_drift(ctx, logs.iter().map(PathBuf::from).collect());
+        } else if !logs.is_empty() {
             self.state.remember(&logs);
             let label = short_files(&logs);
             self.start_load(ctx, jobs::Inputs::Files(logs), label);

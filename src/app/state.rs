@@ -48,6 +48,8 @@ pub struct State {
     pub segment_metric: Option<String>,
     /// Sample-size calculator inputs.
     pub calculator: Calculator,
+    /// Drift feature table order.
+    pub drift_sort: super::drift::DriftSort,
 }
 
 impl Default for State {
@@ -61,6 +63,7 @@ impl Default for State {
             segment_column: None,
             segment_metric: None,
             calculator: Calculator::default(),
+            drift_sort: Default::default(),
         }
     }
 }

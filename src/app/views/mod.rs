@@ -1,6 +1,7 @@
 //! The views. Each reads the report (never computes statistics) and emits commands.
 
 pub mod data;
+pub mod drift;
 pub mod overview;
 pub mod plan;
 pub mod segments;
