@@ -276,7 +276,6 @@ fn drift_view_splits_the_loaded_log_and_compares_dropped_files() {
     h.get_by_label("Retraining triggers and data checks");
     // two data files dropped on the Drift view become reference and current
     drop_file(&mut h, PathBuf::from("tests/fixtures/drift/reference.csv"));
-    h.step();
     drop_file(&mut h, PathBuf::from("tests/fixtures/drift/current.csv"));
     h.run_steps(2);
     settle(&mut h);

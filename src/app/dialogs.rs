@@ -18,6 +18,8 @@ pub enum DialogPurpose {
     DriftReference,
     /// Pick the drift current file.
     DriftCurrent,
+    /// Pick a log to split by time for drift.
+    DriftLog,
     /// Render text (report, CSV, plan) and write it to the chosen file, off the UI thread.
     SaveText(Render),
     /// Save a plot screenshot region as PNG.
@@ -76,7 +78,8 @@ impl Dialogs {
                     DialogPurpose::Open => d.pick_files().unwrap_or_default(),
                     DialogPurpose::OpenPlan
                     | DialogPurpose::DriftReference
-                    | DialogPurpose::DriftCurrent => d.pick_file().into_iter().collect(),
+                    | DialogPurpose::DriftCurrent
+                    | DialogPurpose::DriftLog => d.pick_file().into_iter().collect(),
                     DialogPurpose::SaveText(_)
                     | DialogPurpose::SavePng(_)
                     | DialogPurpose::Saved(_) => d

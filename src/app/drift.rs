@@ -36,7 +36,7 @@ pub enum DriftSort {
 }
 
 /// Runtime state of the Drift view (not persisted).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct DriftPanel {
     /// Reference file (two-file mode).
     pub reference: Option<PathBuf>,
@@ -52,6 +52,8 @@ pub struct DriftPanel {
     pub selected: Option<String>,
     /// A run was requested automatically once (first visit to the view).
     pub auto_ran: bool,
+    /// A log read for splitting (instead of the loaded experiment), with its time range.
+    pub split_log: Option<(std::sync::Arc<crate::ingest::RawLoad>, (i64, i64))>,
 }
 
 /// Drift view intents.
@@ -61,6 +63,10 @@ pub enum DriftCommand {
     PickReference,
     /// Pick the current file with a dialog.
     PickCurrent,
+    /// Pick a log to split by time with a dialog.
+    PickLog,
+    /// Read this log and split it by time (at its middle).
+    SplitLog(PathBuf),
     /// Use these files as reference and current (either may be kept).
     SetFiles(Option<PathBuf>, Option<PathBuf>),
     /// Swap reference and current.
@@ -104,6 +110,28 @@ impl VerdictApp {
                 data_filters,
                 "",
             ),
+            DriftCommand::PickLog => self.dialogs.open(
+                ctx,
+                DialogPurpose::DriftLog,
+                "Log to split by time",
+                data_filters,
+                "",
+            ),
+            DriftCommand::SplitLog(path) => {
+                self.drift.mode = DriftMode::SplitLoaded;
+                self.drift.split_log = None;
+                self.drift.split_at_us = None;
+                let job = jobs::spawn_drift(
+                    ctx,
+                    DriftSource::SplitFile {
+                        path: path.display().to_string(),
+                        at_us: None,
+                    },
+                    self.plan_draft.drift.clone(),
+                    self.plan_draft.role_overrides(),
+                );
+                self.replace_job(job);
+            }
             DriftCommand::SetFiles(r, c) => {
                 if r.is_some() {
                     self.drift.reference = r;
@@ -149,37 +177,44 @@ impl VerdictApp {
                 }
             },
             DriftMode::SplitLoaded => {
-                let Some(cur) = &self.current else {
+                let at_us = self.drift.split_at_us;
+                if let Some((raw, _)) = &self.drift.split_log {
+                    DriftSource::Split {
+                        raw: raw.clone(),
+                        at_us,
+                    }
+                } else if let Some(cur) = &self.current {
+                    if loaded_range_us(&cur.report).is_none() {
+                        self.notifications.push(
+                            Level::Warning,
+                            "The loaded log has no timestamps to split by",
+                            None,
+                        );
+                        return;
+                    }
+                    DriftSource::Split {
+                        raw: cur.raw.clone(),
+                        at_us,
+                    }
+                } else {
                     self.notifications.push(
                         Level::Info,
-                        "Load a log first, or compare two files",
+                        "Load or choose a log to split, or compare two files",
                         None,
                     );
                     return;
-                };
-                let Some((lo, hi)) = loaded_range_us(&cur.report) else {
-                    self.notifications.push(
-                        Level::Warning,
-                        "The loaded log has no timestamps to split by",
-                        None,
-                    );
-                    return;
-                };
-                let at_us = self.drift.split_at_us.unwrap_or(lo + (hi - lo) / 2);
-                DriftSource::Split {
-                    raw: cur.raw.clone(),
-                    at_us,
                 }
             }
         };
         self.replace_job(jobs::spawn_drift(ctx, source, config, overrides));
     }
 
-    /// Takes dropped data files in the Drift view: two set both sides, one fills the
-    /// empty side (reference first).
+    /// Takes dropped data files in the Drift view: two set both sides; one is the log to
+    /// split in time-split mode, else it fills the empty side (reference first).
     pub fn drop_into_drift(&mut self, ctx: &egui::Context, files: Vec<PathBuf>) {
         let cmd = match files.as_slice() {
             [a, b, ..] => DriftCommand::SetFiles(Some(a.clone()), Some(b.clone())),
+            [a] if self.drift.mode == DriftMode::SplitLoaded => DriftCommand::SplitLog(a.clone()),
             [a] if self.drift.reference.is_none() || self.drift.current.is_some() => {
                 DriftCommand::SetFiles(Some(a.clone()), None)
             }

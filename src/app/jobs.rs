@@ -36,6 +36,8 @@ pub enum JobMsg {
     Timeline(Box<Timeline>, f64),
     /// A drift report was computed (and how long it took).
     Drift(Box<crate::report::drift::DriftReport>, f64),
+    /// A log read for a drift time split (kept so the split can move without a re-read).
+    DriftLog(Arc<RawLoad>),
     /// The job failed; one line naming the file and the problem, plus details.
     Failed(String, Option<String>),
     /// The job stopped because it was cancelled.
@@ -304,12 +306,19 @@ pub enum DriftSource {
         /// Current input.
         current: String,
     },
-    /// The loaded log split at a time (UTC µs): no re-read.
+    /// Already-parsed rows split at a time (UTC µs; the middle of the log when None).
     Split {
-        /// The loaded rows.
+        /// The parsed rows.
         raw: Arc<RawLoad>,
         /// Split point.
-        at_us: i64,
+        at_us: Option<i64>,
+    },
+    /// A log file to read, then split (at its middle when None).
+    SplitFile {
+        /// The log.
+        path: String,
+        /// Split point.
+        at_us: Option<i64>,
     },
 }
 
@@ -320,7 +329,7 @@ pub fn spawn_drift(
     config: crate::analysis::drift::DriftConfig,
     overrides: ingest::RoleOverrides,
 ) -> Job {
-    use crate::analysis::drift::{self, split::TimeSplitSpec, DriftInputs};
+    use crate::analysis::drift::{self, DriftInputs};
     spawn(
         "verdict-drift",
         "Drift analysis".into(),
@@ -337,11 +346,11 @@ pub fn spawn_drift(
                     Some(done as f32 / total.max(1) as f32),
                 ))
             };
-            let result = match &source {
+            let result = match source {
                 DriftSource::Files { reference, current } => drift::run(
                     &DriftInputs::Files {
-                        reference: vec![reference.clone()],
-                        current: vec![current.clone()],
+                        reference: vec![reference],
+                        current: vec![current],
                     },
                     &config,
                     &overrides,
@@ -349,16 +358,23 @@ pub fn spawn_drift(
                     &on_feature,
                     cancel,
                 ),
-                DriftSource::Split { raw, at_us } => drift::split_log(
-                    &raw.table,
-                    &raw.files,
-                    TimeSplitSpec::At(*at_us),
-                    None,
-                    &config,
-                    &overrides,
-                    &on_feature,
-                    cancel,
-                ),
+                DriftSource::Split { raw, at_us } => {
+                    split_raw(&raw, at_us, &config, &overrides, &on_feature, cancel)
+                }
+                DriftSource::SplitFile { path, at_us } => {
+                    match ingest::read_raw(std::slice::from_ref(&path), &on_load, cancel) {
+                        Err(e) => Err(e.to_string()),
+                        Ok(raw) => {
+                            let raw = Arc::new(raw);
+                            let out =
+                                split_raw(&raw, at_us, &config, &overrides, &on_feature, cancel);
+                            if out.is_ok() {
+                                emit(JobMsg::DriftLog(raw));
+                            }
+                            out
+                        }
+                    }
+                }
             };
             if cancel.load(Ordering::Relaxed) {
                 return emit(JobMsg::Cancelled);
@@ -368,5 +384,49 @@ pub fn spawn_drift(
                 Err(e) => emit(JobMsg::Failed(format!("drift: {e}"), None)),
             }
         },
+    )
+}
+
+/// Time range (UTC µs) of a parsed log's timestamp column.
+pub fn raw_time_range_us(raw: &RawLoad, overrides: &ingest::RoleOverrides) -> Option<(i64, i64)> {
+    let roles = ingest::roles::infer(&raw.table, overrides);
+    let name = roles.get(ingest::Role::Timestamp)?;
+    let col = raw.table.columns.iter().find(|c| c.name == name)?;
+    let ts = ingest::time::column_timestamps_us(col);
+    let lo = ts.iter().flatten().min().copied()?;
+    let hi = ts.iter().flatten().max().copied()?;
+    (hi > lo).then_some((lo, hi))
+}
+
+fn split_raw(
+    raw: &RawLoad,
+    at_us: Option<i64>,
+    config: &crate::analysis::drift::DriftConfig,
+    overrides: &ingest::RoleOverrides,
+    on_feature: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+) -> Result<crate::report::drift::DriftReport, String> {
+    use crate::analysis::drift::{self, split::TimeSplitSpec};
+    let at = match at_us {
+        Some(t) => t,
+        None => {
+            let (lo, hi) = raw_time_range_us(raw, overrides).ok_or_else(|| {
+                format!(
+                    "{}: no timestamps to split by (name the column with [columns] timestamp in the plan)",
+                    raw.files.join(", ")
+                )
+            })?;
+            lo + (hi - lo) / 2
+        }
+    };
+    drift::split_log(
+        &raw.table,
+        &raw.files,
+        TimeSplitSpec::At(at),
+        None,
+        config,
+        overrides,
+        on_feature,
+        cancel,
     )
 }

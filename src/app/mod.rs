@@ -63,8 +63,18 @@ pub struct VerdictApp {
 impl VerdictApp {
     /// A new app that will open `files` (or the embedded sample when empty) on its first frame.
     pub fn new(state: State, files: Vec<PathBuf>) -> Self {
+        let all_data = files
+            .iter()
+            .all(|f| matches!(routing::classify(f), PathKind::Log | PathKind::LogFolder));
         let first = if files.is_empty() {
             Command::LoadSample
+        } else if state.view == View::Drift && all_data && files.len() <= 2 {
+            // `verdict open --view drift LOG` splits LOG; with REFERENCE CURRENT compares them
+            Command::Drift(match files.as_slice() {
+                [one] => drift::DriftCommand::SplitLog(one.clone()),
+                [a, b, ..] => drift::DriftCommand::SetFiles(Some(a.clone()), Some(b.clone())),
+                [] => drift::DriftCommand::Run,
+            })
         } else {
             Command::Open(files)
         };
@@ -150,7 +160,19 @@ impl VerdictApp {
         });
         self.drop_hover = hovering;
         if !dropped.is_empty() {
-            self.pending.push(Command::Open(dropped));
+            if self.state.view == View::Drift {
+                // in the Drift view, dropped data files become the reference / current sides
+                let (data, other): (Vec<PathBuf>, Vec<PathBuf>) =
+                    dropped.into_iter().partition(|p| {
+                        matches!(routing::classify(p), PathKind::Log | PathKind::LogFolder)
+                    });
+                self.drop_into_drift(ctx, data);
+                if !other.is_empty() {
+                    self.pending.push(Command::Open(other));
+                }
+            } else {
+                self.pending.push(Command::Open(dropped));
+            }
         }
         if open {
             self.pending.push(Command::OpenDialog);
@@ -289,10 +311,12 @@ impl VerdictApp {
                 self.drift.auto_ran = true;
                 cmds.push(Command::Drift(drift::DriftCommand::Run));
             }
-            let loaded = self
-                .current
-                .as_ref()
-                .and_then(|c| drift::loaded_range_us(&c.report));
+            let loaded = match &self.drift.split_log {
+                Some((raw, range)) => Some((*range, short_files(&raw.files))),
+                None => self.current.as_ref().and_then(|c| {
+                    drift::loaded_range_us(&c.report).map(|r| (r, self.source_label.clone()))
+                }),
+            };
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
@@ -411,6 +435,13 @@ impl VerdictApp {
                     self.drift.report = Some(*r);
                     done = true;
                 }
+                JobMsg::DriftLog(raw) => {
+                    let overrides = self.plan_draft.role_overrides();
+                    if let Some(range) = jobs::raw_time_range_us(&raw, &overrides) {
+                        self.drift.split_at_us = Some(range.0 + (range.1 - range.0) / 2);
+                        self.drift.split_log = Some((raw, range));
+                    }
+                }
                 JobMsg::Failed(text, details) => {
                     self.notifications.push(Level::Error, text, details);
                     done = true;
@@ -441,6 +472,12 @@ impl VerdictApp {
                 _ if r.paths.is_empty() => {}
                 DialogPurpose::Open | DialogPurpose::OpenPlan => {
                     self.pending.push(Command::Open(r.paths))
+                }
+                DialogPurpose::DriftLog => {
+                    self.pending
+                        .push(Command::Drift(drift::DriftCommand::SplitLog(
+                            r.paths[0].clone(),
+                        )))
                 }
                 DialogPurpose::DriftReference => {
                     self.pending
@@ -662,10 +699,7 @@ impl VerdictApp {
                 PathKind::Unknown => self.notifications.push(Level::Error, format!("{}: not a log, plan or model Verdict can read", p.display()), None),
             }
         }
-        if !logs.is_empty() && self.state.view == View::Drift {
-            // in the Drift view, dropped data become the reference / current sides
-            self.drop_into_drift(ctx, logs.iter().map(PathBuf::from).collect());
-        } else if !logs.is_empty() {
+        if !logs.is_empty() {
             self.state.remember(&logs);
             let label = short_files(&logs);
             self.start_load(ctx, jobs::Inputs::Files(logs), label);

@@ -33,13 +33,13 @@ pub mod tips {
 pub fn drift_ui(
     ui: &mut egui::Ui,
     panel: &DriftPanel,
-    loaded_range_us: Option<(i64, i64)>,
+    loaded: Option<((i64, i64), String)>,
     sort: DriftSort,
     busy: bool,
     cmds: &mut Vec<Command>,
 ) {
     ui.heading("Data drift and retraining triggers");
-    sources_ui(ui, panel, loaded_range_us, busy, cmds);
+    sources_ui(ui, panel, loaded, busy, cmds);
     ui.separator();
     let Some(r) = &panel.report else {
         ui.label("No comparison yet: choose the two sides above, or drop two data files here (the first is the reference).");
@@ -66,7 +66,7 @@ pub fn drift_ui(
 fn sources_ui(
     ui: &mut egui::Ui,
     panel: &DriftPanel,
-    loaded_range_us: Option<(i64, i64)>,
+    loaded: Option<((i64, i64), String)>,
     busy: bool,
     cmds: &mut Vec<Command>,
 ) {
@@ -93,11 +93,23 @@ fn sources_ui(
         }
     });
     match panel.mode {
-        DriftMode::SplitLoaded => match loaded_range_us {
+        DriftMode::SplitLoaded => match loaded {
             None => {
-                ui.label("Load a log with timestamps to split it, or compare two files.");
+                ui.horizontal(|ui| {
+                    ui.label("Load a log with timestamps to split it, or");
+                    if ui.button("Choose a log to split...").clicked() {
+                        cmds.push(Command::Drift(DriftCommand::PickLog));
+                    }
+                });
             }
-            Some((lo, hi)) => {
+            Some(((lo, hi), name)) => {
+                ui.horizontal(|ui| {
+                    ui.label("Log:");
+                    ui.monospace(name);
+                    if ui.small_button("Choose another...").clicked() {
+                        cmds.push(Command::Drift(DriftCommand::PickLog));
+                    }
+                });
                 let at = panel
                     .split_at_us
                     .unwrap_or(lo + (hi - lo) / 2)
@@ -411,8 +423,18 @@ fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift) {
         )
         .color(color)
     };
-    let names = labels.clone();
+    // numeric bins are numbered on the axis (edges on hover), categories are named
+    let names: Vec<String> = match f.kind {
+        FeatureKind::Numeric => (1..=labels.len()).map(|i| i.to_string()).collect(),
+        FeatureKind::Categorical => labels.clone(),
+    };
+    let x_label = match f.kind {
+        FeatureKind::Numeric => "bin on the reference deciles (hover a bar for its edges)",
+        FeatureKind::Categorical => "category",
+    };
     Plot::new(format!("drift_detail_{}", f.name))
+        .x_axis_label(x_label)
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]))
         .height(300.0)
         .legend(Legend::default())
         .y_axis_label("share of non-missing values, %")
