@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod ingest;
+pub mod models;
 pub mod plan;
 pub mod report;
 pub mod sample;

@@ -5,7 +5,7 @@ Writes, next to this script:
   champion.onnx            logistic regression, skl2onnx defaults (label + ZipMap probabilities)
   challenger/              bundle folder: model.onnx (gradient-boosted trees, zipmap=False,
                            probabilities tensor [N, 2], feature_names in metadata_props) + bundle.toml
-  holdout.csv              2,000 labelled rows, columns in a different order than the models'
+  holdout.csv              2,000 labelled rows: an id, the 8 features, a segment, the label
 and tests/fixtures/models/: expected.json (probabilities from onnxruntime, metrics from sklearn),
 per_feature.onnx (one [N, 1] input per feature, a [N, 1] probability output) and
 regressor.onnx (linear regression, [N, 1] variable output).
@@ -75,8 +75,9 @@ ho = pd.DataFrame(Xho, columns=FEATURES)
 ho["customer_id"] = [f"c{i:05d}" for i in range(len(ho))]
 ho["segment"] = np.where(Xho[:, 1] < 35, "young", np.where(Xho[:, 1] < 60, "middle", "senior"))
 ho["label"] = yho
-# columns in another order than the model inputs, plus extra columns the models do not use
-ho = ho[["customer_id", "label", "segment"] + FEATURES[::-1]]
+# extra columns the models do not use around the features (the champion, a bare .onnx without
+# feature names, reads the holdout's numeric columns in order; the challenger's manifest names them)
+ho = ho[["customer_id"] + FEATURES + ["segment", "label"]]
 for c in ["age", "tenure_months", "num_accounts", "late_payments", "inquiries_6m"]:
     ho[c] = ho[c].astype(int)
 ho.to_csv(os.path.join(HERE, "holdout.csv"), index=False)

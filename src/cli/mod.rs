@@ -1,6 +1,7 @@
-//! Command line: `verdict analyze`, `verdict drift`, `verdict sample`. Thin: parse, call the core, print.
+//! Command line: `verdict analyze`, `verdict drift`, `verdict compare`, `verdict sample`. Thin: parse, call the core, print.
 
 pub mod analyze;
+pub mod compare;
 pub mod drift;
 pub mod sample;
 
@@ -27,6 +28,8 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Compare a reference and a current dataset (or one log split by time) for drift.
     Drift(drift::DriftArgs),
+    /// Replay a holdout through champion and challenger ONNX models and compare them.
+    Compare(compare::CompareArgs),
     /// Write a synthetic experiment in every format.
     Sample(sample::SampleArgs),
     /// Open the dashboard window on these files (logs, plan, models).
@@ -57,6 +60,7 @@ pub fn main() -> i32 {
         Some(Command::Analyze(a)) => analyze::run(&a),
         Some(Command::Sample(s)) => sample::run(&s),
         Some(Command::Drift(d)) => drift::run_cli(&d),
+        Some(Command::Compare(c)) => compare::run(&c),
         Some(Command::Open { files, view }) => {
             let view = match view.as_deref().map(crate::app::command::View::parse) {
                 None => None,

@@ -1,6 +1,8 @@
 //! Report structs: the contract between the engine, the CLI (JSON/Markdown) and the window.
 
 pub mod chart;
+pub mod compare;
+pub mod compare_markdown;
 pub mod csv;
 pub mod drift;
 pub mod drift_markdown;

@@ -1,0 +1,128 @@
+//! `verdict compare CHAMPION CHALLENGER --holdout FILE`: replay a holdout through two ONNX
+//! models and print the comparison as JSON or Markdown.
+
+use crate::models::{compare, export, CompareOptions};
+use crate::report::compare_markdown;
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+/// Output format of `verdict compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// The JSON contract.
+    Json,
+    /// Markdown for people.
+    Md,
+}
+
+/// Arguments of `verdict compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The champion: a .onnx file, or a bundle folder / .zip with model.onnx.
+    pub champion: PathBuf,
+    /// The challenger.
+    pub challenger: PathBuf,
+    /// Holdout file (JSONL, CSV, Parquet, .gz); default: the bundle's.
+    #[arg(long)]
+    pub holdout: Option<String>,
+    /// Label column (default: label, target, y, class, outcome...).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Permutation-importance repeats per feature (0 skips it).
+    #[arg(long, default_value_t = 5)]
+    pub repeats: u32,
+    /// Seed of the permutations.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Decision threshold on the positive-class probability (default: manifest, else 0.5).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Pass missing feature values to the models as NaN instead of refusing them.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Write one row per holdout row with both predictions (CSV, or Parquet by extension).
+    #[arg(long)]
+    pub export_predictions: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Json)]
+    pub format: CompareFormat,
+    /// Write the report here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn fail(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("verdict: {msg}");
+    super::EXIT_BAD_INPUT
+}
+
+/// Runs `verdict compare`.
+pub fn run(args: &CompareArgs) -> i32 {
+    if let Some(t) = args.threshold {
+        if !(t > 0.0 && t < 1.0) {
+            return fail(format!(
+                "--threshold {t}: use a probability between 0 and 1"
+            ));
+        }
+    }
+    let opts = CompareOptions {
+        holdout: args.holdout.clone(),
+        label: args.label.clone(),
+        repeats: args.repeats,
+        seed: args.seed,
+        threshold: args.threshold,
+        allow_missing: args.allow_missing,
+    };
+    let tty = std::io::stderr().is_terminal();
+    let progress = move |text: String, frac: Option<f32>| {
+        if tty {
+            let bar = match frac {
+                Some(f) => {
+                    let filled = (f.clamp(0.0, 1.0) * 30.0) as usize;
+                    format!(
+                        "[{}{}] {:>3.0}% ",
+                        "#".repeat(filled),
+                        " ".repeat(30 - filled),
+                        f * 100.0
+                    )
+                }
+                None => String::new(),
+            };
+            let mut e = std::io::stderr();
+            let _ = write!(e, "\r\x1b[2K{bar}{text}");
+            let _ = e.flush();
+        }
+    };
+    let cancel = AtomicBool::new(false);
+    let result = compare(&args.champion, &args.challenger, &opts, &progress, &cancel);
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+    let compared = match result {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    if let Some(p) = &args.export_predictions {
+        if let Err(e) = export::export_predictions(&compared, p) {
+            return fail(e);
+        }
+    }
+    let text = match args.format {
+        CompareFormat::Json => {
+            serde_json::to_string_pretty(&compared.report).unwrap_or_default() + "\n"
+        }
+        CompareFormat::Md => compare_markdown::render(&compared.report),
+    };
+    match &args.out {
+        None => {
+            print!("{text}");
+            super::EXIT_OK
+        }
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => super::EXIT_OK,
+            Err(e) => fail(format!("{}: cannot write report: {e}", path.display())),
+        },
+    }
+}

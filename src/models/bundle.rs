@@ -1,0 +1,208 @@
+//! Opening a model: a single `.onnx` file, or a bundle (a folder or `.zip` holding
+//! `model.onnx` and an optional `bundle.toml` manifest).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The optional `bundle.toml` of a model bundle.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Manifest {
+    /// Model name.
+    pub name: Option<String>,
+    /// Model version.
+    pub version: Option<String>,
+    /// Feature names in the model's input order (for a single `[N, F]` input).
+    pub features: Option<Vec<String>>,
+    /// Holdout column → model input name (one input per feature).
+    pub inputs: BTreeMap<String, String>,
+    /// The positive class label (as text).
+    pub positive_class: Option<toml::Value>,
+    /// Decision threshold on the positive-class probability.
+    pub threshold: Option<f64>,
+    /// Training environment: package → version (e.g. `scikit_learn = "1.5.2"`).
+    pub environment: BTreeMap<String, String>,
+    /// Training metrics recorded with the model.
+    pub metrics: BTreeMap<String, f64>,
+    /// A holdout file shipped with or named by the bundle (relative to the bundle).
+    pub holdout: Option<String>,
+}
+
+impl Manifest {
+    /// The positive class as text (`1` when unset).
+    pub fn positive_class_text(&self) -> Option<String> {
+        self.positive_class.as_ref().map(|v| match v {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// A model ready to inspect and load.
+#[derive(Debug, Clone)]
+pub struct ModelSource {
+    /// The path as given.
+    pub path: String,
+    /// The ONNX bytes.
+    pub bytes: Vec<u8>,
+    /// The manifest, when the bundle has one.
+    pub manifest: Option<Manifest>,
+    /// The bundle's holdout file, resolved (extracted to a temp folder for zips).
+    pub holdout: Option<PathBuf>,
+}
+
+/// A model that cannot be opened: one line naming the file and the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {problem}")]
+pub struct ModelError {
+    /// The file.
+    pub file: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl ModelError {
+    /// A new error.
+    pub fn new(file: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|e| {
+        ModelError::new(
+            path.display().to_string(),
+            match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => format!("cannot read: {e}"),
+            },
+        )
+    })
+}
+
+fn manifest(text: &str, file: &str) -> Result<Manifest, ModelError> {
+    toml::from_str(text).map_err(|e| {
+        ModelError::new(
+            file,
+            format!(
+                "bundle.toml: {}",
+                e.to_string().lines().next().unwrap_or("invalid TOML")
+            ),
+        )
+    })
+}
+
+/// Opens a model file or bundle.
+pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        let model = path.join("model.onnx");
+        if !model.is_file() {
+            return Err(ModelError::new(
+                shown,
+                "a model bundle folder must hold model.onnx",
+            ));
+        }
+        let bytes = read(&model)?;
+        let mf = path.join("bundle.toml");
+        let manifest = if mf.is_file() {
+            let text = std::fs::read_to_string(&mf).map_err(|e| {
+                ModelError::new(mf.display().to_string(), format!("cannot read: {e}"))
+            })?;
+            Some(manifest(&text, &mf.display().to_string())?)
+        } else {
+            None
+        };
+        let holdout = manifest
+            .as_ref()
+            .and_then(|m| m.holdout.as_ref())
+            .map(|h| path.join(h))
+            .filter(|p| p.is_file());
+        return Ok(ModelSource {
+            path: shown,
+            bytes,
+            manifest,
+            holdout,
+        });
+    }
+    let bytes = read(path)?;
+    if bytes.starts_with(b"PK\x03\x04") {
+        return open_zip(path, bytes);
+    }
+    Ok(ModelSource {
+        path: shown,
+        bytes,
+        manifest: None,
+        holdout: None,
+    })
+}
+
+fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
+    let shown = path.display().to_string();
+    let bad = |e: zip::result::ZipError| {
+        ModelError::new(shown.clone(), format!("cannot read the zip bundle: {e}"))
+    };
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(bad)?;
+    // entries may sit in one top-level folder
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
+    let find = |file: &str| {
+        names
+            .iter()
+            .filter(|n| *n == file || n.ends_with(&format!("/{file}")))
+            .min_by_key(|n| n.len())
+            .cloned()
+    };
+    let model_name = find("model.onnx")
+        .ok_or_else(|| ModelError::new(shown.clone(), "the zip bundle has no model.onnx"))?;
+    let prefix = model_name.trim_end_matches("model.onnx").to_string();
+    let mut entry = |name: &str| -> Result<Vec<u8>, ModelError> {
+        let mut f = zip.by_name(name).map_err(bad)?;
+        let mut out = Vec::new();
+        f.read_to_end(&mut out)
+            .map_err(|e| ModelError::new(shown.clone(), format!("{name} in the zip: {e}")))?;
+        Ok(out)
+    };
+    let model = entry(&model_name)?;
+    let manifest = match names.iter().find(|n| **n == format!("{prefix}bundle.toml")) {
+        Some(n) => {
+            let text = String::from_utf8_lossy(&entry(n)?).into_owned();
+            Some(manifest(&text, &format!("{shown}/bundle.toml"))?)
+        }
+        None => None,
+    };
+    // a holdout inside the zip is extracted to a temp folder; one outside is relative to the zip
+    let mut holdout = None;
+    if let Some(h) = manifest.as_ref().and_then(|m| m.holdout.clone()) {
+        let inside = format!("{prefix}{}", h.trim_start_matches("./"));
+        if names.contains(&inside) {
+            let data = entry(&inside)?;
+            let dir = std::env::temp_dir().join(format!("verdict-bundle-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&dir);
+            let file = dir.join(Path::new(&h).file_name().unwrap_or_default());
+            std::fs::write(&file, data).map_err(|e| {
+                ModelError::new(shown.clone(), format!("cannot extract the holdout: {e}"))
+            })?;
+            holdout = Some(file);
+        } else if let Some(parent) = path.parent() {
+            let p = parent.join(&h);
+            if p.is_file() {
+                holdout = Some(p);
+            }
+        }
+    }
+    Ok(ModelSource {
+        path: shown,
+        bytes: model,
+        manifest,
+        holdout,
+    })
+}

@@ -1,0 +1,85 @@
+//! `--export-predictions`: one row per holdout row with both models' predictions, as CSV or
+//! Parquet (by extension).
+
+use super::compare::Compared;
+use polars::prelude::*;
+use std::path::Path;
+
+/// Writes the per-row predictions; the error names the file.
+pub fn export_predictions(c: &Compared, path: &Path) -> Result<(), String> {
+    let shown = path.display().to_string();
+    let (ta, tb) = (c.report.champion.threshold, c.report.challenger.threshold);
+    let regression = c.report.champion.task == "regression";
+    let class = |p: f64, t: f64| {
+        if regression {
+            p
+        } else if p >= t {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let n = c.champion.len();
+    let rows: Vec<u64> = (0..n as u64).collect();
+    let pa: Vec<f64> = c.champion.clone();
+    let pb: Vec<f64> = c.challenger.clone();
+    let ca: Vec<f64> = c.champion.iter().map(|p| class(*p, ta)).collect();
+    let cb: Vec<f64> = c.challenger.iter().map(|p| class(*p, tb)).collect();
+    let label: Vec<Option<f64>> = match &c.labels {
+        Some(l) => l.iter().map(|v| (!v.is_nan()).then_some(*v)).collect(),
+        None => vec![None; n],
+    };
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "parquet" || ext == "pq" {
+        let mut df = DataFrame::new(
+            n,
+            vec![
+                Column::new("row".into(), rows),
+                Column::new("champion_probability".into(), pa),
+                Column::new("challenger_probability".into(), pb),
+                Column::new("champion_prediction".into(), ca),
+                Column::new("challenger_prediction".into(), cb),
+                Column::new("label".into(), label),
+            ],
+        )
+        .map_err(|e| format!("{shown}: {e}"))?;
+        let f = std::fs::File::create(path).map_err(|e| format!("{shown}: cannot write: {e}"))?;
+        ParquetWriter::new(f)
+            .finish(&mut df)
+            .map_err(|e| format!("{shown}: cannot write Parquet: {e}"))?;
+        return Ok(());
+    }
+    let mut w = csv::Writer::from_path(path).map_err(|e| format!("{shown}: cannot write: {e}"))?;
+    let err = |e: csv::Error| format!("{shown}: cannot write: {e}");
+    w.write_record([
+        "row",
+        "champion_probability",
+        "challenger_probability",
+        "champion_prediction",
+        "challenger_prediction",
+        "label",
+    ])
+    .map_err(err)?;
+    let num = |v: f64| {
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            format!("{}", v as i64)
+        } else {
+            format!("{v}")
+        }
+    };
+    for i in 0..n {
+        w.write_record([
+            i.to_string(),
+            format!("{}", pa[i]),
+            format!("{}", pb[i]),
+            num(ca[i]),
+            num(cb[i]),
+            label[i].map(num).unwrap_or_default(),
+        ])
+        .map_err(err)?;
+    }
+    w.flush().map_err(|e| format!("{shown}: cannot write: {e}"))
+}

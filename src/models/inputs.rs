@@ -1,0 +1,206 @@
+//! Mapping holdout columns to a model's inputs: one `[N, F]` tensor (feature order from the
+//! manifest, else the model's `feature_names` metadata, else the holdout's columns in order)
+//! or one `[N, 1]` input per feature (matched by name, or by the manifest's `inputs`).
+
+use super::bundle::Manifest;
+use super::proto::{Dim, ModelProto, OnnxType};
+use crate::report::compare::InputMapping;
+use std::collections::BTreeMap;
+
+/// One model input and the holdout columns that feed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputFeed {
+    /// Model input name.
+    pub input: String,
+    /// ONNX element type code of the input.
+    pub elem: i32,
+    /// Holdout columns, in the input's feature order (one for per-feature inputs).
+    pub columns: Vec<String>,
+    /// Rank of the input tensor (2 for `[N, F]` and `[N, 1]`, 1 for `[N]`).
+    pub rank: usize,
+}
+
+/// The whole mapping of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputPlan {
+    /// Inputs in model order.
+    pub feeds: Vec<InputFeed>,
+    /// For the report.
+    pub mapping: InputMapping,
+}
+
+impl InputPlan {
+    /// Every holdout column used, in order, without repeats.
+    pub fn columns(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in &self.feeds {
+            for c in &f.columns {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+fn tensor_parts(ty: &OnnxType) -> Option<(i32, Option<&Vec<Dim>>)> {
+    match ty {
+        OnnxType::Tensor { elem, shape } => Some((*elem, shape.as_ref())),
+        _ => None,
+    }
+}
+
+/// Plans the inputs of `model` from holdout `columns` (file order). `label` and the
+/// non-numeric columns are left out when the holdout's own column order is used.
+pub fn plan(
+    model: &ModelProto,
+    manifest: Option<&Manifest>,
+    columns: &[String],
+    numeric: &dyn Fn(&str) -> bool,
+    label: Option<&str>,
+    file: &str,
+) -> Result<InputPlan, String> {
+    if model.inputs.is_empty() {
+        return Err(format!("{file}: the model has no inputs"));
+    }
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    // one input per feature: several inputs, or a single input named like a holdout column
+    let per_feature = model.inputs.len() > 1
+        || (manifest.is_some_and(|m| !m.inputs.is_empty()))
+        || (has(&model.inputs[0].name)
+            && tensor_parts(&model.inputs[0].ty).is_some_and(|(_, s)| {
+                s.is_none_or(|d| d.len() == 1 || (d.len() == 2 && d[1] == Dim::Fixed(1)))
+            }));
+    if per_feature {
+        let by_input: BTreeMap<String, String> = manifest
+            .map(|m| {
+                m.inputs
+                    .iter()
+                    .map(|(col, inp)| (inp.clone(), col.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut feeds = Vec::new();
+        for i in &model.inputs {
+            let (elem, shape) = tensor_parts(&i.ty).ok_or_else(|| {
+                format!(
+                    "{file}: input {:?} is a {}, not a tensor",
+                    i.name,
+                    i.ty.describe()
+                )
+            })?;
+            if let Some(d) = shape {
+                if d.len() == 2 && !matches!(d[1], Dim::Fixed(1) | Dim::Named(_) | Dim::Unknown) {
+                    return Err(format!(
+                        "{file}: input {:?} takes {} values per row; with several inputs each must take one feature ([N, 1])",
+                        i.name,
+                        match &d[1] { Dim::Fixed(k) => k.to_string(), _ => "?".into() }
+                    ));
+                }
+            }
+            let col = by_input
+                .get(&i.name)
+                .cloned()
+                .unwrap_or_else(|| i.name.clone());
+            if !has(&col) {
+                return Err(format!(
+                    "{file}: the holdout has no column {col:?} for model input {:?}",
+                    i.name
+                ));
+            }
+            feeds.push(InputFeed {
+                input: i.name.clone(),
+                elem,
+                columns: vec![col],
+                rank: shape.map_or(2, |d| d.len().max(1)),
+            });
+        }
+        let mapping = InputMapping {
+            layout: "per_feature".into(),
+            source: if by_input.is_empty() {
+                "input names"
+            } else {
+                "manifest inputs"
+            }
+            .into(),
+            inputs: feeds
+                .iter()
+                .map(|f| (f.input.clone(), f.columns.clone()))
+                .collect(),
+        };
+        return Ok(InputPlan { feeds, mapping });
+    }
+    let input = &model.inputs[0];
+    let (elem, shape) = tensor_parts(&input.ty).ok_or_else(|| {
+        format!(
+            "{file}: input {:?} is a {}, not a tensor",
+            input.name,
+            input.ty.describe()
+        )
+    })?;
+    let width = match shape.map(|d| d.as_slice()) {
+        Some([_, Dim::Fixed(f)]) => Some(*f as usize),
+        Some([_, _]) | None => None,
+        Some(d) => {
+            return Err(format!(
+                "{file}: input {:?} has rank {}; a single input must be [N, F]",
+                input.name,
+                d.len()
+            ))
+        }
+    };
+    let from_meta = model.metadata.get("feature_names").map(|s| {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let (features, source) = if let Some(f) = manifest.and_then(|m| m.features.clone()) {
+        (f, "manifest")
+    } else if let Some(f) = from_meta {
+        (f, "metadata_props")
+    } else {
+        let want_numeric = elem != 8;
+        let f: Vec<String> = columns
+            .iter()
+            .filter(|c| Some(c.as_str()) != label && (!want_numeric || numeric(c)))
+            .cloned()
+            .collect();
+        (f, "holdout columns")
+    };
+    if let Some(w) = width {
+        if features.len() != w {
+            return Err(format!(
+                "{file}: input {:?} takes {w} features per row but the {source} give {} ({})",
+                input.name,
+                features.len(),
+                features.join(", ")
+            ));
+        }
+    }
+    let missing: Vec<&String> = features.iter().filter(|f| !has(f)).collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "{file}: the holdout is missing column(s) {} needed by model input {:?}",
+            missing
+                .iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            input.name
+        ));
+    }
+    let feeds = vec![InputFeed {
+        input: input.name.clone(),
+        elem,
+        columns: features.clone(),
+        rank: 2,
+    }];
+    let mapping = InputMapping {
+        layout: "matrix".into(),
+        source: source.into(),
+        inputs: [(input.name.clone(), features)].into_iter().collect(),
+    };
+    Ok(InputPlan { feeds, mapping })
+}

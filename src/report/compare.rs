@@ -1,0 +1,252 @@
+//! The model comparison report: the contract between the replay engine, `verdict compare`
+//! (JSON and Markdown) and the Models view.
+
+use super::{Check, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The ONNX Runtime used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeInfo {
+    /// ONNX Runtime version.
+    pub version: String,
+    /// The shared library loaded.
+    pub library: String,
+}
+
+/// An input or output of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Port {
+    /// Name.
+    pub name: String,
+    /// ONNX type, e.g. `tensor(float)` or `seq(map(int64,tensor(float)))`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Dimensions: numbers, names of symbolic dimensions, or null when unknown.
+    pub shape: Option<Vec<serde_json::Value>>,
+}
+
+/// Classification or regression metrics on the labelled holdout.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// ROC AUC (ties by mid-ranks).
+    pub auc: Option<f64>,
+    /// Accuracy at the threshold.
+    pub accuracy: Option<f64>,
+    /// Precision of the positive class at the threshold.
+    pub precision: Option<f64>,
+    /// Recall of the positive class at the threshold.
+    pub recall: Option<f64>,
+    /// F1 of the positive class at the threshold.
+    pub f1: Option<f64>,
+    /// Log loss (probabilities clipped to [eps, 1-eps]).
+    pub log_loss: Option<f64>,
+    /// Brier score.
+    pub brier: Option<f64>,
+    /// Root mean squared error (regression).
+    pub rmse: Option<f64>,
+    /// Mean absolute error (regression).
+    pub mae: Option<f64>,
+    /// Reliability curve: mean predicted probability per non-empty bin of 10 uniform bins.
+    pub calibration_pred: Vec<f64>,
+    /// Reliability curve: observed positive rate per non-empty bin.
+    pub calibration_true: Vec<f64>,
+    /// Rows per non-empty bin.
+    pub calibration_count: Vec<u64>,
+}
+
+/// How holdout columns were mapped to the model's inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputMapping {
+    /// `matrix` (one [N, F] tensor) or `per_feature` (one [N, 1] input per feature).
+    pub layout: String,
+    /// Where the feature order came from: `manifest`, `metadata_props`, `holdout columns`,
+    /// `input names` or `manifest inputs`.
+    pub source: String,
+    /// Model input → holdout columns feeding it, in order.
+    pub inputs: BTreeMap<String, Vec<String>>,
+}
+
+/// One model in the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelReport {
+    /// Path as given.
+    pub path: String,
+    /// Manifest name, else the file name.
+    pub name: String,
+    /// Manifest version.
+    pub version: Option<String>,
+    /// Graph inputs.
+    pub inputs: Vec<Port>,
+    /// Graph outputs.
+    pub outputs: Vec<Port>,
+    /// Opset version per domain.
+    pub opsets: BTreeMap<String, i64>,
+    /// Producer name and version, e.g. `skl2onnx 1.20.0`.
+    pub producer: String,
+    /// IR version.
+    pub ir_version: i64,
+    /// Graph name.
+    pub graph_name: String,
+    /// `metadata_props`.
+    pub metadata: BTreeMap<String, String>,
+    /// Training environment from the manifest.
+    pub environment: BTreeMap<String, String>,
+    /// Training metrics from the manifest.
+    pub training_metrics: BTreeMap<String, f64>,
+    /// `binary` or `regression`.
+    pub task: String,
+    /// The output read as the prediction.
+    pub prediction_output: String,
+    /// Decision threshold.
+    pub threshold: f64,
+    /// Holdout mapping used.
+    pub mapping: InputMapping,
+    /// Metrics on the holdout labels.
+    pub metrics: Metrics,
+    /// Replay wall time, seconds.
+    pub replay_seconds: f64,
+}
+
+/// The holdout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutInfo {
+    /// File.
+    pub path: String,
+    /// Rows replayed.
+    pub rows: u64,
+    /// Label column (None when unlabelled).
+    pub label: Option<String>,
+}
+
+/// Flip counts between the models' predicted classes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Flips {
+    /// Champion negative, challenger positive.
+    pub neg_to_pos: u64,
+    /// Champion positive, challenger negative.
+    pub pos_to_neg: u64,
+    /// Both negative.
+    pub neg_to_neg: u64,
+    /// Both positive.
+    pub pos_to_pos: u64,
+}
+
+/// A row on which the models disagree most.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisagreeingRow {
+    /// 0-based holdout row.
+    pub row: u64,
+    /// Champion prediction.
+    pub champion: f64,
+    /// Challenger prediction.
+    pub challenger: f64,
+    /// |challenger - champion|.
+    pub abs_delta: f64,
+    /// Label, when known.
+    pub label: Option<f64>,
+    /// Feature values (as text).
+    pub features: BTreeMap<String, String>,
+}
+
+/// Agreement within one value of a segment column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentAgreement {
+    /// Column.
+    pub column: String,
+    /// Value.
+    pub value: String,
+    /// Rows.
+    pub rows: u64,
+    /// Share of rows with the same predicted class.
+    pub agreement: f64,
+    /// Mean |Δp|.
+    pub mean_abs_delta: f64,
+}
+
+/// How the predictions differ.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Diff {
+    /// Share of rows whose predicted class differs.
+    pub rate: f64,
+    /// Mean |challenger - champion|.
+    pub mean_abs_delta: f64,
+    /// Max |challenger - champion|.
+    pub max_abs_delta: f64,
+    /// Quantiles of |Δ| (linear interpolation).
+    pub quantiles: BTreeMap<String, f64>,
+    /// Flip matrix.
+    pub flips: Flips,
+    /// Histogram of |Δ|: bin edges (len = counts + 1) and counts.
+    pub histogram_edges: Vec<f64>,
+    /// Histogram counts.
+    pub histogram_counts: Vec<u64>,
+    /// Rows that disagree most.
+    pub top_rows: Vec<DisagreeingRow>,
+    /// Agreement within each segment column's values.
+    pub segments: Vec<SegmentAgreement>,
+}
+
+/// Permutation importance of one feature for both models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureImportance {
+    /// Feature (holdout column).
+    pub name: String,
+    /// Mean drop for the champion.
+    pub champion_mean: f64,
+    /// Standard deviation over repeats (ddof 0).
+    pub champion_std: f64,
+    /// Mean drop for the challenger.
+    pub challenger_mean: f64,
+    /// Standard deviation over repeats.
+    pub challenger_std: f64,
+    /// Rank by mean for the champion (1 = most important).
+    pub champion_rank: u32,
+    /// Rank for the challenger.
+    pub challenger_rank: u32,
+}
+
+/// Permutation importance for both models on the same permutations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Importance {
+    /// `auc`, `rmse` or `mean_abs_prediction_change`.
+    pub metric: String,
+    /// Repeats per feature.
+    pub repeats: u32,
+    /// Seed of the permutations.
+    pub seed: u64,
+    /// Per feature, in holdout column order.
+    pub features: Vec<FeatureImportance>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareReport {
+    /// ONNX Runtime.
+    pub runtime: RuntimeInfo,
+    /// The champion.
+    pub champion: ModelReport,
+    /// The challenger.
+    pub challenger: ModelReport,
+    /// The holdout.
+    pub holdout: HoldoutInfo,
+    /// Prediction differences.
+    pub diff: Diff,
+    /// Permutation importance.
+    pub importance: Importance,
+    /// Checks: diff_rate, importance_shift, feature_alignment, environment.
+    pub checks: Vec<Check>,
+}
+
+impl CompareReport {
+    /// Worst check status.
+    pub fn worst(&self) -> Status {
+        self.checks
+            .iter()
+            .map(|c| c.status)
+            .max()
+            .unwrap_or(Status::Pass)
+    }
+}

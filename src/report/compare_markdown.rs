@@ -1,0 +1,159 @@
+//! The model comparison as Markdown.
+
+use super::compare::{CompareReport, Metrics, ModelReport};
+use super::format::opt;
+use std::fmt::Write;
+
+fn metric_rows(a: &Metrics, b: &Metrics) -> Vec<(&'static str, Option<f64>, Option<f64>)> {
+    vec![
+        ("AUC", a.auc, b.auc),
+        ("accuracy", a.accuracy, b.accuracy),
+        ("precision", a.precision, b.precision),
+        ("recall", a.recall, b.recall),
+        ("F1", a.f1, b.f1),
+        ("log loss", a.log_loss, b.log_loss),
+        ("Brier", a.brier, b.brier),
+        ("RMSE", a.rmse, b.rmse),
+        ("MAE", a.mae, b.mae),
+    ]
+}
+
+fn model_line(m: &ModelReport) -> String {
+    format!(
+        "`{}` ({}{}; {}; opsets {}; inputs {}; reads output `{}`, threshold {})",
+        m.path,
+        m.name,
+        m.version
+            .as_ref()
+            .map_or(String::new(), |v| format!(" {v}")),
+        m.producer,
+        m.opsets
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        m.inputs
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.ty))
+            .collect::<Vec<_>>()
+            .join(", "),
+        m.prediction_output,
+        m.threshold
+    )
+}
+
+/// Renders the comparison for people.
+pub fn render(r: &CompareReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Champion vs challenger\n");
+    let _ = writeln!(s, "- **Champion**: {}", model_line(&r.champion));
+    let _ = writeln!(s, "- **Challenger**: {}", model_line(&r.challenger));
+    let _ = writeln!(
+        s,
+        "- **Holdout**: `{}`, {} rows, label {}",
+        r.holdout.path,
+        r.holdout.rows,
+        r.holdout
+            .label
+            .as_deref()
+            .map_or("none".to_string(), |l| format!("`{l}`"))
+    );
+    let _ = writeln!(
+        s,
+        "- **Runtime**: ONNX Runtime {} ({})\n",
+        r.runtime.version, r.runtime.library
+    );
+    let _ = writeln!(s, "## Checks\n\n| check | status | detail |\n|---|---|---|");
+    for c in &r.checks {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            c.id,
+            c.status.as_str(),
+            c.message.replace('|', "/")
+        );
+    }
+    let _ = writeln!(s, "\n## Metrics\n\n| metric | champion | challenger | challenger - champion |\n|---|---|---|---|");
+    for (name, a, b) in metric_rows(&r.champion.metrics, &r.challenger.metrics) {
+        if a.is_none() && b.is_none() {
+            continue;
+        }
+        let d = a.zip(b).map(|(x, y)| y - x);
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} |",
+            opt(a, 4),
+            opt(b, 4),
+            d.map_or("–".into(), |v| format!("{v:+.4}"))
+        );
+    }
+    let d = &r.diff;
+    let _ = writeln!(
+        s,
+        "\n## Differences\n\nDiff rate {:.2}% ({} negative->positive, {} positive->negative); mean |Δ| {:.4}, max {:.4}; quantiles {}.\n",
+        d.rate * 100.0,
+        d.flips.neg_to_pos,
+        d.flips.pos_to_neg,
+        d.mean_abs_delta,
+        d.max_abs_delta,
+        d.quantiles.iter().map(|(k, v)| format!("{k} {v:.4}")).collect::<Vec<_>>().join(", ")
+    );
+    if !d.top_rows.is_empty() {
+        let _ = writeln!(
+            s,
+            "| row | champion | challenger | abs Δ | label |\n|---|---|---|---|---|"
+        );
+        for t in d.top_rows.iter().take(10) {
+            let _ = writeln!(
+                s,
+                "| {} | {:.4} | {:.4} | {:.4} | {} |",
+                t.row,
+                t.champion,
+                t.challenger,
+                t.abs_delta,
+                t.label.map_or("–".into(), |l| format!("{l}"))
+            );
+        }
+    }
+    if !d.segments.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n| segment | value | rows | agreement | mean abs Δ |\n|---|---|---|---|---|"
+        );
+        for g in &d.segments {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.1}% | {:.4} |",
+                g.column,
+                g.value,
+                g.rows,
+                g.agreement * 100.0,
+                g.mean_abs_delta
+            );
+        }
+    }
+    let imp = &r.importance;
+    if !imp.features.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Permutation importance ({}; {} repeats, seed {})\n\n| feature | champion | rank | challenger | rank |\n|---|---|---|---|---|",
+            imp.metric, imp.repeats, imp.seed
+        );
+        let mut v: Vec<_> = imp.features.iter().collect();
+        v.sort_by_key(|f| f.champion_rank);
+        for f in v {
+            let _ = writeln!(
+                s,
+                "| {} | {:.4} ± {:.4} | {} | {:.4} ± {:.4} | {} |",
+                f.name,
+                f.champion_mean,
+                f.champion_std,
+                f.champion_rank,
+                f.challenger_mean,
+                f.challenger_std,
+                f.challenger_rank
+            );
+        }
+    }
+    s
+}
