@@ -1,0 +1,525 @@
+//! Model replay against Python onnxruntime and sklearn (tests/fixtures/models/expected.json,
+//! made by sample_data/models/make_models.py): probabilities, metrics, diff, flips; one input
+//! per feature; regression; bundles as folder and zip; predictions export; the JSON contract;
+//! and bad input (exit 2, one line naming the file and the column or input).
+
+use serde_json::Value;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use verdict::models::{compare, CompareOptions};
+
+const M: &str = "sample_data/models";
+const F: &str = "tests/fixtures/models";
+
+fn expected() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(format!("{F}/expected.json")).unwrap()).unwrap()
+}
+
+fn close(what: &str, got: f64, want: f64, tol: f64) {
+    assert!(
+        (got - want).abs() <= tol * want.abs().max(1.0),
+        "{what}: got {got}, want {want}"
+    );
+}
+
+fn verdict(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn sample(opts: &CompareOptions) -> verdict::models::Compared {
+    compare(
+        Path::new(&format!("{M}/champion.onnx")),
+        Path::new(&format!("{M}/challenger")),
+        opts,
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+}
+
+#[test]
+fn probabilities_match_python_onnxruntime_and_metrics_match_sklearn() {
+    let want = expected();
+    let c = sample(&CompareOptions {
+        repeats: 0,
+        ..Default::default()
+    });
+    for (who, got, m) in [
+        ("champion", &c.champion, &c.report.champion),
+        ("challenger", &c.challenger, &c.report.challenger),
+    ] {
+        let w = &want[who];
+        let probs = w["probability"].as_array().unwrap();
+        assert_eq!(got.len(), probs.len());
+        for (i, (g, p)) in got.iter().zip(probs).enumerate() {
+            // the same runtime; tree sums may run in another order across threads (float32 ulps)
+            close(&format!("{who} row {i}"), *g, p.as_f64().unwrap(), 1e-6);
+        }
+        for k in [
+            "auc",
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "log_loss",
+            "brier",
+        ] {
+            let g = match k {
+                "auc" => m.metrics.auc,
+                "accuracy" => m.metrics.accuracy,
+                "precision" => m.metrics.precision,
+                "recall" => m.metrics.recall,
+                "f1" => m.metrics.f1,
+                "log_loss" => m.metrics.log_loss,
+                _ => m.metrics.brier,
+            };
+            close(
+                &format!("{who} {k}"),
+                g.unwrap(),
+                w[k].as_f64().unwrap(),
+                1e-5,
+            );
+        }
+        // the metric code itself, on Python's probabilities, to 1e-9 against sklearn
+        let py: Vec<f64> = probs.iter().map(|v| v.as_f64().unwrap()).collect();
+        let exact = verdict::models::metrics::binary(&py, c.labels.as_ref().unwrap(), 0.5);
+        for (k, g) in [
+            ("auc", exact.auc),
+            ("accuracy", exact.accuracy),
+            ("precision", exact.precision),
+            ("recall", exact.recall),
+            ("f1", exact.f1),
+            ("log_loss", exact.log_loss),
+            ("brier", exact.brier),
+        ] {
+            close(
+                &format!("{who} {k} (sklearn)"),
+                g.unwrap(),
+                w[k].as_f64().unwrap(),
+                1e-9,
+            );
+        }
+        for (g, e) in exact
+            .calibration_true
+            .iter()
+            .zip(w["calibration_true"].as_array().unwrap())
+        {
+            close(
+                &format!("{who} calibration_true"),
+                *g,
+                e.as_f64().unwrap(),
+                1e-9,
+            );
+        }
+        for (g, e) in exact
+            .calibration_pred
+            .iter()
+            .zip(w["calibration_pred"].as_array().unwrap())
+        {
+            close(
+                &format!("{who} calibration_pred"),
+                *g,
+                e.as_f64().unwrap(),
+                1e-9,
+            );
+        }
+    }
+    let d = &c.report.diff;
+    close(
+        "diff rate",
+        d.rate,
+        want["diff_rate"].as_f64().unwrap(),
+        1e-12,
+    );
+    close(
+        "mean |d|",
+        d.mean_abs_delta,
+        want["mean_abs_delta"].as_f64().unwrap(),
+        1e-5,
+    );
+    close(
+        "max |d|",
+        d.max_abs_delta,
+        want["max_abs_delta"].as_f64().unwrap(),
+        1e-5,
+    );
+    assert_eq!(d.flips.neg_to_pos, want["neg_to_pos"].as_u64().unwrap());
+    assert_eq!(d.flips.pos_to_neg, want["pos_to_neg"].as_u64().unwrap());
+    // the champion is a bare ZipMap model: it reads the holdout's numeric columns in order
+    assert_eq!(c.report.champion.mapping.source, "holdout columns");
+    assert_eq!(c.report.champion.prediction_output, "output_probability");
+    assert_eq!(c.report.challenger.mapping.source, "manifest");
+    assert_eq!(c.report.challenger.outputs[1].ty, "tensor(float)");
+    assert_eq!(
+        c.report.champion.outputs[1].ty,
+        "seq(map(int64,tensor(float)))"
+    );
+    assert_eq!(c.report.challenger.name, "credit_risk_gbt");
+    assert!(c.report.challenger.environment.contains_key("scikit_learn"));
+    assert_eq!(c.report.holdout.rows, 2000);
+    assert_eq!(c.report.holdout.label.as_deref(), Some("label"));
+    assert!(c.report.runtime.version.starts_with("1.31"));
+    // agreement per segment value adds up to the diff
+    let seg_rows: u64 = d
+        .segments
+        .iter()
+        .filter(|s| s.column == "segment")
+        .map(|s| s.rows)
+        .sum();
+    assert_eq!(seg_rows, 2000);
+    assert_eq!(d.histogram_counts.iter().sum::<u64>(), 2000);
+}
+
+#[test]
+fn permutation_importance_is_seeded_and_ranks_both_models() {
+    let opts = CompareOptions {
+        repeats: 3,
+        seed: 11,
+        ..Default::default()
+    };
+    let a = sample(&opts).report.importance;
+    let b = sample(&opts).report.importance;
+    let strip = |mut i: verdict::report::compare::Importance| {
+        i.seconds = 0.0;
+        i
+    };
+    let (a, b) = (strip(a), strip(b));
+    assert_eq!(a, b, "same seed, same permutations, same importances");
+    assert_eq!(a.metric, "auc");
+    assert_eq!(a.features.len(), 8);
+    let mut ranks: Vec<u32> = a.features.iter().map(|f| f.champion_rank).collect();
+    ranks.sort();
+    assert_eq!(ranks, (1..=8).collect::<Vec<u32>>());
+    // the generating process leans on utilization and late payments: both models see it
+    let top = |f: &dyn Fn(&verdict::report::compare::FeatureImportance) -> u32| {
+        a.features
+            .iter()
+            .filter(|x| f(x) <= 3)
+            .map(|x| x.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(top(&|x| x.champion_rank).contains(&"utilization".to_string()));
+    assert!(top(&|x| x.challenger_rank).contains(&"late_payments".to_string()));
+    let other = strip(
+        sample(&CompareOptions {
+            repeats: 3,
+            seed: 12,
+            ..Default::default()
+        })
+        .report
+        .importance,
+    );
+    assert_ne!(
+        a.features, other.features,
+        "another seed, other permutations"
+    );
+}
+
+#[test]
+fn one_input_per_feature_and_regression_outputs() {
+    let want = expected();
+    // the per-feature model against itself, on the sample holdout (columns matched by name)
+    let pf = format!("{F}/per_feature.onnx");
+    let c = compare(
+        Path::new(&pf),
+        Path::new(&pf),
+        &CompareOptions {
+            holdout: Some(format!("{M}/holdout.csv")),
+            repeats: 1,
+            ..Default::default()
+        },
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(c.report.champion.mapping.layout, "per_feature");
+    for (g, p) in c
+        .champion
+        .iter()
+        .zip(want["per_feature"]["probability"].as_array().unwrap())
+    {
+        close("per-feature probability", *g, p.as_f64().unwrap(), 1e-7);
+    }
+    assert_eq!(c.report.diff.rate, 0.0);
+    // a linear regressor
+    let reg = format!("{F}/regressor.onnx");
+    let c = compare(
+        Path::new(&reg),
+        Path::new(&reg),
+        &CompareOptions {
+            holdout: Some(format!("{F}/regression_holdout.csv")),
+            label: Some("target".into()),
+            repeats: 1,
+            ..Default::default()
+        },
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(c.report.champion.task, "regression");
+    assert_eq!(c.report.importance.metric, "rmse");
+    for (g, p) in c
+        .champion
+        .iter()
+        .zip(want["regressor"]["prediction"].as_array().unwrap())
+    {
+        close("regression prediction", *g, p.as_f64().unwrap(), 1e-5);
+    }
+    close(
+        "rmse",
+        c.report.champion.metrics.rmse.unwrap(),
+        want["regressor"]["rmse"].as_f64().unwrap(),
+        1e-6,
+    );
+    close(
+        "mae",
+        c.report.champion.metrics.mae.unwrap(),
+        want["regressor"]["mae"].as_f64().unwrap(),
+        1e-6,
+    );
+}
+
+fn zip_bundle(dir: &Path) -> PathBuf {
+    let path = dir.join("challenger.zip");
+    let f = std::fs::File::create(&path).unwrap();
+    let mut z = zip::ZipWriter::new(f);
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, src) in [
+        (
+            "challenger/model.onnx",
+            format!("{M}/challenger/model.onnx"),
+        ),
+        ("challenger/holdout.csv", format!("{M}/holdout.csv")),
+    ] {
+        z.start_file(name, opts).unwrap();
+        z.write_all(&std::fs::read(src).unwrap()).unwrap();
+    }
+    let manifest = std::fs::read_to_string(format!("{M}/challenger/bundle.toml"))
+        .unwrap()
+        .replace("holdout = \"../holdout.csv\"", "holdout = \"holdout.csv\"");
+    z.start_file("challenger/bundle.toml", opts).unwrap();
+    z.write_all(manifest.as_bytes()).unwrap();
+    z.finish().unwrap();
+    path
+}
+
+#[test]
+fn cli_json_contract_zip_bundle_and_predictions_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = zip_bundle(dir.path());
+    let csv = dir.path().join("pred.csv");
+    let pq = dir.path().join("pred.parquet");
+    let (code, out, err) = verdict(&[
+        "compare",
+        &format!("{M}/champion.onnx"),
+        zip.to_str().unwrap(),
+        "--repeats",
+        "2",
+        "--seed",
+        "3",
+        "--export-predictions",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    for k in ["version", "library"] {
+        assert!(r["runtime"][k].is_string());
+    }
+    for who in ["champion", "challenger"] {
+        let m = &r[who];
+        for k in [
+            "path", "inputs", "outputs", "opsets", "producer", "metadata", "metrics",
+        ] {
+            assert!(m.get(k).is_some(), "{who}.{k}");
+        }
+        for k in [
+            "auc",
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "log_loss",
+            "brier",
+        ] {
+            assert!(m["metrics"][k].is_number(), "{who}.metrics.{k}");
+        }
+        assert!(m["inputs"][0]["type"].is_string() && m["inputs"][0]["shape"].is_array());
+    }
+    assert_eq!(r["holdout"]["rows"], 2000);
+    assert_eq!(r["holdout"]["label"], "label");
+    for k in ["rate", "mean_abs_delta", "max_abs_delta"] {
+        assert!(r["diff"][k].is_number());
+    }
+    assert!(r["diff"]["flips"]["neg_to_pos"].is_u64() && r["diff"]["flips"]["pos_to_neg"].is_u64());
+    assert_eq!(r["importance"]["repeats"], 2);
+    assert_eq!(r["importance"]["seed"], 3);
+    let f0 = &r["importance"]["features"][0];
+    for k in [
+        "name",
+        "champion_mean",
+        "champion_std",
+        "challenger_mean",
+        "challenger_std",
+        "champion_rank",
+        "challenger_rank",
+    ] {
+        assert!(f0.get(k).is_some(), "importance field {k}");
+    }
+    let ids: Vec<&str> = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "diff_rate",
+            "importance_shift",
+            "feature_alignment",
+            "environment"
+        ]
+    );
+    // the zip's own holdout was used
+    assert!(r["holdout"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("holdout.csv"));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), "row,champion_probability,challenger_probability,champion_prediction,challenger_prediction,label");
+    assert_eq!(text.lines().count(), 2001);
+    // Parquet by extension
+    let (code, _, err) = verdict(&[
+        "compare",
+        &format!("{M}/champion.onnx"),
+        &format!("{M}/challenger"),
+        "--repeats",
+        "0",
+        "--export-predictions",
+        pq.to_str().unwrap(),
+        "--format",
+        "md",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let bytes = std::fs::read(&pq).unwrap();
+    assert!(bytes.starts_with(b"PAR1"));
+}
+
+#[test]
+fn bad_models_and_holdouts_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = std::fs::read(format!("{M}/champion.onnx")).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    };
+    let truncated = write("truncated.onnx", &good[..good.len() / 2]);
+    let text = write("notes.onnx", b"this is not a model\n");
+    let holdout = std::fs::read_to_string(format!("{M}/holdout.csv")).unwrap();
+    let missing_col = write(
+        "missing.csv",
+        &holdout.replace("utilization", "util").into_bytes(),
+    );
+    let mut lines: Vec<String> = holdout.lines().map(str::to_string).collect();
+    lines[5] = lines[5].replacen(',', ",abc", 2).replacen(",abc", ",", 1); // text in a feature
+    let strings = write("strings.csv", (lines.join("\n") + "\n").as_bytes());
+    let mut lines: Vec<String> = holdout.lines().map(str::to_string).collect();
+    let cells: Vec<&str> = lines[7].split(',').collect();
+    let mut cells: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
+    cells[5] = String::new(); // utilization missing
+    lines[7] = cells.join(",");
+    let nan = write("nan.csv", (lines.join("\n") + "\n").as_bytes());
+    let champion = format!("{M}/champion.onnx");
+    let challenger = format!("{M}/challenger");
+    let regressor = format!("{F}/regressor.onnx");
+    let reg_ho = format!("{F}/regression_holdout.csv");
+    let ho = format!("{M}/holdout.csv");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["compare", &truncated, &champion, "--holdout", &ho],
+            "truncated",
+        ),
+        (
+            vec!["compare", &champion, &text, "--holdout", &ho],
+            "not an ONNX model",
+        ),
+        (
+            vec!["compare", &champion, "no/such.onnx", "--holdout", &ho],
+            "no/such.onnx",
+        ),
+        (
+            vec!["compare", &champion, &challenger, "--holdout", &missing_col],
+            "\"utilization\"",
+        ),
+        (
+            vec!["compare", &champion, &challenger, "--holdout", &strings],
+            "non-number",
+        ),
+        (
+            vec!["compare", &champion, &challenger, "--holdout", &nan],
+            "--allow-missing",
+        ),
+        (vec!["compare", &champion, &champion], "no holdout"),
+        (
+            vec![
+                "compare",
+                &champion,
+                &champion,
+                "--holdout",
+                &ho,
+                "--label",
+                "nope",
+            ],
+            "nope",
+        ),
+        (
+            vec!["compare", &champion, &regressor, "--holdout", &ho],
+            "same kind of target",
+        ),
+        (
+            vec![
+                "compare",
+                &champion,
+                &champion,
+                "--holdout",
+                &reg_ho,
+                "--label",
+                "target",
+            ],
+            "takes 8 features",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (code, out, err) = verdict(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // --allow-missing passes NaN on to the tree model (which handles it) but the logistic
+    // regression's output for that row is NaN too: the comparison still completes
+    let (code, _, err) = verdict(&[
+        "compare",
+        &format!("{M}/challenger"),
+        &format!("{M}/challenger"),
+        "--holdout",
+        &nan,
+        "--allow-missing",
+        "--repeats",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
