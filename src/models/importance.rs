@@ -39,18 +39,38 @@ impl ImportanceMetric {
     }
 }
 
-/// Score drop of `perm_pred` against the baseline predictions.
-fn drop(metric: ImportanceMetric, base: &[f64], perm: &[f64], y: Option<&[f64]>) -> f64 {
-    match (metric, y) {
-        (ImportanceMetric::Auc, Some(y)) => {
-            let a = metrics::binary(base, y, 0.5).auc.unwrap_or(f64::NAN);
-            let b = metrics::binary(perm, y, 0.5).auc.unwrap_or(f64::NAN);
-            a - b
+/// The score importance is measured on (higher is better for AUC, lower for RMSE); None
+/// for the label-free measure.
+fn score(metric: ImportanceMetric, pred: &[f64], y: Option<&[f64]>) -> Option<f64> {
+    let y = y?;
+    match metric {
+        ImportanceMetric::Auc => {
+            let (mut neg, mut pos) = (Vec::new(), Vec::new());
+            for (p, l) in pred.iter().zip(y) {
+                if *l == 1.0 {
+                    pos.push(*p);
+                } else if *l == 0.0 {
+                    neg.push(*p);
+                }
+            }
+            crate::analysis::stats::auc_split(&mut neg, &mut pos)
         }
-        (ImportanceMetric::Rmse, Some(y)) => {
-            metrics::regression(perm, y).rmse.unwrap_or(f64::NAN)
-                - metrics::regression(base, y).rmse.unwrap_or(f64::NAN)
-        }
+        ImportanceMetric::Rmse => metrics::regression(pred, y).rmse,
+        ImportanceMetric::MeanAbsChange => None,
+    }
+}
+
+/// Drop of the score when the feature is shuffled (`base_score` is the unshuffled score).
+fn drop(
+    metric: ImportanceMetric,
+    base: &[f64],
+    base_score: Option<f64>,
+    perm: &[f64],
+    y: Option<&[f64]>,
+) -> f64 {
+    match (metric, base_score, score(metric, perm, y)) {
+        (ImportanceMetric::Auc, Some(b), Some(p)) => b - p,
+        (ImportanceMetric::Rmse, Some(b), Some(p)) => p - b,
         _ => {
             let n = base.len().max(1) as f64;
             base.iter()
@@ -112,6 +132,7 @@ pub fn permutation_importance(
     let t0 = std::time::Instant::now();
     let metric = ImportanceMetric::for_task(models.0.task, labels.is_some());
     let total = features.len() * repeats as usize * 2;
+    let base_scores = (score(metric, base.0, labels), score(metric, base.1, labels));
     let mut done = 0usize;
     let mut rows = Vec::new();
     for (fi, f) in features.iter().enumerate() {
@@ -126,7 +147,12 @@ pub fn permutation_importance(
             for (k, m) in [models.0, models.1].into_iter().enumerate() {
                 let d = if uses(m) {
                     let pred = m.predict(data, Some(&p), &|_| {}, cancel)?;
-                    drop(metric, if k == 0 { base.0 } else { base.1 }, &pred, labels)
+                    let (b, bs) = if k == 0 {
+                        (base.0, base_scores.0)
+                    } else {
+                        (base.1, base_scores.1)
+                    };
+                    drop(metric, b, bs, &pred, labels)
                 } else {
                     0.0
                 };

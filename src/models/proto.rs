@@ -201,6 +201,21 @@ pub struct ModelProto {
     pub metadata: BTreeMap<String, String>,
     /// Operator types used by the graph's nodes (`domain:op`, sorted, unique).
     pub operators: Vec<String>,
+    /// ZipMap nodes (scikit-learn's default probability output).
+    pub zipmaps: Vec<ZipMapNode>,
+    /// Byte range of the graph field (key through value) in the model bytes.
+    pub graph_field: (usize, usize),
+}
+
+/// A ZipMap node: which tensor it turns into maps, and the class labels in column order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ZipMapNode {
+    /// The probability tensor it reads.
+    pub input: String,
+    /// The sequence of maps it writes.
+    pub output: String,
+    /// Class labels (`classlabels_int64s` or `classlabels_strings`) as text.
+    pub labels: Vec<String>,
 }
 
 fn parse_type(b: &[u8]) -> Result<OnnxType, ProtoError> {
@@ -293,6 +308,78 @@ fn parse_value_info(b: &[u8]) -> Result<ValueInfo, ProtoError> {
     Ok(v)
 }
 
+/// Class labels of a ZipMap attribute (`classlabels_int64s` / `classlabels_strings`).
+fn class_labels(attr: &[u8]) -> Result<Vec<String>, ProtoError> {
+    let mut r = Reader::new(attr);
+    let mut name = String::new();
+    let (mut ints, mut strings) = (Vec::new(), Vec::new());
+    while let Some((n, f)) = r.next()? {
+        match (n, f) {
+            (1, Field::Bytes(s)) => name = text(s),
+            (8, Field::Varint(v)) => ints.push(v as i64),
+            (8, Field::Bytes(packed)) => {
+                let mut rp = Reader::new(packed);
+                while rp.pos < packed.len() {
+                    ints.push(rp.varint()? as i64);
+                }
+            }
+            (9, Field::Bytes(s)) => strings.push(text(s)),
+            _ => {}
+        }
+    }
+    Ok(match name.as_str() {
+        "classlabels_int64s" => ints.iter().map(i64::to_string).collect(),
+        "classlabels_strings" => strings,
+        _ => vec![],
+    })
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, field: u32, b: &[u8]) {
+    put_varint(out, (u64::from(field) << 3) | 2);
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// The model bytes with one more graph output: the float tensor `name` (used to read the
+/// probabilities a ZipMap node would turn into one map per row).
+pub fn with_extra_output(bytes: &[u8], m: &ModelProto, name: &str) -> Vec<u8> {
+    let (start, end) = m.graph_field;
+    // the graph field's value: skip its key and length
+    let mut r = Reader::new(&bytes[start..end]);
+    let graph: &[u8] = match r.next() {
+        Ok(Some((7, Field::Bytes(g)))) => g,
+        _ => return bytes.to_vec(),
+    };
+    // ValueInfoProto { name, type: TypeProto { tensor_type: { elem_type: FLOAT } } }
+    let mut tensor = Vec::new();
+    put_varint(&mut tensor, 1 << 3);
+    put_varint(&mut tensor, 1);
+    let mut ty = Vec::new();
+    put_bytes(&mut ty, 1, &tensor);
+    let mut vi = Vec::new();
+    put_bytes(&mut vi, 1, name.as_bytes());
+    put_bytes(&mut vi, 2, &ty);
+    let mut new_graph = graph.to_vec();
+    put_bytes(&mut new_graph, 12, &vi);
+    let mut out = Vec::with_capacity(bytes.len() + vi.len() + 16);
+    out.extend_from_slice(&bytes[..start]);
+    put_bytes(&mut out, 7, &new_graph);
+    out.extend_from_slice(&bytes[end..]);
+    out
+}
+
 fn parse_graph(b: &[u8], m: &mut ModelProto) -> Result<(), ProtoError> {
     let mut r = Reader::new(b);
     let mut initializers = Vec::new();
@@ -302,12 +389,23 @@ fn parse_graph(b: &[u8], m: &mut ModelProto) -> Result<(), ProtoError> {
             (1, Field::Bytes(node)) => {
                 let mut rn = Reader::new(node);
                 let (mut op, mut domain) = (String::new(), String::new());
+                let (mut inputs, mut outputs, mut labels) = (vec![], vec![], vec![]);
                 while let Some((n, f)) = rn.next()? {
                     match (n, f) {
+                        (1, Field::Bytes(s)) => inputs.push(text(s)),
+                        (2, Field::Bytes(s)) => outputs.push(text(s)),
                         (4, Field::Bytes(s)) => op = text(s),
                         (7, Field::Bytes(s)) => domain = text(s),
+                        (5, Field::Bytes(a)) => labels.extend(class_labels(a)?),
                         _ => {}
                     }
+                }
+                if op == "ZipMap" && inputs.len() == 1 && outputs.len() == 1 {
+                    m.zipmaps.push(ZipMapNode {
+                        input: inputs.remove(0),
+                        output: outputs.remove(0),
+                        labels,
+                    });
                 }
                 ops.insert(if domain.is_empty() {
                     op
@@ -343,7 +441,9 @@ pub fn parse_model(bytes: &[u8]) -> Result<ModelProto, ProtoError> {
     let mut r = Reader::new(bytes);
     let mut m = ModelProto::default();
     let mut has_graph = false;
-    while let Some((num, f)) = r.next()? {
+    loop {
+        let field_start = r.pos;
+        let Some((num, f)) = r.next()? else { break };
         match (num, f) {
             (1, Field::Varint(v)) => m.ir_version = v as i64,
             (2, Field::Bytes(s)) => m.producer_name = text(s),
@@ -352,6 +452,7 @@ pub fn parse_model(bytes: &[u8]) -> Result<ModelProto, ProtoError> {
             (5, Field::Varint(v)) => m.model_version = v as i64,
             (7, Field::Bytes(g)) => {
                 parse_graph(g, &mut m)?;
+                m.graph_field = (field_start, r.pos);
                 has_graph = true;
             }
             (8, Field::Bytes(o)) => {
@@ -406,6 +507,13 @@ mod tests {
         assert_eq!(m.outputs[1].ty.describe(), "seq(map(int64,tensor(float)))");
         assert!(m.opsets.contains_key("ai.onnx.ml"));
         assert!(m.operators.iter().any(|o| o.ends_with("ZipMap")));
+        assert_eq!(m.zipmaps.len(), 1);
+        assert_eq!(m.zipmaps[0].labels, vec!["0", "1"]);
+        let more = with_extra_output(&bytes, &m, &m.zipmaps[0].input);
+        let m2 = parse_model(&more).unwrap();
+        assert_eq!(m2.outputs.len(), 3);
+        assert_eq!(m2.outputs[2].name, m.zipmaps[0].input);
+        assert_eq!(m2.inputs, m.inputs);
     }
 
     #[test]

@@ -43,6 +43,16 @@ pub enum OutputRead {
         /// Column read from `[N, k]` (0 for `[N]` / `[N, 1]`).
         column: usize,
     },
+    /// The probability tensor behind a ZipMap, exposed as an extra graph output and fetched
+    /// alone (no map per row); `column` is the positive class's column.
+    ZipMapTensor {
+        /// The ZipMap output it replaces (for reports).
+        zipmap: String,
+        /// The tensor fetched.
+        name: String,
+        /// Positive class column.
+        column: usize,
+    },
     /// A label tensor (int64/int32/string); the positive class as text gives 1, else 0.
     Label {
         /// Output name.
@@ -59,8 +69,47 @@ impl OutputRead {
             OutputRead::ZipMap { name, .. }
             | OutputRead::Tensor { name, .. }
             | OutputRead::Label { name, .. } => name,
+            OutputRead::ZipMapTensor { zipmap, .. } => zipmap,
         }
     }
+
+    /// The output fetched from the session.
+    pub fn fetched(&self) -> &str {
+        match self {
+            OutputRead::ZipMapTensor { name, .. } => name,
+            other => other.name(),
+        }
+    }
+}
+
+/// Replaces a ZipMap read by a read of the tensor behind it, when the ZipMap node and its
+/// class labels are known: returns the new read and the model bytes exposing that tensor.
+pub fn zipmap_fast_path(
+    read: &OutputRead,
+    model: &ModelProto,
+    bytes: &[u8],
+) -> Option<(OutputRead, Vec<u8>)> {
+    let OutputRead::ZipMap { name, positive } = read else {
+        return None;
+    };
+    let z = model.zipmaps.iter().find(|z| &z.output == name)?;
+    let column = z
+        .labels
+        .iter()
+        .position(|l| l == positive)
+        .or_else(|| z.labels.iter().position(|l| is_positive_text(l)))
+        .or_else(|| (z.labels.len() == 2).then_some(1))?;
+    if model.outputs.iter().any(|o| o.name == z.input) {
+        return None;
+    }
+    Some((
+        OutputRead::ZipMapTensor {
+            zipmap: name.clone(),
+            name: z.input.clone(),
+            column,
+        },
+        super::proto::with_extra_output(bytes, model, &z.input),
+    ))
 }
 
 fn is_positive_text(t: &str) -> bool {
@@ -110,7 +159,7 @@ pub fn choose_output(
             matches!(
                 o.ty,
                 OnnxType::Tensor {
-                    elem: 6 | 7 | 8 | 9,
+                    elem: 6..=9,
                     ..
                 }
             )
@@ -228,16 +277,19 @@ impl Model {
         task: Task,
         workers: usize,
     ) -> Result<Self, String> {
+        // sklearn's default ZipMap output costs a map per row: read the tensor behind it
+        let (read, bytes): (OutputRead, Cow<[u8]>) =
+            match zipmap_fast_path(&read, &proto, &source.bytes) {
+                Some((fast, bytes)) => (fast, Cow::Owned(bytes)),
+                None => (read, Cow::Borrowed(source.bytes.as_slice())),
+            };
         let mut sessions = Vec::new();
         for _ in 0..workers.max(1) {
             let s = Session::builder(&rt.env)
                 .map_err(|e| e.to_string())
                 .and_then(|b| b.with_intra_threads(1).map_err(|e| e.to_string()))
                 .and_then(|b| b.with_inter_threads(1).map_err(|e| e.to_string()))
-                .and_then(|mut b| {
-                    b.commit_from_memory(&source.bytes)
-                        .map_err(|e| e.to_string())
-                })
+                .and_then(|mut b| b.commit_from_memory(&bytes).map_err(|e| e.to_string()))
                 .map_err(|e| format!("{}: ONNX Runtime cannot load the model: {e}", source.path))?;
             sessions.push(Mutex::new(s));
         }
@@ -260,6 +312,7 @@ impl Model {
         cancel: &AtomicBool,
     ) -> Result<Vec<f64>, String> {
         let n = data.rows;
+        let t_predict = std::time::Instant::now();
         let chunks = n.div_ceil(CHUNK_ROWS);
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
@@ -307,6 +360,7 @@ impl Model {
                 }
             }
         });
+        crate::ingest::timing("predict", t_predict);
         if let Some(e) = error.into_inner().ok().flatten() {
             return Err(e);
         }
@@ -416,10 +470,13 @@ impl Model {
             };
             inputs.push((Cow::Owned(feed.input.clone()), value));
         }
+        let name = self.read.fetched();
+        let options = ort::session::RunOptions::new()
+            .map_err(|e| format!("{file}: {e}"))?
+            .with_outputs(ort::session::OutputSelector::no_default().with(name));
         let outputs = session
-            .run(inputs)
+            .run_with_options(inputs, &options)
             .map_err(|e| format!("{file}: inference failed: {e}"))?;
-        let name = self.read.name();
         let value = outputs
             .get(name)
             .ok_or_else(|| format!("{file}: the model produced no output {name:?}"))?;
@@ -430,9 +487,14 @@ impl Model {
                 let maps = value
                     .try_extract_sequence::<DynMapValueType>()
                     .map_err(bad)?;
+                let positive_int: Option<i64> = positive.trim().parse().ok();
                 for m in &maps {
                     let p = match m.try_extract_key_values::<i64, f32>() {
-                        Ok(kv) => pick(kv.iter().map(|(k, v)| (k.to_string(), *v)), positive),
+                        // integer class keys: no text per row
+                        Ok(kv) => match kv.iter().find(|(k, _)| Some(*k) == positive_int) {
+                            Some((_, v)) => Some(f64::from(*v)),
+                            None => pick(kv.iter().map(|(k, v)| (k.to_string(), *v)), positive),
+                        },
                         Err(_) => {
                             let kv = m.try_extract_key_values::<String, f32>().map_err(bad)?;
                             pick(kv.into_iter(), positive)
@@ -443,7 +505,7 @@ impl Model {
                     })?);
                 }
             }
-            OutputRead::Tensor { column, .. } => {
+            OutputRead::Tensor { column, .. } | OutputRead::ZipMapTensor { column, .. } => {
                 let (shape, data): (Vec<i64>, Vec<f64>) = match value.try_extract_tensor::<f32>() {
                     Ok((s, d)) => (s.to_vec(), d.iter().map(|x| f64::from(*x)).collect()),
                     Err(_) => {

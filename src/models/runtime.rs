@@ -45,54 +45,66 @@ fn versioned_libs(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-/// Candidate libraries in discovery order, with where each came from.
-pub fn candidates() -> Vec<(PathBuf, &'static str)> {
+/// Candidate libraries of one discovery step (0: `ORT_DYLIB_PATH`, 1: project-local,
+/// 2: python3's onnxruntime, 3: system paths), with where they came from. Later steps are
+/// only looked at when earlier ones fail (step 2 starts a Python process).
+pub fn candidates(step: usize) -> Vec<(PathBuf, &'static str)> {
     let mut out = Vec::new();
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        out.push((PathBuf::from(p), "ORT_DYLIB_PATH"));
-    }
-    let local_rel = format!(".ort/{PINNED_VERSION}/onnxruntime/capi");
-    let mut locals: Vec<PathBuf> = Vec::new();
-    if let Some(p) = option_env!("VERDICT_ORT_LOCAL") {
-        locals.push(PathBuf::from(p));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        locals.extend(versioned_libs(&cwd.join(&local_rel)));
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        // target/release/verdict -> project root
-        if let Some(root) = exe.parent().and_then(Path::parent).and_then(Path::parent) {
-            locals.extend(versioned_libs(&root.join(&local_rel)));
+    match step {
+        0 => {
+            if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+                out.push((PathBuf::from(p), "ORT_DYLIB_PATH"));
+            }
         }
-    }
-    for p in locals {
-        if p.is_file() && !out.iter().any(|(q, _)| *q == p) {
-            out.push((p, "project-local .ort/"));
+        1 => {
+            let local_rel = format!(".ort/{PINNED_VERSION}/onnxruntime/capi");
+            let mut locals: Vec<PathBuf> = Vec::new();
+            if let Some(p) = option_env!("VERDICT_ORT_LOCAL") {
+                locals.push(PathBuf::from(p));
+            }
+            if let Ok(cwd) = std::env::current_dir() {
+                locals.extend(versioned_libs(&cwd.join(&local_rel)));
+            }
+            if let Ok(exe) = std::env::current_exe() {
+                // target/release/verdict -> project root
+                if let Some(root) = exe.parent().and_then(Path::parent).and_then(Path::parent) {
+                    locals.extend(versioned_libs(&root.join(&local_rel)));
+                }
+            }
+            for p in locals {
+                if p.is_file() && !out.iter().any(|(q, _)| *q == p) {
+                    out.push((p, "project-local .ort/"));
+                }
+            }
         }
-    }
-    if let Some(dir) = python_capi_dir() {
-        for p in versioned_libs(&dir) {
-            out.push((p, "python3 onnxruntime package"));
+        2 => {
+            if let Some(dir) = python_capi_dir() {
+                for p in versioned_libs(&dir) {
+                    out.push((p, "python3 onnxruntime package"));
+                }
+            }
         }
-    }
-    let mut sys_dirs: Vec<PathBuf> = std::env::var("LD_LIBRARY_PATH")
-        .unwrap_or_default()
-        .split(':')
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from)
-        .collect();
-    for d in [
-        "/usr/local/lib",
-        "/usr/lib",
-        "/usr/lib/x86_64-linux-gnu",
-        "/usr/lib64",
-        "/opt/homebrew/lib",
-    ] {
-        sys_dirs.push(PathBuf::from(d));
-    }
-    for d in sys_dirs {
-        for p in versioned_libs(&d) {
-            out.push((p, "system library path"));
+        _ => {
+            let mut sys_dirs: Vec<PathBuf> = std::env::var("LD_LIBRARY_PATH")
+                .unwrap_or_default()
+                .split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect();
+            for d in [
+                "/usr/local/lib",
+                "/usr/lib",
+                "/usr/lib/x86_64-linux-gnu",
+                "/usr/lib64",
+                "/opt/homebrew/lib",
+            ] {
+                sys_dirs.push(PathBuf::from(d));
+            }
+            for d in sys_dirs {
+                for p in versioned_libs(&d) {
+                    out.push((p, "system library path"));
+                }
+            }
         }
     }
     out
@@ -119,7 +131,7 @@ fn version_of(path: &Path) -> Option<String> {
 
 fn load() -> Result<Runtime, String> {
     let mut tried = Vec::new();
-    for (path, origin) in candidates() {
+    for (path, origin) in (0..4).flat_map(candidates) {
         if !path.is_file() {
             tried.push(format!("{} ({origin}): no such file", path.display()));
             continue;
