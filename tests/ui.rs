@@ -315,3 +315,100 @@ fn drift_view_splits_the_loaded_log_and_compares_dropped_files() {
         8000
     );
 }
+
+/// Steps until `done` holds (background threads outside the job slot included).
+fn wait_for(h: &mut Harness<'static, VerdictApp>, done: impl Fn(&VerdictApp) -> bool) {
+    for _ in 0..3000 {
+        h.step();
+        if done(h.state()) && h.state().job.is_none() {
+            h.run_steps(3);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the Models view did not finish");
+}
+
+#[test]
+fn models_view_replays_the_embedded_sample_and_takes_dropped_models() {
+    use std::sync::atomic::AtomicBool;
+    use verdict::app::models::ModelsCommand;
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num8);
+    h.run_steps(2);
+    assert_eq!(h.state().state.view, View::Models);
+    // the embedded sample models are written, read, and replayed on first visit
+    wait_for(&mut h, |a| a.models.compared.is_some());
+    let shown = h.state().models.compared.as_ref().unwrap().report.clone();
+    let engine = verdict::models::compare(
+        std::path::Path::new("sample_data/models/champion.onnx"),
+        std::path::Path::new("sample_data/models/challenger"),
+        &verdict::models::CompareOptions {
+            threshold: Some(0.5),
+            ..Default::default()
+        },
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+    .report;
+    assert_eq!(shown.diff.rate, engine.diff.rate);
+    assert_eq!(shown.champion.metrics, engine.champion.metrics);
+    assert_eq!(shown.challenger.metrics, engine.challenger.metrics);
+    h.get_by_label(&format!("{:.4}", engine.champion.metrics.auc.unwrap()));
+    h.get_by_label("Flip matrix (predicted class)");
+    h.get_by_label("importance_shift");
+    // two models dropped at once: the first becomes the champion
+    drop_file(&mut h, PathBuf::from("sample_data/models/challenger"));
+    drop_file(&mut h, PathBuf::from("sample_data/models/champion.onnx"));
+    wait_for(&mut h, |a| {
+        a.models
+            .champion
+            .as_ref()
+            .is_some_and(|(p, _)| p.ends_with("challenger"))
+            && a.models
+                .challenger
+                .as_ref()
+                .is_some_and(|(p, _)| p.ends_with("champion.onnx"))
+    });
+    h.get_by_label("Swap").click();
+    h.run_steps(2);
+    assert!(h
+        .state()
+        .models
+        .champion
+        .as_ref()
+        .unwrap()
+        .0
+        .ends_with("champion.onnx"));
+    h.state_mut().models.repeats = 1;
+    h.get_by_label("Replay").click();
+    h.run_steps(2);
+    wait_for(&mut h, |a| {
+        a.models
+            .compared
+            .as_ref()
+            .is_some_and(|c| c.report.importance.repeats == 1)
+    });
+    // a broken model is reported once and the loaded ones stay
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.onnx");
+    std::fs::write(&bad, b"not a model").unwrap();
+    h.state_mut()
+        .send(Command::Models(ModelsCommand::Add(vec![bad])));
+    for _ in 0..100 {
+        h.step();
+        if !h.state().notifications.items().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(h
+        .state()
+        .notifications
+        .items()
+        .iter()
+        .any(|n| n.text.contains("broken.onnx") && n.text.contains("not an ONNX model")));
+    assert!(h.state().models.champion.is_some() && h.state().models.challenger.is_some());
+}

@@ -23,11 +23,13 @@ pub enum View {
     Plan,
     /// Data drift between a reference and a current dataset, retraining triggers.
     Drift,
+    /// Champion vs challenger ONNX models replayed on a holdout.
+    Models,
 }
 
 impl View {
     /// All views in tab order.
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 8] = [
         View::Overview,
         View::Timeline,
         View::Significance,
@@ -35,6 +37,7 @@ impl View {
         View::Data,
         View::Plan,
         View::Drift,
+        View::Models,
     ];
 
     /// Parses a view name (case-insensitive).
@@ -54,6 +57,7 @@ impl View {
             View::Data => "Data",
             View::Plan => "Plan",
             View::Drift => "Drift",
+            View::Models => "Models",
         }
     }
 }
@@ -168,4 +172,6 @@ pub enum Command {
     SetDark(bool),
     /// A Drift view intent.
     Drift(super::drift::DriftCommand),
+    /// A Models view intent.
+    Models(super::models::ModelsCommand),
 }

@@ -20,6 +20,10 @@ pub enum DialogPurpose {
     DriftCurrent,
     /// Pick a log to split by time for drift.
     DriftLog,
+    /// Pick a model for a slot.
+    Model(super::models::Slot),
+    /// Pick the holdout.
+    Holdout,
     /// Render text (report, CSV, plan) and write it to the chosen file, off the UI thread.
     SaveText(Render),
     /// Save a plot screenshot region as PNG.
@@ -79,7 +83,10 @@ impl Dialogs {
                     DialogPurpose::OpenPlan
                     | DialogPurpose::DriftReference
                     | DialogPurpose::DriftCurrent
-                    | DialogPurpose::DriftLog => d.pick_file().into_iter().collect(),
+                    | DialogPurpose::DriftLog
+                    | DialogPurpose::Holdout => d.pick_file().into_iter().collect(),
+                    // a model is a file or a bundle folder; the dialog picks files (.onnx, .zip)
+                    DialogPurpose::Model(_) => d.pick_file().into_iter().collect(),
                     DialogPurpose::SaveText(_)
                     | DialogPurpose::SavePng(_)
                     | DialogPurpose::Saved(_) => d

@@ -38,6 +38,8 @@ pub enum JobMsg {
     Drift(Box<crate::report::drift::DriftReport>, f64),
     /// A log read for a drift time split (kept so the split can move without a re-read).
     DriftLog(Arc<RawLoad>),
+    /// Champion and challenger were replayed and compared (and how long it took).
+    Compared(Box<crate::models::Compared>, f64),
     /// The job failed; one line naming the file and the problem, plus details.
     Failed(String, Option<String>),
     /// The job stopped because it was cancelled.
@@ -428,5 +430,31 @@ fn split_raw(
         overrides,
         on_feature,
         cancel,
+    )
+}
+
+/// Replays the holdout through both models and compares them (named thread, progress,
+/// cancel).
+pub fn spawn_compare(
+    ctx: &egui::Context,
+    champion: crate::models::compare::Inspected,
+    challenger: crate::models::compare::Inspected,
+    opts: crate::models::CompareOptions,
+) -> Job {
+    spawn(
+        "verdict-replay",
+        "Replaying the holdout".into(),
+        ctx,
+        move |emit, cancel| {
+            let t0 = Instant::now();
+            let progress = |text: String, frac: Option<f32>| emit(JobMsg::Progress(text, frac));
+            match crate::models::compare::compare_inspected(
+                champion, challenger, &opts, &progress, cancel,
+            ) {
+                _ if cancel.load(Ordering::Relaxed) => emit(JobMsg::Cancelled),
+                Ok(c) => emit(JobMsg::Compared(Box::new(c), t0.elapsed().as_secs_f64())),
+                Err(e) => emit(JobMsg::Failed(format!("replay: {e}"), None)),
+            }
+        },
     )
 }

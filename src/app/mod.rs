@@ -6,6 +6,7 @@ pub mod dialogs;
 pub mod drift;
 pub mod embedded;
 pub mod jobs;
+pub mod models;
 pub mod notifications;
 pub mod routing;
 pub mod state;
@@ -58,6 +59,8 @@ pub struct VerdictApp {
     pub last_job_seconds: Option<f64>,
     /// The Drift view's state.
     pub drift: drift::DriftPanel,
+    /// The Models view's state.
+    pub models: models::ModelsPanel,
 }
 
 impl VerdictApp {
@@ -92,6 +95,7 @@ impl VerdictApp {
             drop_hover: false,
             last_job_seconds: None,
             drift: drift::DriftPanel::default(),
+            models: models::ModelsPanel::default(),
         }
     }
 
@@ -109,6 +113,7 @@ impl VerdictApp {
             egui::Visuals::light()
         });
         self.poll_job();
+        self.poll_models(&ctx);
         self.poll_dialogs(&ctx);
         self.poll_screenshot(&ctx);
         self.input_ui(&ctx);
@@ -151,6 +156,7 @@ impl VerdictApp {
                 egui::Key::Num5,
                 egui::Key::Num6,
                 egui::Key::Num7,
+                egui::Key::Num8,
             ];
             let view = keys
                 .iter()
@@ -302,6 +308,23 @@ impl VerdictApp {
     }
 
     fn central_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        if self.state.view == View::Models {
+            let ctx = ui.ctx().clone();
+            self.models.probe_runtime(&ctx);
+            if !self.models.sample_started
+                && self.models.champion.is_none()
+                && self.models.challenger.is_none()
+            {
+                cmds.push(Command::Models(models::ModelsCommand::LoadSample));
+                self.models.sample_started = true;
+            }
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    views::models::models_ui(ui, &self.models, self.job.is_some(), cmds)
+                });
+            return;
+        }
         if self.state.view == View::Drift {
             if !self.drift.auto_ran
                 && self.drift.report.is_none()
@@ -368,7 +391,7 @@ impl VerdictApp {
                     self.plan_path.as_deref(),
                     cmds,
                 ),
-                View::Drift => {}
+                View::Drift | View::Models => {}
             });
     }
 
@@ -435,6 +458,11 @@ impl VerdictApp {
                     self.drift.report = Some(*r);
                     done = true;
                 }
+                JobMsg::Compared(c, secs) => {
+                    self.last_job_seconds = Some(secs);
+                    self.models.compared = Some(c);
+                    done = true;
+                }
                 JobMsg::DriftLog(raw) => {
                     let overrides = self.plan_draft.role_overrides();
                     if let Some(range) = jobs::raw_time_range_us(&raw, &overrides) {
@@ -472,6 +500,19 @@ impl VerdictApp {
                 _ if r.paths.is_empty() => {}
                 DialogPurpose::Open | DialogPurpose::OpenPlan => {
                     self.pending.push(Command::Open(r.paths))
+                }
+                DialogPurpose::Model(slot) => {
+                    self.pending
+                        .push(Command::Models(models::ModelsCommand::Set(
+                            slot,
+                            r.paths[0].clone(),
+                        )))
+                }
+                DialogPurpose::Holdout => {
+                    self.pending
+                        .push(Command::Models(models::ModelsCommand::SetHoldout(
+                            r.paths[0].clone(),
+                        )))
                 }
                 DialogPurpose::DriftLog => {
                     self.pending
@@ -658,6 +699,7 @@ impl VerdictApp {
             Command::ClearRecent => self.state.recent.clear(),
             Command::SetDark(d) => self.state.dark = d,
             Command::Drift(c) => self.handle_drift(ctx, c),
+            Command::Models(c) => self.handle_models(ctx, c),
         }
     }
 
@@ -678,6 +720,7 @@ impl VerdictApp {
 
     fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<PathBuf>) {
         let mut logs = Vec::new();
+        let mut models = Vec::new();
         let mut plan_changed = false;
         for p in paths {
             match routing::classify(&p) {
@@ -687,19 +730,32 @@ impl VerdictApp {
                         self.plan_draft = plan;
                         self.plan_path = Some(p.clone());
                         plan_changed = true;
-                        self.notifications.push(Level::Info, format!("Plan loaded from {}", p.display()), None);
+                        self.notifications.push(
+                            Level::Info,
+                            format!("Plan loaded from {}", p.display()),
+                            None,
+                        );
                     }
                     Err(e) => self.notifications.push(Level::Error, e.to_string(), None),
                 },
-                PathKind::OnnxModel | PathKind::ModelBundle => self.notifications.push(
-                    Level::Warning,
-                    format!("{}: recognised as a model; champion/challenger replay is not in this version yet", p.display()),
+                PathKind::OnnxModel | PathKind::ModelBundle => models.push(p.clone()),
+                PathKind::Unknown => self.notifications.push(
+                    Level::Error,
+                    format!("{}: not a log, plan or model Verdict can read", p.display()),
                     None,
                 ),
-                PathKind::Unknown => self.notifications.push(Level::Error, format!("{}: not a log, plan or model Verdict can read", p.display()), None),
             }
         }
-        if !logs.is_empty() {
+        if !models.is_empty() {
+            self.handle_models(ctx, models::ModelsCommand::Add(models));
+        }
+        if !logs.is_empty() && self.state.view == View::Models {
+            // in the Models view a data file is the holdout
+            self.handle_models(
+                ctx,
+                models::ModelsCommand::SetHoldout(PathBuf::from(&logs[0])),
+            );
+        } else if !logs.is_empty() {
             self.state.remember(&logs);
             let label = short_files(&logs);
             self.start_load(ctx, jobs::Inputs::Files(logs), label);

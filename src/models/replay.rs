@@ -155,15 +155,7 @@ pub fn choose_output(
     let labels: Vec<_> = model
         .outputs
         .iter()
-        .filter(|o| {
-            matches!(
-                o.ty,
-                OnnxType::Tensor {
-                    elem: 6..=9,
-                    ..
-                }
-            )
-        })
+        .filter(|o| matches!(o.ty, OnnxType::Tensor { elem: 6..=9, .. }))
         .collect();
     let width = |o: &super::proto::ValueInfo| match &o.ty {
         OnnxType::Tensor { shape: Some(d), .. } if d.len() == 2 => match d[1] {

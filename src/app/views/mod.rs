@@ -2,6 +2,7 @@
 
 pub mod data;
 pub mod drift;
+pub mod models;
 pub mod overview;
 pub mod plan;
 pub mod segments;
