@@ -338,7 +338,7 @@ fn signature_ui(
         "Signatures and metadata: {differing} of {} rows differ (highlighted)",
         rows.len()
     ))
-    .id_salt("models_signature_header")
+    .id_salt(("models_signature_header", compared))
     .default_open(!compared)
     .show(ui, |ui| {
         egui::Grid::new("models_signature")
