@@ -37,13 +37,16 @@ pub fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
 
 /// KS statistic and Wasserstein-1 distance in one merge of two sorted samples.
 ///
-/// Steps one value at a time; values equal across the samples are taken together, so the
-/// CDF gap is only read where both CDFs are at a real step. Within one sample's run of
-/// equal values the gap moves monotonically and the width to the next value is zero, so
-/// neither the extremes nor the area see the intermediate states.
+/// Steps one value at a time (branch-free choice of the smaller head) and reads the CDF gap
+/// only after the last copy of a value in both samples, i.e. at the real steps of both
+/// empirical CDFs, exactly where scipy evaluates them.
 pub fn ks_and_wasserstein(a: &[f64], b: &[f64]) -> (f64, f64) {
     let (n1, n2) = (a.len(), b.len());
+    if n1 == 0 || n2 == 0 {
+        return (f64::NAN, f64::NAN);
+    }
     let (r1, r2) = (1.0 / n1 as f64, 1.0 / n2 as f64);
+    let at = |s: &[f64], k: usize| s.get(k).copied().unwrap_or(f64::INFINITY);
     let (mut i, mut j) = (0usize, 0usize);
     let (mut max, mut min) = (0.0f64, 0.0f64);
     // The area is a sum of non-negative terms: blocks of 512 summed plainly, blocks added
@@ -51,51 +54,32 @@ pub fn ks_and_wasserstein(a: &[f64], b: &[f64]) -> (f64, f64) {
     let mut area = crate::analysis::columns::Neumaier::default();
     let mut block = 0.0;
     let mut in_block = 0u32;
-    let mut prev = if n1 > 0 && n2 > 0 {
-        a[0].min(b[0])
-    } else {
-        0.0
-    };
+    let (mut x, mut y) = (a[0], b[0]);
+    let mut prev = x.min(y);
     let mut gap = 0.0;
-    let mut step = |v: f64, i: usize, j: usize| {
-        block += gap * (v - prev);
-        in_block += 1;
-        if in_block == 512 {
-            area.add(block);
-            block = 0.0;
-            in_block = 0;
-        }
-        let d = i as f64 * r1 - j as f64 * r2;
-        max = max.max(d);
-        min = min.min(d);
-        gap = d.abs();
-        prev = v;
-    };
-    while i < n1 && j < n2 {
-        let (x, y) = (a[i], b[j]);
-        if x < y {
-            i += 1;
-            step(x, i, j);
-        } else if y < x {
-            j += 1;
-            step(y, i, j);
-        } else {
-            while i < n1 && a[i] == x {
-                i += 1;
+    for _ in 0..n1 + n2 {
+        // consume the smaller head without a branch; ties take from `a` first
+        let take_a = x <= y;
+        let v = if take_a { x } else { y };
+        i += usize::from(take_a);
+        j += usize::from(!take_a);
+        x = at(a, i);
+        y = at(b, j);
+        // the CDFs are only read once every copy of `v` in both samples is consumed
+        if x.min(y) != v {
+            block += gap * (v - prev);
+            in_block += 1;
+            if in_block == 512 {
+                area.add(block);
+                block = 0.0;
+                in_block = 0;
             }
-            while j < n2 && b[j] == x {
-                j += 1;
-            }
-            step(x, i, j);
+            let d = i as f64 * r1 - j as f64 * r2;
+            max = max.max(d);
+            min = min.min(d);
+            gap = d.abs();
+            prev = v;
         }
-    }
-    while i < n1 {
-        i += 1;
-        step(a[i - 1], i, j);
-    }
-    while j < n2 {
-        j += 1;
-        step(b[j - 1], i, j);
     }
     area.add(block);
     ((-min).clamp(0.0, 1.0).max(max), area.total())
