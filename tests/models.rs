@@ -446,6 +446,7 @@ fn bad_models_and_holdouts_exit_2_with_one_line() {
     let challenger = format!("{M}/challenger");
     let regressor = format!("{F}/regressor.onnx");
     let reg_ho = format!("{F}/regression_holdout.csv");
+    let three = format!("{F}/three_classes.onnx");
     let ho = format!("{M}/holdout.csv");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
@@ -522,4 +523,49 @@ fn bad_models_and_holdouts_exit_2_with_one_line() {
         "0",
     ]);
     assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn zipmap_with_text_classes_and_a_chosen_positive_class() {
+    let want = expected();
+    let m = format!("{F}/string_labels.onnx");
+    let run = |positive: Option<&str>| {
+        compare(
+            Path::new(&m),
+            Path::new(&m),
+            &CompareOptions {
+                holdout: Some(format!("{F}/string_labels_holdout.csv")),
+                repeats: 0,
+                positive_class: positive.map(str::to_string),
+                ..Default::default()
+            },
+            &|_, _| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+    };
+    let bad = run(Some("bad"));
+    for (g, p) in bad
+        .champion
+        .iter()
+        .zip(want["string_labels"]["probability_bad"].as_array().unwrap())
+    {
+        close("P(bad)", *g, p.as_f64().unwrap(), 1e-6);
+    }
+    // labels follow the positive class: "bad" rows are 1
+    let labels = bad.labels.as_ref().unwrap();
+    assert!(labels.iter().all(|l| *l == 0.0 || *l == 1.0));
+    assert!(bad.report.champion.metrics.auc.unwrap() > 0.5);
+    // by default the second class in sorted order is positive, as scikit-learn's predict_proba[:, 1]
+    let good = run(None);
+    for (g, b) in good.champion.iter().zip(&bad.champion) {
+        close("P(good) = 1 - P(bad)", *g, 1.0 - b, 1e-6);
+    }
+    // float32 P(good) and P(bad) are complementary up to rounding, which can reorder near-ties
+    close(
+        "same AUC either way",
+        good.report.champion.metrics.auc.unwrap(),
+        bad.report.champion.metrics.auc.unwrap(),
+        1e-5,
+    );
 }

@@ -171,6 +171,29 @@ pd.DataFrame({"income_k": Xho[:, 0], "age": Xho[:, 1], "tenure_months": Xho[:, 2
               "late_payments": Xho[:, 5], "inquiries_6m": Xho[:, 6], "region_risk": Xho[:, 7],
               "target": ytrue}).to_csv(os.path.join(FIX, "regression_holdout.csv"), index=False)
 
+# a classifier trained on text labels: ZipMap with string keys ("bad" is the positive class)
+ytxt = np.where(ytr == 1, "bad", "good")
+lr_txt = LogisticRegression(max_iter=2000).fit(Xtr[:, :4], ytxt)
+txt = to_onnx(lr_txt, Xtr[:1, :4].astype(np.float32))
+onnx.save(txt, os.path.join(FIX, "string_labels.onnx"))
+s5 = ort.InferenceSession(os.path.join(FIX, "string_labels.onnx"))
+o5 = s5.run(None, {s5.get_inputs()[0].name: Xho[:, :4].astype(np.float32)})
+expected["string_labels"] = {"probability_bad": [float(d["bad"]) for d in o5[1]]}
+pd.DataFrame({"income_k": Xho[:, 0], "age": Xho[:, 1], "tenure_months": Xho[:, 2], "num_accounts": Xho[:, 3],
+              "outcome": np.where(yho == 1, "bad", "good")}).to_csv(os.path.join(FIX, "string_labels_holdout.csv"), index=False)
+
+# a three-class model: an output Verdict cannot read as a binary probability
+nodes = [helper.make_node("MatMul", ["x", "W"], ["z"]), helper.make_node("Softmax", ["z"], ["probabilities"], axis=1)]
+graph = helper.make_graph(
+    nodes, "three_classes",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])],
+    [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 3])],
+    [helper.make_tensor("W", TensorProto.FLOAT, [8, 3], rng.normal(0, 0.1, 24).tolist())],
+)
+mc = helper.make_model(graph, producer_name="verdict-tests", opset_imports=[helper.make_opsetid("", 17)])
+mc.ir_version = 8
+onnx.save(mc, os.path.join(FIX, "three_classes.onnx"))
+
 with open(os.path.join(FIX, "expected.json"), "w") as f:
     json.dump(expected, f)
 print("champion AUC", expected["champion"]["auc"], "challenger AUC", expected["challenger"]["auc"],

@@ -270,6 +270,7 @@ impl VerdictApp {
                     seed: self.models.seed,
                     threshold: Some(self.models.threshold),
                     allow_missing: false,
+                    positive_class: None,
                 };
                 let job = jobs::spawn_compare(ctx, (**a).clone(), (**b).clone(), opts);
                 self.replace_job(job);

@@ -42,6 +42,10 @@ pub struct CompareArgs {
     /// Pass missing feature values to the models as NaN instead of refusing them.
     #[arg(long)]
     pub allow_missing: bool,
+    /// The positive class (default: the bundle's, else 1/true/yes/positive, else the second
+    /// class in sorted order as scikit-learn).
+    #[arg(long)]
+    pub positive_class: Option<String>,
     /// Write one row per holdout row with both predictions (CSV, or Parquet by extension).
     #[arg(long)]
     pub export_predictions: Option<PathBuf>,
@@ -74,6 +78,7 @@ pub fn run(args: &CompareArgs) -> i32 {
         seed: args.seed,
         threshold: args.threshold,
         allow_missing: args.allow_missing,
+        positive_class: args.positive_class.clone(),
     };
     let tty = std::io::stderr().is_terminal();
     let progress = move |text: String, frac: Option<f32>| {

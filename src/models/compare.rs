@@ -35,6 +35,9 @@ pub struct CompareOptions {
     pub threshold: Option<f64>,
     /// Pass missing feature values to the models as NaN.
     pub allow_missing: bool,
+    /// The positive class (default: the manifest's, else 1/true/yes/positive, else the
+    /// second class in sorted order, as scikit-learn).
+    pub positive_class: Option<String>,
 }
 
 impl Default for CompareOptions {
@@ -46,6 +49,7 @@ impl Default for CompareOptions {
             seed: 0,
             threshold: None,
             allow_missing: false,
+            positive_class: None,
         }
     }
 }
@@ -188,10 +192,12 @@ pub fn compare_inspected(
     };
     let (pa, pb) = (plan_of(&a)?, plan_of(&b)?);
     let positive = |m: &Inspected| {
-        m.source
-            .manifest
-            .as_ref()
-            .and_then(|x| x.positive_class_text())
+        opts.positive_class.clone().or_else(|| {
+            m.source
+                .manifest
+                .as_ref()
+                .and_then(|x| x.positive_class_text())
+        })
     };
     let (ra, ta) = choose_output(&a.proto, positive(&a).as_deref(), &a.source.path)?;
     let (rb, tb) = choose_output(&b.proto, positive(&b).as_deref(), &b.source.path)?;
@@ -252,9 +258,14 @@ pub fn compare_inspected(
     let (pred_a, sec_a) = replay(&ma, "champion")?;
     let (pred_b, sec_b) = replay(&mb, "challenger")?;
     let regression = ta == Task::Regression;
+    let positive_text = opts
+        .positive_class
+        .clone()
+        .or_else(|| positive_from(&ma))
+        .or_else(|| ma.positive_label());
     let labels: Option<Vec<f64>> = label
         .as_ref()
-        .map(|l| holdout.labels(l, positive_from(&ma).as_deref(), regression));
+        .map(|l| holdout.labels(l, positive_text.as_deref(), regression));
     let thr = |m: &ModelReport| opts.threshold.unwrap_or(m.threshold);
     let finish = |mut r: ModelReport, m: &Model, pred: &[f64], secs: f64| -> ModelReport {
         r.threshold = thr(&r);

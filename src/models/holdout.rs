@@ -184,6 +184,10 @@ impl Holdout {
                     if let (Ok(a), Ok(b)) = (t.parse::<f64>(), p.parse::<f64>()) {
                         return if a == b { 1.0 } else { 0.0 };
                     }
+                    // text classes: anything but the positive class is negative
+                    if ingest::normalize::parse_label(p).is_none() {
+                        return 0.0;
+                    }
                 }
                 ingest::normalize::parse_label(t).unwrap_or(f64::NAN)
             })

@@ -295,6 +295,22 @@ impl Model {
         })
     }
 
+    /// The class label read as positive, when the model names its classes (ZipMap).
+    pub fn positive_label(&self) -> Option<String> {
+        match &self.read {
+            OutputRead::ZipMapTensor { zipmap, column, .. } => self
+                .proto
+                .zipmaps
+                .iter()
+                .find(|z| &z.output == zipmap)
+                .and_then(|z| z.labels.get(*column).cloned()),
+            OutputRead::ZipMap { positive, .. } | OutputRead::Label { positive, .. } => {
+                Some(positive.clone())
+            }
+            OutputRead::Tensor { .. } => None,
+        }
+    }
+
     /// Predictions for every holdout row (positive-class probability or regression value).
     pub fn predict(
         &self,
