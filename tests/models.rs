@@ -502,6 +502,10 @@ fn bad_models_and_holdouts_exit_2_with_one_line() {
             ],
             "takes 8 features",
         ),
+        (
+            vec!["compare", &three, &three, "--holdout", &ho],
+            "3 classes",
+        ),
     ];
     for (args, needle) in cases {
         let (code, out, err) = verdict(&args);
