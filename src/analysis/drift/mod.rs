@@ -344,7 +344,18 @@ pub fn compare(
             over_time::psi_over_time(&all, ts, &features)
         }
     };
-    let metrics = overrides.metrics.clone().unwrap_or_default();
+    // declared metrics; else, for prediction logs (a group, model or version column), the
+    // outcome metrics the experiment analysis would use
+    let metrics = overrides.metrics.clone().unwrap_or_else(|| {
+        let is_log = [Role::Group, Role::Model, Role::Version]
+            .iter()
+            .any(|r| croles.get(*r).is_some());
+        if is_log {
+            croles.metrics.clone()
+        } else {
+            vec![]
+        }
+    });
     let (daily, mut perf) = triggers::performance(
         reference,
         current,

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const DAY_US: i64 = 86_400_000_000;
+/// Fewest labelled rows a day needs for its AUC or F1 to count.
+pub const MIN_DAY_ROWS: usize = 50;
 
 /// Trigger thresholds (the plan's `[drift.triggers]` section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -293,8 +295,27 @@ pub fn performance(
         for (k, days) in &by_key {
             let (ref_auc, ref_f1) = reference_of(k);
             let names: Vec<String> = days.keys().map(|d| day_name(*d)).collect();
-            let aucs: Vec<Option<f64>> = days.values().map(|(s, l, _)| auc(s, l)).collect();
-            let f1s: Vec<Option<f64>> = days.values().map(|(_, _, pl)| f1(pl)).collect();
+            // a day's AUC / F1 needs enough labelled rows to mean something
+            let aucs: Vec<Option<f64>> = days
+                .values()
+                .map(|(s, l, _)| {
+                    if s.len() >= MIN_DAY_ROWS {
+                        auc(s, l)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            let f1s: Vec<Option<f64>> = days
+                .values()
+                .map(|(_, _, pl)| {
+                    if pl.len() >= MIN_DAY_ROWS {
+                        f1(pl)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             let base_auc = ref_auc.or_else(|| aucs.iter().flatten().next().copied());
             if let Some(b) = base_auc {
                 let (run, last_run) = longest_run(&aucs, |a| a < b - cfg.auc_decline);
@@ -317,13 +338,24 @@ pub fn performance(
                     ),
                 ));
             }
-            let cur_f1 = f1(&cp
+            let cur_pairs: Vec<(f64, f64)> = cp
                 .rows
                 .iter()
                 .filter(|r| r.0 == *k)
                 .filter_map(|r| r.3.map(|p| (p, r.4)))
-                .collect::<Vec<_>>());
-            if let (Some(rf), Some(cf)) = (ref_f1, cur_f1) {
+                .collect();
+            let cur_f1 = f1(&cur_pairs);
+            let ref_n = rp.rows.iter().filter(|r| r.0 == *k).count();
+            if (cur_pairs.len() as u64) < cfg.min_rows || (ref_n as u64) < cfg.min_rows {
+                f1_msgs.push((
+                    Status::Pass,
+                    format!(
+                        "{k}: not compared, too few labelled rows ({} current, {ref_n} reference; minimum {})",
+                        cur_pairs.len(),
+                        cfg.min_rows
+                    ),
+                ));
+            } else if let (Some(rf), Some(cf)) = (ref_f1, cur_f1) {
                 let drop = if rf > 0.0 { (rf - cf) / rf } else { 0.0 };
                 let status = if drop > cfg.f1_relative_drop {
                     Status::Fail
