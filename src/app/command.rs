@@ -133,6 +133,29 @@ pub enum TableKind {
     Checks,
 }
 
+/// A Drift or Models report file to save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveKind {
+    /// The drift report as JSON (as `verdict drift`).
+    DriftJson,
+    /// The drift report as Markdown.
+    DriftMarkdown,
+    /// The drift feature table as CSV.
+    DriftFeaturesCsv,
+    /// The drift triggers as CSV.
+    DriftTriggersCsv,
+    /// The comparison as JSON (as `verdict compare`).
+    CompareJson,
+    /// The comparison as Markdown.
+    CompareMarkdown,
+    /// One row per holdout row with both predictions, as CSV.
+    ComparePredictionsCsv,
+    /// Permutation importance as CSV.
+    CompareImportanceCsv,
+    /// The comparison checks as CSV.
+    CompareChecksCsv,
+}
+
 /// A user intent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -174,4 +197,6 @@ pub enum Command {
     Drift(super::drift::DriftCommand),
     /// A Models view intent.
     Models(super::models::ModelsCommand),
+    /// Save a Drift or Models report or table.
+    Save(SaveKind),
 }

@@ -5,6 +5,41 @@ use super::compare::Compared;
 use polars::prelude::*;
 use std::path::Path;
 
+/// The per-row predictions as CSV text.
+pub fn predictions_csv(c: &Compared) -> String {
+    let (ta, tb) = (c.report.champion.threshold, c.report.challenger.threshold);
+    let regression = c.report.champion.task == "regression";
+    let class = |p: f64, t: f64| {
+        if regression {
+            p
+        } else if p >= t {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let num = |v: f64| {
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            format!("{}", v as i64)
+        } else {
+            format!("{v}")
+        }
+    };
+    let mut out = String::from("row,champion_probability,challenger_probability,champion_prediction,challenger_prediction,label\n");
+    for i in 0..c.champion.len() {
+        let label = c.labels.as_ref().map(|l| l[i]).filter(|v| !v.is_nan());
+        out.push_str(&format!(
+            "{i},{},{},{},{},{}\n",
+            c.champion[i],
+            c.challenger[i],
+            num(class(c.champion[i], ta)),
+            num(class(c.challenger[i], tb)),
+            label.map(num).unwrap_or_default()
+        ));
+    }
+    out
+}
+
 /// Writes the per-row predictions; the error names the file.
 pub fn export_predictions(c: &Compared, path: &Path) -> Result<(), String> {
     let shown = path.display().to_string();

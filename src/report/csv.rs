@@ -146,3 +146,81 @@ pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
     }
     out.join("\n") + "\n"
 }
+
+/// The drift report's feature table as CSV.
+pub fn drift_features_csv(r: &super::drift::DriftReport) -> String {
+    let mut out = String::from("name,kind,test,statistic,p_value,dof,psi,wasserstein,wasserstein_norm,null_rate_reference,null_rate_current,n_reference,n_current,mean_reference,mean_current,drifted,alert\n");
+    for f in &r.features {
+        let cells = [
+            esc(&f.name),
+            match f.kind {
+                super::drift::FeatureKind::Numeric => "numeric".into(),
+                super::drift::FeatureKind::Categorical => "categorical".into(),
+            },
+            f.test.clone(),
+            num(f.statistic),
+            num(f.p_value),
+            f.dof.map(|d| d.to_string()).unwrap_or_default(),
+            num(f.psi),
+            num(f.wasserstein),
+            num(f.wasserstein_norm),
+            num(Some(f.null_rate_reference)),
+            num(Some(f.null_rate_current)),
+            f.n_reference.to_string(),
+            f.n_current.to_string(),
+            num(f.mean_reference),
+            num(f.mean_current),
+            f.drifted.to_string(),
+            f.alert.to_string(),
+        ];
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Checks or triggers (id, status, message) as CSV.
+pub fn checks_csv(checks: &[super::Check]) -> String {
+    let mut out = String::from("id,status,message\n");
+    for c in checks {
+        out.push_str(&format!(
+            "{},{},{}\n",
+            esc(&c.id),
+            c.status.as_str(),
+            esc(&c.message)
+        ));
+    }
+    out
+}
+
+/// The drift triggers as CSV.
+pub fn drift_triggers_csv(r: &super::drift::DriftReport) -> String {
+    let mut out = String::from("id,status,message\n");
+    for t in &r.triggers {
+        out.push_str(&format!(
+            "{},{},{}\n",
+            esc(&t.id),
+            t.status.as_str(),
+            esc(&t.message)
+        ));
+    }
+    out
+}
+
+/// Permutation importance of both models as CSV.
+pub fn importance_csv(r: &super::compare::CompareReport) -> String {
+    let mut out = String::from("name,champion_mean,champion_std,challenger_mean,challenger_std,champion_rank,challenger_rank\n");
+    for f in &r.importance.features {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            esc(&f.name),
+            f.champion_mean,
+            f.champion_std,
+            f.challenger_mean,
+            f.challenger_std,
+            f.champion_rank,
+            f.challenger_rank
+        ));
+    }
+    out
+}

@@ -2,8 +2,9 @@
 //! the feature table sorted by PSI / p / statistic with drifted and alert rows marked, the
 //! selected feature's distributions on shared bins, PSI over time, and the triggers.
 
-use super::{fmt_num, fmt_p};
+use super::{fmt_num, fmt_p, png_button};
 use crate::app::command::Command;
+use crate::app::command::SaveKind;
 use crate::app::drift::{DriftCommand, DriftMode, DriftPanel, DriftSort};
 use crate::app::theme::{group_color, status_color, status_text};
 use crate::ingest::time::format_timestamp_us;
@@ -46,6 +47,16 @@ pub fn drift_ui(
         return;
     };
     summary_ui(ui, r);
+    save_row_ui(
+        ui,
+        &[
+            ("JSON", SaveKind::DriftJson),
+            ("Markdown", SaveKind::DriftMarkdown),
+            ("features CSV", SaveKind::DriftFeaturesCsv),
+            ("triggers CSV", SaveKind::DriftTriggersCsv),
+        ],
+        cmds,
+    );
     ui.add_space(6.0);
     ui.columns(2, |cols| {
         feature_table_ui(&mut cols[0], r, panel.selected.as_deref(), sort, cmds);
@@ -54,11 +65,11 @@ pub fn drift_ui(
             .as_ref()
             .and_then(|s| r.features.iter().find(|f| &f.name == s))
         {
-            feature_detail_ui(&mut cols[1], f);
+            feature_detail_ui(&mut cols[1], f, cmds);
         }
     });
     ui.add_space(8.0);
-    psi_over_time_ui(ui, r);
+    psi_over_time_ui(ui, r, cmds);
     ui.add_space(8.0);
     triggers_ui(ui, r);
 }
@@ -359,7 +370,7 @@ fn feature_table_ui(
 }
 
 /// Bars of reference and current shares, side by side per bin or category.
-fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift) {
+fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift, cmds: &mut Vec<Command>) {
     let (labels, reference, current): (Vec<String>, Vec<f64>, Vec<f64>) = match f.kind {
         FeatureKind::Numeric => f
             .bins
@@ -432,7 +443,7 @@ fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift) {
         FeatureKind::Numeric => "bin on the reference deciles (hover a bar for its edges)",
         FeatureKind::Categorical => "category",
     };
-    Plot::new(format!("drift_detail_{}", f.name))
+    let resp = Plot::new(format!("drift_detail_{}", f.name))
         .x_axis_label(x_label)
         .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]))
         .height(300.0)
@@ -452,9 +463,10 @@ fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift) {
             p.bar_chart(bars(&reference, -0.2, "reference", group_color(0)));
             p.bar_chart(bars(&current, 0.2, "current", group_color(1)));
         });
+    png_button(ui, &format!("drift_{}", f.name), resp.response.rect, cmds);
 }
 
-fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport) {
+fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Vec<Command>) {
     let pot = &r.psi_over_time;
     if pot.starts.is_empty() || pot.features.is_empty() {
         return;
@@ -468,7 +480,7 @@ fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport) {
         }
     ));
     let starts = pot.starts.clone();
-    Plot::new("drift_psi_over_time")
+    let resp = Plot::new("drift_psi_over_time")
         .height(220.0)
         .legend(Legend::default())
         .y_axis_label("PSI")
@@ -508,6 +520,7 @@ fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport) {
                 );
             }
         });
+    png_button(ui, "psi_over_time", resp.response.rect, cmds);
 }
 
 fn triggers_ui(ui: &mut egui::Ui, r: &DriftReport) {
@@ -526,4 +539,16 @@ fn triggers_ui(ui: &mut egui::Ui, r: &DriftReport) {
                 ui.end_row();
             }
         });
+}
+
+/// A row of "Save" buttons.
+pub fn save_row_ui(ui: &mut egui::Ui, items: &[(&str, SaveKind)], cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.weak("Save:");
+        for (label, kind) in items {
+            if ui.small_button(*label).clicked() {
+                cmds.push(Command::Save(*kind));
+            }
+        }
+    });
 }

@@ -4,8 +4,10 @@
 //! permutation importance side by side with rank changes, the most-disagreeing rows,
 //! agreement per segment, reliability curves and the checks.
 
-use super::{fmt_num, fmt_pct};
+use super::drift::save_row_ui;
+use super::{fmt_num, fmt_pct, png_button};
 use crate::app::command::Command;
+use crate::app::command::SaveKind;
 use crate::app::models::{ModelsCommand, ModelsPanel, Slot};
 use crate::app::theme::{group_color, status_color, status_text};
 use crate::models::compare::describe;
@@ -60,6 +62,17 @@ pub fn models_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut 
     };
     let r = &c.report;
     ui.add_space(6.0);
+    save_row_ui(
+        ui,
+        &[
+            ("JSON", SaveKind::CompareJson),
+            ("Markdown", SaveKind::CompareMarkdown),
+            ("predictions CSV", SaveKind::ComparePredictionsCsv),
+            ("importance CSV", SaveKind::CompareImportanceCsv),
+            ("checks CSV", SaveKind::CompareChecksCsv),
+        ],
+        cmds,
+    );
     checks_ui(ui, r);
     ui.add_space(6.0);
     metrics_ui(ui, r);
@@ -70,14 +83,15 @@ pub fn models_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut 
             &c.champion,
             &c.challenger,
             c.labels.as_deref(),
+            cmds,
         );
-        delta_histogram_ui(&mut cols[1], r);
+        delta_histogram_ui(&mut cols[1], r, cmds);
     });
     ui.columns(2, |cols| {
         flips_ui(&mut cols[0], r);
-        calibration_ui(&mut cols[1], r);
+        calibration_ui(&mut cols[1], r, cmds);
     });
-    importance_ui(ui, r);
+    importance_ui(ui, r, cmds);
     disagreeing_rows_ui(ui, r);
     segments_ui(ui, r);
 }
@@ -463,7 +477,13 @@ fn metrics_ui(ui: &mut egui::Ui, r: &CompareReport) {
         });
 }
 
-fn scatter_ui(ui: &mut egui::Ui, a: &[f64], b: &[f64], labels: Option<&[f64]>) {
+fn scatter_ui(
+    ui: &mut egui::Ui,
+    a: &[f64],
+    b: &[f64],
+    labels: Option<&[f64]>,
+    cmds: &mut Vec<Command>,
+) {
     ui.strong("Champion vs challenger prediction per row");
     // draw at most 20,000 points (evenly spaced rows)
     let step = (a.len() / 20_000).max(1);
@@ -481,7 +501,7 @@ fn scatter_ui(ui: &mut egui::Ui, a: &[f64], b: &[f64], labels: Option<&[f64]>) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
             (l.min(*v), h.max(*v))
         });
-    Plot::new("models_scatter")
+    let resp = Plot::new("models_scatter")
         .height(260.0)
         .data_aspect(1.0)
         .legend(Legend::default())
@@ -512,9 +532,10 @@ fn scatter_ui(ui: &mut egui::Ui, a: &[f64], b: &[f64], labels: Option<&[f64]>) {
                 );
             }
         });
+    png_button(ui, "scores", resp.response.rect, cmds);
 }
 
-fn delta_histogram_ui(ui: &mut egui::Ui, r: &CompareReport) {
+fn delta_histogram_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec<Command>) {
     let d = &r.diff;
     ui.strong(format!(
         "|challenger - champion|: mean {:.4}, max {:.4}",
@@ -531,7 +552,7 @@ fn delta_histogram_ui(ui: &mut egui::Ui, r: &CompareReport) {
                 .name(format!("[{lo:.3}, {hi:.3})"))
         })
         .collect();
-    Plot::new("models_delta_hist")
+    let resp = Plot::new("models_delta_hist")
         .height(260.0)
         .x_axis_label("|difference in prediction|")
         .y_axis_label("rows")
@@ -539,6 +560,7 @@ fn delta_histogram_ui(ui: &mut egui::Ui, r: &CompareReport) {
         .show(ui, |p| {
             p.bar_chart(BarChart::new("rows", bars).color(group_color(2)))
         });
+    png_button(ui, "abs_diff_histogram", resp.response.rect, cmds);
 }
 
 fn flips_ui(ui: &mut egui::Ui, r: &CompareReport) {
@@ -579,7 +601,7 @@ fn flips_ui(ui: &mut egui::Ui, r: &CompareReport) {
     ));
 }
 
-fn calibration_ui(ui: &mut egui::Ui, r: &CompareReport) {
+fn calibration_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec<Command>) {
     if r.champion.metrics.calibration_pred.is_empty()
         && r.challenger.metrics.calibration_pred.is_empty()
     {
@@ -587,7 +609,7 @@ fn calibration_ui(ui: &mut egui::Ui, r: &CompareReport) {
     }
     ui.strong("Reliability (calibration)")
         .on_hover_text(tips::CALIBRATION);
-    Plot::new("models_calibration")
+    let resp = Plot::new("models_calibration")
         .height(220.0)
         .data_aspect(1.0)
         .legend(Legend::default())
@@ -628,9 +650,10 @@ fn calibration_ui(ui: &mut egui::Ui, r: &CompareReport) {
                 );
             }
         });
+    png_button(ui, "calibration", resp.response.rect, cmds);
 }
 
-fn importance_ui(ui: &mut egui::Ui, r: &CompareReport) {
+fn importance_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec<Command>) {
     let imp = &r.importance;
     if imp.features.is_empty() {
         return;
@@ -662,7 +685,7 @@ fn importance_ui(ui: &mut egui::Ui, r: &CompareReport) {
     };
     ui.columns(2, |cols| {
         let names2 = names.clone();
-        Plot::new("models_importance")
+        let resp = Plot::new("models_importance")
             .height((60.0 + 34.0 * n as f32).clamp(160.0, 480.0))
             .legend(Legend::default())
             .x_axis_label(format!("drop in {}", imp.metric))
@@ -688,6 +711,7 @@ fn importance_ui(ui: &mut egui::Ui, r: &CompareReport) {
                         .color(group_color(1)),
                 );
             });
+        png_button(&mut cols[0], "importance", resp.response.rect, cmds);
         egui::Grid::new("models_importance_table")
             .striped(true)
             .num_columns(4)
