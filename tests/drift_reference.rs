@@ -221,3 +221,18 @@ fn window_compares_the_last_span_with_the_one_before() {
     check_case("window_7d", &r, &expected()["window_7d"]);
     assert_eq!(r.split.window.as_deref(), Some("7d"));
 }
+
+#[test]
+fn drift_tables_export_as_csv() {
+    let r = files("reference.csv", "current.csv");
+    let csv = verdict::report::csv::drift_features_csv(&r);
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("name,kind,test,statistic,p_value"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), r.features.len());
+    let country = rows.iter().find(|l| l.starts_with("country,")).unwrap();
+    let f = r.features.iter().find(|f| f.name == "country").unwrap();
+    assert!(country.contains(&format!("{}", f.psi.unwrap())), "{country}");
+    let t = verdict::report::csv::drift_triggers_csv(&r);
+    assert_eq!(t.lines().count(), r.triggers.len() + 1);
+}
