@@ -194,6 +194,30 @@ mc = helper.make_model(graph, producer_name="verdict-tests", opset_imports=[help
 mc.ir_version = 8
 onnx.save(mc, os.path.join(FIX, "three_classes.onnx"))
 
+# typed per-feature inputs: a text segment (one-hot), a float and an int64 column
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
+seg_tr = np.where(Xtr[:, 1] < 35, "young", np.where(Xtr[:, 1] < 60, "middle", "senior"))
+typed_tr = pd.DataFrame({"segment": seg_tr, "income_k": Xtr[:, 0].astype(np.float32),
+                         "late_payments": Xtr[:, 5].astype(np.int64)})
+pipe = Pipeline([
+    ("prep", ColumnTransformer([("seg", OneHotEncoder(), ["segment"]),
+                                ("num", "passthrough", ["income_k", "late_payments"])])),
+    ("lr", LogisticRegression(max_iter=2000)),
+]).fit(typed_tr, ytr)
+typed = to_onnx(pipe, initial_types=[("segment", StringTensorType([None, 1])),
+                                     ("income_k", FloatTensorType([None, 1])),
+                                     ("late_payments", Int64TensorType([None, 1]))],
+                options={id(pipe.steps[-1][1]): {"zipmap": False}})
+onnx.save(typed, os.path.join(FIX, "typed_inputs.onnx"))
+s6 = ort.InferenceSession(os.path.join(FIX, "typed_inputs.onnx"))
+feeds = {"segment": ho["segment"].to_numpy().reshape(-1, 1).astype(object),
+         "income_k": ho["income_k"].to_numpy(np.float32).reshape(-1, 1),
+         "late_payments": ho["late_payments"].to_numpy(np.int64).reshape(-1, 1)}
+expected["typed_inputs"] = {"probability": s6.run(None, feeds)[1][:, 1].astype(np.float64).tolist()}
+
 with open(os.path.join(FIX, "expected.json"), "w") as f:
     json.dump(expected, f)
 print("champion AUC", expected["champion"]["auc"], "challenger AUC", expected["challenger"]["auc"],
