@@ -227,12 +227,18 @@ fn drift_tables_export_as_csv() {
     let r = files("reference.csv", "current.csv");
     let csv = verdict::report::csv::drift_features_csv(&r);
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("name,kind,test,statistic,p_value"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("name,kind,test,statistic,p_value"));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), r.features.len());
     let country = rows.iter().find(|l| l.starts_with("country,")).unwrap();
     let f = r.features.iter().find(|f| f.name == "country").unwrap();
-    assert!(country.contains(&format!("{}", f.psi.unwrap())), "{country}");
+    assert!(
+        country.contains(&format!("{}", f.psi.unwrap())),
+        "{country}"
+    );
     let t = verdict::report::csv::drift_triggers_csv(&r);
     assert_eq!(t.lines().count(), r.triggers.len() + 1);
 }

@@ -581,17 +581,36 @@ fn typed_inputs_string_float_and_int64_one_per_feature() {
     let c = compare(
         Path::new(&m),
         Path::new(&m),
-        &CompareOptions { holdout: Some(format!("{M}/holdout.csv")), repeats: 1, ..Default::default() },
+        &CompareOptions {
+            holdout: Some(format!("{M}/holdout.csv")),
+            repeats: 1,
+            ..Default::default()
+        },
         &|_, _| {},
         &AtomicBool::new(false),
     )
     .unwrap();
     assert_eq!(c.report.champion.mapping.layout, "per_feature");
-    let types: Vec<&str> = c.report.champion.inputs.iter().map(|p| p.ty.as_str()).collect();
+    let types: Vec<&str> = c
+        .report
+        .champion
+        .inputs
+        .iter()
+        .map(|p| p.ty.as_str())
+        .collect();
     assert_eq!(types, ["tensor(string)", "tensor(float)", "tensor(int64)"]);
-    for (g, p) in c.champion.iter().zip(want["typed_inputs"]["probability"].as_array().unwrap()) {
+    for (g, p) in c
+        .champion
+        .iter()
+        .zip(want["typed_inputs"]["probability"].as_array().unwrap())
+    {
         close("typed-input probability", *g, p.as_f64().unwrap(), 1e-6);
     }
     // the text column is shuffled like any other
-    assert!(c.report.importance.features.iter().any(|f| f.name == "segment"));
+    assert!(c
+        .report
+        .importance
+        .features
+        .iter()
+        .any(|f| f.name == "segment"));
 }

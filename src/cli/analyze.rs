@@ -53,10 +53,7 @@ pub struct AnalyzeArgs {
     pub out: Option<PathBuf>,
 }
 
-fn fail(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("verdict: {msg}");
-    super::EXIT_BAD_INPUT
-}
+use super::fail;
 
 /// Builds the analysis settings from the flags and the plan.
 pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), String> {
@@ -123,14 +120,5 @@ pub fn run(args: &AnalyzeArgs) -> i32 {
         OutputFormat::Md => markdown::render(&report),
         OutputFormat::Html => crate::report::html::render(&report),
     };
-    match &args.out {
-        None => {
-            print!("{text}");
-            super::EXIT_OK
-        }
-        Some(path) => match std::fs::write(path, text) {
-            Ok(()) => super::EXIT_OK,
-            Err(e) => fail(format!("{}: cannot write report: {e}", path.display())),
-        },
-    }
+    super::write_output(&text, args.out.as_deref())
 }

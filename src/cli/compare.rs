@@ -57,10 +57,7 @@ pub struct CompareArgs {
     pub out: Option<PathBuf>,
 }
 
-fn fail(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("verdict: {msg}");
-    super::EXIT_BAD_INPUT
-}
+use super::fail;
 
 /// Runs `verdict compare`.
 pub fn run(args: &CompareArgs) -> i32 {
@@ -120,14 +117,5 @@ pub fn run(args: &CompareArgs) -> i32 {
         }
         CompareFormat::Md => compare_markdown::render(&compared.report),
     };
-    match &args.out {
-        None => {
-            print!("{text}");
-            super::EXIT_OK
-        }
-        Some(path) => match std::fs::write(path, text) {
-            Ok(()) => super::EXIT_OK,
-            Err(e) => fail(format!("{}: cannot write report: {e}", path.display())),
-        },
-    }
+    super::write_output(&text, args.out.as_deref())
 }

@@ -52,10 +52,7 @@ pub struct DriftArgs {
     pub out: Option<PathBuf>,
 }
 
-fn fail(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("verdict: {msg}");
-    super::EXIT_BAD_INPUT
-}
+use super::fail;
 
 fn inputs(args: &DriftArgs) -> Result<DriftInputs, String> {
     let spec = match (&args.split_at, &args.window) {
@@ -142,14 +139,5 @@ pub fn run_cli(args: &DriftArgs) -> i32 {
         DriftFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         DriftFormat::Md => drift_markdown::render(&report),
     };
-    match &args.out {
-        None => {
-            print!("{text}");
-            super::EXIT_OK
-        }
-        Some(path) => match std::fs::write(path, text) {
-            Ok(()) => super::EXIT_OK,
-            Err(e) => fail(format!("{}: cannot write report: {e}", path.display())),
-        },
-    }
+    super::write_output(&text, args.out.as_deref())
 }

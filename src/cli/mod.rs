@@ -12,6 +12,26 @@ pub const EXIT_OK: i32 = 0;
 /// Exit code for bad input or usage.
 pub const EXIT_BAD_INPUT: i32 = 2;
 
+/// Prints one line `verdict: MSG` on stderr and returns the bad-input exit code.
+pub fn fail(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("verdict: {msg}");
+    EXIT_BAD_INPUT
+}
+
+/// Writes a report to `out` (a file) or standard output; the exit code.
+pub fn write_output(text: &str, out: Option<&std::path::Path>) -> i32 {
+    match out {
+        None => {
+            print!("{text}");
+            EXIT_OK
+        }
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => EXIT_OK,
+            Err(e) => fail(format!("{}: cannot write report: {e}", path.display())),
+        },
+    }
+}
+
 /// Verdict: should the challenger model replace the champion?
 #[derive(Debug, Parser)]
 #[command(name = "verdict", version, about, long_about = None)]

@@ -226,8 +226,8 @@ impl Roles {
     }
 }
 
-/// Names that are never treated as segments or metrics.
-const NOT_ANALYSED: &[&str] = &[
+/// Names that are never treated as segments or metrics (log bookkeeping).
+pub const NOT_ANALYSED: &[&str] = &[
     "event",
     "level",
     "levelname",

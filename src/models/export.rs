@@ -87,34 +87,5 @@ pub fn export_predictions(c: &Compared, path: &Path) -> Result<(), String> {
             .map_err(|e| format!("{shown}: cannot write Parquet: {e}"))?;
         return Ok(());
     }
-    let mut w = csv::Writer::from_path(path).map_err(|e| format!("{shown}: cannot write: {e}"))?;
-    let err = |e: csv::Error| format!("{shown}: cannot write: {e}");
-    w.write_record([
-        "row",
-        "champion_probability",
-        "challenger_probability",
-        "champion_prediction",
-        "challenger_prediction",
-        "label",
-    ])
-    .map_err(err)?;
-    let num = |v: f64| {
-        if v.fract() == 0.0 && v.abs() < 1e15 {
-            format!("{}", v as i64)
-        } else {
-            format!("{v}")
-        }
-    };
-    for i in 0..n {
-        w.write_record([
-            i.to_string(),
-            format!("{}", pa[i]),
-            format!("{}", pb[i]),
-            num(ca[i]),
-            num(cb[i]),
-            label[i].map(num).unwrap_or_default(),
-        ])
-        .map_err(err)?;
-    }
-    w.flush().map_err(|e| format!("{shown}: cannot write: {e}"))
+    std::fs::write(path, predictions_csv(c)).map_err(|e| format!("{shown}: cannot write: {e}"))
 }

@@ -84,34 +84,13 @@ impl DriftConfig {
     }
 }
 
-/// Column names that are never features.
-const NOT_FEATURES: &[&str] = &[
-    "event",
-    "level",
-    "levelname",
-    "logger",
-    "logger_name",
-    "message",
-    "msg",
-    "line",
-    "lineno",
-    "pid",
-    "thread",
-    "host",
-    "hostname",
-    "path",
-    "func_name",
-    "filename",
-    "module",
-    "index",
-    "unnamed: 0",
-    "level_0",
-    "id",
-];
-
 fn is_id_like(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
-    NOT_FEATURES.contains(&l.as_str()) || l.ends_with("_id") || l.ends_with(".id")
+    // log bookkeeping (except a `features` object's own name), ids
+    (ingest::roles::NOT_ANALYSED.contains(&l.as_str()) && l != "features" && l != "input")
+        || l == "id"
+        || l.ends_with("_id")
+        || l.ends_with(".id")
 }
 
 /// The columns compared by default and the schema differences.
