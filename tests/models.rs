@@ -614,3 +614,45 @@ fn typed_inputs_string_float_and_int64_one_per_feature() {
         .iter()
         .any(|f| f.name == "segment"));
 }
+
+#[test]
+fn bare_model_skips_numeric_ids_when_reading_holdout_columns_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(format!("{M}/holdout.csv")).unwrap();
+    // a pandas index column and a numeric row id in front of the features
+    let with_ids: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!(",row_id,{l}\n")
+            } else {
+                format!("{},{},{l}\n", i - 1, 1000 + i)
+            }
+        })
+        .collect();
+    let p = dir.path().join("holdout_ids.csv");
+    std::fs::write(&p, with_ids).unwrap();
+    let c = compare(
+        Path::new(&format!("{M}/champion.onnx")),
+        Path::new(&format!("{M}/challenger")),
+        &CompareOptions {
+            holdout: Some(p.display().to_string()),
+            repeats: 0,
+            ..Default::default()
+        },
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(c.report.champion.mapping.inputs["X"].len(), 8);
+    assert!(!c.report.champion.mapping.inputs["X"]
+        .iter()
+        .any(|f| f.contains("id") || f == "index"));
+    close(
+        "AUC",
+        c.report.champion.metrics.auc.unwrap(),
+        expected()["champion"]["auc"].as_f64().unwrap(),
+        1e-5,
+    );
+}

@@ -44,6 +44,11 @@ impl InputPlan {
     }
 }
 
+fn is_id_like(name: &str) -> bool {
+    let l = name.to_ascii_lowercase();
+    l == "id" || l == "index" || l == "row" || l.ends_with("_id") || l.starts_with("unnamed")
+}
+
 fn tensor_parts(ty: &OnnxType) -> Option<(i32, Option<&Vec<Dim>>)> {
     match ty {
         OnnxType::Tensor { elem, shape } => Some((*elem, shape.as_ref())),
@@ -162,11 +167,18 @@ pub fn plan(
         (f, "metadata_props")
     } else {
         let want_numeric = elem != 8;
-        let f: Vec<String> = columns
+        let mut f: Vec<String> = columns
             .iter()
             .filter(|c| Some(c.as_str()) != label && (!want_numeric || numeric(c)))
             .cloned()
             .collect();
+        // one column too many is usually a numeric row id: leave ids out when that fits
+        if width.is_some_and(|w| f.len() > w) {
+            let no_ids: Vec<String> = f.iter().filter(|c| !is_id_like(c)).cloned().collect();
+            if Some(no_ids.len()) == width {
+                f = no_ids;
+            }
+        }
         (f, "holdout columns")
     };
     if let Some(w) = width {
