@@ -656,3 +656,29 @@ fn bare_model_skips_numeric_ids_when_reading_holdout_columns_in_order() {
         1e-5,
     );
 }
+
+#[test]
+fn raw_logit_pairs_are_softmaxed() {
+    let want = expected();
+    let m = format!("{F}/logits.onnx");
+    let c = compare(
+        Path::new(&m),
+        Path::new(&m),
+        &CompareOptions {
+            holdout: Some(format!("{M}/holdout.csv")),
+            repeats: 0,
+            ..Default::default()
+        },
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    for (g, p) in c
+        .champion
+        .iter()
+        .zip(want["logits"]["probability"].as_array().unwrap())
+    {
+        close("softmax(logits)[1]", *g, p.as_f64().unwrap(), 1e-6);
+    }
+    assert!(c.champion.iter().all(|p| (0.0..=1.0).contains(p)));
+}

@@ -218,6 +218,20 @@ feeds = {"segment": ho["segment"].to_numpy().reshape(-1, 1).astype(object),
          "late_payments": ho["late_payments"].to_numpy(np.int64).reshape(-1, 1)}
 expected["typed_inputs"] = {"probability": s6.run(None, feeds)[1][:, 1].astype(np.float64).tolist()}
 
+# a model that outputs raw logits [N, 2] (as many PyTorch exports do): Verdict softmaxes them
+Wl = rng.normal(0, 0.05, (8, 2)).astype(np.float32)
+g = helper.make_graph(
+    [helper.make_node("MatMul", ["X", "W"], ["logits"])], "logits",
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 8])],
+    [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 2])],
+    [helper.make_tensor("W", TensorProto.FLOAT, [8, 2], Wl.flatten().tolist())])
+lm = helper.make_model(g, producer_name="verdict-tests", opset_imports=[helper.make_opsetid("", 17)])
+lm.ir_version = 8
+onnx.save(lm, os.path.join(FIX, "logits.onnx"))
+s7 = ort.InferenceSession(os.path.join(FIX, "logits.onnx"))
+lg = s7.run(None, {"X": X32})[0].astype(np.float64)
+expected["logits"] = {"probability": (1 / (1 + np.exp(lg[:, 0] - lg[:, 1]))).tolist()}
+
 with open(os.path.join(FIX, "expected.json"), "w") as f:
     json.dump(expected, f)
 print("champion AUC", expected["champion"]["auc"], "challenger AUC", expected["challenger"]["auc"],

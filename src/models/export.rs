@@ -5,6 +5,17 @@ use super::compare::Compared;
 use polars::prelude::*;
 use std::path::Path;
 
+/// A probability or value as CSV text: shortest round-trip form, exponent for very small or
+/// large magnitudes (no 60-digit decimal expansions).
+fn value_text(v: f64) -> String {
+    let a = v.abs();
+    if v != 0.0 && (a < 1e-4 || a >= 1e15) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// The per-row predictions as CSV text.
 pub fn predictions_csv(c: &Compared) -> String {
     let (ta, tb) = (c.report.champion.threshold, c.report.challenger.threshold);
@@ -30,8 +41,8 @@ pub fn predictions_csv(c: &Compared) -> String {
         let label = c.labels.as_ref().map(|l| l[i]).filter(|v| !v.is_nan());
         out.push_str(&format!(
             "{i},{},{},{},{},{}\n",
-            c.champion[i],
-            c.challenger[i],
+            value_text(c.champion[i]),
+            value_text(c.challenger[i]),
             num(class(c.champion[i], ta)),
             num(class(c.challenger[i], tb)),
             label.map(num).unwrap_or_default()

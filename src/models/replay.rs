@@ -531,10 +531,26 @@ impl Model {
                 } else {
                     (*column).min(width - 1)
                 };
+                if data.len() < rows * width {
+                    return Err(format!(
+                        "{file}: output {name:?} has shape {shape:?}, not one row per input row"
+                    ));
+                }
                 for r in 0..rows {
-                    out.push(*data.get(r * width + col).ok_or_else(|| {
-                        format!("{file}: output {name:?} has shape {shape:?}, not one row per input row")
-                    })?);
+                    let row = &data[r * width..(r + 1) * width];
+                    let v = row[col];
+                    // two scores that do not sum to 1 are logits: softmax them (per row; a
+                    // probability pair always sums to 1)
+                    let v = if width == 2
+                        && self.task == Task::Binary
+                        && (row[0] + row[1] - 1.0).abs() > 1e-3
+                    {
+                        let (m, o) = (row[col], row[1 - col]);
+                        1.0 / (1.0 + (o - m).exp())
+                    } else {
+                        v
+                    };
+                    out.push(v);
                 }
             }
             OutputRead::Label { positive, .. } => {
