@@ -9,7 +9,7 @@ use std::path::Path;
 /// large magnitudes (no 60-digit decimal expansions).
 fn value_text(v: f64) -> String {
     let a = v.abs();
-    if v != 0.0 && (a < 1e-4 || a >= 1e15) {
+    if v != 0.0 && !(1e-4..1e15).contains(&a) {
         format!("{v:e}")
     } else {
         format!("{v}")
