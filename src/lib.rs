@@ -1,6 +1,6 @@
 //! Verdict: should the challenger model replace the champion?
 //!
-//! The core (`ingest`, `analysis`, `report`, `plan`, `sample`) has no UI dependency; the
+//! The core (`ingest`, `analysis`, `models`, `report`, `plan`, `sample`) has no UI dependency; the
 //! window in [`app`] and the CLI in [`cli`] are thin shells over it.
 
 pub mod analysis;

@@ -1,6 +1,7 @@
 //! The desktop dashboard (eframe/egui). A thin shell over the engine: views read the
 //! report, widgets emit [`Command`]s, one handler runs them, slow work runs in [`jobs`].
 
+pub mod chrome;
 pub mod command;
 pub mod dialogs;
 pub mod drift;
@@ -9,6 +10,7 @@ pub mod jobs;
 pub mod models;
 pub mod notifications;
 pub mod routing;
+pub mod save;
 pub mod state;
 pub mod theme;
 pub mod views;
@@ -126,7 +128,7 @@ impl VerdictApp {
             cmds.push(Command::Dismiss(id));
         }
         if self.drop_hover {
-            drop_overlay_ui(&ctx);
+            chrome::drop_overlay_ui(&ctx);
         }
         self.pending.extend(cmds);
         let pending = std::mem::take(&mut self.pending);
@@ -186,125 +188,6 @@ impl VerdictApp {
         if let Some(v) = view {
             self.pending.push(Command::SetView(v));
         }
-    }
-
-    fn top_bar_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
-        egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                if ui
-                    .add(egui::Button::new("Open logs...").shortcut_text("Ctrl+O"))
-                    .clicked()
-                {
-                    cmds.push(Command::OpenDialog);
-                }
-                ui.menu_button("Open recent", |ui| {
-                    if self.state.recent.is_empty() {
-                        ui.label("No recent files");
-                    }
-                    for f in &self.state.recent {
-                        if ui.button(f).clicked() {
-                            cmds.push(Command::Open(vec![PathBuf::from(f)]));
-                        }
-                    }
-                    ui.separator();
-                    if ui.button("Clear recent").clicked() {
-                        cmds.push(Command::ClearRecent);
-                    }
-                });
-                if ui.button("Load sample experiment").clicked() {
-                    cmds.push(Command::LoadSample);
-                }
-                ui.separator();
-                if ui.button("Open plan (verdict.toml)...").clicked() {
-                    cmds.push(Command::LoadPlanDialog);
-                }
-                if ui.button("Save plan...").clicked() {
-                    cmds.push(Command::SavePlanDialog);
-                }
-                ui.separator();
-                ui.menu_button("Export report", |ui| {
-                    if ui.button("Markdown...").clicked() {
-                        cmds.push(Command::Export(ExportKind::Markdown));
-                    }
-                    if ui.button("HTML (self-contained)...").clicked() {
-                        cmds.push(Command::Export(ExportKind::Html));
-                    }
-                    if ui.button("JSON...").clicked() {
-                        cmds.push(Command::Export(ExportKind::Json));
-                    }
-                });
-            });
-            ui.menu_button("View", |ui| {
-                for (i, v) in View::ALL.iter().enumerate() {
-                    if ui
-                        .add(egui::Button::new(v.title()).shortcut_text(format!("Ctrl+{}", i + 1)))
-                        .clicked()
-                    {
-                        cmds.push(Command::SetView(*v));
-                    }
-                }
-                ui.separator();
-                if ui
-                    .button(if self.state.dark {
-                        "Light theme"
-                    } else {
-                        "Dark theme"
-                    })
-                    .clicked()
-                {
-                    cmds.push(Command::SetDark(!self.state.dark));
-                }
-            });
-            ui.separator();
-            for v in View::ALL {
-                if ui
-                    .selectable_label(self.state.view == v, v.title())
-                    .clicked()
-                {
-                    cmds.push(Command::SetView(v));
-                }
-            }
-        });
-    }
-
-    fn status_bar_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
-        ui.horizontal(|ui| {
-            if let Some(job) = &self.job {
-                ui.spinner();
-                let bar = egui::ProgressBar::new(job.fraction.unwrap_or(0.0))
-                    .desired_width(220.0)
-                    .show_percentage();
-                let bar = if job.fraction.is_none() {
-                    bar.animate(true)
-                } else {
-                    bar
-                };
-                ui.add(bar);
-                ui.label(if job.progress.is_empty() {
-                    job.label.as_str()
-                } else {
-                    job.progress.as_str()
-                });
-                if ui.button("Cancel").clicked() {
-                    cmds.push(Command::CancelJob);
-                }
-            } else if let Some(cur) = &self.current {
-                let r = &cur.report;
-                ui.label(format!(
-                    "{} · {} rows valid · {} rejected · {} groups · control {}",
-                    self.source_label,
-                    jobs::thousands(r.input.rows_valid),
-                    jobs::thousands(r.input.rows_rejected),
-                    r.groups.len(),
-                    r.control
-                ));
-                if let Some(s) = self.last_job_seconds {
-                    ui.weak(format!("· analysed in {s:.2} s"));
-                }
-            } else {
-                ui.label("Drop prediction logs anywhere, or File > Open logs... (Ctrl+O)");
-            }
-        });
     }
 
     fn central_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
@@ -704,97 +587,6 @@ impl VerdictApp {
         }
     }
 
-    fn save_report(&mut self, ctx: &egui::Context, kind: command::SaveKind) {
-        use crate::report::{compare_markdown, csv as rcsv, drift_markdown};
-        use command::SaveKind as K;
-        let drift = self.drift.report.clone();
-        let compared = self.models.compared.as_ref().map(|c| c.report.clone());
-        let (render, name, ext): (Option<dialogs::Render>, &str, &str) = match kind {
-            K::DriftJson => (
-                drift.map(|r| {
-                    Box::new(move || serde_json::to_string_pretty(&r).unwrap_or_default())
-                        as dialogs::Render
-                }),
-                "verdict_drift.json",
-                "json",
-            ),
-            K::DriftMarkdown => (
-                drift.map(|r| Box::new(move || drift_markdown::render(&r)) as dialogs::Render),
-                "verdict_drift.md",
-                "md",
-            ),
-            K::DriftFeaturesCsv => (
-                drift.map(|r| Box::new(move || rcsv::drift_features_csv(&r)) as dialogs::Render),
-                "drift_features.csv",
-                "csv",
-            ),
-            K::DriftTriggersCsv => (
-                drift.map(|r| Box::new(move || rcsv::drift_triggers_csv(&r)) as dialogs::Render),
-                "drift_triggers.csv",
-                "csv",
-            ),
-            K::CompareJson => (
-                compared.map(|r| {
-                    Box::new(move || serde_json::to_string_pretty(&r).unwrap_or_default())
-                        as dialogs::Render
-                }),
-                "verdict_compare.json",
-                "json",
-            ),
-            K::CompareMarkdown => (
-                compared.map(|r| Box::new(move || compare_markdown::render(&r)) as dialogs::Render),
-                "verdict_compare.md",
-                "md",
-            ),
-            K::CompareImportanceCsv => (
-                compared.map(|r| Box::new(move || rcsv::importance_csv(&r)) as dialogs::Render),
-                "importance.csv",
-                "csv",
-            ),
-            K::CompareChecksCsv => (
-                compared.map(|r| Box::new(move || rcsv::checks_csv(&r.checks)) as dialogs::Render),
-                "compare_checks.csv",
-                "csv",
-            ),
-            K::ComparePredictionsCsv => {
-                // the per-row text is made on the dialog thread from a copy of the predictions
-                let c = self
-                    .models
-                    .compared
-                    .as_ref()
-                    .map(|c| crate::models::Compared {
-                        report: c.report.clone(),
-                        champion: c.champion.clone(),
-                        challenger: c.challenger.clone(),
-                        labels: c.labels.clone(),
-                    });
-                (
-                    c.map(|c| {
-                        Box::new(move || crate::models::export::predictions_csv(&c))
-                            as dialogs::Render
-                    }),
-                    "predictions.csv",
-                    "csv",
-                )
-            }
-        };
-        let Some(render) = render else {
-            self.notifications.push(
-                notifications::Level::Info,
-                "Nothing to save yet: run the comparison first",
-                None,
-            );
-            return;
-        };
-        self.dialogs.open(
-            ctx,
-            DialogPurpose::SaveText(render),
-            "Save",
-            &[(name, &[ext])],
-            name,
-        );
-    }
-
     pub(crate) fn replace_job(&mut self, job: Job) {
         if let Some(old) = self.job.take() {
             old.cancel();
@@ -910,28 +702,6 @@ fn short_files(files: &[String]) -> String {
         1..=3 => names.join(", "),
         n => format!("{}, ... ({n} files)", names[..2].join(", ")),
     }
-}
-
-fn drop_overlay_ui(ctx: &egui::Context) {
-    let screen = ctx.content_rect();
-    let painter = ctx.layer_painter(egui::LayerId::new(
-        egui::Order::Foreground,
-        egui::Id::unique("drop_overlay"),
-    ));
-    painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(180));
-    painter.rect_stroke(
-        screen.shrink(16.0),
-        12.0,
-        egui::Stroke::new(3.0, theme::group_color(0)),
-        egui::StrokeKind::Inside,
-    );
-    painter.text(
-        screen.center(),
-        egui::Align2::CENTER_CENTER,
-        "Drop logs, a verdict.toml plan, or models to open them",
-        egui::FontId::proportional(24.0),
-        egui::Color32::WHITE,
-    );
 }
 
 impl eframe::App for VerdictApp {
