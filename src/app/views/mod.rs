@@ -123,13 +123,16 @@ pub fn csv_button(ui: &mut egui::Ui, kind: TableKind, cmds: &mut Vec<Command>) {
 
 /// A small "PNG" button that exports the plot drawn in `rect`.
 pub fn png_button(ui: &mut egui::Ui, name: &str, rect: egui::Rect, cmds: &mut Vec<Command>) {
-    if ui
-        .small_button("PNG")
-        .on_hover_text("Save this plot as PNG")
-        .clicked()
-    {
-        cmds.push(Command::ExportPlotPng(name.to_string(), rect));
-    }
+    // its own row, so that a justified column layout does not stretch it
+    ui.horizontal(|ui| {
+        if ui
+            .small_button("PNG")
+            .on_hover_text("Save this plot as PNG")
+            .clicked()
+        {
+            cmds.push(Command::ExportPlotPng(name.to_string(), rect));
+        }
+    });
 }
 
 /// Index of a group in the report's order (control first): its colour index.
