@@ -497,14 +497,15 @@ fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Vec<Command>)
         })
         .show(ui, |p| {
             p.hline(
-                HLine::new("drift threshold", r.thresholds.psi_drift)
-                    .color(status_color(Status::Warn))
+                HLine::new("drift threshold (dashed)", r.thresholds.psi_drift)
+                    .color(egui::Color32::from_gray(150))
+                    .style(egui_plot::LineStyle::dashed_loose())
                     .width(1.0),
             );
             p.hline(
-                HLine::new("alert threshold", r.thresholds.psi_alert)
-                    .color(status_color(Status::Fail))
-                    .width(1.0),
+                HLine::new("alert threshold (solid)", r.thresholds.psi_alert)
+                    .color(egui::Color32::from_gray(150))
+                    .width(1.5),
             );
             for (i, s) in pot.features.iter().enumerate() {
                 let pts: Vec<[f64; 2]> = s
