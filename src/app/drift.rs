@@ -211,7 +211,7 @@ impl VerdictApp {
 
     /// Takes dropped data files in the Drift view: two set both sides; one is the log to
     /// split in time-split mode, else it fills the empty side (reference first).
-    pub fn drop_into_drift(&mut self, ctx: &egui::Context, files: Vec<PathBuf>) {
+    pub fn drop_into_drift(&mut self, files: Vec<PathBuf>) {
         let cmd = match files.as_slice() {
             [a, b, ..] => DriftCommand::SetFiles(Some(a.clone()), Some(b.clone())),
             [a] if self.drift.mode == DriftMode::SplitLoaded => DriftCommand::SplitLog(a.clone()),
@@ -222,7 +222,6 @@ impl VerdictApp {
             [] => return,
         };
         self.pending.push(Command::Drift(cmd));
-        let _ = ctx;
     }
 }
 

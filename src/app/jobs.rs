@@ -36,8 +36,9 @@ pub enum JobMsg {
     Timeline(Box<Timeline>, f64),
     /// A drift report was computed (and how long it took).
     Drift(Box<crate::report::drift::DriftReport>, f64),
-    /// A log read for a drift time split (kept so the split can move without a re-read).
-    DriftLog(Arc<RawLoad>),
+    /// A log read for a drift time split (kept so the split can move without a re-read),
+    /// with its time range (UTC µs).
+    DriftLog(Arc<RawLoad>, (i64, i64)),
     /// Champion and challenger were replayed and compared (and how long it took).
     Compared(Box<crate::models::Compared>, f64),
     /// The job failed; one line naming the file and the problem, plus details.
@@ -368,10 +369,12 @@ pub fn spawn_drift(
                         Err(e) => Err(e.to_string()),
                         Ok(raw) => {
                             let raw = Arc::new(raw);
-                            let out =
-                                split_raw(&raw, at_us, &config, &overrides, &on_feature, cancel);
-                            if out.is_ok() {
-                                emit(JobMsg::DriftLog(raw));
+                            // the time range is read once, here, and sent with the rows
+                            let range = raw_time_range_us(&raw, &overrides);
+                            let at = at_us.or(range.map(|(lo, hi)| lo + (hi - lo) / 2));
+                            let out = split_raw(&raw, at, &config, &overrides, &on_feature, cancel);
+                            if let (Ok(_), Some(range)) = (&out, range) {
+                                emit(JobMsg::DriftLog(raw, range));
                             }
                             out
                         }

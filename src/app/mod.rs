@@ -174,7 +174,7 @@ impl VerdictApp {
                     dropped.into_iter().partition(|p| {
                         matches!(routing::classify(p), PathKind::Log | PathKind::LogFolder)
                     });
-                self.drop_into_drift(ctx, data);
+                self.drop_into_drift(data);
                 if !other.is_empty() {
                     self.pending.push(Command::Open(other));
                 }
@@ -346,12 +346,9 @@ impl VerdictApp {
                     self.models.compared = Some(c);
                     done = true;
                 }
-                JobMsg::DriftLog(raw) => {
-                    let overrides = self.plan_draft.role_overrides();
-                    if let Some(range) = jobs::raw_time_range_us(&raw, &overrides) {
-                        self.drift.split_at_us = Some(range.0 + (range.1 - range.0) / 2);
-                        self.drift.split_log = Some((raw, range));
-                    }
+                JobMsg::DriftLog(raw, range) => {
+                    self.drift.split_at_us = Some(range.0 + (range.1 - range.0) / 2);
+                    self.drift.split_log = Some((raw, range));
                 }
                 JobMsg::Failed(text, details) => {
                     self.notifications.push(Level::Error, text, details);

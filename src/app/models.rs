@@ -3,7 +3,7 @@
 //! Reading and parsing model files, materialising the embedded sample and probing the
 //! runtime all happen on named background threads.
 
-use super::command::{Command, View};
+use super::command::View;
 use super::dialogs::DialogPurpose;
 use super::jobs;
 use super::notifications::Level;
@@ -294,6 +294,5 @@ impl VerdictApp {
                     });
             }
         }
-        let _ = Command::SetView(View::Models);
     }
 }

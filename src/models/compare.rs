@@ -417,10 +417,6 @@ fn diff(
             feats.push(c);
         }
     }
-    let texts: Vec<(String, Vec<Option<String>>)> = feats
-        .iter()
-        .map(|f| (f.clone(), holdout.text(f).unwrap_or_default()))
-        .collect();
     let top_rows = order
         .iter()
         .take(20)
@@ -430,9 +426,10 @@ fn diff(
             challenger: b[r],
             abs_delta: deltas[r],
             label: labels.map(|l| l[r]).filter(|v| !v.is_nan()),
-            features: texts
+            // only these rows' cells are formatted, not whole columns
+            features: feats
                 .iter()
-                .map(|(f, t)| (f.clone(), t.get(r).cloned().flatten().unwrap_or_default()))
+                .map(|f| (f.clone(), holdout.cell_text(f, r).unwrap_or_default()))
                 .collect(),
         })
         .collect();
@@ -443,12 +440,13 @@ fn diff(
     }
     let mut segments = Vec::new();
     for col in holdout.segment_columns(&exclude) {
-        let text = holdout.text(&col).unwrap_or_default();
-        let mut acc: BTreeMap<String, (u64, u64, f64)> = BTreeMap::new();
-        for r in 0..n {
-            let Some(v) = text.get(r).cloned().flatten() else {
-                continue;
-            };
+        let Some(column) = holdout.column(&col) else {
+            continue;
+        };
+        let text = column.to_text(&col);
+        let mut acc: BTreeMap<&str, (u64, u64, f64)> = BTreeMap::new();
+        for (r, v) in text.iter().enumerate().take(n) {
+            let Some(v) = v else { continue };
             let e = acc.entry(v).or_default();
             e.0 += 1;
             let same = regression || ((a[r] >= thresholds.0) == (b[r] >= thresholds.1));
@@ -460,7 +458,7 @@ fn diff(
         for (value, (rows, same, sum)) in acc {
             segments.push(SegmentAgreement {
                 column: col.clone(),
-                value,
+                value: value.to_string(),
                 rows,
                 agreement: same as f64 / rows as f64,
                 mean_abs_delta: sum / rows as f64,

@@ -16,36 +16,42 @@ fn value_text(v: f64) -> String {
     }
 }
 
+/// Predicted class of each holdout row for both models (the value itself for regression).
+fn classes(c: &Compared) -> (Vec<f64>, Vec<f64>) {
+    let regression = c.report.champion.task == "regression";
+    let class = |p: &[f64], t: f64| -> Vec<f64> {
+        p.iter()
+            .map(|p| match (regression, *p >= t) {
+                (true, _) => *p,
+                (false, true) => 1.0,
+                (false, false) => 0.0,
+            })
+            .collect()
+    };
+    (
+        class(&c.champion, c.report.champion.threshold),
+        class(&c.challenger, c.report.challenger.threshold),
+    )
+}
+
+/// The label of row `i`, when there is one.
+fn label(c: &Compared, i: usize) -> Option<f64> {
+    c.labels.as_ref().map(|l| l[i]).filter(|v| !v.is_nan())
+}
+
 /// The per-row predictions as CSV text.
 pub fn predictions_csv(c: &Compared) -> String {
-    let (ta, tb) = (c.report.champion.threshold, c.report.challenger.threshold);
-    let regression = c.report.champion.task == "regression";
-    let class = |p: f64, t: f64| {
-        if regression {
-            p
-        } else if p >= t {
-            1.0
-        } else {
-            0.0
-        }
-    };
-    let num = |v: f64| {
-        if v.fract() == 0.0 && v.abs() < 1e15 {
-            format!("{}", v as i64)
-        } else {
-            format!("{v}")
-        }
-    };
+    let num = crate::ingest::table::number_text;
+    let (ca, cb) = classes(c);
     let mut out = String::from("row,champion_probability,challenger_probability,champion_prediction,challenger_prediction,label\n");
     for i in 0..c.champion.len() {
-        let label = c.labels.as_ref().map(|l| l[i]).filter(|v| !v.is_nan());
         out.push_str(&format!(
             "{i},{},{},{},{},{}\n",
             value_text(c.champion[i]),
             value_text(c.challenger[i]),
-            num(class(c.champion[i], ta)),
-            num(class(c.challenger[i], tb)),
-            label.map(num).unwrap_or_default()
+            num(ca[i]),
+            num(cb[i]),
+            label(c, i).map(num).unwrap_or_default()
         ));
     }
     out
@@ -54,49 +60,32 @@ pub fn predictions_csv(c: &Compared) -> String {
 /// Writes the per-row predictions; the error names the file.
 pub fn export_predictions(c: &Compared, path: &Path) -> Result<(), String> {
     let shown = path.display().to_string();
-    let (ta, tb) = (c.report.champion.threshold, c.report.challenger.threshold);
-    let regression = c.report.champion.task == "regression";
-    let class = |p: f64, t: f64| {
-        if regression {
-            p
-        } else if p >= t {
-            1.0
-        } else {
-            0.0
-        }
-    };
-    let n = c.champion.len();
-    let rows: Vec<u64> = (0..n as u64).collect();
-    let pa: Vec<f64> = c.champion.clone();
-    let pb: Vec<f64> = c.challenger.clone();
-    let ca: Vec<f64> = c.champion.iter().map(|p| class(*p, ta)).collect();
-    let cb: Vec<f64> = c.challenger.iter().map(|p| class(*p, tb)).collect();
-    let label: Vec<Option<f64>> = match &c.labels {
-        Some(l) => l.iter().map(|v| (!v.is_nan()).then_some(*v)).collect(),
-        None => vec![None; n],
-    };
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if ext == "parquet" || ext == "pq" {
-        let mut df = DataFrame::new(
-            n,
-            vec![
-                Column::new("row".into(), rows),
-                Column::new("champion_probability".into(), pa),
-                Column::new("challenger_probability".into(), pb),
-                Column::new("champion_prediction".into(), ca),
-                Column::new("challenger_prediction".into(), cb),
-                Column::new("label".into(), label),
-            ],
-        )
-        .map_err(|e| format!("{shown}: {e}"))?;
-        let f = std::fs::File::create(path).map_err(|e| format!("{shown}: cannot write: {e}"))?;
-        ParquetWriter::new(f)
-            .finish(&mut df)
-            .map_err(|e| format!("{shown}: cannot write Parquet: {e}"))?;
-        return Ok(());
+    if ext != "parquet" && ext != "pq" {
+        return std::fs::write(path, predictions_csv(c))
+            .map_err(|e| format!("{shown}: cannot write: {e}"));
     }
-    std::fs::write(path, predictions_csv(c)).map_err(|e| format!("{shown}: cannot write: {e}"))
+    let n = c.champion.len();
+    let (ca, cb) = classes(c);
+    let labels: Vec<Option<f64>> = (0..n).map(|i| label(c, i)).collect();
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            Column::new("row".into(), (0..n as u64).collect::<Vec<u64>>()),
+            Column::new("champion_probability".into(), c.champion.clone()),
+            Column::new("challenger_probability".into(), c.challenger.clone()),
+            Column::new("champion_prediction".into(), ca),
+            Column::new("challenger_prediction".into(), cb),
+            Column::new("label".into(), labels),
+        ],
+    )
+    .map_err(|e| format!("{shown}: {e}"))?;
+    let f = std::fs::File::create(path).map_err(|e| format!("{shown}: cannot write: {e}"))?;
+    ParquetWriter::new(f)
+        .finish(&mut df)
+        .map_err(|e| format!("{shown}: cannot write Parquet: {e}"))
+        .map(|_| ())
 }

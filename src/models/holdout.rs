@@ -143,6 +143,24 @@ impl Holdout {
         )
     }
 
+    /// One cell as text (numbers printed as a log writer would), without formatting the
+    /// rest of the column.
+    pub fn cell_text(&self, name: &str, row: usize) -> Option<String> {
+        match &self.column(name)?.data {
+            RawData::Null => None,
+            RawData::Str { values, .. } => values.get(row).map(str::to_string),
+            RawData::Num {
+                values, conflicts, ..
+            } => match values.get(row) {
+                Some(v) => Some(crate::ingest::table::number_text(v)),
+                None => conflicts
+                    .iter()
+                    .find(|(r, _)| *r == row)
+                    .map(|(_, t)| t.clone()),
+            },
+        }
+    }
+
     /// The label column: the one named, else a conventional name.
     pub fn label_column(&self, explicit: Option<&str>) -> Result<Option<String>, String> {
         if let Some(l) = explicit {
@@ -201,9 +219,10 @@ impl Holdout {
             if exclude.contains(&c.name.as_str()) || !matches!(c.data, RawData::Str { .. }) {
                 continue;
             }
+            let text = c.to_text(&c.name);
             let mut seen = std::collections::HashSet::new();
-            for v in c.to_text(&c.name).iter().flatten() {
-                seen.insert(v.to_string());
+            for v in text.iter().flatten() {
+                seen.insert(v);
                 if seen.len() > 50 {
                     break;
                 }

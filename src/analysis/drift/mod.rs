@@ -302,15 +302,19 @@ pub fn compare(
     let drifted = features.iter().filter(|f| f.drifted).count();
     let drift_share = drifted as f64 / features.len() as f64;
     let dataset_drifted = drift_share >= cfg.share_threshold;
-    let rts = timestamps(reference.table, &rroles);
-    let cts = if std::ptr::eq(reference.table, current.table) {
-        None
-    } else {
-        timestamps(current.table, &croles)
-    };
-    let cts_ref = cts.as_deref().or(rts
-        .as_deref()
-        .filter(|_| std::ptr::eq(reference.table, current.table)));
+    // each table's timestamps are parsed at most once (a time split brings them along)
+    let rts: Option<std::sync::Arc<[Option<i64>]>> = reference
+        .ts
+        .clone()
+        .or_else(|| timestamps(reference.table, &rroles).map(Into::into));
+    let cts = current.ts.clone().or_else(|| {
+        if std::ptr::eq(reference.table, current.table) {
+            rts.clone()
+        } else {
+            timestamps(current.table, &croles).map(Into::into)
+        }
+    });
+    let cts_ref = cts.as_deref();
     let psi_over_time = match (timeline, cts_ref) {
         (_, None) => PsiOverTime::default(),
         (Timeline::Current, Some(ts)) => over_time::psi_over_time(current, ts, &features),
@@ -319,6 +323,7 @@ pub fn compare(
                 table: current.table,
                 rows: None,
                 files: vec![],
+                ts: None,
             };
             over_time::psi_over_time(&all, ts, &features)
         }
@@ -340,6 +345,7 @@ pub fn compare(
         current,
         &rroles,
         &croles,
+        (rts.as_deref(), cts_ref),
         &metrics,
         &cfg.triggers,
     );
@@ -429,11 +435,13 @@ pub fn run(
                 table: &r.table,
                 rows: None,
                 files: r.files.clone(),
+                ts: None,
             };
             let cs = Side {
                 table: &c.table,
                 rows: None,
                 files: c.files.clone(),
+                ts: None,
             };
             let split = SplitInfo {
                 mode: "files".into(),
@@ -488,17 +496,19 @@ pub fn split_log(
             files.join(", ")
         )
     })?;
-    let ts = timestamps(table, &roles).unwrap_or_default();
+    let ts: std::sync::Arc<[Option<i64>]> = timestamps(table, &roles).unwrap_or_default().into();
     let parts = split_by_time(&ts, spec).map_err(|e| format!("{}: {e}", files.join(", ")))?;
     let rs = Side {
         table,
         rows: Some(parts.reference),
         files: files.to_vec(),
+        ts: Some(ts.clone()),
     };
     let cs = Side {
         table,
         rows: Some(parts.current),
         files: files.to_vec(),
+        ts: Some(ts),
     };
     let split = SplitInfo {
         mode: match spec {

@@ -1,7 +1,7 @@
 //! PSI over time: each time bucket of the data against the reference distribution, for
 //! the features that drifted most.
 
-use super::numeric::{floored_shares, psi};
+use super::numeric::{floored_shares, psi, PSI_FLOOR};
 use super::split::{snapshot_buckets, Side};
 use crate::ingest::table::{RawColumn, RawData};
 use crate::ingest::time::format_timestamp_us;
@@ -57,7 +57,8 @@ fn feature_series(
     let Some(col) = col else {
         return vec![None; buckets];
     };
-    let (reference, mut counts): (Vec<u64>, Vec<Vec<u64>>) = match f.kind {
+    // reference shares as the report has them (per bin / per category), zero floored below
+    let (reference, mut counts): (Vec<f64>, Vec<Vec<u64>>) = match f.kind {
         FeatureKind::Numeric => {
             let RawData::Num { values, .. } = &col.data else {
                 return vec![None; buckets];
@@ -70,13 +71,7 @@ fn feature_series(
                     counts[bucket_of(t)][edges.partition_point(|e| *e <= x)] += 1;
                 }
             });
-            let scale = f.n_reference as f64;
-            let reference = f
-                .bins
-                .iter()
-                .map(|b| (b.reference * scale).round() as u64)
-                .collect();
-            (reference, counts)
+            (f.bins.iter().map(|b| b.reference).collect(), counts)
         }
         FeatureKind::Categorical => {
             let mut index: HashMap<String, usize> = f
@@ -85,12 +80,7 @@ fn feature_series(
                 .enumerate()
                 .map(|(i, c)| (c.value.clone(), i))
                 .collect();
-            let scale = f.n_reference as f64;
-            let mut reference: Vec<u64> = f
-                .categories
-                .iter()
-                .map(|c| (c.reference * scale).round() as u64)
-                .collect();
+            let mut reference: Vec<f64> = f.categories.iter().map(|c| c.reference).collect();
             let text = col.to_text(&col.name).rechunk().into_owned();
             let mut counts = vec![vec![0u64; reference.len()]; buckets];
             side.for_each_row(|r| {
@@ -109,11 +99,14 @@ fn feature_series(
                     counts[bucket_of(t)][i] += 1;
                 }
             });
-            reference.resize(index.len(), 0);
+            reference.resize(index.len(), 0.0);
             (reference, counts)
         }
     };
-    let ref_shares = floored_shares(&reference);
+    let ref_shares: Vec<f64> = reference
+        .iter()
+        .map(|&r| if r == 0.0 { PSI_FLOOR } else { r })
+        .collect();
     counts
         .iter_mut()
         .map(|c| {

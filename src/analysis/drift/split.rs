@@ -11,6 +11,9 @@ pub struct Side<'a> {
     pub rows: Option<Vec<u32>>,
     /// Files behind the table.
     pub files: Vec<String>,
+    /// Timestamps of every table row (UTC µs), when already read (a time split shares
+    /// them between its sides so the column is parsed once).
+    pub ts: Option<std::sync::Arc<[Option<i64>]>>,
 }
 
 impl Side<'_> {

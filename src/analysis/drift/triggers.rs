@@ -100,6 +100,8 @@ struct Perf {
 
 /// (series, day, score, predicted class, label).
 type LabelledRow = (String, Option<i64>, Option<f64>, Option<f64>, f64);
+/// Timestamps of every table row (UTC µs).
+type Stamps<'a> = &'a [Option<i64>];
 /// (series, day, value).
 type MetricRow = (String, Option<i64>, f64);
 /// Per day: scores, their labels, and (predicted, label) pairs.
@@ -147,7 +149,13 @@ fn series_keys(t: &RawTable, roles: &Roles) -> (Vec<u32>, Vec<String>) {
     (codes, names)
 }
 
-fn perf_rows(side: &Side, roles: &Roles, metrics: &[String], threshold: f64) -> Perf {
+fn perf_rows(
+    side: &Side,
+    roles: &Roles,
+    ts: Option<&[Option<i64>]>,
+    metrics: &[String],
+    threshold: f64,
+) -> Perf {
     let t = side.table;
     let n = t.rows;
     let mut rows = Vec::new();
@@ -160,9 +168,16 @@ fn perf_rows(side: &Side, roles: &Roles, metrics: &[String], threshold: f64) -> 
         };
     }
     let (codes, names) = series_keys(t, roles);
-    let ts = find(t, roles, Role::Timestamp)
-        .map(column_timestamps_us)
-        .unwrap_or_else(|| vec![None; n]);
+    let parsed;
+    let ts: &[Option<i64>] = match ts {
+        Some(ts) => ts,
+        None => {
+            parsed = find(t, roles, Role::Timestamp)
+                .map(column_timestamps_us)
+                .unwrap_or_else(|| vec![None; n]);
+            &parsed
+        }
+    };
     let key = |r: usize| names[codes[r] as usize].clone();
     let day = |r: usize| ts[r].map(|v| v.div_euclid(DAY_US));
     if label_col.is_some() {
@@ -228,17 +243,19 @@ fn longest_run(values: &[Option<f64>], bad: impl Fn(f64) -> bool) -> (usize, usi
 }
 
 /// Daily series and performance triggers (`auc_decline`, `f1_drop`, and
-/// `metric_decline` for the declared `metrics`).
+/// `metric_decline` for the declared `metrics`). `ts` are the tables' timestamps when
+/// already parsed.
 pub fn performance(
     reference: &Side,
     current: &Side,
     ref_roles: &Roles,
     cur_roles: &Roles,
+    ts: (Option<Stamps>, Option<Stamps>),
     metrics: &[String],
     cfg: &TriggerConfig,
 ) -> (Vec<DailySeries>, Vec<Trigger>) {
-    let rp = perf_rows(reference, ref_roles, metrics, cfg.score_threshold);
-    let cp = perf_rows(current, cur_roles, metrics, cfg.score_threshold);
+    let rp = perf_rows(reference, ref_roles, ts.0, metrics, cfg.score_threshold);
+    let cp = perf_rows(current, cur_roles, ts.1, metrics, cfg.score_threshold);
     let mut series = Vec::new();
     let mut triggers = Vec::new();
     if cp.rows.is_empty() {
@@ -465,23 +482,11 @@ fn combine(id: &str, msgs: Vec<(Status, String)>, empty: &str) -> Trigger {
             message: format!("not evaluated: {empty}"),
         };
     }
-    let status = msgs
-        .iter()
-        .map(|m| m.0)
-        .max_by_key(|s| rank(*s))
-        .unwrap_or(Status::Pass);
+    let status = msgs.iter().map(|m| m.0).max().unwrap_or(Status::Pass);
     Trigger {
         id: id.into(),
         status,
         message: msgs.into_iter().map(|m| m.1).collect::<Vec<_>>().join("; "),
-    }
-}
-
-fn rank(s: Status) -> u8 {
-    match s {
-        Status::Pass => 0,
-        Status::Warn => 1,
-        Status::Fail => 2,
     }
 }
 
