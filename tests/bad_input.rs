@@ -1,26 +1,8 @@
 //! Bad input never panics: bad rows are rejected with file, line and reason; unreadable
 //! files give exit code 2 and one line naming the file.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn verdict(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
+mod common;
+use common::{verdict, write};
 
 fn good_rows(n: usize) -> String {
     (0..n)
@@ -86,7 +68,7 @@ fn unreadable_files_exit_2_with_one_line() {
     let binary = write(
         dir.path(),
         "blob.jsonl",
-        &[0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254],
+        [0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254],
     );
     let nogroup = write(
         dir.path(),

@@ -1,35 +1,19 @@
 //! `verdict drift` end to end: the JSON contract, Markdown, time splits, schema changes,
 //! retraining triggers from labelled logs, plan thresholds, and bad input (exit 2, one line).
 
+mod common;
+use common::{verdict, write};
+
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const DIR: &str = "tests/fixtures/drift";
-
-fn verdict(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
 
 fn json(args: &[&str]) -> Value {
     let (code, out, err) = verdict(args);
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(&out).unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
 }
 
 fn trigger<'a>(r: &'a Value, id: &str) -> &'a Value {

@@ -3,10 +3,12 @@
 //! per feature; regression; bundles as folder and zip; predictions export; the JSON contract;
 //! and bad input (exit 2, one line naming the file and the column or input).
 
+mod common;
+use common::verdict;
+
 use serde_json::Value;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use verdict::models::{compare, CompareOptions};
 
@@ -24,27 +26,28 @@ fn close(what: &str, got: f64, want: f64, tol: f64) {
     );
 }
 
-fn verdict(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn sample(opts: &CompareOptions) -> verdict::models::Compared {
+/// Compares two models (no progress, no cancel).
+fn replay(
+    a: impl AsRef<Path>,
+    b: impl AsRef<Path>,
+    opts: CompareOptions,
+) -> verdict::models::Compared {
     compare(
-        Path::new(&format!("{M}/champion.onnx")),
-        Path::new(&format!("{M}/challenger")),
-        opts,
+        a.as_ref(),
+        b.as_ref(),
+        &opts,
         &|_, _| {},
         &AtomicBool::new(false),
     )
     .unwrap()
+}
+
+fn sample(opts: &CompareOptions) -> verdict::models::Compared {
+    replay(
+        format!("{M}/champion.onnx"),
+        format!("{M}/challenger"),
+        opts.clone(),
+    )
 }
 
 #[test]
@@ -230,18 +233,15 @@ fn one_input_per_feature_and_regression_outputs() {
     let want = expected();
     // the per-feature model against itself, on the sample holdout (columns matched by name)
     let pf = format!("{F}/per_feature.onnx");
-    let c = compare(
-        Path::new(&pf),
-        Path::new(&pf),
-        &CompareOptions {
+    let c = replay(
+        &pf,
+        &pf,
+        CompareOptions {
             holdout: Some(format!("{M}/holdout.csv")),
             repeats: 1,
             ..Default::default()
         },
-        &|_, _| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    );
     assert_eq!(c.report.champion.mapping.layout, "per_feature");
     for (g, p) in c
         .champion
@@ -253,19 +253,16 @@ fn one_input_per_feature_and_regression_outputs() {
     assert_eq!(c.report.diff.rate, 0.0);
     // a linear regressor
     let reg = format!("{F}/regressor.onnx");
-    let c = compare(
-        Path::new(&reg),
-        Path::new(&reg),
-        &CompareOptions {
+    let c = replay(
+        &reg,
+        &reg,
+        CompareOptions {
             holdout: Some(format!("{F}/regression_holdout.csv")),
             label: Some("target".into()),
             repeats: 1,
             ..Default::default()
         },
-        &|_, _| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    );
     assert_eq!(c.report.champion.task, "regression");
     assert_eq!(c.report.importance.metric, "rmse");
     for (g, p) in c
@@ -534,19 +531,16 @@ fn zipmap_with_text_classes_and_a_chosen_positive_class() {
     let want = expected();
     let m = format!("{F}/string_labels.onnx");
     let run = |positive: Option<&str>| {
-        compare(
-            Path::new(&m),
-            Path::new(&m),
-            &CompareOptions {
+        replay(
+            &m,
+            &m,
+            CompareOptions {
                 holdout: Some(format!("{F}/string_labels_holdout.csv")),
                 repeats: 0,
                 positive_class: positive.map(str::to_string),
                 ..Default::default()
             },
-            &|_, _| {},
-            &AtomicBool::new(false),
         )
-        .unwrap()
     };
     let bad = run(Some("bad"));
     for (g, p) in bad
@@ -578,18 +572,15 @@ fn zipmap_with_text_classes_and_a_chosen_positive_class() {
 fn typed_inputs_string_float_and_int64_one_per_feature() {
     let want = expected();
     let m = format!("{F}/typed_inputs.onnx");
-    let c = compare(
-        Path::new(&m),
-        Path::new(&m),
-        &CompareOptions {
+    let c = replay(
+        &m,
+        &m,
+        CompareOptions {
             holdout: Some(format!("{M}/holdout.csv")),
             repeats: 1,
             ..Default::default()
         },
-        &|_, _| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    );
     assert_eq!(c.report.champion.mapping.layout, "per_feature");
     let types: Vec<&str> = c
         .report
@@ -633,18 +624,15 @@ fn bare_model_skips_numeric_ids_when_reading_holdout_columns_in_order() {
         .collect();
     let p = dir.path().join("holdout_ids.csv");
     std::fs::write(&p, with_ids).unwrap();
-    let c = compare(
-        Path::new(&format!("{M}/champion.onnx")),
-        Path::new(&format!("{M}/challenger")),
-        &CompareOptions {
+    let c = replay(
+        format!("{M}/champion.onnx"),
+        format!("{M}/challenger"),
+        CompareOptions {
             holdout: Some(p.display().to_string()),
             repeats: 0,
             ..Default::default()
         },
-        &|_, _| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    );
     assert_eq!(c.report.champion.mapping.inputs["X"].len(), 8);
     assert!(!c.report.champion.mapping.inputs["X"]
         .iter()
@@ -661,18 +649,15 @@ fn bare_model_skips_numeric_ids_when_reading_holdout_columns_in_order() {
 fn raw_logit_pairs_are_softmaxed() {
     let want = expected();
     let m = format!("{F}/logits.onnx");
-    let c = compare(
-        Path::new(&m),
-        Path::new(&m),
-        &CompareOptions {
+    let c = replay(
+        &m,
+        &m,
+        CompareOptions {
             holdout: Some(format!("{M}/holdout.csv")),
             repeats: 0,
             ..Default::default()
         },
-        &|_, _| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    );
     for (g, p) in c
         .champion
         .iter()
