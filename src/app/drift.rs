@@ -177,32 +177,30 @@ impl VerdictApp {
                 }
             },
             DriftMode::SplitLoaded => {
-                let at_us = self.drift.split_at_us;
-                if let Some((raw, _)) = &self.drift.split_log {
-                    DriftSource::Split {
-                        raw: raw.clone(),
-                        at_us,
-                    }
-                } else if let Some(cur) = &self.current {
-                    if loaded_range_us(&cur.report).is_none() {
+                // split where the slider shows: its value, else the middle of the log
+                let (raw, range) = match (&self.drift.split_log, &self.current) {
+                    (Some((raw, range)), _) => (raw.clone(), Some(*range)),
+                    (None, Some(cur)) => (cur.raw.clone(), loaded_range_us(&cur.report)),
+                    (None, None) => {
                         self.notifications.push(
-                            Level::Warning,
-                            "The loaded log has no timestamps to split by",
+                            Level::Info,
+                            "Load or choose a log to split, or compare two files",
                             None,
                         );
                         return;
                     }
-                    DriftSource::Split {
-                        raw: cur.raw.clone(),
-                        at_us,
-                    }
-                } else {
+                };
+                let Some((lo, hi)) = range else {
                     self.notifications.push(
-                        Level::Info,
-                        "Load or choose a log to split, or compare two files",
+                        Level::Warning,
+                        "The loaded log has no timestamps to split by",
                         None,
                     );
                     return;
+                };
+                DriftSource::Split {
+                    raw,
+                    at_us: self.drift.split_at_us.unwrap_or(lo + (hi - lo) / 2),
                 }
             }
         };

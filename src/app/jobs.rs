@@ -309,12 +309,12 @@ pub enum DriftSource {
         /// Current input.
         current: String,
     },
-    /// Already-parsed rows split at a time (UTC µs; the middle of the log when None).
+    /// Already-parsed rows split at a time (UTC µs).
     Split {
         /// The parsed rows.
         raw: Arc<RawLoad>,
         /// Split point.
-        at_us: Option<i64>,
+        at_us: i64,
     },
     /// A log file to read, then split (at its middle when None).
     SplitFile {
@@ -362,7 +362,7 @@ pub fn spawn_drift(
                     cancel,
                 ),
                 DriftSource::Split { raw, at_us } => {
-                    split_raw(&raw, at_us, &config, &overrides, &on_feature, cancel)
+                    split_raw(&raw, Some(at_us), &config, &overrides, &on_feature, cancel)
                 }
                 DriftSource::SplitFile { path, at_us } => {
                     match ingest::read_raw(std::slice::from_ref(&path), &on_load, cancel) {
@@ -412,18 +412,13 @@ fn split_raw(
     cancel: &AtomicBool,
 ) -> Result<crate::report::drift::DriftReport, String> {
     use crate::analysis::drift::{self, split::TimeSplitSpec};
-    let at = match at_us {
-        Some(t) => t,
-        None => {
-            let (lo, hi) = raw_time_range_us(raw, overrides).ok_or_else(|| {
-                format!(
-                    "{}: no timestamps to split by (name the column with [columns] timestamp in the plan)",
-                    raw.files.join(", ")
-                )
-            })?;
-            lo + (hi - lo) / 2
-        }
-    };
+    // None: the log has no readable timestamps
+    let at = at_us.ok_or_else(|| {
+        format!(
+            "{}: no timestamps to split by (name the column with [columns] timestamp in the plan)",
+            raw.files.join(", ")
+        )
+    })?;
     drift::split_log(
         &raw.table,
         &raw.files,
