@@ -40,7 +40,7 @@ fn settle(h: &mut Harness<'static, VerdictApp>) -> Duration {
     let t0 = Instant::now();
     loop {
         h.step();
-        if h.state().job.is_none() {
+        if !h.state().jobs.any() {
             h.step();
             return t0.elapsed();
         }

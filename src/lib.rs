@@ -1,9 +1,11 @@
 //! Verdict: should the challenger model replace the champion?
 //!
 //! The core (`ingest`, `analysis`, `models`, `report`, `plan`, `sample`) has no UI dependency; the
-//! window in [`app`] and the CLI in [`cli`] are thin shells over it.
+//! window in `app` (feature `gui`, on by default) and the CLI in [`cli`] are thin shells over
+//! it. The CLI never imports the window; the binary opens the window when asked to.
 
 pub mod analysis;
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
 pub mod ingest;

@@ -311,6 +311,16 @@ fn write_applog(path: &Path, events: &[Event]) -> std::io::Result<()> {
     w.flush()
 }
 
+/// A sample file that cannot be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {problem}")]
+pub struct SampleError {
+    /// The file or folder.
+    pub file: String,
+    /// Why.
+    pub problem: String,
+}
+
 fn write_parquet(path: &Path, events: &[Event]) -> Result<(), String> {
     let ts: Int64Chunked = events.iter().map(|e| Some(e.ts_us / 1000)).collect();
     let ts = ts
@@ -419,12 +429,15 @@ error_rate_margin = 0.01
 
 /// Writes the experiment as `experiment.jsonl`, `.csv`, `.parquet` and `.log` (plus the
 /// plan `verdict.toml`) into `dir`; returns the files written.
-pub fn write_sample(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+pub fn write_sample(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>, SampleError> {
+    let err = |path: &Path, problem: String| SampleError {
+        file: path.display().to_string(),
+        problem,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| err(dir, e.to_string()))?;
     let events = make_events(rows, seed);
     let p = |name: &str| dir.join(name);
-    let io =
-        |path: &Path, r: std::io::Result<()>| r.map_err(|e| format!("{}: {e}", path.display()));
+    let io = |path: &Path, r: std::io::Result<()>| r.map_err(|e| err(path, e.to_string()));
     io(
         &p("experiment.jsonl"),
         write_jsonl(&p("experiment.jsonl"), &events),
@@ -438,7 +451,7 @@ pub fn write_sample(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>, 
         write_applog(&p("experiment.log"), &events),
     )?;
     write_parquet(&p("experiment.parquet"), &events)
-        .map_err(|e| format!("{}: {e}", p("experiment.parquet").display()))?;
+        .map_err(|e| err(&p("experiment.parquet"), e))?;
     io(
         &p("verdict.toml"),
         std::fs::write(p("verdict.toml"), SAMPLE_PLAN),

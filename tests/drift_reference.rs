@@ -68,7 +68,7 @@ fn check_feature(case: &str, f: &FeatureDrift, want: &Value) {
     match want["kind"].as_str().unwrap() {
         "numeric" => {
             assert_eq!(f.kind, FeatureKind::Numeric, "{}", what("kind"));
-            assert_eq!(f.test, "ks");
+            assert_eq!(f.test.as_str(), "ks");
             close(
                 &what("wasserstein"),
                 f.wasserstein.unwrap(),
@@ -94,7 +94,7 @@ fn check_feature(case: &str, f: &FeatureDrift, want: &Value) {
         }
         _ => {
             assert_eq!(f.kind, FeatureKind::Categorical, "{}", what("kind"));
-            assert_eq!(f.test, "chi2");
+            assert_eq!(f.test.as_str(), "chi2");
             assert_eq!(f.dof, want["dof"].as_u64());
             let shares = want["shares"].as_object().unwrap();
             assert_eq!(f.categories.len(), shares.len(), "{}", what("categories"));
@@ -155,10 +155,10 @@ fn two_files_match_scipy() {
     let drifted = r.features.iter().filter(|f| f.drifted).count();
     assert_eq!(r.drift_share, drifted as f64 / r.features.len() as f64);
     assert_eq!(r.dataset_drifted, r.drift_share >= 0.5);
-    let psi = r.triggers.iter().find(|t| t.id == "psi").unwrap();
+    let psi = r.triggers.iter().find(|t| t.id.as_str() == "psi").unwrap();
     assert_eq!(psi.status.as_str(), "fail");
     assert!(psi.message.contains("country"));
-    let nulls = r.triggers.iter().find(|t| t.id == "null_features").unwrap();
+    let nulls = r.triggers.iter().find(|t| t.id.as_str() == "null_features").unwrap();
     assert_eq!(nulls.status.as_str(), "warn", "{}", nulls.message);
     assert!(nulls.message.contains("tenure"));
 }
@@ -195,7 +195,7 @@ fn one_log_split_at_a_time_matches_scipy() {
     let at = parse_timestamp_us("2026-03-15T00:00:00Z").unwrap();
     let r = split(TimeSplitSpec::At(at), None);
     check_case("split_at", &r, &expected()["split_at"]);
-    assert_eq!(r.split.mode, "split_at");
+    assert_eq!(r.split.mode.as_str(), "split_at");
     assert_eq!(r.split.time_column.as_deref(), Some("timestamp"));
     // nested features only: no score / model_version / request_id
     assert!(r.features.iter().all(|f| f.name.starts_with("features.")));

@@ -2,11 +2,14 @@
 //! settings, and the no-display message.
 
 use verdict::analysis::{analyze, AnalysisConfig};
+#[cfg(feature = "gui")]
 use verdict::app::command::{Bucket, View};
+#[cfg(feature = "gui")]
 use verdict::app::state::State;
 use verdict::ingest::{load, LoadOptions};
 use verdict::plan::Plan;
-use verdict::report::{csv::table_csv, html, markdown, ExperimentReport};
+use verdict::report::csv::{table_csv, Table};
+use verdict::report::{html, markdown, ExperimentReport};
 
 fn report() -> ExperimentReport {
     let plan = Plan::load("sample_data/verdict.toml".as_ref()).unwrap();
@@ -67,7 +70,7 @@ fn markdown_has_every_section() {
 #[test]
 fn csv_tables_have_a_row_per_item() {
     let r = report();
-    let count = |t: &str| table_csv(&r, t).lines().count() - 1;
+    let count = |t: &str| table_csv(&r, Table::parse(t).unwrap()).lines().count() - 1;
     assert_eq!(count("groups"), r.groups.len());
     assert_eq!(count("tests"), r.tests.len());
     assert_eq!(
@@ -76,7 +79,7 @@ fn csv_tables_have_a_row_per_item() {
     );
     assert_eq!(count("timeline"), r.timeline.rows.len());
     assert_eq!(count("checks"), r.checks.len());
-    let tests = table_csv(&r, "tests");
+    let tests = table_csv(&r, Table::Tests);
     assert!(tests
         .lines()
         .next()
@@ -93,6 +96,7 @@ fn csv_tables_have_a_row_per_item() {
     assert!(converted.contains(&format!("{p}")));
 }
 
+#[cfg(feature = "gui")]
 #[test]
 fn settings_survive_a_restart() {
     let mut s = State {
@@ -114,6 +118,7 @@ fn settings_survive_a_restart() {
     assert_eq!(old.bucket, Bucket::Auto);
 }
 
+#[cfg(feature = "gui")]
 #[test]
 fn without_a_display_the_window_says_so_in_one_line() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_verdict"))

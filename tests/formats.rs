@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use verdict::analysis::{analyze, AnalysisConfig};
-use verdict::ingest::{load, LoadOptions};
+use verdict::ingest::{load, LoadOptions, MetricKind, Role};
 use verdict::plan::Plan;
 use verdict::report::ExperimentReport;
 
@@ -53,7 +53,7 @@ fn four_formats_give_identical_reports() {
         log.input.lines_skipped >= 10,
         "banners, access lines, tracebacks skipped"
     );
-    assert_eq!(log.input.format, "applog");
+    assert_eq!(log.input.format.as_str(), "applog");
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn gzip_glob_and_several_files() {
     enc.finish().unwrap();
     let r = run(&[gz.to_str().unwrap()]);
     assert_eq!(body(&r), body(&run(&["sample_data/experiment.parquet"])));
-    assert_eq!(r.input.format, "jsonl");
+    assert_eq!(r.input.format.as_str(), "jsonl");
 
     // the same file twice via a glob doubles every count
     std::fs::copy("sample_data/experiment.csv", dir.path().join("a.csv")).unwrap();
@@ -89,7 +89,7 @@ fn format_is_sniffed_when_the_extension_lies() {
     let p = dir.path().join("export.txt");
     std::fs::copy("sample_data/experiment.jsonl", &p).unwrap();
     let r = run(&[p.to_str().unwrap()]);
-    assert_eq!(r.input.format, "jsonl");
+    assert_eq!(r.input.format.as_str(), "jsonl");
     assert_eq!(r.input.rows_valid, 8000);
 }
 
@@ -109,9 +109,9 @@ fn structlog_timestamps_without_fraction_and_seconds_latency() {
     let ds = load(&[p.display().to_string()], &LoadOptions::default()).unwrap();
     let r = analyze(&ds, &AnalysisConfig::default()).unwrap();
     assert_eq!(r.control, "control");
-    assert_eq!(r.control_source, "name");
-    assert_eq!(r.columns["group"], "variant");
-    assert_eq!(r.columns["timestamp"], "timestamp");
+    assert_eq!(r.control_source, verdict::report::ControlSource::Name);
+    assert_eq!(r.columns[&Role::Group], "variant");
+    assert_eq!(r.columns[&Role::Timestamp], "timestamp");
     // seconds converted to milliseconds
     let c = r.groups.iter().find(|g| g.name == "control").unwrap();
     assert!(
@@ -122,7 +122,7 @@ fn structlog_timestamps_without_fraction_and_seconds_latency() {
     assert!(r
         .metrics
         .iter()
-        .any(|m| m.name == "clicked" && m.kind == "proportion"));
+        .any(|m| m.name == "clicked" && m.kind == MetricKind::Proportion));
     assert_eq!(r.timeline.rows.iter().map(|x| x.requests).sum::<u64>(), 40);
 }
 
@@ -137,7 +137,7 @@ fn json_array_export_reads_like_json_lines() {
         .collect();
     std::fs::write(&p, format!("[\n{}\n]\n", objects.join(",\n"))).unwrap();
     let r = run(&[p.to_str().unwrap()]);
-    assert_eq!(r.input.format, "json");
+    assert_eq!(r.input.format.as_str(), "json");
     assert_eq!(r.input.rows_valid, 8000);
     assert_eq!(body(&r), body(&run(&["sample_data/experiment.parquet"])));
 }
@@ -158,7 +158,7 @@ fn numeric_groups_pick_zero_as_control() {
     std::fs::write(&p, text).unwrap();
     let ds = load(&[p.display().to_string()], &LoadOptions::default()).unwrap();
     let r = analyze(&ds, &AnalysisConfig::default()).unwrap();
-    assert_eq!(r.columns["group"], "bucket");
+    assert_eq!(r.columns[&Role::Group], "bucket");
     assert_eq!(r.control, "0");
     assert_eq!(
         r.tests.iter().filter(|t| t.metric == "converted").count(),
@@ -185,8 +185,8 @@ fn nested_structlog_fields_and_pandas_csv_index() {
     std::fs::write(&p, text).unwrap();
     let ds = load(&[p.display().to_string()], &LoadOptions::default()).unwrap();
     let r = analyze(&ds, &AnalysisConfig::default()).unwrap();
-    assert_eq!(r.columns["group"], "experiment.variant");
-    assert_eq!(r.columns["model"], "model.name");
+    assert_eq!(r.columns[&Role::Group], "experiment.variant");
+    assert_eq!(r.columns[&Role::Model], "model.name");
     assert_eq!(r.control, "champion");
     let metrics: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(metrics, ["outcome"], "features are not metrics");
@@ -207,5 +207,5 @@ fn nested_structlog_fields_and_pandas_csv_index() {
     let r = analyze(&ds, &AnalysisConfig::default()).unwrap();
     let metrics: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(metrics, ["clicked"]);
-    assert_eq!(r.metrics[0].kind, "proportion");
+    assert_eq!(r.metrics[0].kind, MetricKind::Proportion);
 }

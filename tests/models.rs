@@ -5,6 +5,7 @@
 
 mod common;
 use common::verdict;
+use verdict::report::compare::{InputLayout, MappingSource, ModelTask};
 
 use serde_json::Value;
 use std::io::Write as _;
@@ -159,9 +160,15 @@ fn probabilities_match_python_onnxruntime_and_metrics_match_sklearn() {
     assert_eq!(d.flips.neg_to_pos, want["neg_to_pos"].as_u64().unwrap());
     assert_eq!(d.flips.pos_to_neg, want["pos_to_neg"].as_u64().unwrap());
     // the champion is a bare ZipMap model: it reads the holdout's numeric columns in order
-    assert_eq!(c.report.champion.mapping.source, "holdout columns");
+    assert_eq!(
+        c.report.champion.mapping.as_ref().unwrap().source,
+        MappingSource::HoldoutColumns
+    );
     assert_eq!(c.report.champion.prediction_output, "output_probability");
-    assert_eq!(c.report.challenger.mapping.source, "manifest");
+    assert_eq!(
+        c.report.challenger.mapping.as_ref().unwrap().source,
+        MappingSource::Manifest
+    );
     assert_eq!(c.report.challenger.outputs[1].ty, "tensor(float)");
     assert_eq!(
         c.report.champion.outputs[1].ty,
@@ -242,7 +249,10 @@ fn one_input_per_feature_and_regression_outputs() {
             ..Default::default()
         },
     );
-    assert_eq!(c.report.champion.mapping.layout, "per_feature");
+    assert_eq!(
+        c.report.champion.mapping.as_ref().unwrap().layout,
+        InputLayout::PerFeature
+    );
     for (g, p) in c
         .champion
         .iter()
@@ -263,7 +273,7 @@ fn one_input_per_feature_and_regression_outputs() {
             ..Default::default()
         },
     );
-    assert_eq!(c.report.champion.task, "regression");
+    assert_eq!(c.report.champion.task, Some(ModelTask::Regression));
     assert_eq!(c.report.importance.metric, "rmse");
     for (g, p) in c
         .champion
@@ -581,7 +591,10 @@ fn typed_inputs_string_float_and_int64_one_per_feature() {
             ..Default::default()
         },
     );
-    assert_eq!(c.report.champion.mapping.layout, "per_feature");
+    assert_eq!(
+        c.report.champion.mapping.as_ref().unwrap().layout,
+        InputLayout::PerFeature
+    );
     let types: Vec<&str> = c
         .report
         .champion
@@ -633,8 +646,11 @@ fn bare_model_skips_numeric_ids_when_reading_holdout_columns_in_order() {
             ..Default::default()
         },
     );
-    assert_eq!(c.report.champion.mapping.inputs["X"].len(), 8);
-    assert!(!c.report.champion.mapping.inputs["X"]
+    assert_eq!(
+        c.report.champion.mapping.as_ref().unwrap().inputs["X"].len(),
+        8
+    );
+    assert!(!c.report.champion.mapping.as_ref().unwrap().inputs["X"]
         .iter()
         .any(|f| f.contains("id") || f == "index"));
     close(

@@ -1,5 +1,6 @@
 //! Headless UI tests (egui_kittest, no GPU): the dashboard on the embedded sample, every
 //! view, bucket and role changes, and files arriving through the drop path.
+#![cfg(feature = "gui")]
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -45,7 +46,7 @@ fn harness(files: Vec<PathBuf>) -> Harness<'static, VerdictApp> {
 fn settle(h: &mut Harness<'static, VerdictApp>) {
     for _ in 0..2000 {
         h.step();
-        if h.state().job.is_none() {
+        if !h.state().jobs.any() {
             h.run_steps(3);
             return;
         }
@@ -151,7 +152,7 @@ fn bucket_and_role_changes_rerun_in_the_background() {
     settle(&mut h);
     let r = &h.state().current.as_ref().unwrap().report;
     assert!(r.groups.iter().all(|g| g.auc.is_none()));
-    assert!(!r.columns.contains_key("score"));
+    assert!(!r.columns.contains_key(&Role::Score));
 }
 
 #[test]
@@ -190,7 +191,7 @@ fn dropped_files_load_and_broken_ones_notify_without_losing_data() {
     h.run_steps(1);
     settle(&mut h);
     let r = &h.state().current.as_ref().unwrap().report;
-    assert_eq!(r.input.format, "csv");
+    assert_eq!(r.input.format.as_str(), "csv");
     assert_eq!(r.input.rows_valid, 8000);
     assert!(r.input.rows_rejected >= 2);
     assert!(h
@@ -239,7 +240,7 @@ fn role_combo_box_in_the_data_view_reruns_the_analysis() {
     h.run_steps(1);
     settle(&mut h);
     let r = &h.state().current.as_ref().unwrap().report;
-    assert!(!r.columns.contains_key("score"), "{:?}", r.columns);
+    assert!(!r.columns.contains_key(&Role::Score), "{:?}", r.columns);
     assert!(r.groups.iter().all(|g| g.mean_score.is_none()));
 }
 
@@ -271,7 +272,7 @@ fn drift_view_splits_the_loaded_log_and_compares_dropped_files() {
     assert_eq!(h.state().state.view, View::Drift);
     settle(&mut h);
     let split = h.state().drift.report.clone().expect("split report");
-    assert_eq!(split.split.mode, "split_at");
+    assert_eq!(split.split.mode, verdict::report::drift::SplitMode::SplitAt);
     assert_eq!(split.reference.rows + split.current.rows, 8000);
     h.get_by_label("Retraining triggers and data checks");
     // two data files dropped on the Drift view become reference and current
@@ -320,7 +321,7 @@ fn drift_view_splits_the_loaded_log_and_compares_dropped_files() {
 fn wait_for(h: &mut Harness<'static, VerdictApp>, done: impl Fn(&VerdictApp) -> bool) {
     for _ in 0..3000 {
         h.step();
-        if done(h.state()) && h.state().job.is_none() {
+        if done(h.state()) && !h.state().jobs.any() {
             h.run_steps(3);
             return;
         }

@@ -1,17 +1,11 @@
-//! Health and guardrail checks (pass / warn / fail, one line each) and the
-//! recommendation they drive.
+//! Health and guardrail checks of an experiment: pass / warn / fail, one line each, with
+//! the numbers behind them.
 
 use crate::plan::Plan;
-use crate::report::{
-    Assignment, Check, GroupSummary, PowerResult, Recommendation, SrmResult, Status, TestResult,
-};
+use crate::report::{Assignment, Check, CheckId, GroupSummary, PowerResult, SrmResult, Status};
 
-fn check(id: &str, status: Status, message: String) -> Check {
-    Check {
-        id: id.into(),
-        status,
-        message,
-    }
+fn check(id: CheckId, status: Status, message: String) -> Check {
+    Check::new(id, status, message)
 }
 
 fn pct(x: f64) -> String {
@@ -37,26 +31,31 @@ pub fn run_checks(
         .collect();
     let mut out = Vec::new();
 
-    out.push(if srm.mismatch {
-        check("srm", Status::Fail, format!("sample-ratio mismatch: chi2 = {:.2}, p = {:.3e} < {}; the split is not what was planned", srm.chi2, srm.p_value, g.srm_alpha))
-    } else {
-        check("srm", Status::Pass, format!("split matches the expected ratio (chi2 = {:.2}, p = {:.3})", srm.chi2, srm.p_value))
-    });
+    out.push(
+        if srm.mismatch {
+            check(CheckId::Srm, Status::Fail, format!("sample-ratio mismatch: chi2 = {:.2}, p = {:.3e} < {}; the split is not what was planned", srm.chi2, srm.p_value, g.srm_alpha))
+        } else {
+            check(CheckId::Srm, Status::Pass, format!("split matches the expected ratio (chi2 = {:.2}, p = {:.3})", srm.chi2, srm.p_value))
+        }
+        .with("chi2", srm.chi2)
+        .with("p_value", srm.p_value)
+        .with("srm_alpha", g.srm_alpha),
+    );
 
     let share = if assignment.users > 0 {
         assignment.users_in_multiple_groups as f64 / assignment.users as f64
     } else {
         0.0
     };
-    out.push(if assignment.users == 0 {
+    let leakage = if assignment.users == 0 {
         check(
-            "leakage",
+            CheckId::Leakage,
             Status::Warn,
             "no user column: assignment leakage cannot be checked".into(),
         )
     } else if assignment.users_in_multiple_groups == 0 {
         check(
-            "leakage",
+            CheckId::Leakage,
             Status::Pass,
             format!(
                 "no user seen in more than one group ({} users)",
@@ -70,7 +69,7 @@ pub fn run_checks(
             Status::Warn
         };
         check(
-            "leakage",
+            CheckId::Leakage,
             status,
             format!(
                 "{} of {} users ({}) seen in more than one group",
@@ -79,16 +78,26 @@ pub fn run_checks(
                 pct(share)
             ),
         )
-    });
+    };
+    out.push(
+        leakage
+            .with("users", assignment.users as f64)
+            .with(
+                "users_in_multiple_groups",
+                assignment.users_in_multiple_groups as f64,
+            )
+            .with("share", share)
+            .with("max_share", g.leakage_max_share),
+    );
 
-    out.push(match power {
+    let sample = match power {
         None => check(
-            "sample_size",
+            CheckId::SampleSize,
             Status::Warn,
             "no proportion metric: required sample size unknown".into(),
         ),
         Some(p) if p.reached => check(
-            "sample_size",
+            CheckId::SampleSize,
             Status::Pass,
             format!(
                 "{} per group reached (needs {} for {} on {})",
@@ -99,7 +108,7 @@ pub fn run_checks(
             ),
         ),
         Some(p) => check(
-            "sample_size",
+            CheckId::SampleSize,
             Status::Warn,
             format!(
                 "{} of {} per group needed ({:.0}%) to detect {} on {}",
@@ -110,17 +119,27 @@ pub fn run_checks(
                 p.metric
             ),
         ),
+    };
+    out.push(match power {
+        Some(p) => sample
+            .with("observed_per_group", p.observed_per_group as f64)
+            .with("required_per_group", p.required_per_group as f64)
+            .with("progress", p.progress),
+        None => sample,
     });
 
     // latency p99
     let mut worst = Status::Pass;
     let mut msgs = Vec::new();
+    let mut numbers = Vec::new();
     for t in &treatments {
         match (t.latency_ms, ctrl.latency_ms) {
             (Some(tl), Some(cl)) => {
                 let limit_rel = cl.p99 * (1.0 + g.latency_p99_max_increase);
                 let over_abs = tl.p99 > g.latency_p99_ms;
                 let over_rel = tl.p99 > limit_rel;
+                numbers.push((format!("{}.p99_ms", t.name), tl.p99));
+                numbers.push(("control.p99_ms".to_string(), cl.p99));
                 if over_abs || over_rel {
                     worst = Status::Fail;
                 }
@@ -156,13 +175,23 @@ pub fn run_checks(
             }
         }
     }
-    out.push(check("latency_p99", worst, msgs.join("; ")));
+    let mut latency = check(CheckId::LatencyP99, worst, msgs.join("; "))
+        .with("limit_p99_ms", g.latency_p99_ms)
+        .with("max_relative_increase", g.latency_p99_max_increase);
+    for (name, value) in numbers {
+        latency = latency.with(name, value);
+    }
+    out.push(latency);
 
     // error rate
     let mut worst = Status::Pass;
     let mut msgs = Vec::new();
+    let mut errors = check(CheckId::ErrorRate, Status::Pass, String::new())
+        .with("control.error_rate", ctrl.error_rate)
+        .with("margin", g.error_rate_margin);
     for t in &treatments {
         let d = t.error_rate - ctrl.error_rate;
+        errors = errors.with(format!("{}.error_rate", t.name), t.error_rate);
         if d > g.error_rate_margin {
             worst = Status::Fail;
         }
@@ -175,12 +204,14 @@ pub fn run_checks(
             g.error_rate_margin * 100.0
         ));
     }
-    out.push(check("error_rate", worst, msgs.join("; ")));
+    errors.status = worst;
+    errors.message = msgs.join("; ");
+    out.push(errors);
 
     let fb: u64 = treatments.iter().map(|t| t.fallbacks).sum();
-    out.push(if fb == 0 {
+    let fallbacks = if fb == 0 {
         check(
-            "fallbacks",
+            CheckId::Fallbacks,
             Status::Pass,
             "every treatment request was served by the treatment model".into(),
         )
@@ -198,122 +229,18 @@ pub fn run_checks(
             })
             .collect();
         check(
-            "fallbacks",
+            CheckId::Fallbacks,
             Status::Warn,
             format!(
                 "{fb} treatment requests served by another model ({})",
                 detail.join(", ")
             ),
         )
-    });
+    };
+    out.push(fallbacks.with("fallbacks", fb as f64));
     out
-}
-
-/// A p-value for messages: 4 decimals, scientific below 0.0001.
-pub fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.2e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 fn fmt_mde(p: &PowerResult) -> String {
     format!("{:+.2} points", p.mde_absolute * 100.0)
-}
-
-/// Ramp up / hold / roll back, with the checks and results that drove it.
-pub fn recommend(
-    plan: &Plan,
-    checks: &[Check],
-    tests: &[TestResult],
-    primary: Option<&str>,
-) -> Recommendation {
-    let status = |id: &str| {
-        checks
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.status)
-            .unwrap_or(Status::Pass)
-    };
-    let mut reasons = Vec::new();
-    let mut action = "ramp_up";
-    let demote = |a: &'static str, action: &mut &'static str| {
-        let rank = |x: &str| match x {
-            "ramp_up" => 0,
-            "hold" => 1,
-            _ => 2,
-        };
-        if rank(a) > rank(action) {
-            *action = a;
-        }
-    };
-    for id in ["latency_p99", "error_rate"] {
-        if status(id) == Status::Fail {
-            demote("roll_back", &mut action);
-            reasons.push(format!(
-                "guardrail {id} failed: {}",
-                checks
-                    .iter()
-                    .find(|c| c.id == id)
-                    .map(|c| c.message.as_str())
-                    .unwrap_or("")
-            ));
-        }
-    }
-    for id in ["srm", "leakage"] {
-        if status(id) == Status::Fail {
-            demote("hold", &mut action);
-            reasons.push(format!("{id} failed, so the comparison cannot be trusted"));
-        }
-    }
-    let metric = primary.map(str::to_string).or_else(|| {
-        tests
-            .iter()
-            .find(|t| t.method == "two_proportion_z")
-            .map(|t| t.metric.clone())
-    });
-    match metric {
-        None => {
-            demote("hold", &mut action);
-            reasons.push("no metric to decide on: declare a primary metric in verdict.toml".into());
-        }
-        Some(m) => {
-            let label = if primary.is_some() {
-                format!("primary metric {m}")
-            } else {
-                format!("{m} (exploratory: no primary metric declared)")
-            };
-            for t in tests.iter().filter(|t| t.metric == m) {
-                let better = t.favorable.unwrap_or(false);
-                let p = t.p_value.map(fmt_p).unwrap_or_else(|| "n/a".into());
-                if t.significant && better {
-                    reasons.push(format!(
-                        "{label}: {} beats {} by {:+.4} (p = {p})",
-                        t.treatment, t.control, t.diff
-                    ));
-                } else if t.significant {
-                    demote("roll_back", &mut action);
-                    reasons.push(format!(
-                        "{label}: {} is significantly worse than {} ({:+.4}, p = {p})",
-                        t.treatment, t.control, t.diff
-                    ));
-                } else {
-                    demote("hold", &mut action);
-                    reasons.push(format!(
-                        "{label}: no significant difference yet ({:+.4}, p = {p}, alpha = {})",
-                        t.diff, plan.alpha
-                    ));
-                }
-            }
-        }
-    }
-    if status("sample_size") == Status::Warn && action == "ramp_up" {
-        demote("hold", &mut action);
-        reasons.push("the planned sample size is not reached yet".into());
-    }
-    Recommendation {
-        action: action.into(),
-        reasons,
-    }
 }

@@ -1,17 +1,18 @@
 //! Column access for the analysis: group codes and per-code accumulation over polars
 //! columns, without copying rows into structs.
 
+use super::error::AnalysisError;
 use super::stats::Moments;
 use crate::ingest::normalize::GROUP;
 use polars::prelude::*;
 
 /// An error reading the canonical frame (a bug, not bad input).
-pub fn frame_error(e: PolarsError) -> String {
-    format!("internal data error: {e}")
+pub fn frame_error(e: PolarsError) -> AnalysisError {
+    AnalysisError::Frame(e.to_string())
 }
 
 /// A Float64 column of the canonical frame.
-pub fn f64_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Float64Chunked, String> {
+pub fn f64_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Float64Chunked, AnalysisError> {
     frame
         .column(name)
         .map_err(frame_error)?
@@ -21,7 +22,7 @@ pub fn f64_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Float64Chunke
 }
 
 /// A String column of the canonical frame.
-pub fn str_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a StringChunked, String> {
+pub fn str_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a StringChunked, AnalysisError> {
     frame
         .column(name)
         .map_err(frame_error)?
@@ -31,7 +32,7 @@ pub fn str_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a StringChunked
 }
 
 /// A Boolean column of the canonical frame.
-pub fn bool_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a BooleanChunked, String> {
+pub fn bool_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a BooleanChunked, AnalysisError> {
     frame
         .column(name)
         .map_err(frame_error)?
@@ -87,7 +88,7 @@ impl Codes {
     }
 
     /// Group codes of the canonical frame, names sorted.
-    pub fn groups(frame: &DataFrame) -> Result<Self, String> {
+    pub fn groups(frame: &DataFrame) -> Result<Self, AnalysisError> {
         let mut c = Self::of(str_col(frame, GROUP)?);
         c.sort_names();
         Ok(c)

@@ -1,30 +1,7 @@
 //! Multiple-testing corrections across a family of p-values (as statsmodels'
 //! `multipletests` with `holm` and `fdr_bh`). NaN p-values are left out of the family.
 
-use serde::{Deserialize, Serialize};
-
-/// Which correction to apply.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Correction {
-    /// Holm–Bonferroni step-down (controls the family-wise error rate).
-    #[default]
-    Holm,
-    /// Benjamini–Hochberg step-up (controls the false discovery rate).
-    #[serde(alias = "fdr_bh", alias = "benjamini-hochberg")]
-    Bh,
-}
-
-impl Correction {
-    /// Parses `holm` or `bh`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "holm" => Some(Correction::Holm),
-            "bh" | "fdr_bh" | "benjamini-hochberg" => Some(Correction::Bh),
-            _ => None,
-        }
-    }
-}
+pub use crate::plan::Correction;
 
 /// Adjusted p-values, in the input order.
 pub fn adjust(p: &[f64], method: Correction) -> Vec<f64> {

@@ -2,6 +2,7 @@
 //! AUC, models and fallbacks.
 
 use super::columns::{bool_col, f64_col, moments_by, str_col, values_by, Codes, NO_CODE};
+use super::error::AnalysisError;
 use super::stats::{auc_split, percentiles, Moments};
 use crate::ingest::normalize::{
     metric_col, IS_ERROR, LABEL, LATENCY_MS, MODEL, SCORE, USER, VERSION,
@@ -23,7 +24,11 @@ pub struct GroupStats {
 }
 
 /// Computes the per-group summaries; `control` is the control's code.
-pub fn summarize(ds: &Dataset, groups: &Codes, control: usize) -> Result<GroupStats, String> {
+pub fn summarize(
+    ds: &Dataset,
+    groups: &Codes,
+    control: usize,
+) -> Result<GroupStats, AnalysisError> {
     let f = &ds.frame;
     let t0 = std::time::Instant::now();
     let k = groups.names.len();

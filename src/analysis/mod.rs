@@ -8,26 +8,34 @@ pub mod checks;
 pub mod columns;
 pub mod corrections;
 pub mod drift;
+pub mod error;
 pub mod groups;
+pub mod hypothesis;
 pub mod power;
 pub mod proportions;
+pub mod recommend;
 pub mod segments;
 pub mod srm;
 pub mod stats;
-pub mod tests;
 pub mod timeline;
 pub mod welch;
 
 use crate::ingest::timing;
 use crate::ingest::{Dataset, MetricKind, Role};
 use crate::plan::Plan;
-use crate::report::{ExperimentReport, InputSummary, MetricInfo, PowerResult, SrmResult};
+use crate::report::{
+    ControlSource, ExperimentReport, InputFormat, InputSummary, MetricInfo, PowerResult, SrmResult,
+};
+pub use error::AnalysisError;
+
+use crate::plan::duration::parse_bucket;
+use crate::plan::SettingError;
 use columns::Codes;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// What the user asked for beyond the data: the plan plus command-line overrides.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AnalysisConfig {
     /// The analysis plan (defaults when none was given).
     pub plan: Plan,
@@ -41,42 +49,6 @@ pub struct AnalysisConfig {
     pub segments: Option<Vec<String>>,
 }
 
-/// An analysis that cannot run with these settings.
-#[derive(Debug, thiserror::Error)]
-pub enum AnalysisError {
-    /// A named group does not exist.
-    #[error("control group {name:?} is not in the data (groups: {groups})")]
-    UnknownControl {
-        /// The requested control.
-        name: String,
-        /// Groups present.
-        groups: String,
-    },
-    /// Only one group.
-    #[error("only one group ({0:?}) in the data: nothing to compare")]
-    SingleGroup(String),
-    /// The primary metric is not a metric column.
-    #[error("primary metric {name:?} is not a metric column (metrics: {metrics})")]
-    UnknownPrimary {
-        /// The requested metric.
-        name: String,
-        /// Metrics present.
-        metrics: String,
-    },
-    /// The expected split is unusable.
-    #[error("expected split: {0}")]
-    BadSplit(String),
-    /// A segment column is missing.
-    #[error("segment column {0:?} is not in the data")]
-    UnknownSegment(String),
-    /// A bad setting, e.g. the bucket.
-    #[error("{0}")]
-    Setting(String),
-    /// A bug.
-    #[error("{0}")]
-    Internal(String),
-}
-
 /// Names recognised as the control group, in order of preference.
 pub const CONTROL_NAMES: [&str; 7] = [
     "control", "champion", "baseline", "a", "legacy", "ctrl", "0",
@@ -88,48 +60,53 @@ pub fn choose_control(
     names: &[String],
     requests: &[u64],
     cfg: &AnalysisConfig,
-) -> Result<(usize, &'static str), AnalysisError> {
+) -> Result<(usize, ControlSource), AnalysisError> {
     let find = |n: &str| names.iter().position(|g| g == n);
     let unknown = |n: &str| AnalysisError::UnknownControl {
         name: n.to_string(),
         groups: names.join(", "),
     };
     if let Some(c) = &cfg.control {
-        return find(c).map(|i| (i, "flag")).ok_or_else(|| unknown(c));
+        return find(c)
+            .map(|i| (i, ControlSource::Flag))
+            .ok_or_else(|| unknown(c));
     }
     if let Some(c) = &cfg.plan.control {
-        return find(c).map(|i| (i, "plan")).ok_or_else(|| unknown(c));
+        return find(c)
+            .map(|i| (i, ControlSource::Plan))
+            .ok_or_else(|| unknown(c));
     }
     for cand in CONTROL_NAMES {
         if let Some(i) = names.iter().position(|g| g.eq_ignore_ascii_case(cand)) {
-            return Ok((i, "name"));
+            return Ok((i, ControlSource::Name));
         }
     }
     let i = (0..names.len())
         .max_by(|&a, &b| requests[a].cmp(&requests[b]).then(names[b].cmp(&names[a])))
         .unwrap_or(0);
-    Ok((i, "largest"))
+    Ok((i, ControlSource::Largest))
 }
 
 /// Parses `A=90,B=10` into a split.
-pub fn parse_split(text: &str) -> Result<BTreeMap<String, f64>, String> {
+pub fn parse_split(text: &str) -> Result<BTreeMap<String, f64>, SettingError> {
+    let bad = |m: String| SettingError::SplitSyntax(m);
     let mut out = BTreeMap::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (k, v) = part
             .split_once('=')
-            .ok_or_else(|| format!("{part:?} is not NAME=PCT"))?;
+            .ok_or_else(|| bad(format!("{part:?} is not NAME=PCT")))?;
         let v: f64 = v
             .trim()
             .trim_end_matches('%')
             .parse()
-            .map_err(|_| format!("{part:?}: share is not a number"))?;
+            .map_err(|_| bad(format!("{part:?}: share is not a number")))?;
         if !v.is_finite() || v <= 0.0 {
-            return Err(format!("{part:?}: share must be positive"));
+            return Err(bad(format!("{part:?}: share must be positive")));
         }
         out.insert(k.trim().to_string(), v);
     }
     if out.len() < 2 {
-        return Err("give at least two groups, e.g. A=90,B=10".into());
+        return Err(bad("give at least two groups, e.g. A=90,B=10".into()));
     }
     Ok(out)
 }
@@ -137,8 +114,7 @@ pub fn parse_split(text: &str) -> Result<BTreeMap<String, f64>, String> {
 /// Runs the full analysis.
 pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, AnalysisError> {
     let plan = &cfg.plan;
-    let internal = AnalysisError::Internal;
-    let groups = Codes::groups(&ds.frame).map_err(internal)?;
+    let groups = Codes::groups(&ds.frame)?;
     let k = groups.names.len();
     if k < 2 {
         return Err(AnalysisError::SingleGroup(
@@ -181,9 +157,12 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     let bucket = cfg.bucket.clone().or_else(|| plan.bucket.clone());
     let bucket_s = match bucket {
         None => None,
-        Some(b) => timeline::parse_bucket(&b).map_err(AnalysisError::Setting)?,
+        Some(b) => parse_bucket(&b).map_err(|source| SettingError::Duration {
+            key: "bucket",
+            source,
+        })?,
     };
-    let inputs = tests::TestInputs {
+    let inputs = hypothesis::TestInputs {
         alpha: plan.alpha,
         primary: primary.clone(),
         direction: plan.direction,
@@ -215,9 +194,9 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         timing("groups", t0);
         (stats, join_analysis(seg), join_analysis(tl))
     });
-    let stats = stats.map_err(internal)?;
-    let segments = segments.map_err(internal)?;
-    let timeline = timeline.map_err(internal)?;
+    let stats = stats?;
+    let segments = segments?;
+    let timeline = timeline?;
 
     // SRM
     let split = cfg
@@ -270,7 +249,7 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     };
 
     // tests
-    let test_rows = tests::build_tests(
+    let test_rows = hypothesis::build_tests(
         ds,
         &groups.names,
         control,
@@ -336,7 +315,7 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         &stats.assignment,
         power.as_ref(),
     );
-    let recommendation = checks::recommend(plan, &checks, &test_rows, primary.as_deref());
+    let recommendation = recommend::recommend(plan, &checks, &test_rows, primary.as_deref());
 
     // control first, then treatments by name
     let mut summaries = stats.summaries;
@@ -350,7 +329,7 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
             .roles
             .columns
             .iter()
-            .map(|(r, c)| (r.as_str().to_string(), c.clone()))
+            .map(|(r, c)| (*r, c.clone()))
             .collect(),
         segment_columns: ds.segments.clone(),
         metrics: ds
@@ -358,21 +337,15 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
             .iter()
             .map(|m| MetricInfo {
                 name: m.name.clone(),
-                kind: match m.kind {
-                    MetricKind::Proportion => "proportion".into(),
-                    MetricKind::Mean => "mean".into(),
-                },
+                kind: m.kind,
                 primary: primary.as_deref() == Some(m.name.as_str()),
             })
             .collect(),
         control: groups.names[control].clone(),
-        control_source: control_source.to_string(),
+        control_source,
         primary_metric: primary,
         alpha: plan.alpha,
-        correction: match plan.correction {
-            corrections::Correction::Holm => "holm".into(),
-            corrections::Correction::Bh => "bh".into(),
-        },
+        correction: plan.correction,
         groups: summaries,
         srm,
         assignment: stats.assignment,
@@ -385,25 +358,21 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     })
 }
 
-fn join_analysis<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
-    h.join()
-        .unwrap_or_else(|_| Err("analysis thread panicked".to_string()))
+fn join_analysis<T>(
+    h: std::thread::ScopedJoinHandle<'_, Result<T, AnalysisError>>,
+) -> Result<T, AnalysisError> {
+    h.join().unwrap_or(Err(AnalysisError::ThreadPanicked))
 }
 
 /// The input section of a report.
 pub fn input_summary(ds: &Dataset) -> InputSummary {
     InputSummary {
         files: ds.files.clone(),
-        format: ds.format_name(),
+        format: InputFormat::of(&ds.formats),
         rows_read: ds.rows_read,
         rows_valid: ds.frame.height() as u64,
         rows_rejected: ds.rejects.total(),
-        rejected_by_reason: ds
-            .rejects
-            .by_reason
-            .iter()
-            .map(|(r, n)| (r.as_str().to_string(), *n))
-            .collect(),
+        rejected_by_reason: ds.rejects.by_reason.iter().map(|(r, n)| (*r, *n)).collect(),
         rejected: ds.rejects.examples(&ds.files),
         lines_skipped: ds.lines_skipped,
     }

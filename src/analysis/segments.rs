@@ -3,7 +3,8 @@
 
 use super::columns::{f64_col, moments_by, str_col, Codes, NO_CODE};
 use super::corrections::{adjust, Correction};
-use super::tests::{build_tests, TestInputs};
+use super::error::AnalysisError;
+use super::hypothesis::{build_tests, TestInputs};
 use crate::ingest::normalize::{metric_col, segment_col, LATENCY_MS};
 use crate::ingest::Dataset;
 use crate::report::SegmentResult;
@@ -20,7 +21,7 @@ pub fn segments(
     columns: &[String],
     inputs: &TestInputs,
     correction: Correction,
-) -> Result<Vec<SegmentResult>, String> {
+) -> Result<Vec<SegmentResult>, AnalysisError> {
     let k = groups.names.len();
     let mut out = Vec::new();
     for column in columns {

@@ -2,48 +2,14 @@
 //! metric means, aggregated in one keyed pass over the columns (plots never see raw rows).
 
 use super::columns::{bool_col, f64_col, frame_error, moments_by, values_by, Codes, NO_CODE};
+use super::error::AnalysisError;
 use super::stats::{percentiles, Moments};
 use crate::ingest::normalize::{metric_col, IS_ERROR, LATENCY_MS, TS_US};
 use crate::ingest::time::format_timestamp_us;
 use crate::ingest::Dataset;
+use crate::plan::duration::format_bucket;
 use crate::report::{Timeline, TimelineRow};
 use polars::prelude::ChunkAgg;
-
-/// Parses a bucket span such as `30s`, `1m`, `5m`, `1h`, `1d`; `auto` gives `None`.
-pub fn parse_bucket(text: &str) -> Result<Option<u64>, String> {
-    let t = text.trim().to_ascii_lowercase();
-    if t == "auto" || t.is_empty() {
-        return Ok(None);
-    }
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("bad bucket {text:?} (use 1m, 5m, 1h, 1d or auto)"))?;
-    let mult = match unit {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("bad bucket unit in {text:?} (use s, m, h or d)")),
-    };
-    if n == 0 {
-        return Err(format!("bucket {text:?} must be longer than zero"));
-    }
-    Ok(Some(n * mult))
-}
-
-/// Formats a span in seconds as the shortest of `Nd`, `Nh`, `Nm`, `Ns`.
-pub fn format_bucket(seconds: u64) -> String {
-    if seconds.is_multiple_of(86_400) {
-        format!("{}d", seconds / 86_400)
-    } else if seconds.is_multiple_of(3600) {
-        format!("{}h", seconds / 3600)
-    } else if seconds.is_multiple_of(60) {
-        format!("{}m", seconds / 60)
-    } else {
-        format!("{seconds}s")
-    }
-}
 
 /// Picks a bucket for a time span: the smallest of 1m, 5m, 1h, 1d giving at most 300 buckets.
 pub fn auto_bucket(span_us: i64) -> u64 {
@@ -74,7 +40,7 @@ pub const MAX_CELLS: usize = 2_000_000;
 
 /// Computes the timeline with the given bucket (or an automatic one): one pass over the
 /// columns keyed by (bucket, group); percentiles by selection within each cell.
-pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, String> {
+pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, AnalysisError> {
     let range = time_range_us(ds);
     let bucket_s =
         bucket_seconds.unwrap_or_else(|| range.map(|(a, b)| auto_bucket(b - a)).unwrap_or(3600));
@@ -93,10 +59,10 @@ pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, S
     let k = groups.names.len();
     let cells = buckets * k;
     if cells > MAX_CELLS {
-        return Err(format!(
-            "a {} bucket over this time span gives {buckets} buckets; choose a longer bucket",
-            format_bucket(bucket_s)
-        ));
+        return Err(AnalysisError::TooManyBuckets {
+            bucket: format_bucket(bucket_s),
+            buckets,
+        });
     }
     let ts = ds
         .frame

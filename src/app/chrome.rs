@@ -1,8 +1,11 @@
-//! The window's frame around the views: the menu and tab bar, the status bar with job
-//! progress and Cancel, and the drop overlay.
+//! The window's frame around the views: the menu and tab bar, the status bar with every
+//! running job's progress and Cancel, keyboard shortcuts and dropped files, the choice of
+//! view, and the drop overlay.
 
-use super::command::{Command, ExportKind, View};
-use super::{egui, jobs, theme, VerdictApp};
+use super::command::{Command, DriftCommand, ExportKind, JobKind, ModelsCommand, View};
+use super::drift::loaded_range_us;
+use super::routing::{self, PathKind};
+use super::{egui, jobs, short_files, theme, views, VerdictApp};
 use std::path::PathBuf;
 
 impl VerdictApp {
@@ -87,10 +90,11 @@ impl VerdictApp {
 
     pub(crate) fn status_bar_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
         ui.horizontal(|ui| {
-            if let Some(job) = &self.job {
+            // every running job with its own progress and Cancel
+            for job in self.jobs.iter() {
                 ui.spinner();
                 let bar = egui::ProgressBar::new(job.fraction.unwrap_or(0.0))
-                    .desired_width(220.0)
+                    .desired_width(160.0)
                     .show_percentage();
                 let bar = if job.fraction.is_none() {
                     bar.animate(true)
@@ -103,10 +107,19 @@ impl VerdictApp {
                 } else {
                     job.progress.as_str()
                 });
-                if ui.button("Cancel").clicked() {
-                    cmds.push(Command::CancelJob);
+                if ui
+                    .button("Cancel")
+                    .on_hover_text(format!("Stop this {} job", job.kind.title().to_lowercase()))
+                    .clicked()
+                {
+                    cmds.push(Command::CancelJob(job.kind));
                 }
-            } else if let Some(cur) = &self.current {
+                ui.separator();
+            }
+            if self.jobs.running(JobKind::Load) {
+                return;
+            }
+            if let Some(cur) = &self.current {
                 let r = &cur.report;
                 ui.label(format!(
                     "{} · {} rows valid · {} rejected · {} groups · control {}",
@@ -117,12 +130,156 @@ impl VerdictApp {
                     r.control
                 ));
                 if let Some(s) = self.last_job_seconds {
-                    ui.weak(format!("· analysed in {s:.2} s"));
+                    ui.weak(format!("· last job {s:.2} s"));
                 }
-            } else {
+            } else if !self.jobs.any() {
                 ui.label("Drop prediction logs anywhere, or File > Open logs... (Ctrl+O)");
             }
         });
+    }
+
+    pub(crate) fn input_ui(&mut self, ctx: &egui::Context) {
+        let (dropped, hovering, open, view) = ctx.input(|i| {
+            let dropped: Vec<PathBuf> = i
+                .raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            let open = i.modifiers.command && i.key_pressed(egui::Key::O);
+            let keys = [
+                egui::Key::Num1,
+                egui::Key::Num2,
+                egui::Key::Num3,
+                egui::Key::Num4,
+                egui::Key::Num5,
+                egui::Key::Num6,
+                egui::Key::Num7,
+                egui::Key::Num8,
+            ];
+            let view = keys
+                .iter()
+                .position(|k| i.modifiers.command && i.key_pressed(*k))
+                .map(|p| View::ALL[p]);
+            (dropped, !i.raw.hovered_files.is_empty(), open, view)
+        });
+        self.drop_hover = hovering;
+        if !dropped.is_empty() {
+            if self.state.view == View::Drift {
+                // in the Drift view, dropped data files become the reference / current sides
+                let (data, other): (Vec<PathBuf>, Vec<PathBuf>) =
+                    dropped.into_iter().partition(|p| {
+                        matches!(routing::classify(p), PathKind::Log | PathKind::LogFolder)
+                    });
+                if let Some(cmd) = self.drift.drop_command(data) {
+                    self.pending.push(Command::Drift(cmd));
+                }
+                if !other.is_empty() {
+                    self.pending.push(Command::Open(other));
+                }
+            } else {
+                self.pending.push(Command::Open(dropped));
+            }
+        }
+        if open {
+            self.pending.push(Command::OpenDialog);
+        }
+        if let Some(v) = view {
+            self.pending.push(Command::SetView(v));
+        }
+    }
+
+    /// The view the tabs select.
+    pub(crate) fn central_ui(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        if self.state.view == View::Models {
+            let ctx = ui.ctx().clone();
+            self.models.probe_runtime(&ctx);
+            if !self.models.sample_started
+                && self.models.champion.is_none()
+                && self.models.challenger.is_none()
+            {
+                cmds.push(Command::Models(ModelsCommand::LoadSample));
+                self.models.sample_started = true;
+            }
+            let busy = self.jobs.running(JobKind::Replay);
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    views::models::models_ui(ui, &self.models, busy, cmds)
+                });
+            return;
+        }
+        if self.state.view == View::Drift {
+            if !self.drift.auto_ran
+                && self.drift.report.is_none()
+                && !self.jobs.running(JobKind::Drift)
+                && !self.jobs.running(JobKind::Load)
+                && self.current.is_some()
+            {
+                self.drift.auto_ran = true;
+                cmds.push(Command::Drift(DriftCommand::Run));
+            }
+            let loaded = match &self.drift.split_log {
+                Some((raw, range)) => Some((*range, short_files(&raw.files))),
+                None => self.current.as_ref().and_then(|c| {
+                    loaded_range_us(&c.report).map(|r| (r, self.source_label.clone()))
+                }),
+            };
+            let busy = self.jobs.running(JobKind::Drift);
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    views::drift::drift_ui(
+                        ui,
+                        &self.drift,
+                        loaded,
+                        self.state.drift_sort,
+                        busy,
+                        cmds,
+                    )
+                });
+            return;
+        }
+        let Some(cur) = &self.current else {
+            ui.vertical_centered(|ui| {
+                ui.add_space(ui.available_height() / 3.0);
+                ui.heading("Verdict");
+                ui.label("Should the challenger replace the champion?");
+                ui.add_space(8.0);
+                ui.label("Drop prediction logs (JSON lines, CSV, Parquet, app logs, .gz) anywhere in this window,");
+                ui.label("or use File > Open logs... (Ctrl+O).");
+                if ui.button("Load the sample experiment").clicked() {
+                    cmds.push(Command::LoadSample);
+                }
+            });
+            return;
+        };
+        let ctx = views::ViewCtx {
+            report: &cur.report,
+            dataset: &cur.dataset,
+            config: &cur.config,
+            load: &cur.load,
+        };
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| match self.state.view {
+                View::Overview => views::overview::overview_ui(ui, &ctx, cmds),
+                View::Timeline => views::timeline::timeline_ui(ui, &ctx, &self.state, cmds),
+                View::Significance => {
+                    views::significance::significance_ui(ui, &ctx, &mut self.state.calculator, cmds)
+                }
+                View::Segments => views::segments::segments_ui(ui, &ctx, &mut self.state, cmds),
+                View::Data => views::data::data_ui(ui, &ctx, cmds),
+                View::Plan => views::plan::plan_ui(
+                    ui,
+                    &ctx,
+                    &mut self.plan_draft,
+                    self.plan_path.as_deref(),
+                    cmds,
+                ),
+                View::Drift | View::Models => {}
+            });
     }
 }
 

@@ -1,7 +1,10 @@
-//! Everything the user can ask for. Widgets only emit commands; `VerdictApp::handle` runs them.
+//! Everything the user can ask for. Widgets only emit commands; `VerdictApp::handle` runs
+//! them. This module depends on no other module of the window: every other module may
+//! import it.
 
 use crate::ingest::Role;
 use crate::plan::Plan;
+use crate::report::csv::Table;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -116,23 +119,6 @@ pub enum ExportKind {
     Json,
 }
 
-/// A table that can be saved as CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TableKind {
-    /// Per-group summary.
-    Groups,
-    /// Control-vs-treatment tests.
-    Tests,
-    /// Segment tests.
-    Segments,
-    /// Timeline rows.
-    Timeline,
-    /// Rejected rows.
-    Rejected,
-    /// Checks.
-    Checks,
-}
-
 /// A Drift or Models report file to save.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SaveKind {
@@ -165,8 +151,8 @@ pub enum Command {
     Open(Vec<PathBuf>),
     /// Reload the embedded sample experiment.
     LoadSample,
-    /// Cancel the running job.
-    CancelJob,
+    /// Cancel the running job of this kind.
+    CancelJob(JobKind),
     /// Switch view.
     SetView(View),
     /// Change the timeline bucket.
@@ -183,8 +169,8 @@ pub enum Command {
     LoadPlanDialog,
     /// Export the report.
     Export(ExportKind),
-    /// Save a table as CSV.
-    ExportCsv(TableKind),
+    /// Save a table of the experiment report as CSV.
+    ExportCsv(Table),
     /// Save the plot in this screen rectangle as PNG.
     ExportPlotPng(String, eframe::egui::Rect),
     /// Dismiss a notification.
@@ -194,9 +180,132 @@ pub enum Command {
     /// Dark or light theme.
     SetDark(bool),
     /// A Drift view intent.
-    Drift(super::drift::DriftCommand),
+    Drift(DriftCommand),
     /// A Models view intent.
-    Models(super::models::ModelsCommand),
+    Models(ModelsCommand),
     /// Save a Drift or Models report or table.
     Save(SaveKind),
+}
+
+/// The kinds of background work; each has one slot, so a new job replaces only a job of
+/// its own kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum JobKind {
+    /// Reading logs, analysing them, re-analysing after a role or plan change, re-bucketing.
+    Load,
+    /// A drift comparison.
+    Drift,
+    /// Replaying the holdout through both models.
+    Replay,
+    /// Rendering and writing a report, table or plot.
+    Export,
+}
+
+impl JobKind {
+    /// Every kind, in status-bar order.
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Load,
+        JobKind::Drift,
+        JobKind::Replay,
+        JobKind::Export,
+    ];
+
+    /// What the kind does, for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            JobKind::Load => "Analysis",
+            JobKind::Drift => "Drift",
+            JobKind::Replay => "Replay",
+            JobKind::Export => "Export",
+        }
+    }
+}
+
+/// Where the Drift view's two sides come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DriftMode {
+    /// The loaded log split at a time.
+    #[default]
+    SplitLoaded,
+    /// Two dropped or picked files.
+    Files,
+}
+
+/// Drift feature table order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum DriftSort {
+    /// Largest PSI first.
+    #[default]
+    Psi,
+    /// Smallest p first.
+    P,
+    /// Largest statistic first.
+    Statistic,
+    /// By name.
+    Name,
+}
+
+/// Drift view intents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriftCommand {
+    /// Pick the reference file with a dialog.
+    PickReference,
+    /// Pick the current file with a dialog.
+    PickCurrent,
+    /// Pick a log to split by time with a dialog.
+    PickLog,
+    /// Read this log and split it by time (at its middle).
+    SplitLog(PathBuf),
+    /// Use these files as reference and current (either may be kept).
+    SetFiles(Option<PathBuf>, Option<PathBuf>),
+    /// Swap reference and current.
+    Swap,
+    /// Compare two files or split the loaded log.
+    SetMode(DriftMode),
+    /// Move the split point of the loaded log.
+    SetSplit(i64),
+    /// Run the comparison the controls describe.
+    Run,
+    /// Show this feature's distributions.
+    Select(String),
+    /// Sort the feature table.
+    Sort(DriftSort),
+}
+
+/// Which model slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// The model in production.
+    Champion,
+    /// The candidate.
+    Challenger,
+}
+
+/// Models view intents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelsCommand {
+    /// Pick a model for a slot with the file dialog.
+    Pick(Slot),
+    /// Pick the holdout with the file dialog.
+    PickHoldout,
+    /// Load a model into a slot.
+    Set(Slot, PathBuf),
+    /// Models dropped or opened: the first free slot (champion first).
+    Add(Vec<PathBuf>),
+    /// Use this holdout.
+    SetHoldout(PathBuf),
+    /// Swap champion and challenger.
+    Swap,
+    /// Replay and compare.
+    Replay,
+    /// Permutation repeats.
+    SetRepeats(u32),
+    /// Permutation seed.
+    SetSeed(u64),
+    /// Decision threshold.
+    SetThreshold(f64),
+    /// Label column (empty: automatic).
+    SetLabel(String),
+    /// Load the embedded sample models and replay them.
+    LoadSample,
 }

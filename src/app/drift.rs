@@ -1,39 +1,19 @@
-//! The Drift view's runtime state and commands: which two sides to compare (two files, or
-//! a time split of the loaded log), the report, the selected feature and the sort order.
+//! The Drift view's runtime state and its command handler: which two sides to compare (two
+//! files, or a time split of the loaded log or of a log read for this view), the report, the
+//! selected feature and the sort order.
 
-use super::command::Command;
+pub use super::command::{DriftCommand, DriftMode, DriftSort};
+
 use super::dialogs::DialogPurpose;
-use super::jobs::{self, DriftSource};
+use super::jobs::drift::{spawn_drift, DriftSource};
+use super::jobs::Input;
 use super::notifications::Level;
-use super::VerdictApp;
+use super::services::Services;
+use crate::ingest::RawLoad;
+use crate::plan::Plan;
 use crate::report::drift::DriftReport;
-use eframe::egui;
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-
-/// Where the two sides come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DriftMode {
-    /// The loaded log split at a time.
-    #[default]
-    SplitLoaded,
-    /// Two dropped or picked files.
-    Files,
-}
-
-/// Feature table order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum DriftSort {
-    /// Largest PSI first.
-    #[default]
-    Psi,
-    /// Smallest p first.
-    P,
-    /// Largest statistic first.
-    Statistic,
-    /// By name.
-    Name,
-}
+use std::sync::Arc;
 
 /// Runtime state of the Drift view (not persisted).
 #[derive(Default)]
@@ -44,131 +24,122 @@ pub struct DriftPanel {
     pub current: Option<PathBuf>,
     /// Which comparison the controls set up.
     pub mode: DriftMode,
-    /// Split point for the loaded log (UTC µs); the middle of the log when unset.
+    /// Split point (UTC µs); the middle of the log when unset.
     pub split_at_us: Option<i64>,
     /// The last report.
     pub report: Option<DriftReport>,
+    /// What the report was computed from (a report of the loaded log is dropped when
+    /// another log is loaded).
+    pub report_input: Option<Input>,
     /// Feature shown in the detail plot.
     pub selected: Option<String>,
     /// A run was requested automatically once (first visit to the view).
     pub auto_ran: bool,
     /// A log read for splitting (instead of the loaded experiment), with its time range.
-    pub split_log: Option<(std::sync::Arc<crate::ingest::RawLoad>, (i64, i64))>,
+    pub split_log: Option<(Arc<RawLoad>, (i64, i64))>,
 }
 
-/// Drift view intents.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DriftCommand {
-    /// Pick the reference file with a dialog.
-    PickReference,
-    /// Pick the current file with a dialog.
-    PickCurrent,
-    /// Pick a log to split by time with a dialog.
-    PickLog,
-    /// Read this log and split it by time (at its middle).
-    SplitLog(PathBuf),
-    /// Use these files as reference and current (either may be kept).
-    SetFiles(Option<PathBuf>, Option<PathBuf>),
-    /// Swap reference and current.
-    Swap,
-    /// Compare two files or split the loaded log.
-    SetMode(DriftMode),
-    /// Move the split point of the loaded log.
-    SetSplit(i64),
-    /// Run the comparison the controls describe.
-    Run,
-    /// Show this feature's distributions.
-    Select(String),
-    /// Sort the feature table.
-    Sort(DriftSort),
+/// The loaded experiment's log, as the Drift view may split it.
+pub struct LoadedLog<'a> {
+    /// Its parsed rows.
+    pub raw: &'a Arc<RawLoad>,
+    /// Its identity.
+    pub id: u64,
+    /// First and last time (UTC µs), when it has timestamps.
+    pub range: Option<(i64, i64)>,
 }
 
-impl VerdictApp {
-    /// Runs a drift command.
-    pub fn handle_drift(&mut self, ctx: &egui::Context, cmd: DriftCommand) {
-        let data_filters: &[(&str, &[&str])] = &[
-            (
-                "Data",
-                &[
-                    "jsonl", "ndjson", "json", "csv", "tsv", "parquet", "log", "txt", "gz",
-                ],
-            ),
-            ("All files", &["*"]),
-        ];
+const DATA_FILTERS: &[(&str, &[&str])] = &[
+    (
+        "Data",
+        &[
+            "jsonl", "ndjson", "json", "csv", "tsv", "parquet", "log", "txt", "gz",
+        ],
+    ),
+    ("All files", &["*"]),
+];
+
+impl DriftPanel {
+    /// Runs a drift command. `sort` is the persisted table order.
+    pub fn handle(
+        &mut self,
+        cmd: DriftCommand,
+        sv: &mut Services,
+        loaded: Option<LoadedLog>,
+        plan: &Plan,
+        sort: &mut DriftSort,
+    ) {
         match cmd {
-            DriftCommand::PickReference => self.dialogs.open(
-                ctx,
+            DriftCommand::PickReference => sv.dialogs.open(
+                sv.ctx,
                 DialogPurpose::DriftReference,
                 "Reference data (training or an earlier period)",
-                data_filters,
+                DATA_FILTERS,
                 "",
             ),
-            DriftCommand::PickCurrent => self.dialogs.open(
-                ctx,
+            DriftCommand::PickCurrent => sv.dialogs.open(
+                sv.ctx,
                 DialogPurpose::DriftCurrent,
                 "Current data",
-                data_filters,
+                DATA_FILTERS,
                 "",
             ),
-            DriftCommand::PickLog => self.dialogs.open(
-                ctx,
+            DriftCommand::PickLog => sv.dialogs.open(
+                sv.ctx,
                 DialogPurpose::DriftLog,
                 "Log to split by time",
-                data_filters,
+                DATA_FILTERS,
                 "",
             ),
             DriftCommand::SplitLog(path) => {
-                self.drift.mode = DriftMode::SplitLoaded;
-                self.drift.split_log = None;
-                self.drift.split_at_us = None;
-                let job = jobs::spawn_drift(
-                    ctx,
+                self.mode = DriftMode::SplitLoaded;
+                self.split_log = None;
+                self.split_at_us = None;
+                sv.jobs.start(spawn_drift(
+                    sv.ctx,
                     DriftSource::SplitFile {
                         path: path.display().to_string(),
                         at_us: None,
                     },
-                    self.plan_draft.drift.clone(),
-                    self.plan_draft.role_overrides(),
-                );
-                self.replace_job(job);
+                    plan.drift.clone(),
+                    plan.role_overrides(),
+                ));
             }
             DriftCommand::SetFiles(r, c) => {
                 if r.is_some() {
-                    self.drift.reference = r;
+                    self.reference = r;
                 }
                 if c.is_some() {
-                    self.drift.current = c;
+                    self.current = c;
                 }
-                self.drift.mode = DriftMode::Files;
-                if self.drift.reference.is_some() && self.drift.current.is_some() {
-                    self.handle_drift(ctx, DriftCommand::Run);
+                self.mode = DriftMode::Files;
+                if self.reference.is_some() && self.current.is_some() {
+                    self.run(sv, loaded, plan);
                 }
             }
             DriftCommand::Swap => {
-                std::mem::swap(&mut self.drift.reference, &mut self.drift.current);
-                if self.drift.mode == DriftMode::Files {
-                    self.handle_drift(ctx, DriftCommand::Run);
+                std::mem::swap(&mut self.reference, &mut self.current);
+                if self.mode == DriftMode::Files {
+                    self.run(sv, loaded, plan);
                 }
             }
-            DriftCommand::SetMode(m) => self.drift.mode = m,
-            DriftCommand::SetSplit(us) => self.drift.split_at_us = Some(us),
-            DriftCommand::Run => self.run_drift(ctx),
-            DriftCommand::Select(f) => self.drift.selected = Some(f),
-            DriftCommand::Sort(s) => self.state.drift_sort = s,
+            DriftCommand::SetMode(m) => self.mode = m,
+            DriftCommand::SetSplit(us) => self.split_at_us = Some(us),
+            DriftCommand::Run => self.run(sv, loaded, plan),
+            DriftCommand::Select(f) => self.selected = Some(f),
+            DriftCommand::Sort(s) => *sort = s,
         }
     }
 
-    fn run_drift(&mut self, ctx: &egui::Context) {
-        let config = self.plan_draft.drift.clone();
-        let overrides = self.plan_draft.role_overrides();
-        let source = match self.drift.mode {
-            DriftMode::Files => match (&self.drift.reference, &self.drift.current) {
+    fn run(&mut self, sv: &mut Services, loaded: Option<LoadedLog>, plan: &Plan) {
+        let source = match self.mode {
+            DriftMode::Files => match (&self.reference, &self.current) {
                 (Some(r), Some(c)) => DriftSource::Files {
                     reference: r.display().to_string(),
                     current: c.display().to_string(),
                 },
                 _ => {
-                    self.notifications.push(
+                    sv.notifications.push(
                         Level::Info,
                         "Pick or drop a reference and a current file first",
                         None,
@@ -178,11 +149,11 @@ impl VerdictApp {
             },
             DriftMode::SplitLoaded => {
                 // split where the slider shows: its value, else the middle of the log
-                let (raw, range) = match (&self.drift.split_log, &self.current) {
-                    (Some((raw, range)), _) => (raw.clone(), Some(*range)),
-                    (None, Some(cur)) => (cur.raw.clone(), loaded_range_us(&cur.report)),
+                let (raw, input, range) = match (&self.split_log, loaded) {
+                    (Some((raw, range)), _) => (raw.clone(), Input::Independent, Some(*range)),
+                    (None, Some(l)) => (l.raw.clone(), Input::Log(l.id), l.range),
                     (None, None) => {
-                        self.notifications.push(
+                        sv.notifications.push(
                             Level::Info,
                             "Load or choose a log to split, or compare two files",
                             None,
@@ -191,7 +162,7 @@ impl VerdictApp {
                     }
                 };
                 let Some((lo, hi)) = range else {
-                    self.notifications.push(
+                    sv.notifications.push(
                         Level::Warning,
                         "The loaded log has no timestamps to split by",
                         None,
@@ -200,26 +171,66 @@ impl VerdictApp {
                 };
                 DriftSource::Split {
                     raw,
-                    at_us: self.drift.split_at_us.unwrap_or(lo + (hi - lo) / 2),
+                    input,
+                    at_us: self.split_at_us.unwrap_or(lo + (hi - lo) / 2),
                 }
             }
         };
-        self.replace_job(jobs::spawn_drift(ctx, source, config, overrides));
+        sv.jobs.start(spawn_drift(
+            sv.ctx,
+            source,
+            plan.drift.clone(),
+            plan.role_overrides(),
+        ));
     }
 
-    /// Takes dropped data files in the Drift view: two set both sides; one is the log to
+    /// Shows a finished report: keeps the selected feature if it is still there, else
+    /// selects the one with the largest PSI.
+    pub fn show_report(&mut self, r: DriftReport, input: Input) {
+        if self
+            .selected
+            .as_ref()
+            .is_none_or(|s| r.features.iter().all(|f| &f.name != s))
+        {
+            self.selected = r
+                .features
+                .iter()
+                .filter(|f| f.psi.is_some())
+                .max_by(|a, b| a.psi.unwrap_or(0.0).total_cmp(&b.psi.unwrap_or(0.0)))
+                .map(|f| f.name.clone());
+        }
+        self.report = Some(r);
+        self.report_input = Some(input);
+    }
+
+    /// The loaded log was replaced: forget what was computed from it, so no number of the
+    /// old log is shown against the new one. True when something was reset.
+    pub fn forget_loaded_log(&mut self) -> bool {
+        let from_loaded = matches!(self.report_input, Some(Input::Log(_)));
+        if from_loaded {
+            self.report = None;
+            self.report_input = None;
+            self.selected = None;
+        }
+        if self.split_log.is_none() {
+            self.split_at_us = None;
+            self.auto_ran = false;
+        }
+        from_loaded
+    }
+
+    /// Where dropped data files go in the Drift view: two set both sides; one is the log to
     /// split in time-split mode, else it fills the empty side (reference first).
-    pub fn drop_into_drift(&mut self, files: Vec<PathBuf>) {
-        let cmd = match files.as_slice() {
+    pub fn drop_command(&self, files: Vec<PathBuf>) -> Option<DriftCommand> {
+        Some(match files.as_slice() {
             [a, b, ..] => DriftCommand::SetFiles(Some(a.clone()), Some(b.clone())),
-            [a] if self.drift.mode == DriftMode::SplitLoaded => DriftCommand::SplitLog(a.clone()),
-            [a] if self.drift.reference.is_none() || self.drift.current.is_some() => {
+            [a] if self.mode == DriftMode::SplitLoaded => DriftCommand::SplitLog(a.clone()),
+            [a] if self.reference.is_none() || self.current.is_some() => {
                 DriftCommand::SetFiles(Some(a.clone()), None)
             }
             [a] => DriftCommand::SetFiles(None, Some(a.clone())),
-            [] => return,
-        };
-        self.pending.push(Command::Drift(cmd));
+            [] => return None,
+        })
     }
 }
 

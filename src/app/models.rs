@@ -1,36 +1,46 @@
-//! The Models view's runtime state and commands: champion and challenger (files or
-//! bundles), the holdout, replay settings, the comparison, and the ONNX Runtime found.
-//! Reading and parsing model files, materialising the embedded sample and probing the
-//! runtime all happen on named background threads.
+//! The Models view's runtime state and its command handler: champion and challenger
+//! (files or bundles), the holdout, replay settings, the comparison, and the ONNX Runtime
+//! found. Reading and parsing model files, materialising the embedded sample and probing
+//! the runtime run on named background threads; the replay runs as a job.
 
-use super::command::View;
+pub use super::command::{ModelsCommand, Slot};
+
 use super::dialogs::DialogPurpose;
-use super::jobs;
+use super::jobs::replay::spawn_compare;
 use super::notifications::Level;
-use super::VerdictApp;
+use super::services::Services;
 use crate::models::compare::{inspect, Inspected};
-use crate::models::{CompareOptions, Compared};
+use crate::models::{CompareOptions, Compared, ModelError};
 use eframe::egui;
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::{channel, Receiver, Sender};
 
-/// Which model slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Slot {
-    /// The model in production.
-    Champion,
-    /// The candidate.
-    Challenger,
+/// ONNX Runtime as found (or not).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuntimeStatus {
+    /// Not looked for yet.
+    Unknown,
+    /// Being looked for.
+    Probing,
+    /// Found: version and library.
+    Found {
+        /// ONNX Runtime version.
+        version: String,
+        /// The shared library.
+        library: String,
+    },
+    /// Not found; how to get it.
+    Missing(ModelError),
 }
 
 /// A background answer for the panel.
 pub enum PanelMsg {
     /// A model was read and parsed (or not).
-    Inspected(Slot, PathBuf, Result<Box<Inspected>, String>),
-    /// The runtime probe finished: (version, library) or how to get one.
-    Runtime(Result<(String, String), String>),
+    Inspected(Slot, PathBuf, Result<Box<Inspected>, ModelError>),
+    /// The runtime probe finished.
+    Runtime(RuntimeStatus),
     /// The embedded sample models were written: champion, challenger, holdout.
-    Sample(Result<(PathBuf, PathBuf, PathBuf), String>),
+    Sample(std::io::Result<(PathBuf, PathBuf, PathBuf)>),
 }
 
 /// Runtime state of the Models view (not persisted).
@@ -51,14 +61,14 @@ pub struct ModelsPanel {
     pub threshold: f64,
     /// The last comparison.
     pub compared: Option<Box<Compared>>,
-    /// ONNX Runtime: None while probing.
-    pub runtime: Option<Result<(String, String), String>>,
+    /// ONNX Runtime.
+    pub runtime: RuntimeStatus,
     /// The sample was set up and replayed once.
     pub sample_started: bool,
     /// Replay automatically when both models and the holdout are ready.
     pub auto_replay: bool,
     rx: Receiver<PanelMsg>,
-    tx: std::sync::mpsc::Sender<PanelMsg>,
+    tx: Sender<PanelMsg>,
 }
 
 impl Default for ModelsPanel {
@@ -73,7 +83,7 @@ impl Default for ModelsPanel {
             seed: 0,
             threshold: 0.5,
             compared: None,
-            runtime: None,
+            runtime: RuntimeStatus::Unknown,
             sample_started: false,
             auto_replay: false,
             rx,
@@ -82,95 +92,81 @@ impl Default for ModelsPanel {
     }
 }
 
-/// Models view intents.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelsCommand {
-    /// Pick a model for a slot with the file dialog.
-    Pick(Slot),
-    /// Pick the holdout with the file dialog.
-    PickHoldout,
-    /// Load a model into a slot.
-    Set(Slot, PathBuf),
-    /// Models dropped or opened: the first free slot (champion first).
-    Add(Vec<PathBuf>),
-    /// Use this holdout.
-    SetHoldout(PathBuf),
-    /// Swap champion and challenger.
-    Swap,
-    /// Replay and compare.
-    Replay,
-    /// Permutation repeats.
-    SetRepeats(u32),
-    /// Permutation seed.
-    SetSeed(u64),
-    /// Decision threshold.
-    SetThreshold(f64),
-    /// Label column (empty: automatic).
-    SetLabel(String),
-    /// Load the embedded sample models and replay them.
-    LoadSample,
+/// Runs `work` on a named thread and sends its answer to the panel.
+fn background(
+    name: &str,
+    ctx: &egui::Context,
+    tx: &Sender<PanelMsg>,
+    work: impl FnOnce() -> PanelMsg + Send + 'static,
+) -> bool {
+    let tx = tx.clone();
+    let ctx = ctx.clone();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _ = tx.send(work());
+            ctx.request_repaint();
+        })
+        .is_ok()
 }
 
 impl ModelsPanel {
-    /// Starts probing for ONNX Runtime (once).
+    /// Starts looking for ONNX Runtime (once).
     pub fn probe_runtime(&mut self, ctx: &egui::Context) {
-        if self.runtime.is_some() {
+        if self.runtime != RuntimeStatus::Unknown {
             return;
         }
-        self.runtime = Some(Err("looking for ONNX Runtime...".into()));
-        let tx = self.tx.clone();
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("verdict-ort-probe".into())
-            .spawn(move || {
-                let r = crate::models::runtime::runtime()
-                    .map(|rt| (rt.version.clone(), rt.library.display().to_string()));
-                let _ = tx.send(PanelMsg::Runtime(r));
-                ctx.request_repaint();
-            });
-        if let Err(e) = spawned {
-            self.runtime = Some(Err(format!("cannot start the runtime probe: {e}")));
+        self.runtime = RuntimeStatus::Probing;
+        let started = background("verdict-ort-probe", ctx, &self.tx, || {
+            PanelMsg::Runtime(match crate::models::runtime::runtime() {
+                Ok(rt) => RuntimeStatus::Found {
+                    version: rt.version.clone(),
+                    library: rt.library.display().to_string(),
+                },
+                Err(e) => RuntimeStatus::Missing(e),
+            })
+        });
+        if !started {
+            self.runtime = RuntimeStatus::Missing(ModelError::Runtime(
+                "cannot start the runtime probe".into(),
+            ));
         }
     }
 
     fn read_model(&self, ctx: &egui::Context, slot: Slot, path: PathBuf) {
-        let tx = self.tx.clone();
-        let ctx = ctx.clone();
-        let _ = std::thread::Builder::new()
-            .name("verdict-model-read".into())
-            .spawn(move || {
-                let r = inspect(&path).map(Box::new).map_err(|e| e.to_string());
-                let _ = tx.send(PanelMsg::Inspected(slot, path, r));
-                ctx.request_repaint();
-            });
+        background("verdict-model-read", ctx, &self.tx, move || {
+            let r = inspect(&path).map(Box::new);
+            PanelMsg::Inspected(slot, path, r)
+        });
     }
-}
 
-impl VerdictApp {
-    /// Applies background answers for the Models view.
-    pub fn poll_models(&mut self, ctx: &egui::Context) {
-        let msgs: Vec<PanelMsg> = self.models.rx.try_iter().collect();
+    /// Applies the background answers that arrived.
+    pub fn poll(&mut self, sv: &mut Services) {
+        let msgs: Vec<PanelMsg> = self.rx.try_iter().collect();
         for m in msgs {
             match m {
-                PanelMsg::Runtime(r) => self.models.runtime = Some(r),
+                PanelMsg::Runtime(r) => self.runtime = r,
                 PanelMsg::Inspected(slot, path, Ok(model)) => {
                     match slot {
-                        Slot::Champion => self.models.champion = Some((path, model)),
-                        Slot::Challenger => self.models.challenger = Some((path, model)),
+                        Slot::Champion => self.champion = Some((path, model)),
+                        Slot::Challenger => self.challenger = Some((path, model)),
                     }
-                    self.models.compared = None;
-                    self.maybe_auto_replay(ctx);
+                    self.compared = None;
+                    if self.auto_replay && self.champion.is_some() && self.challenger.is_some() {
+                        self.auto_replay = false;
+                        self.handle(ModelsCommand::Replay, sv);
+                    }
                 }
                 PanelMsg::Inspected(_, _, Err(e)) => {
-                    self.notifications.push(Level::Error, e, None);
+                    sv.notifications.push(Level::Error, e.to_string(), None);
                 }
                 PanelMsg::Sample(Ok((a, b, h))) => {
-                    self.models.holdout = Some(h);
-                    self.models.auto_replay = true;
-                    self.models.read_model(ctx, Slot::Champion, a);
-                    self.models.read_model(ctx, Slot::Challenger, b);
+                    self.holdout = Some(h);
+                    self.auto_replay = true;
+                    self.read_model(sv.ctx, Slot::Champion, a);
+                    self.read_model(sv.ctx, Slot::Challenger, b);
                 }
-                PanelMsg::Sample(Err(e)) => self.notifications.push(
+                PanelMsg::Sample(Err(e)) => sv.notifications.push(
                     Level::Error,
                     format!("cannot write the sample models to the temp folder: {e}"),
                     None,
@@ -179,25 +175,15 @@ impl VerdictApp {
         }
     }
 
-    fn maybe_auto_replay(&mut self, ctx: &egui::Context) {
-        if self.models.auto_replay
-            && self.models.champion.is_some()
-            && self.models.challenger.is_some()
-        {
-            self.models.auto_replay = false;
-            self.handle_models(ctx, ModelsCommand::Replay);
-        }
-    }
-
     /// Runs a Models command.
-    pub fn handle_models(&mut self, ctx: &egui::Context, cmd: ModelsCommand) {
+    pub fn handle(&mut self, cmd: ModelsCommand, sv: &mut Services) {
         let model_filters: &[(&str, &[&str])] = &[
             ("ONNX model or bundle", &["onnx", "zip"]),
             ("All files", &["*"]),
         ];
         match cmd {
-            ModelsCommand::Pick(slot) => self.dialogs.open(
-                ctx,
+            ModelsCommand::Pick(slot) => sv.dialogs.open(
+                sv.ctx,
                 DialogPurpose::Model(slot),
                 match slot {
                     Slot::Champion => "Champion model (.onnx, bundle .zip)",
@@ -206,8 +192,8 @@ impl VerdictApp {
                 model_filters,
                 "",
             ),
-            ModelsCommand::PickHoldout => self.dialogs.open(
-                ctx,
+            ModelsCommand::PickHoldout => sv.dialogs.open(
+                sv.ctx,
                 DialogPurpose::Holdout,
                 "Holdout (labelled features)",
                 &[
@@ -216,17 +202,13 @@ impl VerdictApp {
                 ],
                 "",
             ),
-            ModelsCommand::Set(slot, path) => {
-                self.state.view = View::Models;
-                self.models.read_model(ctx, slot, path);
-            }
+            ModelsCommand::Set(slot, path) => self.read_model(sv.ctx, slot, path),
             ModelsCommand::Add(paths) => {
-                self.state.view = View::Models;
                 let mut free = vec![];
-                if self.models.champion.is_none() {
+                if self.champion.is_none() {
                     free.push(Slot::Champion);
                 }
-                if self.models.challenger.is_none() {
+                if self.challenger.is_none() {
                     free.push(Slot::Challenger);
                 }
                 // two models at once replace both (the first is the champion)
@@ -237,21 +219,20 @@ impl VerdictApp {
                     free.push(Slot::Challenger);
                 }
                 for (slot, p) in free.into_iter().zip(paths) {
-                    self.models.read_model(ctx, slot, p);
+                    self.read_model(sv.ctx, slot, p);
                 }
             }
             ModelsCommand::SetHoldout(p) => {
-                self.models.holdout = Some(p);
-                self.models.compared = None;
+                self.holdout = Some(p);
+                self.compared = None;
             }
             ModelsCommand::Swap => {
-                std::mem::swap(&mut self.models.champion, &mut self.models.challenger);
-                self.models.compared = None;
+                std::mem::swap(&mut self.champion, &mut self.challenger);
+                self.compared = None;
             }
             ModelsCommand::Replay => {
-                let (Some((_, a)), Some((_, b))) = (&self.models.champion, &self.models.challenger)
-                else {
-                    self.notifications.push(
+                let (Some((_, a)), Some((_, b))) = (&self.champion, &self.challenger) else {
+                    sv.notifications.push(
                         Level::Info,
                         "Drop or choose a champion and a challenger model first",
                         None,
@@ -259,39 +240,29 @@ impl VerdictApp {
                     return;
                 };
                 let opts = CompareOptions {
-                    holdout: self
-                        .models
-                        .holdout
-                        .as_ref()
-                        .map(|p| p.display().to_string()),
-                    label: (!self.models.label.trim().is_empty())
-                        .then(|| self.models.label.trim().to_string()),
-                    repeats: self.models.repeats,
-                    seed: self.models.seed,
-                    threshold: Some(self.models.threshold),
+                    holdout: self.holdout.as_ref().map(|p| p.display().to_string()),
+                    label: (!self.label.trim().is_empty()).then(|| self.label.trim().to_string()),
+                    repeats: self.repeats,
+                    seed: self.seed,
+                    threshold: Some(self.threshold),
                     allow_missing: false,
                     positive_class: None,
                 };
-                let job = jobs::spawn_compare(ctx, (**a).clone(), (**b).clone(), opts);
-                self.replace_job(job);
+                sv.jobs
+                    .start(spawn_compare(sv.ctx, (**a).clone(), (**b).clone(), opts));
             }
-            ModelsCommand::SetRepeats(r) => self.models.repeats = r,
-            ModelsCommand::SetSeed(s) => self.models.seed = s,
-            ModelsCommand::SetThreshold(t) => self.models.threshold = t.clamp(0.01, 0.99),
-            ModelsCommand::SetLabel(l) => self.models.label = l,
+            ModelsCommand::SetRepeats(r) => self.repeats = r,
+            ModelsCommand::SetSeed(s) => self.seed = s,
+            ModelsCommand::SetThreshold(t) => self.threshold = t.clamp(0.01, 0.99),
+            ModelsCommand::SetLabel(l) => self.label = l,
             ModelsCommand::LoadSample => {
-                self.models.sample_started = true;
-                let tx = self.models.tx.clone();
-                let ctx2 = ctx.clone();
-                let _ = std::thread::Builder::new()
-                    .name("verdict-sample-models".into())
-                    .spawn(move || {
-                        let r = super::embedded::materialize_models()
-                            .map(|s| (s.champion, s.challenger, s.holdout))
-                            .map_err(|e| e.to_string());
-                        let _ = tx.send(PanelMsg::Sample(r));
-                        ctx2.request_repaint();
-                    });
+                self.sample_started = true;
+                background("verdict-sample-models", sv.ctx, &self.tx, || {
+                    PanelMsg::Sample(
+                        super::embedded::materialize_models()
+                            .map(|s| (s.champion, s.challenger, s.holdout)),
+                    )
+                });
             }
         }
     }

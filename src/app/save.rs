@@ -1,8 +1,8 @@
-//! Saving the Drift and Models reports and tables (rendered and written on the dialog
-//! thread).
+//! Saving the Drift and Models reports and tables: the dialog asks where, an export job
+//! renders and writes.
 
 use super::command::SaveKind;
-use super::dialogs::{self, DialogPurpose};
+use super::dialogs;
 use super::{egui, notifications, VerdictApp};
 
 impl VerdictApp {
@@ -89,12 +89,6 @@ impl VerdictApp {
             );
             return;
         };
-        self.dialogs.open(
-            ctx,
-            DialogPurpose::SaveText(render),
-            "Save",
-            &[(name, &[ext])],
-            name,
-        );
+        self.save_dialog(ctx, render, "Save", (name, ext), name);
     }
 }

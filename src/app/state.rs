@@ -1,7 +1,7 @@
 //! Settings that persist between sessions (eframe storage). Runtime data lives in
 //! `VerdictApp`, never here.
 
-use super::command::{Bucket, View};
+use super::command::{Bucket, DriftSort, View};
 use serde::{Deserialize, Serialize};
 
 /// Inputs of the sample-size calculator.
@@ -49,7 +49,7 @@ pub struct State {
     /// Sample-size calculator inputs.
     pub calculator: Calculator,
     /// Drift feature table order.
-    pub drift_sort: super::drift::DriftSort,
+    pub drift_sort: DriftSort,
 }
 
 impl Default for State {

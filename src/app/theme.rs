@@ -1,6 +1,6 @@
 //! Colours: a colour-blind-safe group palette (Okabe–Ito) used by every plot, and status colours.
 
-use crate::report::Status;
+use crate::report::{Action, Status};
 use eframe::egui::Color32;
 
 /// Okabe–Ito palette, control first.
@@ -38,10 +38,6 @@ pub fn status_text(status: Status) -> &'static str {
 }
 
 /// Colour of a recommendation action.
-pub fn action_color(action: &str) -> Color32 {
-    match action {
-        "ramp_up" => status_color(Status::Pass),
-        "hold" => status_color(Status::Warn),
-        _ => status_color(Status::Fail),
-    }
+pub fn action_color(action: Action) -> Color32 {
+    status_color(action.status())
 }

@@ -1,8 +1,10 @@
 //! `verdict analyze`: load logs, run the engine, print the report as JSON or Markdown.
 
 use crate::analysis::{analyze, parse_split, AnalysisConfig};
-use crate::ingest::{self, LoadOptions, Role};
-use crate::plan::Plan;
+use crate::ingest::time::EpochUnit;
+use crate::ingest::{self, LoadOptions};
+use crate::plan::duration::parse_bucket;
+use crate::plan::{Correction, SettingError};
 use crate::report::markdown;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -45,6 +47,10 @@ pub struct AnalyzeArgs {
     /// Correction across segment values: holm or bh.
     #[arg(long)]
     pub correction: Option<String>,
+    /// Unit of numeric epoch timestamps: s, ms, us or ns (default: by magnitude; typed
+    /// Parquet timestamps always use their own unit).
+    #[arg(long)]
+    pub time_unit: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub format: OutputFormat,
@@ -53,36 +59,51 @@ pub struct AnalyzeArgs {
     pub out: Option<PathBuf>,
 }
 
-use super::fail;
+use super::{apply_column_flags, load_plan, setting, write_output, CliError};
+
+/// `--time-unit`, parsed.
+pub fn time_unit(text: Option<&str>) -> Result<Option<EpochUnit>, CliError> {
+    text.map(|t| {
+        EpochUnit::parse(t).ok_or_else(|| CliError::Flag {
+            flag: "--time-unit",
+            value: t.to_string(),
+            problem: "use s, ms, us or ns".into(),
+        })
+    })
+    .transpose()
+}
 
 /// Builds the analysis settings from the flags and the plan.
-pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), String> {
-    let mut plan = match &args.plan {
-        Some(p) => Plan::load(p).map_err(|e| e.to_string())?,
-        None => Plan::default(),
-    };
+pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliError> {
+    let mut plan = load_plan(args.plan.as_deref())?;
     if let Some(c) = &args.correction {
-        plan.correction = crate::analysis::corrections::Correction::parse(c)
-            .ok_or_else(|| format!("--correction {c:?}: use holm or bh"))?;
+        plan.correction = Correction::parse(c).ok_or_else(|| CliError::Flag {
+            flag: "--correction",
+            value: c.clone(),
+            problem: "use holm or bh".into(),
+        })?;
     }
     let mut overrides = plan.role_overrides();
-    for c in &args.columns {
-        let (role, col) = c
-            .split_once('=')
-            .ok_or_else(|| format!("--column {c:?}: use ROLE=COLUMN, e.g. group=arm"))?;
-        let role =
-            Role::parse(role).ok_or_else(|| format!("--column {c:?}: unknown role {role:?}"))?;
-        overrides.columns.insert(role, col.trim().to_string());
-    }
+    apply_column_flags(
+        &mut overrides,
+        &args.columns,
+        time_unit(args.time_unit.as_deref())?,
+    )?;
     if !args.segments.is_empty() {
         overrides.segments = Some(args.segments.clone());
     }
     let expected_split = match &args.expected_split {
-        Some(s) => Some(parse_split(s).map_err(|e| format!("--expected-split: {e}"))?),
+        Some(s) => Some(parse_split(s).map_err(setting("--expected-split"))?),
         None => None,
     };
     if let Some(b) = &args.bucket {
-        crate::analysis::timeline::parse_bucket(b).map_err(|e| format!("--bucket: {e}"))?;
+        parse_bucket(b).map_err(|source| CliError::Setting {
+            flag: "--bucket",
+            source: SettingError::Duration {
+                key: "bucket",
+                source,
+            },
+        })?;
     }
     let split_groups = expected_split
         .as_ref()
@@ -102,23 +123,17 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), Strin
 }
 
 /// Runs `verdict analyze`.
-pub fn run(args: &AnalyzeArgs) -> i32 {
-    let (load, cfg) = match config(args) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
-    let ds = match ingest::load(&args.logs, &load) {
-        Ok(ds) => ds,
-        Err(e) => return fail(e),
-    };
-    let report = match analyze(&ds, &cfg) {
-        Ok(r) => r,
-        Err(e) => return fail(format!("{}: {e}", ds.files.join(", "))),
-    };
+pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
+    let (load, cfg) = config(args)?;
+    let ds = ingest::load(&args.logs, &load)?;
+    let report = analyze(&ds, &cfg).map_err(|source| CliError::Analysis {
+        files: ds.files.join(", "),
+        source,
+    })?;
     let text = match args.format {
         OutputFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         OutputFormat::Md => markdown::render(&report),
         OutputFormat::Html => crate::report::html::render(&report),
     };
-    super::write_output(&text, args.out.as_deref())
+    write_output(&text, args.out.as_deref())
 }

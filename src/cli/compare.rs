@@ -57,15 +57,17 @@ pub struct CompareArgs {
     pub out: Option<PathBuf>,
 }
 
-use super::fail;
+use super::{write_output, CliError};
 
 /// Runs `verdict compare`.
-pub fn run(args: &CompareArgs) -> i32 {
+pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     if let Some(t) = args.threshold {
         if !(t > 0.0 && t < 1.0) {
-            return fail(format!(
-                "--threshold {t}: use a probability between 0 and 1"
-            ));
+            return Err(CliError::Flag {
+                flag: "--threshold",
+                value: t.to_string(),
+                problem: "use a probability between 0 and 1".into(),
+            });
         }
     }
     let opts = CompareOptions {
@@ -102,14 +104,9 @@ pub fn run(args: &CompareArgs) -> i32 {
     if tty {
         eprint!("\r\x1b[2K");
     }
-    let compared = match result {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
+    let compared = result?;
     if let Some(p) = &args.export_predictions {
-        if let Err(e) = export::export_predictions(&compared, p) {
-            return fail(e);
-        }
+        export::export_predictions(&compared, p)?;
     }
     let text = match args.format {
         CompareFormat::Json => {
@@ -117,5 +114,5 @@ pub fn run(args: &CompareArgs) -> i32 {
         }
         CompareFormat::Md => compare_markdown::render(&compared.report),
     };
-    super::write_output(&text, args.out.as_deref())
+    write_output(&text, args.out.as_deref())
 }

@@ -1,11 +1,11 @@
 //! `verdict drift`: compare a reference and a current dataset (or one log split by time)
 //! feature by feature, print the drift report as JSON or Markdown.
 
-use crate::analysis::drift::split::{parse_span_us, TimeSplitSpec};
+use crate::analysis::drift::split::TimeSplitSpec;
 use crate::analysis::drift::{run, DriftConfig, DriftInputs};
 use crate::ingest::time::parse_timestamp_us;
-use crate::ingest::Role;
-use crate::plan::Plan;
+use crate::ingest::RoleOverrides;
+use crate::plan::duration::parse_span_us;
 use crate::report::drift_markdown;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -44,6 +44,9 @@ pub struct DriftArgs {
     /// Column role override ROLE=COLUMN, e.g. timestamp=event_time (repeatable).
     #[arg(long = "column")]
     pub columns: Vec<String>,
+    /// Unit of numeric epoch timestamps: s, ms, us or ns (default: by magnitude).
+    #[arg(long)]
+    pub time_unit: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DriftFormat::Json)]
     pub format: DriftFormat,
@@ -52,21 +55,24 @@ pub struct DriftArgs {
     pub out: Option<PathBuf>,
 }
 
-use super::fail;
+use super::{apply_column_flags, load_plan, write_output, CliError};
 
-fn inputs(args: &DriftArgs) -> Result<DriftInputs, String> {
+fn inputs(args: &DriftArgs) -> Result<DriftInputs, CliError> {
     let spec = match (&args.split_at, &args.window) {
         (Some(at), _) => Some((
-            TimeSplitSpec::At(
-                parse_timestamp_us(at)
-                    .ok_or_else(|| format!("--split-at {at:?}: not a timestamp (use e.g. 2026-03-15 or 2026-03-15T12:00:00Z)"))?,
-            ),
+            TimeSplitSpec::At(parse_timestamp_us(at).ok_or_else(|| CliError::Flag {
+                flag: "--split-at",
+                value: at.clone(),
+                problem: "not a timestamp (use e.g. 2026-03-15 or 2026-03-15T12:00:00Z)".into(),
+            })?),
             None,
         )),
         (None, Some(w)) => Some((
-            TimeSplitSpec::Window(
-                parse_span_us(w).ok_or_else(|| format!("--window {w:?}: use a span such as 7d, 12h or 2w"))?,
-            ),
+            TimeSplitSpec::Window(parse_span_us(w).map_err(|e| CliError::Flag {
+                flag: "--window",
+                value: w.clone(),
+                problem: format!("{e}; use a span such as 7d, 12h or 2w"),
+            })?),
             Some(w.clone()),
         )),
         (None, None) => None,
@@ -77,23 +83,22 @@ fn inputs(args: &DriftArgs) -> Result<DriftInputs, String> {
             spec,
             window,
         }),
-        (Some(_), _) => Err("--split-at / --window take one LOG, not two inputs".into()),
+        (Some(_), _) => Err(CliError::Usage(
+            "--split-at / --window take one LOG, not two inputs",
+        )),
         (None, 2) => Ok(DriftInputs::Files {
             reference: vec![args.inputs[0].clone()],
             current: vec![args.inputs[1].clone()],
         }),
-        (None, _) => {
-            Err("give REFERENCE and CURRENT, or one LOG with --split-at TS or --window SPAN".into())
-        }
+        (None, _) => Err(CliError::Usage(
+            "give REFERENCE and CURRENT, or one LOG with --split-at TS or --window SPAN",
+        )),
     }
 }
 
 /// The drift settings from the plan and the flags.
-pub fn config(args: &DriftArgs) -> Result<(DriftConfig, crate::ingest::RoleOverrides), String> {
-    let plan = match &args.plan {
-        Some(p) => Plan::load(p).map_err(|e| e.to_string())?,
-        None => Plan::default(),
-    };
+pub fn config(args: &DriftArgs) -> Result<(DriftConfig, RoleOverrides), CliError> {
+    let plan = load_plan(args.plan.as_deref())?;
     let mut cfg = plan.drift.clone();
     if let Some(a) = args.alpha {
         cfg.alpha = a;
@@ -107,37 +112,25 @@ pub fn config(args: &DriftArgs) -> Result<(DriftConfig, crate::ingest::RoleOverr
                 .collect(),
         );
     }
-    cfg.validate()?;
+    cfg.validate().map_err(super::setting("--alpha"))?;
     let mut overrides = plan.role_overrides();
-    for c in &args.columns {
-        let (role, col) = c
-            .split_once('=')
-            .ok_or_else(|| format!("--column {c:?}: use ROLE=COLUMN, e.g. timestamp=event_time"))?;
-        let role =
-            Role::parse(role).ok_or_else(|| format!("--column {c:?}: unknown role {role:?}"))?;
-        overrides.columns.insert(role, col.trim().to_string());
-    }
+    apply_column_flags(
+        &mut overrides,
+        &args.columns,
+        super::analyze::time_unit(args.time_unit.as_deref())?,
+    )?;
     Ok((cfg, overrides))
 }
 
 /// Runs `verdict drift`.
-pub fn run_cli(args: &DriftArgs) -> i32 {
-    let (cfg, overrides) = match config(args) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
-    let inputs = match inputs(args) {
-        Ok(i) => i,
-        Err(e) => return fail(e),
-    };
+pub fn run_cli(args: &DriftArgs) -> Result<(), CliError> {
+    let (cfg, overrides) = config(args)?;
+    let inputs = inputs(args)?;
     let cancel = AtomicBool::new(false);
-    let report = match run(&inputs, &cfg, &overrides, &|_| {}, &|_, _| {}, &cancel) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
+    let report = run(&inputs, &cfg, &overrides, &|_| {}, &|_, _| {}, &cancel)?;
     let text = match args.format {
         DriftFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         DriftFormat::Md => drift_markdown::render(&report),
     };
-    super::write_output(&text, args.out.as_deref())
+    write_output(&text, args.out.as_deref())
 }

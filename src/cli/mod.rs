@@ -3,8 +3,13 @@
 pub mod analyze;
 pub mod compare;
 pub mod drift;
+pub mod error;
 pub mod sample;
 
+pub use error::CliError;
+
+use crate::ingest::{Role, RoleOverrides};
+use crate::plan::{Plan, SettingError};
 use clap::{Parser, Subcommand};
 
 /// Exit code for success.
@@ -18,18 +23,63 @@ pub fn fail(msg: impl std::fmt::Display) -> i32 {
     EXIT_BAD_INPUT
 }
 
-/// Writes a report to `out` (a file) or standard output; the exit code.
-pub fn write_output(text: &str, out: Option<&std::path::Path>) -> i32 {
+/// The exit code of a subcommand's result; an error is printed as one line.
+pub fn exit_code(result: Result<(), CliError>) -> i32 {
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(e) => fail(e),
+    }
+}
+
+/// Writes a report to `out` (a file) or standard output.
+pub fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<(), CliError> {
     match out {
         None => {
             print!("{text}");
-            EXIT_OK
+            Ok(())
         }
-        Some(path) => match std::fs::write(path, text) {
-            Ok(()) => EXIT_OK,
-            Err(e) => fail(format!("{}: cannot write report: {e}", path.display())),
-        },
+        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
+            file: path.display().to_string(),
+            source,
+        }),
     }
+}
+
+/// The plan named by `--plan`, or the defaults.
+pub fn load_plan(path: Option<&std::path::Path>) -> Result<Plan, CliError> {
+    Ok(match path {
+        Some(p) => Plan::load(p)?,
+        None => Plan::default(),
+    })
+}
+
+/// Applies `--column ROLE=COLUMN` flags and `--time-unit` to the plan's overrides.
+pub fn apply_column_flags(
+    overrides: &mut RoleOverrides,
+    columns: &[String],
+    time_unit: Option<crate::ingest::time::EpochUnit>,
+) -> Result<(), CliError> {
+    for c in columns {
+        let bad = |problem: String| CliError::Flag {
+            flag: "--column",
+            value: c.clone(),
+            problem,
+        };
+        let (role, col) = c
+            .split_once('=')
+            .ok_or_else(|| bad("use ROLE=COLUMN, e.g. group=arm".into()))?;
+        let role = Role::parse(role).ok_or_else(|| bad(format!("unknown role {role:?}")))?;
+        overrides.columns.insert(role, col.trim().to_string());
+    }
+    if time_unit.is_some() {
+        overrides.time_unit = time_unit;
+    }
+    Ok(())
+}
+
+/// A setting flag's error.
+pub fn setting(flag: &'static str) -> impl Fn(SettingError) -> CliError {
+    move |source| CliError::Setting { flag, source }
 }
 
 /// Verdict: should the challenger model replace the champion?
@@ -56,14 +106,30 @@ pub enum Command {
     Open {
         /// Files or folders to open (the embedded sample when none).
         files: Vec<std::path::PathBuf>,
-        /// View to start on: overview, timeline, significance, segments, data, plan.
+        /// View to start on: overview, timeline, significance, segments, data, plan, drift, models.
         #[arg(long)]
         view: Option<String>,
     },
 }
 
-/// Runs the CLI and returns the process exit code.
-pub fn main() -> i32 {
+/// What the command line asks the binary to do after parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A subcommand ran; exit with this code.
+    Exit(i32),
+    /// Open the window on these files (none: the embedded sample), optionally on a view
+    /// named by the user (validated by the window).
+    OpenWindow {
+        /// Files or folders to open.
+        files: Vec<std::path::PathBuf>,
+        /// View name as typed (`--view`).
+        view: Option<String>,
+    },
+}
+
+/// Parses the command line and runs a subcommand; opening the window is left to the caller
+/// (the binary), so the CLI never depends on the GUI.
+pub fn main() -> Outcome {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -73,25 +139,18 @@ pub fn main() -> i32 {
                 EXIT_OK
             };
             let _ = e.print();
-            return code;
+            return Outcome::Exit(code);
         }
     };
     match cli.command {
-        Some(Command::Analyze(a)) => analyze::run(&a),
-        Some(Command::Sample(s)) => sample::run(&s),
-        Some(Command::Drift(d)) => drift::run_cli(&d),
-        Some(Command::Compare(c)) => compare::run(&c),
-        Some(Command::Open { files, view }) => {
-            let view = match view.as_deref().map(crate::app::command::View::parse) {
-                None => None,
-                Some(Some(v)) => Some(v),
-                Some(None) => {
-                    eprintln!("verdict: unknown view {:?} (overview, timeline, significance, segments, data, plan)", view.unwrap_or_default());
-                    return EXIT_BAD_INPUT;
-                }
-            };
-            crate::app::run(files, view)
-        }
-        None => crate::app::run(vec![], None),
+        Some(Command::Analyze(a)) => Outcome::Exit(exit_code(analyze::run(&a))),
+        Some(Command::Sample(s)) => Outcome::Exit(exit_code(sample::run(&s))),
+        Some(Command::Drift(d)) => Outcome::Exit(exit_code(drift::run_cli(&d))),
+        Some(Command::Compare(c)) => Outcome::Exit(exit_code(compare::run(&c))),
+        Some(Command::Open { files, view }) => Outcome::OpenWindow { files, view },
+        None => Outcome::OpenWindow {
+            files: vec![],
+            view: None,
+        },
     }
 }

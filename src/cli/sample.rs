@@ -18,17 +18,10 @@ pub struct SampleArgs {
 }
 
 /// Runs `verdict sample`.
-pub fn run(args: &SampleArgs) -> i32 {
-    match crate::sample::write_sample(&args.out, args.rows, args.seed) {
-        Ok(files) => {
-            for f in files {
-                println!("{}", f.display());
-            }
-            super::EXIT_OK
-        }
-        Err(e) => {
-            eprintln!("verdict: {e}");
-            super::EXIT_BAD_INPUT
-        }
+pub fn run(args: &SampleArgs) -> Result<(), super::CliError> {
+    let files = crate::sample::write_sample(&args.out, args.rows, args.seed)?;
+    for f in files {
+        println!("{}", f.display());
     }
+    Ok(())
 }

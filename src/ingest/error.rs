@@ -3,7 +3,7 @@
 use std::path::Path;
 
 /// A load-stopping problem, always naming the file.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IngestError {
     /// No input files were given.
     #[error("no input files given")]

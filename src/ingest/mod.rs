@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use table::{RawTable, TableBuilder};
 
 /// Options of one load.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadOptions {
     /// Role overrides from flags or the plan.
     pub overrides: RoleOverrides,

@@ -1,7 +1,11 @@
 //! Parquet input through polars, mapped onto the same raw table as the text formats.
+//! Timestamp and date columns keep the unit their schema declares: their physical values
+//! (UTC-based for zoned timestamps, wall clock read as UTC for naive ones) are converted
+//! to microseconds here and never guessed by magnitude.
 
 use super::error::IngestError;
 use super::table::{RawColumn, RawData, RawTable};
+use super::time::EpochUnit;
 use polars::prelude::*;
 use std::fs::File;
 use std::path::Path;
@@ -37,22 +41,18 @@ fn add_column(s: &Series, prefix: Option<&str>, out: &mut Vec<RawColumn>) {
                 values,
                 conflicts: vec![],
                 all_bool: true,
+                unit: None,
             },
             None => return,
         },
-        DataType::Datetime(_, _) | DataType::Date => {
-            let us = s
-                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
-                .and_then(|x| x.cast(&DataType::Int64));
-            match us.ok().as_ref().and_then(as_f64) {
-                Some(values) => RawData::Num {
-                    values,
-                    conflicts: vec![],
-                    all_bool: false,
-                },
-                None => return,
-            }
-        }
+        DataType::Datetime(unit, _) => match typed_time_us(s, time_unit_micros(*unit)) {
+            Some(values) => values,
+            None => return,
+        },
+        DataType::Date => match typed_time_us(s, 86_400e6) {
+            Some(values) => values,
+            None => return,
+        },
         DataType::Struct(_) => {
             if let Ok(st) = s.struct_() {
                 for f in st.fields_as_series() {
@@ -66,6 +66,7 @@ fn add_column(s: &Series, prefix: Option<&str>, out: &mut Vec<RawColumn>) {
                 values,
                 conflicts: vec![],
                 all_bool: false,
+                unit: None,
             },
             None => return,
         },
@@ -83,6 +84,33 @@ fn add_column(s: &Series, prefix: Option<&str>, out: &mut Vec<RawColumn>) {
         },
     };
     out.push(RawColumn { name, len, data });
+}
+
+/// Microseconds per unit of a typed timestamp.
+fn time_unit_micros(unit: TimeUnit) -> f64 {
+    match unit {
+        TimeUnit::Nanoseconds => 1e-3,
+        TimeUnit::Microseconds => 1.0,
+        TimeUnit::Milliseconds => 1e3,
+    }
+}
+
+/// A typed time column as UTC microseconds: its physical integers (time-zone independent)
+/// times `micros_per_unit`, marked as microsecond epochs.
+fn typed_time_us(s: &Series, micros_per_unit: f64) -> Option<RawData> {
+    let physical = s.to_physical_repr().cast(&DataType::Int64).ok()?;
+    let values: Float64Chunked = physical
+        .i64()
+        .ok()?
+        .iter()
+        .map(|v| v.map(|x| (x as f64 * micros_per_unit).round()))
+        .collect();
+    Some(RawData::Num {
+        values,
+        conflicts: vec![],
+        all_bool: false,
+        unit: Some(EpochUnit::Us),
+    })
 }
 
 fn as_f64(s: &Series) -> Option<Float64Chunked> {

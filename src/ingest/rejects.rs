@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 pub const MAX_EXAMPLES: usize = 100;
 
 /// Why a row was not used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// A blank line.
@@ -32,6 +32,12 @@ pub enum Reason {
     BadTimestamp,
     /// An error event whose user was never assigned a group.
     UnattributedError,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Reason {

@@ -2,6 +2,7 @@
 //! common names, overridable from the command line or the plan file.
 
 use super::table::{RawData, RawTable};
+use super::time::EpochUnit;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -31,6 +32,12 @@ pub enum Role {
     Label,
     /// Error message or flag.
     Error,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Role {
@@ -206,6 +213,9 @@ pub struct Roles {
     pub segments: Vec<String>,
     /// Outcome columns: 0/1 → proportions, other numbers → means.
     pub metrics: Vec<String>,
+    /// Unit of untyped numeric epochs in the timestamp column (by magnitude when None).
+    #[serde(default)]
+    pub time_unit: Option<EpochUnit>,
 }
 
 /// Overrides from flags or the plan: a role → column map and explicit lists.
@@ -217,6 +227,9 @@ pub struct RoleOverrides {
     pub segments: Option<Vec<String>>,
     /// Metric columns (replace the inferred ones when given).
     pub metrics: Option<Vec<String>>,
+    /// Unit of untyped numeric epoch timestamps (the plan's `time_unit`).
+    #[serde(default)]
+    pub time_unit: Option<EpochUnit>,
 }
 
 impl Roles {
@@ -256,7 +269,10 @@ pub const NOT_ANALYSED: &[&str] = &[
 pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
     let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     let lower: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
-    let mut roles = Roles::default();
+    let mut roles = Roles {
+        time_unit: overrides.time_unit,
+        ..Default::default()
+    };
     let mut used: HashSet<&str> = HashSet::new();
     for (role, col) in &overrides.columns {
         if !col.is_empty() {

@@ -6,6 +6,7 @@
 //! builders.
 
 use super::cell::Cell;
+use super::time::EpochUnit;
 use polars::prelude::*;
 
 /// A value that could not be stored in its column's type, kept as text by row index.
@@ -167,6 +168,7 @@ impl ColumnBuilder {
                 values: builder.finish(),
                 conflicts,
                 all_bool,
+                unit: None,
             },
             Data::Str { builder, untyped } => RawData::Str {
                 values: builder.finish(),
@@ -274,6 +276,9 @@ pub enum RawData {
         conflicts: Conflicts,
         /// Every value was a JSON boolean.
         all_bool: bool,
+        /// The epoch unit the source's schema declares for these numbers (a typed
+        /// timestamp column, stored as UTC microseconds); None for plain numbers.
+        unit: Option<EpochUnit>,
     },
     /// Strings; `untyped` when they came from CSV/app-log text and may be numbers.
     Str {
@@ -335,11 +340,13 @@ impl RawColumn {
                     mut values,
                     mut conflicts,
                     all_bool,
+                    unit,
                 },
                 RawData::Num {
                     values: v2,
                     conflicts: c2,
                     all_bool: b2,
+                    unit: u2,
                 },
             ) => {
                 values.append_owned(v2).ok();
@@ -348,6 +355,8 @@ impl RawColumn {
                     values,
                     conflicts,
                     all_bool: all_bool && b2,
+                    // files that disagree on the unit leave it to the magnitude
+                    unit: if unit == u2 { unit } else { None },
                 }
             }
             (
@@ -355,6 +364,7 @@ impl RawColumn {
                     mut values,
                     conflicts,
                     all_bool,
+                    unit,
                 },
                 RawData::Null,
             ) => {
@@ -365,6 +375,7 @@ impl RawColumn {
                     values,
                     conflicts,
                     all_bool,
+                    unit,
                 }
             }
             (
@@ -373,6 +384,7 @@ impl RawColumn {
                     values: v2,
                     conflicts: c2,
                     all_bool,
+                    unit,
                 },
             ) => {
                 let mut values = Float64Chunked::full_null(name, offset);
@@ -381,6 +393,7 @@ impl RawColumn {
                     values,
                     conflicts: c2.into_iter().map(|(r, t)| (r + offset, t)).collect(),
                     all_bool,
+                    unit,
                 }
             }
             (a, b) => {
@@ -539,5 +552,6 @@ fn infer_numeric(values: &StringChunked) -> Option<RawData> {
         values: nums.with_name(values.name().clone()),
         conflicts,
         all_bool,
+        unit: None,
     })
 }

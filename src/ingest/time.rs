@@ -1,6 +1,78 @@
 //! Timestamp parsing: ISO-8601 text (with or without fraction, `Z` or offset), app-log
 //! prefixes such as `2025-12-13 13:03:39,123`, and numeric epochs. All results are UTC
 //! microseconds since the Unix epoch.
+//!
+//! Typed timestamp columns (Parquet/Arrow) carry their unit, which wins. Untyped numeric
+//! epochs are read in the unit the plan declares (`time_unit`), else by magnitude:
+//! nanoseconds from 1e17, microseconds from 1e14, milliseconds from 1e11, else seconds.
+
+use serde::{Deserialize, Serialize};
+
+/// The unit of a numeric epoch timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpochUnit {
+    /// Seconds.
+    S,
+    /// Milliseconds.
+    Ms,
+    /// Microseconds.
+    #[serde(alias = "µs")]
+    Us,
+    /// Nanoseconds.
+    Ns,
+}
+
+impl EpochUnit {
+    /// The unit a non-negative epoch of this magnitude is most likely in (dates from 1973
+    /// to 2286 in every unit).
+    pub fn by_magnitude(v: f64) -> Self {
+        if v >= 1e17 {
+            EpochUnit::Ns
+        } else if v >= 1e14 {
+            EpochUnit::Us
+        } else if v >= 1e11 {
+            EpochUnit::Ms
+        } else {
+            EpochUnit::S
+        }
+    }
+
+    /// Microseconds per unit.
+    pub fn micros(self) -> f64 {
+        match self {
+            EpochUnit::S => 1e6,
+            EpochUnit::Ms => 1e3,
+            EpochUnit::Us => 1.0,
+            EpochUnit::Ns => 1e-3,
+        }
+    }
+
+    /// Parses `s`, `ms`, `us` (or `µs`) or `ns`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "s" => Some(EpochUnit::S),
+            "ms" => Some(EpochUnit::Ms),
+            "us" | "µs" => Some(EpochUnit::Us),
+            "ns" => Some(EpochUnit::Ns),
+            _ => None,
+        }
+    }
+
+    /// The unit's name as written in plans (`ms`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpochUnit::S => "s",
+            EpochUnit::Ms => "ms",
+            EpochUnit::Us => "us",
+            EpochUnit::Ns => "ns",
+        }
+    }
+}
+
+/// Largest |timestamp| accepted, in µs (about the year 294,000: inside `i64`, with room for
+/// bucket arithmetic).
+const MAX_ABS_US: f64 = 9.2e18;
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -117,22 +189,23 @@ fn parse_offset(rest: &str) -> Option<i64> {
 
 fn parse_epoch_text(s: &str) -> Option<i64> {
     let v: f64 = s.parse().ok()?;
-    epoch_to_us(v)
+    epoch_to_us(v, None)
 }
 
-/// Interprets a numeric epoch by magnitude: seconds, milliseconds or microseconds.
-pub fn epoch_to_us(v: f64) -> Option<i64> {
-    if !v.is_finite() || v < 0.0 {
+/// A numeric epoch in UTC microseconds: in `unit` when known (negative values, before
+/// 1970, are fine then), else by magnitude ([`EpochUnit::by_magnitude`], non-negative
+/// values only). None when not finite or out of range.
+pub fn epoch_to_us(v: f64, unit: Option<EpochUnit>) -> Option<i64> {
+    if !v.is_finite() {
         return None;
     }
-    let us = if v >= 1e14 {
-        v
-    } else if v >= 1e11 {
-        v * 1e3
-    } else {
-        v * 1e6
+    let unit = match unit {
+        Some(u) => u,
+        None if v < 0.0 => return None,
+        None => EpochUnit::by_magnitude(v),
     };
-    Some(us.round() as i64)
+    let us = (v * unit.micros()).round();
+    (us.abs() < MAX_ABS_US).then_some(us as i64)
 }
 
 /// Formats UTC microseconds as `YYYY-MM-DDTHH:MM:SSZ` (fraction only when non-zero).
@@ -158,25 +231,46 @@ pub fn format_timestamp_us(us: i64) -> String {
 }
 
 /// Timestamps of a raw column in UTC microseconds: text parsed as ISO 8601 or epoch text,
-/// numbers read as epochs by magnitude; None where missing or unreadable.
-pub fn column_timestamps_us(col: &super::table::RawColumn) -> Vec<Option<i64>> {
+/// numbers read as epochs in the column's declared unit, else in `unit` (the plan's
+/// `time_unit`), else by magnitude; None where missing or unreadable.
+pub fn column_timestamps_us(
+    col: &super::table::RawColumn,
+    unit: Option<EpochUnit>,
+) -> Vec<Option<i64>> {
     use super::table::RawData;
     match &col.data {
         RawData::Null => vec![None; col.len],
         RawData::Str { values, .. } => values
             .iter()
-            .map(|v| v.and_then(parse_timestamp_us))
+            .map(|v| v.and_then(|t| parse_timestamp_with(t, unit)))
             .collect(),
         RawData::Num {
-            values, conflicts, ..
+            values,
+            conflicts,
+            unit: declared,
+            ..
         } => {
-            let mut out: Vec<Option<i64>> =
-                values.iter().map(|v| v.and_then(epoch_to_us)).collect();
+            let unit = declared.or(unit);
+            let mut out: Vec<Option<i64>> = values
+                .iter()
+                .map(|v| v.and_then(|x| epoch_to_us(x, unit)))
+                .collect();
             for (r, t) in conflicts {
-                out[*r] = parse_timestamp_us(t);
+                out[*r] = parse_timestamp_with(t, unit);
             }
             out
         }
+    }
+}
+
+/// Parses timestamp text: ISO 8601, or an epoch number in `unit` (by magnitude when None).
+pub fn parse_timestamp_with(text: &str, unit: Option<EpochUnit>) -> Option<i64> {
+    match unit {
+        None => parse_timestamp_us(text),
+        Some(u) => match text.trim().parse::<f64>() {
+            Ok(v) => epoch_to_us(v, Some(u)),
+            Err(_) => parse_timestamp_us(text),
+        },
     }
 }
 
@@ -207,5 +301,44 @@ mod tests {
             "2025-12-13T13:03:39.123Z"
         );
         assert_eq!(format_timestamp_us(base), "2025-12-13T13:03:39Z");
+    }
+
+    #[test]
+    fn epochs_by_magnitude_and_by_declared_unit() {
+        let base = 1_765_631_019_000_000i64;
+        for (v, unit) in [
+            (1_765_631_019.0, EpochUnit::S),
+            (1_765_631_019_000.0, EpochUnit::Ms),
+            (1_765_631_019_000_000.0, EpochUnit::Us),
+            (1_765_631_019_000_000_000.0, EpochUnit::Ns),
+        ] {
+            assert_eq!(EpochUnit::by_magnitude(v), unit);
+            assert_eq!(epoch_to_us(v, None), Some(base), "{v}");
+            assert_eq!(epoch_to_us(v, Some(unit)), Some(base), "{v}");
+        }
+        // 1969-07-20 20:17:40 UTC in ms: before 1970 and below 1e11, so magnitude alone
+        // cannot tell; the declared unit can
+        let moon_ms = -14_182_940_000.0;
+        assert_eq!(epoch_to_us(moon_ms, None), None);
+        assert_eq!(
+            format_timestamp_us(epoch_to_us(moon_ms, Some(EpochUnit::Ms)).unwrap()),
+            "1969-07-20T20:17:40Z"
+        );
+        // 1972-01-01 in ms is 6.3e10 (< 1e11): magnitude says seconds, the plan says ms
+        let ms_1972 = 63_072_000_000.0;
+        assert_eq!(
+            format_timestamp_us(epoch_to_us(ms_1972, Some(EpochUnit::Ms)).unwrap()),
+            "1972-01-01T00:00:00Z"
+        );
+        assert_eq!(epoch_to_us(f64::NAN, None), None);
+        assert_eq!(epoch_to_us(1e300, Some(EpochUnit::S)), None);
+        assert_eq!(
+            parse_timestamp_with("63072000000", Some(EpochUnit::Ms)),
+            Some(63_072_000_000_000)
+        );
+        assert_eq!(
+            parse_timestamp_with("1972-01-01", Some(EpochUnit::Ms)),
+            Some(63_072_000_000_000)
+        );
     }
 }

@@ -53,29 +53,11 @@ pub struct ModelSource {
     pub holdout: Option<PathBuf>,
 }
 
-/// A model that cannot be opened: one line naming the file and the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {problem}")]
-pub struct ModelError {
-    /// The file.
-    pub file: String,
-    /// What is wrong.
-    pub problem: String,
-}
-
-impl ModelError {
-    /// A new error.
-    pub fn new(file: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            problem: problem.into(),
-        }
-    }
-}
+pub use super::error::ModelError;
 
 fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
     std::fs::read(path).map_err(|e| {
-        ModelError::new(
+        ModelError::model(
             path.display().to_string(),
             match e.kind() {
                 std::io::ErrorKind::NotFound => "no such file".to_string(),
@@ -88,7 +70,7 @@ fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
 
 fn manifest(text: &str, file: &str) -> Result<Manifest, ModelError> {
     toml::from_str(text).map_err(|e| {
-        ModelError::new(
+        ModelError::model(
             file,
             format!(
                 "bundle.toml: {}",
@@ -104,7 +86,7 @@ pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
     if path.is_dir() {
         let model = path.join("model.onnx");
         if !model.is_file() {
-            return Err(ModelError::new(
+            return Err(ModelError::model(
                 shown,
                 "a model bundle folder must hold model.onnx",
             ));
@@ -113,7 +95,7 @@ pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
         let mf = path.join("bundle.toml");
         let manifest = if mf.is_file() {
             let text = std::fs::read_to_string(&mf).map_err(|e| {
-                ModelError::new(mf.display().to_string(), format!("cannot read: {e}"))
+                ModelError::model(mf.display().to_string(), format!("cannot read: {e}"))
             })?;
             Some(manifest(&text, &mf.display().to_string())?)
         } else {
@@ -146,7 +128,7 @@ pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
 fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
     let shown = path.display().to_string();
     let bad = |e: zip::result::ZipError| {
-        ModelError::new(shown.clone(), format!("cannot read the zip bundle: {e}"))
+        ModelError::model(shown.clone(), format!("cannot read the zip bundle: {e}"))
     };
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(bad)?;
     // entries may sit in one top-level folder
@@ -162,13 +144,13 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
             .cloned()
     };
     let model_name = find("model.onnx")
-        .ok_or_else(|| ModelError::new(shown.clone(), "the zip bundle has no model.onnx"))?;
+        .ok_or_else(|| ModelError::model(shown.clone(), "the zip bundle has no model.onnx"))?;
     let prefix = model_name.trim_end_matches("model.onnx").to_string();
     let mut entry = |name: &str| -> Result<Vec<u8>, ModelError> {
         let mut f = zip.by_name(name).map_err(bad)?;
         let mut out = Vec::new();
         f.read_to_end(&mut out)
-            .map_err(|e| ModelError::new(shown.clone(), format!("{name} in the zip: {e}")))?;
+            .map_err(|e| ModelError::model(shown.clone(), format!("{name} in the zip: {e}")))?;
         Ok(out)
     };
     let model = entry(&model_name)?;
@@ -189,7 +171,7 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
             let _ = std::fs::create_dir_all(&dir);
             let file = dir.join(Path::new(&h).file_name().unwrap_or_default());
             std::fs::write(&file, data).map_err(|e| {
-                ModelError::new(shown.clone(), format!("cannot extract the holdout: {e}"))
+                ModelError::model(shown.clone(), format!("cannot extract the holdout: {e}"))
             })?;
             holdout = Some(file);
         } else if let Some(parent) = path.parent() {

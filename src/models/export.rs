@@ -2,6 +2,7 @@
 //! Parquet (by extension).
 
 use super::compare::Compared;
+use super::error::ModelError;
 use polars::prelude::*;
 use std::path::Path;
 
@@ -18,7 +19,7 @@ fn value_text(v: f64) -> String {
 
 /// Predicted class of each holdout row for both models (the value itself for regression).
 fn classes(c: &Compared) -> (Vec<f64>, Vec<f64>) {
-    let regression = c.report.champion.task == "regression";
+    let regression = c.report.champion.task == Some(crate::report::compare::ModelTask::Regression);
     let class = |p: &[f64], t: f64| -> Vec<f64> {
         p.iter()
             .map(|p| match (regression, *p >= t) {
@@ -58,15 +59,18 @@ pub fn predictions_csv(c: &Compared) -> String {
 }
 
 /// Writes the per-row predictions; the error names the file.
-pub fn export_predictions(c: &Compared, path: &Path) -> Result<(), String> {
+pub fn export_predictions(c: &Compared, path: &Path) -> Result<(), ModelError> {
     let shown = path.display().to_string();
+    let write_error = |problem: String| ModelError::Write {
+        file: shown.clone(),
+        problem,
+    };
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if ext != "parquet" && ext != "pq" {
-        return std::fs::write(path, predictions_csv(c))
-            .map_err(|e| format!("{shown}: cannot write: {e}"));
+        return std::fs::write(path, predictions_csv(c)).map_err(|e| write_error(e.to_string()));
     }
     let n = c.champion.len();
     let (ca, cb) = classes(c);
@@ -82,10 +86,10 @@ pub fn export_predictions(c: &Compared, path: &Path) -> Result<(), String> {
             Column::new("label".into(), labels),
         ],
     )
-    .map_err(|e| format!("{shown}: {e}"))?;
-    let f = std::fs::File::create(path).map_err(|e| format!("{shown}: cannot write: {e}"))?;
+    .map_err(|e| write_error(e.to_string()))?;
+    let f = std::fs::File::create(path).map_err(|e| write_error(e.to_string()))?;
     ParquetWriter::new(f)
         .finish(&mut df)
-        .map_err(|e| format!("{shown}: cannot write Parquet: {e}"))
+        .map_err(|e| write_error(format!("Parquet: {e}")))
         .map(|_| ())
 }

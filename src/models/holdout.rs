@@ -1,6 +1,7 @@
 //! The holdout set: any format the ingest reads, columns in any order; feature columns as
 //! numbers or text, the label, and low-cardinality text columns to break agreement down by.
 
+use super::error::ModelError;
 use crate::ingest::table::{RawColumn, RawData};
 use crate::ingest::{self, RawLoad};
 use std::sync::atomic::AtomicBool;
@@ -27,11 +28,10 @@ const LABEL_NAMES: &[&str] = &[
 
 impl Holdout {
     /// Reads a holdout file; the error names it.
-    pub fn read(path: &str, cancel: &AtomicBool) -> Result<Self, String> {
-        let raw =
-            ingest::read_raw(&[path.to_string()], &|_| {}, cancel).map_err(|e| e.to_string())?;
+    pub fn read(path: &str, cancel: &AtomicBool) -> Result<Self, ModelError> {
+        let raw = ingest::read_raw(&[path.to_string()], &|_| {}, cancel)?;
         if raw.table.rows == 0 {
-            return Err(format!("{path}: the holdout has no rows"));
+            return Err(ModelError::holdout(path, "the holdout has no rows"));
         }
         Ok(Self {
             path: path.to_string(),
@@ -78,17 +78,17 @@ impl Holdout {
 
     /// A feature column as numbers. Text in it, or missing values (unless `allow_missing`,
     /// which passes them as NaN), are errors naming the column, the count and the first row.
-    pub fn numeric(&self, name: &str, allow_missing: bool) -> Result<Vec<f64>, String> {
+    pub fn numeric(&self, name: &str, allow_missing: bool) -> Result<Vec<f64>, ModelError> {
+        let bad = |problem: String| ModelError::holdout(&self.path, problem);
         let col = self
             .column(name)
-            .ok_or_else(|| format!("{}: the holdout has no column {name:?}", self.path))?;
+            .ok_or_else(|| bad(format!("the holdout has no column {name:?}")))?;
         match &col.data {
-            RawData::Null => Err(format!("{}: column {name:?} is empty", self.path)),
+            RawData::Null => Err(bad(format!("column {name:?} is empty"))),
             RawData::Str { values, .. } => {
                 let first = values.iter().enumerate().find(|(_, v)| v.is_some());
-                Err(format!(
-                    "{}: column {name:?} holds text, not numbers (line {}: {:?})",
-                    self.path,
+                Err(bad(format!(
+                    "column {name:?} holds text, not numbers (line {}: {:?})",
                     first.map_or(0, |(r, _)| self.line(r)),
                     first
                         .and_then(|(_, v)| v)
@@ -96,19 +96,18 @@ impl Holdout {
                         .chars()
                         .take(40)
                         .collect::<String>()
-                ))
+                )))
             }
             RawData::Num {
                 values, conflicts, ..
             } => {
                 if let Some((r, t)) = conflicts.first() {
-                    return Err(format!(
-                        "{}: column {name:?} has {} non-number value(s), first at line {}: {:?}",
-                        self.path,
+                    return Err(bad(format!(
+                        "column {name:?} has {} non-number value(s), first at line {}: {:?}",
                         conflicts.len(),
                         self.line(*r),
                         t.chars().take(40).collect::<String>()
-                    ));
+                    )));
                 }
                 let out: Vec<f64> = values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
                 if !allow_missing {
@@ -119,12 +118,11 @@ impl Holdout {
                         .map(|(i, _)| i)
                         .collect();
                     if let Some(first) = missing.first() {
-                        return Err(format!(
-                            "{}: column {name:?} has {} missing or NaN value(s), first at line {} (use --allow-missing to pass NaN to models that handle missing values)",
-                            self.path,
+                        return Err(bad(format!(
+                            "column {name:?} has {} missing or NaN value(s), first at line {} (use --allow-missing to pass NaN to models that handle missing values)",
                             missing.len(),
                             self.line(*first)
-                        ));
+                        )));
                     }
                 }
                 Ok(out)
@@ -162,14 +160,16 @@ impl Holdout {
     }
 
     /// The label column: the one named, else a conventional name.
-    pub fn label_column(&self, explicit: Option<&str>) -> Result<Option<String>, String> {
+    pub fn label_column(&self, explicit: Option<&str>) -> Result<Option<String>, ModelError> {
         if let Some(l) = explicit {
             return match self.column(l) {
                 Some(_) => Ok(Some(l.to_string())),
-                None => Err(format!(
-                    "{}: no label column {l:?} (columns: {})",
-                    self.path,
-                    self.columns().join(", ")
+                None => Err(ModelError::holdout(
+                    &self.path,
+                    format!(
+                        "no label column {l:?} (columns: {})",
+                        self.columns().join(", ")
+                    ),
                 )),
             };
         }

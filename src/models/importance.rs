@@ -2,6 +2,7 @@
 //! repeat, one shuffled copy of the column feeds both models; the importance is the drop in
 //! AUC (rise in RMSE for regression; mean |Δprediction| without labels).
 
+use super::error::ModelError;
 use super::metrics;
 use super::replay::{Model, Permuted, Prepared, Task};
 use crate::report::compare::{FeatureImportance, Importance};
@@ -128,7 +129,7 @@ pub fn permutation_importance(
     seed: u64,
     progress: &(dyn Fn(usize, usize) + Sync),
     cancel: &AtomicBool,
-) -> Result<Importance, String> {
+) -> Result<Importance, ModelError> {
     let t0 = std::time::Instant::now();
     let metric = ImportanceMetric::for_task(models.0.task, labels.is_some());
     let total = features.len() * repeats as usize * 2;

@@ -3,8 +3,9 @@
 //! or one `[N, 1]` input per feature (matched by name, or by the manifest's `inputs`).
 
 use super::bundle::Manifest;
+use super::error::ModelError;
 use super::proto::{Dim, ModelProto, OnnxType};
-use crate::report::compare::InputMapping;
+use crate::report::compare::{InputLayout, InputMapping, MappingSource};
 use std::collections::BTreeMap;
 
 /// One model input and the holdout columns that feed it.
@@ -65,9 +66,9 @@ pub fn plan(
     numeric: &dyn Fn(&str) -> bool,
     label: Option<&str>,
     file: &str,
-) -> Result<InputPlan, String> {
+) -> Result<InputPlan, ModelError> {
     if model.inputs.is_empty() {
-        return Err(format!("{file}: the model has no inputs"));
+        return Err(ModelError::model(file, format!("the model has no inputs")));
     }
     let has = |c: &str| columns.iter().any(|x| x == c);
     // one input per feature: several inputs, or a single input named like a holdout column
@@ -89,19 +90,18 @@ pub fn plan(
         let mut feeds = Vec::new();
         for i in &model.inputs {
             let (elem, shape) = tensor_parts(&i.ty).ok_or_else(|| {
-                format!(
-                    "{file}: input {:?} is a {}, not a tensor",
-                    i.name,
-                    i.ty.describe()
+                ModelError::model(
+                    file,
+                    format!("input {:?} is a {}, not a tensor", i.name, i.ty.describe()),
                 )
             })?;
             if let Some(d) = shape {
                 if d.len() == 2 && !matches!(d[1], Dim::Fixed(1) | Dim::Named(_) | Dim::Unknown) {
-                    return Err(format!(
-                        "{file}: input {:?} takes {} values per row; with several inputs each must take one feature ([N, 1])",
+                    return Err(ModelError::model(file, format!(
+                        "input {:?} takes {} values per row; with several inputs each must take one feature ([N, 1])",
                         i.name,
                         match &d[1] { Dim::Fixed(k) => k.to_string(), _ => "?".into() }
-                    ));
+                    )));
                 }
             }
             let col = by_input
@@ -109,9 +109,12 @@ pub fn plan(
                 .cloned()
                 .unwrap_or_else(|| i.name.clone());
             if !has(&col) {
-                return Err(format!(
-                    "{file}: the holdout has no column {col:?} for model input {:?}",
-                    i.name
+                return Err(ModelError::model(
+                    file,
+                    format!(
+                        "the holdout has no column {col:?} for model input {:?}",
+                        i.name
+                    ),
                 ));
             }
             feeds.push(InputFeed {
@@ -122,13 +125,12 @@ pub fn plan(
             });
         }
         let mapping = InputMapping {
-            layout: "per_feature".into(),
+            layout: InputLayout::PerFeature,
             source: if by_input.is_empty() {
-                "input names"
+                MappingSource::InputNames
             } else {
-                "manifest inputs"
-            }
-            .into(),
+                MappingSource::ManifestInputs
+            },
             inputs: feeds
                 .iter()
                 .map(|f| (f.input.clone(), f.columns.clone()))
@@ -138,20 +140,26 @@ pub fn plan(
     }
     let input = &model.inputs[0];
     let (elem, shape) = tensor_parts(&input.ty).ok_or_else(|| {
-        format!(
-            "{file}: input {:?} is a {}, not a tensor",
-            input.name,
-            input.ty.describe()
+        ModelError::model(
+            file,
+            format!(
+                "input {:?} is a {}, not a tensor",
+                input.name,
+                input.ty.describe()
+            ),
         )
     })?;
     let width = match shape.map(|d| d.as_slice()) {
         Some([_, Dim::Fixed(f)]) => Some(*f as usize),
         Some([_, _]) | None => None,
         Some(d) => {
-            return Err(format!(
-                "{file}: input {:?} has rank {}; a single input must be [N, F]",
-                input.name,
-                d.len()
+            return Err(ModelError::model(
+                file,
+                format!(
+                    "input {:?} has rank {}; a single input must be [N, F]",
+                    input.name,
+                    d.len()
+                ),
             ))
         }
     };
@@ -162,9 +170,9 @@ pub fn plan(
             .collect::<Vec<_>>()
     });
     let (features, source) = if let Some(f) = manifest.and_then(|m| m.features.clone()) {
-        (f, "manifest")
+        (f, MappingSource::Manifest)
     } else if let Some(f) = from_meta {
-        (f, "metadata_props")
+        (f, MappingSource::MetadataProps)
     } else {
         let want_numeric = elem != 8;
         let mut f: Vec<String> = columns
@@ -179,28 +187,35 @@ pub fn plan(
                 f = no_ids;
             }
         }
-        (f, "holdout columns")
+        (f, MappingSource::HoldoutColumns)
     };
     if let Some(w) = width {
         if features.len() != w {
-            return Err(format!(
-                "{file}: input {:?} takes {w} features per row but the {source} give {} ({})",
-                input.name,
-                features.len(),
-                features.join(", ")
+            return Err(ModelError::model(
+                file,
+                format!(
+                    "input {:?} takes {w} features per row but the {} give {} ({})",
+                    input.name,
+                    source.as_str(),
+                    features.len(),
+                    features.join(", ")
+                ),
             ));
         }
     }
     let missing: Vec<&String> = features.iter().filter(|f| !has(f)).collect();
     if !missing.is_empty() {
-        return Err(format!(
-            "{file}: the holdout is missing column(s) {} needed by model input {:?}",
-            missing
-                .iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            input.name
+        return Err(ModelError::model(
+            file,
+            format!(
+                "the holdout is missing column(s) {} needed by model input {:?}",
+                missing
+                    .iter()
+                    .map(|s| format!("{s:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                input.name
+            ),
         ));
     }
     let feeds = vec![InputFeed {
@@ -210,8 +225,8 @@ pub fn plan(
         rank: 2,
     }];
     let mapping = InputMapping {
-        layout: "matrix".into(),
-        source: source.into(),
+        layout: InputLayout::Matrix,
+        source,
         inputs: [(input.name.clone(), features)].into_iter().collect(),
     };
     Ok(InputPlan { feeds, mapping })

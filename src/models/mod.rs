@@ -4,6 +4,7 @@
 
 pub mod bundle;
 pub mod compare;
+pub mod error;
 pub mod export;
 pub mod holdout;
 pub mod importance;
@@ -14,3 +15,4 @@ pub mod replay;
 pub mod runtime;
 
 pub use compare::{compare, CompareOptions, Compared};
+pub use error::ModelError;

@@ -4,6 +4,7 @@
 //! labels, or regression values.
 
 use super::bundle::ModelSource;
+use super::error::ModelError;
 use super::inputs::InputPlan;
 use super::proto::{ModelProto, OnnxType};
 use super::runtime::Runtime;
@@ -17,14 +18,8 @@ use std::sync::Mutex;
 /// Rows per inference call.
 pub const CHUNK_ROWS: usize = 8192;
 
-/// What the model predicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
-    /// A probability of the positive class.
-    Binary,
-    /// A number.
-    Regression,
-}
+/// What the model predicts (the report's [`ModelTask`]).
+pub use crate::report::compare::ModelTask as Task;
 
 /// Which output is read, and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,7 +119,7 @@ pub fn choose_output(
     model: &ModelProto,
     positive: Option<&str>,
     file: &str,
-) -> Result<(OutputRead, Task), String> {
+) -> Result<(OutputRead, Task), ModelError> {
     let positive_text = positive.unwrap_or("1").to_string();
     for o in &model.outputs {
         if let OnnxType::Sequence(inner) = &o.ty {
@@ -177,10 +172,10 @@ pub fn choose_output(
                 ))
             }
             Some(k) if k > 2 => {
-                return Err(format!(
-                    "{file}: output {:?} has {k} classes; Verdict compares binary classifiers and regressors",
+                return Err(ModelError::model(file, format!(
+                    "output {:?} has {k} classes; Verdict compares binary classifiers and regressors",
                     o.name
-                ))
+                )))
             }
             _ => {}
         }
@@ -213,14 +208,17 @@ pub fn choose_output(
             Task::Binary,
         ));
     }
-    Err(format!(
-        "{file}: no output Verdict can interpret (outputs: {})",
-        model
-            .outputs
-            .iter()
-            .map(|o| format!("{} {}", o.name, o.ty.describe()))
-            .collect::<Vec<_>>()
-            .join(", ")
+    Err(ModelError::model(
+        file,
+        format!(
+            "no output Verdict can interpret (outputs: {})",
+            model
+                .outputs
+                .iter()
+                .map(|o| format!("{} {}", o.name, o.ty.describe()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     ))
 }
 
@@ -268,7 +266,7 @@ impl Model {
         read: OutputRead,
         task: Task,
         workers: usize,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ModelError> {
         // sklearn's default ZipMap output costs a map per row: read the tensor behind it
         let (read, bytes): (OutputRead, Cow<[u8]>) =
             match zipmap_fast_path(&read, &proto, &source.bytes) {
@@ -282,7 +280,12 @@ impl Model {
                 .and_then(|b| b.with_intra_threads(1).map_err(|e| e.to_string()))
                 .and_then(|b| b.with_inter_threads(1).map_err(|e| e.to_string()))
                 .and_then(|mut b| b.commit_from_memory(&bytes).map_err(|e| e.to_string()))
-                .map_err(|e| format!("{}: ONNX Runtime cannot load the model: {e}", source.path))?;
+                .map_err(|e| {
+                    ModelError::model(
+                        &source.path,
+                        format!("ONNX Runtime cannot load the model: {e}"),
+                    )
+                })?;
             sessions.push(Mutex::new(s));
         }
         Ok(Self {
@@ -318,14 +321,14 @@ impl Model {
         permuted: Option<&Permuted>,
         progress: &(dyn Fn(usize) + Sync),
         cancel: &AtomicBool,
-    ) -> Result<Vec<f64>, String> {
+    ) -> Result<Vec<f64>, ModelError> {
         let n = data.rows;
         let t_predict = std::time::Instant::now();
         let chunks = n.div_ceil(CHUNK_ROWS);
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
         let out = Mutex::new(vec![f64::NAN; n]);
-        let error: Mutex<Option<String>> = Mutex::new(None);
+        let error: Mutex<Option<ModelError>> = Mutex::new(None);
         std::thread::scope(|s| {
             for (w, session) in self.sessions.iter().enumerate() {
                 let (next, done, out, error) = (&next, &done, &out, &error);
@@ -340,7 +343,7 @@ impl Model {
                     let (a, b) = (c * CHUNK_ROWS, ((c + 1) * CHUNK_ROWS).min(n));
                     let result = session
                         .lock()
-                        .map_err(|_| "a replay worker failed".to_string())
+                        .map_err(|_| ModelError::Worker)
                         .and_then(|mut s| self.run_chunk(&mut s, data, permuted, a, b));
                     match result {
                         Ok(v) => {
@@ -363,7 +366,10 @@ impl Model {
                     .is_err()
                 {
                     if let Ok(mut slot) = error.lock() {
-                        slot.get_or_insert("cannot start a replay thread".into());
+                        slot.get_or_insert(ModelError::model(
+                            &self.source.path,
+                            "cannot start a replay thread",
+                        ));
                     }
                 }
             }
@@ -373,10 +379,9 @@ impl Model {
             return Err(e);
         }
         if cancel.load(Ordering::Relaxed) {
-            return Err("cancelled".into());
+            return Err(ModelError::Cancelled);
         }
-        out.into_inner()
-            .map_err(|_| "a replay worker failed".into())
+        out.into_inner().map_err(|_| ModelError::Worker)
     }
 
     fn run_chunk(
@@ -386,7 +391,7 @@ impl Model {
         permuted: Option<&Permuted>,
         a: usize,
         b: usize,
-    ) -> Result<Vec<f64>, String> {
+    ) -> Result<Vec<f64>, ModelError> {
         let rows = b - a;
         let file = &self.source.path;
         let mut inputs: Vec<(Cow<str>, SessionInputValue)> = Vec::new();
@@ -403,13 +408,16 @@ impl Model {
             };
             let num_cols: Vec<Option<&Vec<f64>>> =
                 feed.columns.iter().map(|c| data.num.get(c)).collect();
-            let gather = |conv: &mut dyn FnMut(f64)| -> Result<(), String> {
+            let gather = |conv: &mut dyn FnMut(f64)| -> Result<(), ModelError> {
                 for r in a..b {
                     for (k, c) in feed.columns.iter().enumerate() {
                         let col = num_cols[k].ok_or_else(|| {
-                            format!(
-                                "{file}: input {:?} needs numbers but column {c:?} holds text",
-                                feed.input
+                            ModelError::model(
+                                file,
+                                format!(
+                                    "input {:?} needs numbers but column {c:?} holds text",
+                                    feed.input
+                                ),
                             )
                         })?;
                         conv(col[src_row(c, r)]);
@@ -417,7 +425,9 @@ impl Model {
                 }
                 Ok(())
             };
-            let err = |e: ort::Error| format!("{file}: cannot build input {:?}: {e}", feed.input);
+            let err = |e: ort::Error| {
+                ModelError::model(file, format!("cannot build input {:?}: {e}", feed.input))
+            };
             let value: SessionInputValue = match feed.elem {
                 1 => {
                     let mut v = Vec::with_capacity(rows * f);
@@ -433,9 +443,12 @@ impl Model {
                     let mut v: Vec<f64> = Vec::with_capacity(rows * f);
                     gather(&mut |x| v.push(x))?;
                     if let Some(bad) = v.iter().find(|x| x.fract() != 0.0 || !x.is_finite()) {
-                        return Err(format!(
-                            "{file}: input {:?} takes integers but the holdout has {bad}",
-                            feed.input
+                        return Err(ModelError::model(
+                            file,
+                            format!(
+                                "input {:?} takes integers but the holdout has {bad}",
+                                feed.input
+                            ),
                         ));
                     }
                     if feed.elem == 7 {
@@ -469,10 +482,13 @@ impl Model {
                         .into()
                 }
                 other => {
-                    return Err(format!(
-                        "{file}: input {:?} has element type {} which Verdict cannot feed",
-                        feed.input,
-                        super::proto::elem_name(other)
+                    return Err(ModelError::model(
+                        file,
+                        format!(
+                            "input {:?} has element type {} which Verdict cannot feed",
+                            feed.input,
+                            super::proto::elem_name(other)
+                        ),
                     ))
                 }
             };
@@ -480,15 +496,16 @@ impl Model {
         }
         let name = self.read.fetched();
         let options = ort::session::RunOptions::new()
-            .map_err(|e| format!("{file}: {e}"))?
+            .map_err(|e| ModelError::model(file, format!("{e}")))?
             .with_outputs(ort::session::OutputSelector::no_default().with(name));
         let outputs = session
             .run_with_options(inputs, &options)
-            .map_err(|e| format!("{file}: inference failed: {e}"))?;
-        let value = outputs
-            .get(name)
-            .ok_or_else(|| format!("{file}: the model produced no output {name:?}"))?;
-        let bad = |e: ort::Error| format!("{file}: cannot read output {name:?}: {e}");
+            .map_err(|e| ModelError::model(file, format!("inference failed: {e}")))?;
+        let value = outputs.get(name).ok_or_else(|| {
+            ModelError::model(file, format!("the model produced no output {name:?}"))
+        })?;
+        let bad =
+            |e: ort::Error| ModelError::model(file, format!("cannot read output {name:?}: {e}"));
         let mut out = Vec::with_capacity(rows);
         match &self.read {
             OutputRead::ZipMap { positive, .. } => {
@@ -509,7 +526,10 @@ impl Model {
                         }
                     };
                     out.push(p.ok_or_else(|| {
-                        format!("{file}: output {name:?} has no class {positive:?}")
+                        ModelError::model(
+                            file,
+                            format!("output {name:?} has no class {positive:?}"),
+                        )
                     })?);
                 }
             }
@@ -532,8 +552,9 @@ impl Model {
                     (*column).min(width - 1)
                 };
                 if data.len() < rows * width {
-                    return Err(format!(
-                        "{file}: output {name:?} has shape {shape:?}, not one row per input row"
+                    return Err(ModelError::model(
+                        file,
+                        format!("output {name:?} has shape {shape:?}, not one row per input row"),
                     ));
                 }
                 for r in 0..rows {
@@ -573,9 +594,9 @@ impl Model {
             }
         }
         if out.len() != rows {
-            return Err(format!(
-                "{file}: output {name:?} has {} rows for {rows} inputs",
-                out.len()
+            return Err(ModelError::model(
+                file,
+                format!("output {name:?} has {} rows for {rows} inputs", out.len()),
             ));
         }
         Ok(out)

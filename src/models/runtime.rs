@@ -3,6 +3,7 @@
 //! `onnxruntime` wheel; the `onnxruntime` package of the `python3` on PATH; system library
 //! paths. The first library that loads and is new enough wins; the outcome is cached.
 
+use super::error::ModelError;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -129,7 +130,7 @@ fn version_of(path: &Path) -> Option<String> {
     (!v.is_empty()).then(|| v.to_string())
 }
 
-fn load() -> Result<Runtime, String> {
+fn load() -> Result<Runtime, ModelError> {
     let mut tried = Vec::new();
     for (path, origin) in (0..4).flat_map(candidates) {
         if !path.is_file() {
@@ -163,16 +164,16 @@ fn load() -> Result<Runtime, String> {
             Err(e) => tried.push(format!("{} ({origin}): {e}", path.display())),
         }
     }
-    if tried.is_empty() {
-        Err(how_to_get())
+    Err(ModelError::Runtime(if tried.is_empty() {
+        how_to_get()
     } else {
-        Err(format!("{} (tried: {})", how_to_get(), tried.join("; ")))
-    }
+        format!("{} (tried: {})", how_to_get(), tried.join("; "))
+    }))
 }
 
-static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+static RUNTIME: OnceLock<Result<Runtime, ModelError>> = OnceLock::new();
 
 /// The runtime, loaded on first use; the error says how to get one.
-pub fn runtime() -> Result<&'static Runtime, String> {
+pub fn runtime() -> Result<&'static Runtime, ModelError> {
     RUNTIME.get_or_init(load).as_ref().map_err(Clone::clone)
 }

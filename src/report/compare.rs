@@ -55,14 +55,87 @@ pub struct Metrics {
     pub calibration_count: Vec<u64>,
 }
 
+/// What a model predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelTask {
+    /// A probability of the positive class.
+    Binary,
+    /// A number.
+    Regression,
+}
+
+impl ModelTask {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelTask::Binary => "binary",
+            ModelTask::Regression => "regression",
+        }
+    }
+}
+
+/// How the holdout's features reach a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputLayout {
+    /// One [N, F] tensor.
+    Matrix,
+    /// One [N, 1] input per feature.
+    PerFeature,
+}
+
+impl InputLayout {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputLayout::Matrix => "matrix",
+            InputLayout::PerFeature => "per_feature",
+        }
+    }
+}
+
+/// Where a model's feature order came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MappingSource {
+    /// The bundle manifest's `features`.
+    #[serde(rename = "manifest")]
+    Manifest,
+    /// The model's `feature_names` metadata.
+    #[serde(rename = "metadata_props")]
+    MetadataProps,
+    /// The holdout's columns in order.
+    #[serde(rename = "holdout columns")]
+    HoldoutColumns,
+    /// The model's input names.
+    #[serde(rename = "input names")]
+    InputNames,
+    /// The manifest's `[inputs]` mapping.
+    #[serde(rename = "manifest inputs")]
+    ManifestInputs,
+}
+
+impl MappingSource {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MappingSource::Manifest => "manifest",
+            MappingSource::MetadataProps => "metadata_props",
+            MappingSource::HoldoutColumns => "holdout columns",
+            MappingSource::InputNames => "input names",
+            MappingSource::ManifestInputs => "manifest inputs",
+        }
+    }
+}
+
 /// How holdout columns were mapped to the model's inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputMapping {
     /// `matrix` (one [N, F] tensor) or `per_feature` (one [N, 1] input per feature).
-    pub layout: String,
+    pub layout: InputLayout,
     /// Where the feature order came from: `manifest`, `metadata_props`, `holdout columns`,
     /// `input names` or `manifest inputs`.
-    pub source: String,
+    pub source: MappingSource,
     /// Model input → holdout columns feeding it, in order.
     pub inputs: BTreeMap<String, Vec<String>>,
 }
@@ -94,14 +167,14 @@ pub struct ModelReport {
     pub environment: BTreeMap<String, String>,
     /// Training metrics from the manifest.
     pub training_metrics: BTreeMap<String, f64>,
-    /// `binary` or `regression`.
-    pub task: String,
+    /// `binary` or `regression` (None until the model is replayed).
+    pub task: Option<ModelTask>,
     /// The output read as the prediction.
     pub prediction_output: String,
     /// Decision threshold.
     pub threshold: f64,
-    /// Holdout mapping used.
-    pub mapping: InputMapping,
+    /// Holdout mapping used (None until the model is replayed).
+    pub mapping: Option<InputMapping>,
     /// Metrics on the holdout labels.
     pub metrics: Metrics,
     /// Replay wall time, seconds.
@@ -243,10 +316,6 @@ pub struct CompareReport {
 impl CompareReport {
     /// Worst check status.
     pub fn worst(&self) -> Status {
-        self.checks
-            .iter()
-            .map(|c| c.status)
-            .max()
-            .unwrap_or(Status::Pass)
+        super::check::worst(&self.checks)
     }
 }

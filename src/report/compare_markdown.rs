@@ -63,16 +63,8 @@ pub fn render(r: &CompareReport) -> String {
         "- **Runtime**: ONNX Runtime {} ({})\n",
         r.runtime.version, r.runtime.library
     );
-    let _ = writeln!(s, "## Checks\n\n| check | status | detail |\n|---|---|---|");
-    for c in &r.checks {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} |",
-            c.id,
-            c.status.as_str(),
-            c.message.replace('|', "/")
-        );
-    }
+    let _ = writeln!(s, "## Checks\n");
+    s.push_str(&super::markdown::checks_table(&r.checks));
     let _ = writeln!(s, "\n## Metrics\n\n| metric | champion | challenger | challenger - champion |\n|---|---|---|---|");
     for (name, a, b) in metric_rows(&r.champion.metrics, &r.challenger.metrics) {
         if a.is_none() && b.is_none() {

@@ -20,7 +20,7 @@ fn test_row(prefix: &[String], t: &TestResult) -> String {
     let mut cells: Vec<String> = prefix.iter().map(|s| esc(s)).collect();
     cells.extend([
         esc(&t.metric),
-        t.method.clone(),
+        t.method.as_str().to_string(),
         esc(&t.control),
         esc(&t.treatment),
         t.control_n.to_string(),
@@ -43,11 +43,57 @@ fn test_row(prefix: &[String], t: &TestResult) -> String {
 
 const TEST_HEAD: &str = "metric,method,control,treatment,control_n,treatment_n,control_value,treatment_value,diff,ci_low,ci_high,relative_lift,statistic,df,p_value,p_value_adjusted,significant,primary";
 
-/// One table of the report as CSV: `groups`, `tests`, `segments`, `timeline`, `rejected` or `checks`.
-pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
+/// A table of the experiment report that can be saved as CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    /// Per-group summary.
+    Groups,
+    /// Control-vs-treatment tests.
+    Tests,
+    /// Segment tests.
+    Segments,
+    /// Timeline rows.
+    Timeline,
+    /// Rejected rows.
+    Rejected,
+    /// Health and guardrail checks.
+    Checks,
+}
+
+impl Table {
+    /// Every table.
+    pub const ALL: [Table; 6] = [
+        Table::Groups,
+        Table::Tests,
+        Table::Segments,
+        Table::Timeline,
+        Table::Rejected,
+        Table::Checks,
+    ];
+
+    /// The table's name (also its default file name without `.csv`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Groups => "groups",
+            Table::Tests => "tests",
+            Table::Segments => "segments",
+            Table::Timeline => "timeline",
+            Table::Rejected => "rejected",
+            Table::Checks => "checks",
+        }
+    }
+
+    /// The table with this name.
+    pub fn parse(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// One table of the report as CSV.
+pub fn table_csv(r: &ExperimentReport, table: Table) -> String {
     let mut out = Vec::new();
     match table {
-        "groups" => {
+        Table::Groups => {
             let metrics: Vec<&String> = r
                 .groups
                 .first()
@@ -84,11 +130,11 @@ pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
                 out.push(row.join(","));
             }
         }
-        "tests" => {
+        Table::Tests => {
             out.push(TEST_HEAD.to_string());
             out.extend(r.tests.iter().map(|t| test_row(&[], t)));
         }
-        "segments" => {
+        Table::Segments => {
             out.push(format!("column,value,requests,{TEST_HEAD}"));
             for s in &r.segments {
                 for t in &s.tests {
@@ -99,7 +145,7 @@ pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
                 }
             }
         }
-        "timeline" => {
+        Table::Timeline => {
             let metrics: Vec<String> = r.metrics.iter().map(|m| m.name.clone()).collect();
             let mut head =
                 "start,group,requests,qps,error_rate,latency_p50_ms,latency_p95_ms,latency_p99_ms"
@@ -126,7 +172,7 @@ pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
                 out.push(cells.join(","));
             }
         }
-        "rejected" => {
+        Table::Rejected => {
             out.push("file,line,reason".into());
             out.extend(
                 r.input
@@ -135,14 +181,7 @@ pub fn table_csv(r: &ExperimentReport, table: &str) -> String {
                     .map(|x| format!("{},{},{}", esc(&x.file), x.line, esc(&x.reason))),
             );
         }
-        _ => {
-            out.push("id,status,message".into());
-            out.extend(
-                r.checks
-                    .iter()
-                    .map(|c| format!("{},{},{}", c.id, c.status.as_str(), esc(&c.message))),
-            );
-        }
+        Table::Checks => return checks_csv(&r.checks),
     }
     out.join("\n") + "\n"
 }
@@ -157,7 +196,7 @@ pub fn drift_features_csv(r: &super::drift::DriftReport) -> String {
                 super::drift::FeatureKind::Numeric => "numeric".into(),
                 super::drift::FeatureKind::Categorical => "categorical".into(),
             },
-            f.test.clone(),
+            f.test.as_str().to_string(),
             num(f.statistic),
             num(f.p_value),
             f.dof.map(|d| d.to_string()).unwrap_or_default(),
@@ -179,15 +218,17 @@ pub fn drift_features_csv(r: &super::drift::DriftReport) -> String {
     out
 }
 
-/// Checks or triggers (id, status, message) as CSV.
+/// Checks of any report (health checks, retraining triggers, comparison checks) as CSV:
+/// id, status, message, and the numbers behind them as `name=value` pairs.
 pub fn checks_csv(checks: &[super::Check]) -> String {
-    let mut out = String::from("id,status,message\n");
+    let mut out = String::from("id,status,message,numbers\n");
     for c in checks {
         out.push_str(&format!(
-            "{},{},{}\n",
-            esc(&c.id),
+            "{},{},{},{}\n",
+            c.id,
             c.status.as_str(),
-            esc(&c.message)
+            esc(&c.message),
+            esc(&c.numbers_text())
         ));
     }
     out
@@ -195,16 +236,7 @@ pub fn checks_csv(checks: &[super::Check]) -> String {
 
 /// The drift triggers as CSV.
 pub fn drift_triggers_csv(r: &super::drift::DriftReport) -> String {
-    let mut out = String::from("id,status,message\n");
-    for t in &r.triggers {
-        out.push_str(&format!(
-            "{},{},{}\n",
-            esc(&t.id),
-            t.status.as_str(),
-            esc(&t.message)
-        ));
-    }
-    out
+    checks_csv(&r.triggers)
 }
 
 /// Permutation importance of both models as CSV.

@@ -1,7 +1,7 @@
 //! The drift report: the contract between the drift engine, `verdict drift` (JSON and
 //! Markdown) and the Drift view.
 
-use super::Status;
+use super::Check;
 use serde::{Deserialize, Serialize};
 
 /// One side of the comparison.
@@ -25,6 +25,75 @@ pub enum FeatureKind {
     Numeric,
     /// Categories: chi-square, PSI over categories, share changes.
     Categorical,
+}
+
+/// The test a feature's p-value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftTest {
+    /// Two-sample Kolmogorov–Smirnov (numeric features).
+    Ks,
+    /// Chi-square test of homogeneity (categorical features).
+    Chi2,
+}
+
+impl DriftTest {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftTest::Ks => "ks",
+            DriftTest::Chi2 => "chi2",
+        }
+    }
+}
+
+/// The value type of a column on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnType {
+    /// Absent or every value missing.
+    Empty,
+    /// Numbers.
+    Numeric,
+    /// true/false.
+    Boolean,
+    /// Text.
+    String,
+}
+
+impl ColumnType {
+    /// Lower-case name for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Empty => "empty",
+            ColumnType::Numeric => "numeric",
+            ColumnType::Boolean => "boolean",
+            ColumnType::String => "string",
+        }
+    }
+}
+
+/// How the two sides of a drift comparison were chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitMode {
+    /// Two datasets.
+    Files,
+    /// One log split at a time.
+    SplitAt,
+    /// One log: the last window against the one before.
+    Window,
+}
+
+impl SplitMode {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SplitMode::Files => "files",
+            SplitMode::SplitAt => "split_at",
+            SplitMode::Window => "window",
+        }
+    }
 }
 
 /// One histogram bin on shared edges (numeric features).
@@ -61,7 +130,7 @@ pub struct FeatureDrift {
     /// Numeric or categorical.
     pub kind: FeatureKind,
     /// `ks` or `chi2`.
-    pub test: String,
+    pub test: DriftTest,
     /// KS D or chi-square statistic (None when a side has no values).
     pub statistic: Option<f64>,
     /// p-value of the test.
@@ -101,10 +170,10 @@ pub struct FeatureDrift {
 pub struct DtypeChange {
     /// Column name.
     pub name: String,
-    /// Type in the reference (`numeric`, `string`, `empty`).
-    pub reference: String,
+    /// Type in the reference (`numeric`, `boolean`, `string`, `empty`).
+    pub reference: ColumnType,
     /// Type in the current.
-    pub current: String,
+    pub current: ColumnType,
 }
 
 /// Schema differences; reported, never fatal.
@@ -116,18 +185,6 @@ pub struct SchemaDiff {
     pub only_in_current: Vec<String>,
     /// Columns whose type changed.
     pub dtype_changes: Vec<DtypeChange>,
-}
-
-/// A retraining trigger or data-validation check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Trigger {
-    /// Stable id: psi, dataset_drift, auc_decline, f1_drop, metric_decline, row_count,
-    /// label_cardinality, null_features.
-    pub id: String,
-    /// pass / warn / fail.
-    pub status: Status,
-    /// One line with the numbers behind it.
-    pub message: String,
 }
 
 /// PSI of the top features per time bucket of the current data.
@@ -171,7 +228,7 @@ pub struct DailySeries {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitInfo {
     /// `files`, `split_at` or `window`.
-    pub mode: String,
+    pub mode: SplitMode,
     /// Timestamp column used to split.
     pub time_column: Option<String>,
     /// The split point (ISO 8601), for `split_at` and `window`.
@@ -215,7 +272,7 @@ pub struct DriftReport {
     /// drift_share >= the dataset threshold.
     pub dataset_drifted: bool,
     /// Retraining triggers and validation checks.
-    pub triggers: Vec<Trigger>,
+    pub triggers: Vec<Check>,
     /// PSI over time for the top features.
     pub psi_over_time: PsiOverTime,
     /// Daily AUC / F1 / metric series behind the performance triggers.

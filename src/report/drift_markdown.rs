@@ -50,19 +50,8 @@ pub fn render(r: &DriftReport) -> String {
         t.psi_alert,
         t.drift_share
     );
-    let _ = writeln!(
-        s,
-        "## Triggers\n\n| trigger | status | detail |\n|---|---|---|"
-    );
-    for tr in &r.triggers {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} |",
-            tr.id,
-            tr.status.as_str(),
-            tr.message.replace('|', "/")
-        );
-    }
+    let _ = writeln!(s, "## Triggers\n");
+    s.push_str(&super::markdown::checks_table(&r.triggers));
     let _ = writeln!(
         s,
         "\n## Features\n\n| feature | kind | test | statistic | p | PSI | Wasserstein | W/sd | null ref | null cur | drifted | alert |\n|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -108,12 +108,8 @@ fn chart(
 pub fn render(r: &ExperimentReport) -> String {
     let mut out = String::new();
     out.push_str("<!doctype html><html><head><meta charset=\"utf-8\"><title>Verdict report</title><style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:0.5em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}.pass{color:#009E73}.warn{color:#B07800}.fail{color:#D55E00}.sig{font-weight:bold}figure{margin:1em 0}img{border:1px solid #ddd;max-width:100%}</style></head><body>\n");
-    let action = r.recommendation.action.replace('_', " ");
-    let class = match r.recommendation.action.as_str() {
-        "ramp_up" => "pass",
-        "hold" => "warn",
-        _ => "fail",
-    };
+    let action = r.recommendation.action.words();
+    let class = r.recommendation.action.status().as_str();
     let _ = writeln!(
         out,
         "<h1>Verdict: <span class=\"{class}\">{}</span></h1><ul>",
@@ -165,7 +161,7 @@ pub fn render(r: &ExperimentReport) -> String {
             chart(
                 &mut out,
                 &m.name,
-                if m.kind == "proportion" {
+                if m.kind == crate::ingest::MetricKind::Proportion {
                     "rate"
                 } else {
                     "mean"

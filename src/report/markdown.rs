@@ -1,7 +1,7 @@
 //! The experiment report as Markdown, for people.
 
 use super::format::{opt, p, pct};
-use super::{ExperimentReport, TestResult};
+use super::{Check, ExperimentReport, TestResult};
 use std::fmt::Write;
 
 fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
@@ -40,11 +40,7 @@ fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
 /// Renders the report as Markdown.
 pub fn render(r: &ExperimentReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Verdict: {}\n",
-        r.recommendation.action.replace('_', " ")
-    );
+    let _ = writeln!(out, "# Verdict: {}\n", r.recommendation.action.words());
     for reason in &r.recommendation.reasons {
         let _ = writeln!(out, "- {reason}");
     }
@@ -80,10 +76,7 @@ pub fn render(r: &ExperimentReport) -> String {
     );
 
     let _ = writeln!(out, "\n## Checks\n");
-    let _ = writeln!(out, "| check | status | detail |\n|---|---|---|");
-    for c in &r.checks {
-        let _ = writeln!(out, "| {} | {} | {} |", c.id, c.status.as_str(), c.message);
-    }
+    out.push_str(&checks_table(&r.checks));
 
     let _ = writeln!(out, "\n## Groups\n");
     let _ = writeln!(out, "| group | models | requests | share | users | errors | error rate | fallbacks | latency mean ms | p50 ms | p95 ms | p99 ms | mean score | AUC |");
@@ -157,5 +150,22 @@ pub fn render(r: &ExperimentReport) -> String {
         r.timeline.rows.len(),
         r.timeline.bucket
     );
+    out
+}
+
+/// Checks of any report (health checks, retraining triggers, comparison checks) as a
+/// Markdown table: id, status, the line for people, and the numbers behind it.
+pub fn checks_table(checks: &[Check]) -> String {
+    let mut out = String::from("| check | status | detail | numbers |\n|---|---|---|---|\n");
+    for c in checks {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            c.id,
+            c.status.as_str(),
+            c.message.replace('|', "/"),
+            c.numbers_text().replace('|', "/")
+        );
+    }
     out
 }

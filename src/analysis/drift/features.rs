@@ -1,26 +1,18 @@
 //! Reading one feature column of each side and computing its drift.
 
 use super::categorical::categorical_stats;
+use super::error::DriftError;
 use super::numeric::numeric_stats;
 use super::sort::{key, unkey};
 use super::split::Side;
+use crate::ingest::table::RawTable;
 use crate::ingest::table::{RawColumn, RawData};
-use crate::report::drift::{FeatureDrift, FeatureKind};
+pub use crate::report::drift::ColumnType;
+use crate::report::drift::{DriftTest, FeatureDrift, FeatureKind};
 use polars::prelude::PlHashMap as HashMap;
 use polars::prelude::*;
-
-/// The value type of a column on one side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnType {
-    /// Absent or every value missing.
-    Empty,
-    /// Numbers.
-    Numeric,
-    /// true/false.
-    Boolean,
-    /// Text.
-    String,
-}
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 impl ColumnType {
     /// Of a raw column.
@@ -30,16 +22,6 @@ impl ColumnType {
             Some(RawData::Num { all_bool: true, .. }) => ColumnType::Boolean,
             Some(RawData::Num { .. }) => ColumnType::Numeric,
             Some(RawData::Str { .. }) => ColumnType::String,
-        }
-    }
-
-    /// Lower-case name for reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ColumnType::Empty => "empty",
-            ColumnType::Numeric => "numeric",
-            ColumnType::Boolean => "boolean",
-            ColumnType::String => "string",
         }
     }
 }
@@ -156,8 +138,8 @@ pub fn feature_drift(
         name: name.to_string(),
         kind,
         test: match kind {
-            FeatureKind::Numeric => "ks".into(),
-            FeatureKind::Categorical => "chi2".into(),
+            FeatureKind::Numeric => DriftTest::Ks,
+            FeatureKind::Categorical => DriftTest::Chi2,
         },
         statistic: None,
         p_value: None,
@@ -228,4 +210,64 @@ pub fn feature_drift(
         f.alert = psi >= flags.psi_alert;
     }
     f
+}
+
+/// Computes every feature's drift on all cores; `progress(done, total)` after each.
+pub fn features_drift(
+    names: &[String],
+    sides: (&Side, &Side),
+    flags: Flags,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Vec<FeatureDrift>, DriftError> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<FeatureDrift>>> = Mutex::new(vec![None; names.len()]);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(names.len().max(1));
+    let find =
+        |t: &'_ RawTable, n: &str| -> Option<usize> { t.columns.iter().position(|c| c.name == n) };
+    std::thread::scope(|s| {
+        for w in 0..workers {
+            let (next, done, out, find) = (&next, &done, &out, &find);
+            let spawned = std::thread::Builder::new()
+                .name(format!("drift-{w}"))
+                .spawn_scoped(s, move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= names.len() || cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let (rs, cs) = sides;
+                    let rc = find(rs.table, &names[i]).map(|p| &rs.table.columns[p]);
+                    let cc = find(cs.table, &names[i]).map(|p| &cs.table.columns[p]);
+                    let f = feature_drift(&names[i], rc, cc, sides, flags);
+                    if let Ok(mut o) = out.lock() {
+                        o[i] = Some(f);
+                    }
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, names.len());
+                });
+            if spawned.is_err() {
+                // Fall back to the threads that did start (or this one below).
+                break;
+            }
+        }
+    });
+    if cancel.load(Ordering::Relaxed) {
+        return Err(DriftError::Cancelled);
+    }
+    let got = out.into_inner().map_err(|_| DriftError::Worker)?;
+    // Anything a failed thread start left undone is computed here.
+    Ok(got
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.unwrap_or_else(|| {
+                let (rs, cs) = sides;
+                let rc = find(rs.table, &names[i]).map(|p| &rs.table.columns[p]);
+                let cc = find(cs.table, &names[i]).map(|p| &cs.table.columns[p]);
+                feature_drift(&names[i], rc, cc, sides, flags)
+            })
+        })
+        .collect())
 }

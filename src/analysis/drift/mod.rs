@@ -3,10 +3,12 @@
 //! no group column is needed.
 
 pub mod categorical;
+pub mod error;
 pub mod features;
 pub mod kstwo;
 pub mod numeric;
 pub mod over_time;
+pub mod select;
 pub mod sort;
 pub mod split;
 pub mod triggers;
@@ -14,228 +16,15 @@ pub mod triggers;
 use crate::ingest::table::RawTable;
 use crate::ingest::time::{column_timestamps_us, format_timestamp_us};
 use crate::ingest::{self, LoadProgress, Role, RoleOverrides, Roles};
+pub use crate::plan::{DriftConfig, TriggerConfig};
 use crate::report::drift::{
-    DriftReport, DriftSide, DriftThresholds, DtypeChange, FeatureDrift, PsiOverTime, SchemaDiff,
-    SplitInfo,
+    DriftReport, DriftSide, DriftThresholds, PsiOverTime, SplitInfo, SplitMode,
 };
-use features::{feature_drift, ColumnType, Flags};
-use serde::{Deserialize, Serialize};
+pub use error::{DriftError, SplitError};
+use features::{features_drift, Flags};
+use select::select_features;
 use split::{split_by_time, Side, TimeSplitSpec};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
-pub use triggers::TriggerConfig;
-
-/// Drift settings (from flags and the plan's `[drift]` section).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DriftConfig {
-    /// Significance level of the per-feature tests.
-    pub alpha: f64,
-    /// PSI at or above which a significant shift counts as drift.
-    pub psi_threshold: f64,
-    /// PSI at or above which a feature alerts and the drift trigger fires.
-    pub psi_alert: f64,
-    /// Share of drifted features at or above which the dataset counts as drifted.
-    pub share_threshold: f64,
-    /// Features to compare (default: every column except time, ids, group/model columns
-    /// and log noise; only `features.*` when the data has such nested features).
-    pub features: Option<Vec<String>>,
-    /// Retraining-trigger thresholds (`[drift.triggers]`).
-    pub triggers: TriggerConfig,
-}
-
-impl Default for DriftConfig {
-    fn default() -> Self {
-        Self {
-            alpha: 0.05,
-            psi_threshold: 0.1,
-            psi_alert: 0.15,
-            share_threshold: 0.5,
-            features: None,
-            triggers: TriggerConfig::default(),
-        }
-    }
-}
-
-impl DriftConfig {
-    /// Checks ranges; the message names the setting.
-    pub fn validate(&self) -> Result<(), String> {
-        let unit = |v: f64, name: &str| {
-            if v > 0.0 && v < 1.0 {
-                Ok(())
-            } else {
-                Err(format!("drift.{name} must be between 0 and 1 (got {v})"))
-            }
-        };
-        unit(self.alpha, "alpha")?;
-        unit(self.share_threshold, "share_threshold")?;
-        for (v, n) in [
-            (self.psi_threshold, "psi_threshold"),
-            (self.psi_alert, "psi_alert"),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(format!("drift.{n} must be a non-negative number (got {v})"));
-            }
-        }
-        if self.triggers.decline_days == 0 {
-            return Err("drift.decline_days must be at least 1".into());
-        }
-        Ok(())
-    }
-}
-
-fn is_id_like(name: &str) -> bool {
-    let l = name.to_ascii_lowercase();
-    // log bookkeeping (except a `features` object's own name), ids
-    (ingest::roles::NOT_ANALYSED.contains(&l.as_str()) && l != "features" && l != "input")
-        || l == "id"
-        || l.ends_with("_id")
-        || l.ends_with(".id")
-}
-
-/// The columns compared by default and the schema differences.
-pub fn select_features(
-    reference: &RawTable,
-    current: &RawTable,
-    roles: (&Roles, &Roles),
-    chosen: Option<&[String]>,
-) -> Result<(Vec<String>, SchemaDiff), String> {
-    let rnames: Vec<&str> = reference.columns.iter().map(|c| c.name.as_str()).collect();
-    let cnames: Vec<&str> = current.columns.iter().map(|c| c.name.as_str()).collect();
-    let mut schema = SchemaDiff {
-        only_in_reference: rnames
-            .iter()
-            .filter(|n| !cnames.contains(n))
-            .map(|n| n.to_string())
-            .collect(),
-        only_in_current: cnames
-            .iter()
-            .filter(|n| !rnames.contains(n))
-            .map(|n| n.to_string())
-            .collect(),
-        dtype_changes: vec![],
-    };
-    for c in &reference.columns {
-        if let Some(o) = current.columns.iter().find(|o| o.name == c.name) {
-            let (a, b) = (ColumnType::of(Some(c)), ColumnType::of(Some(o)));
-            if a != b && a != ColumnType::Empty && b != ColumnType::Empty {
-                schema.dtype_changes.push(DtypeChange {
-                    name: c.name.clone(),
-                    reference: a.as_str().into(),
-                    current: b.as_str().into(),
-                });
-            }
-        }
-    }
-    let mut all: Vec<&str> = rnames.clone();
-    all.extend(cnames.iter().filter(|n| !rnames.contains(n)));
-    if let Some(list) = chosen {
-        let missing: Vec<&String> = list.iter().filter(|f| !all.contains(&f.as_str())).collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "feature(s) not found on either side: {}",
-                missing
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        return Ok((list.to_vec(), schema));
-    }
-    let skip_roles = [
-        Role::Timestamp,
-        Role::RequestId,
-        Role::UserId,
-        Role::Group,
-        Role::Model,
-        Role::Version,
-        Role::Error,
-    ];
-    let role_cols: Vec<&str> = [roles.0, roles.1]
-        .iter()
-        .flat_map(|r| skip_roles.iter().filter_map(|role| r.get(*role)))
-        .collect();
-    let nested: Vec<&str> = all
-        .iter()
-        .copied()
-        .filter(|n| n.starts_with("features."))
-        .collect();
-    let features: Vec<String> = if !nested.is_empty() {
-        nested.iter().map(|s| s.to_string()).collect()
-    } else {
-        all.iter()
-            .filter(|n| !role_cols.contains(n) && !is_id_like(n))
-            .map(|s| s.to_string())
-            .collect()
-    };
-    if features.is_empty() {
-        return Err("no feature columns to compare (name them with --features)".into());
-    }
-    Ok((features, schema))
-}
-
-/// Computes every feature's drift on all cores; `progress(done, total)` after each.
-pub fn features_drift(
-    names: &[String],
-    sides: (&Side, &Side),
-    flags: Flags,
-    progress: &(dyn Fn(usize, usize) + Sync),
-    cancel: &AtomicBool,
-) -> Result<Vec<FeatureDrift>, String> {
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<FeatureDrift>>> = Mutex::new(vec![None; names.len()]);
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(names.len().max(1));
-    let find =
-        |t: &'_ RawTable, n: &str| -> Option<usize> { t.columns.iter().position(|c| c.name == n) };
-    std::thread::scope(|s| {
-        for w in 0..workers {
-            let (next, done, out, find) = (&next, &done, &out, &find);
-            let spawned = std::thread::Builder::new()
-                .name(format!("drift-{w}"))
-                .spawn_scoped(s, move || loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= names.len() || cancel.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let (rs, cs) = sides;
-                    let rc = find(rs.table, &names[i]).map(|p| &rs.table.columns[p]);
-                    let cc = find(cs.table, &names[i]).map(|p| &cs.table.columns[p]);
-                    let f = feature_drift(&names[i], rc, cc, sides, flags);
-                    if let Ok(mut o) = out.lock() {
-                        o[i] = Some(f);
-                    }
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, names.len());
-                });
-            if spawned.is_err() {
-                // Fall back to the threads that did start (or this one below).
-                break;
-            }
-        }
-    });
-    if cancel.load(Ordering::Relaxed) {
-        return Err("drift analysis cancelled".into());
-    }
-    let got = out
-        .into_inner()
-        .map_err(|_| "a drift worker failed".to_string())?;
-    // Anything a failed thread start left undone is computed here.
-    Ok(got
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            f.unwrap_or_else(|| {
-                let (rs, cs) = sides;
-                let rc = find(rs.table, &names[i]).map(|p| &rs.table.columns[p]);
-                let cc = find(cs.table, &names[i]).map(|p| &cs.table.columns[p]);
-                feature_drift(&names[i], rc, cc, sides, flags)
-            })
-        })
-        .collect())
-}
+use std::sync::atomic::AtomicBool;
 
 fn time_range(side: &Side, ts: Option<&[Option<i64>]>) -> (Option<String>, Option<String>) {
     let Some(ts) = ts else { return (None, None) };
@@ -259,7 +48,7 @@ fn timestamps(table: &RawTable, roles: &Roles) -> Option<Vec<Option<i64>>> {
         .columns
         .iter()
         .find(|c| c.name == name)
-        .map(column_timestamps_us)
+        .map(|c| column_timestamps_us(c, roles.time_unit))
 }
 
 /// Where the data of a time split comes from, for the PSI-over-time view.
@@ -281,7 +70,7 @@ pub fn compare(
     overrides: &RoleOverrides,
     progress: &(dyn Fn(usize, usize) + Sync),
     cancel: &AtomicBool,
-) -> Result<DriftReport, String> {
+) -> Result<DriftReport, DriftError> {
     cfg.validate()?;
     let rroles = ingest::roles::infer(reference.table, overrides);
     let croles = ingest::roles::infer(current.table, overrides);
@@ -425,12 +214,11 @@ pub fn run(
     load_progress: &(dyn Fn(LoadProgress) + Sync),
     progress: &(dyn Fn(usize, usize) + Sync),
     cancel: &AtomicBool,
-) -> Result<DriftReport, String> {
+) -> Result<DriftReport, DriftError> {
     match inputs {
         DriftInputs::Files { reference, current } => {
-            let r =
-                ingest::read_raw(reference, load_progress, cancel).map_err(|e| e.to_string())?;
-            let c = ingest::read_raw(current, load_progress, cancel).map_err(|e| e.to_string())?;
+            let r = ingest::read_raw(reference, load_progress, cancel)?;
+            let c = ingest::read_raw(current, load_progress, cancel)?;
             let rs = Side {
                 table: &r.table,
                 rows: None,
@@ -444,7 +232,7 @@ pub fn run(
                 ts: None,
             };
             let split = SplitInfo {
-                mode: "files".into(),
+                mode: SplitMode::Files,
                 time_column: None,
                 split_at: None,
                 window: None,
@@ -462,7 +250,7 @@ pub fn run(
             )
         }
         DriftInputs::Split { log, spec, window } => {
-            let raw = ingest::read_raw(log, load_progress, cancel).map_err(|e| e.to_string())?;
+            let raw = ingest::read_raw(log, load_progress, cancel)?;
             split_log(
                 &raw.table,
                 &raw.files,
@@ -488,16 +276,18 @@ pub fn split_log(
     overrides: &RoleOverrides,
     progress: &(dyn Fn(usize, usize) + Sync),
     cancel: &AtomicBool,
-) -> Result<DriftReport, String> {
+) -> Result<DriftReport, DriftError> {
     let roles = ingest::roles::infer(table, overrides);
-    let ts_col = roles.get(Role::Timestamp).ok_or_else(|| {
-        format!(
-            "{}: no timestamp column to split by (looked for timestamp, ts, time, event_time...; name one with --column timestamp=NAME)",
-            files.join(", ")
-        )
-    })?;
+    let ts_col = roles
+        .get(Role::Timestamp)
+        .ok_or_else(|| DriftError::NoTimestampColumn {
+            files: files.join(", "),
+        })?;
     let ts: std::sync::Arc<[Option<i64>]> = timestamps(table, &roles).unwrap_or_default().into();
-    let parts = split_by_time(&ts, spec).map_err(|e| format!("{}: {e}", files.join(", ")))?;
+    let parts = split_by_time(&ts, spec).map_err(|source| DriftError::Split {
+        files: files.join(", "),
+        source,
+    })?;
     let rs = Side {
         table,
         rows: Some(parts.reference),
@@ -512,8 +302,8 @@ pub fn split_log(
     };
     let split = SplitInfo {
         mode: match spec {
-            TimeSplitSpec::At(_) => "split_at".into(),
-            TimeSplitSpec::Window(_) => "window".into(),
+            TimeSplitSpec::At(_) => SplitMode::SplitAt,
+            TimeSplitSpec::Window(_) => SplitMode::Window,
         },
         time_column: Some(ts_col.to_string()),
         split_at: Some(format_timestamp_us(parts.boundary_us)),

@@ -1,6 +1,8 @@
 //! Choosing the two sides of a drift comparison: whole tables, or one log split by time
-//! (`--split-at`, `--window`), and the time buckets of the PSI-over-time view.
+//! (`--split-at`, `--window`; spans are parsed in [`crate::plan::duration`]), and the time
+//! buckets of the PSI-over-time view.
 
+use super::error::SplitError;
 use crate::ingest::table::RawTable;
 
 /// A row selection of a table (all rows when `rows` is None).
@@ -46,23 +48,6 @@ pub enum TimeSplitSpec {
     Window(i64),
 }
 
-/// Parses a span such as `7d`, `12h`, `30m`, `2w`, `90s` into microseconds.
-pub fn parse_span_us(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic())?);
-    let n: f64 = num.trim().parse().ok()?;
-    let secs = match unit.trim() {
-        "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        "d" => 86_400.0,
-        "w" => 604_800.0,
-        _ => return None,
-    };
-    let us = n * secs * 1e6;
-    (us.is_finite() && us >= 1e6).then_some(us as i64)
-}
-
 /// The rows of each side of a time split.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeSplit {
@@ -77,7 +62,7 @@ pub struct TimeSplit {
 }
 
 /// Splits rows by their timestamps. Errors name the empty side.
-pub fn split_by_time(ts: &[Option<i64>], spec: TimeSplitSpec) -> Result<TimeSplit, String> {
+pub fn split_by_time(ts: &[Option<i64>], spec: TimeSplitSpec) -> Result<TimeSplit, SplitError> {
     let (lo, boundary, hi) = match spec {
         TimeSplitSpec::At(at) => (i64::MIN, at, i64::MAX),
         TimeSplitSpec::Window(span) => {
@@ -86,8 +71,13 @@ pub fn split_by_time(ts: &[Option<i64>], spec: TimeSplitSpec) -> Result<TimeSpli
                 .flatten()
                 .max()
                 .copied()
-                .ok_or("no row has a readable timestamp")?;
-            (last - 2 * span, last - span, last)
+                .ok_or(SplitError::NoTimestamps)?;
+            // spans are validated (at most 100 years), so this cannot overflow
+            (
+                last.saturating_sub(span.saturating_mul(2)),
+                last.saturating_sub(span),
+                last,
+            )
         }
     };
     let mut split = TimeSplit {
@@ -119,12 +109,10 @@ pub fn split_by_time(ts: &[Option<i64>], spec: TimeSplitSpec) -> Result<TimeSpli
     }
     let when = crate::ingest::time::format_timestamp_us(boundary);
     if split.reference.is_empty() {
-        return Err(format!(
-            "no rows before {when}: the reference side is empty"
-        ));
+        return Err(SplitError::EmptyReference(when));
     }
     if split.current.is_empty() {
-        return Err(format!("no rows from {when} on: the current side is empty"));
+        return Err(SplitError::EmptyCurrent(when));
     }
     Ok(split)
 }
@@ -149,16 +137,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spans_parse() {
-        assert_eq!(parse_span_us("7d"), Some(7 * 86_400_000_000));
-        assert_eq!(parse_span_us("12h"), Some(12 * 3_600_000_000));
-        assert_eq!(parse_span_us("1w"), Some(604_800_000_000));
-        assert_eq!(parse_span_us("7"), None);
-        assert_eq!(parse_span_us("x7d"), None);
-        assert_eq!(parse_span_us("0d"), None);
-    }
-
-    #[test]
     fn window_takes_last_span_against_the_one_before() {
         let ts: Vec<Option<i64>> = (0..30).map(|d| Some(d * 10)).chain([None]).collect();
         let s = split_by_time(&ts, TimeSplitSpec::Window(70)).unwrap();
@@ -168,6 +146,14 @@ mod tests {
         let at = split_by_time(&ts, TimeSplitSpec::At(100)).unwrap();
         assert_eq!(at.reference.len(), 10);
         assert_eq!(at.current.len(), 20);
-        assert!(split_by_time(&ts, TimeSplitSpec::At(0)).is_err());
+        assert!(matches!(
+            split_by_time(&ts, TimeSplitSpec::At(0)),
+            Err(SplitError::EmptyReference(_))
+        ));
+        // a huge window cannot overflow
+        assert!(matches!(
+            split_by_time(&ts, TimeSplitSpec::Window(i64::MAX)),
+            Err(SplitError::EmptyReference(_))
+        ));
     }
 }

@@ -2,8 +2,9 @@
 //! background), source columns with kinds and null counts, and rejected rows.
 
 use super::ViewCtx;
-use crate::app::command::{Command, TableKind};
+use crate::app::command::Command;
 use crate::ingest::Role;
+use crate::report::csv::Table;
 use eframe::egui;
 
 /// Draws the Data view.
@@ -92,7 +93,7 @@ pub fn data_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
             "Rejected rows ({})",
             crate::app::jobs::thousands(r.input.rows_rejected)
         ));
-        super::csv_button(ui, TableKind::Rejected, cmds);
+        super::csv_button(ui, Table::Rejected, cmds);
     });
     ui.label(format!(
         "{} rows read, {} valid; {} non-event lines skipped.",

@@ -6,9 +6,9 @@ use super::{fmt_num, fmt_p, png_button};
 use crate::app::command::Command;
 use crate::app::command::SaveKind;
 use crate::app::drift::{DriftCommand, DriftMode, DriftPanel, DriftSort};
-use crate::app::theme::{group_color, status_color, status_text};
+use crate::app::theme::{group_color, status_color};
 use crate::ingest::time::format_timestamp_us;
-use crate::report::drift::{DriftReport, FeatureDrift, FeatureKind};
+use crate::report::drift::{DriftReport, DriftTest, FeatureDrift, FeatureKind};
 use crate::report::Status;
 use eframe::egui::{self, RichText};
 use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints};
@@ -344,11 +344,12 @@ fn feature_table_ui(
                         {
                             cmds.push(Command::Drift(DriftCommand::Select(f.name.clone())));
                         }
-                        ui.label(&f.test).on_hover_text(if f.test == "ks" {
-                            tips::KS
-                        } else {
-                            tips::CHI2
-                        });
+                        ui.label(f.test.as_str())
+                            .on_hover_text(if f.test == DriftTest::Ks {
+                                tips::KS
+                            } else {
+                                tips::CHI2
+                            });
                         ui.label(f.statistic.map_or("–".into(), fmt_num));
                         ui.label(fmt_p(f.p_value));
                         ui.label(f.psi.map_or("–".into(), |v| format!("{v:.4}")));
@@ -416,7 +417,11 @@ fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift, cmds: &mut Vec<Command
     ui.label(format!(
         "PSI {}  ·  {} {}  ·  p {}{}",
         f.psi.map_or("–".into(), |v| format!("{v:.4}")),
-        if f.test == "ks" { "KS" } else { "chi2" },
+        if f.test == DriftTest::Ks {
+            "KS"
+        } else {
+            "chi2"
+        },
         f.statistic.map_or("–".into(), fmt_num),
         fmt_p(f.p_value),
         match (f.mean_reference, f.mean_current) {
@@ -526,20 +531,7 @@ fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Vec<Command>)
 
 fn triggers_ui(ui: &mut egui::Ui, r: &DriftReport) {
     ui.strong("Retraining triggers and data checks");
-    egui::Grid::new("drift_triggers")
-        .striped(true)
-        .num_columns(3)
-        .show(ui, |ui| {
-            for t in &r.triggers {
-                ui.colored_label(
-                    status_color(t.status),
-                    RichText::new(status_text(t.status)).strong(),
-                );
-                ui.label(&t.id);
-                ui.label(&t.message);
-                ui.end_row();
-            }
-        });
+    super::checks::checks_ui(ui, "drift_triggers", &r.triggers);
 }
 
 /// A row of "Save" buttons.

@@ -1,5 +1,6 @@
 //! The views. Each reads the report (never computes statistics) and emits commands.
 
+pub mod checks;
 pub mod data;
 pub mod drift;
 pub mod models;
@@ -9,9 +10,10 @@ pub mod segments;
 pub mod significance;
 pub mod timeline;
 
-use super::command::{Command, TableKind};
+use super::command::Command;
 use crate::analysis::AnalysisConfig;
 use crate::ingest::{Dataset, LoadOptions};
+use crate::report::csv::Table;
 use crate::report::ExperimentReport;
 use eframe::egui;
 
@@ -111,7 +113,7 @@ pub fn fmt_pct(x: Option<f64>) -> String {
 }
 
 /// A small "CSV" button that exports a table.
-pub fn csv_button(ui: &mut egui::Ui, kind: TableKind, cmds: &mut Vec<Command>) {
+pub fn csv_button(ui: &mut egui::Ui, kind: Table, cmds: &mut Vec<Command>) {
     if ui
         .small_button("CSV")
         .on_hover_text("Save this table as CSV")

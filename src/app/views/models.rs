@@ -8,8 +8,8 @@ use super::drift::save_row_ui;
 use super::{fmt_num, fmt_pct, png_button};
 use crate::app::command::Command;
 use crate::app::command::SaveKind;
-use crate::app::models::{ModelsCommand, ModelsPanel, Slot};
-use crate::app::theme::{group_color, status_color, status_text};
+use crate::app::models::{ModelsCommand, ModelsPanel, RuntimeStatus, Slot};
+use crate::app::theme::{group_color, status_color};
 use crate::models::compare::describe;
 use crate::report::compare::{CompareReport, Metrics, ModelReport};
 use crate::report::Status;
@@ -98,14 +98,17 @@ pub fn models_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut 
 
 fn runtime_ui(ui: &mut egui::Ui, panel: &ModelsPanel) {
     match &panel.runtime {
-        None => {
+        RuntimeStatus::Unknown => {
             ui.weak("ONNX Runtime: not looked for yet");
         }
-        Some(Ok((version, lib))) => {
-            ui.label(format!("ONNX Runtime {version} ({lib})"));
+        RuntimeStatus::Probing => {
+            ui.weak("looking for ONNX Runtime...");
         }
-        Some(Err(e)) => {
-            ui.colored_label(status_color(Status::Warn), e);
+        RuntimeStatus::Found { version, library } => {
+            ui.label(format!("ONNX Runtime {version} ({library})"));
+        }
+        RuntimeStatus::Missing(e) => {
+            ui.colored_label(status_color(Status::Warn), e.to_string());
         }
     }
 }
@@ -293,19 +296,23 @@ pub fn signature_rows(
             get(b, &|m| m.environment.get(k).cloned().unwrap_or_default()),
         ));
     }
-    if a.is_some_and(|m| !m.mapping.layout.is_empty()) {
+    if a.is_some_and(|m| m.mapping.is_some()) {
         let map = |m: &ModelReport| {
-            format!(
-                "{} from {}: {}",
-                m.mapping.layout,
-                m.mapping.source,
-                m.mapping
-                    .inputs
-                    .iter()
-                    .map(|(k, v)| format!("{k} <- {}", v.join(", ")))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
+            m.mapping
+                .as_ref()
+                .map(|map| {
+                    format!(
+                        "{} from {}: {}",
+                        map.layout,
+                        map.source,
+                        map.inputs
+                            .iter()
+                            .map(|(k, v)| format!("{k} <- {}", v.join(", ")))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                })
+                .unwrap_or_default()
         };
         rows.push(("holdout mapping".into(), get(a, &map), get(b, &map)));
         rows.push((
@@ -389,20 +396,7 @@ fn signature_ui(
 
 fn checks_ui(ui: &mut egui::Ui, r: &CompareReport) {
     ui.strong("Checks");
-    egui::Grid::new("models_checks")
-        .striped(true)
-        .num_columns(3)
-        .show(ui, |ui| {
-            for c in &r.checks {
-                ui.colored_label(
-                    status_color(c.status),
-                    RichText::new(status_text(c.status)).strong(),
-                );
-                ui.label(&c.id);
-                ui.label(&c.message);
-                ui.end_row();
-            }
-        });
+    super::checks::checks_ui(ui, "models_checks", &r.checks);
 }
 
 fn metric_rows(m: &Metrics) -> [(&'static str, Option<f64>, bool); 9] {

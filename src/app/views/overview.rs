@@ -2,8 +2,10 @@
 //! and the recommendation with the checks that drove it.
 
 use super::{fmt_num, fmt_p, fmt_pct, tip_label, tips, ViewCtx};
-use crate::app::command::{Command, TableKind};
-use crate::app::theme::{action_color, group_color, status_color, status_text};
+use crate::app::command::Command;
+use crate::app::theme::{action_color, group_color, status_color};
+use crate::report::csv::Table;
+use crate::report::TestMethod;
 use eframe::egui::{self, RichText};
 
 /// Draws the Overview.
@@ -12,14 +14,14 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     // recommendation
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
-        let action = r.recommendation.action.replace('_', " ").to_uppercase();
+        let action = r.recommendation.action.headline();
         ui.horizontal(|ui| {
             ui.label(RichText::new("Recommendation:").size(20.0));
             ui.label(
                 RichText::new(action)
                     .size(24.0)
                     .strong()
-                    .color(action_color(&r.recommendation.action)),
+                    .color(action_color(r.recommendation.action)),
             );
         });
         for reason in &r.recommendation.reasons {
@@ -33,7 +35,7 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     let shown = if primary.is_empty() {
         r.tests
             .iter()
-            .filter(|t| t.method == "two_proportion_z")
+            .filter(|t| t.method == TestMethod::TwoProportionZ)
             .take(1)
             .collect()
     } else {
@@ -140,27 +142,9 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     // checks
     ui.horizontal(|ui| {
         ui.heading("Health and guardrails");
-        super::csv_button(ui, TableKind::Checks, cmds);
+        super::csv_button(ui, Table::Checks, cmds);
     });
-    egui::Grid::new("checks")
-        .striped(true)
-        .num_columns(3)
-        .show(ui, |ui| {
-            for c in &r.checks {
-                let tip = match c.id.as_str() {
-                    "srm" => tips::SRM,
-                    "leakage" => tips::LEAKAGE,
-                    "sample_size" => tips::SAMPLE,
-                    "latency_p99" => tips::P99,
-                    "error_rate" => tips::ERROR_RATE,
-                    _ => tips::FALLBACKS,
-                };
-                tip_label(ui, RichText::new(&c.id).strong(), tip);
-                ui.colored_label(status_color(c.status), status_text(c.status));
-                ui.add(egui::Label::new(&c.message).wrap());
-                ui.end_row();
-            }
-        });
+    super::checks::checks_ui(ui, "checks", &r.checks);
     ui.add_space(8.0);
 
     if let Some(p) = &r.power {
@@ -192,7 +176,7 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     // groups
     ui.horizontal(|ui| {
         ui.heading("Groups");
-        super::csv_button(ui, TableKind::Groups, cmds);
+        super::csv_button(ui, Table::Groups, cmds);
     });
     egui::Grid::new("groups")
         .striped(true)

@@ -179,7 +179,7 @@ pub fn plan_ui(
     if let Err(e) = &valid {
         ui.colored_label(
             crate::app::theme::status_color(crate::report::Status::Fail),
-            e,
+            e.to_string(),
         );
     }
     ui.horizontal(|ui| {

@@ -2,9 +2,10 @@
 //! corrected p, sorted and colour-coded.
 
 use super::{fmt_p, fmt_pct, png_button, tips, ViewCtx};
-use crate::app::command::{Command, TableKind};
+use crate::app::command::Command;
 use crate::app::state::State;
 use crate::app::theme::status_color;
+use crate::report::csv::Table;
 use crate::report::{Status, TestResult};
 use eframe::egui;
 
@@ -75,10 +76,10 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
                     }
                 }
             });
-        super::csv_button(ui, TableKind::Segments, cmds);
+        super::csv_button(ui, Table::Segments, cmds);
         ui.weak(format!(
             "{} correction across the values of {column}",
-            if r.correction == "bh" {
+            if r.correction == crate::plan::Correction::Bh {
                 "Benjamini–Hochberg"
             } else {
                 "Holm"

@@ -3,9 +3,10 @@
 
 use super::{fmt_num, fmt_p, fmt_pct, png_button, tip_label, tips, ViewCtx};
 use crate::analysis::power::required_n_per_group;
-use crate::app::command::{Command, TableKind};
+use crate::app::command::Command;
 use crate::app::state::Calculator;
 use crate::app::theme::{group_color, status_color};
+use crate::report::csv::Table;
 use crate::report::{Status, TestResult};
 use eframe::egui::{self, RichText};
 use egui_plot::{Line, Plot, PlotPoints, Points, VLine};
@@ -20,7 +21,7 @@ pub fn significance_ui(
     let r = v.report;
     ui.horizontal(|ui| {
         ui.heading("Tests (treatment - control)");
-        super::csv_button(ui, TableKind::Tests, cmds);
+        super::csv_button(ui, Table::Tests, cmds);
     });
     tests_table_ui(ui, "tests_table", &r.tests, false);
     ui.add_space(12.0);
@@ -71,7 +72,7 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                 ui.end_row();
                 for t in tests {
                     ui.label(&t.metric);
-                    ui.label(&t.method);
+                    ui.label(t.method.as_str());
                     ui.label(&t.control);
                     ui.label(&t.treatment);
                     ui.label(fmt_num(t.control_value));

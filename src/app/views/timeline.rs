@@ -3,10 +3,11 @@
 //! read-only plot function; plots draw bucketed aggregates only.
 
 use super::{png_button, ViewCtx};
-use crate::app::command::{Bucket, Command, TableKind};
+use crate::app::command::{Bucket, Command};
 use crate::app::state::State;
 use crate::app::theme::group_color;
 use crate::ingest::time::format_timestamp_us;
+use crate::report::csv::Table;
 use crate::report::{ExperimentReport, TimelineRow};
 use eframe::egui::{self, Color32};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
@@ -40,7 +41,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
             cmds.push(Command::SetCumulative(cumulative));
         }
         ui.separator();
-        super::csv_button(ui, TableKind::Timeline, cmds);
+        super::csv_button(ui, Table::Timeline, cmds);
         ui.weak(format!("{} buckets of {}, UTC", r.timeline.rows.len() / r.groups.len().max(1), r.timeline.bucket));
     });
     if r.timeline.rows.is_empty() {
@@ -214,7 +215,7 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
                 points: pts,
             });
         }
-        let unit = if m.kind == "proportion" {
+        let unit = if m.kind == crate::ingest::MetricKind::Proportion {
             "rate (0–1)"
         } else {
             "mean"

@@ -1,11 +1,12 @@
-//! Building the control-vs-treatment test rows from per-group moments.
+//! The hypothesis tests of an experiment: one control-vs-treatment row per metric (and
+//! latency), built from per-group moments.
 
 use super::proportions::two_proportion_z;
 use super::stats::Moments;
 use super::welch::welch_t;
 use crate::ingest::{Dataset, MetricKind};
 use crate::plan::Direction;
-use crate::report::TestResult;
+use crate::report::{TestMethod, TestResult};
 use std::collections::BTreeMap;
 
 /// Settings shared by every test.
@@ -72,7 +73,7 @@ fn favorable(metric: &str, diff: f64, inputs: &TestInputs) -> Option<bool> {
 #[allow(clippy::too_many_arguments)]
 fn base_row(
     metric: &str,
-    method: &str,
+    method: TestMethod,
     names: &[String],
     control: usize,
     t: usize,
@@ -82,7 +83,7 @@ fn base_row(
 ) -> TestResult {
     TestResult {
         metric: metric.to_string(),
-        method: method.to_string(),
+        method,
         control: names[control].clone(),
         treatment: names[t].clone(),
         control_n: c.n,
@@ -122,7 +123,16 @@ fn proportion_row(
     tr: &Moments,
     inputs: &TestInputs,
 ) -> TestResult {
-    let mut row = base_row(metric, "two_proportion_z", names, control, t, c, tr, inputs);
+    let mut row = base_row(
+        metric,
+        TestMethod::TwoProportionZ,
+        names,
+        control,
+        t,
+        c,
+        tr,
+        inputs,
+    );
     let z = two_proportion_z(c.sum, c.n as f64, tr.sum, tr.n as f64, inputs.alpha);
     row.control_value = z.control_rate;
     row.treatment_value = z.treatment_rate;
@@ -144,7 +154,7 @@ fn welch_row(
     tr: &Moments,
     inputs: &TestInputs,
 ) -> TestResult {
-    let mut row = base_row(metric, "welch_t", names, control, t, c, tr, inputs);
+    let mut row = base_row(metric, TestMethod::WelchT, names, control, t, c, tr, inputs);
     if c.n >= 2 && tr.n >= 2 {
         let w = welch_t(c, tr, inputs.alpha);
         row.diff = w.diff;

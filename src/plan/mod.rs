@@ -11,6 +11,7 @@
 //! correction = "holm"             # or "bh"
 //! segments = ["device", "country"]
 //! bucket = "1h"
+//! time_unit = "ms"                # numeric epoch timestamps: s, ms, us or ns (default: by magnitude)
 //!
 //! [expected_split]
 //! A = 50
@@ -27,11 +28,56 @@
 //! metrics = ["converted", "revenue"]
 //! ```
 
-use crate::analysis::corrections::Correction;
+pub mod drift;
+pub mod duration;
+pub mod error;
+mod validate;
+
+pub use drift::{DriftConfig, TriggerConfig};
+pub use error::{PlanError, SettingError};
+
+use crate::ingest::time::EpochUnit;
 use crate::ingest::{Role, RoleOverrides};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// Which multiple-testing correction applies across segment values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Correction {
+    /// Holm–Bonferroni step-down (controls the family-wise error rate).
+    #[default]
+    Holm,
+    /// Benjamini–Hochberg step-up (controls the false discovery rate).
+    #[serde(alias = "fdr_bh", alias = "benjamini-hochberg")]
+    Bh,
+}
+
+impl std::fmt::Display for Correction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Correction {
+    /// The name as written in reports (`holm`, `bh`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Correction::Holm => "holm",
+            Correction::Bh => "bh",
+        }
+    }
+
+    /// Parses `holm` or `bh` (also `fdr_bh`, `benjamini-hochberg`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "holm" => Some(Correction::Holm),
+            "bh" | "fdr_bh" | "benjamini-hochberg" => Some(Correction::Bh),
+            _ => None,
+        }
+    }
+}
 
 /// Direction in which the primary metric should move.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,12 +174,15 @@ pub struct Plan {
     pub segments: Option<Vec<String>>,
     /// Timeline bucket (`1m`, `5m`, `1h`, `1d`, or `auto`).
     pub bucket: Option<String>,
+    /// Unit of numeric epoch timestamps in text formats (`s`, `ms`, `us`, `ns`); by
+    /// magnitude when unset. Typed timestamp columns (Parquet) carry their own unit.
+    pub time_unit: Option<EpochUnit>,
     /// Guardrail thresholds.
     pub guardrails: Guardrails,
     /// Column-role overrides.
     pub columns: PlanColumns,
     /// Drift thresholds, feature list and retraining triggers (`verdict drift`).
-    pub drift: crate::analysis::drift::DriftConfig,
+    pub drift: DriftConfig,
 }
 
 impl Default for Plan {
@@ -150,6 +199,7 @@ impl Default for Plan {
             correction: Correction::Holm,
             segments: None,
             bucket: None,
+            time_unit: None,
             guardrails: Guardrails::default(),
             columns: PlanColumns::default(),
             drift: Default::default(),
@@ -157,42 +207,13 @@ impl Default for Plan {
     }
 }
 
-/// A plan that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    /// The file cannot be read.
-    #[error("{file}: cannot read plan: {problem}")]
-    Read {
-        /// The plan file.
-        file: String,
-        /// Why.
-        problem: String,
-    },
-    /// The TOML is malformed or has unknown keys.
-    #[error("{file}: invalid plan: {problem}")]
-    Parse {
-        /// The plan file.
-        file: String,
-        /// Why (names the key).
-        problem: String,
-    },
-    /// A value is out of range.
-    #[error("{file}: invalid plan: {problem}")]
-    Invalid {
-        /// The plan file.
-        file: String,
-        /// Which value and why.
-        problem: String,
-    },
-}
-
 impl Plan {
     /// Reads and validates a plan file.
     pub fn load(path: &Path) -> Result<Plan, PlanError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read {
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
             file: file.clone(),
-            problem: e.to_string(),
+            source,
         })?;
         Self::parse(&text, &file)
     }
@@ -203,68 +224,11 @@ impl Plan {
             file: file.to_string(),
             problem: e.message().to_string(),
         })?;
-        plan.validate().map_err(|problem| PlanError::Invalid {
+        plan.validate().map_err(|source| PlanError::Invalid {
             file: file.to_string(),
-            problem,
+            source,
         })?;
         Ok(plan)
-    }
-
-    /// Checks value ranges; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
-        let unit = |name: &str, v: f64| {
-            if v > 0.0 && v < 1.0 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{name} must be between 0 and 1 (exclusive), got {v}"
-                ))
-            }
-        };
-        unit("alpha", self.alpha)?;
-        unit("power", self.power)?;
-        if self.minimum_detectable_effect.is_nan() || self.minimum_detectable_effect <= 0.0 {
-            return Err(format!(
-                "minimum_detectable_effect must be positive, got {}",
-                self.minimum_detectable_effect
-            ));
-        }
-        for (g, v) in &self.expected_split {
-            if !v.is_finite() || *v <= 0.0 {
-                return Err(format!(
-                    "expected_split.{g} must be a positive number, got {v}"
-                ));
-            }
-        }
-        if self.expected_split.len() == 1 {
-            return Err("expected_split needs at least two groups".into());
-        }
-        if let Some(b) = &self.bucket {
-            crate::analysis::timeline::parse_bucket(b).map_err(|e| format!("bucket: {e}"))?;
-        }
-        let g = &self.guardrails;
-        if g.latency_p99_ms.is_nan() || g.latency_p99_ms <= 0.0 {
-            return Err(format!(
-                "guardrails.latency_p99_ms must be positive, got {}",
-                g.latency_p99_ms
-            ));
-        }
-        if g.latency_p99_max_increase.is_nan() || g.latency_p99_max_increase < 0.0 {
-            return Err("guardrails.latency_p99_max_increase must be >= 0".into());
-        }
-        if !(g.error_rate_margin >= 0.0 && g.error_rate_margin < 1.0) {
-            return Err("guardrails.error_rate_margin must be in [0, 1)".into());
-        }
-        unit("guardrails.srm_alpha", g.srm_alpha)?;
-        if !(g.leakage_max_share >= 0.0 && g.leakage_max_share <= 1.0) {
-            return Err("guardrails.leakage_max_share must be in [0, 1]".into());
-        }
-        if let Some(p) = &self.primary_metric {
-            if p.trim().is_empty() {
-                return Err("primary_metric must not be empty".into());
-            }
-        }
-        self.drift.validate()
     }
 
     /// The role overrides the plan declares.
@@ -292,6 +256,7 @@ impl Plan {
             columns,
             segments: self.segments.clone(),
             metrics: c.metrics.clone(),
+            time_unit: self.time_unit,
         }
     }
 

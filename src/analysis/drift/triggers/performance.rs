@@ -1,95 +1,22 @@
-//! Retraining triggers and data validation: daily AUC / F1 / metric series per model or
-//! group against the reference period, PSI alerts, dataset drift, row counts, label
-//! cardinality and empty features.
+//! Performance triggers: daily AUC, F1 and metric means per model (or group) in the
+//! current period against the same series in the reference period.
 
-use super::split::Side;
+use super::super::split::Side;
+use super::{find, numbers, parse_num};
 use crate::analysis::stats::auc;
 use crate::ingest::normalize::parse_label;
-use crate::ingest::table::{RawColumn, RawData, RawTable};
+use crate::ingest::table::RawTable;
 use crate::ingest::time::{civil_from_days, column_timestamps_us};
 use crate::ingest::{Role, Roles};
-use crate::report::drift::{DailySeries, FeatureDrift, Trigger};
-use crate::report::Status;
+use crate::plan::TriggerConfig;
+use crate::report::drift::DailySeries;
+use crate::report::{Check, CheckId, Status};
 use polars::prelude::StringChunked;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const DAY_US: i64 = 86_400_000_000;
 /// Fewest labelled rows a day needs for its AUC or F1 to count.
 pub const MIN_DAY_ROWS: usize = 50;
-
-/// Trigger thresholds (the plan's `[drift.triggers]` section).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TriggerConfig {
-    /// AUC decline below the reference that counts (absolute).
-    pub auc_decline: f64,
-    /// Consecutive days of decline that fire a performance trigger.
-    pub decline_days: usize,
-    /// Relative F1 drop against the reference period that fires.
-    pub f1_relative_drop: f64,
-    /// Relative decline of a metric's daily mean that warns.
-    pub metric_relative_decline: f64,
-    /// Decision threshold on the score when there is no prediction column.
-    pub score_threshold: f64,
-    /// Fewest rows a side may have.
-    pub min_rows: u64,
-    /// Expected number of distinct labels.
-    pub label_classes: usize,
-    /// Null-rate increase (absolute) that warns.
-    pub null_rate_increase: f64,
-}
-
-impl Default for TriggerConfig {
-    fn default() -> Self {
-        Self {
-            auc_decline: 0.015,
-            decline_days: 3,
-            f1_relative_drop: 0.05,
-            metric_relative_decline: 0.05,
-            score_threshold: 0.5,
-            min_rows: 100,
-            label_classes: 2,
-            null_rate_increase: 0.1,
-        }
-    }
-}
-
-fn find<'t>(t: &'t RawTable, roles: &Roles, role: Role) -> Option<&'t RawColumn> {
-    let name = roles.get(role)?;
-    t.columns.iter().find(|c| c.name == name)
-}
-
-fn numbers(
-    col: Option<&RawColumn>,
-    rows: usize,
-    parse: fn(&str) -> Option<f64>,
-) -> Vec<Option<f64>> {
-    match col.map(|c| (c, &c.data)) {
-        None | Some((_, RawData::Null)) => vec![None; rows],
-        Some((
-            _,
-            RawData::Num {
-                values, conflicts, ..
-            },
-        )) => {
-            let mut v: Vec<Option<f64>> = values.iter().collect();
-            for (r, t) in conflicts {
-                v[*r] = parse(t);
-            }
-            v
-        }
-        Some((c, RawData::Str { .. })) => c
-            .to_text(&c.name)
-            .iter()
-            .map(|t| t.and_then(parse))
-            .collect(),
-    }
-}
-
-fn parse_num(t: &str) -> Option<f64> {
-    crate::ingest::table::parse_number(t)
-}
 
 /// Labelled performance rows of one side: (series, day, score, predicted, label), and
 /// the declared metrics' values as (series, day, value).
@@ -173,7 +100,7 @@ fn perf_rows(
         Some(ts) => ts,
         None => {
             parsed = find(t, roles, Role::Timestamp)
-                .map(column_timestamps_us)
+                .map(|c| column_timestamps_us(c, roles.time_unit))
                 .unwrap_or_else(|| vec![None; n]);
             &parsed
         }
@@ -253,7 +180,7 @@ pub fn performance(
     ts: (Option<Stamps>, Option<Stamps>),
     metrics: &[String],
     cfg: &TriggerConfig,
-) -> (Vec<DailySeries>, Vec<Trigger>) {
+) -> (Vec<DailySeries>, Vec<Check>) {
     let rp = perf_rows(reference, ref_roles, ts.0, metrics, cfg.score_threshold);
     let cp = perf_rows(current, cur_roles, ts.1, metrics, cfg.score_threshold);
     let mut series = Vec::new();
@@ -264,16 +191,16 @@ pub fn performance(
         } else {
             "no labelled rows"
         };
-        triggers.push(Trigger {
-            id: "auc_decline".into(),
-            status: Status::Pass,
-            message: format!("not evaluated: {why} in the current data"),
-        });
-        triggers.push(Trigger {
-            id: "f1_drop".into(),
-            status: Status::Pass,
-            message: format!("not evaluated: {why} in the current data"),
-        });
+        triggers.push(Check::new(
+            CheckId::AucDecline,
+            Status::Pass,
+            format!("not evaluated: {why} in the current data"),
+        ));
+        triggers.push(Check::new(
+            CheckId::F1Drop,
+            Status::Pass,
+            format!("not evaluated: {why} in the current data"),
+        ));
     } else {
         let mut by_key: BTreeMap<&str, DayRows> = BTreeMap::new();
         for (k, d, s, p, l) in &cp.rows {
@@ -293,9 +220,8 @@ pub fn performance(
             let mut s = Vec::new();
             let mut l = Vec::new();
             let mut pl = Vec::new();
-            let all = !ref_keys.contains(k);
             for (kk, _, sc, p, lab) in &rp.rows {
-                if all || kk == k {
+                if kk == k {
                     if let Some(sc) = sc {
                         s.push(*sc);
                         l.push(*lab);
@@ -310,29 +236,22 @@ pub fn performance(
         let mut auc_msgs: Vec<(Status, String)> = Vec::new();
         let mut f1_msgs: Vec<(Status, String)> = Vec::new();
         for (k, days) in &by_key {
-            let (ref_auc, ref_f1) = reference_of(k);
             let names: Vec<String> = days.keys().map(|d| day_name(*d)).collect();
-            // a day's AUC / F1 needs enough labelled rows to mean something
-            let aucs: Vec<Option<f64>> = days
-                .values()
-                .map(|(s, l, _)| {
-                    if s.len() >= MIN_DAY_ROWS {
-                        auc(s, l)
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            let f1s: Vec<Option<f64>> = days
-                .values()
-                .map(|(_, _, pl)| {
-                    if pl.len() >= MIN_DAY_ROWS {
-                        f1(pl)
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            if !ref_keys.contains(*k) {
+                // a series (model, version or group) that exists only in the current period
+                // has nothing to decline from: neither trigger judges it
+                let why = format!(
+                    "{k}: not judged, no labelled rows of this series in the reference period"
+                );
+                auc_msgs.push((Status::Pass, why.clone()));
+                f1_msgs.push((Status::Pass, why));
+                let (aucs, f1s) = day_values(days);
+                series.push(daily("auc", k, names.clone(), aucs, None));
+                series.push(daily("f1", k, names, f1s, None));
+                continue;
+            }
+            let (ref_auc, ref_f1) = reference_of(k);
+            let (aucs, f1s) = day_values(days);
             let base_auc = ref_auc.or_else(|| aucs.iter().flatten().next().copied());
             if let Some(b) = base_auc {
                 let (run, last_run) = longest_run(&aucs, |a| a < b - cfg.auc_decline);
@@ -390,28 +309,16 @@ pub fn performance(
                     ),
                 ));
             }
-            series.push(DailySeries {
-                metric: "auc".into(),
-                series: k.to_string(),
-                days: names.clone(),
-                values: aucs,
-                reference: ref_auc,
-            });
-            series.push(DailySeries {
-                metric: "f1".into(),
-                series: k.to_string(),
-                days: names,
-                values: f1s,
-                reference: ref_f1,
-            });
+            series.push(daily("auc", k, names.clone(), aucs, ref_auc));
+            series.push(daily("f1", k, names, f1s, ref_f1));
         }
         triggers.push(combine(
-            "auc_decline",
+            CheckId::AucDecline,
             auc_msgs,
             "no day has both classes with scores",
         ));
         triggers.push(combine(
-            "f1_drop",
+            CheckId::F1Drop,
             f1_msgs,
             "no predictions or reference labels to compare",
         ));
@@ -458,209 +365,64 @@ pub fn performance(
     }
     if !cp.metrics.is_empty() {
         triggers.push(if metric_msgs.is_empty() {
-            Trigger {
-                id: "metric_decline".into(),
-                status: Status::Pass,
-                message: format!(
+            Check::new(CheckId::MetricDecline, Status::Pass, format!(
                     "no metric's daily mean fell more than {:.0}% below the reference for {} consecutive days",
                     cfg.metric_relative_decline * 100.0,
                     cfg.decline_days
-                ),
-            }
+                ))
         } else {
-            combine("metric_decline", metric_msgs, "")
+            combine(CheckId::MetricDecline, metric_msgs, "")
         });
     }
     (series, triggers)
 }
 
-fn combine(id: &str, msgs: Vec<(Status, String)>, empty: &str) -> Trigger {
+fn combine(id: CheckId, msgs: Vec<(Status, String)>, empty: &str) -> Check {
     if msgs.is_empty() {
-        return Trigger {
-            id: id.into(),
-            status: Status::Pass,
-            message: format!("not evaluated: {empty}"),
-        };
+        return Check::new(id, Status::Pass, format!("not evaluated: {empty}"));
     }
     let status = msgs.iter().map(|m| m.0).max().unwrap_or(Status::Pass);
-    Trigger {
-        id: id.into(),
-        status,
-        message: msgs.into_iter().map(|m| m.1).collect::<Vec<_>>().join("; "),
-    }
+    let message = msgs.into_iter().map(|m| m.1).collect::<Vec<_>>().join("; ");
+    Check::new(id, status, message)
 }
 
-/// Drift and validation triggers: `psi`, `dataset_drift`, `row_count`,
-/// `label_cardinality`, `null_features`, `schema`.
-#[allow(clippy::too_many_arguments)]
-pub fn data_checks(
-    features: &[FeatureDrift],
-    drift_share: f64,
-    share_threshold: f64,
-    psi_drift: f64,
-    psi_alert: f64,
-    rows: (u64, u64),
-    labels: (Option<usize>, Option<usize>),
-    schema_changes: usize,
-    cfg: &TriggerConfig,
-) -> Vec<Trigger> {
-    let mut out = Vec::new();
-    let mut by_psi: Vec<&FeatureDrift> = features.iter().filter(|f| f.psi.is_some()).collect();
-    by_psi.sort_by(|a, b| b.psi.unwrap_or(0.0).total_cmp(&a.psi.unwrap_or(0.0)));
-    let list = |fs: &[&FeatureDrift]| {
-        fs.iter()
-            .take(5)
-            .map(|f| format!("{} {:.3}", f.name, f.psi.unwrap_or(0.0)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let alerts: Vec<&FeatureDrift> = by_psi
-        .iter()
-        .copied()
-        .filter(|f| f.psi.unwrap_or(0.0) >= psi_alert)
-        .collect();
-    let material: Vec<&FeatureDrift> = by_psi
-        .iter()
-        .copied()
-        .filter(|f| f.psi.unwrap_or(0.0) >= psi_drift)
-        .collect();
-    out.push(if !alerts.is_empty() {
-        Trigger {
-            id: "psi".into(),
-            status: Status::Fail,
-            message: format!(
-                "{} feature(s) with PSI >= {psi_alert}: {}",
-                alerts.len(),
-                list(&alerts)
-            ),
-        }
-    } else if !material.is_empty() {
-        Trigger {
-            id: "psi".into(),
-            status: Status::Warn,
-            message: format!(
-                "{} feature(s) with PSI >= {psi_drift}: {}",
-                material.len(),
-                list(&material)
-            ),
-        }
-    } else {
-        Trigger {
-            id: "psi".into(),
-            status: Status::Pass,
-            message: match by_psi.first() {
-                Some(f) => format!(
-                    "largest PSI {:.3} ({}), below {psi_drift}",
-                    f.psi.unwrap_or(0.0),
-                    f.name
-                ),
-                None => "no feature could be compared".into(),
-            },
-        }
-    });
-    let drifted = features.iter().filter(|f| f.drifted).count();
-    out.push(Trigger {
-        id: "dataset_drift".into(),
-        status: if drift_share >= share_threshold { Status::Fail } else if drifted > 0 { Status::Warn } else { Status::Pass },
-        message: format!(
-            "{drifted} of {} features drifted (share {:.2}; the dataset counts as drifted at {share_threshold})",
-            features.len(),
-            drift_share
-        ),
-    });
-    let (rr, cr) = rows;
-    out.push(Trigger {
-        id: "row_count".into(),
-        status: if rr < cfg.min_rows || cr < cfg.min_rows {
-            Status::Fail
-        } else {
-            Status::Pass
-        },
-        message: format!(
-            "reference {rr} rows, current {cr} rows (minimum {})",
-            cfg.min_rows
-        ),
-    });
-    out.push(match labels {
-        (_, None) => Trigger {
-            id: "label_cardinality".into(),
-            status: Status::Pass,
-            message: "not evaluated: no label column".into(),
-        },
-        (r, Some(c)) => {
-            let bad = c != cfg.label_classes || r.is_some_and(|r| r != cfg.label_classes);
-            Trigger {
-                id: "label_cardinality".into(),
-                status: if bad { Status::Fail } else { Status::Pass },
-                message: format!(
-                    "{c} distinct label value(s) in the current data{} (expected {})",
-                    r.map_or(String::new(), |r| format!(", {r} in the reference")),
-                    cfg.label_classes
-                ),
+/// Each day's AUC and F1; a day needs [`MIN_DAY_ROWS`] labelled rows to count.
+fn day_values(days: &DayRows) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+    let aucs = days
+        .values()
+        .map(|(s, l, _)| {
+            if s.len() >= MIN_DAY_ROWS {
+                auc(s, l)
+            } else {
+                None
             }
-        }
-    });
-    let empty: Vec<&str> = features
-        .iter()
-        .filter(|f| (f.n_reference == 0 && rr > 0) || (f.n_current == 0 && cr > 0))
-        .map(|f| f.name.as_str())
-        .collect();
-    let rising: Vec<String> = features
-        .iter()
-        .filter(|f| f.null_rate_current - f.null_rate_reference >= cfg.null_rate_increase)
-        .map(|f| {
-            format!(
-                "{} {:.1}% -> {:.1}%",
-                f.name,
-                f.null_rate_reference * 100.0,
-                f.null_rate_current * 100.0
-            )
         })
         .collect();
-    out.push(if !empty.is_empty() {
-        Trigger {
-            id: "null_features".into(),
-            status: Status::Fail,
-            message: format!("entirely null on one side: {}", empty.join(", ")),
-        }
-    } else if !rising.is_empty() {
-        Trigger {
-            id: "null_features".into(),
-            status: Status::Warn,
-            message: format!(
-                "null rate up by {:.0} points or more: {}",
-                cfg.null_rate_increase * 100.0,
-                rising.join(", ")
-            ),
-        }
-    } else {
-        Trigger {
-            id: "null_features".into(),
-            status: Status::Pass,
-            message: "no feature is entirely null and no null rate rose materially".into(),
-        }
-    });
-    out.push(Trigger {
-        id: "schema".into(),
-        status: if schema_changes > 0 { Status::Warn } else { Status::Pass },
-        message: if schema_changes > 0 {
-            format!("{schema_changes} column(s) missing on one side or with a changed type (see schema)")
-        } else {
-            "same columns and types on both sides".into()
-        },
-    });
-    out
+    let f1s = days
+        .values()
+        .map(|(_, _, pl)| {
+            if pl.len() >= MIN_DAY_ROWS {
+                f1(pl)
+            } else {
+                None
+            }
+        })
+        .collect();
+    (aucs, f1s)
 }
 
-/// Distinct non-null label values at the side's rows (None without a label column).
-pub fn label_cardinality(side: &Side, roles: &Roles) -> Option<usize> {
-    let col = find(side.table, roles, Role::Label)?;
-    let text = col.to_text(&col.name).rechunk().into_owned();
-    let mut seen = std::collections::HashSet::new();
-    side.for_each_row(|r| {
-        if let Some(t) = text.get(r) {
-            seen.insert(t.trim().to_string());
-        }
-    });
-    Some(seen.len())
+fn daily(
+    metric: &str,
+    series: &str,
+    days: Vec<String>,
+    values: Vec<Option<f64>>,
+    reference: Option<f64>,
+) -> DailySeries {
+    DailySeries {
+        metric: metric.into(),
+        series: series.to_string(),
+        days,
+        values,
+        reference,
+    }
 }

@@ -1,0 +1,176 @@
+//! Drift and data-validation triggers: PSI alerts, dataset drift, row counts, label
+//! cardinality, empty features and schema changes.
+
+use super::super::split::Side;
+use super::find;
+use crate::ingest::{Role, Roles};
+use crate::plan::TriggerConfig;
+use crate::report::drift::FeatureDrift;
+use crate::report::{Check, CheckId, Status};
+
+/// Drift and validation triggers: `psi`, `dataset_drift`, `row_count`,
+/// `label_cardinality`, `null_features`, `schema`.
+#[allow(clippy::too_many_arguments)]
+pub fn data_checks(
+    features: &[FeatureDrift],
+    drift_share: f64,
+    share_threshold: f64,
+    psi_drift: f64,
+    psi_alert: f64,
+    rows: (u64, u64),
+    labels: (Option<usize>, Option<usize>),
+    schema_changes: usize,
+    cfg: &TriggerConfig,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let mut by_psi: Vec<&FeatureDrift> = features.iter().filter(|f| f.psi.is_some()).collect();
+    by_psi.sort_by(|a, b| b.psi.unwrap_or(0.0).total_cmp(&a.psi.unwrap_or(0.0)));
+    let list = |fs: &[&FeatureDrift]| {
+        fs.iter()
+            .take(5)
+            .map(|f| format!("{} {:.3}", f.name, f.psi.unwrap_or(0.0)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let alerts: Vec<&FeatureDrift> = by_psi
+        .iter()
+        .copied()
+        .filter(|f| f.psi.unwrap_or(0.0) >= psi_alert)
+        .collect();
+    let material: Vec<&FeatureDrift> = by_psi
+        .iter()
+        .copied()
+        .filter(|f| f.psi.unwrap_or(0.0) >= psi_drift)
+        .collect();
+    out.push(if !alerts.is_empty() {
+        Check::new(
+            CheckId::Psi,
+            Status::Fail,
+            format!(
+                "{} feature(s) with PSI >= {psi_alert}: {}",
+                alerts.len(),
+                list(&alerts)
+            ),
+        )
+    } else if !material.is_empty() {
+        Check::new(
+            CheckId::Psi,
+            Status::Warn,
+            format!(
+                "{} feature(s) with PSI >= {psi_drift}: {}",
+                material.len(),
+                list(&material)
+            ),
+        )
+    } else {
+        Check::new(
+            CheckId::Psi,
+            Status::Pass,
+            match by_psi.first() {
+                Some(f) => format!(
+                    "largest PSI {:.3} ({}), below {psi_drift}",
+                    f.psi.unwrap_or(0.0),
+                    f.name
+                ),
+                None => "no feature could be compared".into(),
+            },
+        )
+    });
+    let drifted = features.iter().filter(|f| f.drifted).count();
+    out.push(Check::new(CheckId::DatasetDrift, if drift_share >= share_threshold { Status::Fail } else if drifted > 0 { Status::Warn } else { Status::Pass }, format!(
+            "{drifted} of {} features drifted (share {:.2}; the dataset counts as drifted at {share_threshold})",
+            features.len(),
+            drift_share
+        )));
+    let (rr, cr) = rows;
+    out.push(Check::new(
+        CheckId::RowCount,
+        if rr < cfg.min_rows || cr < cfg.min_rows {
+            Status::Fail
+        } else {
+            Status::Pass
+        },
+        format!(
+            "reference {rr} rows, current {cr} rows (minimum {})",
+            cfg.min_rows
+        ),
+    ));
+    out.push(match labels {
+        (_, None) => Check::new(
+            CheckId::LabelCardinality,
+            Status::Pass,
+            "not evaluated: no label column",
+        ),
+        (r, Some(c)) => {
+            let bad = c != cfg.label_classes || r.is_some_and(|r| r != cfg.label_classes);
+            Check::new(
+                CheckId::LabelCardinality,
+                if bad { Status::Fail } else { Status::Pass },
+                format!(
+                    "{c} distinct label value(s) in the current data{} (expected {})",
+                    r.map_or(String::new(), |r| format!(", {r} in the reference")),
+                    cfg.label_classes
+                ),
+            )
+        }
+    });
+    let empty: Vec<&str> = features
+        .iter()
+        .filter(|f| (f.n_reference == 0 && rr > 0) || (f.n_current == 0 && cr > 0))
+        .map(|f| f.name.as_str())
+        .collect();
+    let rising: Vec<String> = features
+        .iter()
+        .filter(|f| f.null_rate_current - f.null_rate_reference >= cfg.null_rate_increase)
+        .map(|f| {
+            format!(
+                "{} {:.1}% -> {:.1}%",
+                f.name,
+                f.null_rate_reference * 100.0,
+                f.null_rate_current * 100.0
+            )
+        })
+        .collect();
+    out.push(if !empty.is_empty() {
+        Check::new(
+            CheckId::NullFeatures,
+            Status::Fail,
+            format!("entirely null on one side: {}", empty.join(", ")),
+        )
+    } else if !rising.is_empty() {
+        Check::new(
+            CheckId::NullFeatures,
+            Status::Warn,
+            format!(
+                "null rate up by {:.0} points or more: {}",
+                cfg.null_rate_increase * 100.0,
+                rising.join(", ")
+            ),
+        )
+    } else {
+        Check::new(
+            CheckId::NullFeatures,
+            Status::Pass,
+            "no feature is entirely null and no null rate rose materially",
+        )
+    });
+    out.push(Check::new(CheckId::Schema, if schema_changes > 0 { Status::Warn } else { Status::Pass }, if schema_changes > 0 {
+            format!("{schema_changes} column(s) missing on one side or with a changed type (see schema)")
+        } else {
+            "same columns and types on both sides".into()
+        }));
+    out
+}
+
+/// Distinct non-null label values at the side's rows (None without a label column).
+pub fn label_cardinality(side: &Side, roles: &Roles) -> Option<usize> {
+    let col = find(side.table, roles, Role::Label)?;
+    let text = col.to_text(&col.name).rechunk().into_owned();
+    let mut seen = std::collections::HashSet::new();
+    side.for_each_row(|r| {
+        if let Some(t) = text.get(r) {
+            seen.insert(t.trim().to_string());
+        }
+    });
+    Some(seen.len())
+}

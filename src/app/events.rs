@@ -1,0 +1,184 @@
+//! What arrives from background threads: job results (dropped when the input they were
+//! computed for has gone), dialog answers and screenshots for PNG exports.
+
+use super::command::{Command, DriftCommand, JobKind, ModelsCommand};
+use super::dialogs::DialogPurpose;
+use super::jobs::export::{spawn_export, Export};
+use super::jobs::{thousands, Input, JobEvent, JobMsg};
+use super::notifications::Level;
+use super::{egui, short_files, VerdictApp};
+
+impl VerdictApp {
+    /// The job's input is still what the window shows.
+    fn input_current(&self, input: Input) -> bool {
+        match input {
+            Input::Independent => true,
+            Input::Log(id) => id == self.log_id,
+            Input::Analysis(id) => id == self.analysis_id,
+        }
+    }
+
+    /// Applies what the jobs sent since the last frame.
+    pub(crate) fn poll_jobs(&mut self, ctx: &egui::Context) {
+        for ev in self.jobs.poll() {
+            if !self.input_current(ev.input) {
+                // computed for data that is no longer on screen
+                continue;
+            }
+            self.apply(ctx, ev);
+        }
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, ev: JobEvent) {
+        let finished = !matches!(ev.msg, JobMsg::DriftLog(..));
+        if finished {
+            self.last_job_seconds = Some(ev.seconds);
+        }
+        match ev.msg {
+            JobMsg::Progress(..) => {}
+            JobMsg::Analyzed(a) => {
+                if a.report.input.rows_rejected > 0 {
+                    let first = a
+                        .report
+                        .input
+                        .rejected
+                        .first()
+                        .map(|r| format!("first: {}:{}: {}", r.file, r.line, r.reason));
+                    self.notifications.push(
+                        Level::Warning,
+                        format!(
+                            "{} rows rejected in {} (see Data > Rejected rows)",
+                            thousands(a.report.input.rows_rejected),
+                            short_files(&a.report.input.files)
+                        ),
+                        first,
+                    );
+                }
+                let new_log = a.new_log;
+                self.analysis_id += 1;
+                self.current = Some(*a);
+                if new_log {
+                    self.log_id += 1;
+                    self.forget_old_log();
+                }
+                self.refresh_analysis(ctx);
+            }
+            JobMsg::Timeline(t, bucket) => {
+                if let Some(cur) = &mut self.current {
+                    cur.report.timeline = *t;
+                    cur.config.bucket = bucket;
+                }
+                self.refresh_analysis(ctx);
+            }
+            JobMsg::Drift(r) => self.drift.show_report(*r, ev.input),
+            JobMsg::DriftLog(raw, range) => {
+                self.drift.split_at_us = Some(range.0 + (range.1 - range.0) / 2);
+                self.drift.split_log = Some((raw, range));
+            }
+            JobMsg::Compared(c) => self.models.compared = Some(c),
+            JobMsg::Exported(path) => {
+                self.notifications
+                    .push(Level::Info, format!("Saved {}", path.display()), None)
+            }
+            JobMsg::Failed(text, details) => self.notifications.push(Level::Error, text, details),
+            JobMsg::Cancelled => self.notifications.push(
+                Level::Info,
+                match ev.kind {
+                    JobKind::Load => "Cancelled; the previous data is still shown".to_string(),
+                    kind => format!("{} cancelled", kind.title()),
+                },
+                None,
+            ),
+        }
+    }
+
+    /// A new log replaced the old one: views computed from the old log are reset, and jobs
+    /// still working on it are cancelled, with a note for each.
+    fn forget_old_log(&mut self) {
+        let (log_id, analysis_id) = (self.log_id, self.analysis_id);
+        let stale = self.jobs.drop_stale(|i| match i {
+            Input::Independent => true,
+            Input::Log(id) => id == log_id,
+            Input::Analysis(id) => id == analysis_id,
+        });
+        for kind in stale {
+            self.notifications.push(
+                Level::Info,
+                format!(
+                    "{} cancelled: the log it was working on was replaced by {}",
+                    kind.title(),
+                    self.source_label
+                ),
+                None,
+            );
+        }
+        if self.drift.forget_loaded_log() {
+            self.notifications.push(
+                Level::Info,
+                format!(
+                    "The drift report of the previous log was cleared; {} is loaded now",
+                    self.source_label
+                ),
+                None,
+            );
+        }
+    }
+
+    /// Applies file-dialog answers: opens, routes to the panels, or starts an export.
+    pub(crate) fn poll_dialogs(&mut self, ctx: &egui::Context) {
+        for r in self.dialogs.poll() {
+            let Some(first) = r.paths.first().cloned() else {
+                continue;
+            };
+            match r.purpose {
+                DialogPurpose::Open | DialogPurpose::OpenPlan => {
+                    self.pending.push(Command::Open(r.paths))
+                }
+                DialogPurpose::Model(slot) => self
+                    .pending
+                    .push(Command::Models(ModelsCommand::Set(slot, first))),
+                DialogPurpose::Holdout => self
+                    .pending
+                    .push(Command::Models(ModelsCommand::SetHoldout(first))),
+                DialogPurpose::DriftLog => self
+                    .pending
+                    .push(Command::Drift(DriftCommand::SplitLog(first))),
+                DialogPurpose::DriftReference => self
+                    .pending
+                    .push(Command::Drift(DriftCommand::SetFiles(Some(first), None))),
+                DialogPurpose::DriftCurrent => self
+                    .pending
+                    .push(Command::Drift(DriftCommand::SetFiles(None, Some(first)))),
+                DialogPurpose::SaveText(render) => {
+                    let job = spawn_export(ctx, Export::Text(render), first);
+                    self.jobs.start(job);
+                }
+                DialogPurpose::SavePng(rect) => {
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let repaint = ctx.clone();
+                    ctx.request_screenshot(move |image| {
+                        let _ = tx.send(image);
+                        repaint.request_repaint();
+                    });
+                    self.screenshot = Some((rect, first, rx));
+                }
+            }
+        }
+    }
+
+    /// A screenshot for a PNG export arrived: crop and write it in an export job.
+    pub(crate) fn poll_screenshot(&mut self, ctx: &egui::Context) {
+        let Some((_, _, rx)) = &self.screenshot else {
+            return;
+        };
+        let Ok(image) = rx.try_recv() else { return };
+        if let Some((rect, path, _)) = self.screenshot.take() {
+            let what = Export::Png {
+                image,
+                rect,
+                pixels_per_point: ctx.pixels_per_point(),
+            };
+            self.jobs.start(spawn_export(ctx, what, path));
+        }
+    }
+}

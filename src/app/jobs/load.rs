@@ -1,0 +1,206 @@
+//! Load jobs: read logs and analyse them, re-analyse parsed rows after a role or plan
+//! change, or recompute the timeline with another bucket.
+
+use super::{spawn, thousands, Emit, Input, Job, JobMsg};
+use crate::analysis::{analyze, timeline, AnalysisConfig};
+use crate::app::command::JobKind;
+use crate::ingest::{self, Dataset, IngestError, LoadOptions, LoadProgress, RawLoad};
+use crate::report::ExperimentReport;
+use eframe::egui;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A finished load or re-analysis.
+pub struct Analyzed {
+    /// Parsed rows (kept so role changes need no re-read).
+    pub raw: Arc<RawLoad>,
+    /// The dataset with roles applied.
+    pub dataset: Arc<Dataset>,
+    /// The engine's report.
+    pub report: ExperimentReport,
+    /// The settings it was computed with.
+    pub config: AnalysisConfig,
+    /// Role overrides used.
+    pub load: LoadOptions,
+    /// How long it took.
+    pub seconds: f64,
+    /// The rows were read by this job (a new log), not re-used.
+    pub new_log: bool,
+}
+
+/// What a load reads.
+pub enum Inputs {
+    /// Log files, folders or globs.
+    Files(Vec<String>),
+    /// The sample compiled into the binary (written to a temp file by the job).
+    EmbeddedSample,
+}
+
+/// One line of load progress and its fraction.
+pub fn progress_text(p: &LoadProgress) -> (String, Option<f32>) {
+    let name = std::path::Path::new(&p.file)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mb = |b: u64| b as f64 / 1_048_576.0;
+    let frac = if p.bytes_total > 0 {
+        Some((p.bytes_read as f64 / p.bytes_total as f64).min(1.0) as f32)
+    } else {
+        None
+    };
+    let files = if p.files > 1 {
+        format!(" (file {} of {})", p.file_index + 1, p.files)
+    } else {
+        String::new()
+    };
+    (
+        format!(
+            "Reading {name}{files}: {:.1} of {:.1} MB, {} rows",
+            mb(p.bytes_read.min(p.bytes_total.max(p.bytes_read))),
+            mb(p.bytes_total),
+            thousands(p.rows)
+        ),
+        frac,
+    )
+}
+
+/// The message for a load that stopped.
+pub fn ingest_failure(e: IngestError) -> JobMsg {
+    match e {
+        IngestError::Cancelled => JobMsg::Cancelled,
+        other => JobMsg::Failed(other.to_string(), None),
+    }
+}
+
+/// Loads files and analyses them.
+pub fn spawn_load(
+    ctx: &egui::Context,
+    inputs: Inputs,
+    load: LoadOptions,
+    config: AnalysisConfig,
+    label: String,
+) -> Job {
+    spawn(
+        JobKind::Load,
+        Input::Independent,
+        label,
+        ctx,
+        move |emit, cancel| {
+            let t0 = Instant::now();
+            let files = match inputs {
+                Inputs::Files(files) => files,
+                Inputs::EmbeddedSample => match crate::app::embedded::materialize() {
+                    Ok(path) => vec![path.display().to_string()],
+                    Err(e) => {
+                        return emit(JobMsg::Failed(
+                            format!("cannot write the sample to the temp folder: {e}"),
+                            None,
+                        ))
+                    }
+                },
+            };
+            let on_progress = |p: LoadProgress| {
+                let (text, frac) = progress_text(&p);
+                emit(JobMsg::Progress(text, frac));
+            };
+            let raw = match ingest::read_raw(&files, &on_progress, cancel) {
+                Ok(r) => Arc::new(r),
+                Err(e) => return emit(ingest_failure(e)),
+            };
+            emit(JobMsg::Progress(
+                format!("Analysing {} rows", thousands(raw.table.rows as u64)),
+                None,
+            ));
+            analyse_and_send(emit, cancel, raw, load, config, t0, true);
+        },
+    )
+}
+
+/// Re-applies roles and re-analyses already-parsed rows (of the log `log_id`).
+pub fn spawn_reanalyze(
+    ctx: &egui::Context,
+    raw: Arc<RawLoad>,
+    log_id: u64,
+    load: LoadOptions,
+    config: AnalysisConfig,
+) -> Job {
+    spawn(
+        JobKind::Load,
+        Input::Log(log_id),
+        "Re-analysing".into(),
+        ctx,
+        move |emit, cancel| {
+            emit(JobMsg::Progress(
+                format!("Re-analysing {} rows", thousands(raw.table.rows as u64)),
+                None,
+            ));
+            analyse_and_send(emit, cancel, raw, load, config, Instant::now(), false);
+        },
+    )
+}
+
+fn analyse_and_send(
+    emit: Emit,
+    cancel: &AtomicBool,
+    raw: Arc<RawLoad>,
+    load: LoadOptions,
+    config: AnalysisConfig,
+    t0: Instant,
+    new_log: bool,
+) {
+    let dataset = match ingest::build_dataset(&raw, &load) {
+        Ok(d) => Arc::new(d),
+        Err(e) => return emit(ingest_failure(e)),
+    };
+    if cancel.load(Ordering::Relaxed) {
+        return emit(JobMsg::Cancelled);
+    }
+    match analyze(&dataset, &config) {
+        Ok(report) => {
+            if cancel.load(Ordering::Relaxed) {
+                return emit(JobMsg::Cancelled);
+            }
+            emit(JobMsg::Analyzed(Box::new(Analyzed {
+                raw,
+                dataset,
+                report,
+                config,
+                load,
+                seconds: t0.elapsed().as_secs_f64(),
+                new_log,
+            })))
+        }
+        Err(e) => emit(JobMsg::Failed(
+            format!("{}: {e}", dataset.files.join(", ")),
+            None,
+        )),
+    }
+}
+
+/// Recomputes only the timeline of the analysis `analysis_id` with another bucket
+/// (`bucket` as the analysis settings write it, `bucket_seconds` its length).
+pub fn spawn_timeline(
+    ctx: &egui::Context,
+    dataset: Arc<Dataset>,
+    analysis_id: u64,
+    bucket: Option<String>,
+    bucket_seconds: Option<u64>,
+) -> Job {
+    spawn(
+        JobKind::Load,
+        Input::Analysis(analysis_id),
+        "Re-bucketing".into(),
+        ctx,
+        move |emit, cancel| {
+            emit(JobMsg::Progress("Re-bucketing the timeline".into(), None));
+            match timeline::timeline(&dataset, bucket_seconds) {
+                Ok(t) if !cancel.load(Ordering::Relaxed) => {
+                    emit(JobMsg::Timeline(Box::new(t), bucket))
+                }
+                Ok(_) => emit(JobMsg::Cancelled),
+                Err(e) => emit(JobMsg::Failed(format!("timeline: {e}"), None)),
+            }
+        },
+    )
+}

@@ -1,0 +1,153 @@
+//! Turns a raw table into the canonical analysis frame: role columns coerced to their
+//! types, error events attributed to groups, bad rows rejected with file and line.
+
+mod coerce;
+mod columns;
+mod errors;
+mod groups;
+
+pub use coerce::parse_label;
+
+use super::error::IngestError;
+use super::rejects::Rejects;
+use super::roles::{Role, Roles};
+use super::table::RawTable;
+use coerce::{find, str_series, Ctx};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Canonical column: experiment group (String, never null).
+pub const GROUP: &str = "r:group";
+/// Canonical column: UTC timestamp in microseconds (Int64).
+pub const TS_US: &str = "r:ts_us";
+/// Canonical column: user id (String).
+pub const USER: &str = "r:user";
+/// Canonical column: request id (String).
+pub const REQUEST: &str = "r:request_id";
+/// Canonical column: model name (String).
+pub const MODEL: &str = "r:model";
+/// Canonical column: model version (String).
+pub const VERSION: &str = "r:version";
+/// Canonical column: latency in milliseconds (Float64).
+pub const LATENCY_MS: &str = "r:latency_ms";
+/// Canonical column: score (Float64).
+pub const SCORE: &str = "r:score";
+/// Canonical column: predicted class (String).
+pub const PRED: &str = "r:pred";
+/// Canonical column: label as 0/1 (Float64).
+pub const LABEL: &str = "r:label";
+/// Canonical column: the row is an error event (Boolean).
+pub const IS_ERROR: &str = "r:is_error";
+/// Canonical column: error text (String).
+pub const ERROR: &str = "r:error";
+
+/// Canonical name of a metric column.
+pub fn metric_col(name: &str) -> String {
+    format!("m:{name}")
+}
+
+/// Canonical name of a segment column.
+pub fn segment_col(name: &str) -> String {
+    format!("s:{name}")
+}
+
+/// How a metric is summarised and tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    /// 0/1 values: a rate, two-proportion z-test.
+    Proportion,
+    /// Other numbers: a mean, Welch t-test.
+    Mean,
+}
+
+/// A metric column and its kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metric {
+    /// Source column name.
+    pub name: String,
+    /// Proportion or mean.
+    pub kind: MetricKind,
+}
+
+/// What normalisation produced.
+pub struct Normalized {
+    /// Valid rows only, canonical columns.
+    pub frame: DataFrame,
+    /// Metrics that have at least one value.
+    pub metrics: Vec<Metric>,
+    /// Segment columns kept.
+    pub segments: Vec<String>,
+}
+
+/// Builds the canonical frame. `files` names the inputs (for the no-group error);
+/// `known_groups`, when given, rejects rows of other groups.
+pub fn normalize(
+    table: &RawTable,
+    roles: &Roles,
+    known_groups: Option<&[String]>,
+    files: &[String],
+    rejects: &mut Rejects,
+) -> Result<Normalized, IngestError> {
+    let rows = table.rows;
+    let col = |role: Role| roles.get(role).and_then(|n| find(table, n));
+    let group_col = col(Role::Group).ok_or_else(|| IngestError::Unreadable {
+        file: files.join(", "),
+        problem: "no group column (looked for group, arm, variant, bucket; name one with --column group=NAME)".into(),
+    })?;
+    let mut ctx = Ctx {
+        keep: vec![true; rows],
+        rejects,
+        file_ids: &table.file_ids,
+        lines: &table.lines,
+    };
+    let (is_error, error_text) = errors::error_events(col(Role::Error), rows);
+    let users = str_series(USER, col(Role::UserId), rows);
+    let groups =
+        groups::attribute_groups(group_col, &users, &is_error, known_groups, rows, &mut ctx);
+    let ts = columns::timestamps(col(Role::Timestamp), roles.time_unit, rows, &mut ctx);
+    let latency = columns::latency_ms(col(Role::Latency), rows, &mut ctx);
+    let score = columns::score(col(Role::Score), rows, &mut ctx);
+    let label = columns::label(col(Role::Label), rows, &mut ctx);
+    let (metrics, metric_series) = columns::metrics(table, &roles.metrics, &mut ctx);
+    let mut segments = Vec::new();
+    let mut segment_series = Vec::new();
+    for name in &roles.segments {
+        let Some(c) = find(table, name) else { continue };
+        segments.push(name.clone());
+        segment_series.push(str_series(&segment_col(name), Some(c), rows).into_column());
+    }
+
+    let mut columns: Vec<Column> = vec![
+        groups.with_name(GROUP.into()).into_column(),
+        ts.into_column(),
+        users.into_column(),
+        str_series(REQUEST, col(Role::RequestId), rows).into_column(),
+        str_series(MODEL, col(Role::Model), rows).into_column(),
+        str_series(VERSION, col(Role::Version), rows).into_column(),
+        latency.into_column(),
+        score.into_column(),
+        str_series(PRED, col(Role::Prediction), rows).into_column(),
+        label.into_column(),
+        is_error.into_column(),
+        error_text.into_column(),
+    ];
+    columns.extend(metric_series);
+    columns.extend(segment_series);
+    let frame_error = |e: PolarsError| IngestError::Unreadable {
+        file: files.join(", "),
+        problem: format!("internal frame error: {e}"),
+    };
+    let frame = DataFrame::new(rows, columns).map_err(frame_error)?;
+    let frame = if ctx.keep.iter().all(|k| *k) {
+        frame
+    } else {
+        let mask = BooleanChunked::from_iter_values("keep".into(), ctx.keep.into_iter());
+        frame.filter(&mask).map_err(frame_error)?
+    };
+    Ok(Normalized {
+        frame,
+        metrics,
+        segments,
+    })
+}

@@ -1,0 +1,175 @@
+//! The comparison checks: diff rate, importance shift, feature alignment, environment.
+
+use super::DIFF_RATE_WARN;
+use crate::report::compare::*;
+use crate::report::{Check, CheckId, Status};
+
+fn port_sig(p: &Port) -> String {
+    format!(
+        "{} {} {}",
+        p.name,
+        p.ty,
+        serde_json::to_string(&p.shape).unwrap_or_default()
+    )
+}
+
+/// The four comparison checks.
+pub fn checks(
+    a: &ModelReport,
+    b: &ModelReport,
+    diff: &Diff,
+    imp: &Importance,
+    regression: bool,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    out.push(if regression {
+        Check::new(CheckId::DiffRate, Status::Pass, format!(
+                "regression models: mean |difference| {:.4}, max {:.4} (no classes to flip)",
+                diff.mean_abs_delta, diff.max_abs_delta
+            ))
+    } else if diff.rate > DIFF_RATE_WARN {
+        Check::new(CheckId::DiffRate, Status::Warn, format!(
+                "{:.1}% of rows change class (above {:.0}%): a label definition or feature pipeline may have changed",
+                diff.rate * 100.0,
+                DIFF_RATE_WARN * 100.0
+            ))
+    } else {
+        Check::new(CheckId::DiffRate, Status::Pass, format!(
+                "{:.1}% of rows change class ({} negative->positive, {} positive->negative)",
+                diff.rate * 100.0,
+                diff.flips.neg_to_pos,
+                diff.flips.pos_to_neg
+            ))
+    });
+    // importance: top-3 sets and order
+    out.push(if imp.features.is_empty() {
+        Check::new(CheckId::ImportanceShift, Status::Pass, "not evaluated: permutation importance was skipped")
+    } else {
+        let top = |champion: bool| -> Vec<String> {
+            let mut v: Vec<&FeatureImportance> = imp.features.iter().collect();
+            v.sort_by_key(|f| if champion { f.champion_rank } else { f.challenger_rank });
+            v.iter().take(3).map(|f| f.name.clone()).collect()
+        };
+        let (ta, tb) = (top(true), top(false));
+        let mut sa = ta.clone();
+        let mut sb = tb.clone();
+        sa.sort();
+        sb.sort();
+        if sa != sb {
+            Check::new(CheckId::ImportanceShift, Status::Warn, format!(
+                    "top-3 features differ: champion {} vs challenger {} (possible data-pipeline problem)",
+                    ta.join(", "),
+                    tb.join(", ")
+                ))
+        } else if ta != tb {
+            Check::new(CheckId::ImportanceShift, Status::Warn, format!(
+                    "top-3 features reordered: champion {} vs challenger {} (possible data-pipeline problem)",
+                    ta.join(", "),
+                    tb.join(", ")
+                ))
+        } else {
+            Check::new(CheckId::ImportanceShift, Status::Pass, format!("same top-3 features in the same order: {}", ta.join(", ")))
+        }
+    });
+    // inputs
+    let (ia, ib): (Vec<String>, Vec<String>) = (
+        a.inputs.iter().map(port_sig).collect(),
+        b.inputs.iter().map(port_sig).collect(),
+    );
+    let cols = |m: &ModelReport| -> Vec<String> {
+        m.mapping
+            .iter()
+            .flat_map(|map| map.inputs.values().flatten().cloned())
+            .collect()
+    };
+    let (ca, cb) = (cols(a), cols(b));
+    out.push(if ia == ib && ca == cb {
+        Check::new(
+            CheckId::FeatureAlignment,
+            Status::Pass,
+            format!(
+                "identical inputs ({} features: {})",
+                ca.len(),
+                ca.join(", ")
+            ),
+        )
+    } else {
+        let only = |x: &[String], y: &[String]| -> Vec<String> {
+            x.iter().filter(|c| !y.contains(c)).cloned().collect()
+        };
+        let (oa, ob) = (only(&ca, &cb), only(&cb, &ca));
+        let mut parts = Vec::new();
+        if ia != ib {
+            parts.push(format!(
+                "input signatures differ (champion: {}; challenger: {})",
+                a.inputs
+                    .iter()
+                    .map(|p| format!("{} {}", p.name, p.ty))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                b.inputs
+                    .iter()
+                    .map(|p| format!("{} {}", p.name, p.ty))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !oa.is_empty() {
+            parts.push(format!("only the champion reads {}", oa.join(", ")));
+        }
+        if !ob.is_empty() {
+            parts.push(format!("only the challenger reads {}", ob.join(", ")));
+        }
+        if oa.is_empty() && ob.is_empty() && ca != cb {
+            parts.push("same features in a different order".into());
+        }
+        Check::new(
+            CheckId::FeatureAlignment,
+            Status::Warn,
+            format!(
+                "champion and challenger do not take identical inputs: {}",
+                parts.join("; ")
+            ),
+        )
+    });
+    // training environments
+    out.push(if a.environment.is_empty() || b.environment.is_empty() {
+        Check::new(
+            CheckId::Environment,
+            Status::Pass,
+            match (a.environment.is_empty(), b.environment.is_empty()) {
+                (true, true) => "not recorded (no bundle manifests with [environment])",
+                (true, false) => "recorded for the challenger only",
+                _ => "recorded for the champion only",
+            },
+        )
+    } else {
+        let mut diffs = Vec::new();
+        let keys: std::collections::BTreeSet<&String> =
+            a.environment.keys().chain(b.environment.keys()).collect();
+        for k in keys {
+            let (x, y) = (a.environment.get(k), b.environment.get(k));
+            if x != y {
+                diffs.push(format!(
+                    "{k}: {} vs {}",
+                    x.map_or("-", String::as_str),
+                    y.map_or("-", String::as_str)
+                ));
+            }
+        }
+        if diffs.is_empty() {
+            Check::new(
+                CheckId::Environment,
+                Status::Pass,
+                "same training environment",
+            )
+        } else {
+            Check::new(
+                CheckId::Environment,
+                Status::Warn,
+                format!("training environments differ: {}", diffs.join(", ")),
+            )
+        }
+    });
+    out
+}

@@ -1,0 +1,440 @@
+//! The experiment report printed by `verdict analyze`, shown by the window and rendered by
+//! the Markdown/HTML/CSV exports: every number any of them shows is computed into it.
+
+use super::Check;
+use crate::ingest::{MetricKind, Reason, Rejected, Role};
+use crate::plan::Correction;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSummary {
+    /// Files read, in order.
+    pub files: Vec<String>,
+    /// `jsonl`, `csv`, `parquet`, `applog`, `json` or `mixed`.
+    pub format: InputFormat,
+    /// Rows (events) read, valid or not.
+    pub rows_read: u64,
+    /// Rows used.
+    pub rows_valid: u64,
+    /// Rows rejected.
+    pub rows_rejected: u64,
+    /// Rejected rows per reason.
+    pub rejected_by_reason: BTreeMap<Reason, u64>,
+    /// First 100 rejected rows.
+    pub rejected: Vec<Rejected>,
+    /// App-log lines that were not events (banners, access logs, tracebacks).
+    pub lines_skipped: u64,
+}
+
+/// Latency summary in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Mean.
+    pub mean: f64,
+    /// Median (linear interpolation).
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// n / mean / sum of a metric in one group.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MetricSummary {
+    /// Non-missing values.
+    pub n: u64,
+    /// Mean (a rate for 0/1 metrics).
+    pub mean: Option<f64>,
+    /// Sum.
+    pub sum: f64,
+}
+
+/// Everything about one group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    /// Group name.
+    pub name: String,
+    /// Model names seen.
+    pub models: Vec<String>,
+    /// Model versions seen.
+    pub versions: Vec<String>,
+    /// Rows (requests, including error events).
+    pub requests: u64,
+    /// Share of all requests.
+    pub share: f64,
+    /// Distinct users.
+    pub users: u64,
+    /// Error events.
+    pub errors: u64,
+    /// errors / requests.
+    pub error_rate: f64,
+    /// Treatment rows served by a model other than the group's own (0 for control).
+    pub fallbacks: u64,
+    /// Latency over all rows with a latency.
+    pub latency_ms: Option<LatencySummary>,
+    /// Per metric column.
+    pub metrics: BTreeMap<String, MetricSummary>,
+    /// Mean score.
+    pub mean_score: Option<f64>,
+    /// AUC of score against label.
+    pub auc: Option<f64>,
+}
+
+/// Sample-ratio mismatch test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SrmResult {
+    /// Observed requests per group.
+    pub observed: BTreeMap<String, u64>,
+    /// Expected requests per group under the expected split.
+    pub expected: BTreeMap<String, f64>,
+    /// Expected share per group (sums to 1).
+    pub expected_share: BTreeMap<String, f64>,
+    /// Chi-square statistic.
+    pub chi2: f64,
+    /// Degrees of freedom.
+    pub df: u64,
+    /// p-value.
+    pub p_value: f64,
+    /// p below the SRM threshold.
+    pub mismatch: bool,
+}
+
+/// Users and assignment leakage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Distinct users.
+    pub users: u64,
+    /// Users seen in more than one group.
+    pub users_in_multiple_groups: u64,
+}
+
+/// One control-vs-treatment test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestResult {
+    /// Metric column name.
+    pub metric: String,
+    /// `two_proportion_z` or `welch_t`.
+    pub method: TestMethod,
+    /// Control group.
+    pub control: String,
+    /// Treatment group.
+    pub treatment: String,
+    /// Control observations.
+    pub control_n: u64,
+    /// Treatment observations.
+    pub treatment_n: u64,
+    /// Control rate or mean.
+    pub control_value: f64,
+    /// Treatment rate or mean.
+    pub treatment_value: f64,
+    /// Treatment − control.
+    pub diff: f64,
+    /// Interval for the difference at 1 − alpha.
+    pub ci_low: Option<f64>,
+    /// Interval for the difference at 1 − alpha.
+    pub ci_high: Option<f64>,
+    /// diff / control value.
+    pub relative_lift: Option<f64>,
+    /// Relative lift interval (difference interval / control value).
+    pub relative_lift_ci_low: Option<f64>,
+    /// Relative lift interval (difference interval / control value).
+    pub relative_lift_ci_high: Option<f64>,
+    /// z or t.
+    pub statistic: Option<f64>,
+    /// Welch–Satterthwaite df (null for z).
+    pub df: Option<f64>,
+    /// Two-sided p-value.
+    pub p_value: Option<f64>,
+    /// Corrected p-value (segments only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub p_value_adjusted: Option<f64>,
+    /// p (adjusted p for segments) below alpha.
+    pub significant: bool,
+    /// The plan's primary metric.
+    pub primary: bool,
+    /// The change is in the direction the plan wants (primary) or upward (others).
+    pub favorable: Option<bool>,
+}
+
+/// Sample size for the primary proportion metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerResult {
+    /// Metric used.
+    pub metric: String,
+    /// Baseline (control) rate.
+    pub baseline_rate: f64,
+    /// Minimum detectable effect, absolute.
+    pub mde_absolute: f64,
+    /// Significance level.
+    pub alpha: f64,
+    /// Power.
+    pub power: f64,
+    /// Required observations per group (rounded up).
+    pub required_per_group: u64,
+    /// Smallest group's observations of the metric.
+    pub observed_per_group: u64,
+    /// observed / required (1.0 = reached).
+    pub progress: f64,
+    /// Reached.
+    pub reached: bool,
+}
+
+/// Tests within one value of one segment column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentResult {
+    /// Segment column.
+    pub column: String,
+    /// Value.
+    pub value: String,
+    /// Requests with this value.
+    pub requests: u64,
+    /// The tests, with corrected p-values.
+    pub tests: Vec<TestResult>,
+}
+
+/// One group in one time bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineRow {
+    /// Bucket start, ISO-8601 UTC.
+    pub start: String,
+    /// Bucket start in microseconds since the epoch.
+    pub start_us: i64,
+    /// Group.
+    pub group: String,
+    /// Requests.
+    pub requests: u64,
+    /// Requests per second over the bucket.
+    pub qps: f64,
+    /// Error rate.
+    pub error_rate: f64,
+    /// Latency p50 in ms.
+    pub latency_p50: Option<f64>,
+    /// Latency p95 in ms.
+    pub latency_p95: Option<f64>,
+    /// Latency p99 in ms.
+    pub latency_p99: Option<f64>,
+    /// Metric means (rates for 0/1 metrics).
+    pub metrics: BTreeMap<String, Option<f64>>,
+}
+
+/// Per-bucket series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Bucket span (`1m`, `5m`, `1h`, `1d`).
+    pub bucket: String,
+    /// Bucket span in seconds.
+    pub bucket_seconds: u64,
+    /// Rows sorted by start, then group.
+    pub rows: Vec<TimelineRow>,
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// `ramp_up`, `hold` or `roll_back`.
+    pub action: Action,
+    /// Why, one sentence per driver.
+    pub reasons: Vec<String>,
+}
+
+/// A metric analysed and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricInfo {
+    /// Column name.
+    pub name: String,
+    /// `proportion` or `mean`.
+    pub kind: MetricKind,
+    /// Declared primary in the plan.
+    pub primary: bool,
+}
+
+/// The full experiment report printed by `verdict analyze`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentReport {
+    /// Verdict version that wrote the report.
+    pub verdict_version: String,
+    /// What was read.
+    pub input: InputSummary,
+    /// Role → source column.
+    pub columns: BTreeMap<Role, String>,
+    /// Segment columns.
+    pub segment_columns: Vec<String>,
+    /// Metrics analysed.
+    pub metrics: Vec<MetricInfo>,
+    /// Control group.
+    pub control: String,
+    /// How the control was chosen: `flag`, `plan`, `name` or `largest`.
+    pub control_source: ControlSource,
+    /// The plan's primary metric, if any.
+    pub primary_metric: Option<String>,
+    /// Significance level.
+    pub alpha: f64,
+    /// Segment correction (`holm` or `bh`).
+    pub correction: Correction,
+    /// Per group.
+    pub groups: Vec<GroupSummary>,
+    /// Sample-ratio mismatch.
+    pub srm: SrmResult,
+    /// Assignment leakage.
+    pub assignment: Assignment,
+    /// Control vs each treatment.
+    pub tests: Vec<TestResult>,
+    /// Sample size for the primary proportion metric.
+    pub power: Option<PowerResult>,
+    /// Tests within segment values.
+    pub segments: Vec<SegmentResult>,
+    /// Time series.
+    pub timeline: Timeline,
+    /// Checks.
+    pub checks: Vec<Check>,
+    /// Recommendation.
+    pub recommendation: Recommendation,
+}
+
+/// The format of the inputs: one format, or `mixed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputFormat {
+    /// JSON lines.
+    Jsonl,
+    /// Delimited text with a header.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Pipe-delimited application logs.
+    Applog,
+    /// One JSON array of objects.
+    Json,
+    /// Files of several formats.
+    Mixed,
+}
+
+impl InputFormat {
+    /// The format of files read in `formats`: their one format, or `mixed`.
+    pub fn of(formats: &[crate::ingest::Format]) -> Self {
+        use crate::ingest::Format;
+        let one = |f: Format| match f {
+            Format::Jsonl => InputFormat::Jsonl,
+            Format::Csv => InputFormat::Csv,
+            Format::Parquet => InputFormat::Parquet,
+            Format::Applog => InputFormat::Applog,
+            Format::JsonArray => InputFormat::Json,
+        };
+        match formats.split_first() {
+            Some((first, rest)) if rest.iter().all(|f| f == first) => one(*first),
+            Some(_) => InputFormat::Mixed,
+            None => InputFormat::Mixed,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputFormat::Jsonl => "jsonl",
+            InputFormat::Csv => "csv",
+            InputFormat::Parquet => "parquet",
+            InputFormat::Applog => "applog",
+            InputFormat::Json => "json",
+            InputFormat::Mixed => "mixed",
+        }
+    }
+}
+
+/// The hypothesis test behind a [`TestResult`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestMethod {
+    /// Pooled two-proportion z-test with an unpooled Wald interval (0/1 metrics).
+    TwoProportionZ,
+    /// Welch's unequal-variance t-test (means).
+    WelchT,
+}
+
+impl TestMethod {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestMethod::TwoProportionZ => "two_proportion_z",
+            TestMethod::WelchT => "welch_t",
+        }
+    }
+}
+
+/// What to do next, from the mildest to the most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Give the challenger more traffic.
+    RampUp,
+    /// Keep the split and wait.
+    Hold,
+    /// Send all traffic back to the champion.
+    RollBack,
+}
+
+impl Action {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::RampUp => "ramp_up",
+            Action::Hold => "hold",
+            Action::RollBack => "roll_back",
+        }
+    }
+
+    /// In words (`ramp up`).
+    pub fn words(self) -> &'static str {
+        match self {
+            Action::RampUp => "ramp up",
+            Action::Hold => "hold",
+            Action::RollBack => "roll back",
+        }
+    }
+
+    /// The headline shown to people (`RAMP UP`).
+    pub fn headline(self) -> &'static str {
+        match self {
+            Action::RampUp => "RAMP UP",
+            Action::Hold => "HOLD",
+            Action::RollBack => "ROLL BACK",
+        }
+    }
+
+    /// The status colour that goes with it: pass, warn, fail.
+    pub fn status(self) -> super::Status {
+        match self {
+            Action::RampUp => super::Status::Pass,
+            Action::Hold => super::Status::Warn,
+            Action::RollBack => super::Status::Fail,
+        }
+    }
+}
+
+/// How the control group was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlSource {
+    /// `--control`.
+    Flag,
+    /// The plan's `control`.
+    Plan,
+    /// A conventional name (control, champion, baseline, ...).
+    Name,
+    /// The group with the most requests.
+    Largest,
+}
+
+impl ControlSource {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlSource::Flag => "flag",
+            ControlSource::Plan => "plan",
+            ControlSource::Name => "name",
+            ControlSource::Largest => "largest",
+        }
+    }
+}
