@@ -158,7 +158,11 @@ fn two_files_match_scipy() {
     let psi = r.triggers.iter().find(|t| t.id.as_str() == "psi").unwrap();
     assert_eq!(psi.status.as_str(), "fail");
     assert!(psi.message.contains("country"));
-    let nulls = r.triggers.iter().find(|t| t.id.as_str() == "null_features").unwrap();
+    let nulls = r
+        .triggers
+        .iter()
+        .find(|t| t.id.as_str() == "null_features")
+        .unwrap();
     assert_eq!(nulls.status.as_str(), "warn", "{}", nulls.message);
     assert!(nulls.message.contains("tenure"));
 }

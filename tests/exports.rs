@@ -35,11 +35,13 @@ fn html_is_self_contained_with_png_plots_and_tables() {
     let page = html::render(&r);
     assert!(page.starts_with("<!doctype html>"));
     assert!(page.contains("roll back"));
-    // traffic, error rate, p99 and one plot per metric
+    // traffic, traffic share, cumulative requests, error rate (per bucket and cumulative),
+    // p99, and per metric its per-bucket and cumulative means: the engine's derived series
     assert_eq!(
         page.matches("src=\"data:image/png;base64,").count(),
-        3 + r.metrics.len()
+        6 + 2 * r.metrics.len()
     );
+    assert!(page.contains("Traffic share (ramp stages)"));
     assert!(!page.contains("src=\"http"), "no external resources");
     assert!(
         page.contains("sample_data/experiment.parquet"),

@@ -81,7 +81,11 @@ fn check_test(what: &str, t: &TestResult, r: &Value) {
     if let Some(df) = r.get("df") {
         close(&format!("{what} df"), t.df.unwrap(), df.as_f64().unwrap());
     }
-    assert_eq!(t.method.as_str(), r["method"].as_str().unwrap(), "{what} method");
+    assert_eq!(
+        t.method.as_str(),
+        r["method"].as_str().unwrap(),
+        "{what} method"
+    );
 }
 
 #[test]

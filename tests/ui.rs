@@ -413,3 +413,197 @@ fn models_view_replays_the_embedded_sample_and_takes_dropped_models() {
         .any(|n| n.text.contains("broken.onnx") && n.text.contains("not an ONNX model")));
     assert!(h.state().models.champion.is_some() && h.state().models.challenger.is_some());
 }
+
+/// Steps until `done` holds and no job runs.
+fn wait_all(h: &mut Harness<'static, VerdictApp>, what: &str, done: impl Fn(&VerdictApp) -> bool) {
+    for _ in 0..6000 {
+        h.step();
+        if done(h.state()) && !h.state().jobs.any() {
+            h.run_steps(3);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{what} did not finish");
+}
+
+#[test]
+fn a_model_replay_and_a_log_load_run_side_by_side_and_both_finish() {
+    use verdict::app::command::JobKind;
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    // enough permutation repeats that the replay is still running when the log is opened
+    h.state_mut().models.repeats = 50;
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num8);
+    for _ in 0..2000 {
+        h.step();
+        if h.state().jobs.running(JobKind::Replay) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(
+        h.state().jobs.running(JobKind::Replay),
+        "the replay started"
+    );
+    // back on the Overview, a log is opened while the replay runs
+    h.state_mut().send(Command::SetView(View::Overview));
+    h.state_mut().send(Command::Open(vec![PathBuf::from(
+        "sample_data/experiment.csv",
+    )]));
+    h.step();
+    assert!(
+        h.state().jobs.running(JobKind::Load) && h.state().jobs.running(JobKind::Replay),
+        "both run at once"
+    );
+    wait_all(&mut h, "replay and load", |a| {
+        a.models.compared.is_some() && a.current.is_some()
+    });
+    let app = h.state();
+    assert_eq!(
+        app.models
+            .compared
+            .as_ref()
+            .unwrap()
+            .report
+            .importance
+            .repeats,
+        50,
+        "the replay finished, not cancelled"
+    );
+    assert!(app.current.as_ref().unwrap().report.input.files[0].ends_with("experiment.csv"));
+    assert!(
+        app.notifications
+            .items()
+            .iter()
+            .all(|n| !n.text.contains("cancelled")),
+        "nothing was cancelled"
+    );
+}
+
+#[test]
+fn a_drift_result_of_a_replaced_log_is_discarded() {
+    use std::sync::mpsc::channel;
+    use verdict::app::command::{DriftCommand, JobKind};
+    use verdict::app::jobs::{Input, Job, JobMsg};
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    // a real time split of the loaded sample, and a new log right after it
+    h.state_mut().send(Command::Drift(DriftCommand::Run));
+    h.step();
+    assert!(h.state().jobs.running(JobKind::Drift));
+    h.state_mut().send(Command::Open(vec![PathBuf::from(
+        "sample_data/experiment.jsonl",
+    )]));
+    wait_all(&mut h, "load", |a| {
+        a.current
+            .as_ref()
+            .is_some_and(|c| c.report.input.files[0].ends_with("experiment.jsonl"))
+    });
+    // whichever finished first, no drift numbers of the old log are on screen
+    assert!(h.state().drift.report.is_none(), "old drift report shown");
+
+    // a drift job of the loaded log that answers only after another log replaced it
+    let old = h.state().log_id;
+    let (tx, rx) = channel();
+    h.state_mut()
+        .jobs
+        .start(Job::from_channel(JobKind::Drift, Input::Log(old), rx));
+    h.state_mut().send(Command::Open(vec![PathBuf::from(
+        "sample_data/experiment.csv",
+    )]));
+    for _ in 0..3000 {
+        h.step();
+        if !h.state().jobs.running(JobKind::Load) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_ne!(h.state().log_id, old);
+    assert!(
+        !h.state().jobs.running(JobKind::Drift),
+        "the drift job of the old log was cancelled"
+    );
+    assert!(h
+        .state()
+        .notifications
+        .items()
+        .iter()
+        .any(|n| n.text.contains("Drift cancelled") && n.text.contains("experiment.csv")));
+    let report = verdict::analysis::drift::run(
+        &verdict::analysis::drift::DriftInputs::Files {
+            reference: vec!["tests/fixtures/drift/reference.csv".into()],
+            current: vec!["tests/fixtures/drift/current.csv".into()],
+        },
+        &Default::default(),
+        &Default::default(),
+        &|_| {},
+        &|_, _| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
+    // its late answer goes nowhere
+    let _ = tx.send(JobMsg::Drift(Box::new(report)));
+    h.run_steps(3);
+    assert!(h.state().drift.report.is_none());
+
+    // a drift comparison of two files does not depend on the loaded log: it survives a load
+    let (tx, rx) = channel();
+    h.state_mut()
+        .jobs
+        .start(Job::from_channel(JobKind::Drift, Input::Independent, rx));
+    h.state_mut().send(Command::LoadSample);
+    for _ in 0..3000 {
+        h.step();
+        if !h.state().jobs.running(JobKind::Load) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(h.state().jobs.running(JobKind::Drift));
+    let report = verdict::analysis::drift::run(
+        &verdict::analysis::drift::DriftInputs::Files {
+            reference: vec!["tests/fixtures/drift/reference.csv".into()],
+            current: vec!["tests/fixtures/drift/current.csv".into()],
+        },
+        &Default::default(),
+        &Default::default(),
+        &|_| {},
+        &|_, _| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
+    tx.send(JobMsg::Drift(Box::new(report))).unwrap();
+    h.run_steps(3);
+    assert!(
+        h.state().drift.report.is_some(),
+        "the two-file report is shown"
+    );
+}
+
+#[test]
+fn a_bucket_change_during_a_load_waits_for_it_instead_of_cancelling_it() {
+    use verdict::app::command::{Bucket, JobKind};
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut().send(Command::Open(vec![PathBuf::from(
+        "sample_data/experiment.jsonl",
+    )]));
+    h.step();
+    assert!(h.state().jobs.running(JobKind::Load));
+    h.state_mut().send(Command::SetBucket(Bucket::D1));
+    h.step();
+    wait_all(&mut h, "load and re-bucket", |a| {
+        a.current
+            .as_ref()
+            .is_some_and(|c| c.report.timeline.bucket == "1d")
+    });
+    let cur = h.state().current.as_ref().unwrap();
+    assert!(cur.report.input.files[0].ends_with("experiment.jsonl"));
+    assert!(h
+        .state()
+        .notifications
+        .items()
+        .iter()
+        .all(|n| !n.text.contains("ancelled")));
+}

@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod columns;
 pub mod corrections;
+pub mod dist;
 pub mod drift;
 pub mod error;
 pub mod groups;

@@ -1,7 +1,7 @@
 //! Statistical primitives shared by the tests: moments, linear-interpolation percentiles,
 //! distribution tails and AUC.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use super::dist::{chi_squared, normal, student_t};
 
 /// Count, mean and sample variance (ddof = 1) of a sample, computed in two passes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -148,45 +148,31 @@ fn order_stat(values: &mut [f64], from: &mut usize, k: usize) -> f64 {
 
 /// Two-sided p-value of a standard normal statistic.
 pub fn normal_two_sided_p(z: f64) -> f64 {
-    if !z.is_finite() {
-        return if z.is_nan() { f64::NAN } else { 0.0 };
-    }
-    let n = Normal::new(0.0, 1.0).expect("standard normal");
-    2.0 * n.sf(z.abs())
+    normal::two_sided_p(z)
 }
 
 /// Quantile of the standard normal distribution.
 pub fn normal_quantile(p: f64) -> f64 {
-    Normal::new(0.0, 1.0)
-        .expect("standard normal")
-        .inverse_cdf(p)
+    normal::quantile(p)
 }
 
-/// Two-sided p-value of a Student t statistic with `df` degrees of freedom.
+/// Two-sided p-value of a Student t statistic with `df` degrees of freedom (NaN for a
+/// NaN statistic or invalid df, 0 for an infinite statistic).
 pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
-    if !t.is_finite() || !df.is_finite() || df <= 0.0 {
-        return if t.is_infinite() { 0.0 } else { f64::NAN };
+    if t.is_infinite() {
+        return 0.0;
     }
-    match StudentsT::new(0.0, 1.0, df) {
-        Ok(d) => (2.0 * d.sf(t.abs())).min(1.0),
-        Err(_) => f64::NAN,
-    }
+    student_t::two_sided_p(t, df)
 }
 
 /// Quantile of Student's t with `df` degrees of freedom.
 pub fn t_quantile(p: f64, df: f64) -> f64 {
-    match StudentsT::new(0.0, 1.0, df) {
-        Ok(d) => d.inverse_cdf(p),
-        Err(_) => f64::NAN,
-    }
+    student_t::quantile(p, df)
 }
 
 /// Upper tail of the chi-square distribution.
 pub fn chi2_sf(x: f64, df: f64) -> f64 {
-    match ChiSquared::new(df) {
-        Ok(d) => d.sf(x),
-        Err(_) => f64::NAN,
-    }
+    chi_squared::sf(x, df)
 }
 
 /// Area under the ROC curve of `scores` against 0/1 `labels`, ties by mid-ranks (equal to

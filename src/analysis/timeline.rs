@@ -1,5 +1,7 @@
-//! Per group per UTC time bucket: requests, QPS, error rate, latency percentiles and
-//! metric means, aggregated in one keyed pass over the columns (plots never see raw rows).
+//! Per group per UTC time bucket: requests, QPS, errors and error rate, the group's share
+//! of the bucket's traffic (ramp stages), latency percentiles and metric means, plus the
+//! cumulative series (requests, error rate, metric means from the first bucket on),
+//! aggregated in one keyed pass over the columns. Views and exports only read these rows.
 
 use super::columns::{bool_col, f64_col, frame_error, moments_by, values_by, Codes, NO_CODE};
 use super::error::AnalysisError;
@@ -96,37 +98,63 @@ pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, A
         .iter()
         .map(|m| f64_col(&ds.frame, &metric_col(&m.name)).map(|c| moments_by(&keys, cells, c)))
         .collect::<Result<_, _>>()?;
+    // running totals per group, for the cumulative series
+    let mut cum_requests = vec![0u64; k];
+    let mut cum_errors = vec![0u64; k];
+    let mut cum_metric: Vec<Vec<(u64, f64)>> = vec![vec![(0, 0.0); ds.metrics.len()]; k];
     let mut rows = Vec::new();
-    for cell in 0..cells {
-        if requests[cell] == 0 {
-            continue;
+    for b in 0..buckets {
+        let bucket_requests: u64 = requests[b * k..(b + 1) * k].iter().sum();
+        for g in 0..k {
+            let cell = b * k + g;
+            cum_requests[g] += requests[cell];
+            cum_errors[g] += errors[cell];
+            for (mi, v) in metric_means.iter().enumerate() {
+                let m = &v[cell];
+                if m.n > 0 {
+                    cum_metric[g][mi].0 += m.n;
+                    cum_metric[g][mi].1 += m.sum;
+                }
+            }
+            if requests[cell] == 0 {
+                continue;
+            }
+            let start_us = (first + b as i64) * b_us;
+            let lat = &mut latency[cell];
+            let p = if lat.is_empty() {
+                vec![f64::NAN; 3]
+            } else {
+                percentiles(lat, &[50.0, 95.0, 99.0])
+            };
+            let some = |x: f64| x.is_finite().then_some(x);
+            rows.push(TimelineRow {
+                start: format_timestamp_us(start_us),
+                start_us,
+                group: groups.names[g].clone(),
+                requests: requests[cell],
+                qps: requests[cell] as f64 / bucket_s as f64,
+                errors: errors[cell],
+                error_rate: errors[cell] as f64 / requests[cell] as f64,
+                share: requests[cell] as f64 / bucket_requests as f64,
+                cumulative_requests: cum_requests[g],
+                cumulative_error_rate: cum_errors[g] as f64 / cum_requests[g] as f64,
+                latency_p50: some(p[0]),
+                latency_p95: some(p[1]),
+                latency_p99: some(p[2]),
+                metrics: ds
+                    .metrics
+                    .iter()
+                    .zip(&metric_means)
+                    .map(|(m, v)| (m.name.clone(), (v[cell].n > 0).then_some(v[cell].mean)))
+                    .collect(),
+                metrics_cumulative: ds
+                    .metrics
+                    .iter()
+                    .zip(&cum_metric[g])
+                    .map(|(m, (n, sum))| (m.name.clone(), (*n > 0).then(|| sum / *n as f64)))
+                    .collect(),
+            });
         }
-        let (b, g) = (cell / k, cell % k);
-        let start_us = (first + b as i64) * b_us;
-        let lat = &mut latency[cell];
-        let p = if lat.is_empty() {
-            vec![f64::NAN; 3]
-        } else {
-            percentiles(lat, &[50.0, 95.0, 99.0])
-        };
-        let some = |x: f64| x.is_finite().then_some(x);
-        rows.push(TimelineRow {
-            start: format_timestamp_us(start_us),
-            start_us,
-            group: groups.names[g].clone(),
-            requests: requests[cell],
-            qps: requests[cell] as f64 / bucket_s as f64,
-            error_rate: errors[cell] as f64 / requests[cell] as f64,
-            latency_p50: some(p[0]),
-            latency_p95: some(p[1]),
-            latency_p99: some(p[2]),
-            metrics: ds
-                .metrics
-                .iter()
-                .zip(&metric_means)
-                .map(|(m, v)| (m.name.clone(), (v[cell].n > 0).then_some(v[cell].mean)))
-                .collect(),
-        });
     }
     Ok(Timeline { rows, ..empty })
 }

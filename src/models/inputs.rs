@@ -68,7 +68,7 @@ pub fn plan(
     file: &str,
 ) -> Result<InputPlan, ModelError> {
     if model.inputs.is_empty() {
-        return Err(ModelError::model(file, format!("the model has no inputs")));
+        return Err(ModelError::model(file, "the model has no inputs"));
     }
     let has = |c: &str| columns.iter().any(|x| x == c);
     // one input per feature: several inputs, or a single input named like a holdout column

@@ -208,8 +208,20 @@ pub struct TimelineRow {
     pub requests: u64,
     /// Requests per second over the bucket.
     pub qps: f64,
+    /// Error events.
+    #[serde(default)]
+    pub errors: u64,
     /// Error rate.
     pub error_rate: f64,
+    /// This group's share of the bucket's requests (for a treatment: the ramp stage).
+    #[serde(default)]
+    pub share: f64,
+    /// Requests from the first bucket through this one.
+    #[serde(default)]
+    pub cumulative_requests: u64,
+    /// Error rate from the first bucket through this one.
+    #[serde(default)]
+    pub cumulative_error_rate: f64,
     /// Latency p50 in ms.
     pub latency_p50: Option<f64>,
     /// Latency p95 in ms.
@@ -218,6 +230,9 @@ pub struct TimelineRow {
     pub latency_p99: Option<f64>,
     /// Metric means (rates for 0/1 metrics).
     pub metrics: BTreeMap<String, Option<f64>>,
+    /// Metric means over every value from the first bucket through this one.
+    #[serde(default)]
+    pub metrics_cumulative: BTreeMap<String, Option<f64>>,
 }
 
 /// Per-bucket series.

@@ -113,7 +113,7 @@ pub fn render(r: &ExperimentReport) -> String {
     let _ = writeln!(
         out,
         "<h1>Verdict: <span class=\"{class}\">{}</span></h1><ul>",
-        h(&action)
+        h(action)
     );
     for reason in &r.recommendation.reasons {
         let _ = writeln!(out, "<li>{}</li>", h(reason));
@@ -153,9 +153,26 @@ pub fn render(r: &ExperimentReport) -> String {
     if !r.timeline.rows.is_empty() {
         let _ = writeln!(out, "<h2>Timeline ({} buckets)</h2>", h(&r.timeline.bucket));
         chart(&mut out, "Traffic", "requests / s", r, |x| Some(x.qps));
+        chart(
+            &mut out,
+            "Traffic share (ramp stages)",
+            "% of requests",
+            r,
+            |x| Some(100.0 * x.share),
+        );
+        chart(&mut out, "Requests (cumulative)", "requests", r, |x| {
+            Some(x.cumulative_requests as f64)
+        });
         chart(&mut out, "Error rate", "% of requests", r, |x| {
             Some(100.0 * x.error_rate)
         });
+        chart(
+            &mut out,
+            "Error rate (cumulative)",
+            "% of requests",
+            r,
+            |x| Some(100.0 * x.cumulative_error_rate),
+        );
         chart(&mut out, "Latency p99", "ms", r, |x| x.latency_p99);
         for m in &r.metrics {
             chart(
@@ -168,6 +185,13 @@ pub fn render(r: &ExperimentReport) -> String {
                 },
                 r,
                 |x| x.metrics.get(&m.name).copied().flatten(),
+            );
+            chart(
+                &mut out,
+                &format!("{} (cumulative)", m.name),
+                "mean from the start",
+                r,
+                |x| x.metrics_cumulative.get(&m.name).copied().flatten(),
             );
         }
     }

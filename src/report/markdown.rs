@@ -144,13 +144,61 @@ pub fn render(r: &ExperimentReport) -> String {
             tests_table(&mut out, &s.tests, true);
         }
     }
+    timeline_summary(&mut out, r);
+    out
+}
+
+/// Per group over the timeline: buckets, peak QPS, the traffic share of the first and last
+/// bucket (the ramp stages), and the cumulative error rate and metric means at the end.
+fn timeline_summary(out: &mut String, r: &ExperimentReport) {
     let _ = writeln!(
         out,
-        "\n## Timeline\n\n{} buckets of {} (see the JSON report for the series).",
+        "\n## Timeline\n\n{} rows in buckets of {} (the JSON report and the timeline CSV have every series).\n",
         r.timeline.rows.len(),
         r.timeline.bucket
     );
-    out
+    if r.timeline.rows.is_empty() {
+        return;
+    }
+    let mut head =
+        "| group | buckets | peak QPS | first share | last share | requests | error rate |"
+            .to_string();
+    let mut rule = "|---|---:|---:|---:|---:|---:|---:|".to_string();
+    for m in &r.metrics {
+        let _ = write!(head, " {} |", m.name);
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(out, "{head}\n{rule}");
+    for g in &r.groups {
+        let rows: Vec<_> = r
+            .timeline
+            .rows
+            .iter()
+            .filter(|x| x.group == g.name)
+            .collect();
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            continue;
+        };
+        let peak = rows.iter().map(|x| x.qps).fold(0.0, f64::max);
+        let mut line = format!(
+            "| {} | {} | {:.3} | {} | {} | {} | {} |",
+            g.name,
+            rows.len(),
+            peak,
+            super::format::share(first.share),
+            super::format::share(last.share),
+            last.cumulative_requests,
+            super::format::share(last.cumulative_error_rate)
+        );
+        for m in &r.metrics {
+            let _ = write!(
+                line,
+                " {} |",
+                opt(last.metrics_cumulative.get(&m.name).copied().flatten(), 4)
+            );
+        }
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 /// Checks of any report (health checks, retraining triggers, comparison checks) as a

@@ -471,7 +471,7 @@ fn stirlerr(n: f64) -> f64 {
     const S3: f64 = 1.0 / 1680.0;
     const S4: f64 = 1.0 / 1188.0;
     if n <= 15.0 {
-        return statrs::function::gamma::ln_gamma(n + 1.0) - (n + 0.5) * n.ln() + n - LN_2PI / 2.0;
+        return crate::analysis::dist::ln_gamma(n + 1.0) - (n + 0.5) * n.ln() + n - LN_2PI / 2.0;
     }
     let nn = n * n;
     if n > 500.0 {

@@ -68,47 +68,34 @@ fn x(row: &TimelineRow) -> f64 {
     row.start_us as f64 / 1e6
 }
 
-/// Builds every panel's series from the report's timeline.
+/// One line per group of a timeline row field (rows without a value are skipped).
+fn group_series(
+    r: &ExperimentReport,
+    skip_control: bool,
+    y: impl Fn(&TimelineRow) -> Option<f64>,
+) -> Vec<Series> {
+    r.groups
+        .iter()
+        .enumerate()
+        .skip(usize::from(skip_control))
+        .map(|(gi, g)| Series {
+            name: g.name.clone(),
+            color: group_color(gi),
+            style: LineStyle::Solid,
+            points: group_rows(r, &g.name)
+                .iter()
+                .filter_map(|row| y(row).map(|v| [x(row), v]))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every panel's series, read from the report's timeline (the engine computes the
+/// cumulative series and traffic shares; this only picks which to draw).
 pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, String, Vec<Series>)> {
-    let mut traffic = Vec::new();
-    let mut errors = Vec::new();
     let mut latency = Vec::new();
     for (gi, g) in r.groups.iter().enumerate() {
         let rows = group_rows(r, &g.name);
-        let color = group_color(gi);
-        let (mut cum_req, mut cum_err) = (0.0, 0.0);
-        let mut tp = Vec::new();
-        let mut ep = Vec::new();
-        for row in &rows {
-            cum_req += row.requests as f64;
-            cum_err += row.error_rate * row.requests as f64;
-            if cumulative {
-                tp.push([x(row), cum_req]);
-                ep.push([
-                    x(row),
-                    if cum_req > 0.0 {
-                        100.0 * cum_err / cum_req
-                    } else {
-                        0.0
-                    },
-                ]);
-            } else {
-                tp.push([x(row), row.qps]);
-                ep.push([x(row), 100.0 * row.error_rate]);
-            }
-        }
-        traffic.push(Series {
-            name: g.name.clone(),
-            color,
-            style: LineStyle::Solid,
-            points: tp,
-        });
-        errors.push(Series {
-            name: g.name.clone(),
-            color,
-            style: LineStyle::Solid,
-            points: ep,
-        });
         for (label, style, get) in [
             (
                 "p50",
@@ -129,55 +116,42 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
             if !pts.is_empty() {
                 latency.push(Series {
                     name: format!("{} {label}", g.name),
-                    color,
+                    color: group_color(gi),
                     style,
                     points: pts,
                 });
             }
         }
     }
-    // treatment traffic share per bucket: ramp stages
-    let mut share = Vec::new();
-    let mut totals: std::collections::BTreeMap<i64, f64> = std::collections::BTreeMap::new();
-    for row in &r.timeline.rows {
-        *totals.entry(row.start_us).or_default() += row.requests as f64;
-    }
-    for (gi, g) in r.groups.iter().enumerate().skip(1) {
-        let pts = group_rows(r, &g.name)
-            .iter()
-            .map(|row| {
-                [
-                    x(row),
-                    100.0 * row.requests as f64
-                        / totals.get(&row.start_us).copied().unwrap_or(1.0).max(1.0),
-                ]
-            })
-            .collect();
-        share.push(Series {
-            name: g.name.clone(),
-            color: group_color(gi),
-            style: LineStyle::Solid,
-            points: pts,
-        });
-    }
-    let mut panels = vec![
+    let (traffic_title, traffic_unit, traffic) = if cumulative {
         (
-            if cumulative {
-                "Requests (cumulative)".to_string()
-            } else {
-                "Traffic (QPS)".to_string()
-            },
-            if cumulative {
-                "requests".to_string()
-            } else {
-                "requests / s".to_string()
-            },
-            traffic,
-        ),
+            "Requests (cumulative)",
+            "requests",
+            group_series(r, false, |row| Some(row.cumulative_requests as f64)),
+        )
+    } else {
+        (
+            "Traffic (QPS)",
+            "requests / s",
+            group_series(r, false, |row| Some(row.qps)),
+        )
+    };
+    let errors = group_series(r, false, |row| {
+        Some(
+            100.0
+                * if cumulative {
+                    row.cumulative_error_rate
+                } else {
+                    row.error_rate
+                },
+        )
+    });
+    let mut panels = vec![
+        (traffic_title.to_string(), traffic_unit.to_string(), traffic),
         (
             "Treatment traffic share".to_string(),
             "% of requests".to_string(),
-            share,
+            group_series(r, true, |row| Some(100.0 * row.share)),
         ),
         (
             if cumulative {
@@ -195,26 +169,14 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
         ),
     ];
     for m in &r.metrics {
-        let mut series = Vec::new();
-        for (gi, g) in r.groups.iter().enumerate() {
-            let rows = group_rows(r, &g.name);
-            let (mut wsum, mut w) = (0.0, 0.0);
-            let pts = rows
-                .iter()
-                .filter_map(|row| {
-                    let y = row.metrics.get(&m.name).copied().flatten()?;
-                    wsum += y * row.requests as f64;
-                    w += row.requests as f64;
-                    Some([x(row), if cumulative { wsum / w } else { y }])
-                })
-                .collect();
-            series.push(Series {
-                name: g.name.clone(),
-                color: group_color(gi),
-                style: LineStyle::Solid,
-                points: pts,
-            });
-        }
+        let series = group_series(r, false, |row| {
+            let values = if cumulative {
+                &row.metrics_cumulative
+            } else {
+                &row.metrics
+            };
+            values.get(&m.name).copied().flatten()
+        });
         let unit = if m.kind == crate::ingest::MetricKind::Proportion {
             "rate (0–1)"
         } else {
@@ -224,11 +186,7 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
             "{}{}{}",
             m.name,
             if m.primary { " (primary)" } else { "" },
-            if cumulative {
-                " (cumulative, request-weighted)"
-            } else {
-                ""
-            }
+            if cumulative { " (cumulative)" } else { "" }
         );
         panels.push((title, unit.to_string(), series));
     }
