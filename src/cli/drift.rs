@@ -30,7 +30,7 @@ pub struct DriftArgs {
     #[arg(long, conflicts_with = "window")]
     pub split_at: Option<String>,
     /// Split one log: the last SPAN (e.g. 7d, 12h, 2w) against the SPAN before it.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub window: Option<String>,
     /// Features to compare, comma-separated (default: every feature-like column).
     #[arg(long, value_delimiter = ',')]

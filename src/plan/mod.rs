@@ -220,9 +220,19 @@ impl Plan {
 
     /// Parses and validates plan text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Plan, PlanError> {
-        let plan: Plan = toml::from_str(text).map_err(|e| PlanError::Parse {
-            file: file.to_string(),
-            problem: e.message().to_string(),
+        let plan: Plan = toml::from_str(text).map_err(|e| {
+            // name the line, so a bad value is found even when the message does not say
+            // which key it belongs to
+            let line = e.span().and_then(|span| {
+                let start = span.start.min(text.len());
+                let number = text[..start].matches('\n').count() + 1;
+                let content = text.lines().nth(number - 1)?.trim();
+                Some(format!("line {number} `{content}`: "))
+            });
+            PlanError::Parse {
+                file: file.to_string(),
+                problem: format!("{}{}", line.unwrap_or_default(), e.message()),
+            }
         })?;
         plan.validate().map_err(|source| PlanError::Invalid {
             file: file.to_string(),

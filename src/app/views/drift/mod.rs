@@ -1,0 +1,164 @@
+//! The Drift view: choose the two sides (two files, or a time split of the loaded log),
+//! the feature table sorted by PSI / p / statistic with drifted and alert rows marked, the
+//! selected feature's distributions on shared bins, PSI over time, and the triggers.
+
+mod features;
+mod over_time;
+mod sources;
+
+use features::{feature_detail_ui, feature_table_ui};
+use over_time::psi_over_time_ui;
+use sources::sources_ui;
+
+use crate::app::command::Command;
+use crate::app::command::SaveKind;
+use crate::app::drift::{DriftPanel, DriftSort};
+use crate::app::theme::status_color;
+use crate::report::drift::DriftReport;
+use crate::report::Status;
+use eframe::egui::{self, RichText};
+
+/// Tooltips for the drift statistics.
+pub mod tips {
+    /// PSI.
+    pub const PSI: &str = "Population stability index over 10 reference-decile bins (categories for categorical features): below 0.1 stable, 0.1-0.15 moderate, above 0.15 a material shift.";
+    /// KS.
+    pub const KS: &str = "Kolmogorov-Smirnov statistic: the largest gap between the two empirical distribution functions (numeric features).";
+    /// Chi-square.
+    pub const CHI2: &str =
+        "Chi-square test of homogeneity of the category counts (categorical features).";
+    /// p.
+    pub const P: &str = "Probability of a difference at least this large if both sides came from the same distribution.";
+    /// Wasserstein.
+    pub const W: &str = "Wasserstein-1 distance (area between the distribution functions), in the feature's units; W/sd divides it by the reference standard deviation.";
+    /// Drifted.
+    pub const DRIFTED: &str = "Drifted: p below alpha and PSI at or above the drift threshold, so huge samples do not flag trivial shifts.";
+}
+
+/// The whole view.
+pub fn drift_ui(
+    ui: &mut egui::Ui,
+    panel: &DriftPanel,
+    loaded: Option<((i64, i64), String)>,
+    sort: DriftSort,
+    busy: bool,
+    cmds: &mut Vec<Command>,
+) {
+    ui.heading("Data drift and retraining triggers");
+    sources_ui(ui, panel, loaded, busy, cmds);
+    ui.separator();
+    let Some(r) = &panel.report else {
+        ui.label("No comparison yet: choose the two sides above, or drop two data files here (the first is the reference).");
+        return;
+    };
+    summary_ui(ui, r);
+    save_row_ui(
+        ui,
+        &[
+            ("JSON", SaveKind::DriftJson),
+            ("Markdown", SaveKind::DriftMarkdown),
+            ("features CSV", SaveKind::DriftFeaturesCsv),
+            ("triggers CSV", SaveKind::DriftTriggersCsv),
+        ],
+        cmds,
+    );
+    ui.add_space(6.0);
+    ui.columns(2, |cols| {
+        feature_table_ui(&mut cols[0], r, panel.selected.as_deref(), sort, cmds);
+        if let Some(f) = panel
+            .selected
+            .as_ref()
+            .and_then(|s| r.features.iter().find(|f| &f.name == s))
+        {
+            feature_detail_ui(&mut cols[1], f, cmds);
+        }
+    });
+    ui.add_space(8.0);
+    psi_over_time_ui(ui, r, cmds);
+    ui.add_space(8.0);
+    triggers_ui(ui, r);
+}
+
+fn summary_ui(ui: &mut egui::Ui, r: &DriftReport) {
+    let drifted = r.features.iter().filter(|f| f.drifted).count();
+    let status = if r.dataset_drifted {
+        Status::Fail
+    } else if drifted > 0 {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.colored_label(
+            status_color(status),
+            RichText::new(format!(
+                "{drifted} of {} features drifted (share {:.2}) - dataset {}",
+                r.features.len(),
+                r.drift_share,
+                if r.dataset_drifted {
+                    "DRIFTED"
+                } else {
+                    "not drifted"
+                }
+            ))
+            .strong(),
+        );
+        let t = &r.thresholds;
+        ui.weak(format!(
+            "drifted: p < {} and PSI >= {}; alert: PSI >= {}; dataset: share >= {}",
+            t.alpha, t.psi_drift, t.psi_alert, t.drift_share
+        ));
+    });
+    let side = |d: &crate::report::drift::DriftSide| {
+        let span = match (&d.start, &d.end) {
+            (Some(a), Some(b)) => format!(", {a} to {b}"),
+            _ => String::new(),
+        };
+        format!("{} rows{span}", d.rows)
+    };
+    ui.label(format!(
+        "Reference: {}  ·  Current: {}",
+        side(&r.reference),
+        side(&r.current)
+    ));
+    let s = &r.schema;
+    if !s.only_in_reference.is_empty()
+        || !s.only_in_current.is_empty()
+        || !s.dtype_changes.is_empty()
+    {
+        let mut parts = Vec::new();
+        if !s.only_in_reference.is_empty() {
+            parts.push(format!(
+                "only in reference: {}",
+                s.only_in_reference.join(", ")
+            ));
+        }
+        if !s.only_in_current.is_empty() {
+            parts.push(format!("only in current: {}", s.only_in_current.join(", ")));
+        }
+        for d in &s.dtype_changes {
+            parts.push(format!("{}: {} -> {}", d.name, d.reference, d.current));
+        }
+        ui.colored_label(
+            status_color(Status::Warn),
+            format!("Schema: {}", parts.join("; ")),
+        );
+    }
+}
+
+fn triggers_ui(ui: &mut egui::Ui, r: &DriftReport) {
+    ui.strong("Retraining triggers and data checks");
+    super::checks::checks_ui(ui, "drift_triggers", &r.triggers);
+}
+
+/// A row of "Save" buttons.
+pub fn save_row_ui(ui: &mut egui::Ui, items: &[(&str, SaveKind)], cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.weak("Save:");
+        for (label, kind) in items {
+            if ui.small_button(*label).clicked() {
+                cmds.push(Command::Save(*kind));
+            }
+        }
+    });
+}

@@ -1,0 +1,66 @@
+//! PSI over time of the top features, with the drift and alert thresholds.
+
+use super::super::png_button;
+use crate::app::command::Command;
+use crate::app::theme::group_color;
+use crate::report::drift::DriftReport;
+use eframe::egui::{self};
+use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
+
+pub(super) fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Vec<Command>) {
+    let pot = &r.psi_over_time;
+    if pot.starts.is_empty() || pot.features.is_empty() {
+        return;
+    }
+    ui.strong(format!(
+        "PSI over time against the reference ({} snapshots), top features",
+        if pot.bucket == "7d" {
+            "weekly"
+        } else {
+            "daily"
+        }
+    ));
+    let starts = pot.starts.clone();
+    let resp = Plot::new("drift_psi_over_time")
+        .height(220.0)
+        .legend(Legend::default())
+        .y_axis_label("PSI")
+        .x_axis_label("snapshot start (UTC)")
+        .include_y(0.0)
+        .allow_scroll(false)
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < starts.len() {
+                starts[i as usize].chars().take(10).collect()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |p| {
+            p.hline(
+                HLine::new("drift threshold (dashed)", r.thresholds.psi_drift)
+                    .color(egui::Color32::from_gray(150))
+                    .style(egui_plot::LineStyle::dashed_loose())
+                    .width(1.0),
+            );
+            p.hline(
+                HLine::new("alert threshold (solid)", r.thresholds.psi_alert)
+                    .color(egui::Color32::from_gray(150))
+                    .width(1.5),
+            );
+            for (i, s) in pot.features.iter().enumerate() {
+                let pts: Vec<[f64; 2]> = s
+                    .psi
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, v)| v.map(|v| [k as f64, v]))
+                    .collect();
+                p.line(
+                    Line::new(s.name.clone(), PlotPoints::from(pts))
+                        .color(group_color(i))
+                        .width(2.0),
+                );
+            }
+        });
+    png_button(ui, "psi_over_time", resp.response.rect, cmds);
+}

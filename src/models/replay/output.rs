@@ -1,0 +1,330 @@
+//! Model outputs: which one to read (ZipMap, the tensor behind a ZipMap, probability or
+//! logit tensors, labels, regression values) and how to turn it into one number per row.
+
+use super::Task;
+use crate::models::error::ModelError;
+use crate::models::proto::{ModelProto, OnnxType};
+use ort::value::DynMapValueType;
+
+/// Which output is read, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputRead {
+    /// scikit-learn's default ZipMap: `seq(map(int64|string, float))`; the positive class key.
+    ZipMap {
+        /// Output name.
+        name: String,
+        /// Positive class key as text.
+        positive: String,
+    },
+    /// A float/double tensor; `column` is the positive class column (or the value column).
+    Tensor {
+        /// Output name.
+        name: String,
+        /// Column read from `[N, k]` (0 for `[N]` / `[N, 1]`).
+        column: usize,
+    },
+    /// The probability tensor behind a ZipMap, exposed as an extra graph output and fetched
+    /// alone (no map per row); `column` is the positive class's column.
+    ZipMapTensor {
+        /// The ZipMap output it replaces (for reports).
+        zipmap: String,
+        /// The tensor fetched.
+        name: String,
+        /// Positive class column.
+        column: usize,
+    },
+    /// A label tensor (int64/int32/string); the positive class as text gives 1, else 0.
+    Label {
+        /// Output name.
+        name: String,
+        /// Positive class as text.
+        positive: String,
+    },
+}
+
+impl OutputRead {
+    /// The output's name.
+    pub fn name(&self) -> &str {
+        match self {
+            OutputRead::ZipMap { name, .. }
+            | OutputRead::Tensor { name, .. }
+            | OutputRead::Label { name, .. } => name,
+            OutputRead::ZipMapTensor { zipmap, .. } => zipmap,
+        }
+    }
+
+    /// The output fetched from the session.
+    pub fn fetched(&self) -> &str {
+        match self {
+            OutputRead::ZipMapTensor { name, .. } => name,
+            other => other.name(),
+        }
+    }
+}
+
+/// Replaces a ZipMap read by a read of the tensor behind it, when the ZipMap node and its
+/// class labels are known: returns the new read and the model bytes exposing that tensor.
+pub fn zipmap_fast_path(
+    read: &OutputRead,
+    model: &ModelProto,
+    bytes: &[u8],
+) -> Option<(OutputRead, Vec<u8>)> {
+    let OutputRead::ZipMap { name, positive } = read else {
+        return None;
+    };
+    let z = model.zipmaps.iter().find(|z| &z.output == name)?;
+    let column = z
+        .labels
+        .iter()
+        .position(|l| l == positive)
+        .or_else(|| z.labels.iter().position(|l| is_positive_text(l)))
+        .or_else(|| (z.labels.len() == 2).then_some(1))?;
+    if model.outputs.iter().any(|o| o.name == z.input) {
+        return None;
+    }
+    Some((
+        OutputRead::ZipMapTensor {
+            zipmap: name.clone(),
+            name: z.input.clone(),
+            column,
+        },
+        crate::models::proto::with_extra_output(bytes, model, &z.input),
+    ))
+}
+
+fn is_positive_text(t: &str) -> bool {
+    matches!(
+        t.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "positive" | "pos"
+    )
+}
+
+/// Chooses the output to read from the model's declared outputs.
+pub fn choose_output(
+    model: &ModelProto,
+    positive: Option<&str>,
+    file: &str,
+) -> Result<(OutputRead, Task), ModelError> {
+    let positive_text = positive.unwrap_or("1").to_string();
+    for o in &model.outputs {
+        if let OnnxType::Sequence(inner) = &o.ty {
+            if let OnnxType::Map { .. } = inner.as_ref() {
+                return Ok((
+                    OutputRead::ZipMap {
+                        name: o.name.clone(),
+                        positive: positive_text,
+                    },
+                    Task::Binary,
+                ));
+            }
+        }
+    }
+    let floats: Vec<_> = model
+        .outputs
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.ty,
+                OnnxType::Tensor {
+                    elem: 1 | 11 | 10,
+                    ..
+                }
+            )
+        })
+        .collect();
+    let labels: Vec<_> = model
+        .outputs
+        .iter()
+        .filter(|o| matches!(o.ty, OnnxType::Tensor { elem: 6..=9, .. }))
+        .collect();
+    let width = |o: &crate::models::proto::ValueInfo| match &o.ty {
+        OnnxType::Tensor { shape: Some(d), .. } if d.len() == 2 => match d[1] {
+            crate::models::proto::Dim::Fixed(k) => Some(k),
+            _ => None,
+        },
+        OnnxType::Tensor { shape: Some(d), .. } if d.len() == 1 => Some(1),
+        _ => None,
+    };
+    for o in &floats {
+        match width(o) {
+            Some(2) => {
+                return Ok((
+                    OutputRead::Tensor {
+                        name: o.name.clone(),
+                        column: 1,
+                    },
+                    Task::Binary,
+                ))
+            }
+            Some(k) if k > 2 => {
+                return Err(ModelError::model(file, format!(
+                    "output {:?} has {k} classes; Verdict compares binary classifiers and regressors",
+                    o.name
+                )))
+            }
+            _ => {}
+        }
+    }
+    if let Some(o) = floats.first() {
+        let name = o.name.to_ascii_lowercase();
+        let probability = name.contains("prob") || (!labels.is_empty() && width(o).is_none());
+        return Ok((
+            OutputRead::Tensor {
+                name: o.name.clone(),
+                column: if probability && width(o).is_none() {
+                    1
+                } else {
+                    0
+                },
+            },
+            if probability {
+                Task::Binary
+            } else {
+                Task::Regression
+            },
+        ));
+    }
+    if let Some(o) = labels.first() {
+        return Ok((
+            OutputRead::Label {
+                name: o.name.clone(),
+                positive: positive_text,
+            },
+            Task::Binary,
+        ));
+    }
+    Err(ModelError::model(
+        file,
+        format!(
+            "no output Verdict can interpret (outputs: {})",
+            model
+                .outputs
+                .iter()
+                .map(|o| format!("{} {}", o.name, o.ty.describe()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
+/// The prediction per row of an output `value` read as `read` says (positive-class
+/// probability, label, or regression value), for `rows` input rows.
+pub(super) fn read_output(
+    read: &OutputRead,
+    task: Task,
+    value: &ort::value::DynValue,
+    rows: usize,
+    file: &str,
+) -> Result<Vec<f64>, ModelError> {
+    let name = read.fetched();
+    let bad = |e: ort::Error| ModelError::model(file, format!("cannot read output {name:?}: {e}"));
+    let mut out = Vec::with_capacity(rows);
+    match read {
+        OutputRead::ZipMap { positive, .. } => {
+            let maps = value
+                .try_extract_sequence::<DynMapValueType>()
+                .map_err(bad)?;
+            let positive_int: Option<i64> = positive.trim().parse().ok();
+            for m in &maps {
+                let p = match m.try_extract_key_values::<i64, f32>() {
+                    // integer class keys: no text per row
+                    Ok(kv) => match kv.iter().find(|(k, _)| Some(*k) == positive_int) {
+                        Some((_, v)) => Some(f64::from(*v)),
+                        None => pick(kv.iter().map(|(k, v)| (k.to_string(), *v)), positive),
+                    },
+                    Err(_) => {
+                        let kv = m.try_extract_key_values::<String, f32>().map_err(bad)?;
+                        pick(kv.into_iter(), positive)
+                    }
+                };
+                out.push(p.ok_or_else(|| {
+                    ModelError::model(file, format!("output {name:?} has no class {positive:?}"))
+                })?);
+            }
+        }
+        OutputRead::Tensor { column, .. } | OutputRead::ZipMapTensor { column, .. } => {
+            let (shape, data): (Vec<i64>, Vec<f64>) = match value.try_extract_tensor::<f32>() {
+                Ok((s, d)) => (s.to_vec(), d.iter().map(|x| f64::from(*x)).collect()),
+                Err(_) => {
+                    let (s, d) = value.try_extract_tensor::<f64>().map_err(bad)?;
+                    (s.to_vec(), d.to_vec())
+                }
+            };
+            let width = if shape.len() >= 2 {
+                shape[shape.len() - 1] as usize
+            } else {
+                1
+            };
+            let col = if width == 1 {
+                0
+            } else {
+                (*column).min(width - 1)
+            };
+            if data.len() < rows * width {
+                return Err(ModelError::model(
+                    file,
+                    format!("output {name:?} has shape {shape:?}, not one row per input row"),
+                ));
+            }
+            for r in 0..rows {
+                let row = &data[r * width..(r + 1) * width];
+                let v = row[col];
+                // two scores that do not sum to 1 are logits: softmax them (per row; a
+                // probability pair always sums to 1)
+                let v =
+                    if width == 2 && task == Task::Binary && (row[0] + row[1] - 1.0).abs() > 1e-3 {
+                        let (m, o) = (row[col], row[1 - col]);
+                        1.0 / (1.0 + (o - m).exp())
+                    } else {
+                        v
+                    };
+                out.push(v);
+            }
+        }
+        OutputRead::Label { positive, .. } => {
+            let texts: Vec<String> = if let Ok((_, d)) = value.try_extract_tensor::<i64>() {
+                d.iter().map(|x| x.to_string()).collect()
+            } else if let Ok((_, d)) = value.try_extract_tensor::<i32>() {
+                d.iter().map(|x| x.to_string()).collect()
+            } else {
+                value.try_extract_strings().map_err(bad)?.1
+            };
+            for t in texts.iter().take(rows) {
+                out.push(
+                    if t == positive || (positive == "1" && is_positive_text(t)) {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                );
+            }
+        }
+    }
+    if out.len() != rows {
+        return Err(ModelError::model(
+            file,
+            format!("output {name:?} has {} rows for {rows} inputs", out.len()),
+        ));
+    }
+    if out.len() != rows {
+        return Err(ModelError::model(
+            file,
+            format!("output {name:?} has {} rows for {rows} inputs", out.len()),
+        ));
+    }
+    Ok(out)
+}
+
+fn pick(kv: impl Iterator<Item = (String, f32)>, positive: &str) -> Option<f64> {
+    let all: Vec<(String, f32)> = kv.collect();
+    if let Some((_, v)) = all.iter().find(|(k, _)| k == positive) {
+        return Some(f64::from(*v));
+    }
+    if let Some((_, v)) = all.iter().find(|(k, _)| is_positive_text(k)) {
+        return Some(f64::from(*v));
+    }
+    // otherwise the larger key of a binary map
+    let mut sorted = all;
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    (sorted.len() == 2).then(|| f64::from(sorted[1].1))
+}
