@@ -1,7 +1,7 @@
 //! Health and guardrail checks of an experiment: pass / warn / fail, one line each, with
 //! the numbers behind them.
 
-use crate::plan::Plan;
+use crate::plan::{Guardrails, Plan};
 use crate::report::{Assignment, Check, CheckId, GroupSummary, PowerResult, SrmResult, Status};
 
 fn check(id: CheckId, status: Status, message: String) -> Check {
@@ -29,19 +29,44 @@ pub fn run_checks(
         .filter(|(i, _)| *i != control)
         .map(|(_, x)| x)
         .collect();
-    let mut out = Vec::new();
+    vec![
+        srm_check(srm, g),
+        leakage_check(assignment, g),
+        sample_size_check(power),
+        latency_check(ctrl, &treatments, g),
+        error_rate_check(ctrl, &treatments, g),
+        fallbacks_check(&treatments),
+    ]
+}
 
-    out.push(
-        if srm.mismatch {
-            check(CheckId::Srm, Status::Fail, format!("sample-ratio mismatch: chi2 = {:.2}, p = {:.3e} < {}; the split is not what was planned", srm.chi2, srm.p_value, g.srm_alpha))
-        } else {
-            check(CheckId::Srm, Status::Pass, format!("split matches the expected ratio (chi2 = {:.2}, p = {:.3})", srm.chi2, srm.p_value))
-        }
-        .with("chi2", srm.chi2)
+/// The split against the expected ratio.
+fn srm_check(srm: &SrmResult, g: &Guardrails) -> Check {
+    let c = if srm.mismatch {
+        check(
+            CheckId::Srm,
+            Status::Fail,
+            format!(
+                "sample-ratio mismatch: chi2 = {:.2}, p = {:.3e} < {}; the split is not what was planned",
+                srm.chi2, srm.p_value, g.srm_alpha
+            ),
+        )
+    } else {
+        check(
+            CheckId::Srm,
+            Status::Pass,
+            format!(
+                "split matches the expected ratio (chi2 = {:.2}, p = {:.3})",
+                srm.chi2, srm.p_value
+            ),
+        )
+    };
+    c.with("chi2", srm.chi2)
         .with("p_value", srm.p_value)
-        .with("srm_alpha", g.srm_alpha),
-    );
+        .with("srm_alpha", g.srm_alpha)
+}
 
+/// Users seen in more than one group.
+fn leakage_check(assignment: &Assignment, g: &Guardrails) -> Check {
     let share = if assignment.users > 0 {
         assignment.users_in_multiple_groups as f64 / assignment.users as f64
     } else {
@@ -79,17 +104,18 @@ pub fn run_checks(
             ),
         )
     };
-    out.push(
-        leakage
-            .with("users", assignment.users as f64)
-            .with(
-                "users_in_multiple_groups",
-                assignment.users_in_multiple_groups as f64,
-            )
-            .with("share", share)
-            .with("max_share", g.leakage_max_share),
-    );
+    leakage
+        .with("users", assignment.users as f64)
+        .with(
+            "users_in_multiple_groups",
+            assignment.users_in_multiple_groups as f64,
+        )
+        .with("share", share)
+        .with("max_share", g.leakage_max_share)
+}
 
+/// The planned sample size, reached or not.
+fn sample_size_check(power: Option<&PowerResult>) -> Check {
     let sample = match power {
         None => check(
             CheckId::SampleSize,
@@ -120,19 +146,21 @@ pub fn run_checks(
             ),
         ),
     };
-    out.push(match power {
+    match power {
         Some(p) => sample
             .with("observed_per_group", p.observed_per_group as f64)
             .with("required_per_group", p.required_per_group as f64)
             .with("progress", p.progress),
         None => sample,
-    });
+    }
+}
 
-    // latency p99
+/// Each treatment's p99 latency against the ceiling and the control.
+fn latency_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrails) -> Check {
     let mut worst = Status::Pass;
     let mut msgs = Vec::new();
     let mut numbers = Vec::new();
-    for t in &treatments {
+    for t in treatments {
         match (t.latency_ms, ctrl.latency_ms) {
             (Some(tl), Some(cl)) => {
                 let limit_rel = cl.p99 * (1.0 + g.latency_p99_max_increase);
@@ -181,15 +209,17 @@ pub fn run_checks(
     for (name, value) in numbers {
         latency = latency.with(name, value);
     }
-    out.push(latency);
+    latency
+}
 
-    // error rate
+/// Each treatment's error rate against the control's plus the margin.
+fn error_rate_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrails) -> Check {
     let mut worst = Status::Pass;
     let mut msgs = Vec::new();
     let mut errors = check(CheckId::ErrorRate, Status::Pass, String::new())
         .with("control.error_rate", ctrl.error_rate)
         .with("margin", g.error_rate_margin);
-    for t in &treatments {
+    for t in treatments {
         let d = t.error_rate - ctrl.error_rate;
         errors = errors.with(format!("{}.error_rate", t.name), t.error_rate);
         if d > g.error_rate_margin {
@@ -206,8 +236,11 @@ pub fn run_checks(
     }
     errors.status = worst;
     errors.message = msgs.join("; ");
-    out.push(errors);
+    errors
+}
 
+/// Treatment requests served by another model.
+fn fallbacks_check(treatments: &[&GroupSummary]) -> Check {
     let fb: u64 = treatments.iter().map(|t| t.fallbacks).sum();
     let fallbacks = if fb == 0 {
         check(
@@ -237,8 +270,7 @@ pub fn run_checks(
             ),
         )
     };
-    out.push(fallbacks.with("fallbacks", fb as f64));
-    out
+    fallbacks.with("fallbacks", fb as f64)
 }
 
 fn fmt_mde(p: &PowerResult) -> String {

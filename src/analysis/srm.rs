@@ -22,3 +22,33 @@ pub fn chi_square_gof(observed: &[f64], shares: &[f64]) -> (Vec<f64>, f64, f64) 
     };
     (expected, chi2, p)
 }
+
+/// The SRM section of the report: observed and expected counts per group, chi-square, p,
+/// and whether p is below `srm_alpha`.
+pub fn srm_result(
+    names: &[String],
+    requests: &[u64],
+    shares: &[f64],
+    srm_alpha: f64,
+) -> crate::report::SrmResult {
+    let observed: Vec<f64> = requests.iter().map(|&r| r as f64).collect();
+    let (expected, chi2, p) = chi_square_gof(&observed, shares);
+    let share_sum: f64 = shares.iter().sum();
+    crate::report::SrmResult {
+        observed: names
+            .iter()
+            .cloned()
+            .zip(requests.iter().copied())
+            .collect(),
+        expected: names.iter().cloned().zip(expected).collect(),
+        expected_share: names
+            .iter()
+            .cloned()
+            .zip(shares.iter().map(|s| s / share_sum))
+            .collect(),
+        chi2,
+        df: (names.len().max(1) - 1) as u64,
+        p_value: p,
+        mismatch: p < srm_alpha,
+    }
+}

@@ -5,13 +5,21 @@ use super::{fmt_num, fmt_p, fmt_pct, tip_label, tips, ViewCtx};
 use crate::app::command::Command;
 use crate::app::theme::{action_color, group_color, status_color};
 use crate::report::csv::Table;
-use crate::report::TestMethod;
+use crate::report::{ExperimentReport, TestMethod};
 use eframe::egui::{self, RichText};
 
 /// Draws the Overview.
 pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     let r = v.report;
-    // recommendation
+    recommendation_ui(ui, r);
+    primary_ui(ui, r);
+    other_metrics_ui(ui, r);
+    health_ui(ui, r, cmds);
+    groups_ui(ui, r, cmds);
+}
+
+/// The recommendation and the reasons behind it.
+fn recommendation_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         let action = r.recommendation.action.headline();
@@ -29,8 +37,10 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
         }
     });
     ui.add_space(8.0);
+}
 
-    // primary metric card
+/// The primary metric's card (or the first proportion metric, marked exploratory).
+fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
     let primary = r.tests.iter().filter(|t| t.primary).collect::<Vec<_>>();
     let shown = if primary.is_empty() {
         r.tests
@@ -112,8 +122,10 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
         });
     }
     ui.add_space(8.0);
+}
 
-    // other metrics, labelled exploratory
+/// The other metrics, labelled exploratory.
+fn other_metrics_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
     let others: Vec<_> = r.tests.iter().filter(|t| !t.primary).collect();
     if !others.is_empty() {
         ui.heading("Other metrics");
@@ -138,8 +150,10 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
             });
         ui.add_space(8.0);
     }
+}
 
-    // checks
+/// Health and guardrail checks, and the sample size reached.
+fn health_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         ui.heading("Health and guardrails");
         super::csv_button(ui, Table::Checks, cmds);
@@ -172,8 +186,10 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
         });
         ui.add_space(8.0);
     }
+}
 
-    // groups
+/// The groups table and the split's SRM line.
+fn groups_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         ui.heading("Groups");
         super::csv_button(ui, Table::Groups, cmds);

@@ -183,147 +183,159 @@ pub fn performance(
 ) -> (Vec<DailySeries>, Vec<Check>) {
     let rp = perf_rows(reference, ref_roles, ts.0, metrics, cfg.score_threshold);
     let cp = perf_rows(current, cur_roles, ts.1, metrics, cfg.score_threshold);
-    let mut series = Vec::new();
-    let mut triggers = Vec::new();
-    if cp.rows.is_empty() {
+    let (mut series, mut triggers) = if cp.rows.is_empty() {
         let why = if cur_roles.get(Role::Label).is_none() {
             "no label column"
         } else {
             "no labelled rows"
         };
-        triggers.push(Check::new(
-            CheckId::AucDecline,
-            Status::Pass,
-            format!("not evaluated: {why} in the current data"),
-        ));
-        triggers.push(Check::new(
-            CheckId::F1Drop,
-            Status::Pass,
-            format!("not evaluated: {why} in the current data"),
-        ));
+        let not = |id| {
+            Check::new(
+                id,
+                Status::Pass,
+                format!("not evaluated: {why} in the current data"),
+            )
+        };
+        (vec![], vec![not(CheckId::AucDecline), not(CheckId::F1Drop)])
     } else {
-        let mut by_key: BTreeMap<&str, DayRows> = BTreeMap::new();
-        for (k, d, s, p, l) in &cp.rows {
-            let Some(d) = d else { continue };
-            let e = by_key.entry(k).or_default().entry(*d).or_default();
-            if let Some(s) = s {
-                e.0.push(*s);
-                e.1.push(*l);
-            }
-            if let Some(p) = p {
-                e.2.push((*p, *l));
-            }
+        let (series, checks) = label_triggers(&rp, &cp, cfg);
+        (series, checks.to_vec())
+    };
+    let (metric_series, metric_check) = metric_triggers(&rp, &cp, cfg);
+    series.extend(metric_series);
+    triggers.extend(metric_check);
+    (series, triggers)
+}
+
+/// Daily AUC and F1 per series of the current period against the same series in the
+/// reference period: `auc_decline` and `f1_drop`.
+fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries>, [Check; 2]) {
+    let mut series = Vec::new();
+    let mut by_key: BTreeMap<&str, DayRows> = BTreeMap::new();
+    for (k, d, s, p, l) in &cp.rows {
+        let Some(d) = d else { continue };
+        let e = by_key.entry(k).or_default().entry(*d).or_default();
+        if let Some(s) = s {
+            e.0.push(*s);
+            e.1.push(*l);
         }
-        let ref_keys: std::collections::HashSet<&str> =
-            rp.rows.iter().map(|r| r.0.as_str()).collect();
-        let reference_of = |k: &str| {
-            let mut s = Vec::new();
-            let mut l = Vec::new();
-            let mut pl = Vec::new();
-            for (kk, _, sc, p, lab) in &rp.rows {
-                if kk == k {
-                    if let Some(sc) = sc {
-                        s.push(*sc);
-                        l.push(*lab);
-                    }
-                    if let Some(p) = p {
-                        pl.push((*p, *lab));
-                    }
+        if let Some(p) = p {
+            e.2.push((*p, *l));
+        }
+    }
+    let ref_keys: std::collections::HashSet<&str> = rp.rows.iter().map(|r| r.0.as_str()).collect();
+    let reference_of = |k: &str| {
+        let mut s = Vec::new();
+        let mut l = Vec::new();
+        let mut pl = Vec::new();
+        for (kk, _, sc, p, lab) in &rp.rows {
+            if kk == k {
+                if let Some(sc) = sc {
+                    s.push(*sc);
+                    l.push(*lab);
+                }
+                if let Some(p) = p {
+                    pl.push((*p, *lab));
                 }
             }
-            (auc(&s, &l), f1(&pl))
-        };
-        let mut auc_msgs: Vec<(Status, String)> = Vec::new();
-        let mut f1_msgs: Vec<(Status, String)> = Vec::new();
-        for (k, days) in &by_key {
-            let names: Vec<String> = days.keys().map(|d| day_name(*d)).collect();
-            if !ref_keys.contains(*k) {
-                // a series (model, version or group) that exists only in the current period
-                // has nothing to decline from: neither trigger judges it
-                let why = format!(
-                    "{k}: not judged, no labelled rows of this series in the reference period"
-                );
-                auc_msgs.push((Status::Pass, why.clone()));
-                f1_msgs.push((Status::Pass, why));
-                let (aucs, f1s) = day_values(days);
-                series.push(daily("auc", k, names.clone(), aucs, None));
-                series.push(daily("f1", k, names, f1s, None));
-                continue;
-            }
-            let (ref_auc, ref_f1) = reference_of(k);
-            let (aucs, f1s) = day_values(days);
-            let base_auc = ref_auc.or_else(|| aucs.iter().flatten().next().copied());
-            if let Some(b) = base_auc {
-                let (run, last_run) = longest_run(&aucs, |a| a < b - cfg.auc_decline);
-                let latest = aucs.iter().rev().flatten().next().copied();
-                let status = if run >= cfg.decline_days {
-                    Status::Fail
-                } else if last_run > 0 {
-                    Status::Warn
-                } else {
-                    Status::Pass
-                };
-                auc_msgs.push((
-                    status,
-                    format!(
-                        "{k}: AUC {} vs {} {b:.4}; {run} consecutive day(s) more than {} below (fires at {})",
-                        latest.map_or("n/a".into(), |v| format!("{v:.4}")),
-                        if ref_auc.is_some() { "reference" } else { "first day" },
-                        cfg.auc_decline,
-                        cfg.decline_days
-                    ),
-                ));
-            }
-            let cur_pairs: Vec<(f64, f64)> = cp
-                .rows
-                .iter()
-                .filter(|r| r.0 == *k)
-                .filter_map(|r| r.3.map(|p| (p, r.4)))
-                .collect();
-            let cur_f1 = f1(&cur_pairs);
-            let ref_n = rp.rows.iter().filter(|r| r.0 == *k).count();
-            if (cur_pairs.len() as u64) < cfg.min_rows || (ref_n as u64) < cfg.min_rows {
-                f1_msgs.push((
-                    Status::Pass,
-                    format!(
-                        "{k}: not compared, too few labelled rows ({} current, {ref_n} reference; minimum {})",
-                        cur_pairs.len(),
-                        cfg.min_rows
-                    ),
-                ));
-            } else if let (Some(rf), Some(cf)) = (ref_f1, cur_f1) {
-                let drop = if rf > 0.0 { (rf - cf) / rf } else { 0.0 };
-                let status = if drop > cfg.f1_relative_drop {
-                    Status::Fail
-                } else if drop > cfg.f1_relative_drop / 2.0 {
-                    Status::Warn
-                } else {
-                    Status::Pass
-                };
-                f1_msgs.push((
-                    status,
-                    format!(
-                        "{k}: F1 {cf:.4} vs reference {rf:.4} ({:+.1}%, fires below -{:.1}%)",
-                        -drop * 100.0,
-                        cfg.f1_relative_drop * 100.0
-                    ),
-                ));
-            }
-            series.push(daily("auc", k, names.clone(), aucs, ref_auc));
-            series.push(daily("f1", k, names, f1s, ref_f1));
         }
-        triggers.push(combine(
-            CheckId::AucDecline,
-            auc_msgs,
-            "no day has both classes with scores",
-        ));
-        triggers.push(combine(
-            CheckId::F1Drop,
-            f1_msgs,
-            "no predictions or reference labels to compare",
-        ));
+        (auc(&s, &l), f1(&pl))
+    };
+    let mut auc_msgs: Vec<(Status, String)> = Vec::new();
+    let mut f1_msgs: Vec<(Status, String)> = Vec::new();
+    for (k, days) in &by_key {
+        let names: Vec<String> = days.keys().map(|d| day_name(*d)).collect();
+        if !ref_keys.contains(*k) {
+            // a series (model, version or group) that exists only in the current period
+            // has nothing to decline from: neither trigger judges it
+            let why =
+                format!("{k}: not judged, no labelled rows of this series in the reference period");
+            auc_msgs.push((Status::Pass, why.clone()));
+            f1_msgs.push((Status::Pass, why));
+            let (aucs, f1s) = day_values(days);
+            series.push(daily("auc", k, names.clone(), aucs, None));
+            series.push(daily("f1", k, names, f1s, None));
+            continue;
+        }
+        let (ref_auc, ref_f1) = reference_of(k);
+        let (aucs, f1s) = day_values(days);
+        let base_auc = ref_auc.or_else(|| aucs.iter().flatten().next().copied());
+        if let Some(b) = base_auc {
+            let (run, last_run) = longest_run(&aucs, |a| a < b - cfg.auc_decline);
+            let latest = aucs.iter().rev().flatten().next().copied();
+            let status = if run >= cfg.decline_days {
+                Status::Fail
+            } else if last_run > 0 {
+                Status::Warn
+            } else {
+                Status::Pass
+            };
+            auc_msgs.push((
+                status,
+                format!(
+                    "{k}: AUC {} vs {} {b:.4}; {run} consecutive day(s) more than {} below (fires at {})",
+                    latest.map_or("n/a".into(), |v| format!("{v:.4}")),
+                    if ref_auc.is_some() { "reference" } else { "first day" },
+                    cfg.auc_decline,
+                    cfg.decline_days
+                ),
+            ));
+        }
+        let cur_pairs: Vec<(f64, f64)> = cp
+            .rows
+            .iter()
+            .filter(|r| r.0 == *k)
+            .filter_map(|r| r.3.map(|p| (p, r.4)))
+            .collect();
+        let cur_f1 = f1(&cur_pairs);
+        let ref_n = rp.rows.iter().filter(|r| r.0 == *k).count();
+        if (cur_pairs.len() as u64) < cfg.min_rows || (ref_n as u64) < cfg.min_rows {
+            f1_msgs.push((
+                Status::Pass,
+                format!(
+                    "{k}: not compared, too few labelled rows ({} current, {ref_n} reference; minimum {})",
+                    cur_pairs.len(),
+                    cfg.min_rows
+                ),
+            ));
+        } else if let (Some(rf), Some(cf)) = (ref_f1, cur_f1) {
+            let drop = if rf > 0.0 { (rf - cf) / rf } else { 0.0 };
+            let status = if drop > cfg.f1_relative_drop {
+                Status::Fail
+            } else if drop > cfg.f1_relative_drop / 2.0 {
+                Status::Warn
+            } else {
+                Status::Pass
+            };
+            f1_msgs.push((
+                status,
+                format!(
+                    "{k}: F1 {cf:.4} vs reference {rf:.4} ({:+.1}%, fires below -{:.1}%)",
+                    -drop * 100.0,
+                    cfg.f1_relative_drop * 100.0
+                ),
+            ));
+        }
+        series.push(daily("auc", k, names.clone(), aucs, ref_auc));
+        series.push(daily("f1", k, names, f1s, ref_f1));
     }
-    // metric means per day
+    let auc = combine(
+        CheckId::AucDecline,
+        auc_msgs,
+        "no day has both classes with scores",
+    );
+    let f1_check = combine(
+        CheckId::F1Drop,
+        f1_msgs,
+        "no predictions or reference labels to compare",
+    );
+    (series, [auc, f1_check])
+}
+
+/// Daily means of the declared metrics against their reference means: `metric_decline`
+/// (None when no metric is declared).
+fn metric_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries>, Option<Check>) {
+    let mut series = Vec::new();
     let mut metric_msgs = Vec::new();
     for (name, rows) in &cp.metrics {
         let mut by_key: BTreeMap<&str, BTreeMap<i64, (f64, u64)>> = BTreeMap::new();
@@ -363,18 +375,19 @@ pub fn performance(
             });
         }
     }
-    if !cp.metrics.is_empty() {
-        triggers.push(if metric_msgs.is_empty() {
-            Check::new(CheckId::MetricDecline, Status::Pass, format!(
+    if cp.metrics.is_empty() {
+        return (series, None);
+    }
+    let check = if metric_msgs.is_empty() {
+        Check::new(CheckId::MetricDecline, Status::Pass, format!(
                     "no metric's daily mean fell more than {:.0}% below the reference for {} consecutive days",
                     cfg.metric_relative_decline * 100.0,
                     cfg.decline_days
                 ))
-        } else {
-            combine(CheckId::MetricDecline, metric_msgs, "")
-        });
-    }
-    (series, triggers)
+    } else {
+        combine(CheckId::MetricDecline, metric_msgs, "")
+    };
+    (series, Some(check))
 }
 
 fn combine(id: CheckId, msgs: Vec<(Status, String)>, empty: &str) -> Check {
