@@ -17,6 +17,7 @@ mod gamma;
 pub mod normal;
 mod solve;
 pub mod student_t;
+mod temme;
 mod util;
 
 pub use beta::{beta_reg, beta_reg_complement};
