@@ -133,10 +133,15 @@ impl Check {
 
     /// Adds a number (non-finite values are left out, so the JSON stays valid).
     pub fn with(mut self, name: impl Into<String>, value: f64) -> Self {
+        self.add(name, value);
+        self
+    }
+
+    /// Adds a number in place (non-finite values are left out).
+    pub fn add(&mut self, name: impl Into<String>, value: f64) {
         if value.is_finite() {
             self.numbers.insert(name.into(), value);
         }
-        self
     }
 
     /// The numbers as `name=value` pairs, for tables.

@@ -171,5 +171,20 @@ pub fn checks(
             )
         }
     });
+    // the numbers behind them
+    let diff_numbers = [
+        ("diff_rate", diff.rate),
+        ("diff_rate_warn", DIFF_RATE_WARN),
+        ("mean_abs_delta", diff.mean_abs_delta),
+        ("max_abs_delta", diff.max_abs_delta),
+        ("neg_to_pos", diff.flips.neg_to_pos as f64),
+        ("pos_to_neg", diff.flips.pos_to_neg as f64),
+    ];
+    for (name, value) in diff_numbers {
+        out[0].add(name, value);
+    }
+    out[1].add("features_ranked", imp.features.len() as f64);
+    out[2].add("champion_features", ca.len() as f64);
+    out[2].add("challenger_features", cb.len() as f64);
     out
 }

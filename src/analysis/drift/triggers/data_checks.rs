@@ -42,7 +42,7 @@ pub fn data_checks(
         .copied()
         .filter(|f| f.psi.unwrap_or(0.0) >= psi_drift)
         .collect();
-    out.push(if !alerts.is_empty() {
+    let psi = if !alerts.is_empty() {
         Check::new(
             CheckId::Psi,
             Status::Fail,
@@ -75,26 +75,43 @@ pub fn data_checks(
                 None => "no feature could be compared".into(),
             },
         )
-    });
+    };
+    let mut psi = psi
+        .with("features_alerting", alerts.len() as f64)
+        .with("features_above_drift_threshold", material.len() as f64)
+        .with("psi_alert", psi_alert)
+        .with("psi_drift", psi_drift);
+    if let Some(max) = by_psi.first().and_then(|f| f.psi) {
+        psi = psi.with("max_psi", max);
+    }
+    out.push(psi);
     let drifted = features.iter().filter(|f| f.drifted).count();
     out.push(Check::new(CheckId::DatasetDrift, if drift_share >= share_threshold { Status::Fail } else if drifted > 0 { Status::Warn } else { Status::Pass }, format!(
             "{drifted} of {} features drifted (share {:.2}; the dataset counts as drifted at {share_threshold})",
             features.len(),
             drift_share
-        )));
+        )).with("features_drifted", drifted as f64)
+        .with("features", features.len() as f64)
+        .with("drift_share", drift_share)
+        .with("share_threshold", share_threshold));
     let (rr, cr) = rows;
-    out.push(Check::new(
-        CheckId::RowCount,
-        if rr < cfg.min_rows || cr < cfg.min_rows {
-            Status::Fail
-        } else {
-            Status::Pass
-        },
-        format!(
-            "reference {rr} rows, current {cr} rows (minimum {})",
-            cfg.min_rows
-        ),
-    ));
+    out.push(
+        Check::new(
+            CheckId::RowCount,
+            if rr < cfg.min_rows || cr < cfg.min_rows {
+                Status::Fail
+            } else {
+                Status::Pass
+            },
+            format!(
+                "reference {rr} rows, current {cr} rows (minimum {})",
+                cfg.min_rows
+            ),
+        )
+        .with("reference_rows", rr as f64)
+        .with("current_rows", cr as f64)
+        .with("min_rows", cfg.min_rows as f64),
+    );
     out.push(match labels {
         (_, None) => Check::new(
             CheckId::LabelCardinality,
@@ -112,6 +129,9 @@ pub fn data_checks(
                     cfg.label_classes
                 ),
             )
+            .with("current_labels", c as f64)
+            .with("reference_labels", r.map_or(f64::NAN, |r| r as f64))
+            .with("expected_labels", cfg.label_classes as f64)
         }
     });
     let empty: Vec<&str> = features
@@ -131,7 +151,7 @@ pub fn data_checks(
             )
         })
         .collect();
-    out.push(if !empty.is_empty() {
+    let nulls = if !empty.is_empty() {
         Check::new(
             CheckId::NullFeatures,
             Status::Fail,
@@ -153,12 +173,18 @@ pub fn data_checks(
             Status::Pass,
             "no feature is entirely null and no null rate rose materially",
         )
-    });
+    };
+    out.push(
+        nulls
+            .with("features_empty", empty.len() as f64)
+            .with("features_null_rate_up", rising.len() as f64)
+            .with("null_rate_increase", cfg.null_rate_increase),
+    );
     out.push(Check::new(CheckId::Schema, if schema_changes > 0 { Status::Warn } else { Status::Pass }, if schema_changes > 0 {
             format!("{schema_changes} column(s) missing on one side or with a changed type (see schema)")
         } else {
             "same columns and types on both sides".into()
-        }));
+        }).with("columns_changed", schema_changes as f64));
     out
 }
 

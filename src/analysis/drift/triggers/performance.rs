@@ -243,6 +243,8 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
     };
     let mut auc_msgs: Vec<(Status, String)> = Vec::new();
     let mut f1_msgs: Vec<(Status, String)> = Vec::new();
+    let mut auc_numbers: Vec<(String, f64)> = Vec::new();
+    let mut f1_numbers: Vec<(String, f64)> = Vec::new();
     for (k, days) in &by_key {
         let names: Vec<String> = days.keys().map(|d| day_name(*d)).collect();
         if !ref_keys.contains(*k) {
@@ -263,6 +265,9 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
         if let Some(b) = base_auc {
             let (run, last_run) = longest_run(&aucs, |a| a < b - cfg.auc_decline);
             let latest = aucs.iter().rev().flatten().next().copied();
+            auc_numbers.push((format!("{k}.auc_baseline"), b));
+            auc_numbers.push((format!("{k}.auc_latest"), latest.unwrap_or(f64::NAN)));
+            auc_numbers.push((format!("{k}.days_below"), run as f64));
             let status = if run >= cfg.decline_days {
                 Status::Fail
             } else if last_run > 0 {
@@ -300,6 +305,9 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
             ));
         } else if let (Some(rf), Some(cf)) = (ref_f1, cur_f1) {
             let drop = if rf > 0.0 { (rf - cf) / rf } else { 0.0 };
+            f1_numbers.push((format!("{k}.f1_reference"), rf));
+            f1_numbers.push((format!("{k}.f1_current"), cf));
+            f1_numbers.push((format!("{k}.relative_drop"), drop));
             let status = if drop > cfg.f1_relative_drop {
                 Status::Fail
             } else if drop > cfg.f1_relative_drop / 2.0 {
@@ -319,16 +327,25 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
         series.push(daily("auc", k, names.clone(), aucs, ref_auc));
         series.push(daily("f1", k, names, f1s, ref_f1));
     }
-    let auc = combine(
+    let mut auc = combine(
         CheckId::AucDecline,
         auc_msgs,
         "no day has both classes with scores",
     );
-    let f1_check = combine(
+    let mut f1_check = combine(
         CheckId::F1Drop,
         f1_msgs,
         "no predictions or reference labels to compare",
     );
+    for (name, value) in auc_numbers {
+        auc.add(name, value);
+    }
+    auc.add("decline", cfg.auc_decline);
+    auc.add("decline_days", cfg.decline_days as f64);
+    for (name, value) in f1_numbers {
+        f1_check.add(name, value);
+    }
+    f1_check.add("relative_drop_fires", cfg.f1_relative_drop);
     (series, [auc, f1_check])
 }
 
