@@ -607,3 +607,86 @@ fn a_bucket_change_during_a_load_waits_for_it_instead_of_cancelling_it() {
         .iter()
         .all(|n| !n.text.contains("ancelled")));
 }
+
+#[test]
+fn a_failed_reanalysis_puts_the_settings_back_to_what_is_shown() {
+    use verdict::app::command::{Bucket, JobKind};
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    let shown_plan = h.state().plan.clone();
+    // a plan whose primary metric the log does not have: the analysis refuses it
+    let mut bad = shown_plan.clone();
+    bad.primary_metric = Some("no_such_metric".into());
+    h.state_mut().send(Command::ApplyPlan(Box::new(bad)));
+    settle(&mut h);
+    assert!(h
+        .state()
+        .notifications
+        .items()
+        .iter()
+        .any(|n| n.text.contains("no_such_metric")));
+    assert_eq!(
+        h.state().plan,
+        shown_plan,
+        "the plan in force is the shown one"
+    );
+    // a bucket change now only re-buckets (it does not retry the failed plan)
+    h.state_mut().send(Command::SetBucket(Bucket::H1));
+    h.step();
+    assert!(h.state().jobs.running(JobKind::Load));
+    settle(&mut h);
+    let cur = h.state().current.as_ref().unwrap();
+    assert_eq!(cur.report.timeline.bucket, "1h");
+    assert_eq!(cur.config.plan, shown_plan);
+    let errors = h
+        .state()
+        .notifications
+        .items()
+        .iter()
+        .filter(|n| n.text.contains("no_such_metric"))
+        .count();
+    assert_eq!(errors, 1, "the failed plan is reported once, not retried");
+}
+
+#[test]
+fn changing_the_models_drops_a_replay_of_the_old_ones() {
+    use verdict::app::command::JobKind;
+    use verdict::app::models::ModelsCommand;
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut().models.repeats = 50;
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num8);
+    for _ in 0..2000 {
+        h.step();
+        if h.state().jobs.running(JobKind::Replay) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(h.state().jobs.running(JobKind::Replay));
+    // swapping the models while they replay: the running replay is for the old order
+    h.state_mut().send(Command::Models(ModelsCommand::Swap));
+    h.step();
+    assert!(!h.state().jobs.running(JobKind::Replay));
+    assert!(h.state().models.compared.is_none());
+    assert!(h
+        .state()
+        .notifications
+        .items()
+        .iter()
+        .any(|n| n.text.contains("Replay cancelled")));
+    // a replay of the swapped models shows them in their new roles
+    h.state_mut().models.repeats = 1;
+    h.state_mut().send(Command::Models(ModelsCommand::Replay));
+    wait_all(&mut h, "replay", |a| a.models.compared.is_some());
+    let app = h.state();
+    let c = app.models.compared.as_ref().unwrap();
+    assert!(app
+        .models
+        .champion
+        .as_ref()
+        .unwrap()
+        .0
+        .ends_with("challenger"));
+    assert!(c.report.champion.path.ends_with("challenger"));
+}

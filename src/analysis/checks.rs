@@ -4,10 +4,6 @@
 use crate::plan::{Guardrails, Plan};
 use crate::report::{Assignment, Check, CheckId, GroupSummary, PowerResult, SrmResult, Status};
 
-fn check(id: CheckId, status: Status, message: String) -> Check {
-    Check::new(id, status, message)
-}
-
 fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
@@ -42,7 +38,7 @@ pub fn run_checks(
 /// The split against the expected ratio.
 fn srm_check(srm: &SrmResult, g: &Guardrails) -> Check {
     let c = if srm.mismatch {
-        check(
+        Check::new(
             CheckId::Srm,
             Status::Fail,
             format!(
@@ -51,7 +47,7 @@ fn srm_check(srm: &SrmResult, g: &Guardrails) -> Check {
             ),
         )
     } else {
-        check(
+        Check::new(
             CheckId::Srm,
             Status::Pass,
             format!(
@@ -73,13 +69,13 @@ fn leakage_check(assignment: &Assignment, g: &Guardrails) -> Check {
         0.0
     };
     let leakage = if assignment.users == 0 {
-        check(
+        Check::new(
             CheckId::Leakage,
             Status::Warn,
-            "no user column: assignment leakage cannot be checked".into(),
+            "no user column: assignment leakage cannot be checked",
         )
     } else if assignment.users_in_multiple_groups == 0 {
-        check(
+        Check::new(
             CheckId::Leakage,
             Status::Pass,
             format!(
@@ -93,7 +89,7 @@ fn leakage_check(assignment: &Assignment, g: &Guardrails) -> Check {
         } else {
             Status::Warn
         };
-        check(
+        Check::new(
             CheckId::Leakage,
             status,
             format!(
@@ -117,12 +113,12 @@ fn leakage_check(assignment: &Assignment, g: &Guardrails) -> Check {
 /// The planned sample size, reached or not.
 fn sample_size_check(power: Option<&PowerResult>) -> Check {
     let sample = match power {
-        None => check(
+        None => Check::new(
             CheckId::SampleSize,
             Status::Warn,
-            "no proportion metric: required sample size unknown".into(),
+            "no proportion metric: required sample size unknown",
         ),
-        Some(p) if p.reached => check(
+        Some(p) if p.reached => Check::new(
             CheckId::SampleSize,
             Status::Pass,
             format!(
@@ -133,7 +129,7 @@ fn sample_size_check(power: Option<&PowerResult>) -> Check {
                 p.metric
             ),
         ),
-        Some(p) => check(
+        Some(p) => Check::new(
             CheckId::SampleSize,
             Status::Warn,
             format!(
@@ -167,7 +163,7 @@ fn latency_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrai
                 let over_abs = tl.p99 > g.latency_p99_ms;
                 let over_rel = tl.p99 > limit_rel;
                 numbers.push((format!("{}.p99_ms", t.name), tl.p99));
-                numbers.push(("control.p99_ms".to_string(), cl.p99));
+                numbers.push((format!("{}.p99_ms", ctrl.name), cl.p99));
                 if over_abs || over_rel {
                     worst = Status::Fail;
                 }
@@ -203,11 +199,11 @@ fn latency_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrai
             }
         }
     }
-    let mut latency = check(CheckId::LatencyP99, worst, msgs.join("; "))
+    let mut latency = Check::new(CheckId::LatencyP99, worst, msgs.join("; "))
         .with("limit_p99_ms", g.latency_p99_ms)
         .with("max_relative_increase", g.latency_p99_max_increase);
     for (name, value) in numbers {
-        latency = latency.with(name, value);
+        latency.add(name, value);
     }
     latency
 }
@@ -216,12 +212,8 @@ fn latency_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrai
 fn error_rate_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrails) -> Check {
     let mut worst = Status::Pass;
     let mut msgs = Vec::new();
-    let mut errors = check(CheckId::ErrorRate, Status::Pass, String::new())
-        .with("control.error_rate", ctrl.error_rate)
-        .with("margin", g.error_rate_margin);
     for t in treatments {
         let d = t.error_rate - ctrl.error_rate;
-        errors = errors.with(format!("{}.error_rate", t.name), t.error_rate);
         if d > g.error_rate_margin {
             worst = Status::Fail;
         }
@@ -234,8 +226,12 @@ fn error_rate_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guard
             g.error_rate_margin * 100.0
         ));
     }
-    errors.status = worst;
-    errors.message = msgs.join("; ");
+    let mut errors = Check::new(CheckId::ErrorRate, worst, msgs.join("; "))
+        .with(format!("{}.error_rate", ctrl.name), ctrl.error_rate)
+        .with("margin", g.error_rate_margin);
+    for t in treatments {
+        errors.add(format!("{}.error_rate", t.name), t.error_rate);
+    }
     errors
 }
 
@@ -243,10 +239,10 @@ fn error_rate_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guard
 fn fallbacks_check(treatments: &[&GroupSummary]) -> Check {
     let fb: u64 = treatments.iter().map(|t| t.fallbacks).sum();
     let fallbacks = if fb == 0 {
-        check(
+        Check::new(
             CheckId::Fallbacks,
             Status::Pass,
-            "every treatment request was served by the treatment model".into(),
+            "every treatment request was served by the treatment model",
         )
     } else {
         let detail: Vec<String> = treatments
@@ -261,7 +257,7 @@ fn fallbacks_check(treatments: &[&GroupSummary]) -> Check {
                 )
             })
             .collect();
-        check(
+        Check::new(
             CheckId::Fallbacks,
             Status::Warn,
             format!(

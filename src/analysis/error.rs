@@ -49,4 +49,7 @@ pub enum AnalysisError {
     /// A worker thread of the analysis panicked (a bug).
     #[error("analysis thread panicked")]
     ThreadPanicked,
+    /// A worker thread of the analysis could not be started.
+    #[error("cannot start an analysis thread: {0}")]
+    ThreadStart(String),
 }

@@ -169,7 +169,7 @@ fn join_analysis<T>(
 ) -> Result<T, AnalysisError> {
     match h {
         Ok(h) => h.join().unwrap_or(Err(AnalysisError::ThreadPanicked)),
-        Err(_) => Err(AnalysisError::ThreadPanicked),
+        Err(e) => Err(AnalysisError::ThreadStart(e.to_string())),
     }
 }
 

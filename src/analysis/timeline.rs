@@ -13,15 +13,16 @@ use crate::plan::duration::format_bucket;
 use crate::report::{Timeline, TimelineRow};
 use polars::prelude::ChunkAgg;
 
-/// Picks a bucket for a time span: the smallest of 1m, 5m, 1h, 1d giving at most 300 buckets.
+/// Picks a bucket for a time span: the smallest of 1m, 5m, 1h, 1d giving at most 300
+/// buckets, else as many whole days as keep it under 300.
 pub fn auto_bucket(span_us: i64) -> u64 {
     let span_s = (span_us.max(0) / 1_000_000) as u64;
-    for b in [60, 300, 3600] {
+    for b in [60, 300, 3600, 86_400] {
         if span_s / b <= 300 {
             return b;
         }
     }
-    86_400
+    86_400 * (span_s / (86_400 * 300) + 1)
 }
 
 /// The time span of the data, (min, max) in microseconds.
@@ -44,8 +45,11 @@ pub const MAX_CELLS: usize = 2_000_000;
 /// columns keyed by (bucket, group); percentiles by selection within each cell.
 pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, AnalysisError> {
     let range = time_range_us(ds);
-    let bucket_s =
-        bucket_seconds.unwrap_or_else(|| range.map(|(a, b)| auto_bucket(b - a)).unwrap_or(3600));
+    let bucket_s = bucket_seconds.unwrap_or_else(|| {
+        range
+            .map(|(a, b)| auto_bucket(b.saturating_sub(a)))
+            .unwrap_or(3600)
+    });
     let empty = Timeline {
         bucket: format_bucket(bucket_s),
         bucket_seconds: bucket_s,

@@ -3,7 +3,6 @@
 //! view, and the drop overlay.
 
 use super::command::{Command, DriftCommand, ExportKind, JobKind, ModelsCommand, View};
-use super::drift::loaded_range_us;
 use super::routing::{self, PathKind};
 use super::{egui, jobs, short_files, theme, views, VerdictApp};
 use std::path::PathBuf;
@@ -112,7 +111,7 @@ impl VerdictApp {
                     .on_hover_text(format!("Stop this {} job", job.kind.title().to_lowercase()))
                     .clicked()
                 {
-                    cmds.push(Command::CancelJob(job.kind));
+                    cmds.push(Command::CancelJob(job.id));
                 }
                 ui.separator();
             }
@@ -222,9 +221,10 @@ impl VerdictApp {
             }
             let loaded = match &self.drift.split_log {
                 Some((raw, range)) => Some((*range, short_files(&raw.files))),
-                None => self.current.as_ref().and_then(|c| {
-                    loaded_range_us(&c.report).map(|r| (r, self.source_label.clone()))
-                }),
+                None => self
+                    .current
+                    .as_ref()
+                    .and_then(|c| c.range_us.map(|r| (r, self.source_label.clone()))),
             };
             let busy = self.jobs.running(JobKind::Drift);
             egui::ScrollArea::vertical()

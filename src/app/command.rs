@@ -151,8 +151,8 @@ pub enum Command {
     Open(Vec<PathBuf>),
     /// Reload the embedded sample experiment.
     LoadSample,
-    /// Cancel the running job of this kind.
-    CancelJob(JobKind),
+    /// Cancel the running job with this id.
+    CancelJob(u64),
     /// Switch view.
     SetView(View),
     /// Change the timeline bucket.

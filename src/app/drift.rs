@@ -9,7 +9,8 @@ use super::jobs::drift::{spawn_drift, DriftSource};
 use super::jobs::Input;
 use super::notifications::Level;
 use super::services::Services;
-use crate::ingest::RawLoad;
+use crate::ingest::time::midpoint;
+use crate::ingest::{RawLoad, RoleOverrides};
 use crate::plan::Plan;
 use crate::report::drift::DriftReport;
 use std::path::PathBuf;
@@ -26,8 +27,8 @@ pub struct DriftPanel {
     pub mode: DriftMode,
     /// Split point (UTC µs); the middle of the log when unset.
     pub split_at_us: Option<i64>,
-    /// The last report.
-    pub report: Option<DriftReport>,
+    /// The last report (shared, so saving it copies nothing).
+    pub report: Option<Arc<DriftReport>>,
     /// What the report was computed from (a report of the loaded log is dropped when
     /// another log is loaded).
     pub report_input: Option<Input>,
@@ -43,8 +44,11 @@ pub struct DriftPanel {
 pub struct LoadedLog<'a> {
     /// Its parsed rows.
     pub raw: &'a Arc<RawLoad>,
-    /// Its identity.
-    pub id: u64,
+    /// The role overrides of the analysis on screen (so the split uses the same timestamp
+    /// column as the timeline shows).
+    pub overrides: &'a RoleOverrides,
+    /// The identity of the analysis on screen.
+    pub analysis_id: u64,
     /// First and last time (UTC µs), when it has timestamps.
     pub range: Option<(i64, i64)>,
 }
@@ -132,6 +136,7 @@ impl DriftPanel {
     }
 
     fn run(&mut self, sv: &mut Services, loaded: Option<LoadedLog>, plan: &Plan) {
+        let mut overrides = plan.role_overrides();
         let source = match self.mode {
             DriftMode::Files => match (&self.reference, &self.current) {
                 (Some(r), Some(c)) => DriftSource::Files {
@@ -151,7 +156,10 @@ impl DriftPanel {
                 // split where the slider shows: its value, else the middle of the log
                 let (raw, input, range) = match (&self.split_log, loaded) {
                     (Some((raw, range)), _) => (raw.clone(), Input::Independent, Some(*range)),
-                    (None, Some(l)) => (l.raw.clone(), Input::Log(l.id), l.range),
+                    (None, Some(l)) => {
+                        overrides = l.overrides.clone();
+                        (l.raw.clone(), Input::Analysis(l.analysis_id), l.range)
+                    }
                     (None, None) => {
                         sv.notifications.push(
                             Level::Info,
@@ -172,21 +180,17 @@ impl DriftPanel {
                 DriftSource::Split {
                     raw,
                     input,
-                    at_us: self.split_at_us.unwrap_or(lo + (hi - lo) / 2),
+                    at_us: self.split_at_us.unwrap_or(midpoint(lo, hi)),
                 }
             }
         };
-        sv.jobs.start(spawn_drift(
-            sv.ctx,
-            source,
-            plan.drift.clone(),
-            plan.role_overrides(),
-        ));
+        sv.jobs
+            .start(spawn_drift(sv.ctx, source, plan.drift.clone(), overrides));
     }
 
     /// Shows a finished report: keeps the selected feature if it is still there, else
     /// selects the one with the largest PSI.
-    pub fn show_report(&mut self, r: DriftReport, input: Input) {
+    pub fn show_report(&mut self, r: Arc<DriftReport>, input: Input) {
         if self
             .selected
             .as_ref()
@@ -203,20 +207,23 @@ impl DriftPanel {
         self.report_input = Some(input);
     }
 
-    /// The loaded log was replaced: forget what was computed from it, so no number of the
-    /// old log is shown against the new one. True when something was reset.
-    pub fn forget_loaded_log(&mut self) -> bool {
-        let from_loaded = matches!(self.report_input, Some(Input::Log(_)));
-        if from_loaded {
+    /// Another analysis of the loaded log is on screen (new rows, or new roles): forget
+    /// what was computed from the previous one, so no number of it is shown against the
+    /// new one. `new_log`: the rows changed too (the split point no longer applies). True
+    /// when a report was cleared.
+    pub fn forget_analysis(&mut self, analysis_id: u64, new_log: bool) -> bool {
+        let stale = matches!(self.report_input, Some(Input::Analysis(id)) if id != analysis_id);
+        if stale {
             self.report = None;
             self.report_input = None;
             self.selected = None;
+            self.auto_ran = false;
         }
-        if self.split_log.is_none() {
+        if new_log && self.split_log.is_none() {
             self.split_at_us = None;
             self.auto_ran = false;
         }
-        from_loaded
+        stale
     }
 
     /// Where dropped data files go in the Drift view: two set both sides; one is the log to
@@ -232,13 +239,4 @@ impl DriftPanel {
             [] => return None,
         })
     }
-}
-
-/// First and last time of the loaded log (UTC µs), from its timeline.
-pub fn loaded_range_us(report: &crate::report::ExperimentReport) -> Option<(i64, i64)> {
-    let rows = &report.timeline.rows;
-    let lo = rows.iter().map(|r| r.start_us).min()?;
-    let hi =
-        rows.iter().map(|r| r.start_us).max()? + report.timeline.bucket_seconds as i64 * 1_000_000;
-    (hi > lo).then_some((lo, hi))
 }

@@ -4,20 +4,13 @@
 use super::command::{Command, DriftCommand, JobKind, ModelsCommand};
 use super::dialogs::DialogPurpose;
 use super::jobs::export::{spawn_export, Export};
-use super::jobs::{thousands, Input, JobEvent, JobMsg};
+use super::jobs::{thousands, JobEvent, JobMsg};
 use super::notifications::Level;
 use super::{egui, short_files, VerdictApp};
+use crate::ingest::time::midpoint;
+use std::sync::Arc;
 
 impl VerdictApp {
-    /// The job's input is still what the window shows.
-    fn input_current(&self, input: Input) -> bool {
-        match input {
-            Input::Independent => true,
-            Input::Log(id) => id == self.log_id,
-            Input::Analysis(id) => id == self.analysis_id,
-        }
-    }
-
     /// Applies what the jobs sent since the last frame.
     pub(crate) fn poll_jobs(&mut self, ctx: &egui::Context) {
         for ev in self.jobs.poll() {
@@ -54,73 +47,46 @@ impl VerdictApp {
                         first,
                     );
                 }
-                let new_log = a.new_log;
-                self.analysis_id += 1;
-                self.current = Some(*a);
-                if new_log {
-                    self.log_id += 1;
-                    self.forget_old_log();
-                }
-                self.refresh_analysis(ctx);
+                self.show_analysis(ctx, *a);
             }
             JobMsg::Timeline(t, bucket) => {
                 if let Some(cur) = &mut self.current {
-                    cur.report.timeline = *t;
+                    cur.range_us = t.range_us();
+                    Arc::make_mut(&mut cur.report).timeline = *t;
                     cur.config.bucket = bucket;
                 }
-                self.refresh_analysis(ctx);
+                // the bucket may have changed again while this one was computed
+                self.rebucket(ctx);
             }
-            JobMsg::Drift(r) => self.drift.show_report(*r, ev.input),
+            JobMsg::Drift(r) => self.drift.show_report(Arc::new(*r), ev.input),
             JobMsg::DriftLog(raw, range) => {
-                self.drift.split_at_us = Some(range.0 + (range.1 - range.0) / 2);
+                self.drift.split_at_us = Some(midpoint(range.0, range.1));
                 self.drift.split_log = Some((raw, range));
             }
-            JobMsg::Compared(c) => self.models.compared = Some(c),
+            JobMsg::Compared(c) => self.models.compared = Some(Arc::new(*c)),
             JobMsg::Exported(path) => {
                 self.notifications
                     .push(Level::Info, format!("Saved {}", path.display()), None)
             }
-            JobMsg::Failed(text, details) => self.notifications.push(Level::Error, text, details),
-            JobMsg::Cancelled => self.notifications.push(
-                Level::Info,
-                match ev.kind {
-                    JobKind::Load => "Cancelled; the previous data is still shown".to_string(),
-                    kind => format!("{} cancelled", kind.title()),
-                },
-                None,
-            ),
-        }
-    }
-
-    /// A new log replaced the old one: views computed from the old log are reset, and jobs
-    /// still working on it are cancelled, with a note for each.
-    fn forget_old_log(&mut self) {
-        let (log_id, analysis_id) = (self.log_id, self.analysis_id);
-        let stale = self.jobs.drop_stale(|i| match i {
-            Input::Independent => true,
-            Input::Log(id) => id == log_id,
-            Input::Analysis(id) => id == analysis_id,
-        });
-        for kind in stale {
-            self.notifications.push(
-                Level::Info,
-                format!(
-                    "{} cancelled: the log it was working on was replaced by {}",
-                    kind.title(),
-                    self.source_label
-                ),
-                None,
-            );
-        }
-        if self.drift.forget_loaded_log() {
-            self.notifications.push(
-                Level::Info,
-                format!(
-                    "The drift report of the previous log was cleared; {} is loaded now",
-                    self.source_label
-                ),
-                None,
-            );
+            JobMsg::Failed(text, details) => {
+                self.notifications.push(Level::Error, text, details);
+                if ev.kind == JobKind::Load {
+                    self.analysis_stopped(ctx);
+                }
+            }
+            JobMsg::Cancelled => {
+                self.notifications.push(
+                    Level::Info,
+                    match ev.kind {
+                        JobKind::Load => "Cancelled; the previous data is still shown".to_string(),
+                        kind => format!("{} cancelled", kind.title()),
+                    },
+                    None,
+                );
+                if ev.kind == JobKind::Load {
+                    self.analysis_stopped(ctx);
+                }
+            }
         }
     }
 

@@ -1,18 +1,17 @@
 //! The one command handler: every [`Command`] a widget or shortcut emits runs here (panel
 //! commands are passed on to their panel).
 
-use super::command::{Command, ExportKind, JobKind, ModelsCommand, View};
+use super::command::{Command, ExportKind, ModelsCommand, View};
 use super::dialogs::{DialogPurpose, Render};
-use super::drift::{loaded_range_us, LoadedLog};
-use super::jobs::load::{spawn_load, spawn_reanalyze, spawn_timeline, Inputs};
-use super::jobs::Input;
+use super::drift::LoadedLog;
+use super::jobs::load::Inputs;
 use super::notifications::Level;
 use super::routing::{self, PathKind};
-use super::{egui, embedded, settings_for, short_files, VerdictApp};
-use crate::ingest::RoleOverrides;
+use super::{egui, embedded, short_files, VerdictApp};
 use crate::plan::Plan;
 use crate::report::{csv, html, markdown};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 impl VerdictApp {
     /// Runs one command.
@@ -53,32 +52,43 @@ impl VerdictApp {
             }
             Command::Open(paths) => self.open_paths(ctx, paths),
             Command::LoadSample => {
-                match Plan::parse(embedded::SAMPLE_PLAN, "embedded sample plan") {
+                let plan = match Plan::parse(embedded::SAMPLE_PLAN, "embedded sample plan") {
                     Ok(p) => {
-                        self.plan = p.clone();
-                        self.plan_draft = p;
                         self.plan_path = None;
+                        p
                     }
-                    Err(e) => self.notifications.push(Level::Error, e.to_string(), None),
-                }
+                    Err(e) => {
+                        self.notifications.push(Level::Error, e.to_string(), None);
+                        self.plan.clone()
+                    }
+                };
                 self.start_load(
                     ctx,
                     Inputs::EmbeddedSample,
                     "sample experiment (embedded)".into(),
+                    plan,
                 );
             }
-            Command::CancelJob(kind) => self.jobs.cancel(kind),
+            Command::CancelJob(id) => self.jobs.cancel_id(id),
             Command::SetView(v) => self.state.view = v,
             Command::SetBucket(b) => {
                 self.state.bucket = b;
-                self.refresh_analysis(ctx);
+                self.rebucket(ctx);
             }
             Command::SetCumulative(c) => self.state.cumulative = c,
             Command::SetRole(role, column) => {
+                if self.loading_new_log() {
+                    self.notifications.push(
+                        Level::Info,
+                        "A new log is loading: choose its roles once it is shown",
+                        None,
+                    );
+                    return;
+                }
                 self.role_overrides
                     .columns
                     .insert(role, column.unwrap_or_default());
-                self.refresh_analysis(ctx);
+                self.reanalyze(ctx);
             }
             Command::ApplyPlan(plan) => {
                 if let Err(e) = plan.validate() {
@@ -88,11 +98,11 @@ impl VerdictApp {
                 }
                 self.plan = (*plan).clone();
                 self.plan_draft = *plan;
-                self.refresh_analysis(ctx);
+                self.reanalyze(ctx);
             }
             Command::Export(kind) => {
                 let Some(cur) = &self.current else { return };
-                let report = cur.report.clone();
+                let report = Arc::clone(&cur.report);
                 let (render, name, ext): (Render, &str, &str) = match kind {
                     ExportKind::Markdown => (
                         Box::new(move || markdown::render(&report)),
@@ -114,7 +124,7 @@ impl VerdictApp {
             }
             Command::ExportCsv(table) => {
                 let Some(cur) = &self.current else { return };
-                let report = cur.report.clone();
+                let report = Arc::clone(&cur.report);
                 self.save_dialog(
                     ctx,
                     Box::new(move || csv::table_csv(&report, table)),
@@ -136,8 +146,9 @@ impl VerdictApp {
             Command::Drift(c) => {
                 let loaded = self.current.as_ref().map(|c| LoadedLog {
                     raw: &c.raw,
-                    id: self.log_id,
-                    range: loaded_range_us(&c.report),
+                    overrides: &c.load.overrides,
+                    analysis_id: self.analysis_id,
+                    range: c.range_us,
                 });
                 let mut sv =
                     Self::services(ctx, &mut self.jobs, &self.dialogs, &mut self.notifications);
@@ -174,48 +185,6 @@ impl VerdictApp {
         );
     }
 
-    /// A load of new files (not a re-analysis) is running.
-    fn loading_new_log(&self) -> bool {
-        self.jobs
-            .get(JobKind::Load)
-            .is_some_and(|j| j.input == Input::Independent)
-    }
-
-    /// Brings the analysis on screen in line with the plan, the role overrides and the
-    /// bucket: re-analyses the parsed rows when roles or plan differ, re-buckets when only
-    /// the bucket does. While new files load, waits for them (their result is reconciled
-    /// when it lands), so no load is cancelled by a setting change.
-    pub(crate) fn refresh_analysis(&mut self, ctx: &egui::Context) {
-        if self.loading_new_log() {
-            return;
-        }
-        let Some(cur) = &self.current else { return };
-        let (load, config) = settings_for(&self.plan, &self.role_overrides, &self.state);
-        if load != cur.load || config.plan != cur.config.plan {
-            let job = spawn_reanalyze(ctx, cur.raw.clone(), self.log_id, load, config);
-            self.jobs.start(job);
-        } else if config.bucket != cur.config.bucket {
-            let seconds = self.state.bucket.seconds();
-            let job = spawn_timeline(
-                ctx,
-                cur.dataset.clone(),
-                self.analysis_id,
-                config.bucket,
-                seconds,
-            );
-            self.jobs.start(job);
-        }
-    }
-
-    fn start_load(&mut self, ctx: &egui::Context, inputs: Inputs, label: String) {
-        // roles chosen in the Data view belonged to the old log
-        self.role_overrides = RoleOverrides::default();
-        let (load, config) = settings_for(&self.plan, &self.role_overrides, &self.state);
-        self.source_label = label.clone();
-        let job = spawn_load(ctx, inputs, load, config, format!("Loading {label}"));
-        self.jobs.start(job);
-    }
-
     fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<PathBuf>) {
         let mut logs = Vec::new();
         let mut models = Vec::new();
@@ -247,9 +216,6 @@ impl VerdictApp {
         if !models.is_empty() {
             self.handle(ctx, Command::Models(ModelsCommand::Add(models)));
         }
-        if plan_changed {
-            self.plan = self.plan_draft.clone();
-        }
         if !logs.is_empty() && self.state.view == View::Models {
             // in the Models view a data file is the holdout
             self.handle(
@@ -259,9 +225,16 @@ impl VerdictApp {
         } else if !logs.is_empty() {
             self.state.remember(&logs);
             let label = short_files(&logs);
-            self.start_load(ctx, Inputs::Files(logs), label);
+            // a plan opened with the logs analyses them; else the plan in force does
+            let plan = if plan_changed {
+                self.plan_draft.clone()
+            } else {
+                self.plan.clone()
+            };
+            self.start_load(ctx, Inputs::Files(logs), label, plan);
         } else if plan_changed {
-            self.refresh_analysis(ctx);
+            self.plan = self.plan_draft.clone();
+            self.reanalyze(ctx);
         }
     }
 }

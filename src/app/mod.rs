@@ -13,6 +13,7 @@ pub mod dialogs;
 pub mod drift;
 pub mod embedded;
 pub mod events;
+pub mod experiment;
 pub mod handle;
 pub mod jobs;
 pub mod models;
@@ -61,6 +62,8 @@ pub struct VerdictApp {
     pub role_overrides: RoleOverrides,
     /// A short name for what is loaded ("sample experiment", file names).
     pub source_label: String,
+    /// A plan or bucket was changed while new files loaded: apply it when they land.
+    pub(crate) settings_changed_during_load: bool,
     /// Background jobs, one slot per kind.
     pub jobs: Jobs,
     /// Messages for the user.
@@ -112,6 +115,7 @@ impl VerdictApp {
             plan_path: None,
             role_overrides: RoleOverrides::default(),
             source_label: String::new(),
+            settings_changed_during_load: false,
             jobs: Jobs::default(),
             notifications: Notifications::default(),
             pending: vec![first],

@@ -7,6 +7,7 @@ pub use super::command::{ModelsCommand, Slot};
 
 use super::dialogs::DialogPurpose;
 use super::jobs::replay::spawn_compare;
+use super::jobs::Input;
 use super::notifications::Level;
 use super::services::Services;
 use crate::models::compare::{inspect, Inspected};
@@ -14,6 +15,14 @@ use crate::models::{CompareOptions, Compared, ModelError};
 use eframe::egui;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+
+fn slot_index(slot: Slot) -> usize {
+    match slot {
+        Slot::Champion => 0,
+        Slot::Challenger => 1,
+    }
+}
 
 /// ONNX Runtime as found (or not).
 #[derive(Debug, Clone, PartialEq)]
@@ -35,8 +44,8 @@ pub enum RuntimeStatus {
 
 /// A background answer for the panel.
 pub enum PanelMsg {
-    /// A model was read and parsed (or not).
-    Inspected(Slot, PathBuf, Result<Box<Inspected>, ModelError>),
+    /// A model was read and parsed (or not): slot, read id, path, result.
+    Inspected(Slot, u64, PathBuf, Result<Box<Inspected>, ModelError>),
     /// The runtime probe finished.
     Runtime(RuntimeStatus),
     /// The embedded sample models were written: champion, challenger, holdout.
@@ -59,8 +68,13 @@ pub struct ModelsPanel {
     pub seed: u64,
     /// Decision threshold.
     pub threshold: f64,
-    /// The last comparison.
-    pub compared: Option<Box<Compared>>,
+    /// The last comparison (shared, so saving it copies nothing).
+    pub compared: Option<Arc<Compared>>,
+    /// Identity of the inputs (models, holdout, settings): a replay started for other
+    /// inputs is dropped.
+    pub input_id: u64,
+    /// Latest read requested per slot (champion, challenger): older reads are ignored.
+    reads: [u64; 2],
     /// ONNX Runtime.
     pub runtime: RuntimeStatus,
     /// The sample was set up and replayed once.
@@ -83,6 +97,8 @@ impl Default for ModelsPanel {
             seed: 0,
             threshold: 0.5,
             compared: None,
+            input_id: 0,
+            reads: [0; 2],
             runtime: RuntimeStatus::Unknown,
             sample_started: false,
             auto_replay: false,
@@ -133,11 +149,32 @@ impl ModelsPanel {
         }
     }
 
-    fn read_model(&self, ctx: &egui::Context, slot: Slot, path: PathBuf) {
+    fn read_model(&mut self, ctx: &egui::Context, slot: Slot, path: PathBuf) {
+        let i = slot_index(slot);
+        self.reads[i] += 1;
+        let id = self.reads[i];
         background("verdict-model-read", ctx, &self.tx, move || {
             let r = inspect(&path).map(Box::new);
-            PanelMsg::Inspected(slot, path, r)
+            PanelMsg::Inspected(slot, id, path, r)
         });
+    }
+
+    /// The inputs changed: the comparison shown no longer applies and a replay running for
+    /// the old inputs is stopped.
+    fn inputs_changed(&mut self, sv: &mut Services) {
+        self.input_id += 1;
+        self.compared = None;
+        if !sv
+            .jobs
+            .drop_stale(|i| !matches!(i, Input::Models(_)))
+            .is_empty()
+        {
+            sv.notifications.push(
+                Level::Info,
+                "Replay cancelled: the models, holdout or settings changed",
+                None,
+            );
+        }
     }
 
     /// Applies the background answers that arrived.
@@ -146,18 +183,22 @@ impl ModelsPanel {
         for m in msgs {
             match m {
                 PanelMsg::Runtime(r) => self.runtime = r,
-                PanelMsg::Inspected(slot, path, Ok(model)) => {
+                PanelMsg::Inspected(slot, id, _, _) if id != self.reads[slot_index(slot)] => {
+                    // a later read of this slot was asked for
+                }
+                PanelMsg::Inspected(slot, _, path, Ok(model)) => {
                     match slot {
                         Slot::Champion => self.champion = Some((path, model)),
                         Slot::Challenger => self.challenger = Some((path, model)),
                     }
-                    self.compared = None;
+                    self.inputs_changed(sv);
                     if self.auto_replay && self.champion.is_some() && self.challenger.is_some() {
                         self.auto_replay = false;
                         self.handle(ModelsCommand::Replay, sv);
                     }
                 }
-                PanelMsg::Inspected(_, _, Err(e)) => {
+                PanelMsg::Inspected(_, _, _, Err(e)) => {
+                    self.auto_replay = false;
                     sv.notifications.push(Level::Error, e.to_string(), None);
                 }
                 PanelMsg::Sample(Ok((a, b, h))) => {
@@ -224,11 +265,12 @@ impl ModelsPanel {
             }
             ModelsCommand::SetHoldout(p) => {
                 self.holdout = Some(p);
-                self.compared = None;
+                self.inputs_changed(sv);
             }
             ModelsCommand::Swap => {
                 std::mem::swap(&mut self.champion, &mut self.challenger);
-                self.compared = None;
+                self.reads.swap(0, 1);
+                self.inputs_changed(sv);
             }
             ModelsCommand::Replay => {
                 let (Some((_, a)), Some((_, b))) = (&self.champion, &self.challenger) else {
@@ -248,13 +290,30 @@ impl ModelsPanel {
                     allow_missing: false,
                     positive_class: None,
                 };
-                sv.jobs
-                    .start(spawn_compare(sv.ctx, (**a).clone(), (**b).clone(), opts));
+                sv.jobs.start(spawn_compare(
+                    sv.ctx,
+                    (**a).clone(),
+                    (**b).clone(),
+                    opts,
+                    self.input_id,
+                ));
             }
-            ModelsCommand::SetRepeats(r) => self.repeats = r,
-            ModelsCommand::SetSeed(s) => self.seed = s,
-            ModelsCommand::SetThreshold(t) => self.threshold = t.clamp(0.01, 0.99),
-            ModelsCommand::SetLabel(l) => self.label = l,
+            ModelsCommand::SetRepeats(r) => {
+                self.repeats = r;
+                self.inputs_changed(sv);
+            }
+            ModelsCommand::SetSeed(s) => {
+                self.seed = s;
+                self.inputs_changed(sv);
+            }
+            ModelsCommand::SetThreshold(t) => {
+                self.threshold = t.clamp(0.01, 0.99);
+                self.inputs_changed(sv);
+            }
+            ModelsCommand::SetLabel(l) => {
+                self.label = l;
+                self.inputs_changed(sv);
+            }
             ModelsCommand::LoadSample => {
                 self.sample_started = true;
                 background("verdict-sample-models", sv.ctx, &self.tx, || {

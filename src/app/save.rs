@@ -11,7 +11,8 @@ impl VerdictApp {
         use crate::report::{compare_markdown, csv as rcsv, drift_markdown};
         use SaveKind as K;
         let drift = self.drift.report.clone();
-        let compared = self.models.compared.as_ref().map(|c| c.report.clone());
+        // shared, not copied: the render runs in the export job
+        let compared = self.models.compared.clone();
         let (render, name, ext): (Option<dialogs::Render>, &str, &str) = match kind {
             K::DriftJson => (
                 drift.map(|r| {
@@ -38,48 +39,39 @@ impl VerdictApp {
             ),
             K::CompareJson => (
                 compared.map(|r| {
-                    Box::new(move || serde_json::to_string_pretty(&r).unwrap_or_default())
+                    Box::new(move || serde_json::to_string_pretty(&r.report).unwrap_or_default())
                         as dialogs::Render
                 }),
                 "verdict_compare.json",
                 "json",
             ),
             K::CompareMarkdown => (
-                compared.map(|r| Box::new(move || compare_markdown::render(&r)) as dialogs::Render),
+                compared.map(|r| {
+                    Box::new(move || compare_markdown::render(&r.report)) as dialogs::Render
+                }),
                 "verdict_compare.md",
                 "md",
             ),
             K::CompareImportanceCsv => (
-                compared.map(|r| Box::new(move || rcsv::importance_csv(&r)) as dialogs::Render),
+                compared
+                    .map(|r| Box::new(move || rcsv::importance_csv(&r.report)) as dialogs::Render),
                 "importance.csv",
                 "csv",
             ),
             K::CompareChecksCsv => (
-                compared.map(|r| Box::new(move || rcsv::checks_csv(&r.checks)) as dialogs::Render),
+                compared.map(|r| {
+                    Box::new(move || rcsv::checks_csv(&r.report.checks)) as dialogs::Render
+                }),
                 "compare_checks.csv",
                 "csv",
             ),
-            K::ComparePredictionsCsv => {
-                // the per-row text is made on the dialog thread from a copy of the predictions
-                let c = self
-                    .models
-                    .compared
-                    .as_ref()
-                    .map(|c| crate::models::Compared {
-                        report: c.report.clone(),
-                        champion: c.champion.clone(),
-                        challenger: c.challenger.clone(),
-                        labels: c.labels.clone(),
-                    });
-                (
-                    c.map(|c| {
-                        Box::new(move || crate::models::export::predictions_csv(&c))
-                            as dialogs::Render
-                    }),
-                    "predictions.csv",
-                    "csv",
-                )
-            }
+            K::ComparePredictionsCsv => (
+                compared.map(|c| {
+                    Box::new(move || crate::models::export::predictions_csv(&c)) as dialogs::Render
+                }),
+                "predictions.csv",
+                "csv",
+            ),
         };
         let Some(render) = render else {
             self.notifications.push(

@@ -1,10 +1,9 @@
 //! `verdict analyze`: load logs, run the engine, print the report as JSON or Markdown.
 
 use crate::analysis::{analyze, parse_split, AnalysisConfig};
-use crate::ingest::time::EpochUnit;
 use crate::ingest::{self, LoadOptions};
 use crate::plan::duration::parse_bucket;
-use crate::plan::{Correction, SettingError};
+use crate::plan::Correction;
 use crate::report::markdown;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -61,25 +60,13 @@ pub struct AnalyzeArgs {
 
 use super::{apply_column_flags, load_plan, setting, write_output, CliError};
 
-/// `--time-unit`, parsed.
-pub fn time_unit(text: Option<&str>) -> Result<Option<EpochUnit>, CliError> {
-    text.map(|t| {
-        EpochUnit::parse(t).ok_or_else(|| CliError::Flag {
-            flag: "--time-unit",
-            value: t.to_string(),
-            problem: "use s, ms, us or ns".into(),
-        })
-    })
-    .transpose()
-}
-
 /// Builds the analysis settings from the flags and the plan.
 pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliError> {
     let mut plan = load_plan(args.plan.as_deref())?;
     if let Some(c) = &args.correction {
         plan.correction = Correction::parse(c).ok_or_else(|| CliError::Flag {
             flag: "--correction",
-            value: c.clone(),
+            value: format!("{c:?}"),
             problem: "use holm or bh".into(),
         })?;
     }
@@ -87,7 +74,7 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliEr
     apply_column_flags(
         &mut overrides,
         &args.columns,
-        time_unit(args.time_unit.as_deref())?,
+        super::time_unit(args.time_unit.as_deref())?,
     )?;
     if !args.segments.is_empty() {
         overrides.segments = Some(args.segments.clone());
@@ -97,12 +84,9 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliEr
         None => None,
     };
     if let Some(b) = &args.bucket {
-        parse_bucket(b).map_err(|source| CliError::Setting {
+        parse_bucket(b).map_err(|source| CliError::Duration {
             flag: "--bucket",
-            source: SettingError::Duration {
-                key: "bucket",
-                source,
-            },
+            source,
         })?;
     }
     let split_groups = expected_split

@@ -62,16 +62,15 @@ fn inputs(args: &DriftArgs) -> Result<DriftInputs, CliError> {
         (Some(at), _) => Some((
             TimeSplitSpec::At(parse_timestamp_us(at).ok_or_else(|| CliError::Flag {
                 flag: "--split-at",
-                value: at.clone(),
+                value: format!("{at:?}"),
                 problem: "not a timestamp (use e.g. 2026-03-15 or 2026-03-15T12:00:00Z)".into(),
             })?),
             None,
         )),
         (None, Some(w)) => Some((
-            TimeSplitSpec::Window(parse_span_us(w).map_err(|e| CliError::Flag {
+            TimeSplitSpec::Window(parse_span_us(w).map_err(|source| CliError::Duration {
                 flag: "--window",
-                value: w.clone(),
-                problem: format!("{e}; use a span such as 7d, 12h or 2w"),
+                source,
             })?),
             Some(w.clone()),
         )),
@@ -117,7 +116,7 @@ pub fn config(args: &DriftArgs) -> Result<(DriftConfig, RoleOverrides), CliError
     apply_column_flags(
         &mut overrides,
         &args.columns,
-        super::analyze::time_unit(args.time_unit.as_deref())?,
+        super::time_unit(args.time_unit.as_deref())?,
     )?;
     Ok((cfg, overrides))
 }

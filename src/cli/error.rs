@@ -11,11 +11,11 @@ use crate::plan::{PlanError, SettingError};
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// A flag's value does not read.
-    #[error("{flag} {value:?}: {problem}")]
+    #[error("{flag} {value}: {problem}")]
     Flag {
         /// The flag, e.g. `--column`.
         flag: &'static str,
-        /// The value given.
+        /// The value given, as shown (text quoted, numbers plain).
         value: String,
         /// What is wrong and what to write instead.
         problem: String,
@@ -27,6 +27,14 @@ pub enum CliError {
         flag: &'static str,
         /// Why.
         source: SettingError,
+    },
+    /// A duration flag (`--bucket`, `--window`) that does not read or is out of range.
+    #[error("{flag}: {source}")]
+    Duration {
+        /// The flag.
+        flag: &'static str,
+        /// Why.
+        source: crate::plan::duration::DurationError,
     },
     /// The inputs do not fit the subcommand (e.g. three files to `drift`).
     #[error("{0}")]

@@ -62,7 +62,7 @@ pub fn apply_column_flags(
     for c in columns {
         let bad = |problem: String| CliError::Flag {
             flag: "--column",
-            value: c.clone(),
+            value: format!("{c:?}"),
             problem,
         };
         let (role, col) = c
@@ -75,6 +75,18 @@ pub fn apply_column_flags(
         overrides.time_unit = time_unit;
     }
     Ok(())
+}
+
+/// `--time-unit`, parsed.
+pub fn time_unit(text: Option<&str>) -> Result<Option<crate::ingest::time::EpochUnit>, CliError> {
+    text.map(|t| {
+        crate::ingest::time::EpochUnit::parse(t).ok_or_else(|| CliError::Flag {
+            flag: "--time-unit",
+            value: format!("{t:?}"),
+            problem: "use s, ms, us or ns".into(),
+        })
+    })
+    .transpose()
 }
 
 /// A setting flag's error.

@@ -70,9 +70,14 @@ impl EpochUnit {
     }
 }
 
-/// Largest |timestamp| accepted, in µs (about the year 294,000: inside `i64`, with room for
-/// bucket arithmetic).
-const MAX_ABS_US: f64 = 9.2e18;
+/// Largest |timestamp| accepted, in µs: 1e17 µs is about 3,200 years either side of 1970, so
+/// differences and sums of two timestamps never overflow `i64`.
+pub const MAX_ABS_US: f64 = 1e17;
+
+/// The middle of two timestamps, without overflow.
+pub fn midpoint(lo: i64, hi: i64) -> i64 {
+    ((i128::from(lo) + i128::from(hi)) / 2) as i64
+}
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -331,6 +336,10 @@ mod tests {
             "1972-01-01T00:00:00Z"
         );
         assert_eq!(epoch_to_us(f64::NAN, None), None);
+        // beyond ±1e17 µs (about 3,200 years from 1970) nothing is a timestamp
+        assert_eq!(epoch_to_us(2e11, Some(EpochUnit::S)), None);
+        assert_eq!(midpoint(i64::MAX - 1, i64::MAX - 3), i64::MAX - 2);
+        assert_eq!(midpoint(-10, 10), 0);
         assert_eq!(epoch_to_us(1e300, Some(EpochUnit::S)), None);
         assert_eq!(
             parse_timestamp_with("63072000000", Some(EpochUnit::Ms)),

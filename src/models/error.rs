@@ -25,7 +25,7 @@ pub enum ModelError {
     },
     /// The holdout cannot be read at all.
     #[error(transparent)]
-    Ingest(#[from] IngestError),
+    Ingest(IngestError),
     /// No holdout was given and no bundle names one.
     #[error("no holdout: give --holdout FILE (or a bundle whose bundle.toml names one)")]
     NoHoldout,
@@ -74,6 +74,16 @@ impl ModelError {
         ModelError::Holdout {
             file: file.into(),
             problem: problem.into(),
+        }
+    }
+}
+
+impl From<IngestError> for ModelError {
+    /// A cancelled read is a cancelled comparison.
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Cancelled => ModelError::Cancelled,
+            other => ModelError::Ingest(other),
         }
     }
 }

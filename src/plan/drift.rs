@@ -2,6 +2,7 @@
 //! list and the retraining-trigger thresholds.
 
 use super::error::SettingError;
+use super::validate::{non_negative, probability, unit_interval};
 use serde::{Deserialize, Serialize};
 
 /// Drift settings (from flags and the plan's `[drift]` section).
@@ -76,26 +77,48 @@ impl Default for TriggerConfig {
 impl DriftConfig {
     /// Checks ranges; the error names the setting.
     pub fn validate(&self) -> Result<(), SettingError> {
-        let unit = |v: f64, key: &'static str| {
-            if v > 0.0 && v < 1.0 {
-                Ok(())
-            } else {
-                Err(SettingError::NotAProbability { key, value: v })
-            }
-        };
-        unit(self.alpha, "drift.alpha")?;
-        unit(self.share_threshold, "drift.share_threshold")?;
+        probability("drift.alpha", self.alpha)?;
+        probability("drift.share_threshold", self.share_threshold)?;
         for (v, key) in [
             (self.psi_threshold, "drift.psi_threshold"),
             (self.psi_alert, "drift.psi_alert"),
         ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(SettingError::Negative { key, value: v });
-            }
+            non_negative(key, v)?;
         }
-        if self.triggers.decline_days == 0 {
+        self.triggers.validate()
+    }
+}
+
+impl TriggerConfig {
+    /// Checks ranges; the error names the setting.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        for (key, v) in [
+            ("drift.triggers.auc_decline", self.auc_decline),
+            ("drift.triggers.f1_relative_drop", self.f1_relative_drop),
+            (
+                "drift.triggers.metric_relative_decline",
+                self.metric_relative_decline,
+            ),
+            ("drift.triggers.null_rate_increase", self.null_rate_increase),
+        ] {
+            unit_interval(key, v)?;
+        }
+        if !self.score_threshold.is_finite() {
+            return Err(SettingError::OutOfRange {
+                key: "drift.triggers.score_threshold",
+                range: "finite numbers",
+                value: self.score_threshold,
+            });
+        }
+        if self.decline_days == 0 {
             return Err(SettingError::TooSmall {
                 key: "drift.decline_days",
+                min: 1,
+            });
+        }
+        if self.label_classes == 0 {
+            return Err(SettingError::TooSmall {
+                key: "drift.triggers.label_classes",
                 min: 1,
             });
         }

@@ -48,9 +48,13 @@ fn unit_seconds(unit: &str) -> Option<f64> {
 
 /// Parses a span such as `7d`, `12h`, `30m`, `2w`, `90s` or `1.5h` into seconds.
 pub fn parse_seconds(text: &str) -> Result<f64, DurationError> {
+    seconds_with(text, "s, m, h, d or w, e.g. 7d")
+}
+
+fn seconds_with(text: &str, units: &'static str) -> Result<f64, DurationError> {
     let syntax = || DurationError::Syntax {
         text: text.to_string(),
-        units: "s, m, h, d or w, e.g. 7d",
+        units,
     };
     let (num, unit) = number_and_unit(text).ok_or_else(syntax)?;
     let n: f64 = num.parse().map_err(|_| syntax())?;
@@ -76,7 +80,7 @@ pub fn parse_bucket(text: &str) -> Result<Option<u64>, DurationError> {
     if t.is_empty() || t.eq_ignore_ascii_case("auto") {
         return Ok(None);
     }
-    let secs = parse_seconds(t)?;
+    let secs = seconds_with(t, "s, m, h or d, e.g. 1h, or auto")?;
     if secs.fract() != 0.0 {
         return Err(DurationError::Fraction(text.to_string()));
     }

@@ -31,7 +31,7 @@
 pub mod drift;
 pub mod duration;
 pub mod error;
-mod validate;
+pub(crate) mod validate;
 
 pub use drift::{DriftConfig, TriggerConfig};
 pub use error::{PlanError, SettingError};
@@ -284,6 +284,22 @@ mod tests {
     fn unknown_key_is_an_error() {
         let e = Plan::parse("primary_metrc = \"x\"", "verdict.toml").unwrap_err();
         assert!(e.to_string().contains("primary_metrc"), "{e}");
+    }
+
+    #[test]
+    fn trigger_thresholds_must_be_numbers_in_range() {
+        for bad in [
+            "[drift.triggers]\nauc_decline = nan",
+            "[drift.triggers]\nf1_relative_drop = 1.5",
+            "[drift.triggers]\nnull_rate_increase = -0.1",
+            "[drift.triggers]\nscore_threshold = inf",
+            "[drift.triggers]\nlabel_classes = 0",
+            "minimum_detectable_effect = inf",
+        ] {
+            let e = Plan::parse(bad, "verdict.toml").unwrap_err();
+            let key = bad.rsplit('\n').next().unwrap().split(' ').next().unwrap();
+            assert!(e.to_string().contains(key), "{bad}: {e}");
+        }
     }
 
     #[test]

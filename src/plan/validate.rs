@@ -4,7 +4,8 @@ use super::duration::parse_bucket;
 use super::error::SettingError;
 use super::Plan;
 
-fn probability(key: &'static str, value: f64) -> Result<(), SettingError> {
+/// Strictly between 0 and 1 (NaN fails).
+pub(super) fn probability(key: &'static str, value: f64) -> Result<(), SettingError> {
     if value > 0.0 && value < 1.0 {
         Ok(())
     } else {
@@ -12,8 +13,30 @@ fn probability(key: &'static str, value: f64) -> Result<(), SettingError> {
     }
 }
 
+/// In [0, 1] (NaN fails).
+pub(super) fn unit_interval(key: &'static str, value: f64) -> Result<(), SettingError> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(SettingError::OutOfRange {
+            key,
+            range: "[0, 1]",
+            value,
+        })
+    }
+}
+
+/// A finite number of at least 0.
+pub(super) fn non_negative(key: &'static str, value: f64) -> Result<(), SettingError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(SettingError::Negative { key, value })
+    }
+}
+
 fn positive(key: &str, value: f64) -> Result<(), SettingError> {
-    if value.is_nan() || value <= 0.0 {
+    if !value.is_finite() || value <= 0.0 {
         return Err(SettingError::NotPositive {
             key: key.to_string(),
             value,
@@ -29,12 +52,6 @@ impl Plan {
         probability("power", self.power)?;
         positive("minimum_detectable_effect", self.minimum_detectable_effect)?;
         for (g, v) in &self.expected_split {
-            if !v.is_finite() {
-                return Err(SettingError::NotPositive {
-                    key: format!("expected_split.{g}"),
-                    value: *v,
-                });
-            }
             positive(&format!("expected_split.{g}"), *v)?;
         }
         if self.expected_split.len() == 1 {
@@ -48,12 +65,10 @@ impl Plan {
         }
         let g = &self.guardrails;
         positive("guardrails.latency_p99_ms", g.latency_p99_ms)?;
-        if g.latency_p99_max_increase.is_nan() || g.latency_p99_max_increase < 0.0 {
-            return Err(SettingError::Negative {
-                key: "guardrails.latency_p99_max_increase",
-                value: g.latency_p99_max_increase,
-            });
-        }
+        non_negative(
+            "guardrails.latency_p99_max_increase",
+            g.latency_p99_max_increase,
+        )?;
         if !(g.error_rate_margin >= 0.0 && g.error_rate_margin < 1.0) {
             return Err(SettingError::OutOfRange {
                 key: "guardrails.error_rate_margin",

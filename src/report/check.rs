@@ -74,6 +74,29 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// Every id.
+    pub const ALL: [CheckId; 19] = [
+        CheckId::Srm,
+        CheckId::Leakage,
+        CheckId::SampleSize,
+        CheckId::LatencyP99,
+        CheckId::ErrorRate,
+        CheckId::Fallbacks,
+        CheckId::Psi,
+        CheckId::DatasetDrift,
+        CheckId::AucDecline,
+        CheckId::F1Drop,
+        CheckId::MetricDecline,
+        CheckId::RowCount,
+        CheckId::LabelCardinality,
+        CheckId::NullFeatures,
+        CheckId::Schema,
+        CheckId::DiffRate,
+        CheckId::ImportanceShift,
+        CheckId::FeatureAlignment,
+        CheckId::Environment,
+    ];
+
     /// The id as written in reports (`latency_p99`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -169,18 +192,13 @@ mod tests {
 
     #[test]
     fn ids_serialise_to_the_report_strings() {
-        for id in [
-            CheckId::LatencyP99,
-            CheckId::F1Drop,
-            CheckId::SampleSize,
-            CheckId::AucDecline,
-            CheckId::FeatureAlignment,
-        ] {
-            assert_eq!(
-                serde_json::to_value(id).unwrap(),
-                serde_json::Value::String(id.as_str().into())
-            );
+        for id in CheckId::ALL {
+            let json = serde_json::to_value(id).unwrap();
+            assert_eq!(json, serde_json::Value::String(id.as_str().into()));
+            assert_eq!(serde_json::from_value::<CheckId>(json).unwrap(), id);
         }
+        assert_eq!(CheckId::LatencyP99.as_str(), "latency_p99");
+        assert_eq!(CheckId::F1Drop.as_str(), "f1_drop");
         let c = Check::new(CheckId::Srm, Status::Fail, "x")
             .with("p_value", 0.001)
             .with("nan", f64::NAN);

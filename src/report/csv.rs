@@ -148,12 +148,14 @@ pub fn table_csv(r: &ExperimentReport, table: Table) -> String {
         Table::Timeline => {
             let metrics: Vec<String> = r.metrics.iter().map(|m| m.name.clone()).collect();
             let mut head =
-                "start,group,requests,qps,errors,error_rate,share,cumulative_requests,cumulative_error_rate,latency_p50_ms,latency_p95_ms,latency_p99_ms"
+                "start,group,requests,qps,error_rate,latency_p50_ms,latency_p95_ms,latency_p99_ms"
                     .to_string();
             for m in &metrics {
                 head.push(',');
                 head.push_str(&esc(m));
             }
+            // columns added later come last, so readers by position keep working
+            head.push_str(",errors,share,cumulative_requests,cumulative_error_rate");
             for m in &metrics {
                 head.push(',');
                 head.push_str(&esc(&format!("{m}_cumulative")));
@@ -165,11 +167,7 @@ pub fn table_csv(r: &ExperimentReport, table: Table) -> String {
                     esc(&row.group),
                     row.requests.to_string(),
                     num(Some(row.qps)),
-                    row.errors.to_string(),
                     num(Some(row.error_rate)),
-                    num(Some(row.share)),
-                    row.cumulative_requests.to_string(),
-                    num(Some(row.cumulative_error_rate)),
                     num(row.latency_p50),
                     num(row.latency_p95),
                     num(row.latency_p99),
@@ -177,6 +175,12 @@ pub fn table_csv(r: &ExperimentReport, table: Table) -> String {
                 for m in &metrics {
                     cells.push(num(row.metrics.get(m).copied().flatten()));
                 }
+                cells.extend([
+                    row.errors.to_string(),
+                    num(Some(row.share)),
+                    row.cumulative_requests.to_string(),
+                    num(Some(row.cumulative_error_rate)),
+                ]);
                 for m in &metrics {
                     cells.push(num(row.metrics_cumulative.get(m).copied().flatten()));
                 }

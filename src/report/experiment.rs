@@ -4,6 +4,7 @@
 use super::Check;
 use crate::ingest::{MetricKind, Reason, Rejected, Role};
 use crate::plan::Correction;
+use serde::Serializer;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -21,6 +22,7 @@ pub struct InputSummary {
     /// Rows rejected.
     pub rows_rejected: u64,
     /// Rejected rows per reason.
+    #[serde(serialize_with = "by_name")]
     pub rejected_by_reason: BTreeMap<Reason, u64>,
     /// First 100 rejected rows.
     pub rejected: Vec<Rejected>,
@@ -274,6 +276,7 @@ pub struct ExperimentReport {
     /// What was read.
     pub input: InputSummary,
     /// Role → source column.
+    #[serde(serialize_with = "by_name")]
     pub columns: BTreeMap<Role, String>,
     /// Segment columns.
     pub segment_columns: Vec<String>,
@@ -307,6 +310,16 @@ pub struct ExperimentReport {
     pub checks: Vec<Check>,
     /// Recommendation.
     pub recommendation: Recommendation,
+}
+
+impl Timeline {
+    /// First bucket start and last bucket end (UTC µs); None without two distinct times.
+    pub fn range_us(&self) -> Option<(i64, i64)> {
+        let lo = self.rows.iter().map(|r| r.start_us).min()?;
+        let last = self.rows.iter().map(|r| r.start_us).max()?;
+        let hi = last.saturating_add((self.bucket_seconds as i64).saturating_mul(1_000_000));
+        (hi > lo).then_some((lo, hi))
+    }
 }
 
 /// The format of the inputs: one format, or `mixed`.
@@ -452,4 +465,16 @@ impl ControlSource {
             ControlSource::Largest => "largest",
         }
     }
+}
+
+/// Serialises a map with enum keys ordered by their report strings, as when the keys were
+/// strings, so the JSON stays byte-for-byte what scripts already compare.
+fn by_name<K, V, S>(map: &BTreeMap<K, V>, serializer: S) -> Result<S::Ok, S::Error>
+where
+    K: std::fmt::Display,
+    V: Serialize,
+    S: Serializer,
+{
+    let sorted: BTreeMap<String, &V> = map.iter().map(|(k, v)| (k.to_string(), v)).collect();
+    sorted.serialize(serializer)
 }

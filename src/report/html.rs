@@ -3,7 +3,7 @@
 
 use super::chart::{base64, ranges, render_png, ChartSeries, PALETTE};
 use super::format::{opt, p, pct};
-use super::{ExperimentReport, TestResult, TimelineRow};
+use super::{Check, ExperimentReport, TestResult, TimelineRow};
 use crate::ingest::time::format_timestamp_us;
 use std::fmt::Write;
 
@@ -104,6 +104,27 @@ fn chart(
     );
 }
 
+/// Checks of any report as an HTML table: id, status (a word and a colour), the line for
+/// people, and the numbers behind it.
+pub fn checks_table(checks: &[Check]) -> String {
+    let mut out = String::from(
+        "<table><tr><th>check</th><th>status</th><th>detail</th><th>numbers</th></tr>\n",
+    );
+    for c in checks {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"{}\">{}</td><td style=\"text-align:left\">{}</td><td style=\"text-align:left\">{}</td></tr>",
+            c.id,
+            c.status.as_str(),
+            c.status.as_str(),
+            h(&c.message),
+            h(&c.numbers_text())
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
+
 /// Renders the report as HTML.
 pub fn render(r: &ExperimentReport) -> String {
     let mut out = String::new();
@@ -120,18 +141,9 @@ pub fn render(r: &ExperimentReport) -> String {
     }
     out.push_str("</ul>\n<h2>Input</h2>\n");
     let _ = writeln!(out, "<p>Files: {}<br>Format: {} · rows read {}, valid {}, rejected {}, non-event lines skipped {}<br>Control: <b>{}</b> ({}) · primary metric: {} · alpha {}</p>", h(&r.input.files.join(", ")), r.input.format, r.input.rows_read, r.input.rows_valid, r.input.rows_rejected, r.input.lines_skipped, h(&r.control), r.control_source, h(r.primary_metric.as_deref().unwrap_or("none declared")), r.alpha);
-    out.push_str("<h2>Checks</h2><table><tr><th>check</th><th>status</th><th>detail</th></tr>\n");
-    for c in &r.checks {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td class=\"{}\">{}</td><td style=\"text-align:left\">{}</td></tr>",
-            c.id,
-            c.status.as_str(),
-            c.status.as_str(),
-            h(&c.message)
-        );
-    }
-    out.push_str("</table>\n<h2>Groups</h2><table><tr><th>group</th><th>models</th><th>requests</th><th>share</th><th>users</th><th>error rate</th><th>fallbacks</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>AUC</th></tr>\n");
+    out.push_str("<h2>Checks</h2>\n");
+    out.push_str(&checks_table(&r.checks));
+    out.push_str("<h2>Groups</h2><table><tr><th>group</th><th>models</th><th>requests</th><th>share</th><th>users</th><th>error rate</th><th>fallbacks</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>AUC</th></tr>\n");
     for g in &r.groups {
         let l = g.latency_ms;
         let _ = writeln!(out, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2}%</td><td>{}</td><td>{:.3}%</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", h(&g.name), h(&g.models.join(", ")), g.requests, g.share * 100.0, g.users, g.error_rate * 100.0, g.fallbacks, opt(l.map(|l| l.p50), 2), opt(l.map(|l| l.p95), 2), opt(l.map(|l| l.p99), 2), opt(g.auc, 4));

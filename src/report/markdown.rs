@@ -148,8 +148,9 @@ pub fn render(r: &ExperimentReport) -> String {
     out
 }
 
-/// Per group over the timeline: buckets, peak QPS, the traffic share of the first and last
-/// bucket (the ramp stages), and the cumulative error rate and metric means at the end.
+/// Per group over the timeline, read from the report: buckets, the traffic share of the
+/// first and last bucket (the ramp stages), and the cumulative requests, error rate and
+/// metric means at the end.
 fn timeline_summary(out: &mut String, r: &ExperimentReport) {
     let _ = writeln!(
         out,
@@ -161,9 +162,8 @@ fn timeline_summary(out: &mut String, r: &ExperimentReport) {
         return;
     }
     let mut head =
-        "| group | buckets | peak QPS | first share | last share | requests | error rate |"
-            .to_string();
-    let mut rule = "|---|---:|---:|---:|---:|---:|---:|".to_string();
+        "| group | buckets | first share | last share | requests | error rate |".to_string();
+    let mut rule = "|---|---:|---:|---:|---:|---:|".to_string();
     for m in &r.metrics {
         let _ = write!(head, " {} |", m.name);
         rule.push_str("---:|");
@@ -179,12 +179,10 @@ fn timeline_summary(out: &mut String, r: &ExperimentReport) {
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             continue;
         };
-        let peak = rows.iter().map(|x| x.qps).fold(0.0, f64::max);
         let mut line = format!(
-            "| {} | {} | {:.3} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             g.name,
             rows.len(),
-            peak,
             super::format::share(first.share),
             super::format::share(last.share),
             last.cumulative_requests,

@@ -23,7 +23,7 @@ pub enum SplitError {
 pub enum DriftError {
     /// An input cannot be read.
     #[error(transparent)]
-    Ingest(#[from] IngestError),
+    Ingest(IngestError),
     /// A setting is out of range.
     #[error(transparent)]
     Setting(#[from] SettingError),
@@ -53,4 +53,14 @@ pub enum DriftError {
     /// A worker thread failed.
     #[error("a drift worker failed")]
     Worker,
+}
+
+impl From<IngestError> for DriftError {
+    /// A cancelled read is a cancelled drift analysis.
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Cancelled => DriftError::Cancelled,
+            other => DriftError::Ingest(other),
+        }
+    }
 }

@@ -42,6 +42,16 @@ fn time_range(side: &Side, ts: Option<&[Option<i64>]>) -> (Option<String>, Optio
     }
 }
 
+/// First and last timestamp (UTC µs) of a parsed log, its timestamp column found through
+/// `overrides`; None without two distinct times.
+pub fn time_range_us(table: &RawTable, overrides: &RoleOverrides) -> Option<(i64, i64)> {
+    let roles = ingest::roles::infer(table, overrides);
+    let ts = timestamps(table, &roles)?;
+    let lo = ts.iter().flatten().min().copied()?;
+    let hi = ts.iter().flatten().max().copied()?;
+    (hi > lo).then_some((lo, hi))
+}
+
 fn timestamps(table: &RawTable, roles: &Roles) -> Option<Vec<Option<i64>>> {
     let name = roles.get(Role::Timestamp)?;
     table

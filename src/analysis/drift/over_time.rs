@@ -39,7 +39,7 @@ pub fn psi_over_time(side: &Side, ts: &[Option<i64>], features: &[FeatureDrift])
         .collect();
     let starts_us: Vec<i64> = (0..count).map(|i| start + i as i64 * width).collect();
     PsiOverTime {
-        bucket: name.into(),
+        bucket: name,
         starts: starts_us.iter().map(|&t| format_timestamp_us(t)).collect(),
         starts_us,
         features: series,

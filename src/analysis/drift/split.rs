@@ -117,24 +117,46 @@ pub fn split_by_time(ts: &[Option<i64>], spec: TimeSplitSpec) -> Result<TimeSpli
     Ok(split)
 }
 
+/// Most PSI-over-time snapshots (a span of centuries widens the weeks, never allocates
+/// millions of buckets).
+pub const MAX_SNAPSHOTS: i64 = 400;
+
 /// Time buckets for PSI over time: weekly snapshots, or daily when the data spans less
-/// than three weeks. Returns (bucket name, width µs, first bucket start µs, bucket count).
-pub fn snapshot_buckets(min_us: i64, max_us: i64) -> (&'static str, i64, i64, usize) {
+/// than three weeks, widened to whole weeks when there would be more than
+/// [`MAX_SNAPSHOTS`]. Returns (bucket name, width µs, first bucket start µs, bucket count).
+pub fn snapshot_buckets(min_us: i64, max_us: i64) -> (String, i64, i64, usize) {
     const DAY: i64 = 86_400_000_000;
-    let span = max_us - min_us;
-    let (name, width) = if span >= 21 * DAY {
-        ("7d", 7 * DAY)
+    const WEEK: i64 = 7 * DAY;
+    let span = max_us.saturating_sub(min_us).max(0);
+    let width = if span < 21 * DAY {
+        DAY
     } else {
-        ("1d", DAY)
+        // whole weeks, as few as keep the count under the cap
+        WEEK * (span / (WEEK * MAX_SNAPSHOTS) + 1)
     };
     let start = min_us.div_euclid(DAY) * DAY;
-    let count = ((max_us - start) / width + 1) as usize;
+    let count = (max_us.saturating_sub(start) / width + 1) as usize;
+    let name = crate::plan::duration::format_bucket((width / 1_000_000) as u64);
     (name, width, start, count)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_stay_few_over_any_span() {
+        const DAY: i64 = 86_400_000_000;
+        let (name, width, _, count) = snapshot_buckets(0, 10 * DAY);
+        assert_eq!((name.as_str(), width, count), ("1d", DAY, 11));
+        let (name, _, _, count) = snapshot_buckets(0, 70 * DAY);
+        assert_eq!((name.as_str(), count), ("7d", 11));
+        // three thousand years of timestamps: whole weeks, at most MAX_SNAPSHOTS + 1
+        let (name, width, _, count) = snapshot_buckets(-5e16 as i64, 5e16 as i64);
+        assert!(count as i64 <= MAX_SNAPSHOTS + 1, "{count}");
+        assert_eq!(width % (7 * DAY), 0);
+        assert!(name.ends_with('d'));
+    }
 
     #[test]
     fn window_takes_last_span_against_the_one_before() {

@@ -5,6 +5,7 @@ use super::{spawn, Input, Job, JobMsg};
 use crate::analysis::drift::split::TimeSplitSpec;
 use crate::analysis::drift::{self, DriftConfig, DriftError, DriftInputs};
 use crate::app::command::JobKind;
+use crate::ingest::time::midpoint;
 use crate::ingest::{self, LoadProgress, RawLoad, RoleOverrides};
 use crate::report::drift::DriftReport;
 use eframe::egui;
@@ -86,10 +87,10 @@ pub fn spawn_drift(
                         Ok(raw) => {
                             let raw = Arc::new(raw);
                             // the time range is read once, here, and sent with the rows
-                            match raw_time_range_us(&raw, &overrides) {
+                            match drift::time_range_us(&raw.table, &overrides) {
                                 None => Err(DriftError::NoTimestampColumn { files: path }),
                                 Some(range) => {
-                                    let at = at_us.unwrap_or(range.0 + (range.1 - range.0) / 2);
+                                    let at = at_us.unwrap_or(midpoint(range.0, range.1));
                                     let out = split_raw(
                                         &raw,
                                         at,
@@ -118,18 +119,6 @@ pub fn spawn_drift(
             }
         },
     )
-}
-
-/// Time range (UTC µs) of a parsed log's timestamp column; None without timestamps (or
-/// with a single instant).
-pub fn raw_time_range_us(raw: &RawLoad, overrides: &RoleOverrides) -> Option<(i64, i64)> {
-    let roles = ingest::roles::infer(&raw.table, overrides);
-    let name = roles.get(ingest::Role::Timestamp)?;
-    let col = raw.table.columns.iter().find(|c| c.name == name)?;
-    let ts = ingest::time::column_timestamps_us(col, roles.time_unit);
-    let lo = ts.iter().flatten().min().copied()?;
-    let hi = ts.iter().flatten().max().copied()?;
-    (hi > lo).then_some((lo, hi))
 }
 
 fn split_raw(

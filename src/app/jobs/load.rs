@@ -4,29 +4,51 @@
 use super::{spawn, thousands, Emit, Input, Job, JobMsg};
 use crate::analysis::{analyze, timeline, AnalysisConfig};
 use crate::app::command::JobKind;
-use crate::ingest::{self, Dataset, IngestError, LoadOptions, LoadProgress, RawLoad};
+use crate::ingest::{
+    self, Dataset, IngestError, LoadOptions, LoadProgress, RawLoad, RoleOverrides,
+};
 use crate::report::ExperimentReport;
 use eframe::egui;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A finished load or re-analysis.
+/// A finished load or re-analysis, with everything it was made from: when it lands, the
+/// window's settings become these, so what is on screen and the settings never disagree.
 pub struct Analyzed {
     /// Parsed rows (kept so role changes need no re-read).
     pub raw: Arc<RawLoad>,
     /// The dataset with roles applied.
     pub dataset: Arc<Dataset>,
-    /// The engine's report.
-    pub report: ExperimentReport,
-    /// The settings it was computed with.
+    /// The engine's report (shared, so exports and views never copy it).
+    pub report: Arc<ExperimentReport>,
+    /// The settings it was computed with (the plan among them).
     pub config: AnalysisConfig,
-    /// Role overrides used.
+    /// Load options used (the plan's role overrides merged with `roles`).
     pub load: LoadOptions,
+    /// The role overrides chosen in the Data view on top of the plan's.
+    pub roles: RoleOverrides,
+    /// A short name for what was loaded.
+    pub label: String,
+    /// First and last time of the log (UTC µs), from its timeline.
+    pub range_us: Option<(i64, i64)>,
     /// How long it took.
     pub seconds: f64,
     /// The rows were read by this job (a new log), not re-used.
     pub new_log: bool,
+}
+
+/// What an analysis job is asked to produce besides the rows: its settings and how the
+/// result is named.
+pub struct Request {
+    /// Load options (roles).
+    pub load: LoadOptions,
+    /// Analysis settings.
+    pub config: AnalysisConfig,
+    /// The Data view's role overrides behind `load`.
+    pub roles: RoleOverrides,
+    /// A short name for what is analysed.
+    pub label: String,
 }
 
 /// What a load reads.
@@ -74,17 +96,11 @@ pub fn ingest_failure(e: IngestError) -> JobMsg {
 }
 
 /// Loads files and analyses them.
-pub fn spawn_load(
-    ctx: &egui::Context,
-    inputs: Inputs,
-    load: LoadOptions,
-    config: AnalysisConfig,
-    label: String,
-) -> Job {
+pub fn spawn_load(ctx: &egui::Context, inputs: Inputs, request: Request) -> Job {
     spawn(
         JobKind::Load,
         Input::Independent,
-        label,
+        format!("Loading {}", request.label),
         ctx,
         move |emit, cancel| {
             let t0 = Instant::now();
@@ -112,7 +128,7 @@ pub fn spawn_load(
                 format!("Analysing {} rows", thousands(raw.table.rows as u64)),
                 None,
             ));
-            analyse_and_send(emit, cancel, raw, load, config, t0, true);
+            analyse_and_send(emit, cancel, raw, request, t0, true);
         },
     )
 }
@@ -122,8 +138,7 @@ pub fn spawn_reanalyze(
     ctx: &egui::Context,
     raw: Arc<RawLoad>,
     log_id: u64,
-    load: LoadOptions,
-    config: AnalysisConfig,
+    request: Request,
 ) -> Job {
     spawn(
         JobKind::Load,
@@ -135,7 +150,7 @@ pub fn spawn_reanalyze(
                 format!("Re-analysing {} rows", thousands(raw.table.rows as u64)),
                 None,
             ));
-            analyse_and_send(emit, cancel, raw, load, config, Instant::now(), false);
+            analyse_and_send(emit, cancel, raw, request, Instant::now(), false);
         },
     )
 }
@@ -144,11 +159,16 @@ fn analyse_and_send(
     emit: Emit,
     cancel: &AtomicBool,
     raw: Arc<RawLoad>,
-    load: LoadOptions,
-    config: AnalysisConfig,
+    request: Request,
     t0: Instant,
     new_log: bool,
 ) {
+    let Request {
+        load,
+        config,
+        roles,
+        label,
+    } = request;
     let dataset = match ingest::build_dataset(&raw, &load) {
         Ok(d) => Arc::new(d),
         Err(e) => return emit(ingest_failure(e)),
@@ -161,12 +181,16 @@ fn analyse_and_send(
             if cancel.load(Ordering::Relaxed) {
                 return emit(JobMsg::Cancelled);
             }
+            let range_us = report.timeline.range_us();
             emit(JobMsg::Analyzed(Box::new(Analyzed {
                 raw,
                 dataset,
-                report,
+                report: Arc::new(report),
                 config,
                 load,
+                roles,
+                label,
+                range_us,
                 seconds: t0.elapsed().as_secs_f64(),
                 new_log,
             })))

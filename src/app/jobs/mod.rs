@@ -11,9 +11,8 @@ pub mod replay;
 
 use super::command::JobKind;
 use eframe::egui;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -26,6 +25,8 @@ pub enum Input {
     Log(u64),
     /// The analysis with this identity (the log with its roles and settings).
     Analysis(u64),
+    /// The Models view's inputs with this identity (models, holdout, settings).
+    Models(u64),
 }
 
 /// Messages from a job thread.
@@ -119,43 +120,59 @@ pub struct JobEvent {
     pub seconds: f64,
 }
 
-/// The job slots.
+/// The running jobs: one slot per kind, except exports, which never replace each other
+/// (every save is its own request and nothing makes it stale).
 #[derive(Default)]
 pub struct Jobs {
-    slots: BTreeMap<JobKind, Job>,
+    running: Vec<Job>,
 }
 
 impl Jobs {
-    /// Starts `job` in its slot, cancelling only a job of the same kind.
+    /// Starts `job`, cancelling a running job of the same kind (exports run side by side).
     pub fn start(&mut self, job: Job) {
-        if let Some(old) = self.slots.insert(job.kind, job) {
-            old.cancel();
+        if job.kind != JobKind::Export {
+            self.running.retain(|j| {
+                let same = j.kind == job.kind;
+                if same {
+                    j.cancel();
+                }
+                !same
+            });
         }
+        self.running.push(job);
+        self.running.sort_by_key(|j| j.kind);
     }
 
-    /// The running job of a kind.
+    /// The running job of a kind (the oldest export for exports).
     pub fn get(&self, kind: JobKind) -> Option<&Job> {
-        self.slots.get(&kind)
+        self.running.iter().find(|j| j.kind == kind)
     }
 
     /// A job of this kind is running.
     pub fn running(&self, kind: JobKind) -> bool {
-        self.slots.contains_key(&kind)
+        self.get(kind).is_some()
     }
 
     /// Any job is running.
     pub fn any(&self) -> bool {
-        !self.slots.is_empty()
+        !self.running.is_empty()
     }
 
     /// The running jobs, in status-bar order.
     pub fn iter(&self) -> impl Iterator<Item = &Job> {
-        self.slots.values()
+        self.running.iter()
     }
 
-    /// Asks the job of this kind to stop (it stays until it answers).
+    /// Asks the job with this id to stop (it stays until it answers).
+    pub fn cancel_id(&self, id: u64) {
+        if let Some(j) = self.running.iter().find(|j| j.id == id) {
+            j.cancel();
+        }
+    }
+
+    /// Asks the jobs of this kind to stop (they stay until they answer).
     pub fn cancel(&self, kind: JobKind) {
-        if let Some(j) = self.slots.get(&kind) {
+        for j in self.running.iter().filter(|j| j.kind == kind) {
             j.cancel();
         }
     }
@@ -163,52 +180,54 @@ impl Jobs {
     /// Cancels and forgets the jobs whose input `keep` rejects; their results will never
     /// be shown. Returns their kinds.
     pub fn drop_stale(&mut self, keep: impl Fn(Input) -> bool) -> Vec<JobKind> {
-        let stale: Vec<JobKind> = self
-            .slots
-            .iter()
-            .filter(|(_, j)| !keep(j.input))
-            .map(|(k, _)| *k)
-            .collect();
-        for k in &stale {
-            if let Some(j) = self.slots.remove(k) {
+        let mut stale = Vec::new();
+        self.running.retain(|j| {
+            let keep = keep(j.input);
+            if !keep {
                 j.cancel();
+                stale.push(j.kind);
             }
-        }
+            keep
+        });
         stale
     }
 
     /// Collects the messages that arrived: progress is kept on the job, everything else is
-    /// returned; a job that sent its final message leaves its slot.
+    /// returned; a job that sent its final message (or whose thread vanished without one)
+    /// leaves its slot.
     pub fn poll(&mut self) -> Vec<JobEvent> {
         let mut events = Vec::new();
-        let mut finished = Vec::new();
-        for (kind, job) in self.slots.iter_mut() {
-            let msgs: Vec<JobMsg> = job.rx.try_iter().collect();
-            for msg in msgs {
-                match msg {
-                    JobMsg::Progress(text, frac) => {
-                        job.progress = text;
-                        job.fraction = frac;
-                    }
-                    other => {
-                        let last = other.is_final();
-                        events.push(JobEvent {
-                            kind: *kind,
-                            input: job.input,
-                            msg: other,
-                            seconds: job.started.elapsed().as_secs_f64(),
-                        });
-                        if last {
-                            finished.push(*kind);
-                            break;
-                        }
+        self.running.retain_mut(|job| loop {
+            let msg = match job.rx.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => JobMsg::Failed(
+                    format!(
+                        "internal error: the {} job stopped without an answer",
+                        job.kind.title().to_lowercase()
+                    ),
+                    None,
+                ),
+            };
+            match msg {
+                JobMsg::Progress(text, frac) => {
+                    job.progress = text;
+                    job.fraction = frac;
+                }
+                other => {
+                    let last = other.is_final();
+                    events.push(JobEvent {
+                        kind: job.kind,
+                        input: job.input,
+                        msg: other,
+                        seconds: job.started.elapsed().as_secs_f64(),
+                    });
+                    if last {
+                        return false;
                     }
                 }
             }
-        }
-        for k in finished {
-            self.slots.remove(&k);
-        }
+        });
         events
     }
 }
@@ -324,6 +343,27 @@ mod tests {
             vec![JobKind::Drift]
         );
         assert!(!jobs.any());
+
+        // a job whose thread ended without an answer does not stay stuck
+        let (tx, rx) = channel::<JobMsg>();
+        jobs.start(Job::from_channel(JobKind::Replay, Input::Independent, rx));
+        drop(tx);
+        let ev = jobs.poll();
+        assert!(matches!(ev[0].msg, JobMsg::Failed(..)));
+        assert!(!jobs.any());
+    }
+
+    #[test]
+    fn exports_run_side_by_side() {
+        let mut jobs = Jobs::default();
+        let (_a, rx1) = channel();
+        let (_b, rx2) = channel();
+        let first = Job::from_channel(JobKind::Export, Input::Independent, rx1);
+        let first_cancel = Arc::clone(&first.cancel);
+        jobs.start(first);
+        jobs.start(Job::from_channel(JobKind::Export, Input::Independent, rx2));
+        assert_eq!(jobs.iter().count(), 2);
+        assert!(!first_cancel.load(Ordering::Relaxed));
     }
 
     #[test]

@@ -7,16 +7,18 @@ use crate::models::{CompareOptions, ModelError};
 use eframe::egui;
 use std::sync::atomic::Ordering;
 
-/// Replays the holdout through both models and compares them.
+/// Replays the holdout through both models and compares them (for the Models view's inputs
+/// `models_id`).
 pub fn spawn_compare(
     ctx: &egui::Context,
     champion: Inspected,
     challenger: Inspected,
     opts: CompareOptions,
+    models_id: u64,
 ) -> Job {
     spawn(
         JobKind::Replay,
-        Input::Independent,
+        Input::Models(models_id),
         "Replaying the holdout".into(),
         ctx,
         move |emit, cancel| {

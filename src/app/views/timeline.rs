@@ -56,12 +56,15 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
     }
 }
 
-fn group_rows<'a>(r: &'a ExperimentReport, group: &str) -> Vec<&'a TimelineRow> {
-    r.timeline
-        .rows
-        .iter()
-        .filter(|x| x.group == group)
-        .collect()
+/// The timeline rows of each group, in the report's group order (indexed once per frame).
+fn rows_by_group(r: &ExperimentReport) -> Vec<Vec<&TimelineRow>> {
+    let mut out: Vec<Vec<&TimelineRow>> = vec![Vec::new(); r.groups.len()];
+    for row in &r.timeline.rows {
+        if let Some(i) = r.groups.iter().position(|g| g.name == row.group) {
+            out[i].push(row);
+        }
+    }
+    out
 }
 
 fn x(row: &TimelineRow) -> f64 {
@@ -71,18 +74,20 @@ fn x(row: &TimelineRow) -> f64 {
 /// One line per group of a timeline row field (rows without a value are skipped).
 fn group_series(
     r: &ExperimentReport,
+    by_group: &[Vec<&TimelineRow>],
     skip_control: bool,
     y: impl Fn(&TimelineRow) -> Option<f64>,
 ) -> Vec<Series> {
     r.groups
         .iter()
+        .zip(by_group)
         .enumerate()
         .skip(usize::from(skip_control))
-        .map(|(gi, g)| Series {
+        .map(|(gi, (g, rows))| Series {
             name: g.name.clone(),
             color: group_color(gi),
             style: LineStyle::Solid,
-            points: group_rows(r, &g.name)
+            points: rows
                 .iter()
                 .filter_map(|row| y(row).map(|v| [x(row), v]))
                 .collect(),
@@ -93,9 +98,9 @@ fn group_series(
 /// Every panel's series, read from the report's timeline (the engine computes the
 /// cumulative series and traffic shares; this only picks which to draw).
 pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, String, Vec<Series>)> {
+    let by_group = rows_by_group(r);
     let mut latency = Vec::new();
-    for (gi, g) in r.groups.iter().enumerate() {
-        let rows = group_rows(r, &g.name);
+    for (gi, (g, rows)) in r.groups.iter().zip(&by_group).enumerate() {
         for (label, style, get) in [
             (
                 "p50",
@@ -127,16 +132,18 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
         (
             "Requests (cumulative)",
             "requests",
-            group_series(r, false, |row| Some(row.cumulative_requests as f64)),
+            group_series(r, &by_group, false, |row| {
+                Some(row.cumulative_requests as f64)
+            }),
         )
     } else {
         (
             "Traffic (QPS)",
             "requests / s",
-            group_series(r, false, |row| Some(row.qps)),
+            group_series(r, &by_group, false, |row| Some(row.qps)),
         )
     };
-    let errors = group_series(r, false, |row| {
+    let errors = group_series(r, &by_group, false, |row| {
         Some(
             100.0
                 * if cumulative {
@@ -151,7 +158,7 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
         (
             "Treatment traffic share".to_string(),
             "% of requests".to_string(),
-            group_series(r, true, |row| Some(100.0 * row.share)),
+            group_series(r, &by_group, true, |row| Some(100.0 * row.share)),
         ),
         (
             if cumulative {
@@ -169,7 +176,7 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
         ),
     ];
     for m in &r.metrics {
-        let series = group_series(r, false, |row| {
+        let series = group_series(r, &by_group, false, |row| {
             let values = if cumulative {
                 &row.metrics_cumulative
             } else {

@@ -10,7 +10,8 @@ use crate::ingest::time::{epoch_to_us, parse_timestamp_with, EpochUnit};
 use polars::prelude::*;
 
 /// Timestamps in UTC µs: text as ISO 8601 (or epoch text), numbers as epochs in the
-/// column's declared unit, else `unit`, else by magnitude. Unreadable values reject the row.
+/// column's declared unit, else `unit`, else by magnitude. Unreadable text rejects the row;
+/// a number that is no readable epoch (a `-1` sentinel, say) leaves the row without a time.
 pub(super) fn timestamps(
     col: Option<&RawColumn>,
     unit: Option<EpochUnit>,
@@ -21,7 +22,6 @@ pub(super) fn timestamps(
         return Int64Chunked::full_null(TS_US.into(), rows);
     };
     let mut bad = Vec::new();
-    let mut bad_numbers = Vec::new();
     let mut text = |r: usize, t: &str| {
         let t = t.trim();
         if t.is_empty() {
@@ -52,15 +52,7 @@ pub(super) fn timestamps(
             let unit = declared.or(unit);
             let mut out: Vec<Option<i64>> = values
                 .iter()
-                .enumerate()
-                .map(|(r, v)| {
-                    let x = v?;
-                    let us = epoch_to_us(x, unit);
-                    if us.is_none() {
-                        bad_numbers.push((r, format!("{} is not a timestamp ({x})", c.name)));
-                    }
-                    us
-                })
+                .map(|v| v.and_then(|x| epoch_to_us(x, unit)))
                 .collect();
             for (r, t) in conflicts {
                 out[*r] = text(*r, t);
@@ -68,7 +60,7 @@ pub(super) fn timestamps(
             Int64Chunked::from_iter_options(TS_US.into(), out.into_iter())
         }
     };
-    for (r, d) in bad.into_iter().chain(bad_numbers) {
+    for (r, d) in bad {
         ctx.reject(r, Reason::BadTimestamp, d);
     }
     out.with_name(TS_US.into())

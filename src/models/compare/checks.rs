@@ -21,12 +21,25 @@ pub fn checks(
     imp: &Importance,
     regression: bool,
 ) -> Vec<Check> {
-    let mut out = Vec::new();
-    out.push(if regression {
-        Check::new(CheckId::DiffRate, Status::Pass, format!(
+    vec![
+        diff_rate_check(diff, regression),
+        importance_check(imp),
+        alignment_check(a, b),
+        environment_check(a, b),
+    ]
+}
+
+/// How many rows change class between the models.
+fn diff_rate_check(diff: &Diff, regression: bool) -> Check {
+    let check = if regression {
+        Check::new(
+            CheckId::DiffRate,
+            Status::Pass,
+            format!(
                 "regression models: mean |difference| {:.4}, max {:.4} (no classes to flip)",
                 diff.mean_abs_delta, diff.max_abs_delta
-            ))
+            ),
+        )
     } else if diff.rate > DIFF_RATE_WARN {
         Check::new(CheckId::DiffRate, Status::Warn, format!(
                 "{:.1}% of rows change class (above {:.0}%): a label definition or feature pipeline may have changed",
@@ -34,20 +47,44 @@ pub fn checks(
                 DIFF_RATE_WARN * 100.0
             ))
     } else {
-        Check::new(CheckId::DiffRate, Status::Pass, format!(
+        Check::new(
+            CheckId::DiffRate,
+            Status::Pass,
+            format!(
                 "{:.1}% of rows change class ({} negative->positive, {} positive->negative)",
                 diff.rate * 100.0,
                 diff.flips.neg_to_pos,
                 diff.flips.pos_to_neg
-            ))
-    });
-    // importance: top-3 sets and order
-    out.push(if imp.features.is_empty() {
-        Check::new(CheckId::ImportanceShift, Status::Pass, "not evaluated: permutation importance was skipped")
+            ),
+        )
+    };
+    check
+        .with("diff_rate", diff.rate)
+        .with("diff_rate_warn", DIFF_RATE_WARN)
+        .with("mean_abs_delta", diff.mean_abs_delta)
+        .with("max_abs_delta", diff.max_abs_delta)
+        .with("neg_to_pos", diff.flips.neg_to_pos as f64)
+        .with("pos_to_neg", diff.flips.pos_to_neg as f64)
+}
+
+/// Whether the models' three most important features are the same, in the same order.
+fn importance_check(imp: &Importance) -> Check {
+    let check = if imp.features.is_empty() {
+        Check::new(
+            CheckId::ImportanceShift,
+            Status::Pass,
+            "not evaluated: permutation importance was skipped",
+        )
     } else {
         let top = |champion: bool| -> Vec<String> {
             let mut v: Vec<&FeatureImportance> = imp.features.iter().collect();
-            v.sort_by_key(|f| if champion { f.champion_rank } else { f.challenger_rank });
+            v.sort_by_key(|f| {
+                if champion {
+                    f.champion_rank
+                } else {
+                    f.challenger_rank
+                }
+            });
             v.iter().take(3).map(|f| f.name.clone()).collect()
         };
         let (ta, tb) = (top(true), top(false));
@@ -68,10 +105,18 @@ pub fn checks(
                     tb.join(", ")
                 ))
         } else {
-            Check::new(CheckId::ImportanceShift, Status::Pass, format!("same top-3 features in the same order: {}", ta.join(", ")))
+            Check::new(
+                CheckId::ImportanceShift,
+                Status::Pass,
+                format!("same top-3 features in the same order: {}", ta.join(", ")),
+            )
         }
-    });
-    // inputs
+    };
+    check.with("features_ranked", imp.features.len() as f64)
+}
+
+/// Whether both models read the same holdout columns in the same order.
+fn alignment_check(a: &ModelReport, b: &ModelReport) -> Check {
     let (ia, ib): (Vec<String>, Vec<String>) = (
         a.inputs.iter().map(port_sig).collect(),
         b.inputs.iter().map(port_sig).collect(),
@@ -83,7 +128,7 @@ pub fn checks(
             .collect()
     };
     let (ca, cb) = (cols(a), cols(b));
-    out.push(if ia == ib && ca == cb {
+    let check = if ia == ib && ca == cb {
         Check::new(
             CheckId::FeatureAlignment,
             Status::Pass,
@@ -131,9 +176,15 @@ pub fn checks(
                 parts.join("; ")
             ),
         )
-    });
-    // training environments
-    out.push(if a.environment.is_empty() || b.environment.is_empty() {
+    };
+    check
+        .with("champion_features", ca.len() as f64)
+        .with("challenger_features", cb.len() as f64)
+}
+
+/// Whether the bundles record the same training environment.
+fn environment_check(a: &ModelReport, b: &ModelReport) -> Check {
+    let check = if a.environment.is_empty() || b.environment.is_empty() {
         Check::new(
             CheckId::Environment,
             Status::Pass,
@@ -170,21 +221,6 @@ pub fn checks(
                 format!("training environments differ: {}", diffs.join(", ")),
             )
         }
-    });
-    // the numbers behind them
-    let diff_numbers = [
-        ("diff_rate", diff.rate),
-        ("diff_rate_warn", DIFF_RATE_WARN),
-        ("mean_abs_delta", diff.mean_abs_delta),
-        ("max_abs_delta", diff.max_abs_delta),
-        ("neg_to_pos", diff.flips.neg_to_pos as f64),
-        ("pos_to_neg", diff.flips.pos_to_neg as f64),
-    ];
-    for (name, value) in diff_numbers {
-        out[0].add(name, value);
-    }
-    out[1].add("features_ranked", imp.features.len() as f64);
-    out[2].add("champion_features", ca.len() as f64);
-    out[2].add("challenger_features", cb.len() as f64);
-    out
+    };
+    check
 }

@@ -55,7 +55,7 @@ pub(super) fn sources_ui(
                 });
                 let at = panel
                     .split_at_us
-                    .unwrap_or(lo + (hi - lo) / 2)
+                    .unwrap_or(crate::ingest::time::midpoint(lo, hi))
                     .clamp(lo, hi);
                 ui.horizontal(|ui| {
                     ui.label("Reference before");
