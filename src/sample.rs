@@ -321,12 +321,11 @@ pub struct SampleError {
     pub problem: String,
 }
 
-fn write_parquet(path: &Path, events: &[Event]) -> Result<(), String> {
+fn write_parquet(path: &Path, events: &[Event]) -> Result<(), PolarsError> {
     let ts: Int64Chunked = events.iter().map(|e| Some(e.ts_us / 1000)).collect();
     let ts = ts
         .into_series()
-        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
-        .map_err(|e| e.to_string())?
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
         .with_name("ts".into());
     let ok = |e: &Event| e.error.is_none();
     let s = |name: &str, v: Vec<Option<String>>| Column::new(name.into(), v);
@@ -399,11 +398,9 @@ fn write_parquet(path: &Path, events: &[Event]) -> Result<(), String> {
             events.iter().map(|e| e.error.map(str::to_string)).collect(),
         ),
     ];
-    let mut df = DataFrame::new(events.len(), cols).map_err(|e| e.to_string())?;
-    let file = File::create(path).map_err(|e| e.to_string())?;
-    ParquetWriter::new(file)
-        .finish(&mut df)
-        .map_err(|e| e.to_string())?;
+    let mut df = DataFrame::new(events.len(), cols)?;
+    let file = File::create(path)?;
+    ParquetWriter::new(file).finish(&mut df)?;
     Ok(())
 }
 
@@ -451,7 +448,7 @@ pub fn write_sample(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>, 
         write_applog(&p("experiment.log"), &events),
     )?;
     write_parquet(&p("experiment.parquet"), &events)
-        .map_err(|e| err(&p("experiment.parquet"), e))?;
+        .map_err(|e| err(&p("experiment.parquet"), e.to_string()))?;
     io(
         &p("verdict.toml"),
         std::fs::write(p("verdict.toml"), SAMPLE_PLAN),

@@ -71,17 +71,17 @@ fn png(
     image: &egui::ColorImage,
     rect: egui::Rect,
     pixels_per_point: f32,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, image::ImageError> {
     use image::ImageEncoder;
     let region = image.region(&rect, Some(pixels_per_point));
     let rgba: Vec<u8> = region.pixels.iter().flat_map(|p| p.to_array()).collect();
     let (w, h) = (region.size[0] as u32, region.size[1] as u32);
-    if rgba.len() != (w * h * 4) as usize || w == 0 || h == 0 {
-        return Err("bad image size".into());
-    }
     let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(&rgba, w, h, image::ExtendedColorType::Rgba8)
-        .map_err(|e| e.to_string())?;
+    image::codecs::png::PngEncoder::new(&mut out).write_image(
+        &rgba,
+        w,
+        h,
+        image::ExtendedColorType::Rgba8,
+    )?;
     Ok(out)
 }
