@@ -242,12 +242,34 @@ pub fn column_timestamps_us(
     col: &super::table::RawColumn,
     unit: Option<EpochUnit>,
 ) -> Vec<Option<i64>> {
+    column_timestamps_checked(col, unit, |_, _| {})
+}
+
+/// As [`column_timestamps_us`], calling `unreadable(row, text)` for each non-blank text
+/// value that is no timestamp (a number that is no readable epoch is simply missing).
+pub fn column_timestamps_checked(
+    col: &super::table::RawColumn,
+    unit: Option<EpochUnit>,
+    mut unreadable: impl FnMut(usize, &str),
+) -> Vec<Option<i64>> {
     use super::table::RawData;
+    let mut text = |r: usize, t: &str, unit: Option<EpochUnit>| {
+        let t = t.trim();
+        if t.is_empty() {
+            return None;
+        }
+        let p = parse_timestamp_with(t, unit);
+        if p.is_none() {
+            unreadable(r, t);
+        }
+        p
+    };
     match &col.data {
         RawData::Null => vec![None; col.len],
         RawData::Str { values, .. } => values
             .iter()
-            .map(|v| v.and_then(|t| parse_timestamp_with(t, unit)))
+            .enumerate()
+            .map(|(r, v)| v.and_then(|t| text(r, t, unit)))
             .collect(),
         RawData::Num {
             values,
@@ -261,7 +283,7 @@ pub fn column_timestamps_us(
                 .map(|v| v.and_then(|x| epoch_to_us(x, unit)))
                 .collect();
             for (r, t) in conflicts {
-                out[*r] = parse_timestamp_with(t, unit);
+                out[*r] = text(*r, t, unit);
             }
             out
         }

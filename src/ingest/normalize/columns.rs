@@ -5,8 +5,8 @@ use super::coerce::{numbers, parse_label, truncate, validate, Ctx};
 use super::{metric_col, Metric, MetricKind, LABEL, LATENCY_MS, SCORE, TS_US};
 use crate::ingest::rejects::Reason;
 use crate::ingest::roles::latency_is_seconds;
-use crate::ingest::table::{parse_number, RawColumn, RawData, RawTable};
-use crate::ingest::time::{epoch_to_us, parse_timestamp_with, EpochUnit};
+use crate::ingest::table::{parse_number, RawColumn, RawTable};
+use crate::ingest::time::{column_timestamps_checked, EpochUnit};
 use polars::prelude::*;
 
 /// Timestamps in UTC µs: text as ISO 8601 (or epoch text), numbers as epochs in the
@@ -22,44 +22,13 @@ pub(super) fn timestamps(
         return Int64Chunked::full_null(TS_US.into(), rows);
     };
     let mut bad = Vec::new();
-    let mut text = |r: usize, t: &str| {
-        let t = t.trim();
-        if t.is_empty() {
-            return None;
-        }
-        let p = parse_timestamp_with(t, unit);
-        if p.is_none() {
-            bad.push((
-                r,
-                format!("{} is not a timestamp ({:?})", c.name, truncate(t)),
-            ));
-        }
-        p
-    };
-    let out: Int64Chunked = match &c.data {
-        RawData::Null => Int64Chunked::full_null(TS_US.into(), rows),
-        RawData::Str { values, .. } => values
-            .iter()
-            .enumerate()
-            .map(|(r, v)| v.and_then(|t| text(r, t)))
-            .collect(),
-        RawData::Num {
-            values,
-            conflicts,
-            unit: declared,
-            ..
-        } => {
-            let unit = declared.or(unit);
-            let mut out: Vec<Option<i64>> = values
-                .iter()
-                .map(|v| v.and_then(|x| epoch_to_us(x, unit)))
-                .collect();
-            for (r, t) in conflicts {
-                out[*r] = text(*r, t);
-            }
-            Int64Chunked::from_iter_options(TS_US.into(), out.into_iter())
-        }
-    };
+    let out = column_timestamps_checked(c, unit, |r, t| {
+        bad.push((
+            r,
+            format!("{} is not a timestamp ({:?})", c.name, truncate(t)),
+        ))
+    });
+    let out = Int64Chunked::from_iter_options(TS_US.into(), out.into_iter());
     for (r, d) in bad {
         ctx.reject(r, Reason::BadTimestamp, d);
     }
