@@ -30,6 +30,10 @@ fn body(r: &ExperimentReport) -> serde_json::Value {
     let m = v.as_object_mut().unwrap();
     m.remove("input");
     m.remove("columns");
+    // the unit's source column is named differently in the app log
+    if let Some(u) = m.get_mut("unit").and_then(|u| u.as_object_mut()) {
+        u.remove("column");
+    }
     v
 }
 

@@ -13,7 +13,8 @@ pub fn run_checks(
     plan: &Plan,
     groups: &[GroupSummary],
     control: usize,
-    srm: &SrmResult,
+    srm: Option<&SrmResult>,
+    stages: usize,
     assignment: &Assignment,
     power: Option<&PowerResult>,
 ) -> Vec<Check> {
@@ -26,7 +27,7 @@ pub fn run_checks(
         .map(|(_, x)| x)
         .collect();
     vec![
-        srm_check(srm, g),
+        srm_check(srm, stages, g),
         leakage_check(assignment, g),
         sample_size_check(power),
         latency_check(ctrl, &treatments, g),
@@ -35,14 +36,27 @@ pub fn run_checks(
     ]
 }
 
-/// The split against the expected ratio.
-fn srm_check(srm: &SrmResult, g: &Guardrails) -> Check {
+/// The split against the expected ratio (per stage: the stage with the smallest p).
+fn srm_check(srm: Option<&SrmResult>, stages: usize, g: &Guardrails) -> Check {
+    let Some(srm) = srm else {
+        return Check::new(
+            CheckId::Srm,
+            Status::Warn,
+            "the split changed during the log and no split is declared: sample-ratio mismatch cannot be checked (declare ramp = [...] or [[stages]] in the plan)",
+        )
+        .with("srm_alpha", g.srm_alpha);
+    };
+    let at = srm
+        .stage
+        .filter(|_| stages > 1)
+        .map(|s| format!(" (stage {s} of {stages}, the smallest p)"))
+        .unwrap_or_default();
     let c = if srm.mismatch {
         Check::new(
             CheckId::Srm,
             Status::Fail,
             format!(
-                "sample-ratio mismatch: chi2 = {:.2}, p = {:.3e} < {}; the split is not what was planned",
+                "sample-ratio mismatch{at}: chi2 = {:.2}, p = {:.3e} < {}; the split is not what was planned",
                 srm.chi2, srm.p_value, g.srm_alpha
             ),
         )
@@ -51,14 +65,19 @@ fn srm_check(srm: &SrmResult, g: &Guardrails) -> Check {
             CheckId::Srm,
             Status::Pass,
             format!(
-                "split matches the expected ratio (chi2 = {:.2}, p = {:.3})",
+                "split matches the expected ratio{at}: chi2 = {:.2}, p = {:.3}",
                 srm.chi2, srm.p_value
             ),
         )
     };
-    c.with("chi2", srm.chi2)
+    let c = c
+        .with("chi2", srm.chi2)
         .with("p_value", srm.p_value)
-        .with("srm_alpha", g.srm_alpha)
+        .with("srm_alpha", g.srm_alpha);
+    match srm.stage {
+        Some(s) => c.with("stage", s as f64),
+        None => c,
+    }
 }
 
 /// Users seen in more than one group.
@@ -271,4 +290,87 @@ fn fallbacks_check(treatments: &[&GroupSummary]) -> Check {
 
 fn fmt_mde(p: &PowerResult) -> String {
     format!("{:+.2} points", p.mde_absolute * 100.0)
+}
+
+/// Declared ramp against the detected stages.
+pub fn stages_check(declared: Option<usize>, detected: usize, from_plan: bool) -> Check {
+    let c = match declared {
+        _ if from_plan => Check::new(
+            CheckId::Stages,
+            Status::Pass,
+            format!("{detected} stage(s) as declared in the plan"),
+        ),
+        Some(d) if d == detected => Check::new(
+            CheckId::Stages,
+            Status::Pass,
+            format!("{detected} stage(s) detected, as the plan's ramp declares"),
+        ),
+        Some(d) => Check::new(
+            CheckId::Stages,
+            Status::Warn,
+            format!("the plan's ramp declares {d} stage(s), {detected} detected: the per-stage SRM cannot use the ramp"),
+        )
+        .with("declared", d as f64),
+        None => Check::new(
+            CheckId::Stages,
+            if detected > 1 { Status::Warn } else { Status::Pass },
+            if detected > 1 {
+                format!("{detected} stages detected and none declared: declare ramp = [...] in the plan to check each stage's split")
+            } else {
+                "one stage: the split did not change".to_string()
+            },
+        ),
+    };
+    c.with("detected", detected as f64)
+}
+
+/// Whether the effect differs between stages (Cochran's Q) for the primary metric.
+pub fn heterogeneity_check(tests: &[crate::report::TestResult], alpha: f64) -> Option<Check> {
+    let with_q: Vec<&crate::report::TestResult> =
+        tests.iter().filter(|t| t.heterogeneity.is_some()).collect();
+    if with_q.is_empty() {
+        return None;
+    }
+    let primary = with_q
+        .iter()
+        .find(|t| t.primary)
+        .copied()
+        .or(with_q.first().copied())?;
+    let h = primary.heterogeneity?;
+    let others: Vec<String> = with_q
+        .iter()
+        .filter(|t| !std::ptr::eq(**t, primary))
+        .filter(|t| t.heterogeneity.is_some_and(|h| h.p_value < alpha))
+        .map(|t| format!("{} ({})", t.metric, t.treatment))
+        .collect();
+    let also = if others.is_empty() {
+        String::new()
+    } else {
+        format!("; also differs for {}", others.join(", "))
+    };
+    let c = if h.p_value < alpha && primary.primary {
+        Check::new(
+            CheckId::Heterogeneity,
+            Status::Warn,
+            format!(
+                "the effect on {} differs between stages (Q = {:.2}, df = {}, p = {:.3e}, I² = {:.0}%): novelty or learning effects, or a stage-specific problem{also}",
+                primary.metric, h.q, h.df, h.p_value, h.i2 * 100.0
+            ),
+        )
+    } else {
+        Check::new(
+            CheckId::Heterogeneity,
+            if others.is_empty() { Status::Pass } else { Status::Warn },
+            format!(
+                "the effect on {} is consistent across stages (Q = {:.2}, df = {}, p = {:.3}){also}",
+                primary.metric, h.q, h.df, h.p_value
+            ),
+        )
+    };
+    Some(
+        c.with("q", h.q)
+            .with("df", h.df)
+            .with("p_value", h.p_value)
+            .with("i2", h.i2),
+    )
 }

@@ -33,6 +33,9 @@ pub enum AnalysisError {
     /// A bad setting, e.g. the bucket.
     #[error(transparent)]
     Setting(#[from] SettingError),
+    /// The unit names a column that is not the log's user column.
+    #[error("unit column {0:?} is not a user column with values in the data (name it with --column user_id={0} or choose --unit request)")]
+    UnitColumn(String),
     /// The timeline would have too many buckets.
     #[error(
         "a {bucket} bucket over this time span gives {buckets} buckets; choose a longer bucket"

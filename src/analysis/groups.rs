@@ -215,6 +215,7 @@ pub fn summarize(
         assignment: Assignment {
             users: distinct_users,
             users_in_multiple_groups: multi,
+            users_moved_at_ramp: 0,
         },
     })
 }

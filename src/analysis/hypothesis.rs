@@ -4,10 +4,9 @@
 use super::proportions::two_proportion_z;
 use super::stats::Moments;
 use super::welch::welch_t;
-use crate::ingest::{Dataset, MetricKind};
+use crate::ingest::MetricKind;
 use crate::plan::Direction;
 use crate::report::{TestMethod, TestResult};
-use std::collections::BTreeMap;
 
 /// Settings shared by every test.
 #[derive(Debug, Clone)]
@@ -22,47 +21,56 @@ pub struct TestInputs {
     pub latency_name: Option<String>,
 }
 
-fn finite(x: f64) -> Option<f64> {
+/// `Some(x)` when finite.
+pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// One row per (treatment, metric), then latency, for every treatment group.
+/// A metric with its per-group moments, ready to test.
+#[derive(Debug, Clone)]
+pub struct TestedMoments {
+    /// Name reported.
+    pub name: String,
+    /// Proportion (z-test) or mean (Welch).
+    pub kind: MetricKind,
+    /// Lower values are better (latency, errors).
+    pub lower_is_better: bool,
+    /// Moments per group code.
+    pub moments: Vec<Moments>,
+}
+
+/// One row per (treatment, metric) in the order given, for every treatment group.
 pub fn build_tests(
-    ds: &Dataset,
     names: &[String],
     control: usize,
-    latency: &[Moments],
-    metrics: &BTreeMap<String, Vec<Moments>>,
+    metrics: &[TestedMoments],
     inputs: &TestInputs,
 ) -> Vec<TestResult> {
     let mut out = Vec::new();
     for t in (0..names.len()).filter(|&g| g != control) {
-        for m in &ds.metrics {
-            let ms = &metrics[&m.name];
-            let (c, tr) = (&ms[control], &ms[t]);
+        for m in metrics {
+            let (c, tr) = (&m.moments[control], &m.moments[t]);
             if c.n == 0 || tr.n == 0 {
                 continue;
             }
-            let row = match m.kind {
+            let mut row = match m.kind {
                 MetricKind::Proportion => proportion_row(&m.name, names, control, t, c, tr, inputs),
                 MetricKind::Mean => welch_row(&m.name, names, control, t, c, tr, inputs),
             };
-            out.push(row);
-        }
-        if let Some(lat) = &inputs.latency_name {
-            let (c, tr) = (&latency[control], &latency[t]);
-            if c.n > 0 && tr.n > 0 {
-                let mut row = welch_row(lat, names, control, t, c, tr, inputs);
-                // lower latency is better
+            if m.lower_is_better {
                 row.favorable = Some(row.diff < 0.0);
-                out.push(row);
             }
+            row.units_control = Some(c.n);
+            row.units_treatment = Some(tr.n);
+            out.push(row);
         }
     }
     out
 }
 
-fn favorable(metric: &str, diff: f64, inputs: &TestInputs) -> Option<bool> {
+/// Whether a change is in the wanted direction: the plan's for the primary metric,
+/// upward for the others.
+pub fn favorable(metric: &str, diff: f64, inputs: &TestInputs) -> Option<bool> {
     if diff == 0.0 || !diff.is_finite() {
         return Some(false);
     }
@@ -81,16 +89,33 @@ fn base_row(
     tr: &Moments,
     inputs: &TestInputs,
 ) -> TestResult {
+    let mut row = empty_row(metric, method, &names[control], &names[t], inputs);
+    row.control_n = c.n;
+    row.treatment_n = tr.n;
+    row.control_value = c.mean;
+    row.treatment_value = tr.mean;
+    row.diff = tr.mean - c.mean;
+    row
+}
+
+/// A row with names and nothing measured yet.
+pub fn empty_row(
+    metric: &str,
+    method: TestMethod,
+    control: &str,
+    treatment: &str,
+    inputs: &TestInputs,
+) -> TestResult {
     TestResult {
         metric: metric.to_string(),
         method,
-        control: names[control].clone(),
-        treatment: names[t].clone(),
-        control_n: c.n,
-        treatment_n: tr.n,
-        control_value: c.mean,
-        treatment_value: tr.mean,
-        diff: tr.mean - c.mean,
+        control: control.to_string(),
+        treatment: treatment.to_string(),
+        control_n: 0,
+        treatment_n: 0,
+        control_value: f64::NAN,
+        treatment_value: f64::NAN,
+        diff: f64::NAN,
         ci_low: None,
         ci_high: None,
         relative_lift: None,
@@ -103,11 +128,16 @@ fn base_row(
         significant: false,
         primary: inputs.primary.as_deref() == Some(metric),
         favorable: None,
+        units_control: None,
+        units_treatment: None,
+        stages_combined: 1,
+        heterogeneity: None,
+        stages_left_out: Vec::new(),
     }
 }
 
 fn fill_lift(row: &mut TestResult) {
-    if row.control_value != 0.0 && row.control_value.is_finite() {
+    if row.relative_lift.is_none() && row.control_value != 0.0 && row.control_value.is_finite() {
         row.relative_lift = finite(row.diff / row.control_value);
         row.relative_lift_ci_low = row.ci_low.map(|x| x / row.control_value.abs());
         row.relative_lift_ci_high = row.ci_high.map(|x| x / row.control_value.abs());
@@ -167,8 +197,9 @@ fn welch_row(
     finish_row(row, inputs)
 }
 
-/// Significance at alpha, direction and relative lift: what every test row ends with.
-fn finish_row(mut row: TestResult, inputs: &TestInputs) -> TestResult {
+/// Significance at alpha, direction and relative lift (from the difference interval
+/// unless already set): what every test row ends with.
+pub fn finish_row(mut row: TestResult, inputs: &TestInputs) -> TestResult {
     row.significant = row.p_value.is_some_and(|p| p < inputs.alpha);
     row.favorable = favorable(&row.metric, row.diff, inputs);
     fill_lift(&mut row);

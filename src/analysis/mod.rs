@@ -15,6 +15,7 @@ pub mod hypothesis;
 pub mod power;
 pub mod proportions;
 pub mod recommend;
+pub mod rollout;
 pub mod segments;
 pub mod settings;
 pub mod srm;
@@ -25,7 +26,7 @@ pub mod welch;
 use crate::ingest::timing;
 use crate::ingest::{Dataset, Role};
 use crate::plan::Plan;
-use crate::report::{ExperimentReport, InputFormat, InputSummary, MetricInfo};
+use crate::report::{ExperimentReport, InputFormat, InputSummary, MetricInfo, UnitKind};
 pub use error::AnalysisError;
 pub use settings::{choose_control, parse_split, CONTROL_NAMES};
 
@@ -46,6 +47,8 @@ pub struct AnalysisConfig {
     pub bucket: Option<String>,
     /// `--segment` columns, which win over the plan and inference.
     pub segments: Option<Vec<String>>,
+    /// `--unit`, which wins over the plan.
+    pub unit: Option<crate::plan::UnitChoice>,
 }
 
 /// Runs the full analysis.
@@ -102,24 +105,59 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     let segments = segments?;
     let timeline = timeline?;
 
-    let srm = srm::srm_result(&groups.names, &requests, &shares, plan.guardrails.srm_alpha);
-    let test_rows = hypothesis::build_tests(
-        ds,
-        &groups.names,
-        control,
-        &stats.latency,
-        &stats.metrics,
-        &inputs,
-    );
+    let t0 = Instant::now();
+    let unit = rollout::resolve_unit(ds, cfg.unit.as_ref(), plan.unit.as_deref())?;
+    let columns = rollout::tested_columns(ds);
+    let split_declared = cfg.expected_split.is_some() || !plan.expected_split.is_empty();
+    let mut staged = match unit.kind {
+        UnitKind::Request => rollout::request_level::analysis(
+            ds,
+            &groups,
+            control,
+            &requests,
+            &shares,
+            &stats,
+            &columns,
+            &inputs,
+            plan.guardrails.srm_alpha,
+        )?,
+        UnitKind::User => rollout::user_level::analysis(
+            ds,
+            &groups,
+            control,
+            &shares,
+            split_declared,
+            &columns,
+            &inputs,
+            plan,
+        )?,
+    };
+    timing("rollout", t0);
+    let mut assignment = stats.assignment;
+    if let Some(a) = staged.assignment.take() {
+        assignment = a;
+    }
     let power = power::power_result(ds, plan, primary.as_deref(), &stats.metrics, control);
-    let checks = checks::run_checks(
+    let mut checks = checks::run_checks(
         plan,
         &stats.summaries,
         control,
-        &srm,
-        &stats.assignment,
+        staged.srm.as_ref(),
+        staged.stages.len(),
+        &assignment,
         power.as_ref(),
     );
+    if unit.kind == UnitKind::User {
+        checks.push(checks::stages_check(
+            plan.ramp.as_ref().map(Vec::len),
+            staged.stages.len(),
+            !plan.stages.is_empty(),
+        ));
+    }
+    if let Some(h) = checks::heterogeneity_check(&staged.tests, plan.alpha) {
+        checks.push(h);
+    }
+    let test_rows = staged.tests;
     let recommendation = recommend::recommend(plan, &checks, &test_rows, primary.as_deref());
 
     // control first, then treatments by name
@@ -152,8 +190,16 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         alpha: plan.alpha,
         correction: plan.correction,
         groups: summaries,
-        srm,
-        assignment: stats.assignment,
+        unit,
+        stages: staged.stages,
+        errors_unattributed: ds
+            .rejects
+            .by_reason
+            .get(&crate::ingest::Reason::UnattributedError)
+            .copied()
+            .unwrap_or(0),
+        srm: staged.srm,
+        assignment,
         tests: test_rows,
         power,
         segments,

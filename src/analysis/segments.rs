@@ -4,7 +4,7 @@
 use super::columns::{f64_col, moments_by, str_col, Codes, NO_CODE};
 use super::corrections::{adjust, Correction};
 use super::error::AnalysisError;
-use super::hypothesis::{build_tests, TestInputs};
+use super::hypothesis::{build_tests, TestInputs, TestedMoments};
 use crate::ingest::normalize::{metric_col, segment_col, LATENCY_MS};
 use crate::ingest::Dataset;
 use crate::report::SegmentResult;
@@ -67,13 +67,29 @@ pub fn segments(
             .map(|&val| {
                 let slice = |all: &Vec<super::stats::Moments>| all[val * k..(val + 1) * k].to_vec();
                 let lat = slice(&latency);
-                let met: BTreeMap<String, Vec<super::stats::Moments>> =
-                    metrics.iter().map(|(n, m)| (n.clone(), slice(m))).collect();
+                let mut tested: Vec<TestedMoments> = ds
+                    .metrics
+                    .iter()
+                    .map(|m| TestedMoments {
+                        name: m.name.clone(),
+                        kind: m.kind,
+                        lower_is_better: false,
+                        moments: slice(&metrics[&m.name]),
+                    })
+                    .collect();
+                if let Some(name) = &inputs.latency_name {
+                    tested.push(TestedMoments {
+                        name: name.clone(),
+                        kind: crate::ingest::MetricKind::Mean,
+                        lower_is_better: true,
+                        moments: lat,
+                    });
+                }
                 SegmentResult {
                     column: column.clone(),
                     value: seg.names[val].clone(),
                     requests: counts[val],
-                    tests: build_tests(ds, &groups.names, control, &lat, &met, inputs),
+                    tests: build_tests(&groups.names, control, &tested, inputs),
                 }
             })
             .collect();

@@ -50,5 +50,6 @@ pub fn srm_result(
         df: (names.len().max(1) - 1) as u64,
         p_value: p,
         mismatch: p < srm_alpha,
+        stage: None,
     }
 }

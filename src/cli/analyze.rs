@@ -50,6 +50,10 @@ pub struct AnalyzeArgs {
     /// Parquet timestamps always use their own unit).
     #[arg(long)]
     pub time_unit: Option<String>,
+    /// The analysis unit: a user column, or `request` to treat every request as an
+    /// observation (default: the user column when there is one).
+    #[arg(long)]
+    pub unit: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub format: OutputFormat,
@@ -79,6 +83,18 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliEr
     if !args.segments.is_empty() {
         overrides.segments = Some(args.segments.clone());
     }
+    let unit = args
+        .unit
+        .as_deref()
+        .map(crate::plan::UnitChoice::parse)
+        .transpose()
+        .map_err(setting("--unit"))?;
+    // a unit column is the user column
+    if let Some(crate::plan::UnitChoice::Column(c)) = &unit {
+        overrides
+            .columns
+            .insert(crate::ingest::Role::UserId, c.clone());
+    }
     let expected_split = match &args.expected_split {
         Some(s) => Some(parse_split(s).map_err(setting("--expected-split"))?),
         None => None,
@@ -102,6 +118,7 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliEr
         expected_split,
         bucket: args.bucket.clone(),
         segments: (!args.segments.is_empty()).then(|| args.segments.clone()),
+        unit,
     };
     Ok((load, cfg))
 }

@@ -12,6 +12,14 @@
 //! segments = ["device", "country"]
 //! bucket = "1h"
 //! time_unit = "ms"                # numeric epoch timestamps: s, ms, us or ns (default: by magnitude)
+//! unit = "user_id"                # the analysis unit: a user column, or "request" (default: detected)
+//! ramp = [1, 5, 20, 50]           # percent of units to the treatment per stage, in order
+//! experiment_start = "2025-12-13T13:00:00Z"   # rows before belong to no stage
+//!
+//! # instead of `ramp`, stages with their start and split:
+//! # [[stages]]
+//! # start = "2025-12-13T13:00:00Z"
+//! # split = { A = 95, B = 5 }
 //!
 //! [expected_split]
 //! A = 50
@@ -31,10 +39,12 @@
 pub mod drift;
 pub mod duration;
 pub mod error;
+pub mod rollout;
 pub(crate) mod validate;
 
 pub use drift::{DriftConfig, TriggerConfig};
 pub use error::{PlanError, SettingError};
+pub use rollout::{PlanStage, UnitChoice};
 
 use crate::ingest::time::EpochUnit;
 use crate::ingest::{Role, RoleOverrides};
@@ -183,6 +193,14 @@ pub struct Plan {
     pub columns: PlanColumns,
     /// Drift thresholds, feature list and retraining triggers (`verdict drift`).
     pub drift: DriftConfig,
+    /// The analysis unit: a user column, or `request` (detected when unset).
+    pub unit: Option<String>,
+    /// Declared ramp: percent of units to the treatment per stage, in order.
+    pub ramp: Option<Vec<f64>>,
+    /// Declared stages with their start and split (instead of detection).
+    pub stages: Vec<PlanStage>,
+    /// Rows before this time belong to no stage.
+    pub experiment_start: Option<String>,
 }
 
 impl Default for Plan {
@@ -203,6 +221,10 @@ impl Default for Plan {
             guardrails: Guardrails::default(),
             columns: PlanColumns::default(),
             drift: Default::default(),
+            unit: None,
+            ramp: None,
+            stages: Vec::new(),
+            experiment_start: None,
         }
     }
 }
@@ -261,6 +283,10 @@ impl Plan {
             if let Some(v) = v {
                 columns.insert(role, v.clone());
             }
+        }
+        // the unit column is the user column unless the plan names another one
+        if let Some(Ok(UnitChoice::Column(u))) = self.unit.as_deref().map(UnitChoice::parse) {
+            columns.entry(Role::UserId).or_insert(u);
         }
         RoleOverrides {
             columns,

@@ -93,6 +93,12 @@ impl Plan {
                 key: "primary_metric",
             });
         }
+        super::rollout::validate(
+            self.unit.as_deref(),
+            self.ramp.as_deref(),
+            &self.stages,
+            self.experiment_start.as_deref(),
+        )?;
         self.drift.validate()
     }
 }

@@ -71,11 +71,15 @@ pub enum CheckId {
     FeatureAlignment,
     /// The models were trained in different environments.
     Environment,
+    /// The effect differs between ramp stages (Cochran's Q).
+    Heterogeneity,
+    /// Declared ramp against the detected stages.
+    Stages,
 }
 
 impl CheckId {
     /// Every id.
-    pub const ALL: [CheckId; 19] = [
+    pub const ALL: [CheckId; 21] = [
         CheckId::Srm,
         CheckId::Leakage,
         CheckId::SampleSize,
@@ -95,6 +99,8 @@ impl CheckId {
         CheckId::ImportanceShift,
         CheckId::FeatureAlignment,
         CheckId::Environment,
+        CheckId::Heterogeneity,
+        CheckId::Stages,
     ];
 
     /// The id as written in reports (`latency_p99`).
@@ -119,6 +125,8 @@ impl CheckId {
             CheckId::ImportanceShift => "importance_shift",
             CheckId::FeatureAlignment => "feature_alignment",
             CheckId::Environment => "environment",
+            CheckId::Heterogeneity => "heterogeneity",
+            CheckId::Stages => "stages",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The experiment report printed by `verdict analyze`, shown by the window and rendered by
 //! the Markdown/HTML/CSV exports: every number any of them shows is computed into it.
 
+use super::rollout::{Heterogeneity, StageLeftOut, StageResult, UnitInfo};
 use super::Check;
 use crate::ingest::{MetricKind, Reason, Rejected, Role};
 use crate::plan::Correction;
@@ -102,6 +103,9 @@ pub struct SrmResult {
     pub p_value: f64,
     /// p below the SRM threshold.
     pub mismatch: bool,
+    /// The stage this SRM is of (the stage with the smallest p-value).
+    #[serde(default)]
+    pub stage: Option<usize>,
 }
 
 /// Users and assignment leakage.
@@ -109,8 +113,11 @@ pub struct SrmResult {
 pub struct Assignment {
     /// Distinct users.
     pub users: u64,
-    /// Users seen in more than one group.
+    /// Users seen in more than one group within one stage.
     pub users_in_multiple_groups: u64,
+    /// Users whose group changed at a ramp boundary (never leakage).
+    #[serde(default)]
+    pub users_moved_at_ramp: u64,
 }
 
 /// One control-vs-treatment test.
@@ -118,7 +125,7 @@ pub struct Assignment {
 pub struct TestResult {
     /// Metric column name.
     pub metric: String,
-    /// `two_proportion_z` or `welch_t`.
+    /// `delta_ratio`, `welch_t` or `two_proportion_z`.
     pub method: TestMethod,
     /// Control group.
     pub control: String,
@@ -159,6 +166,25 @@ pub struct TestResult {
     pub primary: bool,
     /// The change is in the direction the plan wants (primary) or upward (others).
     pub favorable: Option<bool>,
+    /// Control units (users, or requests when the request is the unit).
+    #[serde(default)]
+    pub units_control: Option<u64>,
+    /// Treatment units.
+    #[serde(default)]
+    pub units_treatment: Option<u64>,
+    /// Stages whose estimates this result combines (1: a single-stage test).
+    #[serde(default = "one")]
+    pub stages_combined: u32,
+    /// Cochran's Q across the stages combined (null with one stage).
+    #[serde(default)]
+    pub heterogeneity: Option<Heterogeneity>,
+    /// Stages left out of the combination, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages_left_out: Vec<StageLeftOut>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Sample size for the primary proportion metric.
@@ -294,8 +320,15 @@ pub struct ExperimentReport {
     pub correction: Correction,
     /// Per group.
     pub groups: Vec<GroupSummary>,
-    /// Sample-ratio mismatch.
-    pub srm: SrmResult,
+    /// The analysis unit.
+    pub unit: UnitInfo,
+    /// Allocation stages (one for a static split).
+    pub stages: Vec<StageResult>,
+    /// Error events that could not be charged to a group (never guessed).
+    pub errors_unattributed: u64,
+    /// Sample-ratio mismatch: the per-stage SRM with the smallest p-value (null when no
+    /// stage has a known split).
+    pub srm: Option<SrmResult>,
     /// Assignment leakage.
     pub assignment: Assignment,
     /// Control vs each treatment.
@@ -375,6 +408,8 @@ impl InputFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TestMethod {
+    /// gbstats' ratio of per-unit sums with delta-method variance (unit = user).
+    DeltaRatio,
     /// Pooled two-proportion z-test with an unpooled Wald interval (0/1 metrics).
     TwoProportionZ,
     /// Welch's unequal-variance t-test (means).
@@ -385,6 +420,7 @@ impl TestMethod {
     /// The name as written in reports.
     pub fn as_str(self) -> &'static str {
         match self {
+            TestMethod::DeltaRatio => "delta_ratio",
             TestMethod::TwoProportionZ => "two_proportion_z",
             TestMethod::WelchT => "welch_t",
         }

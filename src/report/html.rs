@@ -153,15 +153,24 @@ pub fn render(r: &ExperimentReport) -> String {
     if let Some(pw) = &r.power {
         let _ = writeln!(out, "<p>Sample size for {}: {} per group needed (baseline {:.4}, MDE {:+.4}, alpha {}, power {}); {} observed ({:.0}%).</p>", h(&pw.metric), pw.required_per_group, pw.baseline_rate, pw.mde_absolute, pw.alpha, pw.power, pw.observed_per_group, pw.progress * 100.0);
     }
+    let srm = match &r.srm {
+        Some(s) => format!(
+            "SRM: chi2 = {:.3}, p = {} ({})",
+            s.chi2,
+            p(Some(s.p_value)),
+            if s.mismatch { "mismatch" } else { "ok" }
+        ),
+        None => "SRM: no declared split for the stages".to_string(),
+    };
     let _ = writeln!(
         out,
-        "<p>SRM: chi2 = {:.3}, p = {} ({}). Users: {}, in more than one group: {}.</p>",
-        r.srm.chi2,
-        p(Some(r.srm.p_value)),
-        if r.srm.mismatch { "mismatch" } else { "ok" },
+        "<p>{srm}. Users: {}, in more than one group within a stage: {}, moved at a ramp: {}. Errors not attributed to a group: {}.</p>",
         r.assignment.users,
-        r.assignment.users_in_multiple_groups
+        r.assignment.users_in_multiple_groups,
+        r.assignment.users_moved_at_ramp,
+        r.errors_unattributed
     );
+    super::stages_markdown::stages_html(&mut out, r, h);
     if !r.timeline.rows.is_empty() {
         let _ = writeln!(out, "<h2>Timeline ({} buckets)</h2>", h(&r.timeline.bucket));
         chart(&mut out, "Traffic", "requests / s", r, |x| Some(x.qps));

@@ -110,19 +110,34 @@ pub fn render(r: &ExperimentReport) -> String {
     tests_table(&mut out, &r.tests, false);
 
     let _ = writeln!(out, "\n## Sample-ratio mismatch\n");
+    match &r.srm {
+        Some(s) => {
+            let _ = writeln!(
+                out,
+                "chi2 = {:.4}, df = {}, p = {} — {}{}",
+                s.chi2,
+                s.df,
+                p(Some(s.p_value)),
+                if s.mismatch { "**mismatch**" } else { "ok" },
+                match s.stage {
+                    Some(i) if r.stages.len() > 1 => format!(" (stage {i}, the smallest p)"),
+                    _ => String::new(),
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(out, "No split declared for the stages: not checked.");
+        }
+    }
     let _ = writeln!(
         out,
-        "chi2 = {:.4}, df = {}, p = {} — {}",
-        r.srm.chi2,
-        r.srm.df,
-        p(Some(r.srm.p_value)),
-        if r.srm.mismatch { "**mismatch**" } else { "ok" }
+        "\nUsers: {}, in more than one group within a stage: {}, moved at a ramp boundary: {}. Errors not attributed to a group: {}.",
+        r.assignment.users,
+        r.assignment.users_in_multiple_groups,
+        r.assignment.users_moved_at_ramp,
+        r.errors_unattributed
     );
-    let _ = writeln!(
-        out,
-        "\nUsers: {}, in more than one group: {}",
-        r.assignment.users, r.assignment.users_in_multiple_groups
-    );
+    super::stages_markdown::stages_section(&mut out, r);
 
     if let Some(pw) = &r.power {
         let _ = writeln!(out, "\n## Power\n");

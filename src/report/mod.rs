@@ -11,9 +11,12 @@ pub mod experiment;
 pub mod format;
 pub mod html;
 pub mod markdown;
+pub mod rollout;
+pub mod stages_markdown;
 
 pub use check::{Check, CheckId, Status};
 pub use experiment::*;
+pub use rollout::*;
 
 /// `Display` as the report string of an enum with `as_str` (`welch_t`, `ramp_up`, ...).
 macro_rules! display_as_str {
@@ -37,4 +40,6 @@ display_as_str!(
     compare::ModelTask,
     compare::InputLayout,
     compare::MappingSource,
+    rollout::UnitKind,
+    rollout::UnitSource,
 );

@@ -36,6 +36,10 @@ pub fn check_tip(id: CheckId) -> &'static str {
             "Whether both models read the same holdout columns in the same order."
         }
         CheckId::Environment => "Training environments recorded in the bundles' manifests.",
+        CheckId::Heterogeneity => {
+            "Whether the effect differs between ramp stages (Cochran's Q on the per-stage estimates)."
+        }
+        CheckId::Stages => "The stages found in the log against the plan's declared ramp.",
     }
 }
 

@@ -231,7 +231,11 @@ fn groups_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
                 ui.label(format!(
                     "{:.2}% (expected {:.2}%)",
                     g.share * 100.0,
-                    r.srm.expected_share.get(&g.name).copied().unwrap_or(0.0) * 100.0
+                    r.srm
+                        .as_ref()
+                        .and_then(|s| s.expected_share.get(&g.name).copied())
+                        .unwrap_or(f64::NAN)
+                        * 100.0
                 ));
                 ui.label(crate::app::jobs::thousands(g.users));
                 ui.label(format!("{:.3}%", g.error_rate * 100.0));
@@ -250,12 +254,15 @@ fn groups_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
                 ui.end_row();
             }
         });
+    let srm = match &r.srm {
+        Some(s) => format!("SRM: chi2 = {:.3}, p = {}", s.chi2, fmt_p(Some(s.p_value))),
+        None => "SRM: no declared split for the stages".to_string(),
+    };
     ui.label(format!(
-        "SRM: chi2 = {:.3}, p = {} · users: {}, in several groups: {}",
-        r.srm.chi2,
-        fmt_p(Some(r.srm.p_value)),
+        "{srm} · users: {}, in several groups within a stage: {}, moved at a ramp: {}",
         crate::app::jobs::thousands(r.assignment.users),
-        r.assignment.users_in_multiple_groups
+        r.assignment.users_in_multiple_groups,
+        r.assignment.users_moved_at_ramp
     ))
     .on_hover_text(tips::SRM);
 }

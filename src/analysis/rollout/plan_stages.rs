@@ -1,0 +1,234 @@
+//! Stage boundaries: declared by the plan, or detected and refined to the request; and the
+//! expected split of each stage.
+
+use super::stages::{detect, refine_by_likelihood, IntervalCounts};
+use super::units::{UserGroups, NO_STAGE};
+use crate::analysis::columns::NO_CODE;
+use crate::plan::PlanStage;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+
+/// Stage starts (µs, increasing) and the end of the last stage (exclusive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundaries {
+    /// Start of each stage.
+    pub starts: Vec<i64>,
+    /// End of the last stage.
+    pub end: i64,
+}
+
+impl Boundaries {
+    /// The stage of a timestamp (`NO_STAGE` before the first start).
+    pub fn stage_of(&self, ts: i64) -> u16 {
+        let i = self.starts.partition_point(|&s| s <= ts);
+        if i == 0 {
+            NO_STAGE
+        } else {
+            (i - 1) as u16
+        }
+    }
+
+    /// The stage of every row; rows without a timestamp belong to the only stage, or to
+    /// none when there are several.
+    pub fn row_stages(&self, ts: &Int64Chunked) -> Vec<u16> {
+        let single = self.starts.len() == 1;
+        ts.iter()
+            .map(|t| match t {
+                Some(t) => self.stage_of(t),
+                None if single => 0,
+                None => NO_STAGE,
+            })
+            .collect()
+    }
+
+    /// Number of stages.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// No stages.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// End of stage `i` (exclusive).
+    pub fn end_of(&self, i: usize) -> i64 {
+        self.starts.get(i + 1).copied().unwrap_or(self.end)
+    }
+}
+
+/// Intervals the detection works on: about 25 requests each, at most 2,000.
+fn interval_count(rows: usize) -> usize {
+    (rows / 25).clamp(1, 2000)
+}
+
+/// Detects stages among rows at or after `from_us`, refined to the request.
+pub fn detect_boundaries(
+    ts: &Int64Chunked,
+    codes: &[u32],
+    control: u32,
+    pairs: &UserGroups,
+    from_us: Option<i64>,
+) -> Option<Boundaries> {
+    let rows = || {
+        ts.iter().zip(codes).filter_map(move |(t, c)| match t {
+            Some(t) if *c != NO_CODE && from_us.is_none_or(|f| t >= f) => Some((t, *c != control)),
+            _ => None,
+        })
+    };
+    let (mut min, mut max, mut n) = (i64::MAX, i64::MIN, 0usize);
+    for (t, _) in rows() {
+        min = min.min(t);
+        max = max.max(t);
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    let first = from_us.unwrap_or(min);
+    let counts = IntervalCounts::of(rows(), min, max, interval_count(n));
+    let cuts = detect(&counts);
+    let coarse: Vec<i64> = cuts
+        .iter()
+        .map(|&j| counts.start_us + j as i64 * counts.width_us)
+        .collect();
+    let moves = moves(pairs);
+    let mut starts = vec![first];
+    for (i, &b) in coarse.iter().enumerate() {
+        // the refined switch stays between its neighbours
+        let lo = coarse
+            .get(i.wrapping_sub(1))
+            .copied()
+            .unwrap_or(min)
+            .max(b - counts.width_us * 2);
+        let hi = coarse
+            .get(i + 1)
+            .copied()
+            .unwrap_or(max + 1)
+            .min(b + counts.width_us * 2);
+        let refined = refine_by_moved_users(&moves, ts, lo, hi)
+            .or_else(|| refine_by_likelihood(rows().filter(|r| r.0 >= lo && r.0 < hi).collect()))
+            .unwrap_or(b);
+        if refined > *starts.last().unwrap_or(&i64::MIN) {
+            starts.push(refined);
+        }
+    }
+    Some(Boundaries {
+        starts,
+        end: max.saturating_add(1),
+    })
+}
+
+/// The switch told by users who moved between groups around `[lo, hi)`: after the last
+/// request any of them sent in the old group and no later than the first in the new one.
+/// The first request after that last old one starts the new stage.
+fn refine_by_moved_users(moves: &[(i64, i64)], ts: &Int64Chunked, lo: i64, hi: i64) -> Option<i64> {
+    let (mut last_old, mut first_new, mut moved) = (i64::MIN, i64::MAX, 0u32);
+    for &(l, f) in moves {
+        // the move must straddle this window
+        if f < lo || l >= hi {
+            continue;
+        }
+        last_old = last_old.max(l);
+        first_new = first_new.min(f);
+        moved += 1;
+    }
+    if moved < 3 || last_old >= first_new {
+        return None;
+    }
+    ts.iter()
+        .flatten()
+        .filter(|&t| t > last_old && t <= first_new)
+        .min()
+}
+
+/// Users in exactly two groups, one after the other: (last time in the old group, first
+/// time in the new one).
+fn moves(pairs: &UserGroups) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    for user in pairs.by_user() {
+        if user.len() != 2 {
+            continue;
+        }
+        let (a, b) = (user[0] as usize, user[1] as usize);
+        if pairs.last_us[a] < pairs.first_us[b] {
+            out.push((pairs.last_us[a], pairs.first_us[b]));
+        } else if pairs.last_us[b] < pairs.first_us[a] {
+            out.push((pairs.last_us[b], pairs.first_us[a]));
+        }
+    }
+    out
+}
+
+/// Stages declared in the plan.
+pub fn declared_boundaries(starts_us: &[i64], max_ts: i64) -> Boundaries {
+    Boundaries {
+        starts: starts_us.to_vec(),
+        end: max_ts
+            .saturating_add(1)
+            .max(starts_us.last().copied().unwrap_or(0) + 1),
+    }
+}
+
+/// The expected share per group of each stage, or why it is unknown.
+pub fn expected_shares(
+    names: &[String],
+    control: usize,
+    stages: usize,
+    ramp: Option<&[f64]>,
+    declared: &[PlanStage],
+    single_stage_split: Option<&[f64]>,
+) -> Vec<Result<Vec<f64>, String>> {
+    let normalise = |v: Vec<f64>| {
+        let s: f64 = v.iter().sum();
+        v.into_iter().map(|x| x / s).collect::<Vec<f64>>()
+    };
+    if !declared.is_empty() {
+        return declared
+            .iter()
+            .map(|st| Ok(normalise(from_split(names, &st.split))))
+            .collect();
+    }
+    if let Some(r) = ramp {
+        if r.len() != stages {
+            let why = format!(
+                "the plan's ramp declares {} stages, {} were detected",
+                r.len(),
+                stages
+            );
+            return vec![Err(why); stages];
+        }
+        let treatments = (names.len() - 1).max(1) as f64;
+        return r
+            .iter()
+            .map(|pct| {
+                let t = pct / 100.0;
+                Ok((0..names.len())
+                    .map(|g| {
+                        if g == control {
+                            1.0 - t
+                        } else {
+                            t / treatments
+                        }
+                    })
+                    .collect())
+            })
+            .collect();
+    }
+    if stages == 1 {
+        if let Some(s) = single_stage_split {
+            return vec![Ok(normalise(s.to_vec()))];
+        }
+    }
+    vec![
+        Err("no split declared for this stage: the split changed during the log (declare ramp = [...] or [[stages]] in the plan)".into());
+        stages
+    ]
+}
+
+fn from_split(names: &[String], split: &BTreeMap<String, f64>) -> Vec<f64> {
+    names
+        .iter()
+        .map(|n| split.get(n).copied().unwrap_or(0.0))
+        .collect()
+}
