@@ -106,9 +106,16 @@ pub fn detect_boundaries(
             .copied()
             .unwrap_or(max + 1)
             .min(b + counts.width_us * 2);
-        let refined = refine_by_moved_users(&moves, ts, lo, hi)
-            .or_else(|| refine_by_likelihood(rows().filter(|r| r.0 >= lo && r.0 < hi).collect()))
-            .unwrap_or(b);
+        // moved users bound the switch; the likelihood of the requests around it picks
+        // the point inside those bounds
+        let window: Vec<(i64, bool)> = rows().filter(|r| r.0 >= lo && r.0 < hi).collect();
+        let refined = match refine_by_moved_users(&moves, ts, lo, hi) {
+            Some((first_after_old, first_new)) => {
+                refine_by_likelihood(window, (first_after_old, first_new))
+                    .unwrap_or(first_after_old)
+            }
+            None => refine_by_likelihood(window, (lo, hi)).unwrap_or(b),
+        };
         if refined > *starts.last().unwrap_or(&i64::MIN) {
             starts.push(refined);
         }
@@ -121,25 +128,41 @@ pub fn detect_boundaries(
 
 /// The switch told by users who moved between groups around `[lo, hi)`: after the last
 /// request any of them sent in the old group and no later than the first in the new one.
-/// The first request after that last old one starts the new stage.
-fn refine_by_moved_users(moves: &[(i64, i64)], ts: &Int64Chunked, lo: i64, hi: i64) -> Option<i64> {
-    let (mut last_old, mut first_new, mut moved) = (i64::MIN, i64::MAX, 0u32);
-    for &(l, f) in moves {
-        // the move must straddle this window
-        if f < lo || l >= hi {
-            continue;
-        }
+/// Returns (the first request after that last old one, the first new one).
+fn refine_by_moved_users(
+    moves: &[(i64, i64)],
+    ts: &Int64Chunked,
+    lo: i64,
+    hi: i64,
+) -> Option<(i64, i64)> {
+    // the switch is the point in the window inside the most moves (l, f]; candidates are
+    // the first new requests, as the point can move right until it meets one
+    let near: Vec<(i64, i64)> = moves
+        .iter()
+        .copied()
+        .filter(|&(l, f)| f >= lo && l < hi)
+        .collect();
+    let inside = |t: i64| near.iter().filter(|&&(l, f)| l < t && t <= f).count();
+    let best = near
+        .iter()
+        .map(|&(_, f)| f)
+        .filter(|&f| f >= lo && f < hi)
+        .map(|f| (inside(f), std::cmp::Reverse(f)))
+        .max()?;
+    let (moved, std::cmp::Reverse(t)) = best;
+    if moved < 3 {
+        return None;
+    }
+    let (mut last_old, mut first_new) = (i64::MIN, i64::MAX);
+    for &(l, f) in near.iter().filter(|&&(l, f)| l < t && t <= f) {
         last_old = last_old.max(l);
         first_new = first_new.min(f);
-        moved += 1;
-    }
-    if moved < 3 || last_old >= first_new {
-        return None;
     }
     ts.iter()
         .flatten()
         .filter(|&t| t > last_old && t <= first_new)
         .min()
+        .map(|t| (t, first_new))
 }
 
 /// Users in exactly two groups, one after the other: (last time in the old group, first

@@ -189,8 +189,9 @@ pub fn detect(c: &IntervalCounts) -> Vec<usize> {
 }
 
 /// The request-level change point among time-ordered `(ts, is_treatment)` pairs: the
-/// timestamp of the first request of the new split (None without a clear point).
-pub fn refine_by_likelihood(mut rows: Vec<(i64, bool)>) -> Option<i64> {
+/// timestamp of the first request of the new split (None without a clear point), which
+/// must lie in `allowed` (inclusive).
+pub fn refine_by_likelihood(mut rows: Vec<(i64, bool)>, allowed: (i64, i64)) -> Option<i64> {
     rows.sort_unstable_by_key(|r| r.0);
     let n = rows.len() as u64;
     let x = rows.iter().filter(|r| r.1).count() as u64;
@@ -199,7 +200,7 @@ pub fn refine_by_likelihood(mut rows: Vec<(i64, bool)>) -> Option<i64> {
     let mut xl = 0u64;
     for j in 1..rows.len() {
         xl += rows[j - 1].1 as u64;
-        if rows[j].0 == rows[j - 1].0 {
+        if rows[j].0 == rows[j - 1].0 || rows[j].0 < allowed.0 || rows[j].0 > allowed.1 {
             continue;
         }
         let nl = j as u64;
@@ -250,7 +251,7 @@ mod tests {
     fn request_level_point() {
         let mut rows: Vec<(i64, bool)> = (0..400).map(|i| (i, i % 10 == 0)).collect();
         rows.extend((400..800).map(|i| (i, i % 2 == 0)));
-        let t = refine_by_likelihood(rows).unwrap();
+        let t = refine_by_likelihood(rows, (i64::MIN, i64::MAX)).unwrap();
         assert!((395..=405).contains(&t), "{t}");
     }
 }

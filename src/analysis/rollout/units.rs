@@ -27,15 +27,27 @@ pub struct UserGroups {
 }
 
 impl UserGroups {
-    /// Pairs of the user column and group codes (at most 255 groups).
-    pub fn of(users: &StringChunked, codes: &[u32], ts: &Int64Chunked) -> Self {
+    /// Pairs of the user column and group codes (at most 255 groups). First and last
+    /// times come from rows that carry their own group (`attributed` rows — error events
+    /// charged to a group — do not move them).
+    pub fn of(
+        users: &StringChunked,
+        codes: &[u32],
+        ts: &Int64Chunked,
+        attributed: &BooleanChunked,
+    ) -> Self {
         let state = PlRandomState::default();
         let mut index: PlHashMap<u64, u32> = PlHashMap::default();
         let mut out = Self {
             of_row: Vec::with_capacity(codes.len()),
             ..Default::default()
         };
-        for ((u, c), t) in users.iter().zip(codes).zip(ts.iter()) {
+        for (((u, c), t), e) in users
+            .iter()
+            .zip(codes)
+            .zip(ts.iter())
+            .zip(attributed.iter())
+        {
             let (Some(u), true) = (u, *c != NO_CODE && *c < 256) else {
                 out.of_row.push(NO_CODE);
                 continue;
@@ -49,7 +61,7 @@ impl UserGroups {
                 out.last_us.push(i64::MIN);
                 (out.user.len() - 1) as u32
             });
-            if let Some(t) = t {
+            if let (Some(t), false) = (t, e == Some(true)) {
                 let k = i as usize;
                 out.first_us[k] = out.first_us[k].min(t);
                 out.last_us[k] = out.last_us[k].max(t);

@@ -35,7 +35,8 @@ pub fn analysis(
         .map_err(frame_error)?
         .clone();
     let users = str_col(&ds.frame, USER)?;
-    let pairs = UserGroups::of(users, &groups.codes, &ts);
+    let errors = crate::analysis::columns::bool_col(&ds.frame, crate::ingest::normalize::IS_ERROR)?;
+    let pairs = UserGroups::of(users, &groups.codes, &ts, errors);
     let start = plan
         .experiment_start
         .as_deref()

@@ -1,5 +1,6 @@
 //! The group of every row: the group column, with error events that carry no group
-//! attributed to the group their user was first seen in; rows without a group (or of a
+//! attributed through their request id, else to the group of the same user's nearest
+//! assignment event in time (ties to the earlier one); rows without a group (or of a
 //! group the plan does not expect) are rejected.
 
 use super::coerce::{clean, str_series, truncate, Ctx};
@@ -9,9 +10,12 @@ use crate::ingest::table::RawColumn;
 use polars::prelude::*;
 
 /// The group column of the canonical frame.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn attribute_groups(
     group_col: &RawColumn,
     users: &StringChunked,
+    requests: &StringChunked,
+    ts: &Int64Chunked,
     is_error: &BooleanChunked,
     known_groups: Option<&[String]>,
     rows: usize,
@@ -29,26 +33,20 @@ pub(super) fn attribute_groups(
     let groups: StringChunked = if !needs_fix {
         raw_groups
     } else {
-        let mut first_group: PlHashMap<&str, &str> = PlHashMap::default();
-        for (u, g) in users.iter().zip(raw_groups.iter()) {
-            if let (Some(u), Some(g)) = (u, clean(g)) {
-                first_group.entry(u).or_insert(g);
-            }
-        }
+        let found = attribute_errors(&raw_groups, users, requests, ts, is_error);
         let mut unattributed = Vec::new();
         let out: StringChunked = raw_groups
             .iter()
-            .zip(users.iter())
             .zip(is_error.iter())
             .enumerate()
-            .map(|(r, ((g, u), e))| match clean(g) {
+            .map(|(r, (g, e))| match clean(g) {
                 Some(g) => Some(g),
                 None if e == Some(true) => {
-                    let found = u.and_then(|u| first_group.get(u).copied());
-                    if found.is_none() {
+                    let f = found.get(&r).copied();
+                    if f.is_none() {
                         unattributed.push(r);
                     }
-                    found
+                    f
                 }
                 None => None,
             })
@@ -57,7 +55,7 @@ pub(super) fn attribute_groups(
             ctx.reject(
                 r,
                 Reason::UnattributedError,
-                "error event for a user never seen in a group".into(),
+                "error event without a group, request id or assignment of its user".into(),
             );
         }
         out.with_name(GROUP.into())
@@ -89,4 +87,102 @@ pub(super) fn attribute_groups(
     }
 
     groups
+}
+
+/// The group of each error row without one (row → group): the group of an assignment row
+/// with the same request id, else of the same user's assignment row nearest in time (ties
+/// to the earlier), else — without timestamps — the user's only group.
+fn attribute_errors<'a>(
+    groups: &'a StringChunked,
+    users: &StringChunked,
+    requests: &StringChunked,
+    ts: &Int64Chunked,
+    is_error: &BooleanChunked,
+) -> PlHashMap<usize, &'a str> {
+    let needs: Vec<usize> = groups
+        .iter()
+        .zip(is_error.iter())
+        .enumerate()
+        .filter(|(_, (g, e))| clean(*g).is_none() && *e == Some(true))
+        .map(|(r, _)| r)
+        .collect();
+    let mut out: PlHashMap<usize, &'a str> = PlHashMap::default();
+    if needs.is_empty() {
+        return out;
+    }
+    // by request id
+    let wanted: PlHashSet<&str> = needs.iter().filter_map(|&r| requests.get(r)).collect();
+    if !wanted.is_empty() {
+        let mut by_request: PlHashMap<&str, &'a str> = PlHashMap::default();
+        for (q, g) in requests.iter().zip(groups.iter()) {
+            if let (Some(q), Some(g)) = (q, clean(g)) {
+                if wanted.contains(q) {
+                    by_request.entry(q).or_insert(g);
+                }
+            }
+        }
+        for &r in &needs {
+            if let Some(g) = requests.get(r).and_then(|q| by_request.get(q)) {
+                out.insert(r, g);
+            }
+        }
+    }
+    // by the user's nearest assignment in time
+    let users_wanted: PlHashSet<&str> = needs
+        .iter()
+        .filter(|r| !out.contains_key(*r))
+        .filter_map(|&r| users.get(r))
+        .collect();
+    if users_wanted.is_empty() {
+        return out;
+    }
+    let mut events: PlHashMap<&str, Vec<(Option<i64>, &'a str)>> = PlHashMap::default();
+    for ((u, g), t) in users.iter().zip(groups.iter()).zip(ts.iter()) {
+        if let (Some(u), Some(g)) = (u, clean(g)) {
+            if users_wanted.contains(u) {
+                events.entry(u).or_default().push((t, g));
+            }
+        }
+    }
+    for list in events.values_mut() {
+        list.sort_by_key(|e| e.0);
+    }
+    for &r in &needs {
+        if out.contains_key(&r) {
+            continue;
+        }
+        let Some(list) = users.get(r).and_then(|u| events.get(u)) else {
+            continue;
+        };
+        if let Some(g) = nearest(list, ts.get(r)) {
+            out.insert(r, g);
+        }
+    }
+    out
+}
+
+/// The group of the event nearest to `t` (ties to the earlier); without a time, the
+/// user's only group.
+fn nearest<'a>(events: &[(Option<i64>, &'a str)], t: Option<i64>) -> Option<&'a str> {
+    let timed: Vec<(i64, &'a str)> = events
+        .iter()
+        .filter_map(|(t, g)| t.map(|t| (t, *g)))
+        .collect();
+    match t {
+        Some(t) if !timed.is_empty() => {
+            let i = timed.partition_point(|e| e.0 <= t);
+            let before = i.checked_sub(1).map(|j| timed[j]);
+            let after = timed.get(i).copied();
+            match (before, after) {
+                (Some(b), Some(a)) => Some(if t - b.0 <= a.0 - t { b.1 } else { a.1 }),
+                (Some(b), None) => Some(b.1),
+                (None, Some(a)) => Some(a.1),
+                (None, None) => None,
+            }
+        }
+        _ => {
+            let first = events.first()?.1;
+            events.iter().all(|e| e.1 == first).then_some(first)
+        }
+    }
 }

@@ -103,9 +103,18 @@ pub fn normalize(
     };
     let (is_error, error_text) = errors::error_events(col(Role::Error), rows);
     let users = str_series(USER, col(Role::UserId), rows);
-    let groups =
-        groups::attribute_groups(group_col, &users, &is_error, known_groups, rows, &mut ctx);
+    let requests = str_series(REQUEST, col(Role::RequestId), rows);
     let ts = columns::timestamps(col(Role::Timestamp), roles.time_unit, rows, &mut ctx);
+    let groups = groups::attribute_groups(
+        group_col,
+        &users,
+        &requests,
+        &ts,
+        &is_error,
+        known_groups,
+        rows,
+        &mut ctx,
+    );
     let latency = columns::latency_ms(col(Role::Latency), rows, &mut ctx);
     let score = columns::score(col(Role::Score), rows, &mut ctx);
     let label = columns::label(col(Role::Label), rows, &mut ctx);
@@ -122,7 +131,7 @@ pub fn normalize(
         groups.with_name(GROUP.into()).into_column(),
         ts.into_column(),
         users.into_column(),
-        str_series(REQUEST, col(Role::RequestId), rows).into_column(),
+        requests.into_column(),
         str_series(MODEL, col(Role::Model), rows).into_column(),
         str_series(VERSION, col(Role::Version), rows).into_column(),
         latency.into_column(),
