@@ -180,6 +180,7 @@ fn static_split_with_heavy_users_is_calibrated_by_user() {
         3.0 * se,
         rate(fp_request)
     );
+    assert_eq!(staged, 0, "a static split must be one stage");
     assert!(
         (rate(fp_user) - 0.05).abs() <= 3.0 * se,
         "{}",

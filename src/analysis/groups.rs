@@ -28,6 +28,7 @@ pub fn summarize(
     ds: &Dataset,
     groups: &Codes,
     control: usize,
+    count_users: bool,
 ) -> Result<GroupStats, AnalysisError> {
     let f = &ds.frame;
     let t0 = std::time::Instant::now();
@@ -176,7 +177,12 @@ pub fn summarize(
     let t0 = std::time::Instant::now();
     // users and leakage: sort (user hash, group) keys instead of a hash map of strings
     let users = str_col(f, USER)?;
-    let (distinct_users, users_per_group, multi) = user_counts(users, codes, k);
+    // with the user as the unit the rollout analysis counts users (by stage)
+    let (distinct_users, users_per_group, multi) = if count_users {
+        user_counts(users, codes, k)
+    } else {
+        (0, vec![0; k], 0)
+    };
     crate::ingest::timing("groups/users", t0);
     let summaries = (0..k)
         .map(|g| GroupSummary {

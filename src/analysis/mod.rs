@@ -78,7 +78,22 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         latency_name: ds.roles.get(Role::Latency).map(str::to_string),
     };
     // groups, segments and the timeline are independent: run them side by side
-    let (stats, segments, timeline) = std::thread::scope(|scope| {
+    let unit = rollout::resolve_unit(ds, cfg.unit.as_ref(), plan.unit.as_deref())?;
+    let columns = rollout::tested_columns(ds);
+    // the unit-level analysis (stages, per-user sums) runs beside the group summaries
+    let (stats, segments, timeline, user_level) = std::thread::scope(|scope| {
+        let users = (unit.kind == UnitKind::User).then(|| {
+            std::thread::Builder::new()
+                .name("verdict-rollout".into())
+                .spawn_scoped(scope, || {
+                    let t0 = Instant::now();
+                    let r = rollout::user_level::analysis(
+                        ds, &groups, control, &shares, &columns, &inputs, plan,
+                    );
+                    timing("rollout", t0);
+                    r
+                })
+        });
         let seg = std::thread::Builder::new()
             .name("verdict-segments".into())
             .spawn_scoped(scope, || {
@@ -97,20 +112,22 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
                 r
             });
         let t0 = Instant::now();
-        let stats = groups::summarize(ds, &groups, control);
+        let stats = groups::summarize(ds, &groups, control, unit.kind == UnitKind::Request);
         timing("groups", t0);
-        (stats, join_analysis(seg), join_analysis(tl))
+        (
+            stats,
+            join_analysis(seg),
+            join_analysis(tl),
+            users.map(join_analysis),
+        )
     });
     let stats = stats?;
     let segments = segments?;
     let timeline = timeline?;
 
-    let t0 = Instant::now();
-    let unit = rollout::resolve_unit(ds, cfg.unit.as_ref(), plan.unit.as_deref())?;
-    let columns = rollout::tested_columns(ds);
-    let split_declared = cfg.expected_split.is_some() || !plan.expected_split.is_empty();
-    let mut staged = match unit.kind {
-        UnitKind::Request => rollout::request_level::analysis(
+    let mut staged = match user_level {
+        Some(r) => r?,
+        None => rollout::request_level::analysis(
             ds,
             &groups,
             control,
@@ -121,21 +138,14 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
             &inputs,
             plan.guardrails.srm_alpha,
         )?,
-        UnitKind::User => rollout::user_level::analysis(
-            ds,
-            &groups,
-            control,
-            &shares,
-            split_declared,
-            &columns,
-            &inputs,
-            plan,
-        )?,
     };
-    timing("rollout", t0);
-    let mut assignment = stats.assignment;
+    let mut stats = stats;
+    let mut assignment = stats.assignment.clone();
     if let Some(a) = staged.assignment.take() {
         assignment = a;
+        for (g, s) in stats.summaries.iter_mut().enumerate() {
+            s.users = staged.users_per_group.get(g).copied().unwrap_or(0);
+        }
     }
     let power = power::power_result(ds, plan, primary.as_deref(), &stats.metrics, control);
     let mut checks = checks::run_checks(

@@ -168,4 +168,6 @@ pub struct Staged {
     pub srm: Option<crate::report::SrmResult>,
     /// Users and leakage when counted by stage (None: the group summary's count).
     pub assignment: Option<crate::report::Assignment>,
+    /// Distinct users per group code (empty: the group summary's count).
+    pub users_per_group: Vec<u64>,
 }

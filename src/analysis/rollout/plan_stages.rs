@@ -2,10 +2,9 @@
 //! expected split of each stage.
 
 use super::stages::{detect, refine_by_likelihood, IntervalCounts};
-use super::units::{UserGroups, NO_STAGE};
+use super::units::{UserGroups, NO_STAGE, NO_TS};
 use crate::analysis::columns::NO_CODE;
 use crate::plan::PlanStage;
-use polars::prelude::*;
 use std::collections::BTreeMap;
 
 /// Stage starts (µs, increasing) and the end of the last stage (exclusive).
@@ -30,13 +29,17 @@ impl Boundaries {
 
     /// The stage of every row; rows without a timestamp belong to the only stage, or to
     /// none when there are several.
-    pub fn row_stages(&self, ts: &Int64Chunked) -> Vec<u16> {
+    pub fn row_stages(&self, ts: &[i64]) -> Vec<u16> {
         let single = self.starts.len() == 1;
         ts.iter()
-            .map(|t| match t {
-                Some(t) => self.stage_of(t),
-                None if single => 0,
-                None => NO_STAGE,
+            .map(|&t| {
+                if t != NO_TS {
+                    self.stage_of(t)
+                } else if single {
+                    0
+                } else {
+                    NO_STAGE
+                }
             })
             .collect()
     }
@@ -64,16 +67,16 @@ fn interval_count(rows: usize) -> usize {
 
 /// Detects stages among rows at or after `from_us`, refined to the request.
 pub fn detect_boundaries(
-    ts: &Int64Chunked,
     codes: &[u32],
     control: u32,
     pairs: &UserGroups,
     from_us: Option<i64>,
 ) -> Option<Boundaries> {
+    let ts = &pairs.ts;
     let rows = || {
-        ts.iter().zip(codes).filter_map(move |(t, c)| match t {
-            Some(t) if *c != NO_CODE && from_us.is_none_or(|f| t >= f) => Some((t, *c != control)),
-            _ => None,
+        ts.iter().zip(codes).filter_map(move |(&t, &c)| {
+            (t != NO_TS && c != NO_CODE && from_us.is_none_or(|f| t >= f))
+                .then_some((t, c != control))
         })
     };
     let (mut min, mut max, mut n) = (i64::MAX, i64::MIN, 0usize);
@@ -93,23 +96,48 @@ pub fn detect_boundaries(
         .map(|&j| counts.start_us + j as i64 * counts.width_us)
         .collect();
     let moves = moves(pairs);
+    // each switch is refined inside a window around it: the refined switch stays between
+    // its neighbours; one pass gathers the requests of every window
+    let windows: Vec<(i64, i64)> = coarse
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            let lo = coarse
+                .get(i.wrapping_sub(1))
+                .copied()
+                .unwrap_or(min)
+                .max(b - counts.width_us * 2);
+            let hi = coarse
+                .get(i + 1)
+                .copied()
+                .unwrap_or(max + 1)
+                .min(b + counts.width_us * 2);
+            (lo, hi)
+        })
+        .collect();
+    let mut in_window: Vec<Vec<(i64, bool)>> = vec![Vec::new(); windows.len()];
+    if !windows.is_empty() {
+        for r in rows() {
+            for (w, &(lo, hi)) in in_window.iter_mut().zip(&windows) {
+                if r.0 >= lo && r.0 < hi {
+                    w.push(r);
+                }
+            }
+        }
+    }
     let mut starts = vec![first];
-    for (i, &b) in coarse.iter().enumerate() {
-        // the refined switch stays between its neighbours
-        let lo = coarse
-            .get(i.wrapping_sub(1))
-            .copied()
-            .unwrap_or(min)
-            .max(b - counts.width_us * 2);
-        let hi = coarse
-            .get(i + 1)
-            .copied()
-            .unwrap_or(max + 1)
-            .min(b + counts.width_us * 2);
+    for ((&b, &(lo, hi)), window) in coarse.iter().zip(&windows).zip(in_window) {
         // moved users bound the switch; the likelihood of the requests around it picks
         // the point inside those bounds
-        let window: Vec<(i64, bool)> = rows().filter(|r| r.0 >= lo && r.0 < hi).collect();
-        let refined = match refine_by_moved_users(&moves, ts, lo, hi) {
+        let gap = refine_by_moved_users(&moves, lo, hi).and_then(|(last_old, first_new)| {
+            window
+                .iter()
+                .map(|r| r.0)
+                .filter(|&t| t > last_old && t <= first_new)
+                .min()
+                .map(|t| (t, first_new))
+        });
+        let refined = match gap {
             Some((first_after_old, first_new)) => {
                 refine_by_likelihood(window, (first_after_old, first_new))
                     .unwrap_or(first_after_old)
@@ -128,13 +156,8 @@ pub fn detect_boundaries(
 
 /// The switch told by users who moved between groups around `[lo, hi)`: after the last
 /// request any of them sent in the old group and no later than the first in the new one.
-/// Returns (the first request after that last old one, the first new one).
-fn refine_by_moved_users(
-    moves: &[(i64, i64)],
-    ts: &Int64Chunked,
-    lo: i64,
-    hi: i64,
-) -> Option<(i64, i64)> {
+/// Returns (that last old request, the first new one).
+fn refine_by_moved_users(moves: &[(i64, i64)], lo: i64, hi: i64) -> Option<(i64, i64)> {
     // the switch is the point in the window inside the most moves (l, f]; candidates are
     // the first new requests, as the point can move right until it meets one
     let near: Vec<(i64, i64)> = moves
@@ -142,10 +165,15 @@ fn refine_by_moved_users(
         .copied()
         .filter(|&(l, f)| f >= lo && l < hi)
         .collect();
-    let inside = |t: i64| near.iter().filter(|&&(l, f)| l < t && t <= f).count();
-    let best = near
+    // moves containing t: those with l < t, minus those that ended before (f < t)
+    let mut ls: Vec<i64> = near.iter().map(|m| m.0).collect();
+    let mut fs: Vec<i64> = near.iter().map(|m| m.1).collect();
+    ls.sort_unstable();
+    fs.sort_unstable();
+    let inside = |t: i64| ls.partition_point(|&l| l < t) - fs.partition_point(|&f| f < t);
+    let best = fs
         .iter()
-        .map(|&(_, f)| f)
+        .copied()
         .filter(|&f| f >= lo && f < hi)
         .map(|f| (inside(f), std::cmp::Reverse(f)))
         .max()?;
@@ -158,18 +186,14 @@ fn refine_by_moved_users(
         last_old = last_old.max(l);
         first_new = first_new.min(f);
     }
-    ts.iter()
-        .flatten()
-        .filter(|&t| t > last_old && t <= first_new)
-        .min()
-        .map(|t| (t, first_new))
+    (last_old < first_new).then_some((last_old, first_new))
 }
 
 /// Users in exactly two groups, one after the other: (last time in the old group, first
 /// time in the new one).
 fn moves(pairs: &UserGroups) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
-    for user in pairs.by_user() {
+    for user in pairs.users() {
         if user.len() != 2 {
             continue;
         }

@@ -81,5 +81,6 @@ pub fn analysis(
         tests,
         srm: Some(srm),
         assignment: None,
+        users_per_group: Vec::new(),
     })
 }

@@ -3,7 +3,7 @@
 
 use super::plan_stages::Boundaries;
 use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatistic, UnitTest};
-use super::units::{cell_moments, unit_sums, UnitSums, Units, UserGroups};
+use super::units::{cell_moments, UnitSums, Units, UserGroups};
 use super::{column_values, TestedColumn, UnitAnalysis};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::hypothesis::{empty_row, finish_row, finite};
@@ -44,7 +44,15 @@ pub fn unit_analysis(
     let k = names.len();
     let b = ua.boundaries;
     let ns = b.len();
-    let units = Units::of(pairs, row_stage);
+    let t0 = std::time::Instant::now();
+    let values = columns
+        .iter()
+        .map(|c| column_values(ds, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let units = Units::of(pairs, row_stage, |t| b.stage_of(t), &values);
+    drop(values);
+    crate::ingest::timing("rollout/units", t0);
+    let t0 = std::time::Instant::now();
     let mut stage_requests = vec![0u64; ns];
     for &s in row_stage {
         if (s as usize) < ns {
@@ -63,12 +71,12 @@ pub fn unit_analysis(
     let mut combined = Vec::new();
     let treatments: Vec<usize> = (0..k).filter(|&g| g != ua.control).collect();
     let mut cols = Vec::with_capacity(columns.len());
-    for col in columns {
-        let values = column_values(ds, col)?;
-        let sums = unit_sums(&units, pairs, &values);
-        let cells = cell_moments(&units, pairs, &sums, ns, k);
+    for (col, sums) in columns.iter().zip(&units.sums) {
+        let cells = cell_moments(&units, pairs, sums, ns, k);
         cols.push((col, sums, cells));
     }
+    crate::ingest::timing("rollout/sums", t0);
+    let t0 = std::time::Instant::now();
     for &t in &treatments {
         for (col, sums, cells) in &cols {
             let mut stage_tests = Vec::with_capacity(ns);
@@ -93,7 +101,10 @@ pub fn unit_analysis(
             ));
         }
     }
+    crate::ingest::timing("rollout/tests", t0);
+    let t0 = std::time::Instant::now();
     let (users, leaked, moved) = leakage(pairs, &units);
+    crate::ingest::timing("rollout/leakage", t0);
     let mut stages = Vec::with_capacity(ns);
     for (s, tests) in per_stage.into_iter().enumerate() {
         let counts: Vec<u64> = stage_units[s * k..(s + 1) * k].to_vec();
@@ -388,7 +399,7 @@ fn units_mask(units: &Units, pair: usize) -> u64 {
 /// stages only).
 fn leakage(pairs: &UserGroups, units: &Units) -> (u64, u64, u64) {
     let (mut users, mut leaked, mut moved) = (0u64, 0u64, 0u64);
-    for user in pairs.by_user() {
+    for user in pairs.users() {
         let masks: Vec<u64> = user
             .iter()
             .map(|&p| units.stage_mask[p as usize])

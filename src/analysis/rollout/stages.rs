@@ -41,8 +41,10 @@ impl IntervalCounts {
         let count = ((span + width as i128 - 1) / width as i128) as usize;
         let mut n = vec![0u64; count];
         let mut x = vec![0u64; count];
+        // timestamps are bounded (|ts| ≤ 1e17 µs), so differences fit in i64
+        let w = width as u64;
         for (ts, t) in rows {
-            let i = (((ts as i128 - min as i128) / width as i128) as usize).min(count - 1);
+            let i = ((ts.wrapping_sub(min) as u64 / w) as usize).min(count - 1);
             n[i] += 1;
             x[i] += t as u64;
         }

@@ -1,6 +1,7 @@
 //! Users and units as columns: every row's (user, group) pair and (user, group, stage)
-//! unit as dense indices, per-unit sums of a metric, and per-(stage, group) moments of
-//! those sums. No row structs: one hash lookup per row, then flat vectors.
+//! unit as dense indices, per-unit sums of every tested column in one pass, and
+//! per-(stage, group) moments of those sums. No row structs: one hash lookup per row, then
+//! flat vectors.
 
 use super::unit_stats::RatioMoments;
 use crate::analysis::columns::{for_each_value, NO_CODE};
@@ -11,19 +12,32 @@ use std::hash::BuildHasher;
 /// log has several stages).
 pub const NO_STAGE: u16 = u16::MAX;
 
-/// Every distinct (user, group) pair, with the first and last time it was seen.
+/// A missing timestamp in [`UserGroups::ts`].
+pub const NO_TS: i64 = i64::MIN;
+
+/// Every distinct (user, group) pair, with the times it was seen.
 #[derive(Debug, Clone, Default)]
 pub struct UserGroups {
     /// Pair index of each row (`NO_CODE` without a user or group).
     pub of_row: Vec<u32>,
+    /// Timestamp of each row (`NO_TS` when missing).
+    pub ts: Vec<i64>,
     /// 56-bit hash of the user of each pair.
     pub user: Vec<u64>,
     /// Group code of each pair.
     pub group: Vec<u32>,
-    /// First timestamp of each pair (`i64::MAX` when none).
+    /// First time of each pair on rows with their own group (`i64::MAX` when none).
     pub first_us: Vec<i64>,
-    /// Last timestamp of each pair (`i64::MIN` when none).
+    /// Last time of each pair on rows with their own group (`i64::MIN` when none).
     pub last_us: Vec<i64>,
+    /// First time of each pair on any row.
+    pub first_any_us: Vec<i64>,
+    /// Last time of each pair on any row.
+    pub last_any_us: Vec<i64>,
+    /// Pair indices sorted by user.
+    by_user: Vec<u32>,
+    /// Start of each user's run in `by_user` (plus the end).
+    user_starts: Vec<u32>,
 }
 
 impl UserGroups {
@@ -38,37 +52,113 @@ impl UserGroups {
     ) -> Self {
         let state = PlRandomState::default();
         let mut index: PlHashMap<u64, u32> = PlHashMap::default();
+        let ts: Vec<i64> = ts.iter().map(|t| t.unwrap_or(NO_TS)).collect();
+        let own: Vec<bool> = attributed.iter().map(|e| e != Some(true)).collect();
+        let mut of_row = Vec::with_capacity(codes.len());
+        let mut keys: Vec<u64> = Vec::new();
+        let mut row = 0usize;
+        for arr in users.downcast_iter() {
+            for (value, view) in arr.iter().zip(arr.views().iter()) {
+                let c = codes[row];
+                row += 1;
+                let (Some(u), true) = (value, c != NO_CODE && c < 256) else {
+                    of_row.push(NO_CODE);
+                    continue;
+                };
+                // a string of up to 12 bytes lives in its view: hash that, not the text
+                let user = if view.length <= 12 {
+                    state.hash_one(view.as_u128())
+                } else {
+                    state.hash_one(u)
+                } & !0xFF;
+                let key = user | c as u64;
+                let next = keys.len() as u32;
+                let i = *index.entry(key).or_insert(next);
+                if i == next {
+                    keys.push(key);
+                }
+                of_row.push(i);
+            }
+        }
+        let np = keys.len();
         let mut out = Self {
-            of_row: Vec::with_capacity(codes.len()),
+            user: keys.iter().map(|k| k & !0xFF).collect(),
+            group: keys.iter().map(|k| (k & 0xFF) as u32).collect(),
+            first_us: vec![i64::MAX; np],
+            last_us: vec![i64::MIN; np],
+            first_any_us: vec![i64::MAX; np],
+            last_any_us: vec![i64::MIN; np],
             ..Default::default()
         };
-        for (((u, c), t), e) in users
-            .iter()
-            .zip(codes)
-            .zip(ts.iter())
-            .zip(attributed.iter())
-        {
-            let (Some(u), true) = (u, *c != NO_CODE && *c < 256) else {
-                out.of_row.push(NO_CODE);
-                continue;
-            };
-            let user = state.hash_one(u) & !0xFF;
-            let key = user | *c as u64;
-            let i = *index.entry(key).or_insert_with(|| {
-                out.user.push(user);
-                out.group.push(*c);
-                out.first_us.push(i64::MAX);
-                out.last_us.push(i64::MIN);
-                (out.user.len() - 1) as u32
-            });
-            if let (Some(t), false) = (t, e == Some(true)) {
-                let k = i as usize;
-                out.first_us[k] = out.first_us[k].min(t);
-                out.last_us[k] = out.last_us[k].max(t);
+        out.fill_times(&of_row, &ts, &own);
+        out.of_row = of_row;
+        out.ts = ts;
+        let mut order: Vec<u32> = (0..out.user.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| out.user[i as usize]);
+        let mut starts = Vec::new();
+        for (j, &i) in order.iter().enumerate() {
+            if j == 0 || out.user[order[j - 1] as usize] != out.user[i as usize] {
+                starts.push(j as u32);
             }
-            out.of_row.push(i);
         }
+        starts.push(order.len() as u32);
+        out.by_user = order;
+        out.user_starts = starts;
         out
+    }
+
+    /// First and last times of every pair. Logs are usually in time order: then the first
+    /// row of a pair (forwards) and the first from the end (backwards) are its first and
+    /// last, and a bit per pair (which fits in cache) says whether it was seen; otherwise
+    /// every row updates its pair's minimum and maximum.
+    fn fill_times(&mut self, of_row: &[u32], ts: &[i64], own: &[bool]) {
+        let timed = |i: usize| of_row[i] != NO_CODE && ts[i] != NO_TS;
+        let mut prev = i64::MIN;
+        let sorted = ts.iter().all(|&t| {
+            let ok = t == NO_TS || t >= prev;
+            if t != NO_TS {
+                prev = t;
+            }
+            ok
+        });
+        if !sorted {
+            for i in (0..of_row.len()).filter(|&i| timed(i)) {
+                let (p, t) = (of_row[i] as usize, ts[i]);
+                self.first_any_us[p] = self.first_any_us[p].min(t);
+                self.last_any_us[p] = self.last_any_us[p].max(t);
+                if own[i] {
+                    self.first_us[p] = self.first_us[p].min(t);
+                    self.last_us[p] = self.last_us[p].max(t);
+                }
+            }
+            return;
+        }
+        let np = self.len();
+        let (mut seen_any, mut seen_own) = (vec![false; np], vec![false; np]);
+        for i in (0..of_row.len()).filter(|&i| timed(i)) {
+            let p = of_row[i] as usize;
+            if !seen_any[p] {
+                seen_any[p] = true;
+                self.first_any_us[p] = ts[i];
+            }
+            if own[i] && !seen_own[p] {
+                seen_own[p] = true;
+                self.first_us[p] = ts[i];
+            }
+        }
+        seen_any.iter_mut().for_each(|s| *s = false);
+        seen_own.iter_mut().for_each(|s| *s = false);
+        for i in (0..of_row.len()).rev().filter(|&i| timed(i)) {
+            let p = of_row[i] as usize;
+            if !seen_any[p] {
+                seen_any[p] = true;
+                self.last_any_us[p] = ts[i];
+            }
+            if own[i] && !seen_own[p] {
+                seen_own[p] = true;
+                self.last_us[p] = ts[i];
+            }
+        }
     }
 
     /// Number of pairs.
@@ -81,32 +171,18 @@ impl UserGroups {
         self.user.is_empty()
     }
 
-    /// Pair indices grouped by user: each inner slice holds one user's pairs.
-    pub fn by_user(&self) -> Vec<Vec<u32>> {
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| self.user[i as usize]);
-        let mut out: Vec<Vec<u32>> = Vec::new();
-        let mut last = None;
-        for i in order {
-            let u = self.user[i as usize];
-            if last == Some(u) {
-                if let Some(v) = out.last_mut() {
-                    v.push(i);
-                }
-            } else {
-                out.push(vec![i]);
-                last = Some(u);
-            }
-        }
-        out
+    /// Each user's pairs.
+    pub fn users(&self) -> impl Iterator<Item = &[u32]> {
+        self.user_starts
+            .windows(2)
+            .map(|w| &self.by_user[w[0] as usize..w[1] as usize])
     }
 }
 
-/// Units: (user, group, stage) triples as dense indices.
+/// Units: (user, group, stage) triples as dense indices, with every tested column summed
+/// per unit.
 #[derive(Debug, Clone, Default)]
 pub struct Units {
-    /// Unit of each row (`NO_CODE` without a pair or stage).
-    pub of_row: Vec<u32>,
     /// Pair of each unit.
     pub pair: Vec<u32>,
     /// Stage of each unit.
@@ -115,43 +191,130 @@ pub struct Units {
     pub rows: Vec<u32>,
     /// Stages each pair has rows in (bit per stage, up to 64).
     pub stage_mask: Vec<u64>,
+    /// Per column: the sums per unit.
+    pub sums: Vec<UnitSums>,
 }
 
-impl Units {
-    /// Units of the pairs split by the stage of each row.
-    pub fn of(pairs: &UserGroups, row_stage: &[u16]) -> Self {
-        let np = pairs.len();
-        let mut lo = vec![u16::MAX; np];
-        let mut hi = vec![0u16; np];
-        for (&p, &s) in pairs.of_row.iter().zip(row_stage) {
-            if p != NO_CODE && s != NO_STAGE {
-                lo[p as usize] = lo[p as usize].min(s);
-                hi[p as usize] = hi[p as usize].max(s);
-            }
+/// A metric summed per unit: Σ of its values (m) and the number of values (d).
+#[derive(Debug, Clone, Default)]
+pub struct UnitSums {
+    /// Per unit: Σ values, the values' count and the first value.
+    cells: Vec<Cell>,
+    /// Every user had one value throughout (a per-user metric, not a ratio).
+    pub constant_per_user: bool,
+}
+
+impl UnitSums {
+    /// Σ values of unit `u`.
+    pub fn m(&self, u: usize) -> f64 {
+        self.cells[u].m
+    }
+    /// Number of values of unit `u`.
+    pub fn d(&self, u: usize) -> u32 {
+        self.cells[u].d
+    }
+}
+
+/// Per unit while summing: Σ, the first value, the count, whether it varied — one cache
+/// line holds them, so a row costs one miss.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    m: f64,
+    first: f64,
+    d: u32,
+    varied: bool,
+}
+
+/// Sums of one column per unit; constant per user when no unit varied and every unit of a
+/// pair (its units are `offset[p]..offset[p + 1]`) has the same value.
+fn unit_sums(unit_of_row: &[u32], nu: usize, offset: &[u32], values: &Float64Chunked) -> UnitSums {
+    let mut cells = vec![
+        Cell {
+            m: 0.0,
+            first: f64::NAN,
+            d: 0,
+            varied: false,
+        };
+        nu
+    ];
+    for_each_value(unit_of_row, values, |u, x| {
+        let c = &mut cells[u];
+        c.m += x;
+        c.d += 1;
+        if c.d == 1 {
+            c.first = x;
+        } else if c.first != x {
+            c.varied = true;
         }
-        // each pair owns a run of unit slots, one per stage from its first to its last
-        let mut offset = vec![0u32; np];
-        let mut total = 0u32;
-        for p in 0..np {
-            offset[p] = total;
-            if lo[p] != u16::MAX {
-                total += (hi[p] - lo[p]) as u32 + 1;
-            }
-        }
-        let mut pair = vec![0u32; total as usize];
-        let mut stage = vec![0u16; total as usize];
-        for p in 0..np {
-            if lo[p] != u16::MAX {
-                for s in lo[p]..=hi[p] {
-                    let u = (offset[p] + (s - lo[p]) as u32) as usize;
-                    pair[u] = p as u32;
-                    stage[u] = s;
+    });
+    let mut constant = !cells.iter().any(|c| c.varied);
+    if constant {
+        'pairs: for w in offset.windows(2) {
+            let mut first = None;
+            for c in &cells[w[0] as usize..w[1] as usize] {
+                if c.d == 0 {
+                    continue;
+                }
+                match first {
+                    None => first = Some(c.first),
+                    Some(f) if f != c.first => {
+                        constant = false;
+                        break 'pairs;
+                    }
+                    _ => {}
                 }
             }
         }
-        let mut rows = vec![0u32; total as usize];
-        let mut stage_mask = vec![0u64; np];
-        let of_row: Vec<u32> = pairs
+    }
+    UnitSums {
+        cells,
+        constant_per_user: constant,
+    }
+}
+
+impl Units {
+    /// Units of the pairs split by the stage of each row (`stage_of` a timestamp), with
+    /// the `columns` summed per unit in one pass over the rows.
+    pub fn of(
+        pairs: &UserGroups,
+        row_stage: &[u16],
+        stage_of: impl Fn(i64) -> u16,
+        columns: &[Float64Chunked],
+    ) -> Self {
+        let np = pairs.len();
+        // a pair's rows span the stages from its first to its last time (rows without a
+        // time belong to stage 0 of a single-stage log, or to none)
+        let mut offset = vec![0u32; np + 1];
+        let mut lo = vec![0u16; np];
+        let mut total = 0u32;
+        for p in 0..np {
+            offset[p] = total;
+            let (a, b) = (pairs.first_any_us[p], pairs.last_any_us[p]);
+            let (l, h) = if a == i64::MAX {
+                (0, 0)
+            } else {
+                match (stage_of(a), stage_of(b)) {
+                    (_, NO_STAGE) => (0, 0),
+                    (NO_STAGE, h) => (0, h),
+                    (l, h) => (l, h),
+                }
+            };
+            lo[p] = l;
+            total += (h - l) as u32 + 1;
+        }
+        offset[np] = total;
+        let nu = total as usize;
+        let mut pair = vec![0u32; nu];
+        let mut stage = vec![0u16; nu];
+        for p in 0..np {
+            for u in offset[p]..offset[p + 1] {
+                pair[u as usize] = p as u32;
+                stage[u as usize] = lo[p] + (u - offset[p]) as u16;
+            }
+        }
+        // the unit of every row: one probe of its pair's (offset, first stage)
+        let mut rows = vec![0u32; nu];
+        let unit_of_row: Vec<u32> = pairs
             .of_row
             .iter()
             .zip(row_stage)
@@ -159,18 +322,32 @@ impl Units {
                 if p == NO_CODE || s == NO_STAGE {
                     return NO_CODE;
                 }
-                let u = offset[p as usize] + (s - lo[p as usize]) as u32;
+                let p = p as usize;
+                let (l, start, end) = (lo[p], offset[p], offset[p + 1]);
+                if s < l || (s - l) as u32 >= end - start {
+                    return NO_CODE;
+                }
+                let u = start + (s - l) as u32;
                 rows[u as usize] += 1;
-                stage_mask[p as usize] |= 1u64 << (s.min(63));
                 u
             })
             .collect();
+        let mut stage_mask = vec![0u64; np];
+        for u in 0..nu {
+            if rows[u] > 0 {
+                stage_mask[pair[u] as usize] |= 1u64 << stage[u].min(63);
+            }
+        }
+        let sums = columns
+            .iter()
+            .map(|c| unit_sums(&unit_of_row, nu, &offset, c))
+            .collect();
         Self {
-            of_row,
             pair,
             stage,
             rows,
             stage_mask,
+            sums,
         }
     }
 
@@ -182,41 +359,6 @@ impl Units {
     /// No units.
     pub fn is_empty(&self) -> bool {
         self.pair.is_empty()
-    }
-}
-
-/// A metric summed per unit: Σ of its values (m) and the number of values (d).
-#[derive(Debug, Clone)]
-pub struct UnitSums {
-    /// Σ values per unit.
-    pub m: Vec<f64>,
-    /// Values per unit.
-    pub d: Vec<u32>,
-    /// Every user had one value throughout (a per-user metric, not a ratio).
-    pub constant_per_user: bool,
-}
-
-/// Per-unit sums of `values` (nulls skipped).
-pub fn unit_sums(units: &Units, pairs: &UserGroups, values: &Float64Chunked) -> UnitSums {
-    let mut m = vec![0.0f64; units.len()];
-    let mut d = vec![0u32; units.len()];
-    let mut first = vec![f64::NAN; pairs.len()];
-    let mut varied = false;
-    for_each_value(&units.of_row, values, |u, x| {
-        m[u] += x;
-        d[u] += 1;
-        let p = units.pair[u] as usize;
-        let f = first[p];
-        if f.is_nan() {
-            first[p] = x;
-        } else if f != x {
-            varied = true;
-        }
-    });
-    UnitSums {
-        m,
-        d,
-        constant_per_user: !varied,
     }
 }
 
@@ -234,16 +376,16 @@ pub fn cell_moments(
         |u: usize| units.stage[u] as usize * k + pairs.group[units.pair[u] as usize] as usize;
     let value = |u: usize| -> (f64, f64) {
         if sums.constant_per_user {
-            (sums.m[u] / sums.d[u] as f64, 1.0)
+            (sums.m(u) / sums.d(u) as f64, 1.0)
         } else {
-            (sums.m[u], sums.d[u] as f64)
+            (sums.m(u), sums.d(u) as f64)
         }
     };
     let mut n = vec![0u64; cells];
     let mut sm = vec![0.0f64; cells];
     let mut sd = vec![0.0f64; cells];
     for u in 0..units.len() {
-        if sums.d[u] == 0 {
+        if sums.d(u) == 0 {
             continue;
         }
         let (x, y) = value(u);
@@ -263,7 +405,7 @@ pub fn cell_moments(
         })
         .collect();
     for u in 0..units.len() {
-        if sums.d[u] == 0 {
+        if sums.d(u) == 0 {
             continue;
         }
         let (x, y) = value(u);

@@ -21,7 +21,6 @@ pub fn analysis(
     groups: &Codes,
     control: usize,
     shares: &[f64],
-    split_declared: bool,
     columns: &[TestedColumn],
     inputs: &TestInputs,
     plan: &Plan,
@@ -36,7 +35,10 @@ pub fn analysis(
         .clone();
     let users = str_col(&ds.frame, USER)?;
     let errors = crate::analysis::columns::bool_col(&ds.frame, crate::ingest::normalize::IS_ERROR)?;
+    let t0 = std::time::Instant::now();
     let pairs = UserGroups::of(users, &groups.codes, &ts, errors);
+    crate::ingest::timing("rollout/pairs", t0);
+    let t0 = std::time::Instant::now();
     let start = plan
         .experiment_start
         .as_deref()
@@ -51,13 +53,12 @@ pub fn analysis(
             .collect::<Result<Vec<i64>, _>>()?;
         declared_boundaries(&starts, ts.iter().flatten().max().unwrap_or(0))
     } else {
-        detect_boundaries(&ts, &groups.codes, control as u32, &pairs, start).unwrap_or(Boundaries {
+        detect_boundaries(&groups.codes, control as u32, &pairs, start).unwrap_or(Boundaries {
             starts: vec![start.unwrap_or(0)],
             end: start.unwrap_or(0),
         })
     };
-    // a static split is checked against the declared (or equal) split, as before
-    let _ = split_declared;
+    crate::ingest::timing("rollout/stages", t0);
     let expected = expected_shares(
         &groups.names,
         control,
@@ -66,7 +67,7 @@ pub fn analysis(
         &plan.stages,
         Some(shares),
     );
-    let row_stage = boundaries.row_stages(&ts);
+    let row_stage = boundaries.row_stages(&pairs.ts);
     let ua = UnitAnalysis {
         groups,
         control,
@@ -76,6 +77,10 @@ pub fn analysis(
         srm_alpha: plan.guardrails.srm_alpha,
     };
     let out = unit_analysis(ds, &ua, &pairs, &row_stage, columns)?;
+    let mut users_per_group = vec![0u64; groups.names.len()];
+    for &g in &pairs.group {
+        users_per_group[g as usize] += 1;
+    }
     Ok(Staged {
         stages: out.stages,
         tests: out.tests,
@@ -85,5 +90,6 @@ pub fn analysis(
             users_in_multiple_groups: out.users_in_multiple_groups,
             users_moved_at_ramp: out.users_moved_at_ramp,
         }),
+        users_per_group,
     })
 }
