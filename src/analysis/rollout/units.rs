@@ -4,7 +4,7 @@
 //! flat vectors.
 
 use super::unit_stats::RatioMoments;
-use crate::analysis::columns::{for_each_value, NO_CODE};
+use crate::analysis::columns::{for_each_value, Neumaier, NO_CODE};
 use polars::prelude::*;
 use std::hash::BuildHasher;
 
@@ -50,36 +50,55 @@ impl UserGroups {
         ts: &Int64Chunked,
         attributed: &BooleanChunked,
     ) -> Self {
-        let state = PlRandomState::default();
-        let mut index: PlHashMap<u64, u32> = PlHashMap::default();
-        let ts: Vec<i64> = ts.iter().map(|t| t.unwrap_or(NO_TS)).collect();
-        let own: Vec<bool> = attributed.iter().map(|e| e != Some(true)).collect();
-        let mut of_row = Vec::with_capacity(codes.len());
-        let mut keys: Vec<u64> = Vec::new();
-        let mut row = 0usize;
-        for arr in users.downcast_iter() {
-            for (value, view) in arr.iter().zip(arr.views().iter()) {
-                let c = codes[row];
-                row += 1;
-                let (Some(u), true) = (value, c != NO_CODE && c < 256) else {
-                    of_row.push(NO_CODE);
-                    continue;
+        // a fixed seed: the same log gives the same pair order (and so the same sums to
+        // the last bit) in every run
+        let state = PlFixedStateQuality::with_seed(0x5eed_u64);
+        // two threads, each indexing the pairs of half the users (a smaller table each)
+        let (halves, ts, own) = std::thread::scope(|scope| {
+            let spawn = |half: u64| {
+                let state = &state;
+                std::thread::Builder::new()
+                    .name(format!("verdict-pairs-{half}"))
+                    .spawn_scoped(scope, move || index_half(users, codes, state, half))
+            };
+            let (h0, h1) = (spawn(0), spawn(1));
+            let ts: Vec<i64> = ts.iter().map(|t| t.unwrap_or(NO_TS)).collect();
+            let own: Vec<bool> = attributed.iter().map(|e| e != Some(true)).collect();
+            let join =
+                |h: std::io::Result<std::thread::ScopedJoinHandle<'_, (Vec<u32>, Vec<u64>)>>| {
+                    match h {
+                        Ok(h) => h.join().ok(),
+                        Err(_) => None,
+                    }
                 };
-                // a string of up to 12 bytes lives in its view: hash that, not the text
-                let user = if view.length <= 12 {
-                    state.hash_one(view.as_u128())
+            let halves = match (join(h0), join(h1)) {
+                (Some(a), Some(b)) => [a, b],
+                // a thread that could not run: index everything here
+                _ => [
+                    index_half(users, codes, &state, 0),
+                    index_half(users, codes, &state, 1),
+                ],
+            };
+            (halves, ts, own)
+        });
+        let [(rows0, keys0), (rows1, keys1)] = halves;
+        let n0 = keys0.len() as u32;
+        let of_row: Vec<u32> = rows0
+            .iter()
+            .zip(&rows1)
+            .map(|(&a, &b)| {
+                if a != NO_CODE {
+                    a
+                } else if b != NO_CODE {
+                    b + n0
                 } else {
-                    state.hash_one(u)
-                } & !0xFF;
-                let key = user | c as u64;
-                let next = keys.len() as u32;
-                let i = *index.entry(key).or_insert(next);
-                if i == next {
-                    keys.push(key);
+                    NO_CODE
                 }
-                of_row.push(i);
-            }
-        }
+            })
+            .collect();
+        drop((rows0, rows1));
+        let mut keys = keys0;
+        keys.extend(keys1);
         let np = keys.len();
         let mut out = Self {
             user: keys.iter().map(|k| k & !0xFF).collect(),
@@ -177,6 +196,48 @@ impl UserGroups {
             .windows(2)
             .map(|w| &self.by_user[w[0] as usize..w[1] as usize])
     }
+}
+
+/// The pairs of the users whose hash has bit 8 equal to `half`: each row's local pair index
+/// (`NO_CODE` for other rows) and the pair keys (user hash | group code).
+fn index_half(
+    users: &StringChunked,
+    codes: &[u32],
+    state: &PlFixedStateQuality,
+    half: u64,
+) -> (Vec<u32>, Vec<u64>) {
+    let mut index: PlHashMap<u64, u32> = PlHashMap::default();
+    let mut of_row = Vec::with_capacity(codes.len());
+    let mut keys: Vec<u64> = Vec::new();
+    let mut row = 0usize;
+    for arr in users.downcast_iter() {
+        for (value, view) in arr.iter().zip(arr.views().iter()) {
+            let c = codes[row];
+            row += 1;
+            let (Some(u), true) = (value, c != NO_CODE && c < 256) else {
+                of_row.push(NO_CODE);
+                continue;
+            };
+            // a string of up to 12 bytes lives in its view: hash that, not the text
+            let user = if view.length <= 12 {
+                state.hash_one(view.as_u128())
+            } else {
+                state.hash_one(u)
+            } & !0xFF;
+            if (user >> 8) & 1 != half {
+                of_row.push(NO_CODE);
+                continue;
+            }
+            let key = user | c as u64;
+            let next = keys.len() as u32;
+            let i = *index.entry(key).or_insert(next);
+            if i == next {
+                keys.push(key);
+            }
+            of_row.push(i);
+        }
+    }
+    (of_row, keys)
 }
 
 /// Units: (user, group, stage) triples as dense indices, with every tested column summed
@@ -338,10 +399,28 @@ impl Units {
                 stage_mask[pair[u] as usize] |= 1u64 << stage[u].min(63);
             }
         }
-        let sums = columns
-            .iter()
-            .map(|c| unit_sums(&unit_of_row, nu, &offset, c))
-            .collect();
+        // columns are summed side by side, each on its own thread
+        let sums = std::thread::scope(|scope| {
+            let handles: Vec<_> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let (unit_of_row, offset) = (&unit_of_row, &offset);
+                    std::thread::Builder::new()
+                        .name(format!("verdict-sums-{i}"))
+                        .spawn_scoped(scope, move || unit_sums(unit_of_row, nu, offset, c))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(columns)
+                .map(|(h, c)| {
+                    h.ok()
+                        .and_then(|h| h.join().ok())
+                        .unwrap_or_else(|| unit_sums(&unit_of_row, nu, &offset, c))
+                })
+                .collect()
+        });
         Self {
             pair,
             stage,
@@ -381,9 +460,10 @@ pub fn cell_moments(
             (sums.m(u), sums.d(u) as f64)
         }
     };
+    // compensated sums: the result does not depend on the order of the units
     let mut n = vec![0u64; cells];
-    let mut sm = vec![0.0f64; cells];
-    let mut sd = vec![0.0f64; cells];
+    let mut sm = vec![Neumaier::default(); cells];
+    let mut sd = vec![Neumaier::default(); cells];
     for u in 0..units.len() {
         if sums.d(u) == 0 {
             continue;
@@ -391,16 +471,16 @@ pub fn cell_moments(
         let (x, y) = value(u);
         let c = cell(u);
         n[c] += 1;
-        sm[c] += x;
-        sd[c] += y;
+        sm[c].add(x);
+        sd[c].add(y);
     }
     let mut out: Vec<RatioMoments> = (0..cells)
         .map(|c| RatioMoments {
             n: n[c],
-            sum_m: sm[c],
-            sum_d: sd[c],
-            mean_m: sm[c] / n[c] as f64,
-            mean_d: sd[c] / n[c] as f64,
+            sum_m: sm[c].total(),
+            sum_d: sd[c].total(),
+            mean_m: sm[c].total() / n[c] as f64,
+            mean_d: sd[c].total() / n[c] as f64,
             ..Default::default()
         })
         .collect();
