@@ -13,11 +13,18 @@ use crate::plan::duration::format_bucket;
 use crate::report::{Timeline, TimelineRow};
 use polars::prelude::ChunkAgg;
 
-/// Picks a bucket for a time span: the smallest of 1m, 5m, 1h, 1d giving at most 300
-/// buckets, else as many whole days as keep it under 300.
+/// Bucket sizes the automatic choice picks from (seconds).
+pub const AUTO_BUCKETS_S: [u64; 18] = [
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200,
+    86_400,
+];
+
+/// Picks a bucket for a time span: the smallest round size (1 s … 1 d) giving at most 300
+/// buckets — so a ten-minute ramp gets 2 s buckets and three days get hours — else as many
+/// whole days as keep it under 300.
 pub fn auto_bucket(span_us: i64) -> u64 {
     let span_s = (span_us.max(0) / 1_000_000) as u64;
-    for b in [60, 300, 3600, 86_400] {
+    for b in AUTO_BUCKETS_S {
         if span_s / b <= 300 {
             return b;
         }
@@ -161,4 +168,23 @@ pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, A
         }
     }
     Ok(Timeline { rows, ..empty })
+}
+
+#[cfg(test)]
+mod auto_bucket_tests {
+    use super::auto_bucket;
+
+    #[test]
+    fn roughly_60_to_300_buckets_from_seconds_to_days() {
+        let s = 1_000_000i64;
+        assert_eq!(auto_bucket(600 * s), 2);
+        assert_eq!(auto_bucket(3 * 86_400 * s), 900);
+        assert_eq!(auto_bucket(14 * 86_400 * s), 7200);
+        assert_eq!(auto_bucket(365 * 86_400 * s), 2 * 86_400);
+        for span_s in [90, 600, 3600, 86_400, 7 * 86_400, 30 * 86_400] {
+            let b = auto_bucket(span_s * s) as i64;
+            let n = span_s / b;
+            assert!((30..=300).contains(&n), "{span_s} s → {b} s buckets: {n}");
+        }
+    }
 }

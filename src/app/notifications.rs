@@ -67,7 +67,8 @@ impl Notifications {
             return dismissed;
         }
         egui::Area::new(egui::Id::unique("notifications"))
-            .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-12.0, 64.0))
+            // bottom right, above the status bar: plot legends sit at the top right
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -40.0))
             .order(egui::Order::Foreground)
             .show(ctx, |ui| {
                 ui.set_max_width(460.0);

@@ -49,11 +49,58 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
         return;
     }
     let panels = build_panels(r, state.cumulative);
+    let stages = stage_spans(r);
+    if stages.len() > 1 {
+        ui.weak(format!(
+            "{} allocation stages shaded; a boundary is where users moved between groups ({} moved).",
+            stages.len(),
+            r.assignment.users_moved_at_ramp
+        ));
+    }
     let link = egui::Id::unique("timeline_link");
     for (title, y_label, series) in &panels {
-        let rect = series_plot_ui(ui, title, y_label, series, link);
+        let rect = series_plot_ui(ui, title, y_label, series, &stages, link);
         ui.horizontal(|ui| png_button(ui, &title.replace(' ', "_"), rect, cmds));
     }
+}
+
+/// A shaded stage on the time axis: (start s, end s, label).
+pub type StageSpan = (f64, f64, String);
+
+/// The report's stages as shaded spans (none for a single stage), labelled with the
+/// treatment's observed share and, when declared, the expected one.
+pub fn stage_spans(r: &ExperimentReport) -> Vec<StageSpan> {
+    if r.stages.len() < 2 {
+        return Vec::new();
+    }
+    r.stages
+        .iter()
+        .map(|s| {
+            let share = |m: &std::collections::BTreeMap<String, f64>| {
+                m.iter()
+                    .filter(|(g, _)| **g != r.control)
+                    .map(|(_, v)| format!("{:.1}%", v * 100.0))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            };
+            let expected = s
+                .expected_share
+                .as_ref()
+                .map(|e| format!(" (exp. {})", share(e)))
+                .unwrap_or_default();
+            let start = format_timestamp_us(s.start_us);
+            (
+                s.start_us as f64 / 1e6,
+                s.end_us as f64 / 1e6,
+                format!(
+                    "stage {} · {}{expected} · from {}",
+                    s.index,
+                    share(&s.observed_share),
+                    start.get(5..19).unwrap_or(&start).replace('T', " ")
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The timeline rows of each group, in the report's group order (indexed once per frame).
@@ -207,6 +254,7 @@ pub fn series_plot_ui(
     title: &str,
     y_label: &str,
     series: &[Series],
+    stages: &[StageSpan],
     link: egui::Id,
 ) -> egui::Rect {
     ui.strong(title);
@@ -240,7 +288,34 @@ pub fn series_plot_ui(
             ))
         })
         .allow_scroll(false)
+        .y_axis_formatter(|mark, _range| axis_number(mark.value))
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(nice_steps))
         .show(ui, |plot_ui| {
+            // labels at the data's top, so they do not widen the plot's bounds
+            let top = series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p[1]))
+                .filter(|y| y.is_finite())
+                .fold(0.0f64, f64::max);
+            for (i, (a, b, label)) in stages.iter().enumerate() {
+                let tint = if i % 2 == 0 { 14 } else { 30 };
+                // unnamed, so the stages stay out of the legend; the label is a text item
+                plot_ui.span(
+                    egui_plot::Span::new("", *a..=*b)
+                        .fill(Color32::from_white_alpha(tint))
+                        .border_width(1.0)
+                        .border_color(Color32::from_white_alpha(90))
+                        .border_style(LineStyle::dashed_loose()),
+                );
+                plot_ui.text(
+                    egui_plot::Text::new(
+                        "",
+                        egui_plot::PlotPoint::new(*a, top),
+                        egui::RichText::new(format!(" {label}")).small().weak(),
+                    )
+                    .anchor(egui::Align2::LEFT_TOP),
+                );
+            }
             for s in series {
                 plot_ui.line(
                     Line::new(s.name.clone(), PlotPoints::from(s.points.clone()))
@@ -251,4 +326,35 @@ pub fn series_plot_ui(
             }
         });
     resp.response.rect
+}
+
+/// A y-axis tick with as many decimals as its size needs (0.0004 is not shown as 0).
+fn axis_number(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        let digits = (-a.log10()).ceil() as usize + 2;
+        let s = format!("{v:.digits$}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Grid steps of 1, 2 or 5 × 10ⁿ giving about four labelled lines over the visible range,
+/// so every y axis carries tick labels (not only 0) whatever its range.
+fn nice_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    let span = (input.bounds.1 - input.bounds.0).abs().max(f64::MIN_POSITIVE);
+    let raw = span / 4.0;
+    let decade = 10f64.powf(raw.log10().floor());
+    let major = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * decade)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * decade);
+    [major / 10.0, major / 2.0, major]
 }
