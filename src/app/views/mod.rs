@@ -8,6 +8,7 @@ pub mod overview;
 pub mod plan;
 pub mod segments;
 pub mod significance;
+pub mod stages;
 pub mod timeline;
 
 use super::command::Command;

@@ -5,13 +5,15 @@ use super::{fmt_num, fmt_p, fmt_pct, tip_label, tips, ViewCtx};
 use crate::app::command::Command;
 use crate::app::theme::{action_color, group_color, status_color};
 use crate::report::csv::Table;
-use crate::report::{ExperimentReport, TestMethod};
+use crate::report::ExperimentReport;
 use eframe::egui::{self, RichText};
 
 /// Draws the Overview.
 pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     let r = v.report;
     recommendation_ui(ui, r);
+    super::stages::stages_ui(ui, r);
+    ui.add_space(8.0);
     primary_ui(ui, r);
     other_metrics_ui(ui, r);
     health_ui(ui, r, cmds);
@@ -43,9 +45,14 @@ fn recommendation_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
 fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
     let primary = r.tests.iter().filter(|t| t.primary).collect::<Vec<_>>();
     let shown = if primary.is_empty() {
+        // the first 0/1 metric, whatever test the unit calls for
         r.tests
             .iter()
-            .filter(|t| t.method == TestMethod::TwoProportionZ)
+            .filter(|t| {
+                r.metrics
+                    .iter()
+                    .any(|m| m.name == t.metric && m.kind == crate::ingest::MetricKind::Proportion)
+            })
             .take(1)
             .collect()
     } else {
@@ -107,6 +114,23 @@ fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                         t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into())
                     ));
                     ui.end_row();
+                    ui.label("Test");
+                    ui.label(format!(
+                        "{} on {} units{}",
+                        t.method,
+                        r.unit.kind,
+                        if t.stages_combined > 1 {
+                            format!(", {} stages combined", t.stages_combined)
+                        } else {
+                            String::new()
+                        }
+                    ));
+                    ui.end_row();
+                    if t.stages_combined > 1 {
+                        ui.label("");
+                        ui.weak("Group values pool every stage; the difference weighs each stage's own comparison, so a ramp under a moving base rate cannot bias it.");
+                        ui.end_row();
+                    }
                     tip_label(ui, "p-value", tips::P);
                     ui.label(RichText::new(fmt_p(t.p_value)).strong());
                     ui.end_row();

@@ -152,12 +152,16 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
             ..(*t).clone()
         })
         .collect();
-    let rect = super::significance::forest_plot_ui(
-        ui,
-        "segment_forest",
-        &tests,
-        |t| format!("{} · {}", t.metric, t.treatment),
-        |t| super::group_index(r, &t.treatment),
-    );
+    let items: Vec<(String, &TestResult, usize)> = tests
+        .iter()
+        .map(|t| {
+            (
+                format!("{} · {}", t.metric, t.treatment),
+                t,
+                super::group_index(r, &t.treatment),
+            )
+        })
+        .collect();
+    let rect = super::significance::forest_plot_ui(ui, "segment_forest", &items);
     png_button(ui, &format!("segments_{column}_{metric}"), rect, cmds);
 }

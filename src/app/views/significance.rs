@@ -26,13 +26,29 @@ pub fn significance_ui(
     tests_table_ui(ui, "tests_table", &r.tests, false);
     ui.add_space(12.0);
     ui.heading("Relative lift with interval");
-    let rect = forest_plot_ui(
-        ui,
-        "forest",
-        &r.tests,
-        |t| format!("{} · {}", t.metric, t.treatment),
-        |t| super::group_index(r, &t.treatment),
-    );
+    // with stages: each stage's estimate above the combined one
+    let mut rows: Vec<(String, &TestResult, usize)> = Vec::new();
+    for t in &r.tests {
+        let color = super::group_index(r, &t.treatment);
+        if r.stages.len() > 1 {
+            for s in &r.stages {
+                if let Some(st) = s
+                    .tests
+                    .iter()
+                    .find(|x| x.metric == t.metric && x.treatment == t.treatment)
+                {
+                    rows.push((format!("{} · stage {}", t.metric, s.index), st, color));
+                }
+            }
+            rows.push((format!("{} · {} combined", t.metric, t.treatment), t, color));
+        } else {
+            rows.push((format!("{} · {}", t.metric, t.treatment), t, color));
+        }
+    }
+    if r.stages.len() > 1 {
+        ui.weak("Each stage's own estimate, then the inverse-variance combination the recommendation uses.");
+    }
+    let rect = forest_plot_ui(ui, "forest", &rows);
     png_button(ui, "forest_plot", rect, cmds);
     ui.add_space(12.0);
     ui.heading("Sample-size calculator");
@@ -105,23 +121,22 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
     });
 }
 
-/// A forest plot of relative lift and its interval, one row per test. Returns the plot rect.
+/// A forest plot of relative lift and its interval, one row per (label, test, colour index).
+/// Returns the plot rect.
 pub fn forest_plot_ui(
     ui: &mut egui::Ui,
     id: &str,
-    tests: &[TestResult],
-    label: impl Fn(&TestResult) -> String,
-    color_index: impl Fn(&TestResult) -> usize,
+    items: &[(String, &TestResult, usize)],
 ) -> egui::Rect {
-    let rows: Vec<(String, f64, f64, f64, usize)> = tests
+    let rows: Vec<(String, f64, f64, f64, usize)> = items
         .iter()
-        .filter_map(|t| {
+        .filter_map(|(label, t, color)| {
             Some((
-                label(t),
+                label.clone(),
                 t.relative_lift? * 100.0,
                 t.relative_lift_ci_low? * 100.0,
                 t.relative_lift_ci_high? * 100.0,
-                color_index(t),
+                *color,
             ))
         })
         .collect();
