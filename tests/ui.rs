@@ -690,3 +690,34 @@ fn changing_the_models_drops_a_replay_of_the_old_ones() {
         .ends_with("challenger"));
     assert!(c.report.champion.path.ends_with("challenger"));
 }
+
+#[test]
+fn the_unit_combo_box_switches_between_users_and_requests() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert_eq!(r.unit.kind, verdict::report::UnitKind::User);
+    h.state_mut().send(Command::SetView(View::Data));
+    h.run_steps(3);
+    // the unit combo box follows the role combo boxes
+    let combo = h
+        .get_all_by_role(egui::accesskit::Role::ComboBox)
+        .nth(Role::ALL.len())
+        .expect("unit combo");
+    combo.click();
+    h.run_steps(2);
+    h.get_by_label("request").click();
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert_eq!(r.unit.kind, verdict::report::UnitKind::Request);
+    assert_eq!(r.unit.source, verdict::report::UnitSource::Plan);
+    let conv = r.tests.iter().find(|t| t.metric == "converted").unwrap();
+    assert_eq!(conv.method, verdict::report::TestMethod::TwoProportionZ);
+    // and back to detection
+    h.state_mut().send(Command::SetUnit(None));
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert_eq!(r.unit.kind, verdict::report::UnitKind::User);
+}

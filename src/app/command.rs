@@ -161,6 +161,8 @@ pub enum Command {
     SetCumulative(bool),
     /// Override a column role (`None` clears it).
     SetRole(Role, Option<String>),
+    /// Choose the analysis unit (`request`, a user column, or None to detect) and re-analyse.
+    SetUnit(Option<String>),
     /// Apply an edited plan and re-analyse.
     ApplyPlan(Box<Plan>),
     /// Save the current plan with a dialog.

@@ -90,6 +90,19 @@ impl VerdictApp {
                     .insert(role, column.unwrap_or_default());
                 self.reanalyze(ctx);
             }
+            Command::SetUnit(unit) => {
+                if self.loading_new_log() {
+                    self.notifications.push(
+                        Level::Info,
+                        "A new log is loading: choose its unit once it is shown",
+                        None,
+                    );
+                    return;
+                }
+                self.plan.unit = unit.clone();
+                self.plan_draft.unit = unit;
+                self.reanalyze(ctx);
+            }
             Command::ApplyPlan(plan) => {
                 if let Err(e) = plan.validate() {
                     self.notifications

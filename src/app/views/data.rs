@@ -71,6 +71,8 @@ pub fn data_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
             ui.end_row();
         });
     ui.add_space(8.0);
+    unit_ui(ui, v, &names, cmds);
+    ui.add_space(8.0);
     ui.heading("Source columns");
     egui::Grid::new("source_columns")
         .striped(true)
@@ -127,4 +129,36 @@ pub fn data_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
                 }
             });
     }
+}
+
+/// The analysis unit: the user column (each request metric a per-user ratio) or the
+/// request; written to the plan and re-analysed in the background.
+fn unit_ui(ui: &mut egui::Ui, v: &ViewCtx, names: &[String], cmds: &mut Vec<Command>) {
+    let r = v.report;
+    ui.horizontal(|ui| {
+        ui.strong("Unit of analysis");
+        let current = match (&r.unit.kind, &r.unit.column) {
+            (crate::report::UnitKind::User, Some(c)) => format!("user · {c}"),
+            _ => "request".to_string(),
+        };
+        egui::ComboBox::from_id_salt("unit_choice")
+            .selected_text(format!("{current} ({})", r.unit.source))
+            .width(260.0)
+            .show_ui(ui, |ui| {
+                if ui.selectable_label(false, "detect (the user column when there is one)").clicked() {
+                    cmds.push(Command::SetUnit(None));
+                }
+                if ui.selectable_label(r.unit.kind == crate::report::UnitKind::Request, "request").clicked() {
+                    cmds.push(Command::SetUnit(Some("request".into())));
+                }
+                for n in names {
+                    let chosen = r.unit.column.as_deref() == Some(n.as_str());
+                    if ui.selectable_label(chosen, format!("user · {n}")).clicked() && !chosen {
+                        cmds.push(Command::SetUnit(Some(n.clone())));
+                    }
+                }
+            });
+    })
+    .response
+    .on_hover_text("Users as the unit: metrics are per-user ratios with delta-method variance, SRM and leakage count users per stage. Requests as the unit: every row is an observation (intervals too narrow when users send many requests).");
 }
