@@ -242,4 +242,18 @@ fn structlog_with_config_events_is_staged() {
     assert_eq!(rep.unit.kind, UnitKind::User);
     assert_eq!(rep.stages.len(), 4);
     assert!(rep.errors_unattributed <= 2);
+    // model loads and config changes are events, not rejected rows, and their fields
+    // (load_ms, challenger_percent, previous, slot) are not metrics or segments
+    assert_eq!(rep.events_total, 6);
+    assert_eq!(
+        rep.events
+            .iter()
+            .filter(|e| e.name == "ab_config_changed")
+            .count(),
+        4
+    );
+    assert_eq!(rep.input.rows_rejected, rep.errors_unattributed);
+    let metrics: Vec<&str> = rep.metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(metrics, ["converted"]);
+    assert!(rep.segment_columns.is_empty());
 }

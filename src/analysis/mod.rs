@@ -208,6 +208,23 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
             .get(&crate::ingest::Reason::UnattributedError)
             .copied()
             .unwrap_or(0),
+        events: ds
+            .events
+            .iter()
+            .take(crate::report::MAX_EVENTS)
+            .map(|e| crate::report::EventInfo {
+                time: e.ts_us.map(crate::ingest::time::format_timestamp_us),
+                time_us: e.ts_us,
+                name: e.name.clone(),
+                file: ds
+                    .files
+                    .get(e.file_id as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                line: e.line,
+            })
+            .collect(),
+        events_total: ds.events.len() as u64,
         srm: staged.srm,
         assignment,
         tests: test_rows,

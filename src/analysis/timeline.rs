@@ -15,8 +15,7 @@ use polars::prelude::ChunkAgg;
 
 /// Bucket sizes the automatic choice picks from (seconds).
 pub const AUTO_BUCKETS_S: [u64; 18] = [
-    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200,
-    86_400,
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
 ];
 
 /// Picks a bucket for a time span: the smallest round size (1 s … 1 d) giving at most 300

@@ -78,6 +78,8 @@ pub struct Dataset {
     pub lines_skipped: u64,
     /// Rejected rows.
     pub rejects: Rejects,
+    /// The service's own events (model loads, config changes): not analysed, not rejected.
+    pub events: Vec<normalize::ServiceEvent>,
     /// Column names and kinds as found in the source, before role mapping.
     pub source_columns: Vec<SourceColumn>,
 }
@@ -265,6 +267,7 @@ pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, Inges
         segments: norm.segments,
         formats: raw.formats.clone(),
         files: raw.files.clone(),
+        events: norm.events,
         rows_read: raw.table.rows as u64 + raw.rejects.total(),
         lines_skipped: raw.lines_skipped,
         rejects,

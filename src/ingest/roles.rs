@@ -1,7 +1,7 @@
 //! Column roles: which source column plays which part in the analysis. Inferred from
 //! common names, overridable from the command line or the plan file.
 
-use super::table::{RawData, RawTable};
+use super::table::{RawColumn, RawData, RawTable};
 use super::time::EpochUnit;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -319,6 +319,29 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
         }
     }
     let role_cols: HashSet<String> = roles.columns.values().cloned().collect();
+    // bookkeeping of the service's own events (model loads, config changes) sits on rows
+    // without a group: a column on fewer than 1 % of the grouped rows is never inferred
+    // as a metric or segment
+    let group_col = roles
+        .columns
+        .get(&Role::Group)
+        .and_then(|g| table.columns.iter().find(|c| &c.name == g));
+    let grouped: Vec<usize> = match group_col {
+        Some(g) => (0..table.rows).filter(|&r| g.has_value(r)).collect(),
+        None => Vec::new(),
+    };
+    let on_grouped_rows = |c: &RawColumn| {
+        if group_col.is_none() {
+            return true;
+        }
+        let need = (grouped.len() / 100).max(1);
+        grouped
+            .iter()
+            .filter(|&&r| c.has_value(r))
+            .take(need)
+            .count()
+            >= need
+    };
     let free = |name: &str| {
         !role_cols.contains(name)
             && !NOT_ANALYSED.contains(&name.to_ascii_lowercase().as_str())
@@ -335,6 +358,7 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
                 RawData::Str { values, .. } => is_segment_like(values, table.rows),
                 _ => false,
             })
+            .filter(|c| on_grouped_rows(c))
             .map(|c| c.name.clone())
             .collect(),
     };
@@ -345,6 +369,7 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
             .iter()
             .filter(|c| free(&c.name) && !is_id_like(&c.name))
             .filter(|c| matches!(c.data, RawData::Num { .. }))
+            .filter(|c| on_grouped_rows(c))
             .map(|c| c.name.clone())
             .collect(),
     };

@@ -53,6 +53,15 @@ pub struct RawColumn {
 }
 
 impl RawColumn {
+    /// Whether row `r` has a value (non-blank text or a number).
+    pub fn has_value(&self, r: usize) -> bool {
+        match &self.data {
+            RawData::Null => false,
+            RawData::Num { values, .. } => values.get(r).is_some(),
+            RawData::Str { values, .. } => values.get(r).is_some_and(|s| !s.trim().is_empty()),
+        }
+    }
+
     /// The values as text named `name`: strings as they are (no copy), numbers as a log
     /// writer would print them, conflicting values as their original text.
     pub fn to_text(&self, name: &str) -> StringChunked {

@@ -1,7 +1,7 @@
 //! The experiment report printed by `verdict analyze`, shown by the window and rendered by
 //! the Markdown/HTML/CSV exports: every number any of them shows is computed into it.
 
-use super::rollout::{Heterogeneity, StageLeftOut, StageResult, UnitInfo};
+use super::rollout::{EventInfo, Heterogeneity, StageLeftOut, StageResult, UnitInfo};
 use super::Check;
 use crate::ingest::{MetricKind, Reason, Rejected, Role};
 use crate::plan::Correction;
@@ -326,6 +326,10 @@ pub struct ExperimentReport {
     pub stages: Vec<StageResult>,
     /// Error events that could not be charged to a group (never guessed).
     pub errors_unattributed: u64,
+    /// Service events (no group, error or prediction): the first ones, in log order.
+    pub events: Vec<EventInfo>,
+    /// All service events.
+    pub events_total: u64,
     /// Sample-ratio mismatch: the per-stage SRM with the smallest p-value (null when no
     /// stage has a known split).
     pub srm: Option<SrmResult>,

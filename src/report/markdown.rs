@@ -138,6 +138,7 @@ pub fn render(r: &ExperimentReport) -> String {
         r.errors_unattributed
     );
     super::stages_markdown::stages_section(&mut out, r);
+    super::stages_markdown::events_section(&mut out, r);
 
     if let Some(pw) = &r.power {
         let _ = writeln!(out, "\n## Power\n");

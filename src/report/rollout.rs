@@ -122,3 +122,21 @@ pub struct StageLeftOut {
     /// Why.
     pub reason: String,
 }
+
+/// A service event found in the log (model loaded, config changed, health check).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventInfo {
+    /// ISO 8601 UTC time (null when the row has none).
+    pub time: Option<String>,
+    /// Time in µs since the epoch.
+    pub time_us: Option<i64>,
+    /// The event's name.
+    pub name: String,
+    /// The file it is in.
+    pub file: String,
+    /// Its line.
+    pub line: u64,
+}
+
+/// Most events listed in a report (all are counted).
+pub const MAX_EVENTS: usize = 500;

@@ -118,6 +118,28 @@ pub fn stages_section(out: &mut String, r: &ExperimentReport) {
     }
 }
 
+/// The service events as Markdown (the first 20).
+pub fn events_section(out: &mut String, r: &ExperimentReport) {
+    if r.events_total == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n## Service events\n\n{} rows are the service's own events (no group, error or prediction): listed here, not analysed and not rejected.\n\n| time | event | file:line |\n|---|---|---|",
+        r.events_total
+    );
+    for e in r.events.iter().take(20) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}:{} |",
+            e.time.as_deref().unwrap_or("–"),
+            e.name,
+            e.file,
+            e.line
+        );
+    }
+}
+
 /// The HTML section.
 pub fn stages_html(out: &mut String, r: &ExperimentReport, esc: impl Fn(&str) -> String) {
     let _ = writeln!(

@@ -90,7 +90,11 @@ pub fn stages_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                     .on_hover_text(s.srm_reason.clone().unwrap_or_default());
                 match &s.srm {
                     Some(x) => {
-                        let status = if x.mismatch { Status::Fail } else { Status::Pass };
+                        let status = if x.mismatch {
+                            Status::Fail
+                        } else {
+                            Status::Pass
+                        };
                         ui.label(RichText::new(fmt_p(Some(x.p_value))).color(status_color(status)));
                     }
                     None => {

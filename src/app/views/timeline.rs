@@ -50,6 +50,17 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
     }
     let panels = build_panels(r, state.cumulative);
     let stages = stage_spans(r);
+    let events: Vec<(f64, String)> = r
+        .events
+        .iter()
+        .filter_map(|e| Some((e.time_us? as f64 / 1e6, e.name.clone())))
+        .collect();
+    if r.events_total > 0 {
+        ui.weak(format!(
+            "{} service events (model loads, config changes…) marked with dotted lines; they are not predictions and not rejected rows.",
+            r.events_total
+        ));
+    }
     if stages.len() > 1 {
         ui.weak(format!(
             "{} allocation stages shaded; a boundary is where users moved between groups ({} moved).",
@@ -59,7 +70,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
     }
     let link = egui::Id::unique("timeline_link");
     for (title, y_label, series) in &panels {
-        let rect = series_plot_ui(ui, title, y_label, series, &stages, link);
+        let rect = series_plot_ui(ui, title, y_label, series, &stages, &events, link);
         ui.horizontal(|ui| png_button(ui, &title.replace(' ', "_"), rect, cmds));
     }
 }
@@ -255,6 +266,7 @@ pub fn series_plot_ui(
     y_label: &str,
     series: &[Series],
     stages: &[StageSpan],
+    events: &[(f64, String)],
     link: egui::Id,
 ) -> egui::Rect {
     ui.strong(title);
@@ -316,6 +328,24 @@ pub fn series_plot_ui(
                     .anchor(egui::Align2::LEFT_TOP),
                 );
             }
+            for (x, name) in events {
+                plot_ui.vline(
+                    egui_plot::VLine::new("", *x)
+                        .color(Color32::from_rgba_unmultiplied(200, 160, 255, 110))
+                        .style(LineStyle::dotted_dense())
+                        .width(1.0),
+                );
+                plot_ui.text(
+                    egui_plot::Text::new(
+                        "",
+                        egui_plot::PlotPoint::new(*x, 0.0),
+                        egui::RichText::new(format!(" {name}"))
+                            .small()
+                            .color(Color32::from_rgba_unmultiplied(200, 160, 255, 200)),
+                    )
+                    .anchor(egui::Align2::LEFT_BOTTOM),
+                );
+            }
             for s in series {
                 plot_ui.line(
                     Line::new(s.name.clone(), PlotPoints::from(s.points.clone()))
@@ -348,7 +378,9 @@ fn axis_number(v: f64) -> String {
 /// Grid steps of 1, 2 or 5 × 10ⁿ giving about four labelled lines over the visible range,
 /// so every y axis carries tick labels (not only 0) whatever its range.
 fn nice_steps(input: egui_plot::GridInput) -> [f64; 3] {
-    let span = (input.bounds.1 - input.bounds.0).abs().max(f64::MIN_POSITIVE);
+    let span = (input.bounds.1 - input.bounds.0)
+        .abs()
+        .max(f64::MIN_POSITIVE);
     let raw = span / 4.0;
     let decade = 10f64.powf(raw.log10().floor());
     let major = [1.0, 2.0, 5.0, 10.0]

@@ -70,6 +70,23 @@ pub struct Metric {
     pub kind: MetricKind,
 }
 
+/// A row of the service's own bookkeeping (model loaded, config changed, health check):
+/// no group, no error and no prediction field. Listed, never analysed or rejected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceEvent {
+    /// Timestamp (UTC µs) when the row has one.
+    pub ts_us: Option<i64>,
+    /// The event's name (`event`, `msg`, `message` or `type` field), else "event".
+    pub name: String,
+    /// Index of the file in the dataset's file list.
+    pub file_id: u32,
+    /// Line (or row) in the file.
+    pub line: u64,
+}
+
+/// Columns that may name a service event.
+const EVENT_NAME_COLUMNS: [&str; 5] = ["event", "msg", "message", "type", "event_type"];
+
 /// What normalisation produced.
 pub struct Normalized {
     /// Valid rows only, canonical columns.
@@ -78,6 +95,8 @@ pub struct Normalized {
     pub metrics: Vec<Metric>,
     /// Segment columns kept.
     pub segments: Vec<String>,
+    /// Service events (not predictions), in row order.
+    pub events: Vec<ServiceEvent>,
 }
 
 /// Builds the canonical frame. `files` names the inputs (for the no-group error);
@@ -105,6 +124,7 @@ pub fn normalize(
     let users = str_series(USER, col(Role::UserId), rows);
     let requests = str_series(REQUEST, col(Role::RequestId), rows);
     let ts = columns::timestamps(col(Role::Timestamp), roles.time_unit, rows, &mut ctx);
+    let events = service_events(table, roles, group_col, &is_error, &ts, &mut ctx);
     let groups = groups::attribute_groups(
         group_col,
         &users,
@@ -158,5 +178,48 @@ pub fn normalize(
         frame,
         metrics,
         segments,
+        events,
     })
+}
+
+/// Rows without a group, error or any prediction field (score, prediction, latency, label,
+/// metrics): the service's own events. They leave the analysis without being rejected.
+fn service_events(
+    table: &RawTable,
+    roles: &Roles,
+    group_col: &super::table::RawColumn,
+    is_error: &BooleanChunked,
+    ts: &Int64Chunked,
+    ctx: &mut Ctx,
+) -> Vec<ServiceEvent> {
+    let prediction: Vec<&super::table::RawColumn> =
+        [Role::Score, Role::Prediction, Role::Latency, Role::Label]
+            .iter()
+            .filter_map(|r| roles.get(*r))
+            .chain(roles.metrics.iter().map(String::as_str))
+            .filter_map(|n| find(table, n))
+            .collect();
+    let name_col = EVENT_NAME_COLUMNS.iter().find_map(|n| find(table, n));
+    let names = name_col.map(|c| c.to_text("event"));
+    let mut out = Vec::new();
+    for r in 0..table.rows {
+        if group_col.has_value(r)
+            || is_error.get(r) == Some(true)
+            || prediction.iter().any(|c| c.has_value(r))
+        {
+            continue;
+        }
+        ctx.keep[r] = false;
+        out.push(ServiceEvent {
+            ts_us: ts.get(r),
+            name: names
+                .as_ref()
+                .and_then(|n| n.get(r))
+                .map(|s| s.chars().take(80).collect())
+                .unwrap_or_else(|| "event".into()),
+            file_id: table.file_ids[r],
+            line: table.lines[r],
+        });
+    }
+    out
 }
