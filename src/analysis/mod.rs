@@ -166,6 +166,12 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     }
     if let Some(h) = checks::heterogeneity_check(&staged.tests, plan.alpha) {
         checks.push(h);
+    } else if unit.kind == UnitKind::User {
+        checks.push(crate::report::Check::new(
+            crate::report::CheckId::Heterogeneity,
+            crate::report::Status::Pass,
+            "one stage: no effects to compare between stages",
+        ));
     }
     let test_rows = staged.tests;
     let recommendation = recommend::recommend(plan, &checks, &test_rows, primary.as_deref());
