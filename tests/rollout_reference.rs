@@ -241,7 +241,21 @@ fn structlog_with_config_events_is_staged() {
     let rep = analyze(&ds, &AnalysisConfig::default()).unwrap();
     assert_eq!(rep.unit.kind, UnitKind::User);
     assert_eq!(rep.stages.len(), 4);
-    assert!(rep.errors_unattributed <= 2);
+    // the same requests as the app log: the same errors per group and unattributed
+    let r = reference();
+    assert_eq!(
+        rep.errors_unattributed,
+        r["errors_unattributed"].as_u64().unwrap()
+    );
+    for g in &rep.groups {
+        assert_eq!(
+            g.errors,
+            r["errors"][&g.name].as_u64().unwrap(),
+            "{}",
+            g.name
+        );
+    }
+    assert_eq!(rep.assignment.users_in_multiple_groups, 0);
     // model loads and config changes are events, not rejected rows, and their fields
     // (load_ms, challenger_percent, previous, slot) are not metrics or segments
     assert_eq!(rep.events_total, 6);
@@ -252,7 +266,8 @@ fn structlog_with_config_events_is_staged() {
             .count(),
         4
     );
-    assert_eq!(rep.input.rows_rejected, rep.errors_unattributed);
+    // one error line of a user never seen in a group is the only rejected row
+    assert_eq!(rep.input.rows_rejected, 1);
     let metrics: Vec<&str> = rep.metrics.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(metrics, ["converted"]);
     assert!(rep.segment_columns.is_empty());

@@ -53,6 +53,18 @@ pub struct AnalysisConfig {
 
 /// Runs the full analysis.
 pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, AnalysisError> {
+    analyze_pass(ds, cfg, 0, true)
+}
+
+/// One pass of the analysis. With the user as the unit, error events charged to a group
+/// by time may belong to another group in their stage: then the dataset is corrected once
+/// (`may_regroup`) and analysed again; `unattributed` counts the errors dropped so far.
+fn analyze_pass(
+    ds: &Dataset,
+    cfg: &AnalysisConfig,
+    unattributed: u64,
+    may_regroup: bool,
+) -> Result<ExperimentReport, AnalysisError> {
     let plan = &cfg.plan;
     let groups = Codes::groups(&ds.frame)?;
     let k = groups.names.len();
@@ -126,7 +138,14 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
     let timeline = timeline?;
 
     let mut staged = match user_level {
-        Some(r) => r?,
+        Some(r) => {
+            let s = r?;
+            if !s.regroup.is_empty() && may_regroup {
+                let (fixed, dropped) = rollout::regroup::regrouped(ds, &groups.names, &s.regroup)?;
+                return analyze_pass(&fixed, cfg, unattributed + dropped, false);
+            }
+            s
+        }
         None => rollout::request_level::analysis(
             ds,
             &groups,
@@ -208,12 +227,12 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         groups: summaries,
         unit,
         stages: staged.stages,
-        errors_unattributed: ds
-            .rejects
-            .by_reason
-            .get(&crate::ingest::Reason::UnattributedError)
-            .copied()
-            .unwrap_or(0),
+        errors_unattributed: unattributed
+            + ds.rejects
+                .by_reason
+                .get(&crate::ingest::Reason::UnattributedError)
+                .copied()
+                .unwrap_or(0),
         events: ds
             .events
             .iter()

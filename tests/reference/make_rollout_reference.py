@@ -117,17 +117,18 @@ def write_structlog(rows, path):
 
 
 def attribute(rows):
-    """Error lines carry no group: the same user's nearest ab_event in time (ties earlier)."""
+    """Error lines carry no group: the same user's nearest ab_event in time within the error's
+    stage (ties to the earlier); none in that stage: not attributed."""
     events = {}
     for r in rows:
         if not r["error"]:
-            events.setdefault(r["user"], []).append((r["ms"], r["group"]))
+            events.setdefault((r["user"], r["stage"]), []).append((r["ms"], r["group"]))
     out, unattributed = [], 0
     for r in rows:
         if not r["error"]:
             out.append(dict(r, attributed=r["group"]))
             continue
-        ev = events.get(r["user"])
+        ev = events.get((r["user"], r["stage"]))
         if not ev:
             unattributed += 1
             continue

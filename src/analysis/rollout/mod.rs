@@ -6,6 +6,7 @@
 //! request-level test of [`crate::analysis::hypothesis`].
 
 pub mod plan_stages;
+pub mod regroup;
 pub mod request_level;
 pub mod stage_rows;
 pub mod stages;
@@ -170,4 +171,7 @@ pub struct Staged {
     pub assignment: Option<crate::report::Assignment>,
     /// Distinct users per group code (empty: the group summary's count).
     pub users_per_group: Vec<u64>,
+    /// Error rows whose time-based group must change to respect their stage: (row, new
+    /// group code or None for unattributable). When not empty nothing else was computed.
+    pub regroup: Vec<(usize, Option<u32>)>,
 }

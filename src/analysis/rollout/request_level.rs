@@ -82,5 +82,6 @@ pub fn analysis(
         srm: Some(srm),
         assignment: None,
         users_per_group: Vec::new(),
+        regroup: Vec::new(),
     })
 }

@@ -5,10 +5,10 @@ use super::plan_stages::{declared_boundaries, detect_boundaries, expected_shares
 use super::stage_rows::unit_analysis;
 use super::units::UserGroups;
 use super::{Staged, TestedColumn, UnitAnalysis};
-use crate::analysis::columns::{frame_error, str_col, Codes};
+use crate::analysis::columns::{bool_col, frame_error, str_col, Codes, NO_CODE};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::hypothesis::TestInputs;
-use crate::ingest::normalize::{TS_US, USER};
+use crate::ingest::normalize::{GROUP_BY_TIME, TS_US, USER};
 use crate::ingest::Dataset;
 use crate::plan::rollout::timestamp_us;
 use crate::plan::Plan;
@@ -34,7 +34,7 @@ pub fn analysis(
         .map_err(frame_error)?
         .clone();
     let users = str_col(&ds.frame, USER)?;
-    let errors = crate::analysis::columns::bool_col(&ds.frame, crate::ingest::normalize::IS_ERROR)?;
+    let errors = bool_col(&ds.frame, crate::ingest::normalize::IS_ERROR)?;
     let t0 = std::time::Instant::now();
     let pairs = UserGroups::of(users, &groups.codes, &ts, errors);
     crate::ingest::timing("rollout/pairs", t0);
@@ -68,6 +68,23 @@ pub fn analysis(
         Some(shares),
     );
     let row_stage = boundaries.row_stages(&pairs.ts);
+    let regroup = if boundaries.len() > 1 {
+        let by_time = bool_col(&ds.frame, GROUP_BY_TIME)?;
+        within_stage_attribution(&pairs, &row_stage, &groups.codes, errors, by_time)
+    } else {
+        Vec::new()
+    };
+    if !regroup.is_empty() {
+        // the caller re-runs the analysis with these rows' groups corrected
+        return Ok(Staged {
+            stages: Vec::new(),
+            tests: Vec::new(),
+            srm: None,
+            assignment: None,
+            users_per_group: Vec::new(),
+            regroup,
+        });
+    }
     let ua = UnitAnalysis {
         groups,
         control,
@@ -91,5 +108,61 @@ pub fn analysis(
             users_moved_at_ramp: out.users_moved_at_ramp,
         }),
         users_per_group,
+        regroup: Vec::new(),
     })
+}
+
+/// Error rows charged to a group by their user's nearest assignment in time are re-checked
+/// within their stage: the nearest assignment of the same user in the same stage (ties to the
+/// earlier) decides, and without one the error cannot be attributed. Returns the rows whose
+/// group changes: (row, new group code or None).
+fn within_stage_attribution(
+    pairs: &UserGroups,
+    row_stage: &[u16],
+    codes: &[u32],
+    is_error: &polars::prelude::BooleanChunked,
+    by_time: &polars::prelude::BooleanChunked,
+) -> Vec<(usize, Option<u32>)> {
+    use std::collections::HashMap;
+    let fixes: Vec<usize> = by_time
+        .iter()
+        .enumerate()
+        .filter(|(r, b)| *b == Some(true) && pairs.of_row[*r] != NO_CODE)
+        .map(|(r, _)| r)
+        .collect();
+    if fixes.is_empty() {
+        return Vec::new();
+    }
+    let user_of = |r: usize| pairs.user[pairs.of_row[r] as usize];
+    let mut by_user: HashMap<u64, Vec<usize>> = HashMap::new();
+    for &r in &fixes {
+        by_user.entry(user_of(r)).or_default().push(r);
+    }
+    // best (distance, time, group) per fix row
+    let mut best: HashMap<usize, (i64, i64, u32)> = HashMap::new();
+    for (i, e) in is_error.iter().enumerate() {
+        if e == Some(true) || pairs.of_row[i] == NO_CODE || pairs.ts[i] == super::units::NO_TS {
+            continue;
+        }
+        let Some(list) = by_user.get(&user_of(i)) else {
+            continue;
+        };
+        for &r in list {
+            if row_stage[r] != row_stage[i] || pairs.ts[r] == super::units::NO_TS {
+                continue;
+            }
+            let d = (pairs.ts[i] - pairs.ts[r]).abs();
+            let cand = (d, pairs.ts[i], codes[i]);
+            if best.get(&r).is_none_or(|b| (cand.0, cand.1) < (b.0, b.1)) {
+                best.insert(r, cand);
+            }
+        }
+    }
+    fixes
+        .into_iter()
+        .filter_map(|r| {
+            let new = best.get(&r).map(|b| b.2);
+            (new != Some(codes[r])).then_some((r, new))
+        })
+        .collect()
 }

@@ -20,7 +20,7 @@ pub(super) fn attribute_groups(
     known_groups: Option<&[String]>,
     rows: usize,
     ctx: &mut Ctx,
-) -> StringChunked {
+) -> (StringChunked, BooleanChunked) {
     let raw_groups = str_series(GROUP, Some(group_col), rows);
     let needs_fix = raw_groups.null_count() > 0
         || raw_groups.iter().any(|g| {
@@ -30,10 +30,14 @@ pub(super) fn attribute_groups(
                     || g.ends_with(char::is_whitespace)
             })
         });
+    let mut by_time = vec![false; rows];
     let groups: StringChunked = if !needs_fix {
         raw_groups
     } else {
         let found = attribute_errors(&raw_groups, users, requests, ts, is_error);
+        for (r, (_, t)) in &found {
+            by_time[*r] = *t;
+        }
         let mut unattributed = Vec::new();
         let out: StringChunked = raw_groups
             .iter()
@@ -42,7 +46,7 @@ pub(super) fn attribute_groups(
             .map(|(r, (g, e))| match clean(g) {
                 Some(g) => Some(g),
                 None if e == Some(true) => {
-                    let f = found.get(&r).copied();
+                    let f = found.get(&r).map(|x| x.0);
                     if f.is_none() {
                         unattributed.push(r);
                     }
@@ -86,19 +90,23 @@ pub(super) fn attribute_groups(
         ctx.reject(r, reason, detail);
     }
 
-    groups
+    (
+        groups,
+        BooleanChunked::from_iter_values(super::GROUP_BY_TIME.into(), by_time.into_iter()),
+    )
 }
 
-/// The group of each error row without one (row → group): the group of an assignment row
-/// with the same request id, else of the same user's assignment row nearest in time (ties
-/// to the earlier), else — without timestamps — the user's only group.
+/// The group of each error row without one (row → (group, found by time)): the group of an
+/// assignment row with the same request id, else of the same user's assignment row nearest
+/// in time (ties to the earlier), else — without timestamps — the user's only group. The
+/// analysis re-checks time-attributed rows within their ramp stage.
 fn attribute_errors<'a>(
     groups: &'a StringChunked,
     users: &StringChunked,
     requests: &StringChunked,
     ts: &Int64Chunked,
     is_error: &BooleanChunked,
-) -> PlHashMap<usize, &'a str> {
+) -> PlHashMap<usize, (&'a str, bool)> {
     let needs: Vec<usize> = groups
         .iter()
         .zip(is_error.iter())
@@ -106,7 +114,7 @@ fn attribute_errors<'a>(
         .filter(|(_, (g, e))| clean(*g).is_none() && *e == Some(true))
         .map(|(r, _)| r)
         .collect();
-    let mut out: PlHashMap<usize, &'a str> = PlHashMap::default();
+    let mut out: PlHashMap<usize, (&'a str, bool)> = PlHashMap::default();
     if needs.is_empty() {
         return out;
     }
@@ -123,7 +131,7 @@ fn attribute_errors<'a>(
         }
         for &r in &needs {
             if let Some(g) = requests.get(r).and_then(|q| by_request.get(q)) {
-                out.insert(r, g);
+                out.insert(r, (g, false));
             }
         }
     }
@@ -155,7 +163,7 @@ fn attribute_errors<'a>(
             continue;
         };
         if let Some(g) = nearest(list, ts.get(r)) {
-            out.insert(r, g);
+            out.insert(r, (g, true));
         }
     }
     out

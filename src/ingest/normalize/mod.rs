@@ -40,6 +40,9 @@ pub const LABEL: &str = "r:label";
 pub const IS_ERROR: &str = "r:is_error";
 /// Canonical column: error text (String).
 pub const ERROR: &str = "r:error";
+/// Canonical column: the row's group came from its user's nearest assignment in time
+/// (an error event without a group or request id) (Boolean).
+pub const GROUP_BY_TIME: &str = "r:group_by_time";
 
 /// Canonical name of a metric column.
 pub fn metric_col(name: &str) -> String {
@@ -125,7 +128,7 @@ pub fn normalize(
     let requests = str_series(REQUEST, col(Role::RequestId), rows);
     let ts = columns::timestamps(col(Role::Timestamp), roles.time_unit, rows, &mut ctx);
     let events = service_events(table, roles, group_col, &is_error, &ts, &mut ctx);
-    let groups = groups::attribute_groups(
+    let (groups, by_time) = groups::attribute_groups(
         group_col,
         &users,
         &requests,
@@ -160,6 +163,7 @@ pub fn normalize(
         label.into_column(),
         is_error.into_column(),
         error_text.into_column(),
+        by_time.into_column(),
     ];
     columns.extend(metric_series);
     columns.extend(segment_series);
