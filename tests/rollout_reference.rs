@@ -272,3 +272,61 @@ fn structlog_with_config_events_is_staged() {
     assert_eq!(metrics, ["converted"]);
     assert!(rep.segment_columns.is_empty());
 }
+
+/// A ramp of three stages of a few hundred requests each, over minutes.
+#[test]
+fn short_stages_of_a_few_hundred_requests_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("ts,user_id,group,converted\n");
+    let mut state = 7u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let t0 = 1_765_000_000_000i64;
+    let pct = [10.0, 30.0, 60.0];
+    for i in 0..900i64 {
+        let stage = (i / 300) as usize;
+        let user = (next() * 250.0) as u64;
+        let bucket = (user * 2_654_435_761 % 4_294_967_296) % 100;
+        let g = if (bucket as f64) < pct[stage] {
+            "B"
+        } else {
+            "A"
+        };
+        let c = (next() < 0.2) as u8;
+        csv.push_str(&format!("{},u{user},{g},{c}\n", t0 + i * 400));
+    }
+    let path = dir.path().join("short.csv");
+    std::fs::write(&path, csv).unwrap();
+    let ds = load(&[path.display().to_string()], &LoadOptions::default()).unwrap();
+    let rep = analyze(
+        &ds,
+        &AnalysisConfig {
+            plan: Plan {
+                ramp: Some(pct.to_vec()),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        rep.stages.len(),
+        3,
+        "{:?}",
+        rep.stages.iter().map(|s| &s.start).collect::<Vec<_>>()
+    );
+    for (s, want) in rep.stages.iter().zip([0i64, 300, 600]).skip(1) {
+        let truth = (t0 + want * 400) * 1000;
+        // a request is 0.4 s apart; the span is 6 minutes (1 % = 3.6 s)
+        assert!(
+            (s.start_us - truth).abs() <= 3_600_000,
+            "stage {} off by {} µs",
+            s.index,
+            s.start_us - truth
+        );
+    }
+}
