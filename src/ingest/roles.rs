@@ -326,18 +326,17 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
         .columns
         .get(&Role::Group)
         .and_then(|g| table.columns.iter().find(|c| &c.name == g));
-    let grouped: Vec<usize> = match group_col {
-        Some(g) => (0..table.rows).filter(|&r| g.has_value(r)).collect(),
-        None => Vec::new(),
-    };
+    let grouped: Vec<bool> = group_col.map(RawColumn::present).unwrap_or_default();
+    let n_grouped = grouped.iter().filter(|g| **g).count();
     let on_grouped_rows = |c: &RawColumn| {
         if group_col.is_none() {
             return true;
         }
-        let need = (grouped.len() / 100).max(1);
-        grouped
+        let need = (n_grouped / 100).max(1);
+        c.present()
             .iter()
-            .filter(|&&r| c.has_value(r))
+            .zip(&grouped)
+            .filter(|(p, g)| **p && **g)
             .take(need)
             .count()
             >= need

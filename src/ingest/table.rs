@@ -53,7 +53,20 @@ pub struct RawColumn {
 }
 
 impl RawColumn {
-    /// Whether row `r` has a value (non-blank text or a number).
+    /// For every row, whether it has a value (non-blank text or a number), in one pass.
+    pub fn present(&self) -> Vec<bool> {
+        match &self.data {
+            RawData::Null => vec![false; self.len],
+            RawData::Num { values, .. } => values.iter().map(|v| v.is_some()).collect(),
+            RawData::Str { values, .. } => values
+                .iter()
+                .map(|v| v.is_some_and(|s| !s.trim().is_empty()))
+                .collect(),
+        }
+    }
+
+    /// Whether row `r` has a value (non-blank text or a number); one row at a time, so
+    /// for a few rows only — [`Self::present`] reads a whole column.
     pub fn has_value(&self, r: usize) -> bool {
         match &self.data {
             RawData::Null => false,

@@ -206,11 +206,16 @@ fn service_events(
     let name_col = EVENT_NAME_COLUMNS.iter().find_map(|n| find(table, n));
     let names = name_col.map(|c| c.to_text("event"));
     let mut out = Vec::new();
-    for r in 0..table.rows {
-        if group_col.has_value(r)
-            || is_error.get(r) == Some(true)
-            || prediction.iter().any(|c| c.has_value(r))
-        {
+    // only rows without a group can be events: usually none, so look at those alone
+    let missing: Vec<usize> = group_col
+        .present()
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !**p)
+        .map(|(r, _)| r)
+        .collect();
+    for r in missing {
+        if is_error.get(r) == Some(true) || prediction.iter().any(|c| c.has_value(r)) {
             continue;
         }
         ctx.keep[r] = false;
