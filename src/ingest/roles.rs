@@ -332,14 +332,7 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
         if group_col.is_none() {
             return true;
         }
-        let need = (n_grouped / 100).max(1);
-        c.present()
-            .iter()
-            .zip(&grouped)
-            .filter(|(p, g)| **p && **g)
-            .take(need)
-            .count()
-            >= need
+        c.present_on(&grouped, (n_grouped / 100).max(1))
     };
     let free = |name: &str| {
         !role_cols.contains(name)

@@ -53,6 +53,29 @@ pub struct RawColumn {
 }
 
 impl RawColumn {
+    /// Whether at least `need` of the rows where `mask` is true have a value; stops reading
+    /// as soon as they are found.
+    pub fn present_on(&self, mask: &[bool], need: usize) -> bool {
+        let mut found = 0usize;
+        let mut count = |has: bool, r: usize| {
+            if has && mask.get(r).copied().unwrap_or(false) {
+                found += 1;
+            }
+            found >= need
+        };
+        match &self.data {
+            RawData::Null => need == 0,
+            RawData::Num { values, .. } => values
+                .iter()
+                .enumerate()
+                .any(|(r, v)| count(v.is_some(), r)),
+            RawData::Str { values, .. } => values
+                .iter()
+                .enumerate()
+                .any(|(r, v)| count(v.is_some_and(|s| !s.trim().is_empty()), r)),
+        }
+    }
+
     /// For every row, whether it has a value (non-blank text or a number), in one pass.
     pub fn present(&self) -> Vec<bool> {
         match &self.data {

@@ -5,6 +5,7 @@
 //! With the request as the unit the whole log is one stage and every test is the
 //! request-level test of [`crate::analysis::hypothesis`].
 
+pub mod key_index;
 pub mod plan_stages;
 pub mod regroup;
 pub mod request_level;
@@ -128,6 +129,27 @@ pub fn tested_columns(ds: &Dataset) -> Vec<TestedColumn> {
         });
     }
     out
+}
+
+/// A tested column as the unit sums read it: numbers, or the error flag as 0/1 without
+/// copying it into numbers.
+pub enum UnitColumn<'a> {
+    /// A numeric column.
+    Numbers(&'a Float64Chunked),
+    /// A flag read as 0/1 (every row has a value).
+    Flag(&'a BooleanChunked),
+}
+
+/// A tested column for the unit sums.
+pub fn unit_column<'a>(
+    ds: &'a Dataset,
+    col: &TestedColumn,
+) -> Result<UnitColumn<'a>, AnalysisError> {
+    Ok(if col.column == IS_ERROR {
+        UnitColumn::Flag(super::columns::bool_col(&ds.frame, IS_ERROR)?)
+    } else {
+        UnitColumn::Numbers(f64_col(&ds.frame, &col.column)?)
+    })
 }
 
 /// The values of a tested column as numbers (errors as 0/1).

@@ -4,7 +4,7 @@
 use super::plan_stages::Boundaries;
 use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatistic, UnitTest};
 use super::units::{cell_moments, UnitSums, Units, UserGroups};
-use super::{column_values, TestedColumn, UnitAnalysis};
+use super::{unit_column, TestedColumn, UnitAnalysis};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::hypothesis::{empty_row, finish_row, finite};
 use crate::analysis::srm::chi_square_gof;
@@ -47,7 +47,7 @@ pub fn unit_analysis(
     let t0 = std::time::Instant::now();
     let values = columns
         .iter()
-        .map(|c| column_values(ds, c))
+        .map(|c| unit_column(ds, c))
         .collect::<Result<Vec<_>, _>>()?;
     let units = Units::of(pairs, row_stage, |t| b.stage_of(t), &values);
     drop(values);

@@ -3,8 +3,9 @@
 //! per-(stage, group) moments of those sums. No row structs: one hash lookup per row, then
 //! flat vectors.
 
+use super::key_index::prefetch;
 use super::unit_stats::RatioMoments;
-use crate::analysis::columns::{for_each_value, Neumaier, NO_CODE};
+use crate::analysis::columns::{Neumaier, NO_CODE};
 use polars::prelude::*;
 use std::hash::BuildHasher;
 
@@ -54,49 +55,42 @@ impl UserGroups {
         // the last bit) in every run
         let state = PlFixedStateQuality::with_seed(0x5eed_u64);
         // two threads, each indexing the pairs of half the users (a smaller table each)
-        let (halves, ts, own) = std::thread::scope(|scope| {
-            let spawn = |half: u64| {
-                let state = &state;
-                std::thread::Builder::new()
-                    .name(format!("verdict-pairs-{half}"))
-                    .spawn_scoped(scope, move || index_half(users, codes, state, half))
-            };
-            let (h0, h1) = (spawn(0), spawn(1));
-            let ts: Vec<i64> = ts.iter().map(|t| t.unwrap_or(NO_TS)).collect();
-            let own: Vec<bool> = attributed.iter().map(|e| e != Some(true)).collect();
-            let join =
-                |h: std::io::Result<std::thread::ScopedJoinHandle<'_, (Vec<u32>, Vec<u64>)>>| {
-                    match h {
-                        Ok(h) => h.join().ok(),
-                        Err(_) => None,
-                    }
+        // both threads write the rows of their own users into one array: thread 1 marks
+        // its (local) indices with the top bit, shifted past thread 0's pairs afterwards
+        let mut of_row = vec![NO_CODE; codes.len()];
+        let (halves, ts, own) = {
+            let out = RowSlots(of_row.as_mut_ptr(), of_row.len());
+            std::thread::scope(|scope| {
+                let spawn = |half: u64| {
+                    let (state, out) = (&state, &out);
+                    std::thread::Builder::new()
+                        .name(format!("verdict-pairs-{half}"))
+                        .spawn_scoped(scope, move || index_half(users, codes, state, half, out))
                 };
-            let halves = match (join(h0), join(h1)) {
-                (Some(a), Some(b)) => [a, b],
-                // a thread that could not run: index everything here
-                _ => [
-                    index_half(users, codes, &state, 0),
-                    index_half(users, codes, &state, 1),
-                ],
-            };
-            (halves, ts, own)
-        });
-        let [(rows0, keys0), (rows1, keys1)] = halves;
-        let n0 = keys0.len() as u32;
-        let of_row: Vec<u32> = rows0
-            .iter()
-            .zip(&rows1)
-            .map(|(&a, &b)| {
-                if a != NO_CODE {
-                    a
-                } else if b != NO_CODE {
-                    b + n0
-                } else {
-                    NO_CODE
-                }
+                let (h0, h1) = (spawn(0), spawn(1));
+                let ts: Vec<i64> = ts.iter().map(|t| t.unwrap_or(NO_TS)).collect();
+                let own: Vec<bool> = attributed.iter().map(|e| e != Some(true)).collect();
+                let join = |h: std::io::Result<std::thread::ScopedJoinHandle<'_, Vec<u64>>>| {
+                    h.ok().and_then(|h| h.join().ok())
+                };
+                let halves = match (join(h0), join(h1)) {
+                    (Some(a), Some(b)) => [a, b],
+                    // a thread that could not run: index everything here
+                    _ => [
+                        index_half(users, codes, &state, 0, &out),
+                        index_half(users, codes, &state, 1, &out),
+                    ],
+                };
+                (halves, ts, own)
             })
-            .collect();
-        drop((rows0, rows1));
+        };
+        let [keys0, keys1] = halves;
+        let n0 = keys0.len() as u32;
+        for i in of_row.iter_mut() {
+            if *i != NO_CODE && *i & HALF1 != 0 {
+                *i = (*i & !HALF1) + n0;
+            }
+        }
         let mut keys = keys0;
         keys.extend(keys1);
         let np = keys.len();
@@ -155,6 +149,11 @@ impl UserGroups {
         let np = self.len();
         let (mut seen_any, mut seen_own) = (vec![false; np], vec![false; np]);
         for i in (0..of_row.len()).filter(|&i| timed(i)) {
+            if let Some(&q) = of_row.get(i + 16) {
+                if q != NO_CODE {
+                    prefetch(self.first_any_us.as_ptr().wrapping_add(q as usize));
+                }
+            }
             let p = of_row[i] as usize;
             if !seen_any[p] {
                 seen_any[p] = true;
@@ -198,46 +197,90 @@ impl UserGroups {
     }
 }
 
-/// The pairs of the users whose hash has bit 8 equal to `half`: each row's local pair index
-/// (`NO_CODE` for other rows) and the pair keys (user hash | group code).
+/// Marks the pair indices written by the second indexing thread.
+const HALF1: u32 = 1 << 31;
+
+/// The row → pair array shared by the two indexing threads. Each thread writes only the
+/// rows of its own users (bit 8 of the user's hash), so no row is written twice.
+struct RowSlots(*mut u32, usize);
+
+// SAFETY: the threads write disjoint rows (see `index_half`) and the array outlives them
+// (they run in a scope that ends before it is read).
+unsafe impl Sync for RowSlots {}
+
+impl RowSlots {
+    /// Writes row `i`; only the thread that owns the row's user calls this for it.
+    fn set(&self, i: usize, v: u32) {
+        assert!(i < self.1);
+        // SAFETY: in bounds (checked above) and no other thread writes or reads row `i`
+        // while the scope runs.
+        unsafe { *self.0.add(i) = v }
+    }
+}
+
+/// The pairs of the users whose hash has bit 8 equal to `half`: writes each of their rows'
+/// local pair index (with `HALF1` set for the second half) and returns the pair keys (user
+/// hash | group code).
 fn index_half(
     users: &StringChunked,
     codes: &[u32],
     state: &PlFixedStateQuality,
     half: u64,
-) -> (Vec<u32>, Vec<u64>) {
-    let mut index: PlHashMap<u64, u32> = PlHashMap::default();
-    let mut of_row = Vec::with_capacity(codes.len());
+    out: &RowSlots,
+) -> Vec<u64> {
+    // the low 9 key bits are the group code and this half's bit: not random
+    let mut index = super::key_index::KeyIndex::with_capacity(codes.len() / 16, 9);
     let mut keys: Vec<u64> = Vec::new();
+    let mark = if half == 1 { HALF1 } else { 0 };
+    // rows are hashed a batch at a time, their slots prefetched, then probed
+    const BATCH: usize = 32;
+    let mut batch: Vec<(usize, u64)> = Vec::with_capacity(BATCH);
+    let mut flush = |batch: &mut Vec<(usize, u64)>, index: &mut super::key_index::KeyIndex| {
+        for &(_, key) in batch.iter() {
+            index.prefetch(key);
+        }
+        for &(row, key) in batch.iter() {
+            let (i, new) = index.get_or_insert(key);
+            if new {
+                keys.push(key);
+            }
+            out.set(row, i | mark);
+        }
+        batch.clear();
+    };
     let mut row = 0usize;
+    let no_nulls = users.null_count() == 0;
     for arr in users.downcast_iter() {
-        for (value, view) in arr.iter().zip(arr.views().iter()) {
+        // with nulls, which rows have a user (without, no per-row check)
+        let present: Vec<bool> = if no_nulls {
+            Vec::new()
+        } else {
+            arr.iter().map(|v| v.is_some()).collect()
+        };
+        for (j, view) in arr.views().iter().enumerate() {
             let c = codes[row];
             row += 1;
-            let (Some(u), true) = (value, c != NO_CODE && c < 256) else {
-                of_row.push(NO_CODE);
+            if c == NO_CODE || c >= 255 || (!no_nulls && !present[j]) {
                 continue;
-            };
-            // a string of up to 12 bytes lives in its view: hash that, not the text
+            }
+            // a string of up to 12 bytes lives in its view: hash that, not the text (read
+            // only for longer ones)
             let user = if view.length <= 12 {
                 state.hash_one(view.as_u128())
             } else {
-                state.hash_one(u)
+                state.hash_one(arr.value(j))
             } & !0xFF;
             if (user >> 8) & 1 != half {
-                of_row.push(NO_CODE);
                 continue;
             }
-            let key = user | c as u64;
-            let next = keys.len() as u32;
-            let i = *index.entry(key).or_insert(next);
-            if i == next {
-                keys.push(key);
+            batch.push((row - 1, user | c as u64));
+            if batch.len() == BATCH {
+                flush(&mut batch, &mut index);
             }
-            of_row.push(i);
         }
     }
-    (of_row, keys)
+    flush(&mut batch, &mut index);
+    keys
 }
 
 /// Units: (user, group, stage) triples as dense indices, with every tested column summed
@@ -307,7 +350,12 @@ fn fingerprint(x: f64) -> u32 {
 
 /// Sums of one column per unit; constant per user when no unit varied and every unit of a
 /// pair (its units are `offset[p]..offset[p + 1]`) has the same value.
-fn unit_sums(unit_of_row: &[u32], nu: usize, offset: &[u32], values: &Float64Chunked) -> UnitSums {
+fn unit_sums(
+    unit_of_row: &[u32],
+    nu: usize,
+    offset: &[u32],
+    values: &super::UnitColumn,
+) -> UnitSums {
     let mut cells = vec![
         Cell {
             m: 0.0,
@@ -316,7 +364,16 @@ fn unit_sums(unit_of_row: &[u32], nu: usize, offset: &[u32], values: &Float64Chu
         };
         nu
     ];
-    for_each_value(unit_of_row, values, |u, x| {
+    // the cell of the row 16 ahead is fetched while this one is added
+    const AHEAD: usize = 16;
+    let ahead = |cells: &[Cell], i: usize| {
+        if let Some(&u) = unit_of_row.get(i + AHEAD) {
+            if u != NO_CODE {
+                prefetch(cells.as_ptr().wrapping_add(u as usize));
+            }
+        }
+    };
+    let add = |cells: &mut [Cell], u: usize, x: f64| {
         let c = &mut cells[u];
         c.m += x;
         let f = fingerprint(x);
@@ -326,7 +383,35 @@ fn unit_sums(unit_of_row: &[u32], nu: usize, offset: &[u32], values: &Float64Chu
             c.d_varied |= VARIED;
         }
         c.d_varied += 1;
-    });
+    };
+    match values {
+        super::UnitColumn::Numbers(v) => {
+            let mut i = 0usize;
+            for arr in v.downcast_iter() {
+                let all_valid = arr.validity().is_none_or(|b| b.unset_bits() == 0);
+                for (j, &x) in arr.values().iter().enumerate() {
+                    ahead(&cells, i);
+                    let u = unit_of_row[i];
+                    if u != NO_CODE && (all_valid || arr.validity().is_none_or(|b| b.get_bit(j))) {
+                        add(&mut cells, u as usize, x);
+                    }
+                    i += 1;
+                }
+            }
+        }
+        super::UnitColumn::Flag(b) => {
+            for (i, (&u, e)) in unit_of_row.iter().zip(b.iter()).enumerate() {
+                ahead(&cells, i);
+                if u != NO_CODE {
+                    add(
+                        &mut cells,
+                        u as usize,
+                        if e == Some(true) { 1.0 } else { 0.0 },
+                    );
+                }
+            }
+        }
+    }
     let mut constant = !cells.iter().any(Cell::varied);
     if constant {
         'pairs: for w in offset.windows(2) {
@@ -359,7 +444,7 @@ impl Units {
         pairs: &UserGroups,
         row_stage: &[u16],
         stage_of: impl Fn(i64) -> u16,
-        columns: &[Float64Chunked],
+        columns: &[super::UnitColumn],
     ) -> Self {
         let np = pairs.len();
         // a pair's rows span the stages from its first to its last time (rows without a
@@ -394,11 +479,19 @@ impl Units {
         }
         // the unit of every row: one probe of its pair's (offset, first stage)
         let mut rows = vec![0u32; nu];
-        let unit_of_row: Vec<u32> = pairs
-            .of_row
+        // a pair's offset is fetched 16 rows ahead of its use
+        let of_row = &pairs.of_row;
+        let unit_of_row: Vec<u32> = of_row
             .iter()
             .zip(row_stage)
-            .map(|(&p, &s)| {
+            .enumerate()
+            .map(|(i, (&p, &s))| {
+                if let Some(&q) = of_row.get(i + 16) {
+                    if q != NO_CODE {
+                        prefetch(offset.as_ptr().wrapping_add(q as usize));
+                        prefetch(lo.as_ptr().wrapping_add(q as usize));
+                    }
+                }
                 if p == NO_CODE || s == NO_STAGE {
                     return NO_CODE;
                 }
