@@ -330,3 +330,55 @@ fn short_stages_of_a_few_hundred_requests_are_found() {
         );
     }
 }
+
+#[test]
+fn markdown_and_html_carry_the_unit_stages_and_events() {
+    let ds = load(
+        &["tests/fixtures/rollout/ramp_structlog.jsonl".to_string()],
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let rep = analyze(&ds, &AnalysisConfig::default()).unwrap();
+    let md = verdict::report::markdown::render(&rep);
+    assert!(md.contains("## Unit and stages"), "{md}");
+    assert!(md.contains("Unit: user `user_id` (detected). 4 stage(s)."));
+    assert!(md.contains("Cochran's Q"));
+    assert!(md.contains("| 2025-12-13T13:30:00Z | ab_config_changed |"));
+    let html = verdict::report::html::render(&rep);
+    assert!(html.contains("<h2>Unit and stages</h2>"));
+    assert!(html.contains("<h2>Service events</h2>"));
+    let json = serde_json::to_value(&rep).unwrap();
+    for key in [
+        "unit",
+        "stages",
+        "errors_unattributed",
+        "events",
+        "events_total",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+    let t = &json["tests"][0];
+    for key in [
+        "units_control",
+        "units_treatment",
+        "stages_combined",
+        "heterogeneity",
+    ] {
+        assert!(t.get(key).is_some(), "{key}");
+    }
+    assert!(json["assignment"].get("users_moved_at_ramp").is_some());
+    // four stages and no declared split: no SRM can be computed, and the checks say so
+    assert!(json["srm"].is_null());
+    assert!(rep
+        .stages
+        .iter()
+        .all(|s| s.srm.is_none() && s.srm_reason.is_some()));
+    let stages = rep
+        .checks
+        .iter()
+        .find(|c| c.id.as_str() == "stages")
+        .unwrap();
+    assert_eq!(stages.status.as_str(), "warn");
+    let srm = rep.checks.iter().find(|c| c.id.as_str() == "srm").unwrap();
+    assert_eq!(srm.status.as_str(), "warn");
+}

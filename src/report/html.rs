@@ -171,6 +171,7 @@ pub fn render(r: &ExperimentReport) -> String {
         r.errors_unattributed
     );
     super::stages_markdown::stages_html(&mut out, r, h);
+    super::stages_markdown::events_html(&mut out, r, h);
     if !r.timeline.rows.is_empty() {
         let _ = writeln!(out, "<h2>Timeline ({} buckets)</h2>", h(&r.timeline.bucket));
         chart(&mut out, "Traffic", "requests / s", r, |x| Some(x.qps));

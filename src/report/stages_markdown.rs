@@ -163,3 +163,26 @@ pub fn stages_html(out: &mut String, r: &ExperimentReport, esc: impl Fn(&str) ->
     }
     let _ = writeln!(out, "</table>");
 }
+
+/// The service events as HTML (the first 20).
+pub fn events_html(out: &mut String, r: &ExperimentReport, esc: impl Fn(&str) -> String) {
+    if r.events_total == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>Service events</h2>\n<p>{} rows are the service's own events (no group, error or prediction): listed here, not analysed and not rejected.</p>\n<table><tr><th>time</th><th>event</th><th>file:line</th></tr>",
+        r.events_total
+    );
+    for e in r.events.iter().take(20) {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}:{}</td></tr>",
+            esc(e.time.as_deref().unwrap_or("–")),
+            esc(&e.name),
+            esc(&e.file),
+            e.line
+        );
+    }
+    let _ = writeln!(out, "</table>");
+}

@@ -106,16 +106,22 @@ impl UserGroups {
         out.fill_times(&of_row, &ts, &own);
         out.of_row = of_row;
         out.ts = ts;
-        let mut order: Vec<u32> = (0..out.user.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| out.user[i as usize]);
+        // sort (user, pair) together, so comparisons do not chase indices
+        let mut sorted: Vec<(u64, u32)> = out
+            .user
+            .iter()
+            .enumerate()
+            .map(|(i, &u)| (u, i as u32))
+            .collect();
+        sorted.sort_unstable();
         let mut starts = Vec::new();
-        for (j, &i) in order.iter().enumerate() {
-            if j == 0 || out.user[order[j - 1] as usize] != out.user[i as usize] {
+        for j in 0..sorted.len() {
+            if j == 0 || sorted[j - 1].0 != sorted[j].0 {
                 starts.push(j as u32);
             }
         }
-        starts.push(order.len() as u32);
-        out.by_user = order;
+        starts.push(sorted.len() as u32);
+        out.by_user = sorted.into_iter().map(|s| s.1).collect();
         out.user_starts = starts;
         out
     }
