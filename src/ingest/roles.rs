@@ -326,13 +326,27 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
         .columns
         .get(&Role::Group)
         .and_then(|g| table.columns.iter().find(|c| &c.name == g));
-    let grouped: Vec<bool> = group_col.map(RawColumn::present).unwrap_or_default();
-    let n_grouped = grouped.iter().filter(|g| **g).count();
+    // a group column without nulls groups every row: no mask to build
+    let all_grouped = group_col.is_none_or(|g| match &g.data {
+        RawData::Null => false,
+        RawData::Num { values, .. } => values.null_count() == 0,
+        RawData::Str { values, .. } => values.null_count() == 0,
+    });
+    let grouped: Vec<bool> = match group_col {
+        Some(g) if !all_grouped => g.present(),
+        _ => Vec::new(),
+    };
+    let n_grouped = if all_grouped {
+        table.rows
+    } else {
+        grouped.iter().filter(|g| **g).count()
+    };
     let on_grouped_rows = |c: &RawColumn| {
         if group_col.is_none() {
             return true;
         }
-        c.present_on(&grouped, (n_grouped / 100).max(1))
+        let mask = (!all_grouped).then_some(grouped.as_slice());
+        c.present_on(mask, (n_grouped / 100).max(1))
     };
     let free = |name: &str| {
         !role_cols.contains(name)

@@ -53,12 +53,12 @@ pub struct RawColumn {
 }
 
 impl RawColumn {
-    /// Whether at least `need` of the rows where `mask` is true have a value; stops reading
-    /// as soon as they are found.
-    pub fn present_on(&self, mask: &[bool], need: usize) -> bool {
+    /// Whether at least `need` of the rows where `mask` is true (every row when None) have
+    /// a value; stops reading as soon as they are found.
+    pub fn present_on(&self, mask: Option<&[bool]>, need: usize) -> bool {
         let mut found = 0usize;
         let mut count = |has: bool, r: usize| {
-            if has && mask.get(r).copied().unwrap_or(false) {
+            if has && mask.is_none_or(|m| m.get(r).copied().unwrap_or(false)) {
                 found += 1;
             }
             found >= need

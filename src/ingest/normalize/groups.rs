@@ -9,7 +9,8 @@ use crate::ingest::rejects::Reason;
 use crate::ingest::table::RawColumn;
 use polars::prelude::*;
 
-/// The group column of the canonical frame.
+/// The group column of the canonical frame, the time-attribution flags, and the rows left
+/// without a group (not yet rejected: service events among them are not errors).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn attribute_groups(
     group_col: &RawColumn,
@@ -20,7 +21,7 @@ pub(super) fn attribute_groups(
     known_groups: Option<&[String]>,
     rows: usize,
     ctx: &mut Ctx,
-) -> (StringChunked, BooleanChunked) {
+) -> (StringChunked, BooleanChunked, Vec<usize>) {
     let raw_groups = str_series(GROUP, Some(group_col), rows);
     let needs_fix = raw_groups.null_count() > 0
         || raw_groups.iter().any(|g| {
@@ -65,14 +66,12 @@ pub(super) fn attribute_groups(
         out.with_name(GROUP.into())
     };
     let mut bad_groups = Vec::new();
+    let mut missing = Vec::new();
     let check_groups = groups.null_count() > 0 || known_groups.is_some();
     for (r, g) in groups.iter().enumerate().filter(|_| check_groups) {
         match g {
-            None => bad_groups.push((
-                r,
-                Reason::MissingGroup,
-                format!("no value in {}", group_col.name),
-            )),
+            // the caller tells service events from rows that lost their group
+            None => missing.push(r),
             Some(g) => {
                 if let Some(known) = known_groups {
                     if !known.iter().any(|k| k == g) {
@@ -93,6 +92,7 @@ pub(super) fn attribute_groups(
     (
         groups,
         BooleanChunked::from_iter_values(super::GROUP_BY_TIME.into(), by_time.into_iter()),
+        missing,
     )
 }
 

@@ -127,8 +127,7 @@ pub fn normalize(
     let users = str_series(USER, col(Role::UserId), rows);
     let requests = str_series(REQUEST, col(Role::RequestId), rows);
     let ts = columns::timestamps(col(Role::Timestamp), roles.time_unit, rows, &mut ctx);
-    let events = service_events(table, roles, group_col, &is_error, &ts, &mut ctx);
-    let (groups, by_time) = groups::attribute_groups(
+    let (groups, by_time, missing) = groups::attribute_groups(
         group_col,
         &users,
         &requests,
@@ -138,6 +137,7 @@ pub fn normalize(
         rows,
         &mut ctx,
     );
+    let events = service_events(table, roles, group_col, &missing, &is_error, &ts, &mut ctx);
     let latency = columns::latency_ms(col(Role::Latency), rows, &mut ctx);
     let score = columns::score(col(Role::Score), rows, &mut ctx);
     let label = columns::label(col(Role::Label), rows, &mut ctx);
@@ -186,12 +186,14 @@ pub fn normalize(
     })
 }
 
-/// Rows without a group, error or any prediction field (score, prediction, latency, label,
-/// metrics): the service's own events. They leave the analysis without being rejected.
+/// Of the rows without a group, those without an error or any prediction field (score,
+/// prediction, latency, label, metrics) are the service's own events: they leave the
+/// analysis without being rejected; the others are rejected as missing their group.
 fn service_events(
     table: &RawTable,
     roles: &Roles,
     group_col: &super::table::RawColumn,
+    missing: &[usize],
     is_error: &BooleanChunked,
     ts: &Int64Chunked,
     ctx: &mut Ctx,
@@ -206,16 +208,14 @@ fn service_events(
     let name_col = EVENT_NAME_COLUMNS.iter().find_map(|n| find(table, n));
     let names = name_col.map(|c| c.to_text("event"));
     let mut out = Vec::new();
-    // only rows without a group can be events: usually none, so look at those alone
-    let missing: Vec<usize> = group_col
-        .present()
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| !**p)
-        .map(|(r, _)| r)
-        .collect();
-    for r in missing {
+    // only rows without a group can be events (usually none); the others are rejected
+    for &r in missing {
         if is_error.get(r) == Some(true) || prediction.iter().any(|c| c.has_value(r)) {
+            ctx.reject(
+                r,
+                crate::ingest::rejects::Reason::MissingGroup,
+                format!("no value in {}", group_col.name),
+            );
             continue;
         }
         ctx.keep[r] = false;
