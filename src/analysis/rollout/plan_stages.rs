@@ -72,7 +72,7 @@ pub fn detect_boundaries(
     pairs: &UserGroups,
     from_us: Option<i64>,
 ) -> Option<Boundaries> {
-    let ts = &pairs.ts;
+    let ts = pairs.ts();
     let rows = || {
         ts.iter().zip(codes).filter_map(move |(&t, &c)| {
             (t != NO_TS && c != NO_CODE && from_us.is_none_or(|f| t >= f))

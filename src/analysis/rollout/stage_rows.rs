@@ -400,23 +400,23 @@ fn units_mask(units: &Units, pair: usize) -> u64 {
 fn leakage(pairs: &UserGroups, units: &Units) -> (u64, u64, u64) {
     let (mut users, mut leaked, mut moved) = (0u64, 0u64, 0u64);
     for user in pairs.users() {
-        let masks: Vec<u64> = user
-            .iter()
-            .map(|&p| units.stage_mask[p as usize])
-            .filter(|m| *m != 0)
-            .collect();
-        if masks.is_empty() {
+        // the groups (pairs) of this user with rows in some stage, and whether two of them
+        // share a stage
+        let (mut groups, mut seen, mut overlap) = (0u32, 0u64, false);
+        for &p in user {
+            let m = units.stage_mask[p as usize];
+            if m != 0 {
+                groups += 1;
+                overlap |= seen & m != 0;
+                seen |= m;
+            }
+        }
+        if groups == 0 {
             continue;
         }
         users += 1;
-        if masks.len() < 2 {
+        if groups < 2 {
             continue;
-        }
-        let mut seen = 0u64;
-        let mut overlap = false;
-        for m in &masks {
-            overlap |= seen & m != 0;
-            seen |= m;
         }
         if overlap {
             leaked += 1;

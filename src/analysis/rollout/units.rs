@@ -21,8 +21,9 @@ pub const NO_TS: i64 = i64::MIN;
 pub struct UserGroups {
     /// Pair index of each row (`NO_CODE` without a user or group).
     pub of_row: Vec<u32>,
-    /// Timestamp of each row (`NO_TS` when missing).
-    pub ts: Vec<i64>,
+    /// Timestamp of each row (`NO_TS` when missing), one chunk: the frame's own column
+    /// when it has no nulls (no copy).
+    ts_ca: Int64Chunked,
     /// 56-bit hash of the user of each pair.
     pub user: Vec<u64>,
     /// Group code of each pair.
@@ -68,8 +69,16 @@ impl UserGroups {
                         .spawn_scoped(scope, move || index_half(users, codes, state, half, out))
                 };
                 let (h0, h1) = (spawn(0), spawn(1));
-                let ts: Vec<i64> = ts.iter().map(|t| t.unwrap_or(NO_TS)).collect();
-                let own: Vec<bool> = attributed.iter().map(|e| e != Some(true)).collect();
+                let ts: Int64Chunked = if ts.null_count() == 0 {
+                    ts.rechunk().into_owned()
+                } else {
+                    ts.iter()
+                        .map(|t| Some(t.unwrap_or(NO_TS)))
+                        .collect::<Int64Chunked>()
+                };
+                // without error rows every row carries its own group
+                let own: Option<Vec<bool>> = (attributed.sum().unwrap_or(0) > 0)
+                    .then(|| attributed.iter().map(|e| e != Some(true)).collect());
                 let join = |h: std::io::Result<std::thread::ScopedJoinHandle<'_, Vec<u64>>>| {
                     h.ok().and_then(|h| h.join().ok())
                 };
@@ -103,9 +112,9 @@ impl UserGroups {
             last_any_us: vec![i64::MIN; np],
             ..Default::default()
         };
-        out.fill_times(&of_row, &ts, &own);
+        out.fill_times(&of_row, ts.cont_slice().unwrap_or(&[]), own.as_deref());
+        out.ts_ca = ts;
         out.of_row = of_row;
-        out.ts = ts;
         // sort (user, pair) together, so comparisons do not chase indices
         let mut sorted: Vec<(u64, u32)> = out
             .user
@@ -130,7 +139,8 @@ impl UserGroups {
     /// row of a pair (forwards) and the first from the end (backwards) are its first and
     /// last, and a bit per pair (which fits in cache) says whether it was seen; otherwise
     /// every row updates its pair's minimum and maximum.
-    fn fill_times(&mut self, of_row: &[u32], ts: &[i64], own: &[bool]) {
+    fn fill_times(&mut self, of_row: &[u32], ts: &[i64], own: Option<&[bool]>) {
+        let own = |i: usize| own.is_none_or(|o| o[i]);
         let timed = |i: usize| of_row[i] != NO_CODE && ts[i] != NO_TS;
         let mut prev = i64::MIN;
         let sorted = ts.iter().all(|&t| {
@@ -145,7 +155,7 @@ impl UserGroups {
                 let (p, t) = (of_row[i] as usize, ts[i]);
                 self.first_any_us[p] = self.first_any_us[p].min(t);
                 self.last_any_us[p] = self.last_any_us[p].max(t);
-                if own[i] {
+                if own(i) {
                     self.first_us[p] = self.first_us[p].min(t);
                     self.last_us[p] = self.last_us[p].max(t);
                 }
@@ -165,7 +175,7 @@ impl UserGroups {
                 seen_any[p] = true;
                 self.first_any_us[p] = ts[i];
             }
-            if own[i] && !seen_own[p] {
+            if own(i) && !seen_own[p] {
                 seen_own[p] = true;
                 self.first_us[p] = ts[i];
             }
@@ -178,11 +188,16 @@ impl UserGroups {
                 seen_any[p] = true;
                 self.last_any_us[p] = ts[i];
             }
-            if own[i] && !seen_own[p] {
+            if own(i) && !seen_own[p] {
                 seen_own[p] = true;
                 self.last_us[p] = ts[i];
             }
         }
+    }
+
+    /// Timestamp of each row (`NO_TS` when missing).
+    pub fn ts(&self) -> &[i64] {
+        self.ts_ca.cont_slice().unwrap_or(&[])
     }
 
     /// Number of pairs.

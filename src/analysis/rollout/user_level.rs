@@ -67,7 +67,7 @@ pub fn analysis(
         &plan.stages,
         Some(shares),
     );
-    let row_stage = boundaries.row_stages(&pairs.ts);
+    let row_stage = boundaries.row_stages(pairs.ts());
     let regroup = if boundaries.len() > 1 {
         let by_time = bool_col(&ds.frame, GROUP_BY_TIME)?;
         within_stage_attribution(&pairs, &row_stage, &groups.codes, errors, by_time)
@@ -141,18 +141,18 @@ fn within_stage_attribution(
     // best (distance, time, group) per fix row
     let mut best: HashMap<usize, (i64, i64, u32)> = HashMap::new();
     for (i, e) in is_error.iter().enumerate() {
-        if e == Some(true) || pairs.of_row[i] == NO_CODE || pairs.ts[i] == super::units::NO_TS {
+        if e == Some(true) || pairs.of_row[i] == NO_CODE || pairs.ts()[i] == super::units::NO_TS {
             continue;
         }
         let Some(list) = by_user.get(&user_of(i)) else {
             continue;
         };
         for &r in list {
-            if row_stage[r] != row_stage[i] || pairs.ts[r] == super::units::NO_TS {
+            if row_stage[r] != row_stage[i] || pairs.ts()[r] == super::units::NO_TS {
                 continue;
             }
-            let d = (pairs.ts[i] - pairs.ts[r]).abs();
-            let cand = (d, pairs.ts[i], codes[i]);
+            let d = (pairs.ts()[i] - pairs.ts()[r]).abs();
+            let cand = (d, pairs.ts()[i], codes[i]);
             if best.get(&r).is_none_or(|b| (cand.0, cand.1) < (b.0, b.1)) {
                 best.insert(r, cand);
             }
