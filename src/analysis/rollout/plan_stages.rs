@@ -31,15 +31,21 @@ impl Boundaries {
     /// none when there are several.
     pub fn row_stages(&self, ts: &[i64]) -> Vec<u16> {
         let single = self.starts.len() == 1;
+        // logs are mostly in time order: try the previous row's stage before searching
+        let mut k = 0usize;
         ts.iter()
             .map(|&t| {
-                if t != NO_TS {
-                    self.stage_of(t)
-                } else if single {
-                    0
-                } else {
-                    NO_STAGE
+                if t == NO_TS {
+                    return if single { 0 } else { NO_STAGE };
                 }
+                if t >= self.starts[k] && self.starts.get(k + 1).is_none_or(|&n| t < n) {
+                    return k as u16;
+                }
+                let s = self.stage_of(t);
+                if s != NO_STAGE {
+                    k = s as usize;
+                }
+                s
             })
             .collect()
     }
@@ -79,11 +85,14 @@ pub fn detect_boundaries(
                 .then_some((t, c != control))
         })
     };
+    // every row of the canonical frame has a group: the range is the timestamps' range
     let (mut min, mut max, mut n) = (i64::MAX, i64::MIN, 0usize);
-    for (t, _) in rows() {
-        min = min.min(t);
-        max = max.max(t);
-        n += 1;
+    for &t in ts {
+        if t != NO_TS && from_us.is_none_or(|f| t >= f) {
+            min = min.min(t);
+            max = max.max(t);
+            n += 1;
+        }
     }
     if n == 0 {
         return None;
