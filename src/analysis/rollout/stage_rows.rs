@@ -1,7 +1,6 @@
 //! Per-stage unit-level tests, their combination across stages, per-stage SRM on units,
 //! and the users who leaked (two groups in one stage) or moved at a ramp boundary.
 
-use super::plan_stages::Boundaries;
 use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatistic, UnitTest};
 use super::units::{cell_moments, UnitSums, Units, UserGroups};
 use super::{unit_column, TestedColumn, UnitAnalysis};
@@ -425,9 +424,4 @@ fn leakage(pairs: &UserGroups, units: &Units) -> (u64, u64, u64) {
         }
     }
     (users, leaked, moved)
-}
-
-/// Stage boundaries as a report would list them (used by tests and the window).
-pub fn stage_spans(b: &Boundaries) -> Vec<(i64, i64)> {
-    (0..b.len()).map(|i| (b.starts[i], b.end_of(i))).collect()
 }
