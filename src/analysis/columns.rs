@@ -21,6 +21,16 @@ pub fn f64_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Float64Chunke
         .map_err(frame_error)
 }
 
+/// An Int64 column of the canonical frame (e.g. the timestamps).
+pub fn i64_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Int64Chunked, AnalysisError> {
+    frame
+        .column(name)
+        .map_err(frame_error)?
+        .as_materialized_series()
+        .i64()
+        .map_err(frame_error)
+}
+
 /// A String column of the canonical frame.
 pub fn str_col<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a StringChunked, AnalysisError> {
     frame

@@ -3,7 +3,7 @@
 //! cumulative series (requests, error rate, metric means from the first bucket on),
 //! aggregated in one keyed pass over the columns. Views and exports only read these rows.
 
-use super::columns::{bool_col, f64_col, frame_error, moments_by, values_by, Codes, NO_CODE};
+use super::columns::{bool_col, f64_col, moments_by, values_by, Codes, NO_CODE};
 use super::error::AnalysisError;
 use super::stats::{percentiles, Moments};
 use crate::ingest::normalize::{metric_col, IS_ERROR, LATENCY_MS, TS_US};
@@ -76,14 +76,7 @@ pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, A
             buckets,
         });
     }
-    let ts = ds
-        .frame
-        .column(TS_US)
-        .map_err(frame_error)?
-        .as_materialized_series()
-        .i64()
-        .map_err(frame_error)?
-        .clone();
+    let ts = super::columns::i64_col(&ds.frame, TS_US)?;
     let keys: Vec<u32> = ts
         .iter()
         .zip(&groups.codes)

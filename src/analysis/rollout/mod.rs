@@ -6,6 +6,7 @@
 //! request-level test of [`crate::analysis::hypothesis`].
 
 pub mod key_index;
+pub mod pairs;
 pub mod plan_stages;
 pub mod regroup;
 pub mod request_level;

@@ -5,7 +5,7 @@ use super::plan_stages::{declared_boundaries, detect_boundaries, expected_shares
 use super::stage_rows::unit_analysis;
 use super::units::UserGroups;
 use super::{Staged, TestedColumn, UnitAnalysis};
-use crate::analysis::columns::{bool_col, frame_error, str_col, Codes, NO_CODE};
+use crate::analysis::columns::{bool_col, str_col, Codes, NO_CODE};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::hypothesis::TestInputs;
 use crate::ingest::normalize::{GROUP_BY_TIME, TS_US, USER};
@@ -25,14 +25,7 @@ pub fn analysis(
     inputs: &TestInputs,
     plan: &Plan,
 ) -> Result<Staged, AnalysisError> {
-    let ts = ds
-        .frame
-        .column(TS_US)
-        .map_err(frame_error)?
-        .as_materialized_series()
-        .i64()
-        .map_err(frame_error)?
-        .clone();
+    let ts = crate::analysis::columns::i64_col(&ds.frame, TS_US)?;
     let users = str_col(&ds.frame, USER)?;
     let errors = bool_col(&ds.frame, crate::ingest::normalize::IS_ERROR)?;
     let t0 = std::time::Instant::now();
