@@ -29,7 +29,7 @@ pub fn analysis(
     let users = str_col(&ds.frame, USER)?;
     let errors = bool_col(&ds.frame, crate::ingest::normalize::IS_ERROR)?;
     let t0 = std::time::Instant::now();
-    let pairs = UserGroups::of(users, &groups.codes, &ts, errors);
+    let pairs = UserGroups::of(users, &groups.codes, ts, errors);
     crate::ingest::timing("rollout/pairs", t0);
     let t0 = std::time::Instant::now();
     let start = plan
