@@ -20,7 +20,8 @@ const EMPTY: u64 = u64::MAX;
 
 /// Keys → dense ids in first-seen order.
 pub struct KeyIndex {
-    slots: Vec<(u64, u32)>,
+    /// (key, id, last row seen with the key).
+    slots: Vec<(u64, u32, u32)>,
     mask: usize,
     len: u32,
     shift: u32,
@@ -32,7 +33,7 @@ impl KeyIndex {
     pub fn with_capacity(expected: usize, shift: u32) -> Self {
         let cap = (expected.max(16) * 2).next_power_of_two();
         Self {
-            slots: vec![(EMPTY, 0); cap],
+            slots: vec![(EMPTY, 0, 0); cap],
             mask: cap - 1,
             len: 0,
             shift,
@@ -52,22 +53,24 @@ impl KeyIndex {
         prefetch(self.slots.as_ptr().wrapping_add(self.slot_of(key)));
     }
 
-    /// The id of `key`, inserting it with the next id when new; `(id, inserted)`.
+    /// The id of `key`, inserting it with the next id when new; `(id, inserted)`. `row`
+    /// becomes the key's last row (kept in the slot's spare bytes, so it costs no miss).
     /// `key` must not be `u64::MAX`.
     #[inline]
-    pub fn get_or_insert(&mut self, key: u64) -> (u32, bool) {
+    pub fn get_or_insert(&mut self, key: u64, row: u32) -> (u32, bool) {
         if (self.len as usize + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let mut i = self.slot_of(key);
         loop {
-            let (k, id) = self.slots[i];
+            let (k, id, _) = self.slots[i];
             if k == key {
+                self.slots[i].2 = row;
                 return (id, false);
             }
             if k == EMPTY {
                 let id = self.len;
-                self.slots[i] = (key, id);
+                self.slots[i] = (key, id, row);
                 self.len += 1;
                 return (id, true);
             }
@@ -78,15 +81,26 @@ impl KeyIndex {
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
         let cap = old.len() * 2;
-        self.slots = vec![(EMPTY, 0); cap];
+        self.slots = vec![(EMPTY, 0, 0); cap];
         self.mask = cap - 1;
-        for (k, id) in old.into_iter().filter(|s| s.0 != EMPTY) {
-            let mut i = self.slot_of(k);
+        for s in old.into_iter().filter(|s| s.0 != EMPTY) {
+            let mut i = self.slot_of(s.0);
             while self.slots[i].0 != EMPTY {
                 i = (i + 1) & self.mask;
             }
-            self.slots[i] = (k, id);
+            self.slots[i] = s;
         }
+    }
+
+    /// The last row given with each key, by id.
+    pub fn last_rows(&self) -> Vec<u32> {
+        let mut out = vec![0u32; self.len as usize];
+        for &(k, id, row) in &self.slots {
+            if k != EMPTY {
+                out[id as usize] = row;
+            }
+        }
+        out
     }
 
     /// Number of keys.
@@ -111,12 +125,14 @@ mod tests {
             .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & !0xFF | (i % 3))
             .collect();
         for (n, k) in keys.iter().enumerate() {
-            assert_eq!(idx.get_or_insert(*k), (n as u32, true));
+            assert_eq!(idx.get_or_insert(*k, n as u32), (n as u32, true));
         }
         for (n, k) in keys.iter().enumerate() {
             idx.prefetch(*k);
-            assert_eq!(idx.get_or_insert(*k), (n as u32, false));
+            assert_eq!(idx.get_or_insert(*k, 7 + n as u32), (n as u32, false));
         }
         assert_eq!(idx.len(), keys.len());
+        let last = idx.last_rows();
+        assert!(last.iter().enumerate().all(|(n, r)| *r == 7 + n as u32));
     }
 }

@@ -73,7 +73,7 @@ impl UserGroups {
                 // without error rows every row carries its own group
                 let own: Option<Vec<bool>> = (attributed.sum().unwrap_or(0) > 0)
                     .then(|| attributed.iter().map(|e| e != Some(true)).collect());
-                let join = |h: std::io::Result<std::thread::ScopedJoinHandle<'_, Vec<u64>>>| {
+                let join = |h: std::io::Result<std::thread::ScopedJoinHandle<'_, HalfIndex>>| {
                     h.ok().and_then(|h| h.join().ok())
                 };
                 let halves = match (join(h0), join(h1)) {
@@ -87,15 +87,19 @@ impl UserGroups {
                 (halves, ts, own)
             })
         };
-        let [keys0, keys1] = halves;
-        let n0 = keys0.len() as u32;
+        let [h0, h1] = halves;
+        let n0 = h0.keys.len() as u32;
         for i in of_row.iter_mut() {
             if *i != NO_CODE && *i & HALF1 != 0 {
                 *i = (*i & !HALF1) + n0;
             }
         }
-        let mut keys = keys0;
-        keys.extend(keys1);
+        let mut keys = h0.keys;
+        keys.extend(h1.keys);
+        let mut first_rows = h0.first_rows;
+        first_rows.extend(h1.first_rows);
+        let mut last_rows = h0.last_rows;
+        last_rows.extend(h1.last_rows);
         let np = keys.len();
         let mut out = Self {
             user: keys.iter().map(|k| k & !0xFF).collect(),
@@ -106,7 +110,27 @@ impl UserGroups {
             last_any_us: vec![i64::MIN; np],
             ..Default::default()
         };
-        out.fill_times(&of_row, ts.cont_slice().unwrap_or(&[]), own.as_deref());
+        let ts_slice = ts.cont_slice().unwrap_or(&[]);
+        if own.is_none()
+            && ts.null_count() == 0
+            && codes.len() <= u32::MAX as usize
+            && is_sorted(ts_slice)
+        {
+            // in time order and without error rows a pair's first and last rows carry its
+            // first and last times
+            for p in 0..np {
+                let (a, b) = (
+                    ts_slice[first_rows[p] as usize],
+                    ts_slice[last_rows[p] as usize],
+                );
+                out.first_any_us[p] = a;
+                out.first_us[p] = a;
+                out.last_any_us[p] = b;
+                out.last_us[p] = b;
+            }
+        } else {
+            out.fill_times(&of_row, ts_slice, own.as_deref());
+        }
         out.ts_ca = ts;
         out.of_row = of_row;
         // sort (user, pair) together, so comparisons do not chase indices
@@ -242,10 +266,11 @@ fn index_half(
     state: &PlFixedStateQuality,
     half: u64,
     out: &RowSlots,
-) -> Vec<u64> {
+) -> HalfIndex {
     // the low 9 key bits are the group code and this half's bit: not random
     let mut index = super::key_index::KeyIndex::with_capacity(codes.len() / 16, 9);
     let mut keys: Vec<u64> = Vec::new();
+    let mut first_rows: Vec<u32> = Vec::new();
     let mark = if half == 1 { HALF1 } else { 0 };
     // rows are hashed a batch at a time, their slots prefetched, then probed
     const BATCH: usize = 32;
@@ -255,9 +280,10 @@ fn index_half(
             index.prefetch(key);
         }
         for &(row, key) in batch.iter() {
-            let (i, new) = index.get_or_insert(key);
+            let (i, new) = index.get_or_insert(key, row as u32);
             if new {
                 keys.push(key);
+                first_rows.push(row as u32);
             }
             out.set(row, i | mark);
         }
@@ -295,5 +321,28 @@ fn index_half(
         }
     }
     flush(&mut batch, &mut index);
-    keys
+    HalfIndex {
+        keys,
+        first_rows,
+        last_rows: index.last_rows(),
+    }
+}
+
+/// The pairs one indexing thread found: their keys, and the first and last row of each.
+struct HalfIndex {
+    keys: Vec<u64>,
+    first_rows: Vec<u32>,
+    last_rows: Vec<u32>,
+}
+
+/// Timestamps in non-decreasing order (missing ones skipped).
+fn is_sorted(ts: &[i64]) -> bool {
+    let mut prev = i64::MIN;
+    ts.iter().all(|&t| {
+        let ok = t == NO_TS || t >= prev;
+        if t != NO_TS {
+            prev = t;
+        }
+        ok
+    })
 }
