@@ -168,3 +168,16 @@ fn markdown_and_out_file() {
     assert!(md.starts_with("# Verdict: "));
     assert!(md.contains("| converted | two_proportion_z | A | B |"));
 }
+
+#[test]
+fn an_unknown_unit_column_exits_2_naming_it() {
+    let (code, _, err) = verdict(&[
+        "analyze",
+        "sample_data/experiment.parquet",
+        "--unit",
+        "customer_id",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("customer_id"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

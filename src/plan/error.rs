@@ -60,6 +60,17 @@ pub enum SettingError {
     /// A split given as text (`A=90,B=10`) that does not read.
     #[error("{0}")]
     SplitSyntax(String),
+    /// A timestamp setting that does not read.
+    #[error("{key}: {value:?} is not a timestamp (use ISO 8601, e.g. 2025-12-13T13:00:00Z)")]
+    Timestamp {
+        /// The setting.
+        key: String,
+        /// The value given.
+        value: String,
+    },
+    /// Declared stages that do not fit together.
+    #[error("{0}")]
+    Stages(String),
     /// A duration that does not read or is out of range.
     #[error("{key}: {source}")]
     Duration {

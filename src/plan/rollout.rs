@@ -42,10 +42,9 @@ pub struct PlanStage {
 
 /// A timestamp setting as µs, or an error naming the key.
 pub fn timestamp_us(key: &str, text: &str) -> Result<i64, SettingError> {
-    parse_timestamp_with(text.trim(), None).ok_or_else(|| {
-        SettingError::SplitSyntax(format!(
-            "{key}: {text:?} is not a timestamp (use ISO 8601, e.g. 2025-12-13T13:00:00Z)"
-        ))
+    parse_timestamp_with(text.trim(), None).ok_or_else(|| SettingError::Timestamp {
+        key: key.to_string(),
+        value: text.to_string(),
     })
 }
 
@@ -74,7 +73,7 @@ pub fn validate(
         }
     }
     if ramp.is_some() && !stages.is_empty() {
-        return Err(SettingError::SplitSyntax(
+        return Err(SettingError::Stages(
             "declare either ramp or [[stages]], not both".into(),
         ));
     }
@@ -82,13 +81,13 @@ pub fn validate(
     for (i, s) in stages.iter().enumerate() {
         let t = timestamp_us(&format!("stages[{i}].start"), &s.start)?;
         if t <= last {
-            return Err(SettingError::SplitSyntax(format!(
+            return Err(SettingError::Stages(format!(
                 "stages[{i}].start must be after the previous stage's start"
             )));
         }
         last = t;
         if s.split.len() < 2 {
-            return Err(SettingError::SplitSyntax(format!(
+            return Err(SettingError::Stages(format!(
                 "stages[{i}].split needs at least two groups"
             )));
         }
@@ -101,7 +100,7 @@ pub fn validate(
             }
         }
         if s.split.values().sum::<f64>() <= 0.0 {
-            return Err(SettingError::SplitSyntax(format!(
+            return Err(SettingError::Stages(format!(
                 "stages[{i}].split must give some group a share"
             )));
         }
@@ -110,4 +109,49 @@ pub fn validate(
         timestamp_us("experiment_start", s)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::Plan;
+
+    fn parse(text: &str) -> Result<Plan, String> {
+        Plan::parse(text, "verdict.toml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn ramp_stages_unit_and_start_are_checked() {
+        let ok = parse(
+            "unit = \"user_id\"\nramp = [1, 5, 20, 50]\nexperiment_start = \"2025-12-13T13:00:00Z\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.ramp, Some(vec![1.0, 5.0, 20.0, 50.0]));
+        let staged = parse(
+            "[[stages]]\nstart = \"2025-12-13T13:00:00Z\"\nsplit = { A = 99, B = 1 }\n[[stages]]\nstart = \"2025-12-13T14:00:00Z\"\nsplit = { A = 50, B = 50 }\n",
+        )
+        .unwrap();
+        assert_eq!(staged.stages.len(), 2);
+        for (bad, says) in [
+            ("ramp = [0, 50]", "ramp"),
+            ("ramp = [5, 150]", "ramp"),
+            ("ramp = []", "ramp"),
+            ("unit = \" \"", "unit"),
+            ("experiment_start = \"yesterday\"", "experiment_start"),
+            (
+                "ramp = [5]\n[[stages]]\nstart = \"2025-12-13T13:00:00Z\"\nsplit = { A = 1, B = 1 }",
+                "either ramp or [[stages]]",
+            ),
+            (
+                "[[stages]]\nstart = \"2025-12-13T14:00:00Z\"\nsplit = { A = 1, B = 1 }\n[[stages]]\nstart = \"2025-12-13T13:00:00Z\"\nsplit = { A = 1, B = 1 }",
+                "after the previous stage",
+            ),
+            (
+                "[[stages]]\nstart = \"2025-12-13T14:00:00Z\"\nsplit = { A = 1 }",
+                "at least two groups",
+            ),
+        ] {
+            let e = parse(bad).expect_err(bad);
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 }
