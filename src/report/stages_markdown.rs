@@ -118,6 +118,23 @@ pub fn stages_section(out: &mut String, r: &ExperimentReport) {
     }
 }
 
+/// What the events sections say about them.
+const EVENTS_INTRO: &str = "rows are the service's own events (no group, error or prediction): listed here, not analysed and not rejected.";
+
+/// Events listed in a report section.
+const EVENTS_SHOWN: usize = 20;
+
+/// One event's cells: time, name, file:line.
+fn event_cells(r: &ExperimentReport) -> impl Iterator<Item = [String; 3]> + '_ {
+    r.events.iter().take(EVENTS_SHOWN).map(|e| {
+        [
+            e.time.clone().unwrap_or_else(|| "–".into()),
+            e.name.clone(),
+            format!("{}:{}", e.file, e.line),
+        ]
+    })
+}
+
 /// The service events as Markdown (the first 20).
 pub fn events_section(out: &mut String, r: &ExperimentReport) {
     if r.events_total == 0 {
@@ -125,18 +142,11 @@ pub fn events_section(out: &mut String, r: &ExperimentReport) {
     }
     let _ = writeln!(
         out,
-        "\n## Service events\n\n{} rows are the service's own events (no group, error or prediction): listed here, not analysed and not rejected.\n\n| time | event | file:line |\n|---|---|---|",
+        "\n## Service events\n\n{} {EVENTS_INTRO}\n\n| time | event | file:line |\n|---|---|---|",
         r.events_total
     );
-    for e in r.events.iter().take(20) {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {}:{} |",
-            e.time.as_deref().unwrap_or("–"),
-            e.name,
-            e.file,
-            e.line
-        );
+    for cells in event_cells(r) {
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
 }
 
@@ -171,17 +181,17 @@ pub fn events_html(out: &mut String, r: &ExperimentReport, esc: impl Fn(&str) ->
     }
     let _ = writeln!(
         out,
-        "<h2>Service events</h2>\n<p>{} rows are the service's own events (no group, error or prediction): listed here, not analysed and not rejected.</p>\n<table><tr><th>time</th><th>event</th><th>file:line</th></tr>",
+        "<h2>Service events</h2>\n<p>{} {EVENTS_INTRO}</p>\n<table><tr><th>time</th><th>event</th><th>file:line</th></tr>",
         r.events_total
     );
-    for e in r.events.iter().take(20) {
+    for cells in event_cells(r) {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}:{}</td></tr>",
-            esc(e.time.as_deref().unwrap_or("–")),
-            esc(&e.name),
-            esc(&e.file),
-            e.line
+            "<tr>{}</tr>",
+            cells
+                .iter()
+                .map(|c| format!("<td>{}</td>", esc(c)))
+                .collect::<String>()
         );
     }
     let _ = writeln!(out, "</table>");
