@@ -102,6 +102,7 @@ fn analyse(
         &AnalysisConfig {
             plan,
             unit,
+            inference: Some(verdict::plan::Inference::Fixed),
             ..Default::default()
         },
     )

@@ -36,6 +36,8 @@ fn report(correction: Correction, bucket: Option<&str>) -> ExperimentReport {
         bucket: bucket.map(str::to_string),
         // these references are request-level (scipy / statsmodels on rows)
         unit: Some(verdict::plan::UnitChoice::Request),
+        // fixed-horizon numbers (the always-valid ones have their own reference)
+        inference: Some(verdict::plan::Inference::Fixed),
         ..Default::default()
     };
     analyze(&ds, &cfg).unwrap()

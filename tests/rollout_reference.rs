@@ -37,6 +37,7 @@ fn run(plan: Plan, unit: Option<UnitChoice>) -> ExperimentReport {
         &AnalysisConfig {
             plan,
             unit,
+            inference: Some(verdict::plan::Inference::Fixed),
             ..Default::default()
         },
     )

@@ -1,11 +1,12 @@
 //! The hypothesis tests of an experiment: one control-vs-treatment row per metric (and
 //! latency), built from per-group moments.
 
+use super::inference::{apply, InferenceSettings, Spread};
 use super::proportions::two_proportion_z;
 use super::stats::Moments;
 use super::welch::welch_t;
 use crate::ingest::MetricKind;
-use crate::plan::Direction;
+use crate::plan::{Direction, Inference};
 use crate::report::{TestMethod, TestResult};
 
 /// Settings shared by every test.
@@ -13,12 +14,27 @@ use crate::report::{TestMethod, TestResult};
 pub struct TestInputs {
     /// Significance level (interval level is 1 − alpha).
     pub alpha: f64,
+    /// Fixed-horizon or always-valid tests.
+    pub inference: Inference,
+    /// N* of the always-valid tests.
+    pub tuning: f64,
     /// Primary metric.
     pub primary: Option<String>,
     /// Desired direction of the primary metric.
     pub direction: Direction,
     /// Source name of the latency column (tests are reported under it).
     pub latency_name: Option<String>,
+}
+
+impl TestInputs {
+    /// The inference the tests follow.
+    pub fn settings(&self) -> InferenceSettings {
+        InferenceSettings {
+            mode: self.inference,
+            alpha: self.alpha,
+            tuning: self.tuning,
+        }
+    }
 }
 
 /// `Some(x)` when finite.
@@ -133,6 +149,8 @@ pub fn empty_row(
         stages_combined: 1,
         heterogeneity: None,
         stages_left_out: Vec::new(),
+        fixed: Default::default(),
+        cuped: None,
     }
 }
 
@@ -171,7 +189,13 @@ fn proportion_row(
     row.ci_high = finite(z.ci_high);
     row.statistic = finite(z.z);
     row.p_value = finite(z.p_value);
-    finish_row(row, inputs)
+    let (pc, pt) = (z.control_rate, z.treatment_rate);
+    let spread = Spread {
+        variance: pc * (1.0 - pc) / c.n as f64 + pt * (1.0 - pt) / tr.n as f64,
+        relative_variance: None,
+        n: (c.n + tr.n) as f64,
+    };
+    finish_row(row, inputs, Some(&spread))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -185,7 +209,13 @@ fn welch_row(
     inputs: &TestInputs,
 ) -> TestResult {
     let mut row = base_row(metric, TestMethod::WelchT, names, control, t, c, tr, inputs);
+    let mut spread = None;
     if c.n >= 2 && tr.n >= 2 {
+        spread = Some(Spread {
+            variance: c.var / c.n as f64 + tr.var / tr.n as f64,
+            relative_variance: None,
+            n: (c.n + tr.n) as f64,
+        });
         let w = welch_t(c, tr, inputs.alpha);
         row.diff = w.diff;
         row.ci_low = finite(w.ci_low);
@@ -194,12 +224,14 @@ fn welch_row(
         row.df = finite(w.df);
         row.p_value = finite(w.p_value);
     }
-    finish_row(row, inputs)
+    finish_row(row, inputs, spread.as_ref())
 }
 
-/// Significance at alpha, direction and relative lift (from the difference interval
-/// unless already set): what every test row ends with.
-pub fn finish_row(mut row: TestResult, inputs: &TestInputs) -> TestResult {
+/// The inference (fixed numbers kept, always-valid ones applied when asked for),
+/// significance at alpha, direction and relative lift (from the difference interval unless
+/// already set): what every test row ends with.
+pub fn finish_row(mut row: TestResult, inputs: &TestInputs, spread: Option<&Spread>) -> TestResult {
+    apply(&mut row, spread, &inputs.settings());
     row.significant = row.p_value.is_some_and(|p| p < inputs.alpha);
     row.favorable = favorable(&row.metric, row.diff, inputs);
     fill_lift(&mut row);

@@ -12,7 +12,9 @@ pub mod drift;
 pub mod error;
 pub mod groups;
 pub mod hypothesis;
+pub mod inference;
 pub mod power;
+pub mod pre_period;
 pub mod proportions;
 pub mod recommend;
 pub mod rollout;
@@ -49,11 +51,22 @@ pub struct AnalysisConfig {
     pub segments: Option<Vec<String>>,
     /// `--unit`, which wins over the plan.
     pub unit: Option<crate::plan::UnitChoice>,
+    /// `--inference`, which wins over the plan.
+    pub inference: Option<crate::plan::Inference>,
 }
 
 /// Runs the full analysis.
 pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, AnalysisError> {
-    analyze_pass(ds, cfg, 0, true)
+    let start = cfg
+        .plan
+        .experiment_start
+        .as_deref()
+        .map(|s| crate::plan::rollout::timestamp_us("experiment_start", s))
+        .transpose()?;
+    let (post, pre) = pre_period::split(ds, start)?;
+    let cuped = cfg.plan.cuped.unwrap_or(pre.is_some());
+    let pre = pre.filter(|_| cuped);
+    analyze_pass(&post, cfg, 0, true, pre.as_ref())
 }
 
 /// One pass of the analysis. With the user as the unit, error events charged to a group
@@ -64,6 +77,7 @@ fn analyze_pass(
     cfg: &AnalysisConfig,
     unattributed: u64,
     may_regroup: bool,
+    pre: Option<&pre_period::PrePeriod>,
 ) -> Result<ExperimentReport, AnalysisError> {
     let plan = &cfg.plan;
     let groups = Codes::groups(&ds.frame)?;
@@ -85,6 +99,8 @@ fn analyze_pass(
     let shares = settings::expected_shares(&groups.names, cfg)?;
     let inputs = hypothesis::TestInputs {
         alpha: plan.alpha,
+        inference: cfg.inference.unwrap_or(plan.inference),
+        tuning: plan.sequential_tuning,
         primary: primary.clone(),
         direction: plan.direction,
         latency_name: ds.roles.get(Role::Latency).map(str::to_string),
@@ -100,7 +116,7 @@ fn analyze_pass(
                 .spawn_scoped(scope, || {
                     let t0 = Instant::now();
                     let r = rollout::user_level::analysis(
-                        ds, &groups, control, &shares, &columns, &inputs, plan,
+                        ds, &groups, control, &shares, &columns, &inputs, plan, pre,
                     );
                     timing("rollout", t0);
                     r
@@ -142,7 +158,7 @@ fn analyze_pass(
             let s = r?;
             if !s.regroup.is_empty() && may_regroup {
                 let (fixed, dropped) = rollout::regroup::regrouped(ds, &groups.names, &s.regroup)?;
-                return analyze_pass(&fixed, cfg, unattributed + dropped, false);
+                return analyze_pass(&fixed, cfg, unattributed + dropped, false, pre);
             }
             s
         }
@@ -223,6 +239,11 @@ fn analyze_pass(
         control_source,
         primary_metric: primary,
         alpha: plan.alpha,
+        inference: inputs.inference,
+        sequential_tuning: plan.sequential_tuning,
+        pre_period: pre
+            .filter(|_| unit.kind == UnitKind::User)
+            .map(|p| p.info.clone()),
         correction: plan.correction,
         groups: summaries,
         unit,
@@ -253,6 +274,8 @@ fn analyze_pass(
         srm: staged.srm,
         assignment,
         tests: test_rows,
+        quantile_tests: Vec::new(),
+        guardrails: Vec::new(),
         power,
         segments,
         timeline,

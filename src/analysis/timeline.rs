@@ -60,6 +60,7 @@ pub fn timeline(ds: &Dataset, bucket_seconds: Option<u64>) -> Result<Timeline, A
         bucket: format_bucket(bucket_s),
         bucket_seconds: bucket_s,
         rows: vec![],
+        lift_over_time: Vec::new(),
     };
     let Some((t_min, t_max)) = range else {
         return Ok(empty);

@@ -54,6 +54,10 @@ pub struct AnalyzeArgs {
     /// observation (default: the user column when there is one).
     #[arg(long)]
     pub unit: Option<String>,
+    /// Tests: `sequential` (always-valid, safe to look at any time; the default) or
+    /// `fixed` (fixed-horizon, valid for one look at the planned sample size).
+    #[arg(long)]
+    pub inference: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub format: OutputFormat,
@@ -95,6 +99,12 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliEr
             .columns
             .insert(crate::ingest::Role::UserId, c.clone());
     }
+    let inference = args
+        .inference
+        .as_deref()
+        .map(crate::plan::Inference::parse)
+        .transpose()
+        .map_err(setting("--inference"))?;
     let expected_split = match &args.expected_split {
         Some(s) => Some(parse_split(s).map_err(setting("--expected-split"))?),
         None => None,
@@ -119,6 +129,7 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliEr
         bucket: args.bucket.clone(),
         segments: (!args.segments.is_empty()).then(|| args.segments.clone()),
         unit,
+        inference,
     };
     Ok((load, cfg))
 }
@@ -126,7 +137,15 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliEr
 /// Runs `verdict analyze`.
 pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
     let (load, cfg) = config(args)?;
-    let ds = ingest::load(&args.logs, &load)?;
+    let mut ds = ingest::load(&args.logs, &load)?;
+    if !cfg.plan.pre_period.is_empty() {
+        let pre = ingest::load_pre_period(
+            &cfg.plan.pre_period,
+            &load.overrides,
+            &std::sync::atomic::AtomicBool::new(false),
+        )?;
+        ds.pre_period = Some(std::sync::Arc::new(pre));
+    }
     let report = analyze(&ds, &cfg).map_err(|source| CliError::Analysis {
         files: ds.files.join(", "),
         source,

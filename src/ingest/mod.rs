@@ -82,6 +82,8 @@ pub struct Dataset {
     pub events: Vec<normalize::ServiceEvent>,
     /// Column names and kinds as found in the source, before role mapping.
     pub source_columns: Vec<SourceColumn>,
+    /// The pre-period read from the plan's `pre_period` files (CUPED's covariate).
+    pub pre_period: Option<std::sync::Arc<Dataset>>,
 }
 
 /// A column as found in the input.
@@ -272,7 +274,26 @@ pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, Inges
         lines_skipped: raw.lines_skipped,
         rejects,
         source_columns: raw.source_columns.clone(),
+        pre_period: None,
     })
+}
+
+/// Reads the plan's `pre_period` files: every row is pre-period data and needs no group.
+pub fn load_pre_period(
+    inputs: &[String],
+    overrides: &RoleOverrides,
+    cancel: &AtomicBool,
+) -> Result<Dataset, IngestError> {
+    let mut overrides = overrides.clone();
+    overrides.pre_period_before_us = Some(i64::MAX);
+    let raw = read_raw(inputs, &|_| {}, cancel)?;
+    build_dataset(
+        &raw,
+        &LoadOptions {
+            overrides,
+            known_groups: None,
+        },
+    )
 }
 
 /// Prints a phase timing to stderr when `VERDICT_TIMING` is set (for profiling).

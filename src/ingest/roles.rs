@@ -216,6 +216,9 @@ pub struct Roles {
     /// Unit of untyped numeric epochs in the timestamp column (by magnitude when None).
     #[serde(default)]
     pub time_unit: Option<EpochUnit>,
+    /// Rows before this time (µs) may lack a group: they are the pre-period.
+    #[serde(default)]
+    pub pre_period_before_us: Option<i64>,
 }
 
 /// Overrides from flags or the plan: a role → column map and explicit lists.
@@ -230,6 +233,10 @@ pub struct RoleOverrides {
     /// Unit of untyped numeric epoch timestamps (the plan's `time_unit`).
     #[serde(default)]
     pub time_unit: Option<EpochUnit>,
+    /// Rows before this time (µs, the plan's `experiment_start`) are the pre-period and may
+    /// lack a group; `i64::MAX` for pre-period files.
+    #[serde(default)]
+    pub pre_period_before_us: Option<i64>,
 }
 
 impl Roles {
@@ -271,6 +278,7 @@ pub fn infer(table: &RawTable, overrides: &RoleOverrides) -> Roles {
     let lower: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
     let mut roles = Roles {
         time_unit: overrides.time_unit,
+        pre_period_before_us: overrides.pre_period_before_us,
         ..Default::default()
     };
     let mut used: HashSet<&str> = HashSet::new();

@@ -14,7 +14,13 @@
 //! time_unit = "ms"                # numeric epoch timestamps: s, ms, us or ns (default: by magnitude)
 //! unit = "user_id"                # the analysis unit: a user column, or "request" (default: detected)
 //! ramp = [1, 5, 20, 50]           # percent of units to the treatment per stage, in order
-//! experiment_start = "2025-12-13T13:00:00Z"   # rows before belong to no stage
+//! experiment_start = "2025-12-13T13:00:00Z"   # rows before are the pre-period (CUPED)
+//! inference = "sequential"      # always-valid tests (default), or "fixed"
+//! sequential_tuning = 5000        # N*: the sample size the sequential test is tuned for
+//! cuped = true                    # default: on when a pre-period exists
+//! pre_period = ["logs/before/*.jsonl"]   # pre-period files (instead of rows before the start)
+//! # covariate = "prior_revenue"   # or a per-user covariate column in the log
+//! # guardrail_alpha = 0.05        # default: alpha
 //!
 //! # instead of `ramp`, stages with their start and split:
 //! # [[stages]]
@@ -31,6 +37,12 @@
 //! error_rate_margin = 0.01
 //! srm_alpha = 0.001
 //!
+//! [[guardrails.metric]]           # any metric as a non-inferiority guardrail
+//! name = "revenue"
+//! margin = 0.02
+//! relative = true
+//! direction = "increase"
+//!
 //! [columns]
 //! group = "arm"
 //! metrics = ["converted", "revenue"]
@@ -39,11 +51,13 @@
 pub mod drift;
 pub mod duration;
 pub mod error;
+pub mod inference;
 pub mod rollout;
 pub(crate) mod validate;
 
 pub use drift::{DriftConfig, TriggerConfig};
 pub use error::{PlanError, SettingError};
+pub use inference::{Inference, MetricGuardrail};
 pub use rollout::{PlanStage, UnitChoice};
 
 use crate::ingest::time::EpochUnit;
@@ -114,6 +128,8 @@ pub struct Guardrails {
     pub srm_alpha: f64,
     /// Share of users in several groups above which leakage fails (below: warn).
     pub leakage_max_share: f64,
+    /// Metrics declared as non-inferiority guardrails.
+    pub metric: Vec<MetricGuardrail>,
 }
 
 impl Default for Guardrails {
@@ -124,6 +140,7 @@ impl Default for Guardrails {
             error_rate_margin: 0.01,
             srm_alpha: 0.001,
             leakage_max_share: 0.01,
+            metric: Vec::new(),
         }
     }
 }
@@ -199,8 +216,20 @@ pub struct Plan {
     pub ramp: Option<Vec<f64>>,
     /// Declared stages with their start and split (instead of detection).
     pub stages: Vec<PlanStage>,
-    /// Rows before this time belong to no stage.
+    /// Rows before this time are the pre-period: in no stage, used only as CUPED's covariate.
     pub experiment_start: Option<String>,
+    /// Fixed-horizon or always-valid (sequential) tests.
+    pub inference: Inference,
+    /// N*, the total sample size the sequential test is tuned for (gbstats' default 5000).
+    pub sequential_tuning: f64,
+    /// CUPED variance reduction (default: on when a pre-period or covariate exists).
+    pub cuped: Option<bool>,
+    /// Files of the pre-period (globs), instead of the log's rows before `experiment_start`.
+    pub pre_period: Vec<String>,
+    /// A per-user covariate column for CUPED (the user's mean of it), instead of a pre-period.
+    pub covariate: Option<String>,
+    /// Level of the guardrails' non-inferiority tests (default: `alpha`).
+    pub guardrail_alpha: Option<f64>,
 }
 
 impl Default for Plan {
@@ -225,6 +254,12 @@ impl Default for Plan {
             ramp: None,
             stages: Vec::new(),
             experiment_start: None,
+            inference: Inference::Sequential,
+            sequential_tuning: 5000.0,
+            cuped: None,
+            pre_period: Vec::new(),
+            covariate: None,
+            guardrail_alpha: None,
         }
     }
 }
@@ -293,6 +328,10 @@ impl Plan {
             segments: self.segments.clone(),
             metrics: c.metrics.clone(),
             time_unit: self.time_unit,
+            pre_period_before_us: self
+                .experiment_start
+                .as_deref()
+                .and_then(|s| rollout::timestamp_us("experiment_start", s).ok()),
         }
     }
 

@@ -99,6 +99,12 @@ impl Plan {
             &self.stages,
             self.experiment_start.as_deref(),
         )?;
+        super::inference::validate(
+            self.sequential_tuning,
+            self.guardrail_alpha,
+            &self.guardrails.metric,
+            &self.pre_period,
+        )?;
         self.drift.validate()
     }
 }

@@ -1,10 +1,14 @@
 //! The experiment report printed by `verdict analyze`, shown by the window and rendered by
 //! the Markdown/HTML/CSV exports: every number any of them shows is computed into it.
 
+use super::inference::{
+    CupedInfo, FixedResult, GuardrailResult, LiftOverTime, PrePeriodInfo, QuantileTest,
+};
 use super::rollout::{EventInfo, Heterogeneity, StageLeftOut, StageResult, UnitInfo};
 use super::Check;
 use crate::ingest::{MetricKind, Reason, Rejected, Role};
 use crate::plan::Correction;
+use crate::plan::Inference;
 use serde::Serializer;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -181,10 +185,21 @@ pub struct TestResult {
     /// Stages left out of the combination, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages_left_out: Vec<StageLeftOut>,
+    /// The fixed-horizon numbers of the same estimate (equal to the main ones when the
+    /// inference is `fixed`).
+    #[serde(default)]
+    pub fixed: FixedResult,
+    /// CUPED's adjustment (null when not applied to this test).
+    #[serde(default)]
+    pub cuped: Option<CupedInfo>,
 }
 
 fn one() -> u32 {
     1
+}
+
+fn default_tuning() -> f64 {
+    5000.0
 }
 
 /// Sample size for the primary proportion metric.
@@ -272,6 +287,9 @@ pub struct Timeline {
     pub bucket_seconds: u64,
     /// Rows sorted by start, then group.
     pub rows: Vec<TimelineRow>,
+    /// The primary metric's cumulative difference per bucket with its interval.
+    #[serde(default)]
+    pub lift_over_time: Vec<LiftOverTime>,
 }
 
 /// What to do next.
@@ -316,6 +334,16 @@ pub struct ExperimentReport {
     pub primary_metric: Option<String>,
     /// Significance level.
     pub alpha: f64,
+    /// `sequential` (always-valid) or `fixed`: what `ci_low`, `ci_high`, `p_value` and
+    /// `significant` of every test follow.
+    #[serde(default)]
+    pub inference: Inference,
+    /// N* of the sequential tests.
+    #[serde(default = "default_tuning")]
+    pub sequential_tuning: f64,
+    /// CUPED's covariate source (null without CUPED).
+    #[serde(default)]
+    pub pre_period: Option<PrePeriodInfo>,
     /// Segment correction (`holm` or `bh`).
     pub correction: Correction,
     /// Per group.
@@ -337,6 +365,12 @@ pub struct ExperimentReport {
     pub assignment: Assignment,
     /// Control vs each treatment.
     pub tests: Vec<TestResult>,
+    /// Latency percentile tests (p50, p95, p99), users as clusters.
+    #[serde(default)]
+    pub quantile_tests: Vec<QuantileTest>,
+    /// Non-inferiority guardrails.
+    #[serde(default)]
+    pub guardrails: Vec<GuardrailResult>,
     /// Sample size for the primary proportion metric.
     pub power: Option<PowerResult>,
     /// Tests within segment values.
@@ -418,6 +452,8 @@ pub enum TestMethod {
     TwoProportionZ,
     /// Welch's unequal-variance t-test (means).
     WelchT,
+    /// gbstats' regression-adjusted (CUPED) mean of per-user totals.
+    Cuped,
 }
 
 impl TestMethod {
@@ -427,6 +463,7 @@ impl TestMethod {
             TestMethod::DeltaRatio => "delta_ratio",
             TestMethod::TwoProportionZ => "two_proportion_z",
             TestMethod::WelchT => "welch_t",
+            TestMethod::Cuped => "cuped",
         }
     }
 }

@@ -10,12 +10,14 @@ pub mod drift_markdown;
 pub mod experiment;
 pub mod format;
 pub mod html;
+pub mod inference;
 pub mod markdown;
 pub mod rollout;
 pub mod stages_markdown;
 
 pub use check::{Check, CheckId, Status};
 pub use experiment::*;
+pub use inference::*;
 pub use rollout::*;
 
 /// `Display` as the report string of an enum with `as_str` (`welch_t`, `ramp_up`, ...).
@@ -31,6 +33,7 @@ macro_rules! display_as_str {
 
 display_as_str!(
     TestMethod,
+    GuardrailStatus,
     Action,
     ControlSource,
     InputFormat,

@@ -99,6 +99,9 @@ pub struct StageResult {
     pub srm_reason: Option<String>,
     /// The stage's own tests.
     pub tests: Vec<TestResult>,
+    /// The stage's latency percentile tests.
+    #[serde(default)]
+    pub quantile_tests: Vec<super::inference::QuantileTest>,
 }
 
 /// Cochran's Q of the per-stage estimates.

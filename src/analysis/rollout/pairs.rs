@@ -48,7 +48,7 @@ impl UserGroups {
     ) -> Self {
         // a fixed seed: the same log gives the same pair order (and so the same sums to
         // the last bit) in every run
-        let state = PlFixedStateQuality::with_seed(0x5eed_u64);
+        let state = PlFixedStateQuality::with_seed(SEED);
         // two threads, each indexing the pairs of half the users (a smaller table each)
         // both threads write the rows of their own users into one array: thread 1 marks
         // its (local) indices with the top bit, shifted past thread 0's pairs afterwards
@@ -257,6 +257,41 @@ impl RowSlots {
     }
 }
 
+/// The hash seed of user ids: the same log gives the same pair order in every run.
+const SEED: u64 = 0x5eed;
+
+/// The 56-bit hash of row `j`'s user (the pairs' `user`). A string of up to 12 bytes lives
+/// in its view: that is hashed, not the text (read only for longer ones).
+#[inline]
+fn user_hash<'a>(
+    state: &PlFixedStateQuality,
+    length: u32,
+    inline: u128,
+    text: impl FnOnce() -> &'a str,
+) -> u64 {
+    (if length <= 12 {
+        state.hash_one(inline)
+    } else {
+        state.hash_one(text())
+    }) & !0xFF
+}
+
+/// The user hash of every row, as the pairs' `user` (None without a user): how rows of
+/// another frame (the pre-period) find the experiment's users.
+pub fn user_hashes(users: &StringChunked) -> Vec<Option<u64>> {
+    let state = PlFixedStateQuality::with_seed(SEED);
+    let mut out = Vec::with_capacity(users.len());
+    for arr in users.downcast_iter() {
+        let valid: Vec<bool> = arr.iter().map(|v| v.is_some()).collect();
+        for (j, view) in arr.views().iter().enumerate() {
+            out.push(
+                valid[j].then(|| user_hash(&state, view.length, view.as_u128(), || arr.value(j))),
+            );
+        }
+    }
+    out
+}
+
 /// The pairs of the users whose hash has bit 8 equal to `half`: writes each of their rows'
 /// local pair index (with `HALF1` set for the second half) and returns the pair keys (user
 /// hash | group code).
@@ -304,13 +339,7 @@ fn index_half(
             if c == NO_CODE || c >= 255 || (!no_nulls && !present[j]) {
                 continue;
             }
-            // a string of up to 12 bytes lives in its view: hash that, not the text (read
-            // only for longer ones)
-            let user = if view.length <= 12 {
-                state.hash_one(view.as_u128())
-            } else {
-                state.hash_one(arr.value(j))
-            } & !0xFF;
+            let user = user_hash(state, view.length, view.as_u128(), || arr.value(j));
             if (user >> 8) & 1 != half {
                 continue;
             }

@@ -75,6 +75,7 @@ pub fn analysis(
         }),
         srm_reason: None,
         tests: tests.clone(),
+        quantile_tests: Vec::new(),
     };
     Ok(Staged {
         stages: vec![stage],

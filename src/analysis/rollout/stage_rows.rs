@@ -1,11 +1,14 @@
 //! Per-stage unit-level tests, their combination across stages, per-stage SRM on units,
 //! and the users who leaked (two groups in one stage) or moved at a ramp boundary.
 
+use super::cuped::{self, Covariates};
+use super::cuped_rows;
 use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatistic, UnitTest};
 use super::units::{cell_moments, UnitSums, Units, UserGroups};
 use super::{unit_column, TestedColumn, UnitAnalysis};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::hypothesis::{empty_row, finish_row, finite};
+use crate::analysis::inference::Spread;
 use crate::analysis::srm::chi_square_gof;
 use crate::ingest::time::format_timestamp_us;
 use crate::ingest::Dataset;
@@ -38,6 +41,7 @@ pub fn unit_analysis(
     pairs: &UserGroups,
     row_stage: &[u16],
     columns: &[TestedColumn],
+    covariates: Option<&Covariates>,
 ) -> Result<UnitOutcome, AnalysisError> {
     let names = &ua.groups.names;
     let k = names.len();
@@ -70,14 +74,49 @@ pub fn unit_analysis(
     let mut combined = Vec::new();
     let treatments: Vec<usize> = (0..k).filter(|&g| g != ua.control).collect();
     let mut cols = Vec::with_capacity(columns.len());
-    for (col, sums) in columns.iter().zip(&units.sums) {
+    for (i, (col, sums)) in columns.iter().zip(&units.sums).enumerate() {
         let cells = cell_moments(&units, pairs, sums, ns, k);
-        cols.push((col, sums, cells));
+        // CUPED: (post, pre) moments per cell, and units with a covariate
+        let cuped = covariates.and_then(|c| {
+            let cov = c.columns.get(i)?.as_ref()?;
+            Some(cuped::cells(&units, pairs, sums, cov, &c.has, ns, k))
+        });
+        cols.push((col, sums, cells, cuped));
     }
     crate::ingest::timing("rollout/sums", t0);
     let t0 = std::time::Instant::now();
     for &t in &treatments {
-        for (col, sums, cells) in &cols {
+        for (col, sums, cells, cuped) in &cols {
+            if let (Some((cc, with)), Some(cov)) = (cuped, covariates) {
+                let mut rows = Vec::with_capacity(ns);
+                for (s, stage_rows) in per_stage.iter_mut().enumerate() {
+                    let (a, b) = (cc[s * k + ua.control], cc[s * k + t]);
+                    if a.n == 0 && b.n == 0 {
+                        continue;
+                    }
+                    let with = with[s * k + ua.control] + with[s * k + t];
+                    let row = cuped_rows::stage_row(col, ua, t, s, (a, b), with);
+                    stage_rows.push(row.row.clone());
+                    rows.push(row);
+                }
+                let mask = rows
+                    .iter()
+                    .filter(|r| r.test.is_some())
+                    .fold(0u64, |m, r| m | 1u64 << r.stage.min(63));
+                let count = |g: usize, need_cov: bool| {
+                    (0..pairs.len())
+                        .filter(|&p| {
+                            pairs.group[p] as usize == g
+                                && units.stage_mask[p] & mask != 0
+                                && (!need_cov || cov.has[p])
+                        })
+                        .count() as u64
+                };
+                let with_cov = count(ua.control, true) + count(t, true);
+                let distinct = (count(ua.control, false), count(t, false));
+                combined.push(cuped_rows::combined_row(col, ua, &rows, with_cov, distinct));
+                continue;
+            }
             let mut stage_tests = Vec::with_capacity(ns);
             for (s, rows) in per_stage.iter_mut().enumerate() {
                 let (a, bm) = (&cells[s * k + ua.control], &cells[s * k + t]);
@@ -147,6 +186,7 @@ pub fn unit_analysis(
             srm,
             srm_reason,
             tests,
+            quantile_tests: Vec::new(),
         });
     }
     let srm = worst_srm(&stages, names, &stage_units, ua);
@@ -201,12 +241,14 @@ fn statistic(m: &RatioMoments, constant: bool) -> UnitStatistic {
             n: m.n,
             mean: m.mean_m,
             variance: m.mean_variance(),
+            unadjusted_mean: m.mean_m,
         }
     } else {
         UnitStatistic {
             n: m.n,
             mean: m.ratio(),
             variance: m.ratio_variance(),
+            unadjusted_mean: m.ratio(),
         }
     }
 }
@@ -237,6 +279,7 @@ fn unit_row(
     row.treatment_value = sb.mean;
     row.diff = sb.mean - sa.mean;
     let mut test = None;
+    let mut spread = None;
     if a.n >= 2 && b.n >= 2 {
         let ut = two_sided_t(&sa, &sb, ua.inputs.alpha);
         row.ci_low = finite(ut.ci.0);
@@ -245,14 +288,22 @@ fn unit_row(
         row.df = finite(ut.df);
         row.p_value = finite(ut.p_value);
         set_relative(&mut row, ut.relative, ut.relative_ci);
+        spread = Some(Spread {
+            variance: ut.variance,
+            relative_variance: ut
+                .relative_variance
+                .is_finite()
+                .then_some(ut.relative_variance),
+            n: (a.n + b.n) as f64,
+        });
         if ut.variance.is_finite() && ut.variance > 0.0 {
             test = Some(ut);
         }
     }
-    (finish(row, col, ua), test)
+    (finish(row, col, ua, spread.as_ref()), test)
 }
 
-fn set_relative(row: &mut TestResult, value: f64, ci: (f64, f64)) {
+pub(super) fn set_relative(row: &mut TestResult, value: f64, ci: (f64, f64)) {
     if row.control_value != 0.0 && value.is_finite() {
         row.relative_lift = Some(value);
         row.relative_lift_ci_low = finite(ci.0);
@@ -260,8 +311,13 @@ fn set_relative(row: &mut TestResult, value: f64, ci: (f64, f64)) {
     }
 }
 
-fn finish(row: TestResult, col: &TestedColumn, ua: &UnitAnalysis) -> TestResult {
-    let mut row = finish_row(row, ua.inputs);
+pub(super) fn finish(
+    row: TestResult,
+    col: &TestedColumn,
+    ua: &UnitAnalysis,
+    spread: Option<&Spread>,
+) -> TestResult {
+    let mut row = finish_row(row, ua.inputs, spread);
     if col.lower_is_better {
         row.favorable = Some(row.diff < 0.0);
     }
@@ -365,6 +421,15 @@ fn combine_stages(
     row.relative_lift = None;
     row.relative_lift_ci_low = None;
     row.relative_lift_ci_high = None;
+    let n_units: u64 = used
+        .iter()
+        .map(|(_, r, _)| r.units_control.unwrap_or(0) + r.units_treatment.unwrap_or(0))
+        .sum();
+    let mut spread = Spread {
+        variance: c.variance,
+        relative_variance: None,
+        n: n_units as f64,
+    };
     let rel: Vec<Estimate> = used
         .iter()
         .map(|(_, _, ut)| Estimate {
@@ -378,6 +443,7 @@ fn combine_stages(
     {
         let r = combine(&rel, ua.inputs.alpha);
         set_relative(&mut row, r.value, r.ci);
+        spread.relative_variance = Some(r.variance);
     }
     row.stages_combined = used.len() as u32;
     row.heterogeneity = Some(Heterogeneity {
@@ -387,7 +453,7 @@ fn combine_stages(
         i2: c.i2,
     });
     row.stages_left_out = left_out;
-    finish(row, col, ua)
+    finish(row, col, ua, Some(&spread))
 }
 
 fn units_mask(units: &Units, pair: usize) -> u64 {

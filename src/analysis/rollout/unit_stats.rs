@@ -115,6 +115,9 @@ pub struct UnitStatistic {
     pub mean: f64,
     /// Variance per unit (delta method for ratios, sample variance for values).
     pub variance: f64,
+    /// The mean before any regression adjustment (gbstats `unadjusted_mean`): the base of
+    /// the relative lift.
+    pub unadjusted_mean: f64,
 }
 
 /// gbstats `TwoSidedTTest` results, absolute (treatment − control) and relative
@@ -158,9 +161,9 @@ pub fn two_sided_t(a: &UnitStatistic, b: &UnitStatistic, alpha: f64) -> UnitTest
         f64::NAN
     };
     let crit = student_t::quantile(1.0 - alpha / 2.0, df);
-    let relative = diff / a.mean;
-    let relative_variance =
-        b.variance / (a.mean * a.mean * nb) + a.variance * b.mean * b.mean / a.mean.powi(4) / na;
+    let (ua, ub) = (a.unadjusted_mean, b.unadjusted_mean);
+    let relative = diff / ua;
+    let relative_variance = b.variance / (ua * ua * nb) + a.variance * ub * ub / ua.powi(4) / na;
     let rse = relative_variance.sqrt();
     UnitTest {
         diff,

@@ -1,6 +1,7 @@
 //! The user as the unit: stages declared or detected, per-stage ratio tests on per-user
 //! sums, combined across stages; SRM and leakage counted on users per stage.
 
+use super::cuped::{Covariate, Covariates};
 use super::plan_stages::{declared_boundaries, detect_boundaries, expected_shares, Boundaries};
 use super::stage_rows::unit_analysis;
 use super::units::UserGroups;
@@ -8,6 +9,7 @@ use super::{Staged, TestedColumn, UnitAnalysis};
 use crate::analysis::columns::{bool_col, str_col, Codes, NO_CODE};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::hypothesis::TestInputs;
+use crate::analysis::pre_period::PrePeriod;
 use crate::ingest::normalize::{GROUP_BY_TIME, TS_US, USER};
 use crate::ingest::Dataset;
 use crate::plan::rollout::timestamp_us;
@@ -24,6 +26,7 @@ pub fn analysis(
     columns: &[TestedColumn],
     inputs: &TestInputs,
     plan: &Plan,
+    pre: Option<&PrePeriod>,
 ) -> Result<Staged, AnalysisError> {
     let ts = crate::analysis::columns::i64_col(&ds.frame, TS_US)?;
     let users = str_col(&ds.frame, USER)?;
@@ -86,7 +89,8 @@ pub fn analysis(
         expected: &expected,
         srm_alpha: plan.guardrails.srm_alpha,
     };
-    let out = unit_analysis(ds, &ua, &pairs, &row_stage, columns)?;
+    let covariates = pre.map(|pre| covariates(pre, &pairs, columns));
+    let out = unit_analysis(ds, &ua, &pairs, &row_stage, columns, covariates.as_ref())?;
     let mut users_per_group = vec![0u64; groups.names.len()];
     for &g in &pairs.group {
         users_per_group[g as usize] += 1;
@@ -103,6 +107,30 @@ pub fn analysis(
         users_per_group,
         regroup: Vec::new(),
     })
+}
+
+/// Each pair's user's pre-period total of every metric (0 without pre-period rows).
+fn covariates(pre: &PrePeriod, pairs: &UserGroups, columns: &[TestedColumn]) -> Covariates {
+    let idx: Vec<Option<u32>> = pairs
+        .user
+        .iter()
+        .map(|u| pre.index.get(u).copied())
+        .collect();
+    Covariates {
+        columns: columns
+            .iter()
+            .map(|c| {
+                let sums = pre.metric(&c.name).filter(|_| c.column.starts_with("m:"))?;
+                Some(Covariate {
+                    value: idx
+                        .iter()
+                        .map(|i| i.map_or(0.0, |i| sums[i as usize]))
+                        .collect(),
+                })
+            })
+            .collect(),
+        has: idx.iter().map(Option::is_some).collect(),
+    }
 }
 
 /// Error rows charged to a group by their user's nearest assignment in time are re-checked

@@ -113,10 +113,20 @@ pub fn normalize(
 ) -> Result<Normalized, IngestError> {
     let rows = table.rows;
     let col = |role: Role| roles.get(role).and_then(|n| find(table, n));
-    let group_col = col(Role::Group).ok_or_else(|| IngestError::Unreadable {
-        file: files.join(", "),
-        problem: "no group column (looked for group, arm, variant, bucket; name one with --column group=NAME)".into(),
-    })?;
+    // pre-period files (every row before the experiment) need no group column
+    let no_group = super::table::RawColumn {
+        name: "group".into(),
+        len: rows,
+        data: super::table::RawData::Null,
+    };
+    let group_col = match col(Role::Group) {
+        Some(c) => c,
+        None if roles.pre_period_before_us == Some(i64::MAX) => &no_group,
+        None => return Err(IngestError::Unreadable {
+            file: files.join(", "),
+            problem: "no group column (looked for group, arm, variant, bucket; name one with --column group=NAME)".into(),
+        }),
+    };
     let mut ctx = Ctx {
         keep: vec![true; rows],
         rejects,
@@ -209,8 +219,17 @@ fn service_events(
     let names = name_col.map(|c| c.to_text("event"));
     let mut out = Vec::new();
     // only rows without a group can be events (usually none); the others are rejected
+    let pre_before = roles.pre_period_before_us;
     for &r in missing {
-        if is_error.get(r) == Some(true) || prediction.iter().any(|c| c.has_value(r)) {
+        let predicts = prediction.iter().any(|c| c.has_value(r));
+        // a prediction before the experiment needs no group: it is pre-period data
+        if predicts
+            && is_error.get(r) != Some(true)
+            && pre_before.is_some_and(|cut| ts.get(r).is_some_and(|t| t < cut))
+        {
+            continue;
+        }
+        if is_error.get(r) == Some(true) || predicts {
             ctx.reject(
                 r,
                 crate::ingest::rejects::Reason::MissingGroup,
