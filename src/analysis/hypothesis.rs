@@ -151,6 +151,7 @@ pub fn empty_row(
         stages_left_out: Vec::new(),
         fixed: Default::default(),
         cuped: None,
+        precision: None,
     }
 }
 

@@ -6,7 +6,7 @@
 //! the chance of ever excluding a true zero effect below alpha.
 
 use crate::plan::Inference;
-use crate::report::{FixedResult, TestResult};
+use crate::report::{FixedResult, Precision, QuantileTest, TestResult};
 
 /// The inference every test of one analysis follows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,6 +84,43 @@ pub struct Sequential {
     pub p_value: f64,
 }
 
+/// The always-valid interval of the difference, its p-value and the relative interval:
+/// from the relative variance when known, else None (the caller derives it).
+fn always_valid(
+    diff: f64,
+    relative: Option<f64>,
+    spread: Option<&Spread>,
+    s: &InferenceSettings,
+) -> (Option<Sequential>, Option<(f64, f64)>) {
+    let Some(sp) = spread else {
+        return (None, None);
+    };
+    let seq = sequential(diff, sp, s);
+    let rel = match (relative, sp.relative_variance) {
+        (Some(r), Some(rv)) => sequential(
+            r,
+            &Spread {
+                variance: rv,
+                relative_variance: None,
+                n: sp.n,
+            },
+            s,
+        )
+        .map(|q| q.ci),
+        _ => None,
+    };
+    (seq, rel)
+}
+
+fn precision(spread: Option<&Spread>, df: Option<f64>) -> Option<Precision> {
+    spread.map(|sp| Precision {
+        variance: sp.variance,
+        relative_variance: sp.relative_variance,
+        n: sp.n,
+        df,
+    })
+}
+
 /// Keeps the row's fixed-horizon numbers in `fixed` and, for sequential inference, replaces
 /// its interval, p-value and relative interval with the always-valid ones. `significant`
 /// is set by the caller from the p-value that applies.
@@ -94,35 +131,51 @@ pub fn apply(row: &mut TestResult, spread: Option<&Spread>, s: &InferenceSetting
         ci_high: row.ci_high,
         significant: row.p_value.is_some_and(|p| p < s.alpha),
     };
+    row.precision = precision(spread, row.df);
     if s.mode == Inference::Fixed {
         return;
     }
-    let seq = spread.and_then(|sp| sequential(row.diff, sp, s));
+    let (seq, rel) = always_valid(row.diff, row.relative_lift, spread, s);
     row.ci_low = seq.map(|q| q.ci.0);
     row.ci_high = seq.map(|q| q.ci.1);
     row.p_value = seq.map(|q| q.p_value);
-    let relative = spread.and_then(|sp| sp.relative_variance);
-    match (row.relative_lift, relative, spread) {
-        (Some(rel), Some(rv), Some(sp)) => {
-            let r = sequential(
-                rel,
-                &Spread {
-                    variance: rv,
-                    relative_variance: None,
-                    n: sp.n,
-                },
-                s,
-            );
-            row.relative_lift_ci_low = r.map(|q| q.ci.0);
-            row.relative_lift_ci_high = r.map(|q| q.ci.1);
+    match rel {
+        Some((lo, hi)) => {
+            row.relative_lift_ci_low = Some(lo);
+            row.relative_lift_ci_high = Some(hi);
         }
-        _ => {
+        None => {
             // the relative interval is the difference's interval over the control value
             row.relative_lift = None;
             row.relative_lift_ci_low = None;
             row.relative_lift_ci_high = None;
         }
     }
+}
+
+/// [`apply`] for a percentile test, which also sets `significant`.
+pub fn apply_quantile(
+    row: &mut QuantileTest,
+    spread: &Spread,
+    df: Option<f64>,
+    s: &InferenceSettings,
+) {
+    row.fixed = FixedResult {
+        p_value: row.p_value,
+        ci_low: row.ci_low,
+        ci_high: row.ci_high,
+        significant: row.p_value.is_some_and(|p| p < s.alpha),
+    };
+    row.precision = precision(Some(spread), df);
+    if s.mode == Inference::Sequential {
+        let (seq, rel) = always_valid(row.diff, row.relative_lift, Some(spread), s);
+        row.ci_low = seq.map(|q| q.ci.0);
+        row.ci_high = seq.map(|q| q.ci.1);
+        row.p_value = seq.map(|q| q.p_value);
+        row.relative_lift_ci_low = rel.map(|r| r.0);
+        row.relative_lift_ci_high = rel.map(|r| r.1);
+    }
+    row.significant = row.p_value.is_some_and(|p| p < s.alpha);
 }
 
 #[cfg(test)]

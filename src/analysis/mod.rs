@@ -16,6 +16,8 @@ pub mod inference;
 pub mod power;
 pub mod pre_period;
 pub mod proportions;
+pub mod quantile_stat;
+pub mod quantile_tests;
 pub mod recommend;
 pub mod rollout;
 pub mod segments;
@@ -274,7 +276,7 @@ fn analyze_pass(
         srm: staged.srm,
         assignment,
         tests: test_rows,
-        quantile_tests: Vec::new(),
+        quantile_tests: staged.quantile_tests,
         guardrails: Vec::new(),
         power,
         segments,

@@ -192,6 +192,9 @@ pub struct TestResult {
     /// CUPED's adjustment (null when not applied to this test).
     #[serde(default)]
     pub cuped: Option<CupedInfo>,
+    /// What the interval was built from.
+    #[serde(skip)]
+    pub precision: Option<super::inference::Precision>,
 }
 
 fn one() -> u32 {

@@ -18,6 +18,20 @@ pub struct FixedResult {
     pub significant: bool,
 }
 
+/// What an estimate's interval was built from (kept for guardrails and power; not part of
+/// the JSON contract).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Precision {
+    /// Variance of the difference.
+    pub variance: f64,
+    /// Variance of the relative lift, when known.
+    pub relative_variance: Option<f64>,
+    /// Units in both groups (N of the sequential test).
+    pub n: f64,
+    /// Degrees of freedom (None: normal).
+    pub df: Option<f64>,
+}
+
 /// The same test without CUPED's adjustment (per-user totals).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Unadjusted {
@@ -96,6 +110,9 @@ pub struct QuantileTest {
     /// Why there is no test (too few requests for this percentile, no variance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What the interval was built from.
+    #[serde(skip)]
+    pub precision: Option<Precision>,
 }
 
 /// The outcome of a non-inferiority guardrail.

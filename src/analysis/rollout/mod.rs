@@ -190,6 +190,8 @@ pub struct Staged {
     pub stages: Vec<crate::report::StageResult>,
     /// The tests the recommendation uses.
     pub tests: Vec<crate::report::TestResult>,
+    /// Latency percentile tests combined across stages (per stage: in `stages`).
+    pub quantile_tests: Vec<crate::report::QuantileTest>,
     /// Top-level SRM.
     pub srm: Option<crate::report::SrmResult>,
     /// Users and leakage when counted by stage (None: the group summary's count).

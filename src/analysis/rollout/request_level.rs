@@ -6,6 +6,7 @@ use crate::analysis::columns::{moments_by, Codes};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::groups::GroupStats;
 use crate::analysis::hypothesis::{build_tests, TestInputs, TestedMoments};
+use crate::analysis::quantile_tests::{latency_tests, Layout};
 use crate::analysis::srm::srm_result;
 use crate::analysis::timeline::time_range_us;
 use crate::ingest::time::format_timestamp_us;
@@ -45,6 +46,19 @@ pub fn analysis(
         });
     }
     let tests = build_tests(names, control, &tested, inputs);
+    let (mut per_stage_q, quantile_tests) = latency_tests(
+        ds,
+        &Layout {
+            codes: &groups.codes,
+            stage: None,
+            cluster: None,
+            stages: 1,
+            groups: k,
+        },
+        names,
+        control,
+        inputs,
+    )?;
     let mut srm = srm_result(names, requests, shares, srm_alpha);
     srm.stage = Some(0);
     let (start, end) = time_range_us(ds).map_or((0, 0), |(a, b)| (a, b.saturating_add(1)));
@@ -75,11 +89,12 @@ pub fn analysis(
         }),
         srm_reason: None,
         tests: tests.clone(),
-        quantile_tests: Vec::new(),
+        quantile_tests: per_stage_q.pop().unwrap_or_default(),
     };
     Ok(Staged {
         stages: vec![stage],
         tests,
+        quantile_tests,
         srm: Some(srm),
         assignment: None,
         users_per_group: Vec::new(),

@@ -10,6 +10,7 @@ use crate::analysis::columns::{bool_col, str_col, Codes, NO_CODE};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::hypothesis::TestInputs;
 use crate::analysis::pre_period::PrePeriod;
+use crate::analysis::quantile_tests::{latency_tests, Layout};
 use crate::ingest::normalize::{GROUP_BY_TIME, TS_US, USER};
 use crate::ingest::Dataset;
 use crate::plan::rollout::timestamp_us;
@@ -75,6 +76,7 @@ pub fn analysis(
         return Ok(Staged {
             stages: Vec::new(),
             tests: Vec::new(),
+            quantile_tests: Vec::new(),
             srm: None,
             assignment: None,
             users_per_group: Vec::new(),
@@ -90,7 +92,40 @@ pub fn analysis(
         srm_alpha: plan.guardrails.srm_alpha,
     };
     let covariates = pre.map(|pre| covariates(pre, &pairs, columns));
-    let out = unit_analysis(ds, &ua, &pairs, &row_stage, columns, covariates.as_ref())?;
+    // the percentile tests sort latencies: beside the unit sums, on their own thread
+    let (out, quantiles) = std::thread::scope(|scope| {
+        let q = std::thread::Builder::new()
+            .name("verdict-quantiles".into())
+            .spawn_scoped(scope, || {
+                let t0 = std::time::Instant::now();
+                let r = latency_tests(
+                    ds,
+                    &Layout {
+                        codes: &groups.codes,
+                        stage: Some(&row_stage),
+                        cluster: Some((&pairs.of_row, pairs.len())),
+                        stages: boundaries.len(),
+                        groups: groups.names.len(),
+                    },
+                    &groups.names,
+                    control,
+                    inputs,
+                );
+                crate::ingest::timing("rollout/quantiles", t0);
+                r
+            });
+        let out = unit_analysis(ds, &ua, &pairs, &row_stage, columns, covariates.as_ref());
+        let q = match q {
+            Ok(h) => h.join().unwrap_or(Err(AnalysisError::ThreadPanicked)),
+            Err(e) => Err(AnalysisError::ThreadStart(e.to_string())),
+        };
+        (out, q)
+    });
+    let mut out = out?;
+    let (per_stage_q, quantile_tests) = quantiles?;
+    for (stage, q) in out.stages.iter_mut().zip(per_stage_q) {
+        stage.quantile_tests = q;
+    }
     let mut users_per_group = vec![0u64; groups.names.len()];
     for &g in &pairs.group {
         users_per_group[g as usize] += 1;
@@ -98,6 +133,7 @@ pub fn analysis(
     Ok(Staged {
         stages: out.stages,
         tests: out.tests,
+        quantile_tests,
         srm: out.srm,
         assignment: Some(Assignment {
             users: out.users,

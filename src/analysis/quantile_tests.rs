@@ -1,0 +1,359 @@
+//! Latency percentile tests (p50, p95, p99) per stage and combined across stages: per
+//! group gbstats' `QuantileClusteredStatistic` (users as clusters, or requests when the
+//! request is the unit) in `TwoSidedTTest`, following the analysis' inference.
+
+use super::hypothesis::{finite, TestInputs};
+use super::inference::{apply_quantile, Spread};
+use super::quantile_stat::{percentile_bounds, QuantileStat};
+use super::rollout::unit_stats::{combine, two_sided_t, Estimate, UnitTest};
+use crate::analysis::columns::NO_CODE;
+use crate::analysis::dist::normal;
+use crate::report::{FixedResult, QuantileTest};
+use polars::prelude::*;
+
+/// The percentiles tested.
+pub const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
+
+/// Where each row goes: its group, its stage and its cluster.
+#[derive(Clone, Copy)]
+pub struct Layout<'a> {
+    /// Group code per row (`NO_CODE`: none).
+    pub codes: &'a [u32],
+    /// Stage per row (None: one stage); rows of no stage have `u16::MAX`.
+    pub stage: Option<&'a [u16]>,
+    /// Cluster per row and the number of clusters (None: each request is its own).
+    pub cluster: Option<(&'a [u32], usize)>,
+    /// Stages.
+    pub stages: usize,
+    /// Groups.
+    pub groups: usize,
+}
+
+/// Per stage, per group, per percentile: the statistic (None without latencies).
+pub type StageStats = Vec<Vec<[Option<QuantileStat>; 3]>>;
+
+/// The statistics of every (stage, group, percentile).
+pub fn statistics(latency: &Float64Chunked, input: &Layout, alpha: f64) -> StageStats {
+    let z = normal::quantile(1.0 - alpha / 2.0);
+    let (ns, k) = (input.stages, input.groups);
+    let values: Vec<f64> = latency.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+    let stage_of = |r: usize| input.stage.map_or(0, |s| s[r]) as usize;
+    let mut out = vec![vec![[None; 3]; k]; ns];
+    let nc = input.cluster.map_or(0, |c| c.1);
+    let mut n_u = vec![0u32; nc];
+    let mut s_u = vec![[0u32; 3]; nc];
+    let mut group_of = vec![0u32; nc];
+    for (s, stage_out) in out.iter_mut().enumerate() {
+        let mut vals: Vec<Vec<f64>> = vec![Vec::new(); k];
+        let mut touched: Vec<u32> = Vec::new();
+        // with clusters, a row without one (no user) is in no unit and no percentile
+        let in_stage = |r: usize| {
+            let g = input.codes[r];
+            let clustered = input.cluster.is_none_or(|(cl, _)| cl[r] != NO_CODE);
+            (g != NO_CODE
+                && (g as usize) < k
+                && clustered
+                && stage_of(r) == s
+                && !values[r].is_nan())
+            .then_some(g as usize)
+        };
+        for r in 0..values.len() {
+            let Some(g) = in_stage(r) else { continue };
+            vals[g].push(values[r]);
+            if let Some((cl, _)) = input.cluster {
+                let c = cl[r];
+                if n_u[c as usize] == 0 {
+                    touched.push(c);
+                    group_of[c as usize] = g as u32;
+                }
+                n_u[c as usize] += 1;
+            }
+        }
+        let mut bounds = vec![[(f64::NAN, f64::NAN, f64::NAN); 3]; k];
+        for g in 0..k {
+            vals[g].sort_unstable_by(f64::total_cmp);
+            for (i, nu) in QUANTILES.iter().enumerate() {
+                if !vals[g].is_empty() {
+                    bounds[g][i] = percentile_bounds(&vals[g], *nu, z);
+                }
+            }
+        }
+        let mut at_or_below = vec![[0u64; 3]; k];
+        for r in 0..values.len() {
+            let Some(g) = in_stage(r) else { continue };
+            let x = values[r];
+            for i in 0..3 {
+                if x <= bounds[g][i].0 {
+                    at_or_below[g][i] += 1;
+                    if let Some((cl, _)) = input.cluster {
+                        s_u[cl[r] as usize][i] += 1;
+                    }
+                }
+            }
+        }
+        // cluster sums per group and percentile
+        let mut sums = vec![[[0.0f64; 6]; 3]; k];
+        for &c in &touched {
+            let c = c as usize;
+            let g = group_of[c] as usize;
+            let n = n_u[c] as f64;
+            for i in 0..3 {
+                let m = s_u[c][i] as f64;
+                let t = &mut sums[g][i];
+                t[0] += 1.0;
+                t[1] += m;
+                t[2] += m * m;
+                t[3] += n;
+                t[4] += n * n;
+                t[5] += m * n;
+            }
+            n_u[c] = 0;
+            s_u[c] = [0; 3];
+        }
+        for g in 0..k {
+            let n = vals[g].len() as u64;
+            if n == 0 {
+                continue;
+            }
+            for i in 0..3 {
+                let (q, lo, hi) = bounds[g][i];
+                let below = at_or_below[g][i] as f64;
+                let t = if input.cluster.is_some() {
+                    sums[g][i]
+                } else {
+                    // each request its own cluster: s ∈ {0, 1}, n = 1
+                    [n as f64, below, below, n as f64, n as f64, below]
+                };
+                stage_out[g][i] = Some(QuantileStat {
+                    n,
+                    n_star: n,
+                    nu: QUANTILES[i],
+                    quantile_hat: q,
+                    quantile_lower: lo,
+                    quantile_upper: hi,
+                    n_clusters: t[0] as u64,
+                    main_sum: t[1],
+                    main_sum_squares: t[2],
+                    denominator_sum: t[3],
+                    denominator_sum_squares: t[4],
+                    main_denominator_sum_product: t[5],
+                    z,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// One stage's test of treatment `b` against control `a` (None: not testable).
+fn stage_test(a: &QuantileStat, b: &QuantileStat, alpha: f64) -> Option<UnitTest> {
+    if a.untestable() || b.untestable() || a.quantile_hat == 0.0 {
+        return None;
+    }
+    Some(two_sided_t(&a.statistic(), &b.statistic(), alpha))
+}
+
+fn base(
+    metric: &str,
+    nu: f64,
+    names: (&str, &str),
+    a: &QuantileStat,
+    b: &QuantileStat,
+) -> QuantileTest {
+    QuantileTest {
+        metric: metric.to_string(),
+        quantile: nu,
+        control: names.0.to_string(),
+        treatment: names.1.to_string(),
+        control_value: a.quantile_hat,
+        treatment_value: b.quantile_hat,
+        diff: b.quantile_hat - a.quantile_hat,
+        ci_low: None,
+        ci_high: None,
+        relative_lift: finite((b.quantile_hat - a.quantile_hat) / a.quantile_hat),
+        relative_lift_ci_low: None,
+        relative_lift_ci_high: None,
+        p_value: None,
+        significant: false,
+        fixed: FixedResult::default(),
+        control_n: a.n,
+        treatment_n: b.n,
+        clusters_control: a.n_clusters,
+        clusters_treatment: b.n_clusters,
+        stages_combined: 0,
+        note: None,
+        precision: None,
+    }
+}
+
+/// The tests of every stage (outer: stage) and the combined ones, for each treatment.
+pub fn tests(
+    stats: &StageStats,
+    metric: &str,
+    names: &[String],
+    control: usize,
+    inputs: &TestInputs,
+) -> (Vec<Vec<QuantileTest>>, Vec<QuantileTest>) {
+    let alpha = inputs.alpha;
+    let settings = inputs.settings();
+    let mut per_stage = vec![Vec::new(); stats.len()];
+    let mut combined = Vec::new();
+    for t in (0..names.len()).filter(|&g| g != control) {
+        let pair = (names[control].as_str(), names[t].as_str());
+        for i in 0..3 {
+            let mut used: Vec<(QuantileStat, QuantileStat, UnitTest)> = Vec::new();
+            for (s, st) in stats.iter().enumerate() {
+                let (Some(a), Some(b)) = (st[control][i], st[t][i]) else {
+                    continue;
+                };
+                let mut row = base(metric, QUANTILES[i], pair, &a, &b);
+                row.stages_combined = 1;
+                match stage_test(&a, &b, alpha) {
+                    Some(ut) => {
+                        fill(&mut row, &ut, (a.n + b.n) as f64, &settings);
+                        used.push((a, b, ut));
+                    }
+                    None => {
+                        row.stages_combined = 0;
+                        row.note = Some(format!(
+                            "too few requests (or no spread) for p{} in stage {s}",
+                            pct(QUANTILES[i])
+                        ));
+                    }
+                }
+                per_stage[s].push(row);
+            }
+            combined.push(combine_rows(
+                metric, i, pair, &used, &settings, stats, control, t,
+            ));
+        }
+    }
+    (per_stage, combined)
+}
+
+fn pct(nu: f64) -> String {
+    format!("{}", (nu * 100.0).round())
+}
+
+/// Sets the interval, p and relative interval of a row from a t-test.
+fn fill(row: &mut QuantileTest, ut: &UnitTest, n: f64, s: &super::inference::InferenceSettings) {
+    row.diff = ut.diff;
+    row.ci_low = finite(ut.ci.0);
+    row.ci_high = finite(ut.ci.1);
+    row.p_value = finite(ut.p_value);
+    row.relative_lift = finite(ut.relative);
+    row.relative_lift_ci_low = finite(ut.relative_ci.0);
+    row.relative_lift_ci_high = finite(ut.relative_ci.1);
+    apply_quantile(
+        row,
+        &Spread {
+            variance: ut.variance,
+            relative_variance: finite(ut.relative_variance),
+            n,
+        },
+        ut.df.is_finite().then_some(ut.df),
+        s,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn combine_rows(
+    metric: &str,
+    i: usize,
+    pair: (&str, &str),
+    used: &[(QuantileStat, QuantileStat, UnitTest)],
+    s: &super::inference::InferenceSettings,
+    stats: &StageStats,
+    control: usize,
+    t: usize,
+) -> QuantileTest {
+    // the values: the stages' percentiles weighted by their requests
+    let weighted = |g: usize| {
+        let (mut sum, mut w, mut n, mut c) = (0.0, 0u64, 0u64, 0u64);
+        for st in stats {
+            if let Some(q) = st[g][i] {
+                sum += q.quantile_hat * q.n as f64;
+                w += q.n;
+                n += q.n;
+                c += q.n_clusters;
+            }
+        }
+        (sum / w.max(1) as f64, n, c)
+    };
+    let (va, na, ca) = weighted(control);
+    let (vb, nb, cb) = weighted(t);
+    let a = QuantileStat {
+        n: na,
+        quantile_hat: va,
+        n_clusters: ca,
+        ..Default::default()
+    };
+    let b = QuantileStat {
+        n: nb,
+        quantile_hat: vb,
+        n_clusters: cb,
+        ..Default::default()
+    };
+    let mut row = base(metric, QUANTILES[i], pair, &a, &b);
+    row.stages_combined = used.len() as u32;
+    match used {
+        [] => {
+            row.note = Some(format!(
+                "too few requests for p{} in every stage",
+                pct(QUANTILES[i])
+            ));
+        }
+        [(a, b, ut)] => fill(&mut row, ut, (a.n + b.n) as f64, s),
+        _ => {
+            let abs: Vec<Estimate> = used
+                .iter()
+                .map(|(_, _, u)| Estimate {
+                    value: u.diff,
+                    variance: u.variance,
+                })
+                .collect();
+            let rel: Vec<Estimate> = used
+                .iter()
+                .map(|(_, _, u)| Estimate {
+                    value: u.relative,
+                    variance: u.relative_variance,
+                })
+                .collect();
+            let (ca, cr) = (combine(&abs, s.alpha), combine(&rel, s.alpha));
+            let n: u64 = used.iter().map(|(a, b, _)| a.n + b.n).sum();
+            let ut = UnitTest {
+                diff: ca.value,
+                variance: ca.variance,
+                ci: ca.ci,
+                t: ca.z,
+                df: f64::INFINITY,
+                p_value: ca.p_value,
+                relative: cr.value,
+                relative_variance: cr.variance,
+                relative_ci: cr.ci,
+            };
+            fill(&mut row, &ut, n as f64, s);
+        }
+    }
+    row
+}
+
+/// The percentile tests of the latency column, if the log has latencies: per stage and
+/// combined.
+pub fn latency_tests(
+    ds: &crate::ingest::Dataset,
+    layout: &Layout,
+    names: &[String],
+    control: usize,
+    inputs: &TestInputs,
+) -> Result<(Vec<Vec<QuantileTest>>, Vec<QuantileTest>), super::AnalysisError> {
+    let Some(name) = inputs.latency_name.as_deref() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let lat = super::columns::f64_col(&ds.frame, crate::ingest::normalize::LATENCY_MS)?;
+    if lat.null_count() == lat.len() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let stats = statistics(lat, layout, inputs.alpha);
+    Ok(tests(&stats, name, names, control, inputs))
+}
