@@ -2,7 +2,10 @@
 //! the numbers behind them.
 
 use crate::plan::{Guardrails, Plan};
-use crate::report::{Assignment, Check, CheckId, GroupSummary, PowerResult, SrmResult, Status};
+use crate::report::{
+    Assignment, Check, CheckId, GroupSummary, GuardrailResult, GuardrailStatus, PowerResult,
+    SrmResult, Status,
+};
 
 fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
@@ -17,6 +20,7 @@ pub fn run_checks(
     stages: usize,
     assignment: &Assignment,
     power: Option<&PowerResult>,
+    guards: &[GuardrailResult],
 ) -> Vec<Check> {
     let g = &plan.guardrails;
     let ctrl = &groups[control];
@@ -30,8 +34,8 @@ pub fn run_checks(
         srm_check(srm, stages, g),
         leakage_check(assignment, g),
         sample_size_check(power),
-        latency_check(ctrl, &treatments, g),
-        error_rate_check(ctrl, &treatments, g),
+        latency_check(ctrl, &treatments, g, guards),
+        error_rate_check(ctrl, &treatments, g, guards),
         fallbacks_check(&treatments),
     ]
 }
@@ -170,52 +174,47 @@ fn sample_size_check(power: Option<&PowerResult>) -> Check {
     }
 }
 
-/// Each treatment's p99 latency against the ceiling and the control.
-fn latency_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrails) -> Check {
+/// Each treatment's p99 latency: the ceiling on the estimate, and the non-inferiority
+/// guardrail on its increase over the control (pass / fail / undecided → warn).
+fn latency_check(
+    ctrl: &GroupSummary,
+    treatments: &[&GroupSummary],
+    g: &Guardrails,
+    guards: &[GuardrailResult],
+) -> Check {
     let mut worst = Status::Pass;
     let mut msgs = Vec::new();
     let mut numbers = Vec::new();
     for t in treatments {
-        match (t.latency_ms, ctrl.latency_ms) {
-            (Some(tl), Some(cl)) => {
-                let limit_rel = cl.p99 * (1.0 + g.latency_p99_max_increase);
-                let over_abs = tl.p99 > g.latency_p99_ms;
-                let over_rel = tl.p99 > limit_rel;
-                numbers.push((format!("{}.p99_ms", t.name), tl.p99));
-                numbers.push((format!("{}.p99_ms", ctrl.name), cl.p99));
-                if over_abs || over_rel {
-                    worst = Status::Fail;
+        let (Some(tl), Some(cl)) = (t.latency_ms, ctrl.latency_ms) else {
+            worst = worst.max(Status::Warn);
+            msgs.push(format!("{}: no latency values", t.name));
+            continue;
+        };
+        numbers.push((format!("{}.p99_ms", t.name), tl.p99));
+        numbers.push((format!("{}.p99_ms", ctrl.name), cl.p99));
+        if tl.p99 > g.latency_p99_ms {
+            worst = Status::Fail;
+            msgs.push(format!(
+                "{} p99 {:.1} ms is above the {} ms ceiling",
+                t.name, tl.p99, g.latency_p99_ms
+            ));
+        }
+        match guard(guards, "latency_p99", &t.name) {
+            Some(r) => {
+                worst = worst.max(guard_status(r.status));
+                if let Some(b) = r.bound {
+                    numbers.push((format!("{}.p99_increase_bound", t.name), b));
                 }
-                let mut why = Vec::new();
-                if over_abs {
-                    why.push(format!("above {} ms", g.latency_p99_ms));
-                }
-                if over_rel {
-                    why.push(format!(
-                        "{:+.1}% vs control, limit +{:.0}%",
-                        (tl.p99 / cl.p99 - 1.0) * 100.0,
-                        g.latency_p99_max_increase * 100.0
-                    ));
-                }
-                if why.is_empty() {
-                    msgs.push(format!(
-                        "{} p99 {:.1} ms (control {:.1} ms)",
-                        t.name, tl.p99, cl.p99
-                    ));
-                } else {
-                    msgs.push(format!(
-                        "{} p99 {:.1} ms (control {:.1} ms): {}",
-                        t.name,
-                        tl.p99,
-                        cl.p99,
-                        why.join(", ")
-                    ));
-                }
+                msgs.push(format!(
+                    "{} (p99 {:.1} ms, control {:.1} ms)",
+                    r.message, tl.p99, cl.p99
+                ));
             }
-            _ => {
-                worst = worst.max(Status::Warn);
-                msgs.push(format!("{}: no latency values", t.name));
-            }
+            None => msgs.push(format!(
+                "{} p99 {:.1} ms (control {:.1} ms)",
+                t.name, tl.p99, cl.p99
+            )),
         }
     }
     let mut latency = Check::new(CheckId::LatencyP99, worst, msgs.join("; "))
@@ -227,23 +226,58 @@ fn latency_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrai
     latency
 }
 
-/// Each treatment's error rate against the control's plus the margin.
-fn error_rate_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guardrails) -> Check {
+fn guard<'a>(
+    guards: &'a [GuardrailResult],
+    name: &str,
+    treatment: &str,
+) -> Option<&'a GuardrailResult> {
+    guards
+        .iter()
+        .find(|r| r.name == name && r.treatment == treatment)
+}
+
+fn guard_status(s: GuardrailStatus) -> Status {
+    match s {
+        GuardrailStatus::Pass => Status::Pass,
+        GuardrailStatus::Undecided => Status::Warn,
+        GuardrailStatus::Fail => Status::Fail,
+    }
+}
+
+/// Each treatment's error rate: the non-inferiority guardrail on its increase over the
+/// control's (without an error test: the observed rates against the margin).
+fn error_rate_check(
+    ctrl: &GroupSummary,
+    treatments: &[&GroupSummary],
+    g: &Guardrails,
+    guards: &[GuardrailResult],
+) -> Check {
     let mut worst = Status::Pass;
     let mut msgs = Vec::new();
     for t in treatments {
         let d = t.error_rate - ctrl.error_rate;
-        if d > g.error_rate_margin {
-            worst = Status::Fail;
-        }
-        msgs.push(format!(
-            "{} error rate {} vs control {} ({:+.2} points, margin {:.2} points)",
-            t.name,
+        let rates = format!(
+            "{} vs control {}, {:+.2} points",
             pct(t.error_rate),
             pct(ctrl.error_rate),
-            d * 100.0,
-            g.error_rate_margin * 100.0
-        ));
+            d * 100.0
+        );
+        match guard(guards, crate::analysis::rollout::ERROR_RATE, &t.name) {
+            Some(r) => {
+                worst = worst.max(guard_status(r.status));
+                msgs.push(format!("{} ({rates})", r.message));
+            }
+            None => {
+                if d > g.error_rate_margin {
+                    worst = Status::Fail;
+                }
+                msgs.push(format!(
+                    "{} error rate {rates} (margin {:.2} points)",
+                    t.name,
+                    g.error_rate_margin * 100.0
+                ));
+            }
+        }
     }
     let mut errors = Check::new(CheckId::ErrorRate, worst, msgs.join("; "))
         .with(format!("{}.error_rate", ctrl.name), ctrl.error_rate)
@@ -252,6 +286,30 @@ fn error_rate_check(ctrl: &GroupSummary, treatments: &[&GroupSummary], g: &Guard
         errors.add(format!("{}.error_rate", t.name), t.error_rate);
     }
     errors
+}
+
+/// The metrics declared as guardrails (None without any).
+pub fn metric_guardrails_check(plan: &Plan, guards: &[GuardrailResult]) -> Option<Check> {
+    let declared: Vec<&GuardrailResult> = guards
+        .iter()
+        .filter(|r| plan.guardrails.metric.iter().any(|m| m.name == r.name))
+        .collect();
+    if declared.is_empty() {
+        return None;
+    }
+    let worst = declared
+        .iter()
+        .map(|r| guard_status(r.status))
+        .max()
+        .unwrap_or(Status::Pass);
+    let msg: Vec<&str> = declared.iter().map(|r| r.message.as_str()).collect();
+    let mut c = Check::new(CheckId::Guardrails, worst, msg.join("; "));
+    for r in declared {
+        if let Some(p) = r.p_value_adjusted {
+            c.add(format!("{}.{}.p_value_adjusted", r.treatment, r.name), p);
+        }
+    }
+    Some(c)
 }
 
 /// Treatment requests served by another model.

@@ -11,6 +11,7 @@ pub mod dist;
 pub mod drift;
 pub mod error;
 pub mod groups;
+pub mod guardrails;
 pub mod hypothesis;
 pub mod inference;
 pub mod power;
@@ -185,6 +186,12 @@ fn analyze_pass(
         }
     }
     let power = power::power_result(ds, plan, primary.as_deref(), &stats.metrics, control);
+    let guards = guardrails::guardrails(
+        plan,
+        inputs.inference,
+        &staged.tests,
+        &staged.quantile_tests,
+    );
     let mut checks = checks::run_checks(
         plan,
         &stats.summaries,
@@ -193,7 +200,9 @@ fn analyze_pass(
         staged.stages.len(),
         &assignment,
         power.as_ref(),
+        &guards,
     );
+    checks.extend(checks::metric_guardrails_check(plan, &guards));
     if unit.kind == UnitKind::User {
         checks.push(checks::stages_check(
             plan.ramp.as_ref().map(Vec::len),
@@ -277,7 +286,7 @@ fn analyze_pass(
         assignment,
         tests: test_rows,
         quantile_tests: staged.quantile_tests,
-        guardrails: Vec::new(),
+        guardrails: guards,
         power,
         segments,
         timeline,

@@ -22,7 +22,19 @@ pub fn recommend(
     let mut action = Action::RampUp;
     // the most severe action wins
     let demote = |a: Action, action: &mut Action| *action = (*action).max(a);
-    for id in [CheckId::LatencyP99, CheckId::ErrorRate] {
+    for id in [CheckId::LatencyP99, CheckId::ErrorRate, CheckId::Guardrails] {
+        if status(id) == Status::Warn {
+            // a guardrail that cannot be decided yet holds the rollout
+            demote(Action::Hold, &mut action);
+            reasons.push(format!(
+                "guardrail {id} not decided yet: {}",
+                checks
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map(|c| c.message.as_str())
+                    .unwrap_or("")
+            ));
+        }
         if status(id) == Status::Fail {
             demote(Action::RollBack, &mut action);
             reasons.push(format!(

@@ -75,11 +75,13 @@ pub enum CheckId {
     Heterogeneity,
     /// Declared ramp against the detected stages.
     Stages,
+    /// Metrics declared as non-inferiority guardrails.
+    Guardrails,
 }
 
 impl CheckId {
     /// Every id.
-    pub const ALL: [CheckId; 21] = [
+    pub const ALL: [CheckId; 22] = [
         CheckId::Srm,
         CheckId::Leakage,
         CheckId::SampleSize,
@@ -101,6 +103,7 @@ impl CheckId {
         CheckId::Environment,
         CheckId::Heterogeneity,
         CheckId::Stages,
+        CheckId::Guardrails,
     ];
 
     /// The id as written in reports (`latency_p99`).
@@ -127,6 +130,7 @@ impl CheckId {
             CheckId::Environment => "environment",
             CheckId::Heterogeneity => "heterogeneity",
             CheckId::Stages => "stages",
+            CheckId::Guardrails => "guardrails",
         }
     }
 }
