@@ -99,6 +99,23 @@ fn analyze_pass(
     let primary = settings::primary_metric(ds, plan)?;
     let seg_cols = settings::segment_columns(ds, cfg)?;
     let bucket_s = settings::bucket_seconds(cfg)?;
+    // the timeline's bucket, resolved here so the lift over time uses the same
+    let range = timeline::time_range_us(ds);
+    let bucket_s = Some(bucket_s.unwrap_or_else(|| {
+        range
+            .map(|(a, b)| timeline::auto_bucket(b.saturating_sub(a)))
+            .unwrap_or(3600)
+    }));
+    let buckets = match (range, bucket_s) {
+        (Some((t_min, _)), Some(b)) if primary.is_some() => {
+            let span_us = b as i64 * 1_000_000;
+            Some(rollout::lift::Buckets {
+                first: t_min.div_euclid(span_us),
+                span_us,
+            })
+        }
+        _ => None,
+    };
     let shares = settings::expected_shares(&groups.names, cfg)?;
     let inputs = hypothesis::TestInputs {
         alpha: plan.alpha,
@@ -119,7 +136,7 @@ fn analyze_pass(
                 .spawn_scoped(scope, || {
                     let t0 = Instant::now();
                     let r = rollout::user_level::analysis(
-                        ds, &groups, control, &shares, &columns, &inputs, plan, pre,
+                        ds, &groups, control, &shares, &columns, &inputs, plan, pre, buckets,
                     );
                     timing("rollout", t0);
                     r
@@ -175,6 +192,7 @@ fn analyze_pass(
             &columns,
             &inputs,
             plan.guardrails.srm_alpha,
+            buckets,
         )?,
     };
     let mut stats = stats;
@@ -220,6 +238,8 @@ fn analyze_pass(
         ));
     }
     let test_rows = staged.tests;
+    let mut timeline = timeline;
+    timeline.lift_over_time = staged.lift;
     let recommendation = recommend::recommend(plan, &checks, &test_rows, primary.as_deref());
 
     // control first, then treatments by name

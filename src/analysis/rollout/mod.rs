@@ -8,6 +8,7 @@
 pub mod cuped;
 pub mod cuped_rows;
 pub mod key_index;
+pub mod lift;
 pub mod pairs;
 pub mod plan_stages;
 pub mod regroup;
@@ -181,6 +182,8 @@ pub struct UnitAnalysis<'a> {
     pub expected: &'a [Result<Vec<f64>, String>],
     /// SRM threshold.
     pub srm_alpha: f64,
+    /// Timeline buckets of the lift over time (None: not computed).
+    pub buckets: Option<lift::Buckets>,
 }
 
 /// What either unit's analysis gives the report.
@@ -190,6 +193,8 @@ pub struct Staged {
     pub stages: Vec<crate::report::StageResult>,
     /// The tests the recommendation uses.
     pub tests: Vec<crate::report::TestResult>,
+    /// The primary metric's lift at every bucket end.
+    pub lift: Vec<crate::report::LiftOverTime>,
     /// Latency percentile tests combined across stages (per stage: in `stages`).
     pub quantile_tests: Vec<crate::report::QuantileTest>,
     /// Top-level SRM.

@@ -3,6 +3,7 @@
 
 use super::cuped::{self, Covariates};
 use super::cuped_rows;
+use super::lift;
 use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatistic, UnitTest};
 use super::units::{cell_moments, UnitSums, Units, UserGroups};
 use super::{unit_column, TestedColumn, UnitAnalysis};
@@ -20,6 +21,8 @@ use std::collections::BTreeMap;
 /// What the unit-level analysis produced.
 #[derive(Debug, Clone)]
 pub struct UnitOutcome {
+    /// The primary metric's lift at every bucket end.
+    pub lift: Vec<crate::report::LiftOverTime>,
     /// One per stage.
     pub stages: Vec<StageResult>,
     /// One per (treatment, metric): combined across stages.
@@ -53,7 +56,6 @@ pub fn unit_analysis(
         .map(|c| unit_column(ds, c))
         .collect::<Result<Vec<_>, _>>()?;
     let units = Units::of(pairs, row_stage, |t| b.stage_of(t), &values);
-    drop(values);
     crate::ingest::timing("rollout/units", t0);
     let t0 = std::time::Instant::now();
     let mut stage_requests = vec![0u64; ns];
@@ -141,6 +143,31 @@ pub fn unit_analysis(
     }
     crate::ingest::timing("rollout/tests", t0);
     let t0 = std::time::Instant::now();
+    let lift = match (
+        ua.buckets,
+        columns
+            .iter()
+            .position(|c| Some(&c.name) == ua.inputs.primary.as_ref()),
+    ) {
+        (Some(buckets), Some(i)) => {
+            let t0 = std::time::Instant::now();
+            let cov = covariates.and_then(|c| c.columns.get(i)?.as_ref());
+            let l = lift::lift_over_time(
+                ua,
+                pairs,
+                &units,
+                &values[i],
+                units.sums[i].constant_per_user,
+                cov,
+                buckets,
+                &columns[i].name,
+            );
+            crate::ingest::timing("rollout/lift", t0);
+            l
+        }
+        _ => Vec::new(),
+    };
+    drop(values);
     let (users, leaked, moved) = leakage(pairs, &units);
     crate::ingest::timing("rollout/leakage", t0);
     let mut stages = Vec::with_capacity(ns);
@@ -197,6 +224,7 @@ pub fn unit_analysis(
         users,
         users_in_multiple_groups: leaked,
         users_moved_at_ramp: moved,
+        lift,
     })
 }
 

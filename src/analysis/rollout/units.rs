@@ -26,6 +26,8 @@ pub struct Units {
     pub stage_mask: Vec<u64>,
     /// Per column: the sums per unit.
     pub sums: Vec<UnitSums>,
+    /// The unit of every row (`NO_CODE`: none).
+    pub unit_of_row: Vec<u32>,
 }
 
 /// A metric summed per unit: Σ of its values (m) and the number of values (d).
@@ -268,6 +270,7 @@ impl Units {
             rows,
             stage_mask,
             sums,
+            unit_of_row,
         }
     }
 

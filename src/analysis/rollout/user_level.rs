@@ -28,6 +28,7 @@ pub fn analysis(
     inputs: &TestInputs,
     plan: &Plan,
     pre: Option<&PrePeriod>,
+    buckets: Option<super::lift::Buckets>,
 ) -> Result<Staged, AnalysisError> {
     let ts = crate::analysis::columns::i64_col(&ds.frame, TS_US)?;
     let users = str_col(&ds.frame, USER)?;
@@ -76,6 +77,7 @@ pub fn analysis(
         return Ok(Staged {
             stages: Vec::new(),
             tests: Vec::new(),
+            lift: Vec::new(),
             quantile_tests: Vec::new(),
             srm: None,
             assignment: None,
@@ -90,6 +92,7 @@ pub fn analysis(
         boundaries: &boundaries,
         expected: &expected,
         srm_alpha: plan.guardrails.srm_alpha,
+        buckets,
     };
     let covariates = pre.map(|pre| covariates(pre, &pairs, columns));
     // the percentile tests sort latencies: beside the unit sums, on their own thread
@@ -133,6 +136,7 @@ pub fn analysis(
     Ok(Staged {
         stages: out.stages,
         tests: out.tests,
+        lift: out.lift,
         quantile_tests,
         srm: out.srm,
         assignment: Some(Assignment {

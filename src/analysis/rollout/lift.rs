@@ -1,0 +1,282 @@
+//! The primary metric's lift over time: at the end of every timeline bucket, the unit-level
+//! test on the data so far (per stage, combined over the stages seen), with its interval
+//! following the inference — always-valid by default, so the band can be read at every
+//! bucket and a conclusion reached early stays valid later.
+//!
+//! One pass over the rows in time order: each row updates its unit's sums and the running
+//! sums of its (stage, group) cell; each bucket end reads the cells.
+
+use super::cuped::{self, Covariate};
+use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatistic};
+use super::units::{Units, UserGroups, NO_TS};
+use super::{UnitAnalysis, UnitColumn};
+use crate::analysis::columns::NO_CODE;
+use crate::analysis::inference::{sequential, Spread};
+use crate::ingest::time::format_timestamp_us;
+use crate::plan::Inference;
+use crate::report::LiftOverTime;
+
+/// Timeline buckets: the first bucket's index and the span in µs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Buckets {
+    /// Index of the first bucket (t.div_euclid(span)).
+    pub first: i64,
+    /// Bucket span (µs).
+    pub span_us: i64,
+}
+
+/// How a unit's sums become the pair a cell's moments are of.
+#[derive(Clone, Copy)]
+enum Form<'a> {
+    /// (Σm, d): a ratio.
+    Ratio,
+    /// (Σm / d, 1): one value per user.
+    Mean,
+    /// (Σm, the user's covariate): CUPED.
+    Cuped(&'a Covariate),
+}
+
+/// Running raw sums of a cell's (x, y) pairs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Running {
+    n: u64,
+    x: f64,
+    y: f64,
+    xx: f64,
+    yy: f64,
+    xy: f64,
+}
+
+impl Running {
+    fn add(&mut self, x: f64, y: f64, sign: f64) {
+        self.x += sign * x;
+        self.y += sign * y;
+        self.xx += sign * x * x;
+        self.yy += sign * y * y;
+        self.xy += sign * x * y;
+    }
+
+    fn moments(&self) -> RatioMoments {
+        let n = self.n as f64;
+        let (mx, my) = (self.x / n, self.y / n);
+        RatioMoments {
+            n: self.n,
+            sum_m: self.x,
+            sum_d: self.y,
+            mean_m: mx,
+            mean_d: my,
+            css_m: (self.xx - n * mx * mx).max(0.0),
+            css_d: (self.yy - n * my * my).max(0.0),
+            csp_md: self.xy - n * mx * my,
+        }
+    }
+}
+
+/// The lift of the primary column (`values`) for every treatment at every bucket end.
+#[allow(clippy::too_many_arguments)]
+pub fn lift_over_time(
+    ua: &UnitAnalysis,
+    pairs: &UserGroups,
+    units: &Units,
+    values: &UnitColumn,
+    constant: bool,
+    covariate: Option<&Covariate>,
+    buckets: Buckets,
+    metric: &str,
+) -> Vec<LiftOverTime> {
+    let form = match (covariate, constant) {
+        (Some(c), _) => Form::Cuped(c),
+        (None, true) => Form::Mean,
+        (None, false) => Form::Ratio,
+    };
+    let ts = pairs.ts();
+    let row_value = row_values(values);
+    // rows in bucket order (a counting sort unless the log is in time order)
+    let bucket_of = |r: usize| -> Option<usize> {
+        let t = ts[r];
+        (t != NO_TS).then(|| (t.div_euclid(buckets.span_us) - buckets.first).max(0) as usize)
+    };
+    let sorted = ts.windows(2).all(|w| w[0] <= w[1]);
+    let order: Vec<u32> = if sorted {
+        Vec::new()
+    } else {
+        let nb = (0..ts.len())
+            .filter_map(bucket_of)
+            .max()
+            .map_or(0, |b| b + 1);
+        let mut start = vec![0u32; nb + 1];
+        for r in 0..ts.len() {
+            if let Some(b) = bucket_of(r) {
+                start[b + 1] += 1;
+            }
+        }
+        for b in 0..nb {
+            start[b + 1] += start[b];
+        }
+        let mut out = vec![0u32; start[nb] as usize];
+        for r in 0..ts.len() {
+            if let Some(b) = bucket_of(r) {
+                out[start[b] as usize] = r as u32;
+                start[b] += 1;
+            }
+        }
+        out
+    };
+    let k = ua.groups.names.len();
+    let ns = ua.boundaries.len();
+    let mut m = vec![0.0f64; units.len()];
+    let mut d = vec![0u32; units.len()];
+    let mut cells = vec![Running::default(); ns * k];
+    let pair_of = |u: usize| units.pair[u] as usize;
+    let xy = |u: usize, m: f64, d: u32| -> (f64, f64) {
+        match form {
+            Form::Ratio => (m, d as f64),
+            Form::Mean => (m / d as f64, 1.0),
+            Form::Cuped(c) => (m, c.value[pair_of(u)]),
+        }
+    };
+    let mut out = Vec::new();
+    let mut current: Option<usize> = None;
+    let n_rows = if sorted { ts.len() } else { order.len() };
+    for i in 0..=n_rows {
+        let r = if i < n_rows {
+            Some(if sorted { i } else { order[i] as usize })
+        } else {
+            None
+        };
+        let b = r.and_then(bucket_of);
+        if r.is_some() && b.is_none() {
+            continue;
+        }
+        if current.is_some() && b != current {
+            let at = current.unwrap_or(0);
+            let start_us = (buckets.first + at as i64) * buckets.span_us;
+            out.extend(evaluate(ua, &cells, form, start_us, metric));
+        }
+        let Some(r) = r else { break };
+        current = b;
+        let u = units.unit_of_row[r];
+        let Some(x) = (u != NO_CODE).then(|| row_value(r)).flatten() else {
+            continue;
+        };
+        let u = u as usize;
+        let c = units.stage[u] as usize * k + pairs.group[pair_of(u)] as usize;
+        if d[u] > 0 {
+            let (ox, oy) = xy(u, m[u], d[u]);
+            cells[c].add(ox, oy, -1.0);
+        } else {
+            cells[c].n += 1;
+        }
+        m[u] += x;
+        d[u] += 1;
+        let (nx, ny) = xy(u, m[u], d[u]);
+        cells[c].add(nx, ny, 1.0);
+    }
+    out
+}
+
+/// A row's value of the column (None: missing).
+fn row_values<'a>(values: &'a UnitColumn<'a>) -> Box<dyn Fn(usize) -> Option<f64> + 'a> {
+    match values {
+        UnitColumn::Numbers(v) => {
+            let v: Vec<Option<f64>> = v.iter().collect();
+            Box::new(move |r| v[r])
+        }
+        UnitColumn::Flag(b) => {
+            let b: Vec<bool> = b.iter().map(|e| e == Some(true)).collect();
+            Box::new(move |r| Some(if b[r] { 1.0 } else { 0.0 }))
+        }
+    }
+}
+
+fn statistic(m: &RatioMoments, form: Form) -> UnitStatistic {
+    match form {
+        Form::Ratio => UnitStatistic {
+            n: m.n,
+            mean: m.ratio(),
+            variance: m.ratio_variance(),
+            unadjusted_mean: m.ratio(),
+        },
+        Form::Mean | Form::Cuped(_) => UnitStatistic {
+            n: m.n,
+            mean: m.mean_m,
+            variance: m.mean_variance(),
+            unadjusted_mean: m.mean_m,
+        },
+    }
+}
+
+/// The lift of every treatment from the cells' current sums.
+fn evaluate(
+    ua: &UnitAnalysis,
+    cells: &[Running],
+    form: Form,
+    start_us: i64,
+    metric: &str,
+) -> Vec<LiftOverTime> {
+    let k = ua.groups.names.len();
+    let s = ua.inputs.settings();
+    let mut out = Vec::new();
+    for t in (0..k).filter(|&g| g != ua.control) {
+        let mut est = Vec::new();
+        let mut n = 0u64;
+        let mut single_ci = None;
+        for stage in 0..cells.len() / k {
+            let (a, b) = (
+                cells[stage * k + ua.control].moments(),
+                cells[stage * k + t].moments(),
+            );
+            if a.n < 2 || b.n < 2 {
+                continue;
+            }
+            let ut = match form {
+                Form::Cuped(_) => cuped::test(&a, &b, s.alpha).adjusted,
+                _ => two_sided_t(&statistic(&a, form), &statistic(&b, form), s.alpha),
+            };
+            if !(ut.variance.is_finite() && ut.variance > 0.0) {
+                continue;
+            }
+            est.push(Estimate {
+                value: ut.diff,
+                variance: ut.variance,
+            });
+            single_ci = Some(ut.ci);
+            n += a.n + b.n;
+        }
+        let (diff, variance, fixed_ci) = match est.as_slice() {
+            [] => continue,
+            [e] => (
+                e.value,
+                e.variance,
+                single_ci.unwrap_or((f64::NAN, f64::NAN)),
+            ),
+            _ => {
+                let c = combine(&est, s.alpha);
+                (c.value, c.variance, c.ci)
+            }
+        };
+        let ci = match s.mode {
+            Inference::Fixed => Some(fixed_ci),
+            Inference::Sequential => sequential(
+                diff,
+                &Spread {
+                    variance,
+                    relative_variance: None,
+                    n: n as f64,
+                },
+                &s,
+            )
+            .map(|q| q.ci),
+        };
+        out.push(LiftOverTime {
+            start: format_timestamp_us(start_us),
+            start_us,
+            metric: metric.to_string(),
+            treatment: ua.groups.names[t].clone(),
+            diff,
+            ci_low: ci.map(|c| c.0).filter(|x| x.is_finite()),
+            ci_high: ci.map(|c| c.1).filter(|x| x.is_finite()),
+        });
+    }
+    out
+}
