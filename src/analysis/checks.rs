@@ -139,29 +139,33 @@ fn sample_size_check(power: Option<&PowerResult>) -> Check {
         None => Check::new(
             CheckId::SampleSize,
             Status::Warn,
-            "no proportion metric: required sample size unknown",
+            "no primary metric with a variance yet (or no proportion metric): required sample size unknown",
         ),
         Some(p) if p.reached => Check::new(
             CheckId::SampleSize,
             Status::Pass,
             format!(
-                "{} per group reached (needs {} for {} on {})",
+                "{} {}s per group reached (needs {} for {} on {}{})",
                 p.observed_per_group,
+                p.unit.as_str(),
                 p.required_per_group,
                 fmt_mde(p),
-                p.metric
+                p.metric,
+                other_inference(p)
             ),
         ),
         Some(p) => Check::new(
             CheckId::SampleSize,
             Status::Warn,
             format!(
-                "{} of {} per group needed ({:.0}%) to detect {} on {}",
+                "{} of {} {}s per group needed ({:.0}%) to detect {} on {}{}",
                 p.observed_per_group,
                 p.required_per_group,
+                p.unit.as_str(),
                 p.progress * 100.0,
                 fmt_mde(p),
-                p.metric
+                p.metric,
+                other_inference(p)
             ),
         ),
     };
@@ -169,8 +173,35 @@ fn sample_size_check(power: Option<&PowerResult>) -> Check {
         Some(p) => sample
             .with("observed_per_group", p.observed_per_group as f64)
             .with("required_per_group", p.required_per_group as f64)
+            .with(
+                "required_per_group_fixed",
+                p.required_per_group_fixed as f64,
+            )
+            .with(
+                "required_per_group_sequential",
+                p.required_per_group_sequential as f64,
+            )
             .with("progress", p.progress),
         None => sample,
+    }
+}
+
+/// "; fixed horizon: N" or "; always-valid: N" — the figure of the other inference.
+fn other_inference(p: &PowerResult) -> String {
+    let cuped = p
+        .variance_reduction
+        .map(|v| format!(", CUPED variance −{:.0}%", v * 100.0))
+        .unwrap_or_default();
+    if p.required_per_group == p.required_per_group_sequential {
+        format!(
+            " with the always-valid test; a single fixed-horizon look needs {}{cuped}",
+            p.required_per_group_fixed
+        )
+    } else {
+        format!(
+            " with a fixed-horizon test; the always-valid test needs {}{cuped}",
+            p.required_per_group_sequential
+        )
     }
 }
 
@@ -347,7 +378,11 @@ fn fallbacks_check(treatments: &[&GroupSummary]) -> Check {
 }
 
 fn fmt_mde(p: &PowerResult) -> String {
-    format!("{:+.2} points", p.mde_absolute * 100.0)
+    if p.unit == crate::report::UnitKind::Request {
+        format!("{:+.2} points", p.mde_absolute * 100.0)
+    } else {
+        format!("{:+.4}", p.mde_absolute)
+    }
 }
 
 /// Declared ramp against the detected stages.

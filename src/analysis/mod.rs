@@ -203,7 +203,16 @@ fn analyze_pass(
             s.users = staged.users_per_group.get(g).copied().unwrap_or(0);
         }
     }
-    let power = power::power_result(ds, plan, primary.as_deref(), &stats.metrics, control);
+    let power = power::power_result(
+        ds,
+        plan,
+        inputs.inference,
+        unit.kind,
+        primary.as_deref(),
+        &stats.metrics,
+        &staged.tests,
+        control,
+    );
     let guards = guardrails::guardrails(
         plan,
         inputs.inference,

@@ -205,27 +205,46 @@ fn default_tuning() -> f64 {
     5000.0
 }
 
-/// Sample size for the primary proportion metric.
+/// Sample size for the primary metric: per group, for the unit and inference actually run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PowerResult {
     /// Metric used.
     pub metric: String,
-    /// Baseline (control) rate.
+    /// Baseline (control) rate or mean, in the test's units.
     pub baseline_rate: f64,
-    /// Minimum detectable effect, absolute.
+    /// Minimum detectable effect, absolute (in the test's units).
     pub mde_absolute: f64,
     /// Significance level.
     pub alpha: f64,
     /// Power.
     pub power: f64,
-    /// Required observations per group (rounded up).
+    /// Units per group needed under the report's inference (rounded up).
     pub required_per_group: u64,
-    /// Smallest group's observations of the metric.
+    /// Units per group a fixed-horizon test needs.
+    #[serde(default)]
+    pub required_per_group_fixed: u64,
+    /// Units per group an always-valid test needs (more: it may be looked at any time).
+    #[serde(default)]
+    pub required_per_group_sequential: u64,
+    /// Smallest group's units so far.
     pub observed_per_group: u64,
     /// observed / required (1.0 = reached).
     pub progress: f64,
     /// Reached.
     pub reached: bool,
+    /// `user` (delta-method variance per user from the data so far) or `request`.
+    #[serde(default = "request_unit")]
+    pub unit: super::rollout::UnitKind,
+    /// The variance of one unit's contribution used (after CUPED when it is on).
+    #[serde(default)]
+    pub variance_per_unit: f64,
+    /// CUPED's variance reduction included in the variance (null without CUPED).
+    #[serde(default)]
+    pub variance_reduction: Option<f64>,
+}
+
+fn request_unit() -> super::rollout::UnitKind {
+    super::rollout::UnitKind::Request
 }
 
 /// Tests within one value of one segment column.
