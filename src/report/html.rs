@@ -149,10 +149,20 @@ pub fn render(r: &ExperimentReport) -> String {
         let _ = writeln!(out, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2}%</td><td>{}</td><td>{:.3}%</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", h(&g.name), h(&g.models.join(", ")), g.requests, g.share * 100.0, g.users, g.error_rate * 100.0, g.fallbacks, opt(l.map(|l| l.p50), 2), opt(l.map(|l| l.p95), 2), opt(l.map(|l| l.p99), 2), opt(g.auc, 4));
     }
     out.push_str("</table>\n<h2>Tests (treatment − control)</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>{}</p>",
+        h(&super::inference_markdown::inference_line(r))
+    );
     tests_table(&mut out, &r.tests, false);
     if let Some(pw) = &r.power {
-        let _ = writeln!(out, "<p>Sample size for {}: {} per group needed (baseline {:.4}, MDE {:+.4}, alpha {}, power {}); {} observed ({:.0}%).</p>", h(&pw.metric), pw.required_per_group, pw.baseline_rate, pw.mde_absolute, pw.alpha, pw.power, pw.observed_per_group, pw.progress * 100.0);
+        let _ = writeln!(
+            out,
+            "<p>Sample size: {}</p>",
+            h(&super::markdown::power_line(pw))
+        );
     }
+    super::inference_markdown::html(&mut out, r, h);
     let srm = match &r.srm {
         Some(s) => format!(
             "SRM: chi2 = {:.3}, p = {} ({})",

@@ -107,7 +107,9 @@ pub fn render(r: &ExperimentReport) -> String {
     }
 
     let _ = writeln!(out, "\n## Tests (treatment − control)\n");
+    let _ = writeln!(out, "{}\n", super::inference_markdown::inference_line(r));
     tests_table(&mut out, &r.tests, false);
+    super::inference_markdown::markdown(&mut out, r);
 
     let _ = writeln!(out, "\n## Sample-ratio mismatch\n");
     match &r.srm {
@@ -142,11 +144,7 @@ pub fn render(r: &ExperimentReport) -> String {
 
     if let Some(pw) = &r.power {
         let _ = writeln!(out, "\n## Power\n");
-        let _ = writeln!(
-            out,
-            "{}: baseline {:.4}, MDE {:+.4}, alpha {}, power {} → {} per group needed; {} observed ({:.0}%).",
-            pw.metric, pw.baseline_rate, pw.mde_absolute, pw.alpha, pw.power, pw.required_per_group, pw.observed_per_group, pw.progress * 100.0
-        );
+        let _ = writeln!(out, "{}", power_line(pw));
     }
 
     if !r.segments.is_empty() {
@@ -230,4 +228,26 @@ pub fn checks_table(checks: &[Check]) -> String {
         );
     }
     out
+}
+
+/// The sample-size sentence of the Markdown and HTML reports.
+pub fn power_line(pw: &super::PowerResult) -> String {
+    format!(
+        "{}: baseline {:.4}, MDE {:+.4}, alpha {}, power {} → {} {}s per group needed ({} inference; fixed-horizon {}, always-valid {}{}); {} observed ({:.0}%).",
+        pw.metric,
+        pw.baseline_rate,
+        pw.mde_absolute,
+        pw.alpha,
+        pw.power,
+        pw.required_per_group,
+        pw.unit.as_str(),
+        if pw.required_per_group == pw.required_per_group_sequential { "always-valid" } else { "fixed-horizon" },
+        pw.required_per_group_fixed,
+        pw.required_per_group_sequential,
+        pw.variance_reduction
+            .map(|v| format!(", with CUPED's variance reduction of {:.0}%", v * 100.0))
+            .unwrap_or_default(),
+        pw.observed_per_group,
+        pw.progress * 100.0
+    )
 }

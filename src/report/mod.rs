@@ -11,6 +11,7 @@ pub mod experiment;
 pub mod format;
 pub mod html;
 pub mod inference;
+pub mod inference_markdown;
 pub mod markdown;
 pub mod rollout;
 pub mod stages_markdown;
