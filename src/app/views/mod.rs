@@ -3,6 +3,7 @@
 pub mod checks;
 pub mod data;
 pub mod drift;
+pub mod inference;
 pub mod models;
 pub mod overview;
 pub mod plan;

@@ -193,21 +193,33 @@ fn health_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
                 egui::ProgressBar::new(frac)
                     .desired_width(300.0)
                     .text(format!(
-                        "{} of {} per group ({:.0}%)",
+                        "{} of {} {}s per group ({:.0}%)",
                         p.observed_per_group,
                         p.required_per_group,
+                        p.unit.as_str(),
                         p.progress * 100.0
                     )),
             )
             .on_hover_text(tips::SAMPLE);
+            let mde = if p.unit == crate::report::UnitKind::Request {
+                format!("{:+.2} points", p.mde_absolute * 100.0)
+            } else {
+                format!("{:+.4}", p.mde_absolute)
+            };
             ui.label(format!(
-                "to detect {:+.2} points on {} (alpha {}, power {})",
-                p.mde_absolute * 100.0,
-                p.metric,
-                p.alpha,
-                p.power
+                "to detect {mde} on {} (alpha {}, power {})",
+                p.metric, p.alpha, p.power
             ));
         });
+        let cuped = p
+            .variance_reduction
+            .map(|v| format!("; CUPED removes {:.0}% of the variance", v * 100.0))
+            .unwrap_or_default();
+        ui.weak(format!(
+            "Always-valid test: {} per group; a single fixed-horizon look: {}{cuped}",
+            p.required_per_group_sequential, p.required_per_group_fixed
+        ))
+        .on_hover_text("The always-valid test may be looked at any time, so it needs more units than one look at a fixed sample size; the bar follows the inference in use.");
         ui.add_space(8.0);
     }
 }

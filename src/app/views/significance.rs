@@ -2,7 +2,7 @@
 //! calculator (the engine's power formula).
 
 use super::{fmt_num, fmt_p, fmt_pct, png_button, tip_label, tips, ViewCtx};
-use crate::analysis::power::required_n_per_group;
+use crate::analysis::power::{required_n_per_group, sequential_n_per_group};
 use crate::app::command::Command;
 use crate::app::state::Calculator;
 use crate::app::theme::{group_color, status_color};
@@ -23,7 +23,12 @@ pub fn significance_ui(
         ui.heading("Tests (treatment - control)");
         super::csv_button(ui, Table::Tests, cmds);
     });
+    super::inference::inference_line_ui(ui, r);
     tests_table_ui(ui, "tests_table", &r.tests, false);
+    ui.add_space(12.0);
+    super::inference::quantile_table_ui(ui, r);
+    ui.add_space(12.0);
+    super::inference::guardrails_table_ui(ui, r);
     ui.add_space(12.0);
     ui.heading("Relative lift with interval");
     // with stages: each stage's estimate above the combined one
@@ -52,7 +57,7 @@ pub fn significance_ui(
     png_button(ui, "forest_plot", rect, cmds);
     ui.add_space(12.0);
     ui.heading("Sample-size calculator");
-    calculator_ui(ui, calc);
+    calculator_ui(ui, calc, r.sequential_tuning);
 }
 
 /// The tests table (shared with the Segments view; `adjusted` adds the corrected p column).
@@ -60,7 +65,7 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
     egui::ScrollArea::horizontal().id_salt(id).show(ui, |ui| {
         egui::Grid::new(id)
             .striped(true)
-            .num_columns(if adjusted { 13 } else { 12 })
+            .num_columns(if adjusted { 15 } else { 14 })
             .show(ui, |ui| {
                 let mut heads: Vec<(&str, &str)> = vec![
                     ("metric", ""),
@@ -78,6 +83,8 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                     heads.push(("p adjusted", tips::P_ADJ));
                 }
                 heads.push(("significant", tips::SIG));
+                heads.push(("fixed-horizon p", super::inference::inference_tips::FIXED_P));
+                heads.push(("CUPED", super::inference::inference_tips::CUPED));
                 heads.push(("role", tips::PRIMARY));
                 for (h, tip) in heads {
                     let resp = ui.strong(h);
@@ -110,6 +117,22 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                         _ => ("no", ui.visuals().weak_text_color()),
                     };
                     ui.colored_label(color, text);
+                    ui.label(fmt_p(t.fixed.p_value));
+                    match t.cuped {
+                        Some(c) => {
+                            ui.label(format!("-{:.0}% var", c.variance_reduction * 100.0))
+                                .on_hover_text(format!(
+                                    "θ = {:.4}, {} users with a pre-period; unadjusted diff {:+.4}, p {}",
+                                    c.theta,
+                                    c.users_with_covariate,
+                                    c.unadjusted.diff,
+                                    fmt_p(c.unadjusted.p_value)
+                                ));
+                        }
+                        None => {
+                            ui.weak("–");
+                        }
+                    }
                     if t.primary {
                         ui.label(RichText::new("primary").strong());
                     } else {
@@ -184,7 +207,7 @@ fn ui_gray() -> egui::Color32 {
 }
 
 /// Baseline, MDE, alpha, power -> n per group.
-pub fn calculator_ui(ui: &mut egui::Ui, calc: &mut Calculator) {
+pub fn calculator_ui(ui: &mut egui::Ui, calc: &mut Calculator, tuning: f64) {
     egui::Grid::new("calculator").num_columns(2).show(ui, |ui| {
         tip_label(
             ui,
@@ -250,5 +273,26 @@ pub fn calculator_ui(ui: &mut egui::Ui, calc: &mut Calculator) {
             ui.label("baseline + MDE must stay below 1");
         }
         ui.end_row();
+        if p2 < 1.0 {
+            tip_label(
+                ui,
+                "Always-valid test needs",
+                "Units per group for the always-valid (sequential) test, which may be looked at any time: more than a single fixed-horizon look.",
+            );
+            let pbar = calc.baseline + calc.mde / 2.0;
+            let n = sequential_n_per_group(
+                pbar * (1.0 - pbar),
+                calc.mde,
+                calc.alpha,
+                calc.power,
+                tuning,
+            )
+            .ceil();
+            ui.label(format!(
+                "{} per group (N* = {tuning})",
+                crate::app::jobs::thousands(n as u64)
+            ));
+            ui.end_row();
+        }
     });
 }

@@ -69,6 +69,16 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
         ));
     }
     let link = egui::Id::unique("timeline_link");
+    if let Some((title, y_label, series)) = lift_panel(r) {
+        ui.weak(format!(
+            "The primary metric's difference on the data so far, with its {} interval: conclusive once the band leaves zero{}.",
+            if r.inference == crate::plan::Inference::Sequential { "always-valid" } else { "fixed-horizon" },
+            if r.inference == crate::plan::Inference::Sequential { ", and later looks never invalidate it" } else { " (valid for one look only)" }
+        ))
+        .on_hover_text(super::inference::inference_tips::SEQUENTIAL);
+        let rect = series_plot_ui(ui, &title, &y_label, &series, &stages, &events, link);
+        ui.horizontal(|ui| png_button(ui, "lift_over_time", rect, cmds));
+    }
     for (title, y_label, series) in &panels {
         let rect = series_plot_ui(ui, title, y_label, series, &stages, &events, link);
         ui.horizontal(|ui| png_button(ui, &title.replace(' ', "_"), rect, cmds));
@@ -389,4 +399,50 @@ fn nice_steps(input: egui_plot::GridInput) -> [f64; 3] {
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * decade);
     [major / 10.0, major / 2.0, major]
+}
+
+/// The primary metric's cumulative lift with its interval, one colour per treatment, and
+/// the zero line.
+pub fn lift_panel(r: &ExperimentReport) -> Option<(String, String, Vec<Series>)> {
+    let lift = &r.timeline.lift_over_time;
+    let first = lift.first()?;
+    let mut treatments: Vec<&str> = lift.iter().map(|l| l.treatment.as_str()).collect();
+    treatments.sort();
+    treatments.dedup();
+    let x = |us: i64| us as f64 / 1e6;
+    let mut series = Vec::new();
+    for t in treatments {
+        let color = group_color(super::group_index(r, t));
+        let points: Vec<&crate::report::LiftOverTime> =
+            lift.iter().filter(|l| l.treatment == t).collect();
+        series.push(Series {
+            name: format!("{t} − {}", r.control),
+            color,
+            style: LineStyle::Solid,
+            points: points.iter().map(|l| [x(l.start_us), l.diff]).collect(),
+        });
+        let band = |pick: fn(&crate::report::LiftOverTime) -> Option<f64>| Series {
+            name: format!("{t} interval"),
+            color: color.gamma_multiply(0.7),
+            style: LineStyle::dashed_dense(),
+            points: points
+                .iter()
+                .filter_map(|l| Some([x(l.start_us), pick(l)?]))
+                .collect(),
+        };
+        series.push(band(|l| l.ci_low));
+        series.push(band(|l| l.ci_high));
+    }
+    let last = lift.last()?;
+    series.push(Series {
+        name: "no effect".into(),
+        color: Color32::from_gray(140),
+        style: LineStyle::Solid,
+        points: vec![[x(first.start_us), 0.0], [x(last.start_us), 0.0]],
+    });
+    Some((
+        format!("Lift of {} over time (treatment − control)", first.metric),
+        first.metric.clone(),
+        series,
+    ))
 }
