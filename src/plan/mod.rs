@@ -272,7 +272,16 @@ impl Plan {
             file: file.clone(),
             source,
         })?;
-        Self::parse(&text, &file)
+        let mut plan = Self::parse(&text, &file)?;
+        // pre-period files are named relative to the plan
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            for p in &mut plan.pre_period {
+                if Path::new(p.as_str()).is_relative() {
+                    *p = dir.join(&*p).display().to_string();
+                }
+            }
+        }
+        Ok(plan)
     }
 
     /// Parses and validates plan text; `file` names it in errors.

@@ -169,10 +169,18 @@ fn analyse_and_send(
         roles,
         label,
     } = request;
-    let dataset = match ingest::build_dataset(&raw, &load) {
-        Ok(d) => Arc::new(d),
+    let mut dataset = match ingest::build_dataset(&raw, &load) {
+        Ok(d) => d,
         Err(e) => return emit(ingest_failure(e)),
     };
+    // the plan's pre-period files (CUPED's covariate)
+    if !config.plan.pre_period.is_empty() {
+        match ingest::load_pre_period(&config.plan.pre_period, &load.overrides, cancel) {
+            Ok(pre) => dataset.pre_period = Some(Arc::new(pre)),
+            Err(e) => return emit(ingest_failure(e)),
+        }
+    }
+    let dataset = Arc::new(dataset);
     if cancel.load(Ordering::Relaxed) {
         return emit(JobMsg::Cancelled);
     }

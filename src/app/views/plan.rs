@@ -140,6 +140,31 @@ pub fn plan_ui(
                 }
             });
             ui.end_row();
+            ui.label("Inference")
+                .on_hover_text(super::inference::inference_tips::SEQUENTIAL);
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut draft.inference, crate::plan::Inference::Sequential, "always-valid")
+                    .on_hover_text(super::inference::inference_tips::SEQUENTIAL);
+                ui.radio_value(&mut draft.inference, crate::plan::Inference::Fixed, "fixed horizon")
+                    .on_hover_text(super::inference::inference_tips::FIXED);
+            });
+            ui.end_row();
+            ui.label("Sequential tuning N*")
+                .on_hover_text("The total units the always-valid test is tuned for: its interval is tightest near N*.");
+            ui.add(
+                egui::DragValue::new(&mut draft.sequential_tuning)
+                    .range(1.0..=1e9)
+                    .speed(50.0),
+            );
+            ui.end_row();
+            ui.label("CUPED")
+                .on_hover_text(super::inference::inference_tips::CUPED);
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut draft.cuped, None, "when a pre-period exists");
+                ui.radio_value(&mut draft.cuped, Some(true), "on");
+                ui.radio_value(&mut draft.cuped, Some(false), "off");
+            });
+            ui.end_row();
             ui.label("Guardrail: p99 latency ceiling (ms)")
                 .on_hover_text(super::tips::P99);
             ui.add(
