@@ -721,3 +721,45 @@ fn the_unit_combo_box_switches_between_users_and_requests() {
     let r = &h.state().current.as_ref().unwrap().report;
     assert_eq!(r.unit.kind, verdict::report::UnitKind::User);
 }
+
+#[test]
+fn significance_view_shows_the_inference_numbers_of_the_engine() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    let engine = engine_report();
+    let report = h.state().current.as_ref().unwrap().report.clone();
+    assert_eq!(
+        serde_json::to_value(&report.quantile_tests).unwrap(),
+        serde_json::to_value(&engine.quantile_tests).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_value(&report.guardrails).unwrap(),
+        serde_json::to_value(&engine.guardrails).unwrap()
+    );
+    h.state_mut().send(Command::SetView(View::Significance));
+    h.run_steps(3);
+    h.get_by_label_contains("Always-valid inference");
+    h.get_by_label("Latency percentiles");
+    h.get_by_label("Guardrails");
+    h.get_by_label("fixed-horizon p");
+    let primary = engine.tests.iter().find(|t| t.primary).unwrap();
+    assert!(h.get_all_by_label(&fmt_p(primary.fixed.p_value)).count() >= 1);
+    let g = &engine.guardrails[0];
+    assert!(h.get_all_by_label(g.status.as_str()).count() >= 1);
+
+    // switching the plan to fixed-horizon re-analyses: every number becomes the fixed one
+    let mut plan = report_plan(&h);
+    plan.inference = verdict::plan::Inference::Fixed;
+    h.state_mut().send(Command::ApplyPlan(Box::new(plan)));
+    h.run_steps(1);
+    settle(&mut h);
+    let fixed = h.state().current.as_ref().unwrap().report.clone();
+    assert_eq!(fixed.inference, verdict::plan::Inference::Fixed);
+    let t = fixed.tests.iter().find(|t| t.primary).unwrap();
+    assert_eq!(t.p_value, primary.fixed.p_value);
+    assert_eq!(t.ci_low, primary.fixed.ci_low);
+}
+
+fn report_plan(h: &Harness<'static, VerdictApp>) -> Plan {
+    h.state().current.as_ref().unwrap().config.plan.clone()
+}
