@@ -646,3 +646,85 @@ fn settings_errors_name_the_key() {
         assert!(e.contains(key), "{text}: {e}");
     }
 }
+
+#[test]
+fn a_declared_covariate_column_is_cuped_without_a_pre_period() {
+    let r = reference();
+    // log each user's pre-period revenue with every experiment row, as services often do
+    let mut prior: std::collections::HashMap<String, f64> = Default::default();
+    for line in std::fs::read_to_string(format!("{DIR}/pre_period.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let v: Value = serde_json::from_str(line).unwrap();
+        *prior
+            .entry(v["user_id"].as_str().unwrap().to_string())
+            .or_default() += f(&v["revenue"]);
+    }
+    let mut out = String::new();
+    for line in std::fs::read_to_string(format!("{DIR}/post.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        if let Some(u) = v["user_id"].as_str().map(str::to_string) {
+            v["prior_revenue"] = serde_json::json!(prior.get(&u).copied().unwrap_or(0.0));
+        }
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("with_covariate.jsonl");
+    std::fs::write(&path, out).unwrap();
+    let plan = plan("covariate = \"prior_revenue\"");
+    let ds = load(
+        &[path.display().to_string()],
+        &LoadOptions {
+            overrides: plan.role_overrides(),
+            known_groups: None,
+        },
+    )
+    .unwrap();
+    let rep = analyze(
+        &ds,
+        &AnalysisConfig {
+            plan,
+            inference: Some(Inference::Fixed),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let pre = rep.pre_period.as_ref().unwrap();
+    assert_eq!(pre.source, "column");
+    assert_eq!(pre.column.as_deref(), Some("prior_revenue"));
+    // the covariate is not tested as an outcome
+    assert!(rep.tests.iter().all(|t| t.metric != "prior_revenue"));
+    for (s, stage) in rep.stages.iter().enumerate() {
+        let t = test_of(&stage.tests, "revenue");
+        let rs = &r["cuped"]["revenue"]["stages"][s];
+        close(
+            "column theta",
+            t.cuped.unwrap().theta,
+            f(&rs["theta"]),
+            1e-9,
+        );
+        check_row(
+            "column cuped",
+            t,
+            &rs["adjusted"]["absolute"],
+            &rs["adjusted"]["relative"],
+            Inference::Fixed,
+        );
+    }
+    // an unknown covariate is one clear error naming it
+    let bad = Plan::parse(&format!("covariate = \"nope\"\n{PLAN}"), "p").unwrap();
+    let e = analyze(
+        &ds,
+        &AnalysisConfig {
+            plan: bad,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("nope"), "{e}");
+}

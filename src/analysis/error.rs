@@ -27,6 +27,14 @@ pub enum AnalysisError {
     /// The expected split names a group that is not in the data, or misses one.
     #[error("expected split: {0}")]
     BadSplit(String),
+    /// The CUPED covariate is not a numeric column.
+    #[error("covariate {name:?} is not a numeric column of the log (numeric columns: {metrics})")]
+    UnknownCovariate {
+        /// The requested column.
+        name: String,
+        /// Numeric columns present.
+        metrics: String,
+    },
     /// A segment column is missing.
     #[error("segment column {0:?} is not in the data")]
     UnknownSegment(String),

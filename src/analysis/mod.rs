@@ -67,6 +67,11 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         .map(|s| crate::plan::rollout::timestamp_us("experiment_start", s))
         .transpose()?;
     let (post, pre) = pre_period::split(ds, start)?;
+    // a declared covariate column stands in for a pre-period
+    let pre = match (&cfg.plan.covariate, pre) {
+        (Some(c), None) => Some(pre_period::from_column(&post, c)?),
+        (_, pre) => pre,
+    };
     let cuped = cfg.plan.cuped.unwrap_or(pre.is_some());
     let pre = pre.filter(|_| cuped);
     analyze_pass(&post, cfg, 0, true, pre.as_ref())
@@ -127,7 +132,9 @@ fn analyze_pass(
     };
     // groups, segments and the timeline are independent: run them side by side
     let unit = rollout::resolve_unit(ds, cfg.unit.as_ref(), plan.unit.as_deref())?;
-    let columns = rollout::tested_columns(ds);
+    let mut columns = rollout::tested_columns(ds);
+    // a CUPED covariate is not an outcome
+    columns.retain(|c| Some(&c.name) != plan.covariate.as_ref());
     // the unit-level analysis (stages, per-user sums) runs beside the group summaries
     let (stats, segments, timeline, user_level) = std::thread::scope(|scope| {
         let users = (unit.kind == UnitKind::User).then(|| {

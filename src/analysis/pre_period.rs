@@ -116,3 +116,54 @@ fn totals(frame: &DataFrame, metrics: &[String], source: &str) -> Result<PrePeri
         },
     })
 }
+
+/// CUPED from a declared covariate column: each user's mean of it over the experiment's
+/// rows (a pre-exposure value logged with every request), as the covariate of every metric.
+pub fn from_column(ds: &Dataset, name: &str) -> Result<PrePeriod, AnalysisError> {
+    let unknown = || AnalysisError::UnknownCovariate {
+        name: name.to_string(),
+        metrics: ds
+            .metrics
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    if !ds.metrics.iter().any(|m| m.name == name) {
+        return Err(unknown());
+    }
+    let values = f64_col(&ds.frame, &metric_col(name)).map_err(|_| unknown())?;
+    let users = str_col(&ds.frame, USER)?;
+    let hashes = user_hashes(users);
+    let mut index: HashMap<u64, u32> = HashMap::new();
+    let (mut sum, mut count) = (Vec::new(), Vec::new());
+    let mut rows = 0u64;
+    for (h, v) in hashes.iter().zip(values.iter()) {
+        let (Some(h), Some(v)) = (h, v) else { continue };
+        rows += 1;
+        let next = index.len() as u32;
+        let i = *index.entry(*h).or_insert(next) as usize;
+        if i == sum.len() {
+            sum.push(0.0);
+            count.push(0u32);
+        }
+        sum[i] += v;
+        count[i] += 1;
+    }
+    let mean: Vec<f64> = sum.iter().zip(&count).map(|(s, c)| s / *c as f64).collect();
+    Ok(PrePeriod {
+        index,
+        sums: ds
+            .metrics
+            .iter()
+            .filter(|m| m.name != name)
+            .map(|m| (m.name.clone(), mean.clone()))
+            .collect(),
+        info: PrePeriodInfo {
+            source: "column".into(),
+            rows,
+            users: mean.len() as u64,
+            column: Some(name.to_string()),
+        },
+    })
+}
