@@ -48,17 +48,6 @@ pub fn sorted_quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
-/// The percentile, its order-statistic bounds at `z`, of sorted values.
-pub fn percentile_bounds(sorted: &[f64], nu: f64, z: f64) -> (f64, f64, f64) {
-    let n = sorted.len() as f64;
-    let half = z * (nu * (1.0 - nu) / n).sqrt();
-    (
-        sorted_quantile(sorted, nu),
-        sorted_quantile(sorted, (nu - half).clamp(0.0, 1.0)),
-        sorted_quantile(sorted, (nu + half).clamp(0.0, 1.0)),
-    )
-}
-
 /// gbstats' fixed multiplier of its small-sample rule (Φ⁻¹(0.975)).
 fn z975() -> f64 {
     normal::quantile(0.975)

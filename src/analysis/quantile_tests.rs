@@ -4,7 +4,7 @@
 
 use super::hypothesis::{finite, TestInputs};
 use super::inference::{apply_quantile, Spread};
-use super::quantile_stat::{percentile_bounds, QuantileStat};
+use super::quantile_stat::QuantileStat;
 use super::rollout::unit_stats::{combine, two_sided_t, Estimate, UnitTest};
 use crate::analysis::columns::NO_CODE;
 use crate::analysis::dist::normal;
@@ -32,117 +32,160 @@ pub struct Layout<'a> {
 /// Per stage, per group, per percentile: the statistic (None without latencies).
 pub type StageStats = Vec<Vec<[Option<QuantileStat>; 3]>>;
 
-/// The statistics of every (stage, group, percentile).
+/// The statistics of every (stage, group, percentile): one pass sorts the latencies (and
+/// clusters) into their (stage, group) cells; in each cell the few order statistics the
+/// percentiles need are selected (not a full sort), then the cell's rows are counted per
+/// cluster at or below each percentile.
 pub fn statistics(latency: &Float64Chunked, input: &Layout, alpha: f64) -> StageStats {
     let z = normal::quantile(1.0 - alpha / 2.0);
     let (ns, k) = (input.stages, input.groups);
-    let values: Vec<f64> = latency.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-    let stage_of = |r: usize| input.stage.map_or(0, |s| s[r]) as usize;
-    let mut out = vec![vec![[None; 3]; k]; ns];
+    let mut vals: Vec<Vec<f64>> = vec![Vec::new(); ns * k];
+    let mut cls: Vec<Vec<u32>> = vec![Vec::new(); ns * k];
+    let mut r = 0usize;
+    for arr in latency.downcast_iter() {
+        for x in arr.iter() {
+            let row = r;
+            r += 1;
+            let Some(&x) = x else { continue };
+            let g = input.codes[row];
+            let s = input.stage.map_or(0, |st| st[row]) as usize;
+            if g == NO_CODE || g as usize >= k || s >= ns || x.is_nan() {
+                continue;
+            }
+            let cell = s * k + g as usize;
+            if let Some((cl, _)) = input.cluster {
+                // with clusters, a row without one (no user) is in no unit
+                if cl[row] == NO_CODE {
+                    continue;
+                }
+                cls[cell].push(cl[row]);
+            }
+            vals[cell].push(x);
+        }
+    }
     let nc = input.cluster.map_or(0, |c| c.1);
     let mut n_u = vec![0u32; nc];
     let mut s_u = vec![[0u32; 3]; nc];
-    let mut group_of = vec![0u32; nc];
-    for (s, stage_out) in out.iter_mut().enumerate() {
-        let mut vals: Vec<Vec<f64>> = vec![Vec::new(); k];
+    let mut out = vec![vec![[None; 3]; k]; ns];
+    let mut scratch: Vec<f64> = Vec::new();
+    for (cell, v) in vals.iter().enumerate() {
+        let n = v.len();
+        if n == 0 {
+            continue;
+        }
+        scratch.clear();
+        scratch.extend_from_slice(v);
+        let bounds: Vec<(f64, f64, f64)> = QUANTILES
+            .iter()
+            .map(|nu| {
+                let half = z * (nu * (1.0 - nu) / n as f64).sqrt();
+                (*nu, (nu - half).clamp(0.0, 1.0), (nu + half).clamp(0.0, 1.0))
+            })
+            .map(|(a, b, c)| (a, b, c))
+            .collect();
+        let levels: Vec<f64> = bounds.iter().flat_map(|b| [b.0, b.1, b.2]).collect();
+        let values = quantiles_by_selection(&mut scratch, &levels);
+        let q: Vec<(f64, f64, f64)> = (0..3)
+            .map(|i| (values[3 * i], values[3 * i + 1], values[3 * i + 2]))
+            .collect();
+        // requests at or below each percentile, in total and per cluster
+        let mut below = [0u64; 3];
         let mut touched: Vec<u32> = Vec::new();
-        // with clusters, a row without one (no user) is in no unit and no percentile
-        let in_stage = |r: usize| {
-            let g = input.codes[r];
-            let clustered = input.cluster.is_none_or(|(cl, _)| cl[r] != NO_CODE);
-            (g != NO_CODE
-                && (g as usize) < k
-                && clustered
-                && stage_of(r) == s
-                && !values[r].is_nan())
-            .then_some(g as usize)
-        };
-        for r in 0..values.len() {
-            let Some(g) = in_stage(r) else { continue };
-            vals[g].push(values[r]);
-            if let Some((cl, _)) = input.cluster {
-                let c = cl[r];
-                if n_u[c as usize] == 0 {
-                    touched.push(c);
-                    group_of[c as usize] = g as u32;
+        for (j, &x) in v.iter().enumerate() {
+            let c = input.cluster.map(|_| cls[cell][j] as usize);
+            if let Some(c) = c {
+                if n_u[c] == 0 {
+                    touched.push(c as u32);
                 }
-                n_u[c as usize] += 1;
+                n_u[c] += 1;
             }
-        }
-        let mut bounds = vec![[(f64::NAN, f64::NAN, f64::NAN); 3]; k];
-        for g in 0..k {
-            vals[g].sort_unstable_by(f64::total_cmp);
-            for (i, nu) in QUANTILES.iter().enumerate() {
-                if !vals[g].is_empty() {
-                    bounds[g][i] = percentile_bounds(&vals[g], *nu, z);
-                }
-            }
-        }
-        let mut at_or_below = vec![[0u64; 3]; k];
-        for r in 0..values.len() {
-            let Some(g) = in_stage(r) else { continue };
-            let x = values[r];
             for i in 0..3 {
-                if x <= bounds[g][i].0 {
-                    at_or_below[g][i] += 1;
-                    if let Some((cl, _)) = input.cluster {
-                        s_u[cl[r] as usize][i] += 1;
+                if x <= q[i].0 {
+                    below[i] += 1;
+                    if let Some(c) = c {
+                        s_u[c][i] += 1;
                     }
                 }
             }
         }
-        // cluster sums per group and percentile
-        let mut sums = vec![[[0.0f64; 6]; 3]; k];
+        let mut sums = [[0.0f64; 6]; 3];
         for &c in &touched {
             let c = c as usize;
-            let g = group_of[c] as usize;
-            let n = n_u[c] as f64;
+            let m_n = n_u[c] as f64;
             for i in 0..3 {
                 let m = s_u[c][i] as f64;
-                let t = &mut sums[g][i];
+                let t = &mut sums[i];
                 t[0] += 1.0;
                 t[1] += m;
                 t[2] += m * m;
-                t[3] += n;
-                t[4] += n * n;
-                t[5] += m * n;
+                t[3] += m_n;
+                t[4] += m_n * m_n;
+                t[5] += m * m_n;
             }
             n_u[c] = 0;
             s_u[c] = [0; 3];
         }
-        for g in 0..k {
-            let n = vals[g].len() as u64;
-            if n == 0 {
-                continue;
-            }
-            for i in 0..3 {
-                let (q, lo, hi) = bounds[g][i];
-                let below = at_or_below[g][i] as f64;
-                let t = if input.cluster.is_some() {
-                    sums[g][i]
-                } else {
-                    // each request its own cluster: s ∈ {0, 1}, n = 1
-                    [n as f64, below, below, n as f64, n as f64, below]
-                };
-                stage_out[g][i] = Some(QuantileStat {
-                    n,
-                    n_star: n,
-                    nu: QUANTILES[i],
-                    quantile_hat: q,
-                    quantile_lower: lo,
-                    quantile_upper: hi,
-                    n_clusters: t[0] as u64,
-                    main_sum: t[1],
-                    main_sum_squares: t[2],
-                    denominator_sum: t[3],
-                    denominator_sum_squares: t[4],
-                    main_denominator_sum_product: t[5],
-                    z,
-                });
-            }
+        let (s, g) = (cell / k, cell % k);
+        for i in 0..3 {
+            let (hat, lo, hi) = q[i];
+            let b = below[i] as f64;
+            let t = if input.cluster.is_some() {
+                sums[i]
+            } else {
+                // each request its own cluster: s ∈ {0, 1}, n = 1
+                [n as f64, b, b, n as f64, n as f64, b]
+            };
+            out[s][g][i] = Some(QuantileStat {
+                n: n as u64,
+                n_star: n as u64,
+                nu: QUANTILES[i],
+                quantile_hat: hat,
+                quantile_lower: lo,
+                quantile_upper: hi,
+                n_clusters: t[0] as u64,
+                main_sum: t[1],
+                main_sum_squares: t[2],
+                denominator_sum: t[3],
+                denominator_sum_squares: t[4],
+                main_denominator_sum_product: t[5],
+                z,
+            });
         }
     }
     out
+}
+
+/// Linear-interpolation percentiles at `levels` (numpy's default) of unsorted values, by
+/// selecting only the order statistics they need (`values` is reordered).
+pub fn quantiles_by_selection(values: &mut [f64], levels: &[f64]) -> Vec<f64> {
+    let n = values.len();
+    let pos: Vec<(usize, usize, f64)> = levels
+        .iter()
+        .map(|q| {
+            let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+            let lo = h.floor() as usize;
+            (lo, (lo + 1).min(n - 1), h - lo as f64)
+        })
+        .collect();
+    let mut ranks: Vec<usize> = pos.iter().flat_map(|p| [p.0, p.1]).collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    select_ranks(values, 0, &ranks);
+    pos.iter()
+        .map(|&(lo, hi, f)| values[lo] + f * (values[hi] - values[lo]))
+        .collect()
+}
+
+/// Puts the order statistic of every rank (sorted, relative to `offset`) in its place.
+fn select_ranks(values: &mut [f64], offset: usize, ranks: &[usize]) {
+    if ranks.is_empty() || values.is_empty() {
+        return;
+    }
+    let mid = ranks.len() / 2;
+    let at = ranks[mid] - offset;
+    let (left, _, right) = values.select_nth_unstable_by(at, f64::total_cmp);
+    select_ranks(left, offset, &ranks[..mid]);
+    select_ranks(right, offset + at + 1, &ranks[mid + 1..]);
 }
 
 /// One stage's test of treatment `b` against control `a` (None: not testable).
@@ -356,4 +399,22 @@ pub fn latency_tests(
     }
     let stats = statistics(lat, layout, inputs.alpha);
     Ok(tests(&stats, name, names, control, inputs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::quantile_stat::sorted_quantile;
+
+    #[test]
+    fn selection_equals_sorting() {
+        let mut x: Vec<f64> = (0..1001).map(|i| ((i * 7919) % 1001) as f64 * 0.37).collect();
+        let levels = [0.5, 0.95, 0.99, 0.0, 1.0, 0.123, 0.9876];
+        let got = quantiles_by_selection(&mut x.clone(), &levels);
+        x.sort_by(f64::total_cmp);
+        for (l, g) in levels.iter().zip(got) {
+            assert_eq!(g, sorted_quantile(&x, *l), "level {l}");
+        }
+        assert_eq!(quantiles_by_selection(&mut [3.0], &[0.5, 0.99]), vec![3.0, 3.0]);
+    }
 }
