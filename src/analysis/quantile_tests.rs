@@ -79,7 +79,11 @@ pub fn statistics(latency: &Float64Chunked, input: &Layout, alpha: f64) -> Stage
             .iter()
             .map(|nu| {
                 let half = z * (nu * (1.0 - nu) / n as f64).sqrt();
-                (*nu, (nu - half).clamp(0.0, 1.0), (nu + half).clamp(0.0, 1.0))
+                (
+                    *nu,
+                    (nu - half).clamp(0.0, 1.0),
+                    (nu + half).clamp(0.0, 1.0),
+                )
             })
             .map(|(a, b, c)| (a, b, c))
             .collect();
@@ -408,13 +412,18 @@ mod tests {
 
     #[test]
     fn selection_equals_sorting() {
-        let mut x: Vec<f64> = (0..1001).map(|i| ((i * 7919) % 1001) as f64 * 0.37).collect();
+        let mut x: Vec<f64> = (0..1001)
+            .map(|i| ((i * 7919) % 1001) as f64 * 0.37)
+            .collect();
         let levels = [0.5, 0.95, 0.99, 0.0, 1.0, 0.123, 0.9876];
         let got = quantiles_by_selection(&mut x.clone(), &levels);
         x.sort_by(f64::total_cmp);
         for (l, g) in levels.iter().zip(got) {
             assert_eq!(g, sorted_quantile(&x, *l), "level {l}");
         }
-        assert_eq!(quantiles_by_selection(&mut [3.0], &[0.5, 0.99]), vec![3.0, 3.0]);
+        assert_eq!(
+            quantiles_by_selection(&mut [3.0], &[0.5, 0.99]),
+            vec![3.0, 3.0]
+        );
     }
 }

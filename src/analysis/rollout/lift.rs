@@ -7,6 +7,7 @@
 //! sums of its (stage, group) cell; each bucket end reads the cells.
 
 use super::cuped::{self, Covariate};
+use super::key_index::prefetch;
 use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatistic};
 use super::units::{Units, UserGroups, NO_TS};
 use super::{UnitAnalysis, UnitColumn};
@@ -90,7 +91,7 @@ pub fn lift_over_time(
         (None, false) => Form::Ratio,
     };
     let ts = pairs.ts();
-    let row_value = row_values(values);
+    let values = row_values(values);
     // rows in bucket order (a counting sort unless the log is in time order)
     let bucket_of = |r: usize| -> Option<usize> {
         let t = ts[r];
@@ -123,69 +124,110 @@ pub fn lift_over_time(
         out
     };
     let k = ua.groups.names.len();
-    let ns = ua.boundaries.len();
-    let mut m = vec![0.0f64; units.len()];
-    let mut d = vec![0u32; units.len()];
-    let mut cells = vec![Running::default(); ns * k];
-    let pair_of = |u: usize| units.pair[u] as usize;
-    let xy = |u: usize, m: f64, d: u32| -> (f64, f64) {
+    // per unit in 24 bytes: its running sum, its covariate, its count and its cell
+    let mut state: Vec<UnitState> = (0..units.len())
+        .map(|u| {
+            let p = units.pair[u] as usize;
+            UnitState {
+                m: 0.0,
+                y: match form {
+                    Form::Cuped(c) => c.value[p],
+                    _ => 0.0,
+                },
+                d: 0,
+                cell: units.stage[u] as u32 * k as u32 + pairs.group[p],
+            }
+        })
+        .collect();
+    let mut cells = vec![Running::default(); ua.boundaries.len() * k];
+    let n_rows = if sorted { ts.len() } else { order.len() };
+    let row_at = |i: usize| if sorted { i } else { order[i] as usize };
+    let xy = |s: &UnitState| -> (f64, f64) {
         match form {
-            Form::Ratio => (m, d as f64),
-            Form::Mean => (m / d as f64, 1.0),
-            Form::Cuped(c) => (m, c.value[pair_of(u)]),
+            Form::Ratio => (s.m, s.d as f64),
+            Form::Mean => (s.m / s.d as f64, 1.0),
+            Form::Cuped(_) => (s.m, s.y),
         }
     };
     let mut out = Vec::new();
     let mut current: Option<usize> = None;
-    let n_rows = if sorted { ts.len() } else { order.len() };
-    for i in 0..=n_rows {
-        let r = if i < n_rows {
-            Some(if sorted { i } else { order[i] as usize })
-        } else {
-            None
-        };
-        let b = r.and_then(bucket_of);
-        if r.is_some() && b.is_none() {
-            continue;
+    let emit = |out: &mut Vec<LiftOverTime>, cells: &[Running], at: usize| {
+        let start_us = (buckets.first + at as i64) * buckets.span_us;
+        out.extend(evaluate(ua, cells, form, start_us, metric));
+    };
+    // the state of the unit 16 rows ahead is fetched while this row is added
+    const AHEAD: usize = 16;
+    for i in 0..n_rows {
+        if i + AHEAD < n_rows {
+            let u = units.unit_of_row[row_at(i + AHEAD)];
+            if u != NO_CODE {
+                prefetch(state.as_ptr().wrapping_add(u as usize));
+            }
         }
-        if current.is_some() && b != current {
-            let at = current.unwrap_or(0);
-            let start_us = (buckets.first + at as i64) * buckets.span_us;
-            out.extend(evaluate(ua, &cells, form, start_us, metric));
+        let r = row_at(i);
+        let Some(b) = bucket_of(r) else { continue };
+        if current.is_some_and(|c| c != b) {
+            emit(&mut out, &cells, current.unwrap_or(0));
         }
-        let Some(r) = r else { break };
-        current = b;
+        current = Some(b);
         let u = units.unit_of_row[r];
-        let Some(x) = (u != NO_CODE).then(|| row_value(r)).flatten() else {
+        let x = values[r];
+        if u == NO_CODE || x.is_nan() {
             continue;
-        };
-        let u = u as usize;
-        let c = units.stage[u] as usize * k + pairs.group[pair_of(u)] as usize;
-        if d[u] > 0 {
-            let (ox, oy) = xy(u, m[u], d[u]);
-            cells[c].add(ox, oy, -1.0);
-        } else {
-            cells[c].n += 1;
         }
-        m[u] += x;
-        d[u] += 1;
-        let (nx, ny) = xy(u, m[u], d[u]);
-        cells[c].add(nx, ny, 1.0);
+        let st = &mut state[u as usize];
+        let cell = &mut cells[st.cell as usize];
+        if st.d > 0 {
+            let (ox, oy) = xy(st);
+            cell.add(ox, oy, -1.0);
+        } else {
+            cell.n += 1;
+        }
+        st.m += x;
+        st.d += 1;
+        let (nx, ny) = xy(st);
+        cell.add(nx, ny, 1.0);
+    }
+    if let Some(at) = current {
+        emit(&mut out, &cells, at);
     }
     out
 }
 
-/// A row's value of the column (None: missing).
-fn row_values<'a>(values: &'a UnitColumn<'a>) -> Box<dyn Fn(usize) -> Option<f64> + 'a> {
+/// A unit while the rows are read.
+#[derive(Clone, Copy)]
+struct UnitState {
+    m: f64,
+    y: f64,
+    d: u32,
+    cell: u32,
+}
+
+/// Every row's value of the column (NaN: missing).
+fn row_values(values: &UnitColumn) -> Vec<f64> {
     match values {
         UnitColumn::Numbers(v) => {
-            let v: Vec<Option<f64>> = v.iter().collect();
-            Box::new(move |r| v[r])
+            let mut out = Vec::with_capacity(v.len());
+            for arr in v.downcast_iter() {
+                match arr.validity() {
+                    None => out.extend_from_slice(arr.values()),
+                    Some(valid) => {
+                        out.extend(arr.values().iter().zip(valid.iter()).map(|(x, ok)| {
+                            if ok {
+                                *x
+                            } else {
+                                f64::NAN
+                            }
+                        }))
+                    }
+                }
+            }
+            out
         }
-        UnitColumn::Flag(b) => {
-            let b: Vec<bool> = b.iter().map(|e| e == Some(true)).collect();
-            Box::new(move |r| Some(if b[r] { 1.0 } else { 0.0 }))
-        }
+        UnitColumn::Flag(b) => b
+            .iter()
+            .map(|e| if e == Some(true) { 1.0 } else { 0.0 })
+            .collect(),
     }
 }
 
