@@ -384,7 +384,7 @@ fn cuped_from_pre_period_files_gives_the_same_numbers() {
     assert_eq!(p.pre_period.len(), 1);
 }
 
-fn quantile<'a>(qs: &'a [QuantileTest], nu: f64) -> &'a QuantileTest {
+fn quantile(qs: &[QuantileTest], nu: f64) -> &QuantileTest {
     qs.iter().find(|q| (q.quantile - nu).abs() < 1e-12).unwrap()
 }
 

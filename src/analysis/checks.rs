@@ -12,6 +12,7 @@ fn pct(x: f64) -> String {
 }
 
 /// Runs every check. `groups[control]` is the control.
+#[allow(clippy::too_many_arguments)]
 pub fn run_checks(
     plan: &Plan,
     groups: &[GroupSummary],

@@ -193,7 +193,7 @@ mod tests {
         let mut last = f64::INFINITY;
         for n in [100.0, 1000.0, 10_000.0, 100_000.0] {
             let w = sequential_half_width(4.0 / n, n, s.alpha, s.tuning);
-            assert!(w > 1.959964 * (4.0 / n as f64).sqrt(), "n={n}");
+            assert!(w > 1.959964 * (4.0 / n).sqrt(), "n={n}");
             assert!(w < last);
             last = w;
         }

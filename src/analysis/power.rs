@@ -65,6 +65,7 @@ pub fn sequential_n_per_group(sigma2: f64, delta: f64, alpha: f64, power: f64, t
 /// The sample-size section for the primary metric (else the first proportion metric).
 /// With users as the unit it reads the primary test's variance (CUPED-adjusted when on);
 /// with requests it uses the two-proportion formula. None when nothing can be computed.
+#[allow(clippy::too_many_arguments)]
 pub fn power_result(
     ds: &crate::ingest::Dataset,
     plan: &Plan,

@@ -85,7 +85,6 @@ pub fn statistics(latency: &Float64Chunked, input: &Layout, alpha: f64) -> Stage
                     (nu + half).clamp(0.0, 1.0),
                 )
             })
-            .map(|(a, b, c)| (a, b, c))
             .collect();
         let levels: Vec<f64> = bounds.iter().flat_map(|b| [b.0, b.1, b.2]).collect();
         let values = quantiles_by_selection(&mut scratch, &levels);
