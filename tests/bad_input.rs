@@ -82,6 +82,16 @@ fn unreadable_files_exit_2_with_one_line() {
         b"primary_metrc = \"converted\"\n",
     );
     let good = write(dir.path(), "good.jsonl", good_rows(10).as_bytes());
+    let late = write(
+        dir.path(),
+        "late.toml",
+        b"experiment_start = \"2099-01-01T00:00:00Z\"\n",
+    );
+    let no_pre = write(
+        dir.path(),
+        "no_pre.toml",
+        b"pre_period = [\"nothing/*.jsonl\"]\n",
+    );
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec![empty.display().to_string()], "empty"),
         (vec![binary.display().to_string()], "binary"),
@@ -103,6 +113,30 @@ fn unreadable_files_exit_2_with_one_line() {
             vec![good.display().to_string(), "--bucket".into(), "7x".into()],
             "bucket",
         ),
+        (
+            vec![
+                good.display().to_string(),
+                "--inference".into(),
+                "bayes".into(),
+            ],
+            "--inference",
+        ),
+        (
+            vec![
+                good.display().to_string(),
+                "--plan".into(),
+                late.display().to_string(),
+            ],
+            "experiment_start",
+        ),
+        (
+            vec![
+                good.display().to_string(),
+                "--plan".into(),
+                no_pre.display().to_string(),
+            ],
+            "no file matches",
+        ),
     ];
     for (args, needle) in cases {
         let mut full = vec!["analyze"];
@@ -112,7 +146,15 @@ fn unreadable_files_exit_2_with_one_line() {
         assert!(out.is_empty());
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
         assert!(err.contains(needle), "{err} should mention {needle}");
-        if !needle.contains("control") && !needle.contains("bucket") && !needle.contains("primary")
+        if ![
+            "control",
+            "bucket",
+            "primary",
+            "--inference",
+            "no file matches",
+        ]
+        .iter()
+        .any(|n| needle.contains(n))
         {
             assert!(err.contains(&args[0]), "{err} names the file");
         }

@@ -27,6 +27,9 @@ pub enum AnalysisError {
     /// The expected split names a group that is not in the data, or misses one.
     #[error("expected split: {0}")]
     BadSplit(String),
+    /// Every row is before the experiment start.
+    #[error("no rows at or after experiment_start = {0}: every row is pre-period data")]
+    NoExperimentRows(String),
     /// The CUPED covariate is not a numeric column.
     #[error("covariate {name:?} is not a numeric column of the log (numeric columns: {metrics})")]
     UnknownCovariate {

@@ -67,6 +67,11 @@ pub fn analyze(ds: &Dataset, cfg: &AnalysisConfig) -> Result<ExperimentReport, A
         .map(|s| crate::plan::rollout::timestamp_us("experiment_start", s))
         .transpose()?;
     let (post, pre) = pre_period::split(ds, start)?;
+    if post.frame.height() == 0 && ds.frame.height() > 0 {
+        return Err(AnalysisError::NoExperimentRows(
+            cfg.plan.experiment_start.clone().unwrap_or_default(),
+        ));
+    }
     // a declared covariate column stands in for a pre-period
     let pre = match (&cfg.plan.covariate, pre) {
         (Some(c), None) => Some(pre_period::from_column(&post, c)?),
