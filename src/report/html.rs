@@ -73,10 +73,63 @@ fn chart(
                 .collect(),
         })
         .collect();
-    let Some((x0, x1, y0, y1)) = ranges(&series) else {
+    figure(out, title, unit, &series);
+}
+
+/// The primary metric's lift over time with its interval (one colour per treatment).
+fn lift_chart(out: &mut String, r: &ExperimentReport) {
+    let lift = &r.timeline.lift_over_time;
+    let Some(first) = lift.first() else { return };
+    let mut series = Vec::new();
+    for (i, g) in r.groups.iter().enumerate().skip(1) {
+        let pts: Vec<_> = lift.iter().filter(|l| l.treatment == g.name).collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let color = PALETTE[i % PALETTE.len()];
+        let light = color.map(|c| ((c as u16 + 255) / 2) as u8);
+        let x = |l: &crate::report::LiftOverTime| l.start_us as f64 / 1e6;
+        series.push(ChartSeries {
+            name: format!("{} − {}", g.name, r.control),
+            color,
+            points: pts.iter().map(|l| (x(l), l.diff)).collect(),
+        });
+        for (side, pick) in [("low", 0), ("high", 1)] {
+            series.push(ChartSeries {
+                name: format!("{} interval {side}", g.name),
+                color: light,
+                points: pts
+                    .iter()
+                    .filter_map(|l| Some((x(l), if pick == 0 { l.ci_low? } else { l.ci_high? })))
+                    .collect(),
+            });
+        }
+    }
+    let last = lift.last().map_or(first.start_us, |l| l.start_us) as f64 / 1e6;
+    series.push(ChartSeries {
+        name: "no effect".into(),
+        color: [150, 150, 150],
+        points: vec![(first.start_us as f64 / 1e6, 0.0), (last, 0.0)],
+    });
+    let band = if r.inference == crate::plan::Inference::Sequential {
+        "always-valid"
+    } else {
+        "fixed-horizon"
+    };
+    figure(
+        out,
+        &format!("Lift of {} over time, {band} interval", first.metric),
+        &format!("{} (treatment − control)", first.metric),
+        &series,
+    );
+}
+
+/// One chart as a figure with its axis ranges and legend.
+fn figure(out: &mut String, title: &str, unit: &str, series: &[ChartSeries]) {
+    let Some((x0, x1, y0, y1)) = ranges(series) else {
         return;
     };
-    let png = render_png(&series, 900, 220);
+    let png = render_png(series, 900, 220);
     let legend: Vec<String> = series
         .iter()
         .map(|s| {
@@ -184,6 +237,7 @@ pub fn render(r: &ExperimentReport) -> String {
     super::stages_markdown::events_html(&mut out, r, h);
     if !r.timeline.rows.is_empty() {
         let _ = writeln!(out, "<h2>Timeline ({} buckets)</h2>", h(&r.timeline.bucket));
+        lift_chart(&mut out, r);
         chart(&mut out, "Traffic", "requests / s", r, |x| Some(x.qps));
         chart(
             &mut out,
