@@ -102,7 +102,9 @@ fn estimate_of(
     precision: Option<Precision>,
     want_relative: bool,
 ) -> Result<(f64, Precision), String> {
-    let p = precision.ok_or("no test yet (too few units or no variance)")?;
+    let p = precision
+        .filter(|p| p.variance.is_finite() && p.variance > 0.0)
+        .ok_or("no test yet (too few units or no variance)")?;
     if !want_relative {
         return Ok((diff, p));
     }
@@ -110,6 +112,9 @@ fn estimate_of(
     let variance = p
         .relative_variance
         .unwrap_or(p.variance / (control * control));
+    if !(variance.is_finite() && variance > 0.0) {
+        return Err("no variance of the relative lift yet".into());
+    }
     Ok((
         rel,
         Precision {
@@ -134,9 +139,17 @@ pub fn guardrails(
         tuning: plan.sequential_tuning,
     };
     let g = &plan.guardrails;
-    let mut treatments: Vec<&str> = tests.iter().map(|t| t.treatment.as_str()).collect();
-    treatments.extend(quantiles.iter().map(|q| q.treatment.as_str()));
-    treatments.dedup();
+    // each treatment once, in the order the tests list them
+    let mut treatments: Vec<&str> = Vec::new();
+    for t in tests
+        .iter()
+        .map(|t| t.treatment.as_str())
+        .chain(quantiles.iter().map(|q| q.treatment.as_str()))
+    {
+        if !treatments.contains(&t) {
+            treatments.push(t);
+        }
+    }
     let mut out = Vec::new();
     for tr in treatments {
         let mut targets = Vec::new();

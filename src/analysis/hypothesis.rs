@@ -196,7 +196,8 @@ fn proportion_row(
         relative_variance: None,
         n: (c.n + tr.n) as f64,
     };
-    finish_row(row, inputs, Some(&spread))
+    let row = finish_row(row, inputs, Some(&spread));
+    with_relative_variance(row, pc * (1.0 - pc), tr.n, pt * (1.0 - pt), c.n)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -225,7 +226,26 @@ fn welch_row(
         row.df = finite(w.df);
         row.p_value = finite(w.p_value);
     }
-    finish_row(row, inputs, spread.as_ref())
+    let row = finish_row(row, inputs, spread.as_ref());
+    with_relative_variance(row, c.var, tr.n, tr.var, c.n)
+}
+
+/// Keeps gbstats' variance of the relative lift (var_b/(μa²·n_b) + var_a·μb²/(μa⁴·n_a), from
+/// the per-observation variances) for the guardrails; the reported relative interval stays
+/// the difference's interval over the control value.
+fn with_relative_variance(
+    mut row: TestResult,
+    var_a: f64,
+    n_b: u64,
+    var_b: f64,
+    n_a: u64,
+) -> TestResult {
+    let (ma, mb) = (row.control_value, row.treatment_value);
+    let rv = var_b / (ma * ma * n_b as f64) + var_a * mb * mb / (ma.powi(4) * n_a as f64);
+    if let Some(p) = row.precision.as_mut() {
+        p.relative_variance = (rv.is_finite() && rv > 0.0).then_some(rv);
+    }
+    row
 }
 
 /// The inference (fixed numbers kept, always-valid ones applied when asked for),

@@ -112,8 +112,10 @@ fn always_valid(
     (seq, rel)
 }
 
+/// The precision kept for guardrails and power: none without a usable variance (a zero
+/// variance decides nothing).
 fn precision(spread: Option<&Spread>, df: Option<f64>) -> Option<Precision> {
-    spread.map(|sp| Precision {
+    spread.filter(|sp| sp.usable()).map(|sp| Precision {
         variance: sp.variance,
         relative_variance: sp.relative_variance,
         n: sp.n,

@@ -261,7 +261,8 @@ fn analyze_pass(
     let test_rows = staged.tests;
     let mut timeline = timeline;
     timeline.lift_over_time = staged.lift;
-    let recommendation = recommend::recommend(plan, &checks, &test_rows, primary.as_deref());
+    let recommendation =
+        recommend::recommend(plan, &checks, &test_rows, &guards, primary.as_deref());
 
     // control first, then treatments by name
     let mut summaries = stats.summaries;
@@ -327,7 +328,7 @@ fn analyze_pass(
         assignment,
         tests: test_rows,
         quantile_tests: staged.quantile_tests,
-        guardrails: guards,
+        guardrails: guards.clone(),
         power,
         segments,
         timeline,

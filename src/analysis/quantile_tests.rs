@@ -313,21 +313,28 @@ fn combine_rows(
     control: usize,
     t: usize,
 ) -> QuantileTest {
-    // the values: the stages' percentiles weighted by their requests
-    let weighted = |g: usize| {
-        let (mut sum, mut w, mut n, mut c) = (0.0, 0u64, 0u64, 0u64);
-        for st in stats {
-            if let Some(q) = st[g][i] {
-                sum += q.quantile_hat * q.n as f64;
-                w += q.n;
-                n += q.n;
-                c += q.n_clusters;
-            }
-        }
-        (sum / w.max(1) as f64, n, c)
+    // the values: the percentiles of the stages combined (of every stage when none is
+    // testable), weighted by their requests
+    let pool: Vec<(QuantileStat, QuantileStat)> = if used.is_empty() {
+        stats
+            .iter()
+            .filter_map(|st| Some((st[control][i]?, st[t][i]?)))
+            .collect()
+    } else {
+        used.iter().map(|(a, b, _)| (*a, *b)).collect()
     };
-    let (va, na, ca) = weighted(control);
-    let (vb, nb, cb) = weighted(t);
+    let weighted = |side: usize| {
+        let (mut sum, mut n, mut c) = (0.0, 0u64, 0u64);
+        for pair in &pool {
+            let q = if side == 0 { pair.0 } else { pair.1 };
+            sum += q.quantile_hat * q.n as f64;
+            n += q.n;
+            c += q.n_clusters;
+        }
+        (sum / n.max(1) as f64, n, c)
+    };
+    let (va, na, ca) = weighted(0);
+    let (vb, nb, cb) = weighted(1);
     let a = QuantileStat {
         n: na,
         quantile_hat: va,

@@ -2,13 +2,17 @@
 //! drove it.
 
 use crate::plan::Plan;
-use crate::report::{Action, Check, CheckId, Recommendation, Status, TestMethod, TestResult};
+use crate::report::{
+    Action, Check, CheckId, GuardrailResult, GuardrailStatus, Recommendation, Status, TestMethod,
+    TestResult,
+};
 
 /// Ramp up / hold / roll back, with the checks and results that drove it.
 pub fn recommend(
     plan: &Plan,
     checks: &[Check],
     tests: &[TestResult],
+    guards: &[GuardrailResult],
     primary: Option<&str>,
 ) -> Recommendation {
     let status = |id: CheckId| {
@@ -22,19 +26,15 @@ pub fn recommend(
     let mut action = Action::RampUp;
     // the most severe action wins
     let demote = |a: Action, action: &mut Action| *action = (*action).max(a);
+    // a guardrail that cannot be decided yet holds the rollout
+    for g in guards
+        .iter()
+        .filter(|g| g.status == GuardrailStatus::Undecided)
+    {
+        demote(Action::Hold, &mut action);
+        reasons.push(format!("guardrail not decided yet: {}", g.message));
+    }
     for id in [CheckId::LatencyP99, CheckId::ErrorRate, CheckId::Guardrails] {
-        if status(id) == Status::Warn {
-            // a guardrail that cannot be decided yet holds the rollout
-            demote(Action::Hold, &mut action);
-            reasons.push(format!(
-                "guardrail {id} not decided yet: {}",
-                checks
-                    .iter()
-                    .find(|c| c.id == id)
-                    .map(|c| c.message.as_str())
-                    .unwrap_or("")
-            ));
-        }
         if status(id) == Status::Fail {
             demote(Action::RollBack, &mut action);
             reasons.push(format!(

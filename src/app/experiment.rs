@@ -77,6 +77,14 @@ impl VerdictApp {
         if config.bucket == cur.config.bucket {
             return;
         }
+        // the lift over time follows the bucket, and a pre-period is split off before the
+        // timeline: both need the whole analysis
+        if !cur.report.timeline.lift_over_time.is_empty()
+            || cur.config.plan.experiment_start.is_some()
+            || cur.dataset.pre_period.is_some()
+        {
+            return self.reanalyze(ctx);
+        }
         match crate::analysis::settings::bucket_seconds(&config) {
             Ok(seconds) => {
                 let job = spawn_timeline(

@@ -89,11 +89,15 @@ pub fn tables(r: &ExperimentReport) -> Vec<Table> {
         let source = r
             .pre_period
             .as_ref()
-            .map(|p| {
-                format!(
+            .map(|p| match &p.column {
+                Some(c) => format!(
+                    " Covariate: each user's mean of the column {c} ({} rows, {} users).",
+                    p.rows, p.users
+                ),
+                None => format!(
                     " Covariate: each user's total over the pre-period ({}: {} rows, {} users).",
                     p.source, p.rows, p.users
-                )
+                ),
             })
             .unwrap_or_default();
         out.push(Table {

@@ -108,12 +108,16 @@ pub fn stage_row(
                 .then_some(adj.relative_variance),
             n,
         });
-        row.cuped = Some(CupedInfo {
-            theta: ct.theta,
-            variance_reduction: ct.variance_reduction(),
-            users_with_covariate: with_covariate,
-            unadjusted: unadjusted(&ct.unadjusted, a.mean_m, b.mean_m, n, ua),
-        });
+        // without variance in the post totals there is nothing to reduce
+        row.cuped =
+            (ct.unadjusted.variance.is_finite() && ct.unadjusted.variance > 0.0).then(|| {
+                CupedInfo {
+                    theta: ct.theta,
+                    variance_reduction: ct.variance_reduction(),
+                    users_with_covariate: with_covariate,
+                    unadjusted: unadjusted(&ct.unadjusted, a.mean_m, b.mean_m, n, ua),
+                }
+            });
         if adj.variance.is_finite() && adj.variance > 0.0 && ct.unadjusted.variance > 0.0 {
             test = Some(ct);
         }
@@ -131,6 +135,7 @@ pub fn stage_row(
 pub fn combined_row(
     col: &TestedColumn,
     ua: &UnitAnalysis,
+    t: usize,
     stages: &[StageCuped],
     users_with_covariate: u64,
     distinct_units: (u64, u64),
@@ -155,14 +160,26 @@ pub fn combined_row(
         let mut row = match used.first() {
             Some((s, _)) => s.row.clone(),
             None => {
-                let mut r = stages
-                    .first()
-                    .map(|s| s.row.clone())
-                    .unwrap_or_else(|| empty_row(&col.name, TestMethod::Cuped, "", "", ua.inputs));
+                let mut r = stages.first().map(|s| s.row.clone()).unwrap_or_else(|| {
+                    empty_row(
+                        &col.name,
+                        TestMethod::Cuped,
+                        &ua.groups.names[ua.control],
+                        &ua.groups.names[t],
+                        ua.inputs,
+                    )
+                });
                 r.ci_low = None;
                 r.ci_high = None;
                 r.p_value = None;
+                r.statistic = None;
+                r.df = None;
                 r.significant = false;
+                r.fixed = Default::default();
+                r.precision = None;
+                r.cuped = None;
+                r.relative_lift_ci_low = None;
+                r.relative_lift_ci_high = None;
                 r
             }
         };

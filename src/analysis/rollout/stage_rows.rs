@@ -105,18 +105,28 @@ pub fn unit_analysis(
                     .iter()
                     .filter(|r| r.test.is_some())
                     .fold(0u64, |m, r| m | 1u64 << r.stage.min(63));
+                // distinct (user, group) pairs with values of the column in the stages
+                // combined, and those of them with a covariate
+                let mut with_values = vec![false; pairs.len()];
+                for u in 0..units.len() {
+                    if sums.d(u) > 0 && mask >> units.stage[u].min(63) & 1 == 1 {
+                        with_values[units.pair[u] as usize] = true;
+                    }
+                }
                 let count = |g: usize, need_cov: bool| {
                     (0..pairs.len())
                         .filter(|&p| {
-                            pairs.group[p] as usize == g
-                                && units.stage_mask[p] & mask != 0
+                            with_values[p]
+                                && pairs.group[p] as usize == g
                                 && (!need_cov || cov.has[p])
                         })
                         .count() as u64
                 };
                 let with_cov = count(ua.control, true) + count(t, true);
                 let distinct = (count(ua.control, false), count(t, false));
-                combined.push(cuped_rows::combined_row(col, ua, &rows, with_cov, distinct));
+                combined.push(cuped_rows::combined_row(
+                    col, ua, t, &rows, with_cov, distinct,
+                ));
                 continue;
             }
             let mut stage_tests = Vec::with_capacity(ns);
@@ -401,6 +411,11 @@ fn combine_stages(
                 r.statistic = None;
                 r.df = None;
                 r.significant = false;
+                r.fixed = Default::default();
+                r.precision = None;
+                r.cuped = None;
+                r.relative_lift_ci_low = None;
+                r.relative_lift_ci_high = None;
                 r
             }
         };

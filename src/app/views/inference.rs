@@ -106,10 +106,17 @@ pub fn quantile_table_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                         ui.label(format!("{:.2}", q.treatment_value));
                         ui.label(format!("{:+.2}", q.diff));
                         ui.label(interval(q.ci_low, q.ci_high, 2));
-                        ui.label(fmt_pct(q.relative_lift));
+                        ui.label(fmt_pct(q.relative_lift)).on_hover_text(format!(
+                            "relative interval [{}, {}]; fixed-horizon p {}",
+                            fmt_pct(q.relative_lift_ci_low),
+                            fmt_pct(q.relative_lift_ci_high),
+                            fmt_p(q.fixed.p_value)
+                        ));
                         ui.label(fmt_p(q.p_value));
-                        let resp = if q.significant {
+                        let resp = if q.significant && q.diff > 0.0 {
                             ui.colored_label(status_color(Status::Fail), "yes, slower")
+                        } else if q.significant {
+                            ui.colored_label(status_color(Status::Pass), "yes, faster")
                         } else {
                             ui.weak(q.note.as_deref().map_or("no", |_| "not testable"))
                         };
@@ -161,7 +168,11 @@ pub fn guardrails_table_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                     format!("{}", g.margin)
                 });
                 ui.label(f(g.estimate));
-                ui.label(f(g.bound));
+                ui.label(f(g.bound)).on_hover_text(format!(
+                    "favourable bound {}; one-sided p {} before Holm",
+                    f(g.favorable_bound),
+                    fmt_p(g.p_value)
+                ));
                 ui.label(fmt_p(g.p_value_adjusted));
                 let status = match g.status {
                     GuardrailStatus::Pass => Status::Pass,

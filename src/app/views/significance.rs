@@ -117,15 +117,22 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                         _ => ("no", ui.visuals().weak_text_color()),
                     };
                     ui.colored_label(color, text);
-                    ui.label(fmt_p(t.fixed.p_value));
+                    ui.label(fmt_p(t.fixed.p_value)).on_hover_text(format!(
+                        "fixed-horizon interval [{}, {}], significant: {}",
+                        t.fixed.ci_low.map_or("–".into(), |x| format!("{x:+.4}")),
+                        t.fixed.ci_high.map_or("–".into(), |x| format!("{x:+.4}")),
+                        if t.fixed.significant { "yes" } else { "no" }
+                    ));
                     match t.cuped {
                         Some(c) => {
                             ui.label(format!("-{:.0}% var", c.variance_reduction * 100.0))
                                 .on_hover_text(format!(
-                                    "θ = {:.4}, {} users with a pre-period; unadjusted diff {:+.4}, p {}",
+                                    "θ = {:.4}, {} users with a pre-period; unadjusted diff {:+.4} [{}, {}], p {}",
                                     c.theta,
                                     c.users_with_covariate,
                                     c.unadjusted.diff,
+                                    c.unadjusted.ci_low.map_or("–".into(), |x| format!("{x:+.4}")),
+                                    c.unadjusted.ci_high.map_or("–".into(), |x| format!("{x:+.4}")),
                                     fmt_p(c.unadjusted.p_value)
                                 ));
                         }

@@ -225,7 +225,10 @@ fn service_events(
         // a prediction before the experiment needs no group: it is pre-period data
         if predicts
             && is_error.get(r) != Some(true)
-            && pre_before.is_some_and(|cut| ts.get(r).is_some_and(|t| t < cut))
+            && pre_before.is_some_and(|cut| {
+                // pre-period files (cut at the end of time) need no timestamps either
+                cut == i64::MAX || ts.get(r).is_some_and(|t| t < cut)
+            })
         {
             continue;
         }
