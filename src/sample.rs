@@ -422,6 +422,13 @@ B = 50
 latency_p99_ms = 200.0
 latency_p99_max_increase = 0.10
 error_rate_margin = 0.01
+
+# revenue per request may not drop by more than 10 % (a non-inferiority test)
+[[guardrails.metric]]
+name = "revenue"
+margin = 0.10
+relative = true
+direction = "increase"
 "#;
 
 /// Writes the experiment as `experiment.jsonl`, `.csv`, `.parquet` and `.log` (plus the

@@ -286,7 +286,7 @@ fn describe(t: &Target, est: f64, o: &OneSided, status: GuardrailStatus) -> Stri
         format!("{}", t.margin)
     };
     format!(
-        "{} {}: at most {} worse (estimate {}), margin {margin}: {}",
+        "{} {}: worse by at most {} (estimate {}), margin {margin}: {}",
         t.treatment,
         t.name,
         fmt(h * o.bound, t.relative),

@@ -102,10 +102,19 @@ fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                         fmt_pct(t.relative_lift_ci_high)
                     ));
                     ui.end_row();
+                    let seq = r.inference == crate::plan::Inference::Sequential;
                     tip_label(
                         ui,
-                        format!("Difference ({:.0}% CI)", (1.0 - r.alpha) * 100.0),
-                        tips::CI,
+                        format!(
+                            "Difference ({}{:.0}% CI)",
+                            if seq { "always-valid " } else { "" },
+                            (1.0 - r.alpha) * 100.0
+                        ),
+                        if seq {
+                            super::inference::inference_tips::SEQUENTIAL
+                        } else {
+                            tips::CI
+                        },
                     );
                     ui.label(format!(
                         "{:+.4}  [{}, {}]",
@@ -142,6 +151,31 @@ fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                     };
                     ui.label(sig);
                     ui.end_row();
+                    if seq {
+                        tip_label(
+                            ui,
+                            "Fixed-horizon",
+                            super::inference::inference_tips::FIXED_P,
+                        );
+                        ui.weak(format!(
+                            "p = {}, CI [{}, {}]: valid for one look at a pre-planned size only",
+                            fmt_p(t.fixed.p_value),
+                            t.fixed.ci_low.map_or("–".into(), |x| format!("{x:+.4}")),
+                            t.fixed.ci_high.map_or("–".into(), |x| format!("{x:+.4}"))
+                        ));
+                        ui.end_row();
+                    }
+                    if let Some(c) = t.cuped {
+                        tip_label(ui, "CUPED", super::inference::inference_tips::CUPED);
+                        ui.weak(format!(
+                            "variance −{:.0}% (θ = {:.3}); unadjusted diff {:+.4}, p = {}",
+                            c.variance_reduction * 100.0,
+                            c.theta,
+                            c.unadjusted.diff,
+                            fmt_p(c.unadjusted.p_value)
+                        ));
+                        ui.end_row();
+                    }
                 });
         });
     }
@@ -219,7 +253,11 @@ fn health_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
             "Always-valid test: {} per group; a single fixed-horizon look: {}{cuped}",
             p.required_per_group_sequential, p.required_per_group_fixed
         ))
-        .on_hover_text("The always-valid test may be looked at any time, so it needs more units than one look at a fixed sample size; the bar follows the inference in use.");
+        .on_hover_text(format!(
+            "The always-valid test may be looked at any time, so it needs more units than one look at a fixed sample size; the bar follows the inference in use. Variance per {}: {:.4e}.",
+            p.unit.as_str(),
+            p.variance_per_unit
+        ));
         ui.add_space(8.0);
     }
 }
