@@ -36,11 +36,15 @@ fn html_is_self_contained_with_png_plots_and_tables() {
     assert!(page.starts_with("<!doctype html>"));
     assert!(page.contains("roll back"));
     // traffic, traffic share, cumulative requests, error rate (per bucket and cumulative),
-    // p99, and per metric its per-bucket and cumulative means: the engine's derived series
+    // p99, per metric its per-bucket and cumulative means (the engine's derived series), and
+    // the primary metric's lift over time with its interval
     assert_eq!(
         page.matches("src=\"data:image/png;base64,").count(),
-        6 + 2 * r.metrics.len()
+        7 + 2 * r.metrics.len()
     );
+    assert!(page.contains("Lift of converted over time, always-valid interval"));
+    assert!(page.contains("<h2>Guardrails (non-inferiority)</h2>"));
+    assert!(page.contains("<h2>Latency percentiles</h2>"));
     assert!(page.contains("Traffic share (ramp stages)"));
     assert!(!page.contains("src=\"http"), "no external resources");
     assert!(
