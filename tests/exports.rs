@@ -85,6 +85,19 @@ fn csv_tables_have_a_row_per_item() {
     );
     assert_eq!(count("timeline"), r.timeline.rows.len());
     assert_eq!(count("checks"), r.checks.len());
+    assert_eq!(count("quantile_tests"), r.quantile_tests.len());
+    assert_eq!(count("guardrails"), r.guardrails.len());
+    assert_eq!(count("lift_over_time"), r.timeline.lift_over_time.len());
+    assert!(!r.quantile_tests.is_empty() && !r.guardrails.is_empty());
+    // every row has as many cells as the header
+    for t in Table::ALL {
+        let text = table_csv(&r, t);
+        let mut lines = text.lines();
+        let cols = lines.next().unwrap().split(',').count();
+        for l in lines.filter(|l| !l.contains('"')) {
+            assert_eq!(l.split(',').count(), cols, "{}: {l}", t.name());
+        }
+    }
     let tests = table_csv(&r, Table::Tests);
     assert!(tests
         .lines()

@@ -37,11 +37,19 @@ fn test_row(prefix: &[String], t: &TestResult) -> String {
         num(t.p_value_adjusted),
         t.significant.to_string(),
         t.primary.to_string(),
+        num(t.fixed.p_value),
+        num(t.fixed.ci_low),
+        num(t.fixed.ci_high),
+        t.fixed.significant.to_string(),
+        num(t.cuped.map(|c| c.theta)),
+        num(t.cuped.map(|c| c.variance_reduction)),
+        num(t.cuped.map(|c| c.unadjusted.diff)),
+        num(t.cuped.and_then(|c| c.unadjusted.p_value)),
     ]);
     cells.join(",")
 }
 
-const TEST_HEAD: &str = "metric,method,control,treatment,control_n,treatment_n,control_value,treatment_value,diff,ci_low,ci_high,relative_lift,statistic,df,p_value,p_value_adjusted,significant,primary";
+const TEST_HEAD: &str = "metric,method,control,treatment,control_n,treatment_n,control_value,treatment_value,diff,ci_low,ci_high,relative_lift,statistic,df,p_value,p_value_adjusted,significant,primary,fixed_p_value,fixed_ci_low,fixed_ci_high,fixed_significant,cuped_theta,cuped_variance_reduction,cuped_unadjusted_diff,cuped_unadjusted_p_value";
 
 /// A table of the experiment report that can be saved as CSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,17 +66,26 @@ pub enum Table {
     Rejected,
     /// Health and guardrail checks.
     Checks,
+    /// Latency percentile tests.
+    Quantiles,
+    /// Non-inferiority guardrails.
+    Guardrails,
+    /// The primary metric's lift over time.
+    Lift,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 9] = [
         Table::Groups,
         Table::Tests,
         Table::Segments,
         Table::Timeline,
         Table::Rejected,
         Table::Checks,
+        Table::Quantiles,
+        Table::Guardrails,
+        Table::Lift,
     ];
 
     /// The table's name (also its default file name without `.csv`).
@@ -80,6 +97,9 @@ impl Table {
             Table::Timeline => "timeline",
             Table::Rejected => "rejected",
             Table::Checks => "checks",
+            Table::Quantiles => "quantile_tests",
+            Table::Guardrails => "guardrails",
+            Table::Lift => "lift_over_time",
         }
     }
 
@@ -128,6 +148,76 @@ pub fn table_csv(r: &ExperimentReport, table: Table) -> String {
                     row.push(num(s.and_then(|s| s.mean)));
                 }
                 out.push(row.join(","));
+            }
+        }
+        Table::Quantiles => {
+            out.push("metric,quantile,control,treatment,control_value,treatment_value,diff,ci_low,ci_high,relative_lift,relative_lift_ci_low,relative_lift_ci_high,p_value,significant,fixed_p_value,control_n,treatment_n,clusters_control,clusters_treatment,stages_combined,note".into());
+            for q in &r.quantile_tests {
+                out.push(
+                    [
+                        esc(&q.metric),
+                        num(Some(q.quantile)),
+                        esc(&q.control),
+                        esc(&q.treatment),
+                        num(Some(q.control_value)),
+                        num(Some(q.treatment_value)),
+                        num(Some(q.diff)),
+                        num(q.ci_low),
+                        num(q.ci_high),
+                        num(q.relative_lift),
+                        num(q.relative_lift_ci_low),
+                        num(q.relative_lift_ci_high),
+                        num(q.p_value),
+                        q.significant.to_string(),
+                        num(q.fixed.p_value),
+                        q.control_n.to_string(),
+                        q.treatment_n.to_string(),
+                        q.clusters_control.to_string(),
+                        q.clusters_treatment.to_string(),
+                        q.stages_combined.to_string(),
+                        esc(q.note.as_deref().unwrap_or("")),
+                    ]
+                    .join(","),
+                );
+            }
+        }
+        Table::Guardrails => {
+            out.push("name,metric,treatment,margin,relative,direction,estimate,bound,favorable_bound,p_value,p_value_adjusted,alpha,status".into());
+            for g in &r.guardrails {
+                out.push(
+                    [
+                        esc(&g.name),
+                        esc(&g.metric),
+                        esc(&g.treatment),
+                        num(Some(g.margin)),
+                        g.relative.to_string(),
+                        format!("{:?}", g.direction).to_lowercase(),
+                        num(g.estimate),
+                        num(g.bound),
+                        num(g.favorable_bound),
+                        num(g.p_value),
+                        num(g.p_value_adjusted),
+                        num(Some(g.alpha)),
+                        g.status.as_str().to_string(),
+                    ]
+                    .join(","),
+                );
+            }
+        }
+        Table::Lift => {
+            out.push("start,metric,treatment,diff,ci_low,ci_high".into());
+            for l in &r.timeline.lift_over_time {
+                out.push(
+                    [
+                        esc(&l.start),
+                        esc(&l.metric),
+                        esc(&l.treatment),
+                        num(Some(l.diff)),
+                        num(l.ci_low),
+                        num(l.ci_high),
+                    ]
+                    .join(","),
+                );
             }
         }
         Table::Tests => {

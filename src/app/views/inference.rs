@@ -2,8 +2,10 @@
 //! percentile tests and the non-inferiority guardrails. Read-only tables from the report.
 
 use super::{fmt_p, fmt_pct, tips};
+use crate::app::command::Command;
 use crate::app::theme::status_color;
 use crate::plan::Inference;
+use crate::report::csv::Table;
 use crate::report::{ExperimentReport, GuardrailStatus, Status};
 use eframe::egui::{self, RichText};
 
@@ -72,12 +74,15 @@ fn interval(lo: Option<f64>, hi: Option<f64>, digits: usize) -> String {
 }
 
 /// The latency percentile tests.
-pub fn quantile_table_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
+pub fn quantile_table_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
     if r.quantile_tests.is_empty() {
         return;
     }
-    ui.heading("Latency percentiles")
-        .on_hover_text(inference_tips::QUANTILE);
+    ui.horizontal(|ui| {
+        ui.heading("Latency percentiles")
+            .on_hover_text(inference_tips::QUANTILE);
+        super::csv_button(ui, Table::Quantiles, cmds);
+    });
     egui::ScrollArea::horizontal()
         .id_salt("quantiles")
         .show(ui, |ui| {
@@ -130,12 +135,15 @@ pub fn quantile_table_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
 }
 
 /// The guardrails as non-inferiority tests.
-pub fn guardrails_table_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
+pub fn guardrails_table_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
     if r.guardrails.is_empty() {
         return;
     }
-    ui.heading("Guardrails")
-        .on_hover_text(inference_tips::GUARDRAIL);
+    ui.horizontal(|ui| {
+        ui.heading("Guardrails")
+            .on_hover_text(inference_tips::GUARDRAIL);
+        super::csv_button(ui, Table::Guardrails, cmds);
+    });
     egui::Grid::new("guardrails")
         .striped(true)
         .num_columns(7)

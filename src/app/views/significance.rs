@@ -26,9 +26,9 @@ pub fn significance_ui(
     super::inference::inference_line_ui(ui, r);
     tests_table_ui(ui, "tests_table", &r.tests, false);
     ui.add_space(12.0);
-    super::inference::quantile_table_ui(ui, r);
+    super::inference::quantile_table_ui(ui, r, cmds);
     ui.add_space(12.0);
-    super::inference::guardrails_table_ui(ui, r);
+    super::inference::guardrails_table_ui(ui, r, cmds);
     ui.add_space(12.0);
     ui.heading("Relative lift with interval");
     // with stages: each stage's estimate above the combined one

@@ -77,7 +77,10 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
         ))
         .on_hover_text(super::inference::inference_tips::SEQUENTIAL);
         let rect = series_plot_ui(ui, &title, &y_label, &series, &stages, &events, link);
-        ui.horizontal(|ui| png_button(ui, "lift_over_time", rect, cmds));
+        ui.horizontal(|ui| {
+            png_button(ui, "lift_over_time", rect, cmds);
+            super::csv_button(ui, Table::Lift, cmds);
+        });
     }
     for (title, y_label, series) in &panels {
         let rect = series_plot_ui(ui, title, y_label, series, &stages, &events, link);
