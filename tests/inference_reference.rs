@@ -728,3 +728,27 @@ fn a_declared_covariate_column_is_cuped_without_a_pre_period() {
     .unwrap_err();
     assert!(e.to_string().contains("nope"), "{e}");
 }
+
+#[test]
+fn the_cuped_check_says_whether_it_applied() {
+    use verdict::report::{CheckId, Status};
+    let on = run(plan(""), Inference::Sequential);
+    let c = on.checks.iter().find(|c| c.id == CheckId::Cuped).unwrap();
+    assert_eq!(c.status, Status::Pass, "{}", c.message);
+    assert!(c.message.contains("revenue variance"), "{}", c.message);
+    let asked = run_files(
+        &["post.jsonl"],
+        plan("cuped = true"),
+        Inference::Sequential,
+        None,
+    );
+    let c = asked
+        .checks
+        .iter()
+        .find(|c| c.id == CheckId::Cuped)
+        .unwrap();
+    assert_eq!(c.status, Status::Warn, "{}", c.message);
+    assert!(asked.tests.iter().all(|t| t.cuped.is_none()));
+    let off = run(plan("cuped = false"), Inference::Sequential);
+    assert!(off.checks.iter().all(|c| c.id != CheckId::Cuped));
+}

@@ -468,3 +468,52 @@ pub fn heterogeneity_check(tests: &[crate::report::TestResult], alpha: f64) -> O
             .with("i2", h.i2),
     )
 }
+
+/// CUPED applied (with the primary metric's variance reduction), or asked for in the plan
+/// without a covariate; None when CUPED is neither on nor asked for.
+pub fn cuped_check(
+    asked: Option<bool>,
+    pre: Option<&crate::report::PrePeriodInfo>,
+    unit: crate::report::UnitKind,
+    tests: &[crate::report::TestResult],
+) -> Option<Check> {
+    let by_request = unit == crate::report::UnitKind::Request;
+    match (pre, asked) {
+        (Some(p), _) if !by_request => {
+            let primary = tests.iter().find(|t| t.primary).or(tests.first());
+            let reduction = primary.and_then(|t| t.cuped.map(|c| (t, c)));
+            let mut c = Check::new(
+                CheckId::Cuped,
+                Status::Pass,
+                match reduction {
+                    Some((t, c)) => format!(
+                        "CUPED on ({} covariate, {} users): {} variance −{:.1}% (θ = {:.3})",
+                        p.source,
+                        p.users,
+                        t.metric,
+                        c.variance_reduction * 100.0,
+                        c.theta
+                    ),
+                    None => format!("CUPED on ({} covariate, {} users)", p.source, p.users),
+                },
+            )
+            .with("users", p.users as f64)
+            .with("rows", p.rows as f64);
+            if let Some((_, cu)) = reduction {
+                c.add("variance_reduction", cu.variance_reduction);
+            }
+            Some(c)
+        }
+        (Some(_), Some(true)) | (None, Some(true)) if by_request => Some(Check::new(
+            CheckId::Cuped,
+            Status::Warn,
+            "cuped = true, but CUPED needs users as the unit (this analysis is by request)",
+        )),
+        (None, Some(true)) => Some(Check::new(
+            CheckId::Cuped,
+            Status::Warn,
+            "cuped = true, but there is no pre-period: set experiment_start (rows before it), pre_period files or a covariate column",
+        )),
+        _ => None,
+    }
+}

@@ -242,6 +242,13 @@ fn analyze_pass(
         &guards,
     );
     checks.extend(checks::metric_guardrails_check(plan, &guards));
+    let pre_info = pre.map(|p| p.info.clone());
+    checks.extend(checks::cuped_check(
+        plan.cuped,
+        pre_info.as_ref(),
+        unit.kind,
+        &staged.tests,
+    ));
     if unit.kind == UnitKind::User {
         checks.push(checks::stages_check(
             plan.ramp.as_ref().map(Vec::len),

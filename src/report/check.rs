@@ -77,11 +77,13 @@ pub enum CheckId {
     Stages,
     /// Metrics declared as non-inferiority guardrails.
     Guardrails,
+    /// CUPED's covariate: applied, or asked for without one.
+    Cuped,
 }
 
 impl CheckId {
     /// Every id.
-    pub const ALL: [CheckId; 22] = [
+    pub const ALL: [CheckId; 23] = [
         CheckId::Srm,
         CheckId::Leakage,
         CheckId::SampleSize,
@@ -104,6 +106,7 @@ impl CheckId {
         CheckId::Heterogeneity,
         CheckId::Stages,
         CheckId::Guardrails,
+        CheckId::Cuped,
     ];
 
     /// The id as written in reports (`latency_p99`).
@@ -131,6 +134,7 @@ impl CheckId {
             CheckId::Heterogeneity => "heterogeneity",
             CheckId::Stages => "stages",
             CheckId::Guardrails => "guardrails",
+            CheckId::Cuped => "cuped",
         }
     }
 }

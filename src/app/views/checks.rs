@@ -40,6 +40,9 @@ pub fn check_tip(id: CheckId) -> &'static str {
             "Whether the effect differs between ramp stages (Cochran's Q on the per-stage estimates)."
         }
         CheckId::Stages => "The stages found in the log against the plan's declared ramp.",
+        CheckId::Cuped => {
+            "CUPED: whether each user's pre-period data reduces the variance of the tests, or why it could not."
+        }
         CheckId::Guardrails => {
             "Metrics declared as guardrails: each one-sided test shows the treatment is not worse than its margin (Holm-corrected)."
         }
