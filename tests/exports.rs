@@ -43,6 +43,7 @@ fn html_is_self_contained_with_png_plots_and_tables() {
         7 + 2 * r.metrics.len()
     );
     assert!(page.contains("Lift of converted over time, always-valid interval"));
+    assert!(page.contains("from where it is within 8 times today"));
     assert!(page.contains("<h2>Guardrails (non-inferiority)</h2>"));
     assert!(page.contains("<h2>Latency percentiles</h2>"));
     assert!(page.contains("Traffic share (ramp stages)"));

@@ -82,10 +82,20 @@ fn lift_chart(out: &mut String, r: &ExperimentReport) {
     let Some(first) = lift.first() else { return };
     let mut series = Vec::new();
     for (i, g) in r.groups.iter().enumerate().skip(1) {
-        let pts: Vec<_> = lift.iter().filter(|l| l.treatment == g.name).collect();
-        if pts.is_empty() {
+        let all: Vec<_> = lift.iter().filter(|l| l.treatment == g.name).collect();
+        let width = |l: &crate::report::LiftOverTime| match (l.ci_low, l.ci_high) {
+            (Some(a), Some(b)) => b - a,
+            _ => f64::INFINITY,
+        };
+        let Some(today) = all.last().map(|l| width(l)) else {
             continue;
-        }
+        };
+        // the first buckets' intervals (a handful of users) would flatten the rest
+        let first = all
+            .iter()
+            .position(|l| width(l) <= 8.0 * today)
+            .unwrap_or(0);
+        let pts = &all[first..];
         let color = PALETTE[i % PALETTE.len()];
         let light = color.map(|c| ((c as u16 + 255) / 2) as u8);
         let x = |l: &crate::report::LiftOverTime| l.start_us as f64 / 1e6;
@@ -118,7 +128,10 @@ fn lift_chart(out: &mut String, r: &ExperimentReport) {
     };
     figure(
         out,
-        &format!("Lift of {} over time, {band} interval", first.metric),
+        &format!(
+            "Lift of {} over time, {band} interval (from where it is within 8 times today's width)",
+            first.metric
+        ),
         &format!("{} (treatment − control)", first.metric),
         &series,
     );

@@ -71,7 +71,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
     let link = egui::Id::unique("timeline_link");
     if let Some((title, y_label, series)) = lift_panel(r) {
         ui.weak(format!(
-            "The primary metric's difference on the data so far, with its {} interval: conclusive once the band leaves zero{}.",
+            "The primary metric's difference on the data so far, with its {} interval: conclusive once the band leaves zero{} (the first buckets, with intervals over 8 times today's width, are not drawn).",
             if r.inference == crate::plan::Inference::Sequential { "always-valid" } else { "fixed-horizon" },
             if r.inference == crate::plan::Inference::Sequential { ", and later looks never invalidate it" } else { " (valid for one look only)" }
         ))
@@ -416,8 +416,20 @@ pub fn lift_panel(r: &ExperimentReport) -> Option<(String, String, Vec<Series>)>
     let mut series = Vec::new();
     for t in treatments {
         let color = group_color(super::group_index(r, t));
-        let points: Vec<&crate::report::LiftOverTime> =
+        let all: Vec<&crate::report::LiftOverTime> =
             lift.iter().filter(|l| l.treatment == t).collect();
+        // the first buckets' intervals (a handful of users) would flatten the rest: the
+        // drawing starts where the band is within 8 times today's width
+        let width = |l: &crate::report::LiftOverTime| match (l.ci_low, l.ci_high) {
+            (Some(a), Some(b)) => b - a,
+            _ => f64::INFINITY,
+        };
+        let today = all.last().map_or(f64::INFINITY, |l| width(l));
+        let first = all
+            .iter()
+            .position(|l| width(l) <= 8.0 * today)
+            .unwrap_or(0);
+        let points = &all[first..];
         series.push(Series {
             name: format!("{t} − {}", r.control),
             color,
