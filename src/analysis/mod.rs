@@ -14,6 +14,7 @@ pub mod groups;
 pub mod guardrails;
 pub mod hypothesis;
 pub mod inference;
+pub mod paired;
 pub mod power;
 pub mod pre_period;
 pub mod proportions;
