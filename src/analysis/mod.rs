@@ -24,6 +24,7 @@ pub mod recommend;
 pub mod rollout;
 pub mod segments;
 pub mod settings;
+pub mod shadow;
 pub mod srm;
 pub mod stats;
 pub mod timeline;

@@ -59,6 +59,9 @@ pub enum CliError {
     /// The model comparison cannot run.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The shadow log cannot be analysed.
+    #[error(transparent)]
+    Shadow(crate::analysis::shadow::ShadowError),
     /// The sample cannot be written.
     #[error(transparent)]
     Sample(#[from] crate::sample::SampleError),

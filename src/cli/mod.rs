@@ -5,6 +5,7 @@ pub mod compare;
 pub mod drift;
 pub mod error;
 pub mod sample;
+pub mod shadow;
 
 pub use error::CliError;
 
@@ -112,6 +113,8 @@ pub enum Command {
     Drift(drift::DriftArgs),
     /// Replay a holdout through champion and challenger ONNX models and compare them.
     Compare(compare::CompareArgs),
+    /// Compare a shadow run's two models request by request (dual-run logs).
+    Shadow(shadow::ShadowArgs),
     /// Write a synthetic experiment in every format.
     Sample(sample::SampleArgs),
     /// Open the dashboard window on these files (logs, plan, models).
@@ -157,6 +160,7 @@ pub fn main() -> Outcome {
     match cli.command {
         Some(Command::Analyze(a)) => Outcome::Exit(exit_code(analyze::run(&a))),
         Some(Command::Sample(s)) => Outcome::Exit(exit_code(sample::run(&s))),
+        Some(Command::Shadow(s)) => Outcome::Exit(exit_code(shadow::run(&s))),
         Some(Command::Drift(d)) => Outcome::Exit(exit_code(drift::run_cli(&d))),
         Some(Command::Compare(c)) => Outcome::Exit(exit_code(compare::run(&c))),
         Some(Command::Open { files, view }) => Outcome::OpenWindow { files, view },

@@ -230,6 +230,8 @@ pub struct Plan {
     pub covariate: Option<String>,
     /// Level of the guardrails' non-inferiority tests (default: `alpha`).
     pub guardrail_alpha: Option<f64>,
+    /// Score at or above which a decision is positive when none is logged (shadow runs).
+    pub threshold: f64,
 }
 
 impl Default for Plan {
@@ -260,6 +262,7 @@ impl Default for Plan {
             pre_period: Vec::new(),
             covariate: None,
             guardrail_alpha: None,
+            threshold: 0.5,
         }
     }
 }

@@ -7,7 +7,8 @@ use super::{Check, ExperimentReport, TestResult, TimelineRow};
 use crate::ingest::time::format_timestamp_us;
 use std::fmt::Write;
 
-fn h(s: &str) -> String {
+/// HTML-escapes text.
+pub fn h(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

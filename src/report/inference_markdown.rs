@@ -206,7 +206,12 @@ pub fn tables(r: &ExperimentReport) -> Vec<Table> {
 
 /// The sections as Markdown.
 pub fn markdown(out: &mut String, r: &ExperimentReport) {
-    for t in tables(r) {
+    write_markdown(out, &tables(r));
+}
+
+/// Tables as Markdown sections.
+pub fn write_markdown(out: &mut String, tables: &[Table]) {
+    for t in tables {
         let _ = writeln!(out, "\n## {}\n\n{}\n", t.title, t.note);
         let _ = writeln!(out, "| {} |", t.header.join(" | "));
         let _ = writeln!(out, "|{}", "---|".repeat(t.header.len()));
@@ -218,7 +223,12 @@ pub fn markdown(out: &mut String, r: &ExperimentReport) {
 
 /// The sections as HTML.
 pub fn html(out: &mut String, r: &ExperimentReport, esc: impl Fn(&str) -> String) {
-    for t in tables(r) {
+    write_html(out, &tables(r), esc);
+}
+
+/// Tables as HTML sections.
+pub fn write_html(out: &mut String, tables: &[Table], esc: impl Fn(&str) -> String) {
+    for t in tables {
         let _ = writeln!(
             out,
             "<h2>{}</h2>\n<p>{}</p>\n<table><tr>{}</tr>",

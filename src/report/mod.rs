@@ -13,7 +13,10 @@ pub mod html;
 pub mod inference;
 pub mod inference_markdown;
 pub mod markdown;
+pub mod paired;
 pub mod rollout;
+pub mod shadow;
+pub mod shadow_markdown;
 pub mod stages_markdown;
 
 pub use check::{Check, CheckId, Status};

@@ -3,30 +3,7 @@
 //! O(m·n) pairwise comparisons of DeLong, DeLong & Clarke-Pearson (1988).
 
 use crate::analysis::dist::normal;
-use serde::{Deserialize, Serialize};
-
-/// The difference of two AUCs (challenger − champion) with its DeLong variance.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct DeLong {
-    /// Champion AUC.
-    pub auc_champion: f64,
-    /// Challenger AUC.
-    pub auc_challenger: f64,
-    /// Challenger − champion.
-    pub diff: f64,
-    /// Variance of the difference.
-    pub variance: f64,
-    /// Its square root.
-    pub se: f64,
-    /// diff / se.
-    pub z: f64,
-    /// Two-sided normal p-value.
-    pub p_value: f64,
-    /// Interval at 1 − alpha.
-    pub ci_low: f64,
-    /// Interval at 1 − alpha.
-    pub ci_high: f64,
-}
+pub use crate::report::paired::DeLong;
 
 /// Midranks (1-based, ties averaged) of `x`.
 fn midranks(x: &[f64]) -> Vec<f64> {
@@ -57,7 +34,9 @@ fn components(pos: &[f64], neg: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
     let tx = midranks(pos);
     let ty = midranks(neg);
     let v10: Vec<f64> = (0..m).map(|i| (tz[i] - tx[i]) / n as f64).collect();
-    let v01: Vec<f64> = (0..n).map(|j| 1.0 - (tz[m + j] - ty[j]) / m as f64).collect();
+    let v01: Vec<f64> = (0..n)
+        .map(|j| 1.0 - (tz[m + j] - ty[j]) / m as f64)
+        .collect();
     let auc = v10.iter().sum::<f64>() / m as f64;
     (auc, v10, v01)
 }
@@ -77,8 +56,18 @@ fn cov(a: &[f64], b: &[f64]) -> f64 {
 /// cases (`labels` 1 = positive); None without two positives and two negatives.
 pub fn delong(champion: &[f64], challenger: &[f64], labels: &[bool], alpha: f64) -> Option<DeLong> {
     let split = |s: &[f64]| {
-        let pos: Vec<f64> = s.iter().zip(labels).filter(|x| *x.1).map(|x| *x.0).collect();
-        let neg: Vec<f64> = s.iter().zip(labels).filter(|x| !*x.1).map(|x| *x.0).collect();
+        let pos: Vec<f64> = s
+            .iter()
+            .zip(labels)
+            .filter(|x| *x.1)
+            .map(|x| *x.0)
+            .collect();
+        let neg: Vec<f64> = s
+            .iter()
+            .zip(labels)
+            .filter(|x| !*x.1)
+            .map(|x| *x.0)
+            .collect();
         (pos, neg)
     };
     let (pa, na) = split(champion);
@@ -104,7 +93,11 @@ pub fn delong(champion: &[f64], challenger: &[f64], labels: &[bool], alpha: f64)
         variance,
         se,
         z,
-        p_value: if se > 0.0 { normal::two_sided_p(z) } else { f64::NAN },
+        p_value: if se > 0.0 {
+            normal::two_sided_p(z)
+        } else {
+            f64::NAN
+        },
         ci_low: diff - crit * se,
         ci_high: diff + crit * se,
     })
@@ -119,7 +112,13 @@ mod tests {
         let mut s = 0.0;
         for x in pos {
             for y in neg {
-                s += if x > y { 1.0 } else if x == y { 0.5 } else { 0.0 };
+                s += if x > y {
+                    1.0
+                } else if x == y {
+                    0.5
+                } else {
+                    0.0
+                };
             }
         }
         s / (pos.len() * neg.len()) as f64

@@ -3,23 +3,7 @@
 //! continuity correction, (|b − c| − 1)² / (b + c), on 1 df.
 
 use crate::analysis::dist::{beta_reg, chi_squared};
-use serde::{Deserialize, Serialize};
-
-/// McNemar's test of `b` (the champion fails, the challenger does not) against `c` (the
-/// reverse).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct McNemar {
-    /// Champion fails / is wrong while the challenger succeeds / is right.
-    pub b: u64,
-    /// Challenger fails / is wrong while the champion succeeds / is right.
-    pub c: u64,
-    /// min(b, c) when exact, else the corrected chi-square (null with no discordant pair).
-    pub statistic: Option<f64>,
-    /// Two-sided p-value (null with no discordant pair and the chi-square branch).
-    pub p_value: Option<f64>,
-    /// b + c < 25: the exact binomial test.
-    pub exact: bool,
-}
+pub use crate::report::paired::McNemar;
 
 /// P(X ≤ k) for X ~ Binomial(n, 1/2).
 fn binom_half_cdf(k: u64, n: u64) -> f64 {

@@ -2,26 +2,7 @@
 //! of the mean difference.
 
 use crate::analysis::dist::student_t;
-use serde::{Deserialize, Serialize};
-
-/// Mean of the differences with its t interval and p-value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct PairedT {
-    /// Pairs.
-    pub n: u64,
-    /// Mean difference.
-    pub mean: f64,
-    /// t statistic (null without spread).
-    pub t: Option<f64>,
-    /// n − 1.
-    pub df: f64,
-    /// Two-sided p-value.
-    pub p_value: Option<f64>,
-    /// Interval at 1 − alpha.
-    pub ci_low: Option<f64>,
-    /// Interval at 1 − alpha.
-    pub ci_high: Option<f64>,
-}
+pub use crate::report::paired::PairedT;
 
 /// The paired t-test of `d` (two passes: mean, then centred squares).
 pub fn paired_t(d: &[f64], alpha: f64) -> PairedT {

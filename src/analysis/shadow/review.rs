@@ -1,0 +1,130 @@
+//! The requests to review by hand: the largest score differences, and a seeded random
+//! sample of the other disagreements (the same seed gives the same sample), with the
+//! request's logged inputs.
+
+use super::layout::{texts, Paired};
+use super::ShadowConfig;
+use crate::ingest::table::RawTable;
+use crate::report::shadow::{ReviewItem, ReviewKind};
+use std::collections::BTreeMap;
+
+/// Prefixes of logged model inputs.
+const INPUT_PREFIXES: [&str; 4] = ["inputs.", "input.", "features.", "request."];
+
+/// SplitMix64: small, seeded, the same sequence on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// The review sample.
+pub fn sample(
+    table: &RawTable,
+    p: &Paired,
+    decisions: &super::Decisions,
+    cfg: &ShadowConfig,
+) -> Vec<ReviewItem> {
+    let n = p.request_id.len();
+    let diff = |i: usize| Some((p.challenger.score[i]? - p.champion.score[i]?).abs());
+    // largest |Δscore| first, ties by request id
+    let mut by_diff: Vec<usize> = (0..n).filter(|&i| diff(i).is_some()).collect();
+    by_diff.sort_by(|&a, &b| {
+        diff(b)
+            .unwrap_or(0.0)
+            .total_cmp(&diff(a).unwrap_or(0.0))
+            .then_with(|| p.request_id[a].cmp(&p.request_id[b]))
+    });
+    let top: Vec<usize> = by_diff.into_iter().take(cfg.review_size).collect();
+    // a seeded random sample of the other disagreements (partial Fisher–Yates)
+    let mut rest: Vec<usize> = (0..n)
+        .filter(|i| {
+            let (a, b) = &decisions[*i];
+            a.is_some() && b.is_some() && a != b && !top.contains(i)
+        })
+        .collect();
+    rest.sort_by(|a, b| p.request_id[*a].cmp(&p.request_id[*b]));
+    let mut rng = Rng(cfg.seed);
+    let k = cfg.review_size.min(rest.len());
+    for i in 0..k {
+        let j = i + (rng.next() % (rest.len() - i) as u64) as usize;
+        rest.swap(i, j);
+    }
+    let inputs: Vec<(String, Vec<Option<String>>)> = table
+        .columns
+        .iter()
+        .filter_map(|c| {
+            let name = INPUT_PREFIXES
+                .iter()
+                .find_map(|pre| c.name.strip_prefix(pre))?;
+            Some((name.to_string(), texts(c)))
+        })
+        .collect();
+    let item = |i: usize, kind: ReviewKind| ReviewItem {
+        request_id: p.request_id[i].clone(),
+        kind,
+        champion_score: p.champion.score[i],
+        challenger_score: p.challenger.score[i],
+        abs_diff: diff(i),
+        champion_pred: decisions[i].0.clone(),
+        challenger_pred: decisions[i].1.clone(),
+        inputs: inputs
+            .iter()
+            .filter_map(|(name, v)| Some((name.clone(), v[p.row[i]].clone()?)))
+            .collect::<BTreeMap<_, _>>(),
+    };
+    top.iter()
+        .map(|&i| item(i, ReviewKind::MostDisagreeing))
+        .chain(rest[..k].iter().map(|&i| item(i, ReviewKind::Random)))
+        .collect()
+}
+
+/// The review sample as CSV: id, kind, scores, decisions, then one column per input.
+pub fn review_csv(items: &[ReviewItem]) -> String {
+    let mut inputs: Vec<&String> = items.iter().flat_map(|i| i.inputs.keys()).collect();
+    inputs.sort();
+    inputs.dedup();
+    let esc = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    let mut out = String::from(
+        "request_id,kind,champion_score,challenger_score,abs_diff,champion_pred,challenger_pred",
+    );
+    for k in &inputs {
+        out.push(',');
+        out.push_str(&esc(k));
+    }
+    out.push('\n');
+    for it in items {
+        let kind = match it.kind {
+            ReviewKind::MostDisagreeing => "most_disagreeing",
+            ReviewKind::Random => "random",
+        };
+        let mut cells = vec![
+            esc(&it.request_id),
+            kind.to_string(),
+            num(it.champion_score),
+            num(it.challenger_score),
+            num(it.abs_diff),
+            esc(it.champion_pred.as_deref().unwrap_or("")),
+            esc(it.challenger_pred.as_deref().unwrap_or("")),
+        ];
+        for k in &inputs {
+            cells.push(esc(it.inputs.get(*k).map(String::as_str).unwrap_or("")));
+        }
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
