@@ -31,7 +31,7 @@ pub fn paired_t(d: &[f64], alpha: f64) -> PairedT {
         t: ok.then_some(t),
         df,
         p_value: ok.then(|| student_t::two_sided_p(t, df)),
-        ci_low: ok.then(|| mean - crit * se),
-        ci_high: ok.then(|| mean + crit * se),
+        ci_low: ok.then_some(mean - crit * se),
+        ci_high: ok.then_some(mean + crit * se),
     }
 }

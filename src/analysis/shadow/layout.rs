@@ -310,11 +310,11 @@ pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Pai
         layout: Layout::TwoRecords,
         ..Default::default()
     };
-    for r in 0..rows {
+    for (r, id) in ids.iter().enumerate() {
         if !both.answered(r) {
             continue;
         }
-        let (Some(id), Some(side)) = (ids[r].as_deref(), role_of(r)) else {
+        let (Some(id), Some(side)) = (id.as_deref(), role_of(r)) else {
             continue;
         };
         keyed[side].push((id_hash(id), r as u32));

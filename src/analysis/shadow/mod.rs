@@ -105,7 +105,7 @@ impl Labels {
             .zip(values)
             .filter_map(|(i, v)| Some((id_hash(i.as_deref()?), v?)))
             .collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.sort_by_key(|x| x.0);
         keyed.dedup_by_key(|x| x.0);
         Ok(Self { keyed })
     }
