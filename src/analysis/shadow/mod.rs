@@ -159,6 +159,16 @@ pub fn analyze_shadow(
         });
     }
     let n = p.request_id.len();
+    if n == 0 {
+        return Err(ShadowError::Layout {
+            file,
+            problem: format!(
+                "no request id has both models' outputs ({} champion and {} challenger records, none with the same request id): an A/B log is analysed with `verdict analyze`",
+                p.record_rows[0].len(),
+                p.record_rows[1].len()
+            ),
+        });
+    }
     let decision = |s: &layout::Side, i: usize| -> Option<String> {
         s.pred[i]
             .clone()
