@@ -72,7 +72,10 @@ pub fn run(args: &ShadowArgs) -> Result<(), CliError> {
             None => None,
         };
     let cancel = AtomicBool::new(false);
+    let t0 = std::time::Instant::now();
     let raw = ingest::read_raw(&args.logs, &|_| {}, &cancel)?;
+    ingest::timing("read", t0);
+    let t0 = std::time::Instant::now();
     let labels = match &args.labels {
         Some(f) => {
             let raw = ingest::read_raw(std::slice::from_ref(f), &|_| {}, &cancel)?;
@@ -90,6 +93,7 @@ pub fn run(args: &ShadowArgs) -> Result<(), CliError> {
     };
     let report =
         analyze_shadow(&raw, &overrides, labels.as_ref(), &cfg).map_err(CliError::Shadow)?;
+    ingest::timing("shadow", t0);
     if let Some(path) = &args.review_csv {
         write_output(&review_csv(&report.review_sample), Some(path))?;
     }

@@ -1,81 +1,153 @@
 //! How a shadow log is laid out, and its two sides as columns: two records per request id
 //! (told apart by a `mode`/`shadow` field or by the model name), or one record carrying the
 //! challenger's output in a nested object or prefixed fields (`shadow.score`,
-//! `shadow_score`, `challenger.score`, ...). Pairs come from a sort-merge join of hashed
-//! request ids: no per-row maps.
+//! `shadow_score`, `challenger.score`, ...). Pairs are (champion row, challenger row) from a
+//! sort-merge join of hashed request ids: no per-row maps, no per-row strings — text
+//! columns are dictionary codes.
 
+use crate::analysis::columns::NO_CODE;
 use crate::ingest::table::{parse_number, RawColumn, RawData, RawTable};
 use crate::ingest::{Role, Roles};
 use polars::prelude::*;
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 pub use crate::report::shadow::Layout;
 
-/// One side's values per pair (or per record, for the per-model summaries).
+/// Text values as codes into a dictionary shared by every column encoded with it.
 #[derive(Debug, Clone, Default)]
-pub struct Side {
-    /// Score.
-    pub score: Vec<Option<f64>>,
-    /// Logged decision.
-    pub pred: Vec<Option<String>>,
-    /// Latency (ms).
-    pub latency: Vec<Option<f64>>,
-    /// The model errored.
-    pub error: Vec<bool>,
+pub struct Dict {
+    index: HashMap<String, u32>,
+    /// The texts, by code.
+    pub texts: Vec<String>,
 }
 
-impl Side {
-    fn push(&mut self, v: &SideCols, r: usize) {
-        self.score.push(v.score.get(r).copied().flatten());
-        self.pred.push(v.pred.get(r).cloned().flatten());
-        self.latency.push(v.latency.get(r).copied().flatten());
-        self.error.push(v.error.get(r).copied().unwrap_or(false));
+impl Dict {
+    /// The code of `t`.
+    pub fn code(&mut self, t: &str) -> u32 {
+        if let Some(&c) = self.index.get(t) {
+            return c;
+        }
+        let c = self.texts.len() as u32;
+        self.index.insert(t.to_string(), c);
+        self.texts.push(t.to_string());
+        c
+    }
+
+    /// The text of a code.
+    pub fn text(&self, c: u32) -> Option<&str> {
+        self.texts.get(c as usize).map(String::as_str)
+    }
+
+    /// Encodes a column (`NO_CODE` where missing).
+    pub fn encode(&mut self, c: Option<&RawColumn>, rows: usize) -> Vec<u32> {
+        let Some(c) = c else {
+            return vec![NO_CODE; rows];
+        };
+        let ca = c.to_text(&c.name);
+        let mut out = Vec::with_capacity(rows);
+        // consecutive rows often repeat a value: skip the lookup then
+        let mut last: Option<(String, u32)> = None;
+        for v in ca.iter() {
+            out.push(match v {
+                None => NO_CODE,
+                Some(t) => match &last {
+                    Some((l, code)) if l == t => *code,
+                    _ => {
+                        let code = self.code(t);
+                        last = Some((t.to_string(), code));
+                        code
+                    }
+                },
+            });
+        }
+        out
     }
 }
 
 /// The columns of one side, per record.
 #[derive(Debug, Clone, Default)]
 pub struct SideCols {
-    pub(crate) score: Vec<Option<f64>>,
-    pub(crate) pred: Vec<Option<String>>,
-    pub(crate) latency: Vec<Option<f64>>,
-    pub(crate) error: Vec<bool>,
-    pub(crate) model: Vec<Option<String>>,
-    pub(crate) version: Vec<Option<String>>,
+    /// Score.
+    pub score: Vec<Option<f64>>,
+    /// Logged decision (code in the decision dictionary).
+    pub pred: Vec<u32>,
+    /// Latency (ms).
+    pub latency: Vec<Option<f64>>,
+    /// The model errored.
+    pub error: Vec<bool>,
+    /// Model name (code in the names dictionary).
+    pub model: Vec<u32>,
+    /// Model version (code in the names dictionary).
+    pub version: Vec<u32>,
 }
 
 impl SideCols {
     /// The record has an output or an error: it is a request of this side.
     pub fn answered(&self, r: usize) -> bool {
-        self.error.get(r).copied().unwrap_or(false)
-            || self.score.get(r).is_some_and(|s| s.is_some())
-            || self.pred.get(r).is_some_and(|p| p.is_some())
+        self.error[r] || self.score[r].is_some() || self.pred[r] != NO_CODE
     }
 }
 
 /// The paired requests and what is left unpaired.
 #[derive(Debug, Clone, Default)]
 pub struct Paired {
-    /// Request id per pair.
-    pub request_id: Vec<String>,
-    /// Champion side per pair.
-    pub champion: Side,
-    /// Challenger side per pair.
-    pub challenger: Side,
-    /// Time (µs) per pair (the champion's record).
-    pub ts_us: Vec<Option<i64>>,
-    /// Row of the champion's record per pair (for segments and inputs).
-    pub row: Vec<usize>,
+    /// The layout found.
+    pub layout: Layout,
+    /// Request ids (text, per row).
+    pub ids: StringChunked,
+    /// Champion's and challenger's columns (the same columns in a two-record log).
+    pub sides: [SideCols; 2],
+    /// (champion row, challenger row) per pair.
+    pub pairs: Vec<(u32, u32)>,
+    /// Time (µs) per row.
+    pub ts: Vec<Option<i64>>,
     /// Request ids with only the champion's side.
     pub champion_only: u64,
     /// Request ids with only the challenger's side.
     pub challenger_only: u64,
-    /// Every record of each role with an output or an error (champion, challenger).
-    pub records: [SideCols; 2],
-    /// Which records are of each role (for the per-model summaries).
-    pub record_rows: [Vec<usize>; 2],
-    /// The layout found.
-    pub layout: Layout,
+    /// Rows of each role with an output or an error (for the per-model summaries).
+    pub record_rows: [Vec<u32>; 2],
+    /// Decisions' texts.
+    pub decisions: Dict,
+    /// Model names' and versions' texts.
+    pub names: Dict,
+}
+
+impl Paired {
+    /// The row of side `s` (0 champion, 1 challenger) of pair `i`.
+    pub fn row(&self, s: usize, i: usize) -> usize {
+        (if s == 0 {
+            self.pairs[i].0
+        } else {
+            self.pairs[i].1
+        }) as usize
+    }
+
+    /// Score of side `s` in pair `i`.
+    pub fn score(&self, s: usize, i: usize) -> Option<f64> {
+        self.sides[s].score[self.row(s, i)]
+    }
+
+    /// Latency of side `s` in pair `i`.
+    pub fn latency(&self, s: usize, i: usize) -> Option<f64> {
+        self.sides[s].latency[self.row(s, i)]
+    }
+
+    /// Whether side `s` errored in pair `i`.
+    pub fn error(&self, s: usize, i: usize) -> bool {
+        self.sides[s].error[self.row(s, i)]
+    }
+
+    /// Logged decision code of side `s` in pair `i`.
+    pub fn pred(&self, s: usize, i: usize) -> u32 {
+        self.sides[s].pred[self.row(s, i)]
+    }
+
+    /// Request id of pair `i`.
+    pub fn id(&self, i: usize) -> &str {
+        self.ids.get(self.row(0, i)).unwrap_or("")
+    }
 }
 
 /// A column's values as numbers (text parsed; null otherwise).
@@ -105,17 +177,26 @@ pub fn texts(c: &RawColumn) -> Vec<Option<String>> {
 
 /// Whether a value of an error column says the call failed.
 fn is_error(t: &str) -> bool {
-    let t = t.trim().to_ascii_lowercase();
-    !(t.is_empty() || ["null", "none", "false", "0", "ok", "nan"].contains(&t.as_str()))
+    let t = t.trim();
+    !(t.is_empty()
+        || ["null", "none", "false", "0", "ok", "nan"]
+            .iter()
+            .any(|w| t.eq_ignore_ascii_case(w)))
 }
 
 fn errors(c: Option<&RawColumn>, rows: usize) -> Vec<bool> {
     match c {
         None => vec![false; rows],
-        Some(c) => texts(c)
-            .into_iter()
-            .map(|t| t.is_some_and(|t| is_error(&t)))
-            .collect(),
+        Some(c) => match &c.data {
+            RawData::Num { values, .. } => {
+                values.iter().map(|v| v.is_some_and(|x| x != 0.0)).collect()
+            }
+            _ => c
+                .to_text(&c.name)
+                .iter()
+                .map(|t| t.is_some_and(is_error))
+                .collect(),
+        },
     }
 }
 
@@ -156,22 +237,22 @@ fn shadow_of<'t>(table: &'t RawTable, name: &str) -> Option<&'t RawColumn> {
         .find_map(|p| find(table, &format!("{p}{base}")))
 }
 
-/// The columns of one side from role column names.
-fn side_cols(cols: [Option<&RawColumn>; 6], rows: usize) -> SideCols {
+/// The columns of one side: [score, prediction, latency, error, model, version].
+fn side_cols(
+    cols: [Option<&RawColumn>; 6],
+    rows: usize,
+    decisions: &mut Dict,
+    names: &mut Dict,
+) -> SideCols {
     let [score, pred, latency, error, model, version] = cols;
     SideCols {
         score: score.map_or(vec![None; rows], numbers),
-        pred: pred.map_or(vec![None; rows], texts),
+        pred: decisions.encode(pred, rows),
         latency: latency.map_or(vec![None; rows], numbers),
         error: errors(error, rows),
-        model: model.map_or(vec![None; rows], texts),
-        version: version.map_or(vec![None; rows], texts),
+        model: names.encode(model, rows),
+        version: names.encode(version, rows),
     }
-}
-
-/// Hash of a request id (a fixed seed: the same log pairs the same way every run).
-fn id_hash(s: &str) -> u64 {
-    PlFixedStateQuality::with_seed(0x5eed).hash_one(s)
 }
 
 /// Time of each row (µs), when the log has a timestamp column.
@@ -197,164 +278,145 @@ pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Pai
         .get(Role::RequestId)
         .and_then(|n| find(table, n))
         .ok_or("no request id column (name one with --column request_id=NAME)")?;
-    let ids = texts(rid);
+    let ids = rid.to_text(&rid.name).rechunk().into_owned();
     let col = |r: Role| roles.get(r).and_then(|n| find(table, n));
-    let champion_names = [
+    let role_cols = [
         Role::Score,
         Role::Prediction,
         Role::Latency,
         Role::Error,
         Role::Model,
         Role::Version,
-    ]
-    .map(|r| roles.get(r).map(str::to_string));
-    let shadow_cols = champion_names
-        .clone()
-        .map(|n| n.and_then(|n| shadow_of(table, &n)));
+    ];
+    let shadow_cols = role_cols.map(|r| roles.get(r).and_then(|n| shadow_of(table, n)));
     let one_record = shadow_cols[0].is_some() || shadow_cols[1].is_some();
-    let ts = times(table, roles);
+    let mut out = Paired {
+        ts: times(table, roles),
+        ..Default::default()
+    };
+    let (mut decisions, mut names) = (Dict::default(), Dict::default());
     if one_record {
-        let a = side_cols(
-            [
-                Role::Score,
-                Role::Prediction,
-                Role::Latency,
-                Role::Error,
-                Role::Model,
-                Role::Version,
-            ]
-            .map(col),
-            rows,
-        );
-        let b = side_cols(shadow_cols, rows);
-        let mut out = Paired {
-            layout: Layout::OneRecord,
-            ..Default::default()
-        };
-        for r in 0..rows {
+        let a = side_cols(role_cols.map(col), rows, &mut decisions, &mut names);
+        let b = side_cols(shadow_cols, rows, &mut decisions, &mut names);
+        out.layout = Layout::OneRecord;
+        for (r, id) in ids.iter().enumerate() {
             let (ha, hb) = (a.answered(r), b.answered(r));
-            let Some(id) = ids[r].as_ref().filter(|_| ha || hb) else {
+            if id.is_none() || !(ha || hb) {
                 continue;
-            };
+            }
             if ha {
-                out.record_rows[0].push(r);
+                out.record_rows[0].push(r as u32);
             }
             if hb {
-                out.record_rows[1].push(r);
+                out.record_rows[1].push(r as u32);
             }
             match (ha, hb) {
-                (true, true) => {
-                    out.request_id.push(id.clone());
-                    out.champion.push(&a, r);
-                    out.challenger.push(&b, r);
-                    out.ts_us.push(ts[r]);
-                    out.row.push(r);
-                }
+                (true, true) => out.pairs.push((r as u32, r as u32)),
                 (true, false) => out.champion_only += 1,
                 (false, true) => out.challenger_only += 1,
                 _ => {}
             }
         }
-        out.records = [a, b];
-        return Ok(out);
-    }
-    // two records: which role is each row's?
-    let both = side_cols(
-        [
-            Role::Score,
-            Role::Prediction,
-            Role::Latency,
-            Role::Error,
-            Role::Model,
-            Role::Version,
-        ]
-        .map(col),
-        rows,
-    );
-    let mode = ["mode", "shadow", "role", "traffic", "slot"]
-        .iter()
-        .find_map(|n| find(table, n));
-    let mode_text = mode.map(texts);
-    let first_model = opts
-        .champion
-        .clone()
-        .or_else(|| (0..rows).find_map(|r| both.model[r].clone().filter(|_| both.answered(r))));
-    let role_of = |r: usize| -> Option<usize> {
-        if let Some(m) = mode_text.as_ref().and_then(|m| m[r].as_deref()) {
-            let m = m.trim().to_ascii_lowercase();
-            if ["shadow", "challenger", "candidate", "canary", "true", "1"].contains(&m.as_str()) {
-                return Some(1);
-            }
-            if [
-                "live",
-                "primary",
-                "champion",
-                "production",
-                "prod",
-                "control",
-                "false",
-                "0",
-            ]
-            .contains(&m.as_str())
-            {
-                return Some(0);
-            }
-        }
-        match (&both.model[r], &first_model) {
-            (Some(m), Some(c)) => Some(if m == c { 0 } else { 1 }),
-            _ => None,
-        }
-    };
-    let mut keyed: [Vec<(u64, u32)>; 2] = [Vec::new(), Vec::new()];
-    let mut out = Paired {
-        layout: Layout::TwoRecords,
-        ..Default::default()
-    };
-    for (r, id) in ids.iter().enumerate() {
-        if !both.answered(r) {
-            continue;
-        }
-        let (Some(id), Some(side)) = (id.as_deref(), role_of(r)) else {
-            continue;
+        out.sides = [a, b];
+    } else {
+        // two records: which role is each row's?
+        let both = side_cols(role_cols.map(col), rows, &mut decisions, &mut names);
+        let mut modes = Dict::default();
+        let mode = modes.encode(
+            ["mode", "shadow", "role", "traffic", "slot"]
+                .iter()
+                .find_map(|n| find(table, n)),
+            rows,
+        );
+        let mode_role: Vec<Option<usize>> = modes
+            .texts
+            .iter()
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                if ["shadow", "challenger", "candidate", "canary", "true", "1"]
+                    .contains(&m.as_str())
+                {
+                    Some(1)
+                } else if [
+                    "live",
+                    "primary",
+                    "champion",
+                    "production",
+                    "prod",
+                    "control",
+                    "false",
+                    "0",
+                ]
+                .contains(&m.as_str())
+                {
+                    Some(0)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let champion_model = match &opts.champion {
+            Some(name) => Some(names.code(name)),
+            None => (0..rows).find_map(|r| {
+                (both.model[r] != NO_CODE && both.answered(r)).then_some(both.model[r])
+            }),
         };
-        keyed[side].push((id_hash(id), r as u32));
-        out.record_rows[side].push(r);
-    }
-    // sort-merge join on the hashed ids (the first record of a role wins a duplicate)
-    for k in &mut keyed {
-        k.sort_unstable();
-        k.dedup_by_key(|x| x.0);
-    }
-    let (ka, kb) = (&keyed[0], &keyed[1]);
-    let (mut i, mut j) = (0, 0);
-    while i < ka.len() || j < kb.len() {
-        let a = ka.get(i).map(|x| x.0);
-        let b = kb.get(j).map(|x| x.0);
-        match (a, b) {
-            (Some(x), Some(y)) if x == y => {
-                let (ra, rb) = (ka[i].1 as usize, kb[j].1 as usize);
-                out.request_id.push(ids[ra].clone().unwrap_or_default());
-                out.champion.push(&both, ra);
-                out.challenger.push(&both, rb);
-                out.ts_us.push(ts[ra]);
-                out.row.push(ra);
-                i += 1;
-                j += 1;
+        let role_of = |r: usize| -> Option<usize> {
+            if mode[r] != NO_CODE {
+                if let Some(s) = mode_role[mode[r] as usize] {
+                    return Some(s);
+                }
             }
-            (Some(x), Some(y)) if x < y => {
-                out.champion_only += 1;
-                i += 1;
+            match (both.model[r], champion_model) {
+                (m, Some(c)) if m != NO_CODE => Some(if m == c { 0 } else { 1 }),
+                _ => None,
             }
-            (Some(_), None) => {
-                out.champion_only += 1;
-                i += 1;
-            }
-            _ => {
-                out.challenger_only += 1;
-                j += 1;
+        };
+        let state = PlFixedStateQuality::with_seed(0x5eed);
+        let mut keyed: [Vec<(u64, u32)>; 2] = [Vec::new(), Vec::new()];
+        for (r, id) in ids.iter().enumerate() {
+            let Some(id) = id.filter(|_| both.answered(r)) else {
+                continue;
+            };
+            let Some(side) = role_of(r) else { continue };
+            keyed[side].push((state.hash_one(id), r as u32));
+            out.record_rows[side].push(r as u32);
+        }
+        // sort-merge join on the hashed ids (the first record of a role wins a duplicate)
+        for k in &mut keyed {
+            k.sort_unstable();
+            k.dedup_by_key(|x| x.0);
+        }
+        let (ka, kb) = (&keyed[0], &keyed[1]);
+        let (mut i, mut j) = (0, 0);
+        while i < ka.len() || j < kb.len() {
+            match (ka.get(i), kb.get(j)) {
+                (Some(a), Some(b)) if a.0 == b.0 => {
+                    out.pairs.push((a.1, b.1));
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a.0 < b.0 => {
+                    out.champion_only += 1;
+                    i += 1;
+                }
+                (Some(_), None) => {
+                    out.champion_only += 1;
+                    i += 1;
+                }
+                _ => {
+                    out.challenger_only += 1;
+                    j += 1;
+                }
             }
         }
+        // pairs in log order (of the champion's record)
+        out.pairs.sort_unstable();
+        out.layout = Layout::TwoRecords;
+        out.sides = [both.clone(), both];
     }
-    out.records = [both.clone(), both];
+    out.ids = ids;
+    out.decisions = decisions;
+    out.names = names;
     Ok(out)
 }

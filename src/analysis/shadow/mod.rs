@@ -7,6 +7,7 @@
 pub mod layout;
 pub mod review;
 
+use super::columns::NO_CODE;
 use super::paired::{delong, mcnemar, paired_t};
 use super::quantile_stat::sorted_quantile;
 use crate::ingest::table::RawTable;
@@ -139,9 +140,10 @@ pub fn analyze_shadow(
     labels: Option<&Labels>,
     cfg: &ShadowConfig,
 ) -> Result<ShadowReport, ShadowError> {
+    let t0 = std::time::Instant::now();
     let roles = crate::ingest::roles::infer(&raw.table, overrides);
     let file = raw.files.join(", ");
-    let p = layout::pair(
+    let mut p = layout::pair(
         &raw.table,
         &roles,
         &LayoutOptions {
@@ -152,13 +154,14 @@ pub fn analyze_shadow(
         file: file.clone(),
         problem,
     })?;
+    crate::ingest::timing("shadow/pair", t0);
     if p.record_rows[1].is_empty() {
         return Err(ShadowError::Layout {
             file,
             problem: "no challenger records: expected two records per request id (a mode/shadow field or two model names) or shadow fields (shadow.score, shadow_score, ...)".into(),
         });
     }
-    let n = p.request_id.len();
+    let n = p.pairs.len();
     if n == 0 {
         return Err(ShadowError::Layout {
             file,
@@ -169,44 +172,55 @@ pub fn analyze_shadow(
             ),
         });
     }
-    let decision = |s: &layout::Side, i: usize| -> Option<String> {
-        s.pred[i]
-            .clone()
-            .or_else(|| s.score[i].map(|x| if x >= cfg.threshold { "1" } else { "0" }.to_string()))
+    let t0 = std::time::Instant::now();
+    // each side's decision: the logged one, else the score against the threshold
+    let (zero, one) = (p.decisions.code("0"), p.decisions.code("1"));
+    let decision = |p: &Paired, s: usize, i: usize| -> u32 {
+        match (p.pred(s, i), p.score(s, i)) {
+            (c, _) if c != NO_CODE => c,
+            (_, Some(x)) if x >= cfg.threshold => one,
+            (_, Some(_)) => zero,
+            _ => NO_CODE,
+        }
     };
-    let decisions: Vec<(Option<String>, Option<String>)> = (0..n)
-        .map(|i| (decision(&p.champion, i), decision(&p.challenger, i)))
+    let decisions: Vec<(u32, u32)> = (0..n)
+        .map(|i| (decision(&p, 0, i), decision(&p, 1, i)))
         .collect();
     // agreement and the flip matrix
-    let mut flip_matrix: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let k = p.decisions.texts.len();
+    let mut cells = vec![0u64; k * k];
     let (mut decided, mut agree) = (0u64, 0u64);
-    for (a, b) in &decisions {
-        if let (Some(a), Some(b)) = (a, b) {
+    for &(a, b) in &decisions {
+        if a != NO_CODE && b != NO_CODE {
             decided += 1;
             agree += (a == b) as u64;
-            *flip_matrix
-                .entry(a.clone())
-                .or_default()
-                .entry(b.clone())
-                .or_default() += 1;
+            cells[a as usize * k + b as usize] += 1;
         }
     }
-    let rate = |a: u64, d: u64| (d > 0).then(|| a as f64 / d as f64);
-    let agreement_rate = rate(agree, decided);
+    let mut flip_matrix: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for a in 0..k {
+        for b in 0..k {
+            if cells[a * k + b] > 0 {
+                flip_matrix
+                    .entry(p.decisions.texts[a].clone())
+                    .or_default()
+                    .insert(p.decisions.texts[b].clone(), cells[a * k + b]);
+            }
+        }
+    }
+    let agreement_rate = (decided > 0).then(|| agree as f64 / decided as f64);
     // errors of one side where the other answered
     let (mut b, mut c) = (0u64, 0u64);
     for i in 0..n {
-        let (ea, eb) = (p.champion.error[i], p.challenger.error[i]);
+        let (ea, eb) = (p.error(0, i), p.error(1, i));
         b += (ea && !eb) as u64;
         c += (eb && !ea) as u64;
     }
-    let labelled = labels.and_then(|l| labelled(&p, &decisions, l, cfg.alpha));
-    let requests = n as u64 + p.champion_only + p.challenger_only;
-    Ok(ShadowReport {
+    let report = ShadowReport {
         verdict_version: env!("CARGO_PKG_VERSION").to_string(),
         files: raw.files.clone(),
         layout: p.layout,
-        requests,
+        requests: n as u64 + p.champion_only + p.challenger_only,
         pairs: n as u64,
         unpaired: Unpaired {
             champion_only: p.champion_only,
@@ -222,23 +236,26 @@ pub fn analyze_shadow(
         score_diff: score_diff(&p),
         latency_diff_ms: latency_diff(&p, cfg.alpha),
         error_mcnemar: mcnemar(b, c),
-        labelled,
+        labelled: labels.and_then(|l| labelled(&p, &decisions, l, cfg.alpha)),
         by_segment: by_segment(&raw.table, &roles, &p, &decisions),
         over_time: over_time(&p, &decisions, cfg.bucket_seconds),
         review_sample: review::sample(&raw.table, &p, &decisions, cfg),
-    })
+    };
+    crate::ingest::timing("shadow/stats", t0);
+    Ok(report)
 }
 
-/// The most frequent value.
-fn mode_of<'a>(values: impl Iterator<Item = &'a Option<String>>) -> Option<String> {
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for v in values.flatten() {
-        *counts.entry(v.as_str()).or_default() += 1;
+/// The most frequent code's text.
+fn mode_of(codes: impl Iterator<Item = u32>, dict: &layout::Dict) -> Option<String> {
+    let mut counts = vec![0u64; dict.texts.len()];
+    for c in codes.filter(|c| *c != NO_CODE) {
+        counts[c as usize] += 1;
     }
-    counts
-        .into_iter()
-        .max_by_key(|x| x.1)
-        .map(|x| x.0.to_string())
+    let (best, n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|x| (*x.1, std::cmp::Reverse(x.0)))?;
+    (*n > 0).then(|| dict.texts[best].clone())
 }
 
 fn percentiles(mut v: Vec<f64>) -> Option<Percentiles> {
@@ -258,26 +275,23 @@ fn models(p: &Paired) -> Vec<ShadowModel> {
         .iter()
         .enumerate()
         .map(|(k, role)| {
-            let (cols, rows) = (&p.records[k], &p.record_rows[k]);
+            let (cols, rows) = (&p.sides[k], &p.record_rows[k]);
+            let at = |r: &u32| *r as usize;
             ShadowModel {
                 role: role.to_string(),
-                name: mode_of(rows.iter().map(|&r| &cols.model[r])),
-                version: mode_of(rows.iter().map(|&r| &cols.version[r])),
+                name: mode_of(rows.iter().map(|r| cols.model[at(r)]), &p.names),
+                version: mode_of(rows.iter().map(|r| cols.version[at(r)]), &p.names),
                 requests: rows.len() as u64,
-                errors: rows.iter().filter(|&&r| cols.error[r]).count() as u64,
-                latency_ms: percentiles(rows.iter().filter_map(|&r| cols.latency[r]).collect()),
+                errors: rows.iter().filter(|r| cols.error[at(r)]).count() as u64,
+                latency_ms: percentiles(rows.iter().filter_map(|r| cols.latency[at(r)]).collect()),
             }
         })
         .collect()
 }
 
 fn score_diff(p: &Paired) -> Option<ScoreDiff> {
-    let both: Vec<(f64, f64)> = p
-        .champion
-        .score
-        .iter()
-        .zip(&p.challenger.score)
-        .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
+    let both: Vec<(f64, f64)> = (0..p.pairs.len())
+        .filter_map(|i| Some((p.score(0, i)?, p.score(1, i)?)))
         .collect();
     if both.is_empty() {
         return None;
@@ -330,12 +344,8 @@ fn score_diff(p: &Paired) -> Option<ScoreDiff> {
 }
 
 fn latency_diff(p: &Paired, alpha: f64) -> Option<LatencyDiff> {
-    let d: Vec<f64> = p
-        .champion
-        .latency
-        .iter()
-        .zip(&p.challenger.latency)
-        .filter_map(|(a, b)| Some((*b)? - (*a)?))
+    let d: Vec<f64> = (0..p.pairs.len())
+        .filter_map(|i| Some(p.latency(1, i)? - p.latency(0, i)?))
         .collect();
     if d.is_empty() {
         return None;
@@ -357,27 +367,30 @@ fn latency_diff(p: &Paired, alpha: f64) -> Option<LatencyDiff> {
     })
 }
 
-pub(crate) type Decisions = [(Option<String>, Option<String>)];
+/// Each pair's (champion, challenger) decision code (`NO_CODE`: no decision).
+pub(crate) type Decisions = [(u32, u32)];
 
 fn labelled(p: &Paired, decisions: &Decisions, labels: &Labels, alpha: f64) -> Option<Labelled> {
     let (mut ya, mut yb, mut sa, mut sb, mut ys) = (0u64, 0u64, vec![], vec![], vec![]);
     let (mut b, mut c, mut n) = (0u64, 0u64, 0u64);
     let mut scored = true;
-    for (i, (da, db)) in decisions.iter().enumerate() {
-        let (Some(da), Some(db)) = (da, db) else {
+    // the class of each decision code, once
+    let class: Vec<Option<f64>> = p.decisions.texts.iter().map(|t| class_of(t)).collect();
+    for (i, &(da, db)) in decisions.iter().enumerate() {
+        if da == NO_CODE || db == NO_CODE {
             continue;
-        };
-        let Some(y) = labels.get(&p.request_id[i]) else {
+        }
+        let Some(y) = labels.get(p.id(i)) else {
             continue;
         };
         n += 1;
-        let ok_a = class_of(da) == Some(y);
-        let ok_b = class_of(db) == Some(y);
+        let ok_a = class[da as usize] == Some(y);
+        let ok_b = class[db as usize] == Some(y);
         ya += ok_a as u64;
         yb += ok_b as u64;
         b += (!ok_a && ok_b) as u64;
         c += (ok_a && !ok_b) as u64;
-        match (p.champion.score[i], p.challenger.score[i]) {
+        match (p.score(0, i), p.score(1, i)) {
             (Some(x), Some(z)) => {
                 sa.push(x);
                 sb.push(z);
@@ -431,20 +444,24 @@ fn by_segment(
         let Some(c) = table.columns.iter().find(|c| &c.name == name) else {
             continue;
         };
-        let values = layout::texts(c);
-        let mut cells: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        for (i, (a, b)) in decisions.iter().enumerate() {
-            let (Some(a), Some(b), Some(v)) = (a, b, &values[p.row[i]]) else {
+        let mut dict = layout::Dict::default();
+        let values = dict.encode(Some(c), table.rows);
+        let mut cells = vec![(0u64, 0u64); dict.texts.len()];
+        for (i, &(a, b)) in decisions.iter().enumerate() {
+            let v = values[p.row(0, i)];
+            if a == NO_CODE || b == NO_CODE || v == NO_CODE {
                 continue;
-            };
-            let e = cells.entry(v.clone()).or_default();
-            e.0 += 1;
-            e.1 += (a == b) as u64;
+            }
+            cells[v as usize].0 += 1;
+            cells[v as usize].1 += (a == b) as u64;
         }
-        for (value, (pairs, agree)) in cells {
+        let mut order: Vec<usize> = (0..cells.len()).filter(|&v| cells[v].0 > 0).collect();
+        order.sort_by(|a, b| dict.texts[*a].cmp(&dict.texts[*b]));
+        for v in order {
+            let (pairs, agree) = cells[v];
             out.push(SegmentAgreement {
                 column: name.clone(),
-                value,
+                value: dict.texts[v].clone(),
                 pairs,
                 agreement_rate: agree as f64 / pairs as f64,
             });
@@ -454,7 +471,9 @@ fn by_segment(
 }
 
 fn over_time(p: &Paired, decisions: &Decisions, bucket: Option<u64>) -> OverTime {
-    let times: Vec<i64> = p.ts_us.iter().flatten().copied().collect();
+    let times: Vec<i64> = (0..p.pairs.len())
+        .filter_map(|i| p.ts[p.row(0, i)])
+        .collect();
     let span = match (times.iter().min(), times.iter().max()) {
         (Some(a), Some(b)) => b - a,
         _ => 0,
@@ -462,10 +481,11 @@ fn over_time(p: &Paired, decisions: &Decisions, bucket: Option<u64>) -> OverTime
     let bucket_s = bucket.unwrap_or_else(|| super::timeline::auto_bucket(span));
     let b_us = bucket_s as i64 * 1_000_000;
     let mut cells: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
-    for (i, (a, b)) in decisions.iter().enumerate() {
-        let (Some(a), Some(b), Some(t)) = (a, b, p.ts_us[i]) else {
+    for (i, &(a, b)) in decisions.iter().enumerate() {
+        let Some(t) = p.ts[p.row(0, i)] else { continue };
+        if a == NO_CODE || b == NO_CODE {
             continue;
-        };
+        }
         let e = cells.entry(t.div_euclid(b_us) * b_us).or_default();
         e.0 += 1;
         e.1 += (a == b) as u64;

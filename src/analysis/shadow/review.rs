@@ -2,8 +2,9 @@
 //! sample of the other disagreements (the same seed gives the same sample), with the
 //! request's logged inputs.
 
-use super::layout::{texts, Paired};
+use super::layout::Paired;
 use super::ShadowConfig;
+use crate::analysis::columns::NO_CODE;
 use crate::ingest::table::RawTable;
 use crate::report::shadow::{ReviewItem, ReviewKind};
 use std::collections::BTreeMap;
@@ -31,52 +32,57 @@ pub fn sample(
     decisions: &super::Decisions,
     cfg: &ShadowConfig,
 ) -> Vec<ReviewItem> {
-    let n = p.request_id.len();
-    let diff = |i: usize| Some((p.challenger.score[i]? - p.champion.score[i]?).abs());
-    // largest |Δscore| first, ties by request id
-    let mut by_diff: Vec<usize> = (0..n).filter(|&i| diff(i).is_some()).collect();
-    by_diff.sort_by(|&a, &b| {
-        diff(b)
-            .unwrap_or(0.0)
-            .total_cmp(&diff(a).unwrap_or(0.0))
-            .then_with(|| p.request_id[a].cmp(&p.request_id[b]))
-    });
-    let top: Vec<usize> = by_diff.into_iter().take(cfg.review_size).collect();
-    // a seeded random sample of the other disagreements (partial Fisher–Yates)
+    let n = p.pairs.len();
+    let diff = |i: usize| Some((p.score(1, i)? - p.score(0, i)?).abs());
+    // the largest |Δscore| first, ties by request id: a partial selection, not a full sort
+    let mut by_diff: Vec<(f64, usize)> = (0..n).filter_map(|i| Some((diff(i)?, i))).collect();
+    let order = |a: &(f64, usize), b: &(f64, usize)| {
+        b.0.total_cmp(&a.0).then_with(|| p.id(a.1).cmp(p.id(b.1)))
+    };
+    let k_top = cfg.review_size.min(by_diff.len());
+    if k_top > 0 && k_top < by_diff.len() {
+        by_diff.select_nth_unstable_by(k_top - 1, order);
+        by_diff.truncate(k_top);
+    }
+    by_diff.sort_by(order);
+    let top: Vec<usize> = by_diff.iter().take(k_top).map(|x| x.1).collect();
+    // a seeded random sample of the other disagreements (partial Fisher–Yates over them in
+    // request-id order, so the sample does not depend on the log's row order)
     let mut rest: Vec<usize> = (0..n)
         .filter(|i| {
-            let (a, b) = &decisions[*i];
-            a.is_some() && b.is_some() && a != b && !top.contains(i)
+            let (a, b) = decisions[*i];
+            a != NO_CODE && b != NO_CODE && a != b && !top.contains(i)
         })
         .collect();
-    rest.sort_by(|a, b| p.request_id[*a].cmp(&p.request_id[*b]));
+    rest.sort_by(|a, b| p.id(*a).cmp(p.id(*b)));
     let mut rng = Rng(cfg.seed);
     let k = cfg.review_size.min(rest.len());
     for i in 0..k {
         let j = i + (rng.next() % (rest.len() - i) as u64) as usize;
         rest.swap(i, j);
     }
-    let inputs: Vec<(String, Vec<Option<String>>)> = table
+    let inputs: Vec<(String, polars::prelude::StringChunked)> = table
         .columns
         .iter()
         .filter_map(|c| {
             let name = INPUT_PREFIXES
                 .iter()
                 .find_map(|pre| c.name.strip_prefix(pre))?;
-            Some((name.to_string(), texts(c)))
+            Some((name.to_string(), c.to_text(&c.name).rechunk().into_owned()))
         })
         .collect();
+    let text = |c: u32| p.decisions.text(c).map(str::to_string);
     let item = |i: usize, kind: ReviewKind| ReviewItem {
-        request_id: p.request_id[i].clone(),
+        request_id: p.id(i).to_string(),
         kind,
-        champion_score: p.champion.score[i],
-        challenger_score: p.challenger.score[i],
+        champion_score: p.score(0, i),
+        challenger_score: p.score(1, i),
         abs_diff: diff(i),
-        champion_pred: decisions[i].0.clone(),
-        challenger_pred: decisions[i].1.clone(),
+        champion_pred: text(decisions[i].0),
+        challenger_pred: text(decisions[i].1),
         inputs: inputs
             .iter()
-            .filter_map(|(name, v)| Some((name.clone(), v[p.row[i]].clone()?)))
+            .filter_map(|(name, v)| Some((name.clone(), v.get(p.row(0, i))?.to_string())))
             .collect::<BTreeMap<_, _>>(),
     };
     top.iter()
