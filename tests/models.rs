@@ -58,6 +58,31 @@ fn probabilities_match_python_onnxruntime_and_metrics_match_sklearn() {
         repeats: 0,
         ..Default::default()
     });
+    // the paired tests verdict shadow uses, on the labelled holdout
+    let pt = c.report.paired.as_ref().expect("paired tests with labels");
+    let d = pt.delong.unwrap();
+    close(
+        "delong champion auc",
+        d.auc_champion,
+        c.report.champion.metrics.auc.unwrap(),
+        1e-12,
+    );
+    close(
+        "delong challenger auc",
+        d.auc_challenger,
+        c.report.challenger.metrics.auc.unwrap(),
+        1e-12,
+    );
+    assert!(d.se > 0.0 && d.p_value > 0.0 && d.p_value <= 1.0);
+    let m = pt.mcnemar.unwrap();
+    // accuracy difference = (b − c) / n
+    let acc = |r: &verdict::report::compare::ModelReport| r.metrics.accuracy.unwrap();
+    close(
+        "mcnemar vs accuracy",
+        (m.b as f64 - m.c as f64) / pt.n as f64,
+        acc(&c.report.challenger) - acc(&c.report.champion),
+        1e-9,
+    );
     for (who, got, m) in [
         ("champion", &c.champion, &c.report.champion),
         ("challenger", &c.challenger, &c.report.challenger),

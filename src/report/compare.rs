@@ -311,6 +311,23 @@ pub struct CompareReport {
     pub importance: Importance,
     /// Checks: diff_rate, importance_shift, feature_alignment, environment.
     pub checks: Vec<Check>,
+    /// Paired tests of the two models on the labelled holdout rows (null without labels).
+    #[serde(default)]
+    pub paired: Option<PairedTests>,
+}
+
+/// The paired tests `verdict compare` and `verdict shadow` share: both models on the same
+/// labelled rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedTests {
+    /// Labelled rows used.
+    pub n: u64,
+    /// McNemar on correct / incorrect decisions (classification).
+    pub mcnemar: Option<super::paired::McNemar>,
+    /// DeLong's test of ΔAUC, challenger − champion (binary classification).
+    pub delong: Option<super::paired::DeLong>,
+    /// Paired t-test of |error| challenger − champion per row (regression).
+    pub abs_error: Option<super::paired::PairedT>,
 }
 
 impl CompareReport {

@@ -65,6 +65,39 @@ pub fn render(r: &CompareReport) -> String {
     );
     let _ = writeln!(s, "## Checks\n");
     s.push_str(&super::markdown::checks_table(&r.checks));
+    if let Some(pt) = &r.paired {
+        let _ = writeln!(s, "\n## Paired tests ({} labelled rows)\n", pt.n);
+        if let Some(m) = &pt.mcnemar {
+            let _ = writeln!(
+                s,
+                "- McNemar on wrong decisions: b = {} (champion wrong, challenger right), c = {}, p = {}{}",
+                m.b,
+                m.c,
+                super::format::p(m.p_value),
+                if m.exact { " (exact)" } else { "" }
+            );
+        }
+        if let Some(d) = &pt.delong {
+            let _ = writeln!(
+                s,
+                "- DeLong ΔAUC (challenger − champion): {:+.4} [{:+.4}, {:+.4}], p = {}",
+                d.diff,
+                d.ci_low,
+                d.ci_high,
+                super::format::p(Some(d.p_value))
+            );
+        }
+        if let Some(t) = &pt.abs_error {
+            let _ = writeln!(
+                s,
+                "- Paired t-test of |error| (challenger − champion): {:+.4} [{}, {}], p = {}",
+                t.mean,
+                opt(t.ci_low, 4),
+                opt(t.ci_high, 4),
+                super::format::p(t.p_value)
+            );
+        }
+    }
     let _ = writeln!(s, "\n## Metrics\n\n| metric | champion | challenger | challenger - champion |\n|---|---|---|---|");
     for (name, a, b) in metric_rows(&r.champion.metrics, &r.challenger.metrics) {
         if a.is_none() && b.is_none() {

@@ -267,6 +267,15 @@ pub fn compare_inspected(
         )?
     };
     let checks = checks(&champion, &challenger, &diff, &importance, regression);
+    let paired = labels.as_deref().and_then(|y| {
+        paired_tests(
+            &pred_a,
+            &pred_b,
+            y,
+            (champion.threshold, challenger.threshold),
+            regression,
+        )
+    });
     Ok(Compared {
         report: CompareReport {
             runtime: RuntimeInfo {
@@ -283,6 +292,7 @@ pub fn compare_inspected(
             diff,
             importance,
             checks,
+            paired,
         },
         champion: pred_a,
         challenger: pred_b,
@@ -295,4 +305,51 @@ fn positive_from(m: &Model) -> Option<String> {
         .manifest
         .as_ref()
         .and_then(|x| x.positive_class_text())
+}
+
+/// McNemar on correct/incorrect and DeLong on ΔAUC (classification), or the paired t-test
+/// of the absolute errors (regression), on the rows with a finite label: the same tests as
+/// `verdict shadow`.
+fn paired_tests(
+    a: &[f64],
+    b: &[f64],
+    y: &[f64],
+    thresholds: (f64, f64),
+    regression: bool,
+) -> Option<crate::report::compare::PairedTests> {
+    use crate::analysis::paired::{delong, mcnemar, paired_t};
+    let rows: Vec<usize> = (0..y.len())
+        .filter(|&i| y[i].is_finite() && a[i].is_finite() && b[i].is_finite())
+        .collect();
+    if rows.len() < 2 {
+        return None;
+    }
+    if regression {
+        let d: Vec<f64> = rows
+            .iter()
+            .map(|&i| (b[i] - y[i]).abs() - (a[i] - y[i]).abs())
+            .collect();
+        return Some(crate::report::compare::PairedTests {
+            n: rows.len() as u64,
+            mcnemar: None,
+            delong: None,
+            abs_error: Some(paired_t(&d, 0.05)),
+        });
+    }
+    let (mut wb, mut wc) = (0u64, 0u64);
+    for &i in &rows {
+        let ok_a = (a[i] >= thresholds.0) == (y[i] >= 0.5);
+        let ok_b = (b[i] >= thresholds.1) == (y[i] >= 0.5);
+        wb += (!ok_a && ok_b) as u64;
+        wc += (ok_a && !ok_b) as u64;
+    }
+    let sa: Vec<f64> = rows.iter().map(|&i| a[i]).collect();
+    let sb: Vec<f64> = rows.iter().map(|&i| b[i]).collect();
+    let pos: Vec<bool> = rows.iter().map(|&i| y[i] >= 0.5).collect();
+    Some(crate::report::compare::PairedTests {
+        n: rows.len() as u64,
+        mcnemar: Some(mcnemar(wb, wc)),
+        delong: delong(&sa, &sb, &pos, 0.05),
+        abs_error: None,
+    })
 }
