@@ -46,16 +46,19 @@ impl Dict {
         };
         let ca = c.to_text(&c.name);
         let mut out = Vec::with_capacity(rows);
-        // consecutive rows often repeat a value: skip the lookup then
-        let mut last: Option<(String, u32)> = None;
+        // a handful of distinct values is the rule: compare with the ones seen before
+        // hashing (no allocation per row)
+        let mut seen: Vec<(&str, u32)> = Vec::new();
         for v in ca.iter() {
             out.push(match v {
                 None => NO_CODE,
-                Some(t) => match &last {
-                    Some((l, code)) if l == t => *code,
-                    _ => {
+                Some(t) => match seen.iter().find(|(s, _)| *s == t) {
+                    Some((_, code)) => *code,
+                    None => {
                         let code = self.code(t);
-                        last = Some((t.to_string(), code));
+                        if seen.len() < 16 {
+                            seen.push((t, code));
+                        }
                         code
                     }
                 },
@@ -68,12 +71,12 @@ impl Dict {
 /// The columns of one side, per record.
 #[derive(Debug, Clone, Default)]
 pub struct SideCols {
-    /// Score.
-    pub score: Vec<Option<f64>>,
+    /// Score (NaN: none).
+    pub score: Vec<f64>,
     /// Logged decision (code in the decision dictionary).
     pub pred: Vec<u32>,
-    /// Latency (ms).
-    pub latency: Vec<Option<f64>>,
+    /// Latency in ms (NaN: none).
+    pub latency: Vec<f64>,
     /// The model errored.
     pub error: Vec<bool>,
     /// Model name (code in the names dictionary).
@@ -85,7 +88,7 @@ pub struct SideCols {
 impl SideCols {
     /// The record has an output or an error: it is a request of this side.
     pub fn answered(&self, r: usize) -> bool {
-        self.error[r] || self.score[r].is_some() || self.pred[r] != NO_CODE
+        self.error[r] || !self.score[r].is_nan() || self.pred[r] != NO_CODE
     }
 }
 
@@ -96,8 +99,11 @@ pub struct Paired {
     pub layout: Layout,
     /// Request ids (text, per row).
     pub ids: StringChunked,
-    /// Champion's and challenger's columns (the same columns in a two-record log).
-    pub sides: [SideCols; 2],
+    /// The columns: one set in a two-record log, the champion's and the challenger's in a
+    /// one-record log.
+    pub sides: Vec<SideCols>,
+    /// Which columns each role reads (champion, challenger).
+    pub side_of: [usize; 2],
     /// (champion row, challenger row) per pair.
     pub pairs: Vec<(u32, u32)>,
     /// Time (µs) per row.
@@ -124,24 +130,31 @@ impl Paired {
         }) as usize
     }
 
+    /// The columns role `s` reads.
+    pub fn side(&self, s: usize) -> &SideCols {
+        &self.sides[self.side_of[s]]
+    }
+
     /// Score of side `s` in pair `i`.
     pub fn score(&self, s: usize, i: usize) -> Option<f64> {
-        self.sides[s].score[self.row(s, i)]
+        let x = self.side(s).score[self.row(s, i)];
+        (!x.is_nan()).then_some(x)
     }
 
     /// Latency of side `s` in pair `i`.
     pub fn latency(&self, s: usize, i: usize) -> Option<f64> {
-        self.sides[s].latency[self.row(s, i)]
+        let x = self.side(s).latency[self.row(s, i)];
+        (!x.is_nan()).then_some(x)
     }
 
     /// Whether side `s` errored in pair `i`.
     pub fn error(&self, s: usize, i: usize) -> bool {
-        self.sides[s].error[self.row(s, i)]
+        self.side(s).error[self.row(s, i)]
     }
 
     /// Logged decision code of side `s` in pair `i`.
     pub fn pred(&self, s: usize, i: usize) -> u32 {
-        self.sides[s].pred[self.row(s, i)]
+        self.side(s).pred[self.row(s, i)]
     }
 
     /// Request id of pair `i`.
@@ -150,20 +163,38 @@ impl Paired {
     }
 }
 
-/// A column's values as numbers (text parsed; null otherwise).
-pub fn numbers(c: &RawColumn) -> Vec<Option<f64>> {
+/// A column's values as numbers, NaN where missing (text parsed). 8 bytes a row: these
+/// columns have as many rows as the log.
+pub fn numbers(c: &RawColumn) -> Vec<f64> {
     match &c.data {
-        RawData::Null => vec![None; c.len],
+        RawData::Null => vec![f64::NAN; c.len],
         RawData::Num {
             values, conflicts, ..
         } => {
-            let mut v: Vec<Option<f64>> = values.iter().collect();
+            let mut v: Vec<f64> = Vec::with_capacity(c.len);
+            for arr in values.downcast_iter() {
+                match arr.validity() {
+                    None => v.extend_from_slice(arr.values()),
+                    Some(valid) => {
+                        v.extend(arr.values().iter().zip(valid.iter()).map(|(x, ok)| {
+                            if ok {
+                                *x
+                            } else {
+                                f64::NAN
+                            }
+                        }))
+                    }
+                }
+            }
             for (r, t) in conflicts {
-                v[*r] = parse_number(t);
+                v[*r] = parse_number(t).unwrap_or(f64::NAN);
             }
             v
         }
-        RawData::Str { values, .. } => values.iter().map(|s| s.and_then(parse_number)).collect(),
+        RawData::Str { values, .. } => values
+            .iter()
+            .map(|s| s.and_then(parse_number).unwrap_or(f64::NAN))
+            .collect(),
     }
 }
 
@@ -245,13 +276,28 @@ fn side_cols(
     names: &mut Dict,
 ) -> SideCols {
     let [score, pred, latency, error, model, version] = cols;
+    let t = |what: &str, t0: std::time::Instant| crate::ingest::timing(what, t0);
+    let t0 = std::time::Instant::now();
+    let score = score.map_or(vec![f64::NAN; rows], numbers);
+    t("sides/score", t0);
+    let t0 = std::time::Instant::now();
+    let pred = decisions.encode(pred, rows);
+    t("sides/pred", t0);
+    let t0 = std::time::Instant::now();
+    let latency = latency.map_or(vec![f64::NAN; rows], numbers);
+    let error = errors(error, rows);
+    t("sides/latency+error", t0);
+    let t0 = std::time::Instant::now();
+    let model = names.encode(model, rows);
+    let version = names.encode(version, rows);
+    t("sides/model+version", t0);
     SideCols {
-        score: score.map_or(vec![None; rows], numbers),
-        pred: decisions.encode(pred, rows),
-        latency: latency.map_or(vec![None; rows], numbers),
-        error: errors(error, rows),
-        model: names.encode(model, rows),
-        version: names.encode(version, rows),
+        score,
+        pred,
+        latency,
+        error,
+        model,
+        version,
     }
 }
 
@@ -273,12 +319,13 @@ pub struct LayoutOptions {
 
 /// Finds the layout and pairs the two sides.
 pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Paired, String> {
-    let rows = table.rows;
     let rid = roles
         .get(Role::RequestId)
         .and_then(|n| find(table, n))
         .ok_or("no request id column (name one with --column request_id=NAME)")?;
+    let t0 = std::time::Instant::now();
     let ids = rid.to_text(&rid.name).rechunk().into_owned();
+    crate::ingest::timing("shadow/ids", t0);
     let col = |r: Role| roles.get(r).and_then(|n| find(table, n));
     let role_cols = [
         Role::Score,
@@ -289,14 +336,34 @@ pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Pai
         Role::Version,
     ];
     let shadow_cols = role_cols.map(|r| roles.get(r).and_then(|n| shadow_of(table, n)));
+    // the timestamps parse on their own thread while the sides are read and joined
+    std::thread::scope(|scope| {
+        let ts = std::thread::Builder::new()
+            .name("verdict-shadow-times".into())
+            .spawn_scoped(scope, || times(table, roles));
+        let mut out = pair_sides(table, opts, ids, role_cols.map(col), shadow_cols)?;
+        out.ts = match ts {
+            Ok(h) => h.join().unwrap_or_else(|_| times(table, roles)),
+            Err(_) => times(table, roles),
+        };
+        Ok(out)
+    })
+}
+
+/// Reads both sides and pairs them (everything but the timestamps).
+fn pair_sides(
+    table: &RawTable,
+    opts: &LayoutOptions,
+    ids: StringChunked,
+    champion_cols: [Option<&RawColumn>; 6],
+    shadow_cols: [Option<&RawColumn>; 6],
+) -> Result<Paired, String> {
+    let rows = table.rows;
     let one_record = shadow_cols[0].is_some() || shadow_cols[1].is_some();
-    let mut out = Paired {
-        ts: times(table, roles),
-        ..Default::default()
-    };
+    let mut out = Paired::default();
     let (mut decisions, mut names) = (Dict::default(), Dict::default());
     if one_record {
-        let a = side_cols(role_cols.map(col), rows, &mut decisions, &mut names);
+        let a = side_cols(champion_cols, rows, &mut decisions, &mut names);
         let b = side_cols(shadow_cols, rows, &mut decisions, &mut names);
         out.layout = Layout::OneRecord;
         for (r, id) in ids.iter().enumerate() {
@@ -317,10 +384,14 @@ pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Pai
                 _ => {}
             }
         }
-        out.sides = [a, b];
+        out.sides = vec![a, b];
+        out.side_of = [0, 1];
     } else {
         // two records: which role is each row's?
-        let both = side_cols(role_cols.map(col), rows, &mut decisions, &mut names);
+        let t0 = std::time::Instant::now();
+        let both = side_cols(champion_cols, rows, &mut decisions, &mut names);
+        crate::ingest::timing("shadow/sides", t0);
+        let t0 = std::time::Instant::now();
         let mut modes = Dict::default();
         let mode = modes.encode(
             ["mode", "shadow", "role", "traffic", "slot"]
@@ -382,6 +453,8 @@ pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Pai
             keyed[side].push((state.hash_one(id), r as u32));
             out.record_rows[side].push(r as u32);
         }
+        crate::ingest::timing("shadow/keys", t0);
+        let t0 = std::time::Instant::now();
         // sort-merge join on the hashed ids (the first record of a role wins a duplicate)
         for k in &mut keyed {
             k.sort_unstable();
@@ -412,8 +485,10 @@ pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Pai
         }
         // pairs in log order (of the champion's record)
         out.pairs.sort_unstable();
+        crate::ingest::timing("shadow/join", t0);
         out.layout = Layout::TwoRecords;
-        out.sides = [both.clone(), both];
+        out.sides = vec![both];
+        out.side_of = [0, 0];
     }
     out.ids = ids;
     out.decisions = decisions;

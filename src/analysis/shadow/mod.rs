@@ -9,7 +9,7 @@ pub mod review;
 
 use super::columns::NO_CODE;
 use super::paired::{delong, mcnemar, paired_t};
-use super::quantile_stat::sorted_quantile;
+use super::quantile_tests::quantiles_by_selection;
 use crate::ingest::table::RawTable;
 use crate::ingest::time::format_timestamp_us;
 use crate::ingest::{RawLoad, Role, RoleOverrides};
@@ -262,11 +262,11 @@ fn percentiles(mut v: Vec<f64>) -> Option<Percentiles> {
     if v.is_empty() {
         return None;
     }
-    v.sort_unstable_by(f64::total_cmp);
+    let q = quantiles_by_selection(&mut v, &[0.5, 0.95, 0.99]);
     Some(Percentiles {
-        p50: sorted_quantile(&v, 0.5),
-        p95: sorted_quantile(&v, 0.95),
-        p99: sorted_quantile(&v, 0.99),
+        p50: q[0],
+        p95: q[1],
+        p99: q[2],
     })
 }
 
@@ -275,7 +275,7 @@ fn models(p: &Paired) -> Vec<ShadowModel> {
         .iter()
         .enumerate()
         .map(|(k, role)| {
-            let (cols, rows) = (&p.sides[k], &p.record_rows[k]);
+            let (cols, rows) = (p.side(k), &p.record_rows[k]);
             let at = |r: &u32| *r as usize;
             ShadowModel {
                 role: role.to_string(),
@@ -283,7 +283,12 @@ fn models(p: &Paired) -> Vec<ShadowModel> {
                 version: mode_of(rows.iter().map(|r| cols.version[at(r)]), &p.names),
                 requests: rows.len() as u64,
                 errors: rows.iter().filter(|r| cols.error[at(r)]).count() as u64,
-                latency_ms: percentiles(rows.iter().filter_map(|r| cols.latency[at(r)]).collect()),
+                latency_ms: percentiles(
+                    rows.iter()
+                        .map(|r| cols.latency[at(r)])
+                        .filter(|x| !x.is_nan())
+                        .collect(),
+                ),
             }
         })
         .collect()
@@ -299,8 +304,7 @@ fn score_diff(p: &Paired) -> Option<ScoreDiff> {
     let n = both.len() as f64;
     let mut abs: Vec<f64> = both.iter().map(|(a, b)| (b - a).abs()).collect();
     let mean_abs = abs.iter().sum::<f64>() / n;
-    abs.sort_unstable_by(f64::total_cmp);
-    let max_abs = *abs.last().unwrap_or(&0.0);
+    let max_abs = abs.iter().copied().fold(0.0f64, f64::max);
     // Pearson, centred
     let (ma, mb) = (
         both.iter().map(|x| x.0).sum::<f64>() / n,
@@ -323,12 +327,13 @@ fn score_diff(p: &Paired) -> Option<ScoreDiff> {
     for x in &abs {
         counts[((x / width) as usize).min(bins - 1)] += 1;
     }
+    let q = quantiles_by_selection(&mut abs, &[0.5, 0.95, 0.99]);
     Some(ScoreDiff {
         n: both.len() as u64,
         mean_abs,
-        p50_abs: sorted_quantile(&abs, 0.5),
-        p95_abs: sorted_quantile(&abs, 0.95),
-        p99_abs: sorted_quantile(&abs, 0.99),
+        p50_abs: q[0],
+        p95_abs: q[1],
+        p99_abs: q[2],
         max_abs,
         correlation,
         histogram: counts
@@ -352,13 +357,13 @@ fn latency_diff(p: &Paired, alpha: f64) -> Option<LatencyDiff> {
     }
     let t = paired_t(&d, alpha);
     let mut s = d;
-    s.sort_unstable_by(f64::total_cmp);
+    let q = quantiles_by_selection(&mut s, &[0.5, 0.95, 0.99]);
     Some(LatencyDiff {
         n: t.n,
         mean: t.mean,
-        p50: sorted_quantile(&s, 0.5),
-        p95: sorted_quantile(&s, 0.95),
-        p99: sorted_quantile(&s, 0.99),
+        p50: q[0],
+        p95: q[1],
+        p99: q[2],
         ci_low: t.ci_low,
         ci_high: t.ci_high,
         t: t.t,
