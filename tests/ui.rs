@@ -763,3 +763,18 @@ fn significance_view_shows_the_inference_numbers_of_the_engine() {
 fn report_plan(h: &Harness<'static, VerdictApp>) -> Plan {
     h.state().current.as_ref().unwrap().config.plan.clone()
 }
+
+#[test]
+fn a_shadow_log_opens_in_the_shadow_view() {
+    let mut h = harness(vec![std::path::PathBuf::from(
+        "tests/fixtures/shadow/two_records.jsonl",
+    )]);
+    settle(&mut h);
+    assert_eq!(h.state().state.view, View::Shadow);
+    let r = h.state().shadow.clone().expect("shadow report");
+    assert_eq!(r.pairs, 1972);
+    h.run_steps(3);
+    h.get_by_label("1972");
+    h.get_by_label("Decisions");
+    h.get_by_label_contains("b = 9, c = 36");
+}

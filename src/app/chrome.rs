@@ -209,6 +209,14 @@ impl VerdictApp {
                 });
             return;
         }
+        if self.state.view == View::Shadow {
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    views::shadow::shadow_ui(ui, self.shadow.as_deref())
+                });
+            return;
+        }
         if self.state.view == View::Drift {
             if !self.drift.auto_ran
                 && self.drift.report.is_none()
@@ -278,7 +286,7 @@ impl VerdictApp {
                     self.plan_path.as_deref(),
                     cmds,
                 ),
-                View::Drift | View::Models => {}
+                View::Drift | View::Models | View::Shadow => {}
             });
     }
 }

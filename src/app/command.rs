@@ -28,11 +28,13 @@ pub enum View {
     Drift,
     /// Champion vs challenger ONNX models replayed on a holdout.
     Models,
+    /// A shadow run: both models on the same requests, compared request by request.
+    Shadow,
 }
 
 impl View {
     /// All views in tab order.
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
         View::Overview,
         View::Timeline,
         View::Significance,
@@ -41,6 +43,7 @@ impl View {
         View::Plan,
         View::Drift,
         View::Models,
+        View::Shadow,
     ];
 
     /// Parses a view name (case-insensitive).
@@ -61,6 +64,7 @@ impl View {
             View::Plan => "Plan",
             View::Drift => "Drift",
             View::Models => "Models",
+            View::Shadow => "Shadow",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What arrives from background threads: job results (dropped when the input they were
 //! computed for has gone), dialog answers and screenshots for PNG exports.
 
-use super::command::{Command, DriftCommand, JobKind, ModelsCommand};
+use super::command::{Command, DriftCommand, JobKind, ModelsCommand, View};
 use super::dialogs::DialogPurpose;
 use super::jobs::export::{spawn_export, Export};
 use super::jobs::{thousands, JobEvent, JobMsg};
@@ -29,6 +29,20 @@ impl VerdictApp {
         }
         match ev.msg {
             JobMsg::Progress(..) => {}
+            JobMsg::Shadow(r) => {
+                self.notifications.push(
+                    Level::Info,
+                    format!(
+                        "Shadow run: {} paired requests, agreement {}",
+                        r.pairs,
+                        r.agreement_rate
+                            .map_or("–".into(), |a| format!("{:.1}%", a * 100.0))
+                    ),
+                    None,
+                );
+                self.shadow = Some(std::sync::Arc::new(*r));
+                self.state.view = View::Shadow;
+            }
             JobMsg::Analyzed(a) => {
                 if a.report.input.rows_rejected > 0 {
                     let first = a

@@ -83,6 +83,8 @@ pub struct VerdictApp {
     pub last_job_seconds: Option<f64>,
     /// The Drift view's state.
     pub drift: drift::DriftPanel,
+    /// The last shadow run opened (the Shadow view).
+    pub shadow: Option<std::sync::Arc<crate::report::shadow::ShadowReport>>,
     /// The Models view's state.
     pub models: models::ModelsPanel,
 }
@@ -124,6 +126,7 @@ impl VerdictApp {
             drop_hover: false,
             last_job_seconds: None,
             drift: drift::DriftPanel::default(),
+            shadow: None,
             models: models::ModelsPanel::default(),
         }
     }

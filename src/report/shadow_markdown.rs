@@ -65,7 +65,7 @@ pub fn tables(r: &ShadowReport) -> Vec<Table> {
     out.push(Table {
         title: "Decisions".into(),
         note: format!(
-            "{} pairs where both decided: agreement {}, flip rate {} (champion → challenger).",
+            "{} pairs where both decided: agreement {}, flip rate {} (rows: champion's decision, columns: challenger's).",
             r.decided_pairs,
             r.agreement_rate.map_or("–".into(), share),
             r.flip_rate.map_or("–".into(), share)

@@ -495,3 +495,30 @@ fn pair_sides(
     out.names = names;
     Ok(out)
 }
+
+/// Whether the log is a shadow run: shadow fields beside the champion's (one record), or a
+/// role field (`mode`, `shadow`, ...) naming a shadow/challenger side (two records).
+pub fn detect(table: &RawTable, roles: &Roles) -> Option<Layout> {
+    let shadow_field = [Role::Score, Role::Prediction]
+        .iter()
+        .filter_map(|r| roles.get(*r))
+        .any(|n| shadow_of(table, n).is_some());
+    if shadow_field {
+        return Some(Layout::OneRecord);
+    }
+    roles.get(Role::RequestId).and_then(|n| find(table, n))?;
+    let mode = ["mode", "shadow", "role", "traffic", "slot"]
+        .iter()
+        .find_map(|n| find(table, n))?;
+    let shadowy = mode
+        .to_text(&mode.name)
+        .iter()
+        .take(100_000)
+        .flatten()
+        .any(|t| {
+            ["shadow", "challenger", "candidate", "canary"]
+                .iter()
+                .any(|w| t.eq_ignore_ascii_case(w))
+        });
+    shadowy.then_some(Layout::TwoRecords)
+}

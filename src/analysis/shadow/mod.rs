@@ -133,6 +133,12 @@ fn class_of(decision: &str) -> Option<f64> {
     }
 }
 
+/// Whether the parsed files are a shadow run (see [`layout::detect`]).
+pub fn is_shadow(raw: &RawLoad, overrides: &RoleOverrides) -> bool {
+    let roles = crate::ingest::roles::infer(&raw.table, overrides);
+    layout::detect(&raw.table, &roles).is_some()
+}
+
 /// Analyses a shadow log.
 pub fn analyze_shadow(
     raw: &RawLoad,
@@ -483,7 +489,13 @@ fn over_time(p: &Paired, decisions: &Decisions, bucket: Option<u64>) -> OverTime
         (Some(a), Some(b)) => b - a,
         _ => 0,
     };
-    let bucket_s = bucket.unwrap_or_else(|| super::timeline::auto_bucket(span));
+    // agreement needs enough pairs per bucket: at most about 48 buckets by default
+    let bucket_s = bucket.unwrap_or_else(|| {
+        [60u64, 300, 900, 3600, 6 * 3600, 86_400, 7 * 86_400]
+            .into_iter()
+            .find(|b| span / (*b as i64 * 1_000_000) < 48)
+            .unwrap_or(30 * 86_400)
+    });
     let b_us = bucket_s as i64 * 1_000_000;
     let mut cells: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
     for (i, &(a, b)) in decisions.iter().enumerate() {

@@ -124,6 +124,26 @@ pub fn spawn_load(ctx: &egui::Context, inputs: Inputs, request: Request) -> Job 
                 Ok(r) => Arc::new(r),
                 Err(e) => return emit(ingest_failure(e)),
             };
+            // a shadow run (both models on every request) goes to the Shadow view
+            if crate::analysis::shadow::is_shadow(&raw, &request.load.overrides) {
+                emit(JobMsg::Progress("Pairing the shadow run".into(), None));
+                let cfg = crate::analysis::shadow::ShadowConfig {
+                    threshold: request.config.plan.threshold,
+                    alpha: request.config.plan.alpha,
+                    ..Default::default()
+                };
+                return emit(
+                    match crate::analysis::shadow::analyze_shadow(
+                        &raw,
+                        &request.load.overrides,
+                        None,
+                        &cfg,
+                    ) {
+                        Ok(r) => JobMsg::Shadow(Box::new(r)),
+                        Err(e) => JobMsg::Failed(e.to_string(), None),
+                    },
+                );
+            }
             emit(JobMsg::Progress(
                 format!("Analysing {} rows", thousands(raw.table.rows as u64)),
                 None,

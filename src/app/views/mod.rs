@@ -8,6 +8,7 @@ pub mod models;
 pub mod overview;
 pub mod plan;
 pub mod segments;
+pub mod shadow;
 pub mod significance;
 pub mod stages;
 pub mod timeline;
