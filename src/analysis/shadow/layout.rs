@@ -350,6 +350,14 @@ pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Pai
     })
 }
 
+/// The hash of every row's request id (a fixed seed: the same log pairs the same way).
+fn id_hashes(ids: &StringChunked) -> Vec<Option<u64>> {
+    let state = PlFixedStateQuality::with_seed(0x5eed);
+    ids.iter()
+        .map(|id| id.map(|id| state.hash_one(id)))
+        .collect()
+}
+
 /// Reads both sides and pairs them (everything but the timestamps).
 fn pair_sides(
     table: &RawTable,
@@ -389,7 +397,18 @@ fn pair_sides(
     } else {
         // two records: which role is each row's?
         let t0 = std::time::Instant::now();
-        let both = side_cols(champion_cols, rows, &mut decisions, &mut names);
+        // the request ids are hashed on another thread while the sides are read
+        let (both, hashes) = std::thread::scope(|scope| {
+            let h = std::thread::Builder::new()
+                .name("verdict-shadow-ids".into())
+                .spawn_scoped(scope, || id_hashes(&ids));
+            let both = side_cols(champion_cols, rows, &mut decisions, &mut names);
+            let hashes = match h {
+                Ok(h) => h.join().unwrap_or_else(|_| id_hashes(&ids)),
+                Err(_) => id_hashes(&ids),
+            };
+            (both, hashes)
+        });
         crate::ingest::timing("shadow/sides", t0);
         let t0 = std::time::Instant::now();
         let mut modes = Dict::default();
@@ -443,14 +462,13 @@ fn pair_sides(
                 _ => None,
             }
         };
-        let state = PlFixedStateQuality::with_seed(0x5eed);
         let mut keyed: [Vec<(u64, u32)>; 2] = [Vec::new(), Vec::new()];
-        for (r, id) in ids.iter().enumerate() {
-            let Some(id) = id.filter(|_| both.answered(r)) else {
+        for (r, h) in hashes.iter().enumerate() {
+            let Some(h) = h.filter(|_| both.answered(r)) else {
                 continue;
             };
             let Some(side) = role_of(r) else { continue };
-            keyed[side].push((state.hash_one(id), r as u32));
+            keyed[side].push((h, r as u32));
             out.record_rows[side].push(r as u32);
         }
         crate::ingest::timing("shadow/keys", t0);
