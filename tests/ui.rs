@@ -777,4 +777,18 @@ fn a_shadow_log_opens_in_the_shadow_view() {
     h.get_by_label("1972");
     h.get_by_label("Decisions");
     h.get_by_label_contains("b = 9, c = 36");
+    h.get_by_label("Join labels...");
+    // joining the labels file analyses the run again with outcomes
+    h.state_mut()
+        .send(Command::ShadowLabels(std::path::PathBuf::from(
+            "tests/fixtures/shadow/labels.csv",
+        )));
+    h.run_steps(1);
+    settle(&mut h);
+    let r = h.state().shadow.clone().unwrap();
+    let lab = r.labelled.as_ref().expect("labelled");
+    assert_eq!(lab.n, 1639);
+    assert!(lab.delong.is_some());
+    h.run_steps(3);
+    h.get_by_label("With outcomes");
 }

@@ -213,7 +213,7 @@ impl VerdictApp {
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
-                    views::shadow::shadow_ui(ui, self.shadow.as_deref())
+                    views::shadow::shadow_ui(ui, self.shadow.as_deref(), cmds)
                 });
             return;
         }

@@ -155,6 +155,10 @@ pub enum Command {
     Open(Vec<PathBuf>),
     /// Reload the embedded sample experiment.
     LoadSample,
+    /// Ask for a labels file to join to the shadow run on screen.
+    ShadowLabelsDialog,
+    /// Join this labels file (request id, label) to the shadow run on screen.
+    ShadowLabels(PathBuf),
     /// Cancel the running job with this id.
     CancelJob(u64),
     /// Switch view.

@@ -25,6 +25,8 @@ pub enum DialogPurpose {
     Model(Slot),
     /// Pick the holdout.
     Holdout,
+    /// Pick a labels file for the shadow run.
+    ShadowLabels,
     /// Choose where to save text (report, CSV, plan); the render runs in an export job.
     SaveText(Render),
     /// Choose where to save a plot screenshot region as PNG.
@@ -85,7 +87,8 @@ impl Dialogs {
                     | DialogPurpose::DriftCurrent
                     | DialogPurpose::DriftLog
                     | DialogPurpose::Model(_)
-                    | DialogPurpose::Holdout => d.pick_file().into_iter().collect(),
+                    | DialogPurpose::Holdout
+                    | DialogPurpose::ShadowLabels => d.pick_file().into_iter().collect(),
                     DialogPurpose::SaveText(_) | DialogPurpose::SavePng(_) => d
                         .set_file_name(&default_name)
                         .save_file()

@@ -29,7 +29,8 @@ impl VerdictApp {
         }
         match ev.msg {
             JobMsg::Progress(..) => {}
-            JobMsg::Shadow(r) => {
+            JobMsg::Shadow(r, source) => {
+                self.shadow_source = Some(source);
                 self.notifications.push(
                     Level::Info,
                     format!(
@@ -40,6 +41,13 @@ impl VerdictApp {
                     ),
                     None,
                 );
+                if let Some(l) = &r.labelled {
+                    self.notifications.push(
+                        Level::Info,
+                        format!("Labels joined: {} labelled pairs", l.n),
+                        None,
+                    );
+                }
                 self.shadow = Some(std::sync::Arc::new(*r));
                 self.state.view = View::Shadow;
             }
@@ -117,6 +125,7 @@ impl VerdictApp {
                 DialogPurpose::Model(slot) => self
                     .pending
                     .push(Command::Models(ModelsCommand::Set(slot, first))),
+                DialogPurpose::ShadowLabels => self.pending.push(Command::ShadowLabels(first)),
                 DialogPurpose::Holdout => self
                     .pending
                     .push(Command::Models(ModelsCommand::SetHoldout(first))),

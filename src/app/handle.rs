@@ -51,6 +51,28 @@ impl VerdictApp {
                 );
             }
             Command::Open(paths) => self.open_paths(ctx, paths),
+            Command::ShadowLabelsDialog => self.dialogs.open(
+                ctx,
+                DialogPurpose::ShadowLabels,
+                "Labels for the shadow run (request id, label)",
+                &[("Labels", &["csv", "tsv", "jsonl", "json", "parquet", "gz"])],
+                "",
+            ),
+            Command::ShadowLabels(path) => match &self.shadow_source {
+                Some(source) => {
+                    let job = crate::app::jobs::load::spawn_shadow_labels(
+                        ctx,
+                        source.clone(),
+                        path.display().to_string(),
+                    );
+                    self.jobs.start(job);
+                }
+                None => self.notifications.push(
+                    Level::Warning,
+                    "open a shadow log first, then join its labels".to_string(),
+                    None,
+                ),
+            },
             Command::LoadSample => {
                 let plan = match Plan::parse(embedded::SAMPLE_PLAN, "embedded sample plan") {
                     Ok(p) => {

@@ -85,6 +85,8 @@ pub struct VerdictApp {
     pub drift: drift::DriftPanel,
     /// The last shadow run opened (the Shadow view).
     pub shadow: Option<std::sync::Arc<crate::report::shadow::ShadowReport>>,
+    /// What it was made from (a labels join analyses it again).
+    pub shadow_source: Option<jobs::load::ShadowSource>,
     /// The Models view's state.
     pub models: models::ModelsPanel,
 }
@@ -127,6 +129,7 @@ impl VerdictApp {
             last_job_seconds: None,
             drift: drift::DriftPanel::default(),
             shadow: None,
+            shadow_source: None,
             models: models::ModelsPanel::default(),
         }
     }

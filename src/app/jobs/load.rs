@@ -132,17 +132,12 @@ pub fn spawn_load(ctx: &egui::Context, inputs: Inputs, request: Request) -> Job 
                     alpha: request.config.plan.alpha,
                     ..Default::default()
                 };
-                return emit(
-                    match crate::analysis::shadow::analyze_shadow(
-                        &raw,
-                        &request.load.overrides,
-                        None,
-                        &cfg,
-                    ) {
-                        Ok(r) => JobMsg::Shadow(Box::new(r)),
-                        Err(e) => JobMsg::Failed(e.to_string(), None),
-                    },
-                );
+                let source = ShadowSource {
+                    raw: raw.clone(),
+                    overrides: request.load.overrides.clone(),
+                    config: cfg,
+                };
+                return emit(shadow_msg(source, None));
             }
             emit(JobMsg::Progress(
                 format!("Analysing {} rows", thousands(raw.table.rows as u64)),
@@ -252,6 +247,49 @@ pub fn spawn_timeline(
                 }
                 Ok(_) => emit(JobMsg::Cancelled),
                 Err(e) => emit(JobMsg::Failed(format!("timeline: {e}"), None)),
+            }
+        },
+    )
+}
+
+/// What a shadow report was made from: the parsed log, the roles and the settings.
+#[derive(Clone)]
+pub struct ShadowSource {
+    /// The parsed shadow log.
+    pub raw: Arc<RawLoad>,
+    /// Role overrides.
+    pub overrides: crate::ingest::RoleOverrides,
+    /// Threshold, alpha, seed.
+    pub config: crate::analysis::shadow::ShadowConfig,
+}
+
+fn shadow_msg(source: ShadowSource, labels: Option<&crate::analysis::shadow::Labels>) -> JobMsg {
+    match crate::analysis::shadow::analyze_shadow(
+        &source.raw,
+        &source.overrides,
+        labels,
+        &source.config,
+    ) {
+        Ok(r) => JobMsg::Shadow(Box::new(r), source),
+        Err(e) => JobMsg::Failed(e.to_string(), None),
+    }
+}
+
+/// Joins a labels file (request id, label) to the shadow run and analyses it again.
+pub fn spawn_shadow_labels(ctx: &egui::Context, source: ShadowSource, labels: String) -> Job {
+    spawn(
+        JobKind::Load,
+        Input::Independent,
+        format!("Joining labels from {labels}"),
+        ctx,
+        move |emit, cancel| {
+            let raw = match ingest::read_raw(std::slice::from_ref(&labels), &|_| {}, cancel) {
+                Ok(r) => r,
+                Err(e) => return emit(ingest_failure(e)),
+            };
+            match crate::analysis::shadow::Labels::from_raw(&raw, &source.overrides) {
+                Ok(l) => emit(shadow_msg(source, Some(&l))),
+                Err(e) => emit(JobMsg::Failed(e.to_string(), None)),
             }
         },
     )

@@ -42,8 +42,8 @@ pub enum JobMsg {
     /// A log read for a drift time split (kept so the split can move without a re-read),
     /// with its time range (UTC µs). Not final: the report follows.
     DriftLog(Arc<crate::ingest::RawLoad>, (i64, i64)),
-    /// A shadow run was analysed.
-    Shadow(Box<crate::report::shadow::ShadowReport>),
+    /// A shadow run was analysed, with what it was made from (for a labels join).
+    Shadow(Box<crate::report::shadow::ShadowReport>, load::ShadowSource),
     /// Champion and challenger were replayed and compared.
     Compared(Box<crate::models::Compared>),
     /// A file was written.

@@ -3,6 +3,7 @@
 //! Markdown and HTML reports write).
 
 use super::tip_label;
+use crate::app::command::Command;
 use crate::app::theme::group_color;
 use crate::report::inference_markdown::Table;
 use crate::report::shadow::ShadowReport;
@@ -21,7 +22,7 @@ mod tips {
 }
 
 /// Draws the Shadow view.
-pub fn shadow_ui(ui: &mut egui::Ui, report: Option<&ShadowReport>) {
+pub fn shadow_ui(ui: &mut egui::Ui, report: Option<&ShadowReport>, cmds: &mut Vec<Command>) {
     let Some(r) = report else {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() / 3.0);
@@ -31,7 +32,16 @@ pub fn shadow_ui(ui: &mut egui::Ui, report: Option<&ShadowReport>) {
         });
         return;
     };
-    ui.heading(format!("Shadow run: {}", r.files.join(", ")));
+    ui.horizontal(|ui| {
+        ui.heading(format!("Shadow run: {}", r.files.join(", ")));
+        if ui
+            .button("Join labels...")
+            .on_hover_text("Outcomes by request id (a CSV with request_id and label): accuracy, AUC, McNemar and DeLong for both models on the same requests.")
+            .clicked()
+        {
+            cmds.push(Command::ShadowLabelsDialog);
+        }
+    });
     egui::Grid::new("shadow_headline")
         .num_columns(2)
         .show(ui, |ui| {
