@@ -320,3 +320,56 @@ fn the_cli_writes_json_markdown_html_and_the_review_csv() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("sample_data/experiment.jsonl"), "{err}");
 }
+
+#[test]
+fn outcomes_logged_with_the_requests_are_used_without_a_labels_file() {
+    let all = reference();
+    let mut label: std::collections::HashMap<String, String> = Default::default();
+    for line in std::fs::read_to_string(format!("{DIR}/labels.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+    {
+        let (id, y) = line.split_once(',').unwrap();
+        label.insert(id.to_string(), y.to_string());
+    }
+    let mut out = String::new();
+    for line in std::fs::read_to_string(format!("{DIR}/one_record.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        if let Some(y) = v["request_id"].as_str().and_then(|id| label.get(id)) {
+            v["label"] = serde_json::json!(y.parse::<i64>().unwrap());
+        }
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("labelled.jsonl");
+    std::fs::write(&path, out).unwrap();
+    let none = std::sync::atomic::AtomicBool::new(false);
+    let raw = read_raw(&[path.display().to_string()], &|_| {}, &none).unwrap();
+    let rep = analyze_shadow(
+        &raw,
+        &RoleOverrides::default(),
+        None,
+        &ShadowConfig::default(),
+    )
+    .unwrap();
+    let lab = rep.labelled.expect("labels from the log");
+    let r = &all["one_record"]["labelled"];
+    assert_eq!(lab.n, r["n"].as_u64().unwrap());
+    close(
+        "auc",
+        lab.challenger.auc.unwrap(),
+        f(&r["challenger"]["auc"]),
+        1e-9,
+    );
+    close(
+        "delong p",
+        lab.delong.unwrap().p_value,
+        f(&r["delong"]["p_value"]),
+        1e-6,
+    );
+}

@@ -241,4 +241,8 @@ pub struct ShadowReport {
     pub over_time: OverTime,
     /// Requests to review by hand.
     pub review_sample: Vec<ReviewItem>,
+    /// Up to 5,000 evenly spaced pairs' (champion, challenger) scores for the window's
+    /// scatter plot (not part of the JSON).
+    #[serde(skip)]
+    pub scatter_sample: Vec<(f64, f64)>,
 }

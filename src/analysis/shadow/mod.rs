@@ -242,10 +242,21 @@ pub fn analyze_shadow(
         score_diff: score_diff(&p),
         latency_diff_ms: latency_diff(&p, cfg.alpha),
         error_mcnemar: mcnemar(b, c),
-        labelled: labels.and_then(|l| labelled(&p, &decisions, l, cfg.alpha)),
+        labelled: match labels {
+            Some(l) => labelled(&p, &decisions, l, cfg.alpha),
+            // outcomes logged with the requests themselves
+            None if roles.get(Role::Label).is_some() => Labels::from_raw(raw, overrides)
+                .ok()
+                .and_then(|l| labelled(&p, &decisions, &l, cfg.alpha)),
+            None => None,
+        },
         by_segment: by_segment(&raw.table, &roles, &p, &decisions),
         over_time: over_time(&p, &decisions, cfg.bucket_seconds),
         review_sample: review::sample(&raw.table, &p, &decisions, cfg),
+        scatter_sample: (0..n)
+            .step_by((n / 5000).max(1))
+            .filter_map(|i| Some((p.score(0, i)?, p.score(1, i)?)))
+            .collect(),
     };
     crate::ingest::timing("shadow/stats", t0);
     Ok(report)

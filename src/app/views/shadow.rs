@@ -2,6 +2,7 @@
 //! the |Δscore| histogram, agreement over time, and the report's tables (the same cells the
 //! Markdown and HTML reports write).
 
+use super::models::plots;
 use super::tip_label;
 use crate::app::command::Command;
 use crate::app::theme::group_color;
@@ -9,7 +10,7 @@ use crate::report::inference_markdown::Table;
 use crate::report::shadow::ShadowReport;
 use crate::report::shadow_markdown::tables;
 use eframe::egui::{self, RichText};
-use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
 
 /// One-sentence explanations of the shadow numbers.
 mod tips {
@@ -98,49 +99,57 @@ pub fn shadow_ui(ui: &mut egui::Ui, report: Option<&ShadowReport>, cmds: &mut Ve
             ui.end_row();
         });
     ui.add_space(8.0);
+    // the Models view's plots, on the shadow run's pairs
     ui.columns(2, |cols| {
+        if !r.scatter_sample.is_empty() {
+            let (a, b): (Vec<f64>, Vec<f64>) = r.scatter_sample.iter().copied().unzip();
+            plots::paired_scatter_ui(&mut cols[0], &a, &b, None, cmds);
+        }
         if let Some(s) = &r.score_diff {
-            cols[0].strong("|Δscore| per request");
-            let bars: Vec<Bar> = s
+            cols[1].strong(format!(
+                "|challenger - champion| score: mean {:.4}, max {:.4}",
+                s.mean_abs, s.max_abs
+            ));
+            let bins: Vec<(f64, f64, u64)> = s
                 .histogram
                 .iter()
-                .map(|b| Bar::new((b.low + b.high) / 2.0, b.count as f64).width(b.high - b.low))
+                .map(|b| (b.low, b.high, b.count))
                 .collect();
-            Plot::new("shadow_hist")
-                .height(180.0)
-                .x_axis_label("|challenger − champion| score")
-                .y_axis_label("requests")
-                .allow_scroll(false)
-                .show(&mut cols[0], |p| {
-                    p.bar_chart(BarChart::new("requests", bars).color(group_color(1)))
-                });
+            plots::abs_diff_histogram_ui(
+                &mut cols[1],
+                "shadow_hist",
+                &bins,
+                "|challenger - champion| score",
+                "requests",
+                cmds,
+            );
         }
-        cols[1].strong(format!(
-            "Agreement over time ({} buckets)",
-            r.over_time.bucket
-        ));
-        let points: Vec<[f64; 2]> = r
-            .over_time
-            .rows
-            .iter()
-            .filter_map(|t| {
-                let us = crate::ingest::time::parse_timestamp_us(&t.start)?;
-                Some([us as f64 / 1e6, t.agreement_rate * 100.0])
-            })
-            .collect();
-        Plot::new("shadow_time")
-            .height(180.0)
-            .include_y(100.0)
-            .y_axis_label("% agreement")
-            .x_axis_formatter(|mark, _| {
-                let s = crate::ingest::time::format_timestamp_us((mark.value * 1e6) as i64);
-                s.get(5..16).unwrap_or(&s).replace('T', " ")
-            })
-            .allow_scroll(false)
-            .show(&mut cols[1], |p| {
-                p.line(Line::new("agreement", PlotPoints::from(points)).color(group_color(0)))
-            });
     });
+    ui.strong(format!(
+        "Agreement over time ({} buckets)",
+        r.over_time.bucket
+    ));
+    let points: Vec<[f64; 2]> = r
+        .over_time
+        .rows
+        .iter()
+        .filter_map(|t| {
+            let us = crate::ingest::time::parse_timestamp_us(&t.start)?;
+            Some([us as f64 / 1e6, t.agreement_rate * 100.0])
+        })
+        .collect();
+    Plot::new("shadow_time")
+        .height(160.0)
+        .include_y(100.0)
+        .y_axis_label("% agreement")
+        .x_axis_formatter(|mark, _| {
+            let s = crate::ingest::time::format_timestamp_us((mark.value * 1e6) as i64);
+            s.get(5..16).unwrap_or(&s).replace('T', " ")
+        })
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(Line::new("agreement", PlotPoints::from(points)).color(group_color(0)))
+        });
     ui.add_space(8.0);
     for t in tables(r) {
         table_ui(ui, &t);

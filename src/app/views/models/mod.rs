@@ -4,7 +4,7 @@
 //! permutation importance side by side with rank changes, the most-disagreeing rows,
 //! agreement per segment, reliability curves and the checks.
 
-mod plots;
+pub(crate) mod plots;
 mod signature;
 mod tables;
 

@@ -74,26 +74,65 @@ pub(super) fn delta_histogram_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mu
         "|challenger - champion|: mean {:.4}, max {:.4}",
         d.mean_abs_delta, d.max_abs_delta
     ));
-    let bars: Vec<Bar> = d
+    let bins: Vec<(f64, f64, u64)> = d
         .histogram_counts
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            let (lo, hi) = (d.histogram_edges[i], d.histogram_edges[i + 1]);
-            Bar::new((lo + hi) / 2.0, *c as f64)
+        .map(|(i, c)| (d.histogram_edges[i], d.histogram_edges[i + 1], *c))
+        .collect();
+    abs_diff_histogram_ui(
+        ui,
+        "models_delta_hist",
+        &bins,
+        "|difference in prediction|",
+        "rows",
+        cmds,
+    );
+}
+
+/// The |challenger − champion| histogram of the Models and Shadow views: (low, high, count)
+/// bins.
+pub(crate) fn abs_diff_histogram_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    bins: &[(f64, f64, u64)],
+    x_label: &str,
+    unit: &str,
+    cmds: &mut Vec<Command>,
+) {
+    let bars: Vec<Bar> = bins
+        .iter()
+        .map(|&(lo, hi, c)| {
+            Bar::new((lo + hi) / 2.0, c as f64)
                 .width(hi - lo)
                 .name(format!("[{lo:.3}, {hi:.3})"))
         })
         .collect();
-    let resp = Plot::new("models_delta_hist")
+    let resp = Plot::new(id)
         .height(260.0)
-        .x_axis_label("|difference in prediction|")
-        .y_axis_label("rows")
+        .x_axis_label(x_label)
+        .y_axis_label(unit)
         .allow_scroll(false)
         .show(ui, |p| {
-            p.bar_chart(BarChart::new("rows", bars).color(group_color(2)))
+            p.bar_chart(BarChart::new(unit.to_string(), bars).color(group_color(2)))
         });
-    png_button(ui, "abs_diff_histogram", resp.response.rect, cmds);
+    png_button(
+        ui,
+        &format!("{id}_abs_diff_histogram"),
+        resp.response.rect,
+        cmds,
+    );
+}
+
+/// The champion-vs-challenger scatter of the Models and Shadow views.
+pub(crate) fn paired_scatter_ui(
+    ui: &mut egui::Ui,
+    a: &[f64],
+    b: &[f64],
+    labels: Option<&[f64]>,
+    cmds: &mut Vec<Command>,
+) {
+    scatter_ui(ui, a, b, labels, cmds)
 }
 
 pub(super) fn flips_ui(ui: &mut egui::Ui, r: &CompareReport) {
