@@ -16,6 +16,23 @@ use super::rollout::ERROR_RATE;
 use crate::plan::{Correction, Direction, Inference, Plan};
 use crate::report::{GuardrailResult, GuardrailStatus, Precision, QuantileTest, TestResult};
 
+/// Why a guardrail has no estimate to test (it is undecided).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum NoEstimate {
+    /// Too few units, or no variance yet.
+    #[error("no test yet (too few units or no variance)")]
+    NoTest,
+    /// The control's value is 0.
+    #[error("no relative lift (the control is 0)")]
+    ControlZero,
+    /// The relative lift has no variance yet.
+    #[error("no variance of the relative lift yet")]
+    NoRelativeVariance,
+    /// The metric is not in the log.
+    #[error("no test of {0} in this log")]
+    NotInLog(String),
+}
+
 /// What one guardrail tests.
 struct Target<'a> {
     name: String,
@@ -25,7 +42,7 @@ struct Target<'a> {
     relative: bool,
     direction: Direction,
     /// (estimate, precision) or why there is none.
-    estimate: Result<(f64, Precision), String>,
+    estimate: Result<(f64, Precision), NoEstimate>,
 }
 
 /// One-sided numbers of one guardrail before the correction.
@@ -101,19 +118,19 @@ fn estimate_of(
     control: f64,
     precision: Option<Precision>,
     want_relative: bool,
-) -> Result<(f64, Precision), String> {
+) -> Result<(f64, Precision), NoEstimate> {
     let p = precision
         .filter(|p| p.variance.is_finite() && p.variance > 0.0)
-        .ok_or("no test yet (too few units or no variance)")?;
+        .ok_or(NoEstimate::NoTest)?;
     if !want_relative {
         return Ok((diff, p));
     }
-    let rel = relative.ok_or("no relative lift (the control is 0)")?;
+    let rel = relative.ok_or(NoEstimate::ControlZero)?;
     let variance = p
         .relative_variance
         .unwrap_or(p.variance / (control * control));
     if !(variance.is_finite() && variance > 0.0) {
-        return Err("no variance of the relative lift yet".into());
+        return Err(NoEstimate::NoRelativeVariance);
     }
     Ok((
         rel,
@@ -188,7 +205,7 @@ pub fn guardrails(
                     t.precision,
                     m.relative,
                 ),
-                None => Err(format!("no test of {} in this log", m.name)),
+                None => Err(NoEstimate::NotInLog(m.name.clone())),
             };
             targets.push(Target {
                 name: m.name.clone(),

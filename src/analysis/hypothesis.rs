@@ -155,6 +155,23 @@ pub fn empty_row(
     }
 }
 
+/// The row with no test: every interval, p-value and derived number cleared (a combined
+/// row whose stages could not be tested keeps only its names and values).
+pub fn untested(mut row: TestResult) -> TestResult {
+    row.ci_low = None;
+    row.ci_high = None;
+    row.p_value = None;
+    row.statistic = None;
+    row.df = None;
+    row.significant = false;
+    row.fixed = Default::default();
+    row.precision = None;
+    row.cuped = None;
+    row.relative_lift_ci_low = None;
+    row.relative_lift_ci_high = None;
+    row
+}
+
 fn fill_lift(row: &mut TestResult) {
     if row.relative_lift.is_none() && row.control_value != 0.0 && row.control_value.is_finite() {
         row.relative_lift = finite(row.diff / row.control_value);

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod guardrails;
 pub mod hypothesis;
 pub mod inference;
+pub mod inference_checks;
 pub mod paired;
 pub mod power;
 pub mod pre_period;
@@ -243,9 +244,9 @@ fn analyze_pass(
         power.as_ref(),
         &guards,
     );
-    checks.extend(checks::metric_guardrails_check(plan, &guards));
+    checks.extend(inference_checks::metric_guardrails_check(plan, &guards));
     let pre_info = pre.map(|p| p.info.clone());
-    checks.extend(checks::cuped_check(
+    checks.extend(inference_checks::cuped_check(
         plan.cuped,
         pre_info.as_ref(),
         unit.kind,

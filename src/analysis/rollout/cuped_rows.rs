@@ -6,7 +6,7 @@ use super::cuped::{self, CupedTest};
 use super::stage_rows::{finish, set_relative};
 use super::unit_stats::{combine, Estimate, RatioMoments, UnitTest};
 use super::{TestedColumn, UnitAnalysis};
-use crate::analysis::hypothesis::{empty_row, finite};
+use crate::analysis::hypothesis::{empty_row, finite, untested};
 use crate::analysis::inference::{sequential, Spread};
 use crate::plan::Inference;
 use crate::report::{CupedInfo, Heterogeneity, StageLeftOut, TestMethod, TestResult, Unadjusted};
@@ -160,7 +160,7 @@ pub fn combined_row(
         let mut row = match used.first() {
             Some((s, _)) => s.row.clone(),
             None => {
-                let mut r = stages.first().map(|s| s.row.clone()).unwrap_or_else(|| {
+                let r = stages.first().map(|s| s.row.clone()).unwrap_or_else(|| {
                     empty_row(
                         &col.name,
                         TestMethod::Cuped,
@@ -169,18 +169,7 @@ pub fn combined_row(
                         ua.inputs,
                     )
                 });
-                r.ci_low = None;
-                r.ci_high = None;
-                r.p_value = None;
-                r.statistic = None;
-                r.df = None;
-                r.significant = false;
-                r.fixed = Default::default();
-                r.precision = None;
-                r.cuped = None;
-                r.relative_lift_ci_low = None;
-                r.relative_lift_ci_high = None;
-                r
+                untested(r)
             }
         };
         row.stages_combined = used.len() as u32;
@@ -284,4 +273,72 @@ pub fn combined_row(
     });
     row.stages_left_out = left_out;
     finish(row, col, ua, Some(&spread))
+}
+
+/// One column's CUPED cells: (post, pre) moments and units with a covariate per
+/// (stage, group).
+pub struct CupedCells<'a> {
+    /// Moments, index `stage * k + group`.
+    pub moments: &'a [RatioMoments],
+    /// Units with a covariate, same index.
+    pub with_covariate: &'a [u64],
+}
+
+/// What the combined row counts its users from.
+pub struct UnitData<'a> {
+    /// (user, group) pairs.
+    pub pairs: &'a super::units::UserGroups,
+    /// Units.
+    pub units: &'a super::units::Units,
+    /// The column's sums per unit.
+    pub sums: &'a super::units::UnitSums,
+    /// Covariates per pair.
+    pub cov: &'a super::cuped::Covariates,
+}
+
+/// The CUPED rows of one column and treatment: each stage's row pushed to its stage, the
+/// combined row returned.
+pub fn column(
+    col: &TestedColumn,
+    ua: &UnitAnalysis,
+    t: usize,
+    cells: &CupedCells,
+    data: &UnitData,
+    per_stage: &mut [Vec<TestResult>],
+) -> TestResult {
+    let k = ua.groups.names.len();
+    let mut rows = Vec::with_capacity(per_stage.len());
+    for (s, stage_rows) in per_stage.iter_mut().enumerate() {
+        let (a, b) = (cells.moments[s * k + ua.control], cells.moments[s * k + t]);
+        if a.n == 0 && b.n == 0 {
+            continue;
+        }
+        let with = cells.with_covariate[s * k + ua.control] + cells.with_covariate[s * k + t];
+        let row = stage_row(col, ua, t, s, (a, b), with);
+        stage_rows.push(row.row.clone());
+        rows.push(row);
+    }
+    let mask = rows
+        .iter()
+        .filter(|r| r.test.is_some())
+        .fold(0u64, |m, r| m | 1u64 << r.stage.min(63));
+    // distinct (user, group) pairs with values of the column in the stages combined, and
+    // those of them with a covariate
+    let (pairs, units) = (data.pairs, data.units);
+    let mut with_values = vec![false; pairs.len()];
+    for u in 0..units.len() {
+        if data.sums.d(u) > 0 && mask >> units.stage[u].min(63) & 1 == 1 {
+            with_values[units.pair[u] as usize] = true;
+        }
+    }
+    let count = |g: usize, need_cov: bool| {
+        (0..pairs.len())
+            .filter(|&p| {
+                with_values[p] && pairs.group[p] as usize == g && (!need_cov || data.cov.has[p])
+            })
+            .count() as u64
+    };
+    let with_cov = count(ua.control, true) + count(t, true);
+    let distinct = (count(ua.control, false), count(t, false));
+    combined_row(col, ua, t, &rows, with_cov, distinct)
 }

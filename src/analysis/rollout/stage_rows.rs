@@ -8,7 +8,7 @@ use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatis
 use super::units::{cell_moments, UnitSums, Units, UserGroups};
 use super::{unit_column, TestedColumn, UnitAnalysis};
 use crate::analysis::error::AnalysisError;
-use crate::analysis::hypothesis::{empty_row, finish_row, finite};
+use crate::analysis::hypothesis::{empty_row, finish_row, finite, untested};
 use crate::analysis::inference::Spread;
 use crate::analysis::srm::chi_square_gof;
 use crate::ingest::time::format_timestamp_us;
@@ -90,42 +90,23 @@ pub fn unit_analysis(
     for &t in &treatments {
         for (col, sums, cells, cuped) in &cols {
             if let (Some((cc, with)), Some(cov)) = (cuped, covariates) {
-                let mut rows = Vec::with_capacity(ns);
-                for (s, stage_rows) in per_stage.iter_mut().enumerate() {
-                    let (a, b) = (cc[s * k + ua.control], cc[s * k + t]);
-                    if a.n == 0 && b.n == 0 {
-                        continue;
-                    }
-                    let with = with[s * k + ua.control] + with[s * k + t];
-                    let row = cuped_rows::stage_row(col, ua, t, s, (a, b), with);
-                    stage_rows.push(row.row.clone());
-                    rows.push(row);
-                }
-                let mask = rows
-                    .iter()
-                    .filter(|r| r.test.is_some())
-                    .fold(0u64, |m, r| m | 1u64 << r.stage.min(63));
-                // distinct (user, group) pairs with values of the column in the stages
-                // combined, and those of them with a covariate
-                let mut with_values = vec![false; pairs.len()];
-                for u in 0..units.len() {
-                    if sums.d(u) > 0 && mask >> units.stage[u].min(63) & 1 == 1 {
-                        with_values[units.pair[u] as usize] = true;
-                    }
-                }
-                let count = |g: usize, need_cov: bool| {
-                    (0..pairs.len())
-                        .filter(|&p| {
-                            with_values[p]
-                                && pairs.group[p] as usize == g
-                                && (!need_cov || cov.has[p])
-                        })
-                        .count() as u64
+                let cells = cuped_rows::CupedCells {
+                    moments: cc,
+                    with_covariate: with,
                 };
-                let with_cov = count(ua.control, true) + count(t, true);
-                let distinct = (count(ua.control, false), count(t, false));
-                combined.push(cuped_rows::combined_row(
-                    col, ua, t, &rows, with_cov, distinct,
+                let data = cuped_rows::UnitData {
+                    pairs,
+                    units: &units,
+                    sums,
+                    cov,
+                };
+                combined.push(cuped_rows::column(
+                    col,
+                    ua,
+                    t,
+                    &cells,
+                    &data,
+                    &mut per_stage,
                 ));
                 continue;
             }
@@ -396,7 +377,7 @@ fn combine_stages(
         let mut row = match used.first() {
             Some((_, row, _)) => (*row).clone(),
             None => {
-                let mut r = stage_tests.first().map(|x| x.1.clone()).unwrap_or_else(|| {
+                let r = stage_tests.first().map(|x| x.1.clone()).unwrap_or_else(|| {
                     empty_row(
                         &col.name,
                         TestMethod::DeltaRatio,
@@ -405,18 +386,7 @@ fn combine_stages(
                         ua.inputs,
                     )
                 });
-                r.ci_low = None;
-                r.ci_high = None;
-                r.p_value = None;
-                r.statistic = None;
-                r.df = None;
-                r.significant = false;
-                r.fixed = Default::default();
-                r.precision = None;
-                r.cuped = None;
-                r.relative_lift_ci_low = None;
-                r.relative_lift_ci_high = None;
-                r
+                untested(r)
             }
         };
         row.stages_combined = used.len() as u32;

@@ -9,64 +9,10 @@ use crate::analysis::columns::NO_CODE;
 use crate::ingest::table::{parse_number, RawColumn, RawData, RawTable};
 use crate::ingest::{Role, Roles};
 use polars::prelude::*;
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 
+pub use super::dict::Dict;
 pub use crate::report::shadow::Layout;
-
-/// Text values as codes into a dictionary shared by every column encoded with it.
-#[derive(Debug, Clone, Default)]
-pub struct Dict {
-    index: HashMap<String, u32>,
-    /// The texts, by code.
-    pub texts: Vec<String>,
-}
-
-impl Dict {
-    /// The code of `t`.
-    pub fn code(&mut self, t: &str) -> u32 {
-        if let Some(&c) = self.index.get(t) {
-            return c;
-        }
-        let c = self.texts.len() as u32;
-        self.index.insert(t.to_string(), c);
-        self.texts.push(t.to_string());
-        c
-    }
-
-    /// The text of a code.
-    pub fn text(&self, c: u32) -> Option<&str> {
-        self.texts.get(c as usize).map(String::as_str)
-    }
-
-    /// Encodes a column (`NO_CODE` where missing).
-    pub fn encode(&mut self, c: Option<&RawColumn>, rows: usize) -> Vec<u32> {
-        let Some(c) = c else {
-            return vec![NO_CODE; rows];
-        };
-        let ca = c.to_text(&c.name);
-        let mut out = Vec::with_capacity(rows);
-        // a handful of distinct values is the rule: compare with the ones seen before
-        // hashing (no allocation per row)
-        let mut seen: Vec<(&str, u32)> = Vec::new();
-        for v in ca.iter() {
-            out.push(match v {
-                None => NO_CODE,
-                Some(t) => match seen.iter().find(|(s, _)| *s == t) {
-                    Some((_, code)) => *code,
-                    None => {
-                        let code = self.code(t);
-                        if seen.len() < 16 {
-                            seen.push((t, code));
-                        }
-                        code
-                    }
-                },
-            });
-        }
-        out
-    }
-}
 
 /// The columns of one side, per record.
 #[derive(Debug, Clone, Default)]
@@ -317,12 +263,20 @@ pub struct LayoutOptions {
     pub champion: Option<String>,
 }
 
+/// Why a log cannot be paired.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    /// No column plays the request id.
+    #[error("no request id column (name one with --column request_id=NAME)")]
+    NoRequestId,
+}
+
 /// Finds the layout and pairs the two sides.
-pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Paired, String> {
+pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Paired, LayoutError> {
     let rid = roles
         .get(Role::RequestId)
         .and_then(|n| find(table, n))
-        .ok_or("no request id column (name one with --column request_id=NAME)")?;
+        .ok_or(LayoutError::NoRequestId)?;
     let t0 = std::time::Instant::now();
     let ids = rid.to_text(&rid.name).rechunk().into_owned();
     crate::ingest::timing("shadow/ids", t0);
@@ -341,7 +295,7 @@ pub fn pair(table: &RawTable, roles: &Roles, opts: &LayoutOptions) -> Result<Pai
         let ts = std::thread::Builder::new()
             .name("verdict-shadow-times".into())
             .spawn_scoped(scope, || times(table, roles));
-        let mut out = pair_sides(table, opts, ids, role_cols.map(col), shadow_cols)?;
+        let mut out = pair_sides(table, opts, ids, role_cols.map(col), shadow_cols);
         out.ts = match ts {
             Ok(h) => h.join().unwrap_or_else(|_| times(table, roles)),
             Err(_) => times(table, roles),
@@ -365,7 +319,7 @@ fn pair_sides(
     ids: StringChunked,
     champion_cols: [Option<&RawColumn>; 6],
     shadow_cols: [Option<&RawColumn>; 6],
-) -> Result<Paired, String> {
+) -> Paired {
     let rows = table.rows;
     let one_record = shadow_cols[0].is_some() || shadow_cols[1].is_some();
     let mut out = Paired::default();
@@ -511,7 +465,7 @@ fn pair_sides(
     out.ids = ids;
     out.decisions = decisions;
     out.names = names;
-    Ok(out)
+    out
 }
 
 /// Whether the log is a shadow run: shadow fields beside the champion's (one record), or a

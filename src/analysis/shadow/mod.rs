@@ -4,14 +4,13 @@
 //! score and latency differences, errors of one side where the other answered (McNemar),
 //! and with outcomes accuracy and AUC of both on the same requests (McNemar, DeLong).
 
+mod dict;
 pub mod layout;
+mod results;
 pub mod review;
 
 use super::columns::NO_CODE;
-use super::paired::{delong, mcnemar, paired_t};
-use super::quantile_tests::quantiles_by_selection;
-use crate::ingest::table::RawTable;
-use crate::ingest::time::format_timestamp_us;
+use super::paired::{delong, mcnemar};
 use crate::ingest::{RawLoad, Role, RoleOverrides};
 use crate::report::shadow::*;
 pub use layout::{Layout, LayoutOptions, Paired};
@@ -156,9 +155,9 @@ pub fn analyze_shadow(
             champion: cfg.champion.clone(),
         },
     )
-    .map_err(|problem| ShadowError::Layout {
+    .map_err(|e| ShadowError::Layout {
         file: file.clone(),
-        problem,
+        problem: e.to_string(),
     })?;
     crate::ingest::timing("shadow/pair", t0);
     if p.record_rows[1].is_empty() {
@@ -232,15 +231,15 @@ pub fn analyze_shadow(
             champion_only: p.champion_only,
             challenger_only: p.challenger_only,
         },
-        models: models(&p),
+        models: results::models(&p),
         threshold: cfg.threshold,
         alpha: cfg.alpha,
         decided_pairs: decided,
         agreement_rate,
         flip_rate: agreement_rate.map(|a| 1.0 - a),
         flip_matrix,
-        score_diff: score_diff(&p),
-        latency_diff_ms: latency_diff(&p, cfg.alpha),
+        score_diff: results::score_diff(&p),
+        latency_diff_ms: results::latency_diff(&p, cfg.alpha),
         error_mcnemar: mcnemar(b, c),
         labelled: match labels {
             Some(l) => labelled(&p, &decisions, l, cfg.alpha),
@@ -250,8 +249,8 @@ pub fn analyze_shadow(
                 .and_then(|l| labelled(&p, &decisions, &l, cfg.alpha)),
             None => None,
         },
-        by_segment: by_segment(&raw.table, &roles, &p, &decisions),
-        over_time: over_time(&p, &decisions, cfg.bucket_seconds),
+        by_segment: results::by_segment(&raw.table, &roles, &p, &decisions),
+        over_time: results::over_time(&p, &decisions, cfg.bucket_seconds),
         review_sample: review::sample(&raw.table, &p, &decisions, cfg),
         scatter_sample: (0..n)
             .step_by((n / 5000).max(1))
@@ -260,133 +259,6 @@ pub fn analyze_shadow(
     };
     crate::ingest::timing("shadow/stats", t0);
     Ok(report)
-}
-
-/// The most frequent code's text.
-fn mode_of(codes: impl Iterator<Item = u32>, dict: &layout::Dict) -> Option<String> {
-    let mut counts = vec![0u64; dict.texts.len()];
-    for c in codes.filter(|c| *c != NO_CODE) {
-        counts[c as usize] += 1;
-    }
-    let (best, n) = counts
-        .iter()
-        .enumerate()
-        .max_by_key(|x| (*x.1, std::cmp::Reverse(x.0)))?;
-    (*n > 0).then(|| dict.texts[best].clone())
-}
-
-fn percentiles(mut v: Vec<f64>) -> Option<Percentiles> {
-    if v.is_empty() {
-        return None;
-    }
-    let q = quantiles_by_selection(&mut v, &[0.5, 0.95, 0.99]);
-    Some(Percentiles {
-        p50: q[0],
-        p95: q[1],
-        p99: q[2],
-    })
-}
-
-fn models(p: &Paired) -> Vec<ShadowModel> {
-    ["champion", "challenger"]
-        .iter()
-        .enumerate()
-        .map(|(k, role)| {
-            let (cols, rows) = (p.side(k), &p.record_rows[k]);
-            let at = |r: &u32| *r as usize;
-            ShadowModel {
-                role: role.to_string(),
-                name: mode_of(rows.iter().map(|r| cols.model[at(r)]), &p.names),
-                version: mode_of(rows.iter().map(|r| cols.version[at(r)]), &p.names),
-                requests: rows.len() as u64,
-                errors: rows.iter().filter(|r| cols.error[at(r)]).count() as u64,
-                latency_ms: percentiles(
-                    rows.iter()
-                        .map(|r| cols.latency[at(r)])
-                        .filter(|x| !x.is_nan())
-                        .collect(),
-                ),
-            }
-        })
-        .collect()
-}
-
-fn score_diff(p: &Paired) -> Option<ScoreDiff> {
-    let both: Vec<(f64, f64)> = (0..p.pairs.len())
-        .filter_map(|i| Some((p.score(0, i)?, p.score(1, i)?)))
-        .collect();
-    if both.is_empty() {
-        return None;
-    }
-    let n = both.len() as f64;
-    let mut abs: Vec<f64> = both.iter().map(|(a, b)| (b - a).abs()).collect();
-    let mean_abs = abs.iter().sum::<f64>() / n;
-    let max_abs = abs.iter().copied().fold(0.0f64, f64::max);
-    // Pearson, centred
-    let (ma, mb) = (
-        both.iter().map(|x| x.0).sum::<f64>() / n,
-        both.iter().map(|x| x.1).sum::<f64>() / n,
-    );
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (a, b) in &both {
-        sab += (a - ma) * (b - mb);
-        saa += (a - ma) * (a - ma);
-        sbb += (b - mb) * (b - mb);
-    }
-    let correlation = (saa > 0.0 && sbb > 0.0).then(|| sab / (saa * sbb).sqrt());
-    let bins = 20usize;
-    let width = if max_abs > 0.0 {
-        max_abs / bins as f64
-    } else {
-        1.0
-    };
-    let mut counts = vec![0u64; bins];
-    for x in &abs {
-        counts[((x / width) as usize).min(bins - 1)] += 1;
-    }
-    let q = quantiles_by_selection(&mut abs, &[0.5, 0.95, 0.99]);
-    Some(ScoreDiff {
-        n: both.len() as u64,
-        mean_abs,
-        p50_abs: q[0],
-        p95_abs: q[1],
-        p99_abs: q[2],
-        max_abs,
-        correlation,
-        histogram: counts
-            .iter()
-            .enumerate()
-            .map(|(i, &count)| HistogramBin {
-                low: i as f64 * width,
-                high: (i + 1) as f64 * width,
-                count,
-            })
-            .collect(),
-    })
-}
-
-fn latency_diff(p: &Paired, alpha: f64) -> Option<LatencyDiff> {
-    let d: Vec<f64> = (0..p.pairs.len())
-        .filter_map(|i| Some(p.latency(1, i)? - p.latency(0, i)?))
-        .collect();
-    if d.is_empty() {
-        return None;
-    }
-    let t = paired_t(&d, alpha);
-    let mut s = d;
-    let q = quantiles_by_selection(&mut s, &[0.5, 0.95, 0.99]);
-    Some(LatencyDiff {
-        n: t.n,
-        mean: t.mean,
-        p50: q[0],
-        p95: q[1],
-        p99: q[2],
-        ci_low: t.ci_low,
-        ci_high: t.ci_high,
-        t: t.t,
-        df: t.df,
-        p_value: t.p_value,
-    })
 }
 
 /// Each pair's (champion, challenger) decision code (`NO_CODE`: no decision).
@@ -446,87 +318,4 @@ fn labelled(p: &Paired, decisions: &Decisions, labels: &Labels, alpha: f64) -> O
             .then(|| delong(&sa, &sb, &pos, alpha))
             .flatten(),
     })
-}
-
-/// Columns that decide the roles, never segments.
-const NOT_SEGMENTS: [&str; 8] = [
-    "mode", "shadow", "role", "model", "version", "event", "level", "slot",
-];
-
-fn by_segment(
-    table: &RawTable,
-    roles: &crate::ingest::Roles,
-    p: &Paired,
-    decisions: &Decisions,
-) -> Vec<SegmentAgreement> {
-    let mut out = Vec::new();
-    for name in roles.segments.iter().filter(|s| {
-        !NOT_SEGMENTS.contains(&s.as_str()) && !s.starts_with("shadow") && !s.starts_with("inputs.")
-    }) {
-        let Some(c) = table.columns.iter().find(|c| &c.name == name) else {
-            continue;
-        };
-        let mut dict = layout::Dict::default();
-        let values = dict.encode(Some(c), table.rows);
-        let mut cells = vec![(0u64, 0u64); dict.texts.len()];
-        for (i, &(a, b)) in decisions.iter().enumerate() {
-            let v = values[p.row(0, i)];
-            if a == NO_CODE || b == NO_CODE || v == NO_CODE {
-                continue;
-            }
-            cells[v as usize].0 += 1;
-            cells[v as usize].1 += (a == b) as u64;
-        }
-        let mut order: Vec<usize> = (0..cells.len()).filter(|&v| cells[v].0 > 0).collect();
-        order.sort_by(|a, b| dict.texts[*a].cmp(&dict.texts[*b]));
-        for v in order {
-            let (pairs, agree) = cells[v];
-            out.push(SegmentAgreement {
-                column: name.clone(),
-                value: dict.texts[v].clone(),
-                pairs,
-                agreement_rate: agree as f64 / pairs as f64,
-            });
-        }
-    }
-    out
-}
-
-fn over_time(p: &Paired, decisions: &Decisions, bucket: Option<u64>) -> OverTime {
-    let times: Vec<i64> = (0..p.pairs.len())
-        .filter_map(|i| p.ts[p.row(0, i)])
-        .collect();
-    let span = match (times.iter().min(), times.iter().max()) {
-        (Some(a), Some(b)) => b - a,
-        _ => 0,
-    };
-    // agreement needs enough pairs per bucket: at most about 48 buckets by default
-    let bucket_s = bucket.unwrap_or_else(|| {
-        [60u64, 300, 900, 3600, 6 * 3600, 86_400, 7 * 86_400]
-            .into_iter()
-            .find(|b| span / (*b as i64 * 1_000_000) < 48)
-            .unwrap_or(30 * 86_400)
-    });
-    let b_us = bucket_s as i64 * 1_000_000;
-    let mut cells: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
-    for (i, &(a, b)) in decisions.iter().enumerate() {
-        let Some(t) = p.ts[p.row(0, i)] else { continue };
-        if a == NO_CODE || b == NO_CODE {
-            continue;
-        }
-        let e = cells.entry(t.div_euclid(b_us) * b_us).or_default();
-        e.0 += 1;
-        e.1 += (a == b) as u64;
-    }
-    OverTime {
-        bucket: crate::plan::duration::format_bucket(bucket_s),
-        rows: cells
-            .into_iter()
-            .map(|(start, (pairs, agree))| TimeAgreement {
-                start: format_timestamp_us(start),
-                pairs,
-                agreement_rate: agree as f64 / pairs as f64,
-            })
-            .collect(),
-    }
 }
