@@ -59,7 +59,11 @@ fn probabilities_match_python_onnxruntime_and_metrics_match_sklearn() {
         ..Default::default()
     });
     // the paired tests verdict shadow uses, on the labelled holdout
-    let pt = c.report.paired.as_ref().expect("paired tests with labels");
+    let pt = c
+        .report
+        .paired_tests
+        .as_ref()
+        .expect("paired tests with labels");
     let d = pt.delong.unwrap();
     close(
         "delong champion auc",
@@ -707,4 +711,36 @@ fn raw_logit_pairs_are_softmaxed() {
         close("softmax(logits)[1]", *g, p.as_f64().unwrap(), 1e-6);
     }
     assert!(c.champion.iter().all(|p| (0.0..=1.0).contains(p)));
+}
+
+#[test]
+fn external_data_weights_load_from_the_models_folder_and_from_zip_bundles() {
+    let want = expected();
+    // the weights are in logits.onnx.data beside the model, not in the working directory
+    for m in [
+        format!("{F}/external/logits.onnx"),
+        format!("{F}/external/external.zip"),
+    ] {
+        let c = replay(
+            &m,
+            &m,
+            CompareOptions {
+                holdout: Some(format!("{M}/holdout.csv")),
+                repeats: 0,
+                ..Default::default()
+            },
+        );
+        for (g, p) in c
+            .champion
+            .iter()
+            .zip(want["logits"]["probability"].as_array().unwrap())
+        {
+            close(
+                &format!("{m}: softmax(logits)[1]"),
+                *g,
+                p.as_f64().unwrap(),
+                1e-6,
+            );
+        }
+    }
 }

@@ -51,6 +51,9 @@ pub struct ModelSource {
     pub manifest: Option<Manifest>,
     /// The bundle's holdout file, resolved (extracted to a temp folder for zips).
     pub holdout: Option<PathBuf>,
+    /// The folder the model's external data files (`model.onnx.data`) are read from: the
+    /// model's own folder, or the temp folder a zip bundle's files were extracted to.
+    pub dir: Option<PathBuf>,
 }
 
 pub use super::error::ModelError;
@@ -111,6 +114,7 @@ pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
             bytes,
             manifest,
             holdout,
+            dir: Some(path.to_path_buf()),
         });
     }
     let bytes = read(path)?;
@@ -122,6 +126,16 @@ pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
         bytes,
         manifest: None,
         holdout: None,
+        dir: path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .map(Path::to_path_buf),
     })
 }
 
@@ -181,10 +195,36 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
             }
         }
     }
+    // the model's other files (external weights) are extracted next to each other
+    let others: Vec<String> = names
+        .iter()
+        .filter(|n| n.starts_with(&prefix) && **n != model_name && !n.ends_with('/'))
+        .filter(|n| !n[prefix.len()..].contains('/'))
+        .cloned()
+        .collect();
+    let mut dir = None;
+    if !others.is_empty() {
+        let d = std::env::temp_dir().join(format!(
+            "verdict-bundle-{}-{}",
+            std::process::id(),
+            path.file_stem()
+                .map(|s| s.to_string_lossy())
+                .unwrap_or_default()
+        ));
+        let _ = std::fs::create_dir_all(&d);
+        for n in &others {
+            let data = entry(n)?;
+            std::fs::write(d.join(&n[prefix.len()..]), data).map_err(|e| {
+                ModelError::model(shown.clone(), format!("cannot extract {n}: {e}"))
+            })?;
+        }
+        dir = Some(d);
+    }
     Ok(ModelSource {
         path: shown,
         bytes: model,
         manifest,
         holdout,
+        dir,
     })
 }

@@ -313,7 +313,7 @@ pub struct CompareReport {
     pub checks: Vec<Check>,
     /// Paired tests of the two models on the labelled holdout rows (null without labels).
     #[serde(default)]
-    pub paired: Option<PairedTests>,
+    pub paired_tests: Option<PairedTests>,
 }
 
 /// The paired tests `verdict compare` and `verdict shadow` share: both models on the same

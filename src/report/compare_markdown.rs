@@ -65,7 +65,7 @@ pub fn render(r: &CompareReport) -> String {
     );
     let _ = writeln!(s, "## Checks\n");
     s.push_str(&super::markdown::checks_table(&r.checks));
-    if let Some(pt) = &r.paired {
+    if let Some(pt) = &r.paired_tests {
         let _ = writeln!(s, "\n## Paired tests ({} labelled rows)\n", pt.n);
         if let Some(m) = &pt.mcnemar {
             let _ = writeln!(

@@ -292,7 +292,7 @@ pub fn compare_inspected(
             diff,
             importance,
             checks,
-            paired,
+            paired_tests: paired,
         },
         champion: pred_a,
         challenger: pred_b,

@@ -82,6 +82,17 @@ impl Model {
                 .map_err(|e| e.to_string())
                 .and_then(|b| b.with_intra_threads(1).map_err(|e| e.to_string()))
                 .and_then(|b| b.with_inter_threads(1).map_err(|e| e.to_string()))
+                // external data files (`model.onnx.data`) resolve next to the model, not in
+                // the working directory
+                .and_then(|b| match &source.dir {
+                    Some(dir) => b
+                        .with_config_entry(
+                            "session.model_external_initializers_file_folder_path",
+                            dir.display().to_string(),
+                        )
+                        .map_err(|e| e.to_string()),
+                    None => Ok(b),
+                })
                 .and_then(|mut b| b.commit_from_memory(&bytes).map_err(|e| e.to_string()))
                 .map_err(|e| {
                     ModelError::model(
