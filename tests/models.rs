@@ -744,3 +744,74 @@ fn external_data_weights_load_from_the_models_folder_and_from_zip_bundles() {
         }
     }
 }
+
+#[test]
+fn a_logit_output_is_declared_by_flag_or_bundle_and_goes_through_a_sigmoid() {
+    let want: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{F}/logit_n1.json")).unwrap())
+            .unwrap();
+    let want = want["probability"].as_array().unwrap();
+    let holdout = Some(format!("{M}/holdout.csv"));
+    // undeclared, one [N, 1] float output reads as a regressor: the pair is refused
+    let err = compare(
+        format!("{F}/logit_n1.onnx").as_ref(),
+        format!("{M}/champion.onnx").as_ref(),
+        &CompareOptions {
+            holdout: holdout.clone(),
+            repeats: 0,
+            ..Default::default()
+        },
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )
+    .err()
+    .expect("different tasks");
+    assert!(
+        matches!(err, verdict::models::ModelError::TaskMismatch { .. }),
+        "{err}"
+    );
+    // declared: --output champion=logit, or the bundle's output = "logit"
+    let flag = replay(
+        format!("{F}/logit_n1.onnx"),
+        format!("{M}/champion.onnx"),
+        CompareOptions {
+            holdout: holdout.clone(),
+            repeats: 0,
+            outputs: [(
+                "champion".to_string(),
+                verdict::report::compare::OutputKind::Logit,
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        },
+    );
+    let bundle = replay(
+        format!("{F}/logit_bundle"),
+        format!("{M}/champion.onnx"),
+        CompareOptions {
+            holdout,
+            repeats: 0,
+            ..Default::default()
+        },
+    );
+    for c in [&flag, &bundle] {
+        assert_eq!(
+            c.report.champion.output_kind,
+            Some(verdict::report::compare::OutputKind::Logit)
+        );
+        assert_eq!(
+            c.report.challenger.output_kind,
+            Some(verdict::report::compare::OutputKind::Probability)
+        );
+        assert_eq!(c.champion.len(), want.len());
+        for (i, (g, p)) in c.champion.iter().zip(want).enumerate() {
+            close(
+                &format!("sigmoid(logit) row {i}"),
+                *g,
+                p.as_f64().unwrap(),
+                1e-6,
+            );
+        }
+    }
+}

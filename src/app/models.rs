@@ -289,6 +289,7 @@ impl ModelsPanel {
                     threshold: Some(self.threshold),
                     allow_missing: false,
                     positive_class: None,
+                    outputs: Default::default(),
                 };
                 sv.jobs.start(spawn_compare(
                     sv.ctx,

@@ -46,6 +46,10 @@ pub struct CompareArgs {
     /// class in sorted order as scikit-learn).
     #[arg(long)]
     pub positive_class: Option<String>,
+    /// What a model's output means, ROLE=KIND with ROLE champion or challenger and KIND
+    /// probability, logit or regression (repeatable; over the bundle's `output`).
+    #[arg(long = "output")]
+    pub outputs: Vec<String>,
     /// Write one row per holdout row with both predictions (CSV, or Parquet by extension).
     #[arg(long)]
     pub export_predictions: Option<PathBuf>,
@@ -78,6 +82,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         threshold: args.threshold,
         allow_missing: args.allow_missing,
         positive_class: args.positive_class.clone(),
+        outputs: output_flags(&args.outputs)?,
     };
     let tty = std::io::stderr().is_terminal();
     let progress = move |text: String, frac: Option<f32>| {
@@ -115,4 +120,30 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         CompareFormat::Md => compare_markdown::render(&compared.report),
     };
     write_output(&text, args.out.as_deref())
+}
+
+/// `--output champion=logit` flags, checked.
+fn output_flags(
+    flags: &[String],
+) -> Result<std::collections::BTreeMap<String, crate::report::compare::OutputKind>, super::CliError>
+{
+    let mut out = std::collections::BTreeMap::new();
+    for f in flags {
+        let bad = |problem: &str| super::CliError::Flag {
+            flag: "--output",
+            value: f.clone(),
+            problem: problem.into(),
+        };
+        let (role, kind) = f
+            .split_once('=')
+            .ok_or_else(|| bad("use ROLE=KIND, e.g. champion=logit"))?;
+        let role = role.trim().to_ascii_lowercase();
+        if role != "champion" && role != "challenger" {
+            return Err(bad("the role is champion or challenger"));
+        }
+        let kind = crate::report::compare::OutputKind::parse(kind)
+            .ok_or_else(|| bad("the kind is probability, logit or regression"))?;
+        out.insert(role, kind);
+    }
+    Ok(out)
 }

@@ -28,6 +28,8 @@ pub struct Manifest {
     pub metrics: BTreeMap<String, f64>,
     /// A holdout file shipped with or named by the bundle (relative to the bundle).
     pub holdout: Option<String>,
+    /// What the prediction output means (`probability`, `logit`, `regression`).
+    pub output: Option<crate::report::compare::OutputKind>,
 }
 
 impl Manifest {

@@ -171,6 +171,9 @@ pub struct ModelReport {
     pub task: Option<ModelTask>,
     /// The output read as the prediction.
     pub prediction_output: String,
+    /// What that output means: declared (`bundle.toml` `output`, `--output`) or as read.
+    #[serde(default)]
+    pub output_kind: Option<OutputKind>,
     /// Decision threshold.
     pub threshold: f64,
     /// Holdout mapping used (None until the model is replayed).
@@ -314,6 +317,39 @@ pub struct CompareReport {
     /// Paired tests of the two models on the labelled holdout rows (null without labels).
     #[serde(default)]
     pub paired_tests: Option<PairedTests>,
+}
+
+/// What a model's output means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputKind {
+    /// Class probabilities (or one positive-class probability).
+    Probability,
+    /// Logits: `[N, 1]` through a sigmoid, `[N, 2]` through a softmax.
+    Logit,
+    /// A regression value.
+    Regression,
+}
+
+impl OutputKind {
+    /// Parses `probability`, `logit` or `regression` (any case).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "probability" | "proba" | "prob" => Some(OutputKind::Probability),
+            "logit" | "logits" => Some(OutputKind::Logit),
+            "regression" | "value" => Some(OutputKind::Regression),
+            _ => None,
+        }
+    }
+
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputKind::Probability => "probability",
+            OutputKind::Logit => "logit",
+            OutputKind::Regression => "regression",
+        }
+    }
 }
 
 /// The paired tests `verdict compare` and `verdict shadow` share: both models on the same

@@ -54,6 +54,7 @@ pub fn describe(m: &Inspected) -> ModelReport {
         training_metrics: manifest.metrics.clone(),
         task: None,
         prediction_output: String::new(),
+        output_kind: None,
         threshold: manifest.threshold.unwrap_or(0.5),
         mapping: None,
         metrics: Metrics::default(),

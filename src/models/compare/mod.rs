@@ -43,6 +43,8 @@ pub struct CompareOptions {
     /// The positive class (default: the manifest's, else 1/true/yes/positive, else the
     /// second class in sorted order, as scikit-learn).
     pub positive_class: Option<String>,
+    /// Declared output meanings by role (`champion`, `challenger`), over the manifests'.
+    pub outputs: std::collections::BTreeMap<String, crate::report::compare::OutputKind>,
 }
 
 impl Default for CompareOptions {
@@ -55,6 +57,7 @@ impl Default for CompareOptions {
             threshold: None,
             allow_missing: false,
             positive_class: None,
+            outputs: Default::default(),
         }
     }
 }
@@ -144,8 +147,15 @@ pub fn compare_inspected(
                 .and_then(|x| x.positive_class_text())
         })
     };
-    let (ra, ta) = choose_output(&a.proto, positive(&a).as_deref(), &a.source.path)?;
-    let (rb, tb) = choose_output(&b.proto, positive(&b).as_deref(), &b.source.path)?;
+    let declared = |m: &Inspected, role: &str| {
+        opts.outputs
+            .get(role)
+            .copied()
+            .or_else(|| m.source.manifest.as_ref().and_then(|x| x.output))
+    };
+    let (ka, kb) = (declared(&a, "champion"), declared(&b, "challenger"));
+    let (ra, ta) = choose_output(&a.proto, positive(&a).as_deref(), &a.source.path, ka)?;
+    let (rb, tb) = choose_output(&b.proto, positive(&b).as_deref(), &b.source.path, kb)?;
     if ta != tb {
         return Err(ModelError::TaskMismatch {
             champion: a.source.path.clone(),
@@ -215,6 +225,7 @@ pub fn compare_inspected(
         r.threshold = thr(&r);
         r.task = Some(m.task);
         r.prediction_output = m.read.name().to_string();
+        r.output_kind = Some(m.read.kind(m.task));
         r.mapping = Some(m.plan.mapping.clone());
         r.replay_seconds = secs;
         if let Some(y) = &labels {

@@ -22,6 +22,8 @@ pub enum OutputRead {
         name: String,
         /// Column read from `[N, k]` (0 for `[N]` / `[N, 1]`).
         column: usize,
+        /// Declared logits: `[N, 1]` through a sigmoid, `[N, 2]` through a softmax.
+        logit: bool,
     },
     /// The probability tensor behind a ZipMap, exposed as an extra graph output and fetched
     /// alone (no map per row); `column` is the positive class's column.
@@ -43,6 +45,16 @@ pub enum OutputRead {
 }
 
 impl OutputRead {
+    /// What the output means, given the task it was read for.
+    pub fn kind(&self, task: Task) -> crate::report::compare::OutputKind {
+        use crate::report::compare::OutputKind;
+        match (self, task) {
+            (_, Task::Regression) => OutputKind::Regression,
+            (OutputRead::Tensor { logit: true, .. }, _) => OutputKind::Logit,
+            _ => OutputKind::Probability,
+        }
+    }
+
     /// The output's name.
     pub fn name(&self) -> &str {
         match self {
@@ -104,8 +116,12 @@ pub fn choose_output(
     model: &ModelProto,
     positive: Option<&str>,
     file: &str,
+    declared: Option<crate::report::compare::OutputKind>,
 ) -> Result<(OutputRead, Task), ModelError> {
     let positive_text = positive.unwrap_or("1").to_string();
+    if let Some(kind) = declared {
+        return declared_output(model, file, kind);
+    }
     for o in &model.outputs {
         if let OnnxType::Sequence(inner) = &o.ty {
             if let OnnxType::Map { .. } = inner.as_ref() {
@@ -152,6 +168,7 @@ pub fn choose_output(
                     OutputRead::Tensor {
                         name: o.name.clone(),
                         column: 1,
+                        logit: false,
                     },
                     Task::Binary,
                 ))
@@ -176,6 +193,7 @@ pub fn choose_output(
                 } else {
                     0
                 },
+                logit: false,
             },
             if probability {
                 Task::Binary
@@ -243,6 +261,7 @@ pub(super) fn read_output(
             }
         }
         OutputRead::Tensor { column, .. } | OutputRead::ZipMapTensor { column, .. } => {
+            let declared_logit = matches!(read, OutputRead::Tensor { logit: true, .. });
             let (shape, data): (Vec<i64>, Vec<f64>) = match value.try_extract_tensor::<f32>() {
                 Ok((s, d)) => (s.to_vec(), d.iter().map(|x| f64::from(*x)).collect()),
                 Err(_) => {
@@ -271,13 +290,17 @@ pub(super) fn read_output(
                 let v = row[col];
                 // two scores that do not sum to 1 are logits: softmax them (per row; a
                 // probability pair always sums to 1)
-                let v =
-                    if width == 2 && task == Task::Binary && (row[0] + row[1] - 1.0).abs() > 1e-3 {
-                        let (m, o) = (row[col], row[1 - col]);
-                        1.0 / (1.0 + (o - m).exp())
-                    } else {
-                        v
-                    };
+                let v = if declared_logit && width == 1 {
+                    1.0 / (1.0 + (-v).exp())
+                } else if width == 2
+                    && task == Task::Binary
+                    && (declared_logit || (row[0] + row[1] - 1.0).abs() > 1e-3)
+                {
+                    let (m, o) = (row[col], row[1 - col]);
+                    1.0 / (1.0 + (o - m).exp())
+                } else {
+                    v
+                };
                 out.push(v);
             }
         }
@@ -327,4 +350,62 @@ fn pick(kv: impl Iterator<Item = (String, f32)>, positive: &str) -> Option<f64> 
     let mut sorted = all;
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     (sorted.len() == 2).then(|| f64::from(sorted[1].1))
+}
+
+/// The output of a model whose output meaning is declared: its first float tensor, read as
+/// probabilities, logits or a value.
+fn declared_output(
+    model: &ModelProto,
+    file: &str,
+    kind: crate::report::compare::OutputKind,
+) -> Result<(OutputRead, Task), ModelError> {
+    use crate::report::compare::OutputKind;
+    let o = model
+        .outputs
+        .iter()
+        .find(|o| {
+            matches!(
+                o.ty,
+                OnnxType::Tensor {
+                    elem: 1 | 11 | 10,
+                    ..
+                }
+            )
+        })
+        .ok_or_else(|| {
+            ModelError::model(
+                file,
+                format!(
+                    "the output is declared {} but the model has no float tensor output",
+                    kind.as_str()
+                ),
+            )
+        })?;
+    let width = match &o.ty {
+        OnnxType::Tensor { shape: Some(d), .. } if d.len() == 2 => match d[1] {
+            crate::models::proto::Dim::Fixed(k) => k,
+            _ => 1,
+        },
+        _ => 1,
+    };
+    if width > 2 && kind != OutputKind::Regression {
+        return Err(ModelError::model(
+            file,
+            format!(
+                "output {:?} has {width} classes; Verdict compares binary classifiers and regressors",
+                o.name
+            ),
+        ));
+    }
+    let read = OutputRead::Tensor {
+        name: o.name.clone(),
+        column: if width == 2 { 1 } else { 0 },
+        logit: kind == OutputKind::Logit,
+    };
+    let task = if kind == OutputKind::Regression {
+        Task::Regression
+    } else {
+        Task::Binary
+    };
+    Ok((read, task))
 }
