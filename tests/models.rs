@@ -815,3 +815,83 @@ fn a_logit_output_is_declared_by_flag_or_bundle_and_goes_through_a_sigmoid() {
         }
     }
 }
+
+#[test]
+fn the_alignment_check_compares_columns_and_says_how_they_were_mapped() {
+    let logit = |_: ()| {
+        [
+            (
+                "champion".to_string(),
+                verdict::report::compare::OutputKind::Logit,
+            ),
+            (
+                "challenger".to_string(),
+                verdict::report::compare::OutputKind::Logit,
+            ),
+        ]
+        .into_iter()
+        .collect()
+    };
+    let c = replay(
+        format!("{F}/logit_n1.onnx"),
+        format!("{F}/logit_n1_renamed.onnx"),
+        CompareOptions {
+            holdout: Some(format!("{M}/holdout.csv")),
+            repeats: 0,
+            outputs: logit(()),
+            ..Default::default()
+        },
+    );
+    let check = c
+        .report
+        .checks
+        .iter()
+        .find(|k| k.id == verdict::report::CheckId::FeatureAlignment)
+        .unwrap();
+    // differently named inputs reading the same columns in the same order pass, and say so
+    assert_eq!(
+        check.status,
+        verdict::report::Status::Pass,
+        "{}",
+        check.message
+    );
+    assert!(
+        check.message.contains("named differently"),
+        "{}",
+        check.message
+    );
+    assert!(check.message.contains("mapped by"), "{}", check.message);
+    // a model reading other columns warns, naming them
+    let d = replay(
+        format!("{F}/logit_n1.onnx"),
+        format!("{F}/per_feature.onnx"),
+        CompareOptions {
+            holdout: Some(format!("{M}/holdout.csv")),
+            repeats: 0,
+            outputs: [(
+                "champion".to_string(),
+                verdict::report::compare::OutputKind::Logit,
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        },
+    );
+    let check = d
+        .report
+        .checks
+        .iter()
+        .find(|k| k.id == verdict::report::CheckId::FeatureAlignment)
+        .unwrap();
+    assert_eq!(
+        check.status,
+        verdict::report::Status::Warn,
+        "{}",
+        check.message
+    );
+    assert!(
+        check.message.contains("only the champion reads"),
+        "{}",
+        check.message
+    );
+}

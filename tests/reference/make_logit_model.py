@@ -3,7 +3,8 @@ with BCEWithLogitsLoss are exported), and its probabilities from onnxruntime.
 
 Run from the repository root (needs `pip install onnx onnxruntime numpy`):
     python3 tests/reference/make_logit_model.py
-Writes tests/fixtures/models/logit_n1.onnx, a bundle folder logit_bundle/ (model.onnx +
+Writes tests/fixtures/models/logit_n1.onnx (and logit_n1_renamed.onnx, its input renamed), a
+bundle folder logit_bundle/ (model.onnx +
 bundle.toml declaring `output = "logit"`) and logit_n1.json (sigmoid of the logit for every
 holdout row, from onnxruntime's own output).
 """
@@ -44,5 +45,11 @@ with open("sample_data/models/holdout.csv") as f:
 x = np.array([[float(r[c]) for c in FEATURES] for r in rows], dtype=np.float32)
 sess = ort.InferenceSession(f"{F}/logit_n1.onnx")
 z = sess.run(None, {"X": x})[0][:, 0].astype(np.float64)
+# the same model with its input named differently (the alignment check compares columns)
+renamed = onnx.load(f"{F}/logit_n1.onnx")
+renamed.graph.input[0].name = "features"
+renamed.graph.node[0].input[0] = "features"
+onnx.checker.check_model(renamed)
+onnx.save_model(renamed, f"{F}/logit_n1_renamed.onnx")
 with open(f"{F}/logit_n1.json", "w") as f:
     json.dump({"probability": list(1.0 / (1.0 + np.exp(-z)))}, f)

@@ -128,15 +128,59 @@ fn alignment_check(a: &ModelReport, b: &ModelReport) -> Check {
             .collect()
     };
     let (ca, cb) = (cols(a), cols(b));
-    let check = if ia == ib && ca == cb {
+    // what was compared: the holdout columns each model reads, mapped as it declares
+    let how = |m: &ModelReport| {
+        m.mapping.as_ref().map_or("no mapping".to_string(), |x| {
+            match x.source {
+                crate::report::compare::MappingSource::Manifest => "the manifest's features",
+                crate::report::compare::MappingSource::MetadataProps => {
+                    "its feature_names metadata"
+                }
+                crate::report::compare::MappingSource::HoldoutColumns => {
+                    "position (holdout column order)"
+                }
+                crate::report::compare::MappingSource::InputNames => "its input names",
+                crate::report::compare::MappingSource::ManifestInputs => "the manifest's [inputs]",
+            }
+            .to_string()
+        })
+    };
+    let compared = format!(
+        "compared the holdout columns each reads: champion mapped by {}, challenger by {}",
+        how(a),
+        how(b)
+    );
+    let sig = |m: &ModelReport| {
+        m.inputs
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.ty))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let check = if ca == cb && !ca.is_empty() {
+        let names = if ia == ib {
+            String::new()
+        } else {
+            format!(
+                "; their inputs are named differently (champion: {}; challenger: {}) but read the same columns",
+                sig(a),
+                sig(b)
+            )
+        };
         Check::new(
             CheckId::FeatureAlignment,
             Status::Pass,
             format!(
-                "identical inputs ({} features: {})",
+                "same {} holdout columns in the same order ({}){names}; {compared}",
                 ca.len(),
                 ca.join(", ")
             ),
+        )
+    } else if ia == ib && ca == cb {
+        Check::new(
+            CheckId::FeatureAlignment,
+            Status::Pass,
+            format!("identical inputs ({}); {compared}", sig(a)),
         )
     } else {
         let only = |x: &[String], y: &[String]| -> Vec<String> {
@@ -144,21 +188,6 @@ fn alignment_check(a: &ModelReport, b: &ModelReport) -> Check {
         };
         let (oa, ob) = (only(&ca, &cb), only(&cb, &ca));
         let mut parts = Vec::new();
-        if ia != ib {
-            parts.push(format!(
-                "input signatures differ (champion: {}; challenger: {})",
-                a.inputs
-                    .iter()
-                    .map(|p| format!("{} {}", p.name, p.ty))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                b.inputs
-                    .iter()
-                    .map(|p| format!("{} {}", p.name, p.ty))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
         if !oa.is_empty() {
             parts.push(format!("only the champion reads {}", oa.join(", ")));
         }
@@ -166,13 +195,20 @@ fn alignment_check(a: &ModelReport, b: &ModelReport) -> Check {
             parts.push(format!("only the challenger reads {}", ob.join(", ")));
         }
         if oa.is_empty() && ob.is_empty() && ca != cb {
-            parts.push("same features in a different order".into());
+            parts.push("same columns in a different order".into());
+        }
+        if ia != ib {
+            parts.push(format!(
+                "input signatures differ (champion: {}; challenger: {})",
+                sig(a),
+                sig(b)
+            ));
         }
         Check::new(
             CheckId::FeatureAlignment,
             Status::Warn,
             format!(
-                "champion and challenger do not take identical inputs: {}",
+                "champion and challenger do not read the same columns: {}; {compared}",
                 parts.join("; ")
             ),
         )
