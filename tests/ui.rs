@@ -792,3 +792,26 @@ fn a_shadow_log_opens_in_the_shadow_view() {
     h.run_steps(3);
     h.get_by_label("With outcomes");
 }
+
+#[test]
+fn the_models_view_declares_what_an_output_means() {
+    use verdict::app::models::{ModelsCommand, Slot};
+    use verdict::report::compare::OutputKind;
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut().send(Command::SetView(View::Models));
+    h.run_steps(3);
+    h.get_by_label("champion output");
+    h.state_mut().send(Command::Models(ModelsCommand::SetOutput(
+        Slot::Champion,
+        Some(OutputKind::Logit),
+    )));
+    h.run_steps(2);
+    assert_eq!(h.state().models.outputs, [Some(OutputKind::Logit), None]);
+    h.state_mut().send(Command::Models(ModelsCommand::SetOutput(
+        Slot::Champion,
+        None,
+    )));
+    h.run_steps(2);
+    assert_eq!(h.state().models.outputs, [None, None]);
+}

@@ -316,6 +316,8 @@ pub enum ModelsCommand {
     SetThreshold(f64),
     /// Label column (empty: automatic).
     SetLabel(String),
+    /// What a slot's output means (None: from the bundle, else by shape).
+    SetOutput(Slot, Option<crate::report::compare::OutputKind>),
     /// Load the embedded sample models and replay them.
     LoadSample,
 }

@@ -68,6 +68,9 @@ pub struct ModelsPanel {
     pub seed: u64,
     /// Decision threshold.
     pub threshold: f64,
+    /// Declared output meaning of the champion and the challenger (None: the bundle's, else
+    /// by shape).
+    pub outputs: [Option<crate::report::compare::OutputKind>; 2],
     /// The last comparison (shared, so saving it copies nothing).
     pub compared: Option<Arc<Compared>>,
     /// Identity of the inputs (models, holdout, settings): a replay started for other
@@ -96,6 +99,7 @@ impl Default for ModelsPanel {
             repeats: 5,
             seed: 0,
             threshold: 0.5,
+            outputs: [None, None],
             compared: None,
             input_id: 0,
             reads: [0; 2],
@@ -289,7 +293,11 @@ impl ModelsPanel {
                     threshold: Some(self.threshold),
                     allow_missing: false,
                     positive_class: None,
-                    outputs: Default::default(),
+                    outputs: ["champion", "challenger"]
+                        .iter()
+                        .zip(self.outputs)
+                        .filter_map(|(role, k)| Some((role.to_string(), k?)))
+                        .collect(),
                 };
                 sv.jobs.start(spawn_compare(
                     sv.ctx,
@@ -309,6 +317,13 @@ impl ModelsPanel {
             }
             ModelsCommand::SetThreshold(t) => {
                 self.threshold = t.clamp(0.01, 0.99);
+                self.inputs_changed(sv);
+            }
+            ModelsCommand::SetOutput(slot, kind) => {
+                self.outputs[match slot {
+                    Slot::Champion => 0,
+                    Slot::Challenger => 1,
+                }] = kind;
                 self.inputs_changed(sv);
             }
             ModelsCommand::SetLabel(l) => {

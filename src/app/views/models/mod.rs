@@ -185,6 +185,15 @@ fn inputs_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut Vec<
         {
             cmds.push(Command::Models(ModelsCommand::SetLabel(label)));
         }
+        for (i, (slot, who)) in [
+            (Slot::Champion, "champion"),
+            (Slot::Challenger, "challenger"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            output_combo_ui(ui, who, slot, panel.outputs[i], cmds);
+        }
         ui.label("threshold");
         let mut t = panel.threshold;
         if ui
@@ -210,6 +219,35 @@ fn inputs_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut Vec<
             cmds.push(Command::Models(ModelsCommand::LoadSample));
         }
     });
+}
+
+/// What a slot's output means: automatic (the bundle's `output`, else by shape), or declared.
+fn output_combo_ui(
+    ui: &mut egui::Ui,
+    who: &str,
+    slot: Slot,
+    current: Option<crate::report::compare::OutputKind>,
+    cmds: &mut Vec<Command>,
+) {
+    use crate::report::compare::OutputKind;
+    let text = |k: Option<OutputKind>| k.map_or("auto", |k| k.as_str());
+    ui.label(format!("{who} output"))
+        .on_hover_text("What the model's output means: probabilities, logits ([N,1] through a sigmoid, [N,2] through a softmax) or a regression value; auto reads the bundle's output, else the shape.");
+    egui::ComboBox::from_id_salt(format!("output_{who}"))
+        .selected_text(text(current))
+        .width(90.0)
+        .show_ui(ui, |ui| {
+            for k in [
+                None,
+                Some(OutputKind::Probability),
+                Some(OutputKind::Logit),
+                Some(OutputKind::Regression),
+            ] {
+                if ui.selectable_label(current == k, text(k)).clicked() && current != k {
+                    cmds.push(Command::Models(ModelsCommand::SetOutput(slot, k)));
+                }
+            }
+        });
 }
 
 fn checks_ui(ui: &mut egui::Ui, r: &CompareReport) {
