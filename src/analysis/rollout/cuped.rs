@@ -8,7 +8,6 @@
 
 use super::unit_stats::{two_sided_t, RatioMoments, UnitStatistic, UnitTest};
 use super::units::{UnitSums, Units, UserGroups};
-use crate::analysis::columns::Neumaier;
 
 /// The covariate of every pair's user, for one tested column.
 #[derive(Debug, Clone, Default)]
@@ -38,46 +37,16 @@ pub fn cells(
     k: usize,
 ) -> (Vec<RatioMoments>, Vec<u64>) {
     let cells = stages * k;
-    let cell =
-        |u: usize| units.stage[u] as usize * k + pairs.group[units.pair[u] as usize] as usize;
-    let mut n = vec![0u64; cells];
     let mut with = vec![0u64; cells];
-    let mut sm = vec![Neumaier::default(); cells];
-    let mut sd = vec![Neumaier::default(); cells];
     for u in 0..units.len() {
-        if sums.d(u) == 0 {
-            continue;
-        }
-        let c = cell(u);
         let p = units.pair[u] as usize;
-        n[c] += 1;
-        with[c] += has[p] as u64;
-        sm[c].add(sums.m(u));
-        sd[c].add(cov.value[p]);
-    }
-    let mut out: Vec<RatioMoments> = (0..cells)
-        .map(|c| RatioMoments {
-            n: n[c],
-            sum_m: sm[c].total(),
-            sum_d: sd[c].total(),
-            mean_m: sm[c].total() / n[c] as f64,
-            mean_d: sd[c].total() / n[c] as f64,
-            ..Default::default()
-        })
-        .collect();
-    for u in 0..units.len() {
-        if sums.d(u) == 0 {
-            continue;
+        if sums.d(u) > 0 && has[p] {
+            with[units.stage[u] as usize * k + pairs.group[p] as usize] += 1;
         }
-        let o = &mut out[cell(u)];
-        let (a, b) = (
-            sums.m(u) - o.mean_m,
-            cov.value[units.pair[u] as usize] - o.mean_d,
-        );
-        o.css_m += a * a;
-        o.css_d += b * b;
-        o.csp_md += a * b;
     }
+    let out = super::units::moments_by_cell(units, pairs, sums, stages, k, |u| {
+        (sums.m(u), cov.value[units.pair[u] as usize])
+    });
     (out, with)
 }
 

@@ -294,9 +294,6 @@ pub fn cell_moments(
     stages: usize,
     k: usize,
 ) -> Vec<RatioMoments> {
-    let cells = stages * k;
-    let cell =
-        |u: usize| units.stage[u] as usize * k + pairs.group[units.pair[u] as usize] as usize;
     let value = |u: usize| -> (f64, f64) {
         if sums.constant_per_user {
             (sums.m(u) / sums.d(u) as f64, 1.0)
@@ -304,6 +301,22 @@ pub fn cell_moments(
             (sums.m(u), sums.d(u) as f64)
         }
     };
+    moments_by_cell(units, pairs, sums, stages, k, value)
+}
+
+/// Moments per (stage, group) cell, index `stage * k + group`, of `value(u)` over the units
+/// with values of the column (two passes: compensated means, then centred sums).
+pub fn moments_by_cell(
+    units: &Units,
+    pairs: &UserGroups,
+    sums: &UnitSums,
+    stages: usize,
+    k: usize,
+    value: impl Fn(usize) -> (f64, f64),
+) -> Vec<RatioMoments> {
+    let cells = stages * k;
+    let cell =
+        |u: usize| units.stage[u] as usize * k + pairs.group[units.pair[u] as usize] as usize;
     // compensated sums: the result does not depend on the order of the units
     let mut n = vec![0u64; cells];
     let mut sm = vec![Neumaier::default(); cells];
