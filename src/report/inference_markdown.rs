@@ -3,21 +3,9 @@
 //! lift over time — as tables whose cells are built once and written as Markdown or HTML.
 
 use super::format::{opt, p, pct};
+use super::tables::{write_html, write_markdown, Table};
 use super::ExperimentReport;
 use crate::plan::Inference;
-use std::fmt::Write;
-
-/// One table: a title, a sentence saying what it shows, a header and rows of cells.
-pub struct Table {
-    /// Section title.
-    pub title: String,
-    /// What the table shows, one sentence.
-    pub note: String,
-    /// Column names.
-    pub header: Vec<&'static str>,
-    /// Cells.
-    pub rows: Vec<Vec<String>>,
-}
 
 fn ci(lo: Option<f64>, hi: Option<f64>, digits: usize) -> String {
     format!("[{}, {}]", opt(lo, digits), opt(hi, digits))
@@ -209,45 +197,7 @@ pub fn markdown(out: &mut String, r: &ExperimentReport) {
     write_markdown(out, &tables(r));
 }
 
-/// Tables as Markdown sections.
-pub fn write_markdown(out: &mut String, tables: &[Table]) {
-    for t in tables {
-        let _ = writeln!(out, "\n## {}\n\n{}\n", t.title, t.note);
-        let _ = writeln!(out, "| {} |", t.header.join(" | "));
-        let _ = writeln!(out, "|{}", "---|".repeat(t.header.len()));
-        for row in &t.rows {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-        }
-    }
-}
-
 /// The sections as HTML.
 pub fn html(out: &mut String, r: &ExperimentReport, esc: impl Fn(&str) -> String) {
     write_html(out, &tables(r), esc);
-}
-
-/// Tables as HTML sections.
-pub fn write_html(out: &mut String, tables: &[Table], esc: impl Fn(&str) -> String) {
-    for t in tables {
-        let _ = writeln!(
-            out,
-            "<h2>{}</h2>\n<p>{}</p>\n<table><tr>{}</tr>",
-            esc(&t.title),
-            esc(&t.note),
-            t.header
-                .iter()
-                .map(|h| format!("<th>{}</th>", esc(h)))
-                .collect::<String>()
-        );
-        for row in &t.rows {
-            let _ = writeln!(
-                out,
-                "<tr>{}</tr>",
-                row.iter()
-                    .map(|c| format!("<td>{}</td>", esc(c)))
-                    .collect::<String>()
-            );
-        }
-        let _ = writeln!(out, "</table>");
-    }
 }

@@ -18,6 +18,7 @@ pub mod rollout;
 pub mod shadow;
 pub mod shadow_markdown;
 pub mod stages_markdown;
+pub mod tables;
 
 pub use check::{Check, CheckId, Status};
 pub use experiment::*;

@@ -2,9 +2,9 @@
 //! same tables.
 
 use super::format::{opt, p, share};
-use super::inference_markdown::{write_html, write_markdown, Table};
 use super::paired::McNemar;
 use super::shadow::ShadowReport;
+use super::tables::{write_html, write_markdown, Table};
 use std::fmt::Write;
 
 fn mcnemar_cells(what: &str, m: &McNemar) -> Vec<String> {

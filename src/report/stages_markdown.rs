@@ -1,6 +1,7 @@
 //! The unit and the allocation stages of an experiment report, as Markdown and HTML.
 
 use super::format::{opt, p};
+use super::tables::{write_html, write_markdown, Table};
 use super::ExperimentReport;
 use std::fmt::Write;
 
@@ -92,14 +93,19 @@ fn unit_line(r: &ExperimentReport) -> String {
     )
 }
 
-/// The Markdown section.
-pub fn stages_section(out: &mut String, r: &ExperimentReport) {
-    let _ = writeln!(out, "\n## Unit and stages\n\n{}\n", unit_line(r));
-    let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
-    let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
-    for cells in stage_cells(r) {
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
+/// The stages as a table.
+fn stages_table(r: &ExperimentReport) -> Table {
+    Table {
+        title: "Unit and stages".into(),
+        note: unit_line(r),
+        header: HEADERS.to_vec(),
+        rows: stage_cells(r).into_iter().map(|c| c.to_vec()).collect(),
     }
+}
+
+/// The Markdown section: the stages, then Cochran's Q of each combined test.
+pub fn stages_section(out: &mut String, r: &ExperimentReport) {
+    write_markdown(out, &[stages_table(r)]);
     for t in r.tests.iter().filter(|t| t.heterogeneity.is_some()) {
         if let Some(h) = t.heterogeneity {
             let _ = writeln!(
@@ -124,75 +130,38 @@ const EVENTS_INTRO: &str = "rows are the service's own events (no group, error o
 /// Events listed in a report section.
 const EVENTS_SHOWN: usize = 20;
 
-/// One event's cells: time, name, file:line.
-fn event_cells(r: &ExperimentReport) -> impl Iterator<Item = [String; 3]> + '_ {
-    r.events.iter().take(EVENTS_SHOWN).map(|e| {
-        [
-            e.time.clone().unwrap_or_else(|| "–".into()),
-            e.name.clone(),
-            format!("{}:{}", e.file, e.line),
-        ]
+/// The first service events as a table (None without any).
+fn events_table(r: &ExperimentReport) -> Option<Table> {
+    (r.events_total > 0).then(|| Table {
+        title: "Service events".into(),
+        note: format!("{} {EVENTS_INTRO}", r.events_total),
+        header: vec!["time", "event", "file:line"],
+        rows: r
+            .events
+            .iter()
+            .take(EVENTS_SHOWN)
+            .map(|e| {
+                vec![
+                    e.time.clone().unwrap_or_else(|| "–".into()),
+                    e.name.clone(),
+                    format!("{}:{}", e.file, e.line),
+                ]
+            })
+            .collect(),
     })
 }
 
 /// The service events as Markdown (the first 20).
 pub fn events_section(out: &mut String, r: &ExperimentReport) {
-    if r.events_total == 0 {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "\n## Service events\n\n{} {EVENTS_INTRO}\n\n| time | event | file:line |\n|---|---|---|",
-        r.events_total
-    );
-    for cells in event_cells(r) {
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
-    }
+    write_markdown(out, events_table(r).as_slice());
 }
 
 /// The HTML section.
 pub fn stages_html(out: &mut String, r: &ExperimentReport, esc: impl Fn(&str) -> String) {
-    let _ = writeln!(
-        out,
-        "<h2>Unit and stages</h2>\n<p>{}</p>\n<table><tr>{}</tr>",
-        esc(&unit_line(r)),
-        HEADERS
-            .iter()
-            .map(|h| format!("<th>{h}</th>"))
-            .collect::<String>()
-    );
-    for cells in stage_cells(r) {
-        let _ = writeln!(
-            out,
-            "<tr>{}</tr>",
-            cells
-                .iter()
-                .map(|c| format!("<td>{}</td>", esc(c)))
-                .collect::<String>()
-        );
-    }
-    let _ = writeln!(out, "</table>");
+    write_html(out, &[stages_table(r)], esc);
 }
 
 /// The service events as HTML (the first 20).
 pub fn events_html(out: &mut String, r: &ExperimentReport, esc: impl Fn(&str) -> String) {
-    if r.events_total == 0 {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "<h2>Service events</h2>\n<p>{} {EVENTS_INTRO}</p>\n<table><tr><th>time</th><th>event</th><th>file:line</th></tr>",
-        r.events_total
-    );
-    for cells in event_cells(r) {
-        let _ = writeln!(
-            out,
-            "<tr>{}</tr>",
-            cells
-                .iter()
-                .map(|c| format!("<td>{}</td>", esc(c)))
-                .collect::<String>()
-        );
-    }
-    let _ = writeln!(out, "</table>");
+    write_html(out, events_table(r).as_slice(), esc);
 }

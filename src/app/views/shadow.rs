@@ -6,9 +6,9 @@ use super::models::plots;
 use super::tip_label;
 use crate::app::command::Command;
 use crate::app::theme::group_color;
-use crate::report::inference_markdown::Table;
 use crate::report::shadow::ShadowReport;
 use crate::report::shadow_markdown::tables;
+use crate::report::tables::Table;
 use eframe::egui::{self, RichText};
 use egui_plot::{Line, Plot, PlotPoints};
 
