@@ -2,11 +2,12 @@
 //! totals beside the unadjusted one, then both combined across stages with inverse-variance
 //! weights (as the ratio tests are).
 
+use super::combined::{left_out_stage, single_or_untested};
 use super::cuped::{self, CupedTest};
 use super::stage_rows::{finish, set_relative};
 use super::unit_stats::{combine, Estimate, RatioMoments, UnitTest};
 use super::{TestedColumn, UnitAnalysis};
-use crate::analysis::hypothesis::{empty_row, finite, untested};
+use crate::analysis::hypothesis::{empty_row, finite};
 use crate::analysis::inference::{sequential, Spread};
 use crate::plan::Inference;
 use crate::report::{CupedInfo, Heterogeneity, StageLeftOut, TestMethod, TestResult, Unadjusted};
@@ -147,34 +148,16 @@ pub fn combined_row(
     let left_out: Vec<StageLeftOut> = stages
         .iter()
         .filter(|s| s.test.is_none())
-        .map(|s| StageLeftOut {
-            stage: s.stage,
-            reason: if s.cells.0.n < 2 || s.cells.1.n < 2 {
-                "a group has fewer than 2 units".into()
-            } else {
-                "no variance".into()
-            },
-        })
+        .map(|s| left_out_stage(s.stage, s.cells.0.n, s.cells.1.n))
         .collect();
     if used.len() <= 1 {
-        let mut row = match used.first() {
-            Some((s, _)) => s.row.clone(),
-            None => {
-                let r = stages.first().map(|s| s.row.clone()).unwrap_or_else(|| {
-                    empty_row(
-                        &col.name,
-                        TestMethod::Cuped,
-                        &ua.groups.names[ua.control],
-                        &ua.groups.names[t],
-                        ua.inputs,
-                    )
-                });
-                untested(r)
-            }
-        };
-        row.stages_combined = used.len() as u32;
-        row.stages_left_out = left_out;
-        return row;
+        return single_or_untested(
+            used.first().map(|u| &u.0.row),
+            stages.first().map(|s| &s.row),
+            TestMethod::Cuped,
+            (col, ua, t),
+            left_out,
+        );
     }
     let est = |f: &dyn Fn(&CupedTest) -> (f64, f64)| -> Vec<Estimate> {
         used.iter()

@@ -5,6 +5,7 @@
 //! With the request as the unit the whole log is one stage and every test is the
 //! request-level test of [`crate::analysis::hypothesis`].
 
+pub mod combined;
 pub mod cuped;
 pub mod cuped_rows;
 pub mod key_index;

@@ -1,6 +1,7 @@
 //! Per-stage unit-level tests, their combination across stages, per-stage SRM on units,
 //! and the users who leaked (two groups in one stage) or moved at a ramp boundary.
 
+use super::combined::{left_out_stage, single_or_untested};
 use super::cuped::{self, Covariates};
 use super::cuped_rows;
 use super::lift;
@@ -8,14 +9,12 @@ use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatis
 use super::units::{cell_moments, UnitSums, Units, UserGroups};
 use super::{unit_column, TestedColumn, UnitAnalysis};
 use crate::analysis::error::AnalysisError;
-use crate::analysis::hypothesis::{empty_row, finish_row, finite, untested};
+use crate::analysis::hypothesis::{empty_row, finish_row, finite};
 use crate::analysis::inference::Spread;
 use crate::analysis::srm::chi_square_gof;
 use crate::ingest::time::format_timestamp_us;
 use crate::ingest::Dataset;
-use crate::report::{
-    Heterogeneity, SrmResult, StageLeftOut, StageResult, StageSrm, TestMethod, TestResult,
-};
+use crate::report::{Heterogeneity, SrmResult, StageResult, StageSrm, TestMethod, TestResult};
 use std::collections::BTreeMap;
 
 /// What the unit-level analysis produced.
@@ -361,40 +360,21 @@ fn combine_stages(
     for (s, row, test) in stage_tests {
         match test {
             Some(ut) => used.push((*s, row, ut)),
-            None => left_out.push(StageLeftOut {
-                stage: *s,
-                reason: if row.units_control.unwrap_or(0) < 2
-                    || row.units_treatment.unwrap_or(0) < 2
-                {
-                    "a group has fewer than 2 units".into()
-                } else {
-                    "no variance".into()
-                },
-            }),
+            None => left_out.push(left_out_stage(
+                *s,
+                row.units_control.unwrap_or(0),
+                row.units_treatment.unwrap_or(0),
+            )),
         }
     }
     if used.len() <= 1 {
-        let mut row = match used.first() {
-            Some((_, row, _)) => (*row).clone(),
-            None => {
-                let r = stage_tests.first().map(|x| x.1.clone()).unwrap_or_else(|| {
-                    empty_row(
-                        &col.name,
-                        TestMethod::DeltaRatio,
-                        &ua.groups.names[ua.control],
-                        &ua.groups.names[t],
-                        ua.inputs,
-                    )
-                });
-                untested(r)
-            }
-        };
-        row.stages_combined = used.len() as u32;
-        if used.is_empty() {
-            row.stages_combined = 0;
-        }
-        row.stages_left_out = left_out;
-        return row;
+        return single_or_untested(
+            used.first().map(|u| u.1),
+            stage_tests.first().map(|x| &x.1),
+            TestMethod::DeltaRatio,
+            (col, ua, t),
+            left_out,
+        );
     }
     let constant = sums.constant_per_user;
     let abs: Vec<Estimate> = used
