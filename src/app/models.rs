@@ -64,8 +64,12 @@ pub struct ModelsPanel {
     pub label: String,
     /// Permutation repeats.
     pub repeats: u32,
-    /// Permutation seed.
+    /// Permutation and bootstrap seed.
     pub seed: u64,
+    /// Paired bootstrap resamples (0 skips the bootstrap).
+    pub bootstrap: u32,
+    /// The plan's `reproducibility_tolerance` (set from the plan in force).
+    pub reproducibility_tolerance: f64,
     /// Decision threshold.
     pub threshold: f64,
     /// Declared output meaning of the champion and the challenger (None: the bundle's, else
@@ -98,6 +102,8 @@ impl Default for ModelsPanel {
             label: String::new(),
             repeats: 5,
             seed: 0,
+            bootstrap: 1000,
+            reproducibility_tolerance: 0.005,
             threshold: 0.5,
             outputs: [None, None],
             compared: None,
@@ -298,6 +304,8 @@ impl ModelsPanel {
                         .zip(self.outputs)
                         .filter_map(|(role, k)| Some((role.to_string(), k?)))
                         .collect(),
+                    bootstrap: self.bootstrap,
+                    reproducibility_tolerance: self.reproducibility_tolerance,
                 };
                 sv.jobs.start(spawn_compare(
                     sv.ctx,

@@ -33,7 +33,7 @@ pub struct CompareArgs {
     /// Permutation-importance repeats per feature (0 skips it).
     #[arg(long, default_value_t = 5)]
     pub repeats: u32,
-    /// Seed of the permutations.
+    /// Seed of the permutations and the bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Decision threshold on the positive-class probability (default: manifest, else 0.5).
@@ -46,10 +46,18 @@ pub struct CompareArgs {
     /// class in sorted order as scikit-learn).
     #[arg(long)]
     pub positive_class: Option<String>,
-    /// What a model's output means, ROLE=KIND with ROLE champion or challenger and KIND
-    /// probability, logit or regression (repeatable; over the bundle's `output`).
+    /// What a model's output means, NAME=KIND with NAME `champion`, `challenger` or one of
+    /// a model's output names and KIND probability, logit or regression (repeatable; over
+    /// the bundle's `output`).
     #[arg(long = "output")]
     pub outputs: Vec<String>,
+    /// Paired bootstrap resamples for the ΔF1, Δlog-loss and ΔBrier intervals (0 skips it);
+    /// seeded by --seed.
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: u32,
+    /// Analysis plan (TOML): `reproducibility_tolerance`.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
     /// Write one row per holdout row with both predictions (CSV, or Parquet by extension).
     #[arg(long)]
     pub export_predictions: Option<PathBuf>,
@@ -74,6 +82,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
             });
         }
     }
+    let plan = super::load_plan(args.plan.as_deref())?;
     let opts = CompareOptions {
         holdout: args.holdout.clone(),
         label: args.label.clone(),
@@ -83,6 +92,8 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         allow_missing: args.allow_missing,
         positive_class: args.positive_class.clone(),
         outputs: output_flags(&args.outputs)?,
+        bootstrap: args.bootstrap,
+        reproducibility_tolerance: plan.reproducibility_tolerance,
     };
     let tty = std::io::stderr().is_terminal();
     let progress = move |text: String, frac: Option<f32>| {
@@ -136,11 +147,16 @@ fn output_flags(
         };
         let (role, kind) = f
             .split_once('=')
-            .ok_or_else(|| bad("use ROLE=KIND, e.g. champion=logit"))?;
-        let role = role.trim().to_ascii_lowercase();
-        if role != "champion" && role != "challenger" {
-            return Err(bad("the role is champion or challenger"));
-        }
+            .ok_or_else(|| bad("use NAME=KIND, e.g. champion=logit or logits=logit"))?;
+        let lower = role.trim().to_ascii_lowercase();
+        // a role, or a model's output name (kept as written)
+        let role = if lower == "champion" || lower == "challenger" {
+            lower
+        } else if role.trim().is_empty() {
+            return Err(bad("name champion, challenger or an output"));
+        } else {
+            role.trim().to_string()
+        };
         let kind = crate::report::compare::OutputKind::parse(kind)
             .ok_or_else(|| bad("the kind is probability, logit or regression"))?;
         out.insert(role, kind);

@@ -1,6 +1,8 @@
 //! Opening a model: a single `.onnx` file, or a bundle (a folder or `.zip` holding
 //! `model.onnx` and an optional `bundle.toml` manifest).
 
+use super::mlflow::{self, MlflowFolder};
+use crate::report::compare::{OutputKind, SourceKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -28,8 +30,22 @@ pub struct Manifest {
     pub metrics: BTreeMap<String, f64>,
     /// A holdout file shipped with or named by the bundle (relative to the bundle).
     pub holdout: Option<String>,
-    /// What the prediction output means (`probability`, `logit`, `regression`).
-    pub output: Option<crate::report::compare::OutputKind>,
+    /// What the prediction output means: one kind (`output = "logit"`) or a kind per output
+    /// name (`[output] logits = "logit"`).
+    pub output: Option<OutputDecl>,
+    /// The features came from an MLflow signature (not written in a `bundle.toml`).
+    #[serde(skip)]
+    pub features_from_signature: bool,
+}
+
+/// A declared output meaning: for the model's prediction output, or per output name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OutputDecl {
+    /// `output = "logit"`: the output Verdict reads.
+    One(OutputKind),
+    /// `[output] name = "logit"`: the named output, read as that kind.
+    ByName(BTreeMap<String, OutputKind>),
 }
 
 impl Manifest {
@@ -56,6 +72,10 @@ pub struct ModelSource {
     /// The folder the model's external data files (`model.onnx.data`) are read from: the
     /// model's own folder, or the temp folder a zip bundle's files were extracted to.
     pub dir: Option<PathBuf>,
+    /// What was opened.
+    pub kind: SourceKind,
+    /// The MLflow folder's records, when it is one.
+    pub mlflow: Option<MlflowFolder>,
 }
 
 pub use super::error::ModelError;
@@ -88,6 +108,9 @@ fn manifest(text: &str, file: &str) -> Result<Manifest, ModelError> {
 /// Opens a model file or bundle.
 pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
     let shown = path.display().to_string();
+    if path.is_dir() && mlflow::is_mlflow(path) {
+        return open_mlflow(path, shown, SourceKind::Mlflow);
+    }
     if path.is_dir() {
         let model = path.join("model.onnx");
         if !model.is_file() {
@@ -117,6 +140,8 @@ pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
             manifest,
             holdout,
             dir: Some(path.to_path_buf()),
+            kind: SourceKind::Bundle,
+            mlflow: None,
         });
     }
     let bytes = read(path)?;
@@ -128,6 +153,8 @@ pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
         bytes,
         manifest: None,
         holdout: None,
+        kind: SourceKind::Onnx,
+        mlflow: None,
         dir: path
             .parent()
             .map(|p| {
@@ -159,6 +186,13 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
             .min_by_key(|n| n.len())
             .cloned()
     };
+    if let Some(mlmodel) = find(mlflow::MLMODEL) {
+        let prefix = mlmodel.trim_end_matches(mlflow::MLMODEL).to_string();
+        let dir = extract_all(&mut zip, &names, &prefix, path)?;
+        let mut source = open_mlflow(&dir, shown.clone(), SourceKind::Mlflow)?;
+        source.path = shown;
+        return Ok(source);
+    }
     let model_name = find("model.onnx")
         .ok_or_else(|| ModelError::model(shown.clone(), "the zip bundle has no model.onnx"))?;
     let prefix = model_name.trim_end_matches("model.onnx").to_string();
@@ -206,13 +240,7 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
         .collect();
     let mut dir = None;
     if !others.is_empty() {
-        let d = std::env::temp_dir().join(format!(
-            "verdict-bundle-{}-{}",
-            std::process::id(),
-            path.file_stem()
-                .map(|s| s.to_string_lossy())
-                .unwrap_or_default()
-        ));
+        let d = temp_folder(path);
         let _ = std::fs::create_dir_all(&d);
         for n in &others {
             let data = entry(n)?;
@@ -228,5 +256,109 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
         manifest,
         holdout,
         dir,
+        kind: SourceKind::Zip,
+        mlflow: None,
+    })
+}
+
+/// A fresh temp folder for one zip's files.
+fn temp_folder(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    std::env::temp_dir().join(format!(
+        "verdict-bundle-{}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        path.file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default()
+    ))
+}
+
+/// Extracts every file under `prefix` (sub-folders kept) to a temp folder.
+fn extract_all(
+    zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>,
+    names: &[String],
+    prefix: &str,
+    path: &Path,
+) -> Result<PathBuf, ModelError> {
+    let shown = path.display().to_string();
+    let dir = temp_folder(path);
+    for n in names
+        .iter()
+        .filter(|n| n.starts_with(prefix) && !n.ends_with('/'))
+    {
+        let rel = &n[prefix.len()..];
+        // never write outside the temp folder
+        if rel.split('/').any(|part| part == ".." || part.is_empty()) {
+            continue;
+        }
+        let mut f = zip
+            .by_name(n)
+            .map_err(|e| ModelError::model(&shown, format!("{n} in the zip: {e}")))?;
+        let mut data = Vec::new();
+        f.read_to_end(&mut data)
+            .map_err(|e| ModelError::model(&shown, format!("{n} in the zip: {e}")))?;
+        let out = dir.join(rel);
+        if let Some(parent) = out.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        std::fs::write(&out, data)
+            .map_err(|e| ModelError::model(&shown, format!("cannot extract {n}: {e}")))?;
+    }
+    Ok(dir)
+}
+
+/// Opens an MLflow folder: its ONNX file, and a manifest made of what it records (the
+/// signature's column names as features, `metadata.metrics`, the requirements).
+fn open_mlflow(dir: &Path, shown: String, kind: SourceKind) -> Result<ModelSource, ModelError> {
+    let folder = mlflow::read(dir, &shown)?;
+    let model = dir.join(&folder.model_file);
+    if !model.is_file() {
+        return Err(ModelError::model(
+            shown,
+            format!(
+                "the MLmodel's onnx flavor names {} but the folder has no such file",
+                folder.model_file
+            ),
+        ));
+    }
+    let bytes = read(&model)?;
+    let names: Vec<String> = folder
+        .info
+        .signature_inputs
+        .iter()
+        .filter_map(|i| i.name.clone())
+        .collect();
+    let columns = !names.is_empty()
+        && names.len() == folder.info.signature_inputs.len()
+        && folder
+            .info
+            .signature_inputs
+            .iter()
+            .all(|i| !i.ty.starts_with("tensor"));
+    let manifest = Manifest {
+        name: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with("verdict-bundle-"))
+            .or_else(|| {
+                Path::new(&shown)
+                    .file_stem()
+                    .map(|n| n.to_string_lossy().into_owned())
+            }),
+        features: columns.then_some(names),
+        features_from_signature: columns,
+        metrics: folder.metrics.clone(),
+        environment: folder.environment.clone(),
+        ..Default::default()
+    };
+    Ok(ModelSource {
+        path: shown,
+        bytes,
+        manifest: Some(manifest),
+        holdout: None,
+        dir: model.parent().map(Path::to_path_buf),
+        kind,
+        mlflow: Some(folder),
     })
 }

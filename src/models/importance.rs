@@ -1,6 +1,7 @@
 //! Permutation importance for two models on the same permutations: for each feature and
 //! repeat, one shuffled copy of the column feeds both models; the importance is the drop in
-//! AUC (rise in RMSE for regression; mean |Δprediction| without labels).
+//! AUC (rise in RMSE for regression, in log loss for multi-class; mean |Δprediction|
+//! without labels).
 
 use super::error::ModelError;
 use super::metrics;
@@ -16,6 +17,8 @@ pub enum ImportanceMetric {
     Auc,
     /// Rise in RMSE.
     Rmse,
+    /// Rise in log loss (multi-class).
+    LogLoss,
     /// Mean |prediction change|.
     MeanAbsChange,
 }
@@ -26,6 +29,7 @@ impl ImportanceMetric {
         match self {
             ImportanceMetric::Auc => "auc",
             ImportanceMetric::Rmse => "rmse",
+            ImportanceMetric::LogLoss => "log_loss",
             ImportanceMetric::MeanAbsChange => "mean_abs_prediction_change",
         }
     }
@@ -36,6 +40,7 @@ impl ImportanceMetric {
             (false, _) => ImportanceMetric::MeanAbsChange,
             (true, Task::Binary) => ImportanceMetric::Auc,
             (true, Task::Regression) => ImportanceMetric::Rmse,
+            (true, Task::Multiclass) => ImportanceMetric::LogLoss,
         }
     }
 }
@@ -57,6 +62,7 @@ fn score(metric: ImportanceMetric, pred: &[f64], y: Option<&[f64]>) -> Option<f6
             crate::analysis::stats::auc_split(&mut neg, &mut pos)
         }
         ImportanceMetric::Rmse => metrics::regression(pred, y).rmse,
+        ImportanceMetric::LogLoss => metrics::multiclass_log_loss(pred, pred.len() / y.len().max(1), y),
         ImportanceMetric::MeanAbsChange => None,
     }
 }
@@ -71,7 +77,7 @@ fn drop(
 ) -> f64 {
     match (metric, base_score, score(metric, perm, y)) {
         (ImportanceMetric::Auc, Some(b), Some(p)) => b - p,
-        (ImportanceMetric::Rmse, Some(b), Some(p)) => p - b,
+        (ImportanceMetric::Rmse | ImportanceMetric::LogLoss, Some(b), Some(p)) => p - b,
         _ => {
             let n = base.len().max(1) as f64;
             base.iter()

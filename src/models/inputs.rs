@@ -169,8 +169,15 @@ pub fn plan(
             .filter(|x| !x.is_empty())
             .collect::<Vec<_>>()
     });
-    let (features, source) = if let Some(f) = manifest.and_then(|m| m.features.clone()) {
-        (f, MappingSource::Manifest)
+    let (features, source) = if let Some(m) = manifest.filter(|m| m.features.is_some()) {
+        (
+            m.features.clone().unwrap_or_default(),
+            if m.features_from_signature {
+                MappingSource::Signature
+            } else {
+                MappingSource::Manifest
+            },
+        )
     } else if let Some(f) = from_meta {
         (f, MappingSource::MetadataProps)
     } else {

@@ -53,6 +53,9 @@ pub fn binary(p: &[f64], y: &[f64], threshold: f64) -> Metrics {
         brier: Some(pairwise_sum(&sq) / n as f64),
         rmse: None,
         mae: None,
+        auc_macro_ovr: None,
+        auc_weighted_ovr: None,
+        per_class: Vec::new(),
         calibration_pred: cal_pred,
         calibration_true: cal_true,
         calibration_count: cal_count,
@@ -99,6 +102,116 @@ pub fn regression(pred: &[f64], y: &[f64]) -> Metrics {
     Metrics {
         rmse: Some((pairwise_sum(&sq) / n).sqrt()),
         mae: Some(pairwise_sum(&ab) / n),
+        ..Default::default()
+    }
+}
+
+/// The top-1 class of a row of probabilities: the first largest (numpy's `argmax`); NaN
+/// never wins.
+pub fn top1(row: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, v) in row.iter().enumerate() {
+        if *v > row[best] || row[best].is_nan() && !v.is_nan() {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The labelled rows of a multi-class prediction: (row, class index) for every finite label
+/// that names one of the `k` classes.
+fn labelled(y: &[f64], k: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    y.iter()
+        .enumerate()
+        .filter(move |(_, c)| c.is_finite() && **c >= 0.0 && (**c as usize) < k)
+        .map(|(i, c)| (i, *c as usize))
+}
+
+/// scikit-learn's multi-class `log_loss`: the true class's probability clipped to
+/// [eps, 1 − eps] (not renormalised), averaged over labelled rows.
+pub fn multiclass_log_loss(p: &[f64], k: usize, y: &[f64]) -> Option<f64> {
+    if k == 0 {
+        return None;
+    }
+    let eps = f64::EPSILON;
+    let ll: Vec<f64> = labelled(y, k)
+        .map(|(i, c)| -p[i * k + c].clamp(eps, 1.0 - eps).ln())
+        .collect();
+    (!ll.is_empty()).then(|| pairwise_sum(&ll) / ll.len() as f64)
+}
+
+/// Multi-class metrics of row-major probabilities `p` (n × k, columns in `classes` order)
+/// against class indices `y` (rows with a NaN or unknown label are skipped), as
+/// scikit-learn computes them: top-1 accuracy, log loss, one-vs-rest ROC AUC averaged over
+/// classes (macro) and by prevalence (weighted; None when a class has no labelled row),
+/// per-class precision/recall/F1 (zero division giving 0), and the reliability curve of the
+/// top class's probability against top-1 correctness.
+pub fn multiclass(p: &[f64], k: usize, y: &[f64], classes: &[String]) -> Metrics {
+    let rows: Vec<(usize, usize)> = labelled(y, k).collect();
+    let n = rows.len();
+    if n == 0 || k == 0 {
+        return Metrics::default();
+    }
+    let mut tp = vec![0u64; k];
+    let mut predicted = vec![0u64; k];
+    let mut support = vec![0u64; k];
+    let (mut top_p, mut correct) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for &(i, c) in &rows {
+        let row = &p[i * k..(i + 1) * k];
+        let t = top1(row);
+        predicted[t] += 1;
+        support[c] += 1;
+        tp[c] += (t == c) as u64;
+        top_p.push(row[t]);
+        correct.push(if t == c { 1.0 } else { 0.0 });
+    }
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let per_class = (0..k)
+        .map(|c| {
+            let (pr, rc) = (ratio(tp[c], predicted[c]), ratio(tp[c], support[c]));
+            crate::report::compare::ClassMetrics {
+                class: classes.get(c).cloned().unwrap_or_else(|| c.to_string()),
+                precision: pr,
+                recall: rc,
+                f1: ratio(2 * tp[c], predicted[c] + support[c]),
+                support: support[c],
+            }
+        })
+        .collect();
+    // one vs rest
+    let aucs: Option<Vec<f64>> = (0..k)
+        .map(|c| {
+            let s: Vec<f64> = rows.iter().map(|&(i, _)| p[i * k + c]).collect();
+            let l: Vec<f64> = rows
+                .iter()
+                .map(|&(_, t)| if t == c { 1.0 } else { 0.0 })
+                .collect();
+            auc(&s, &l)
+        })
+        .collect();
+    let (macro_auc, weighted_auc) = match aucs {
+        Some(a) => (
+            Some(a.iter().sum::<f64>() / k as f64),
+            Some(
+                a.iter()
+                    .zip(&support)
+                    .map(|(x, s)| x * *s as f64)
+                    .sum::<f64>()
+                    / n as f64,
+            ),
+        ),
+        None => (None, None),
+    };
+    let (cal_pred, cal_true, cal_count) = calibration(&top_p, &correct, 10);
+    Metrics {
+        accuracy: Some(ratio(tp.iter().sum(), n as u64)),
+        log_loss: multiclass_log_loss(p, k, y),
+        auc_macro_ovr: macro_auc,
+        auc_weighted_ovr: weighted_auc,
+        per_class,
+        calibration_pred: cal_pred,
+        calibration_true: cal_true,
+        calibration_count: cal_count,
         ..Default::default()
     }
 }

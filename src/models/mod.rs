@@ -10,6 +10,7 @@ pub mod holdout;
 pub mod importance;
 pub mod inputs;
 pub mod metrics;
+pub mod mlflow;
 pub mod proto;
 pub mod replay;
 pub mod runtime;

@@ -203,6 +203,9 @@ pub struct ModelProto {
     pub operators: Vec<String>,
     /// ZipMap nodes (scikit-learn's default probability output).
     pub zipmaps: Vec<ZipMapNode>,
+    /// Class labels of the first classifier node that names them (`classlabels_strings` or
+    /// `classlabels_int64s` of e.g. `TreeEnsembleClassifier`), in probability column order.
+    pub class_labels: Vec<String>,
     /// Byte range of the graph field (key through value) in the model bytes.
     pub graph_field: (usize, usize),
 }
@@ -399,6 +402,9 @@ fn parse_graph(b: &[u8], m: &mut ModelProto) -> Result<(), ProtoError> {
                         (5, Field::Bytes(a)) => labels.extend(class_labels(a)?),
                         _ => {}
                     }
+                }
+                if op != "ZipMap" && m.class_labels.is_empty() && !labels.is_empty() {
+                    m.class_labels = labels.clone();
                 }
                 if op == "ZipMap" && inputs.len() == 1 && outputs.len() == 1 {
                     m.zipmaps.push(ZipMapNode {

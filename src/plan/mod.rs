@@ -21,6 +21,7 @@
 //! pre_period = ["logs/before/*.jsonl"]   # pre-period files (instead of rows before the start)
 //! # covariate = "prior_revenue"   # or a per-user covariate column in the log
 //! # guardrail_alpha = 0.05        # default: alpha
+//! reproducibility_tolerance = 0.005   # recorded offline metrics vs the replay (compare)
 //!
 //! # instead of `ramp`, stages with their start and split:
 //! # [[stages]]
@@ -232,6 +233,9 @@ pub struct Plan {
     pub guardrail_alpha: Option<f64>,
     /// Score at or above which a decision is positive when none is logged (shadow runs).
     pub threshold: f64,
+    /// Largest difference between a model's recorded offline metric and the replay's before
+    /// the `reproducibility` check warns (`verdict compare`).
+    pub reproducibility_tolerance: f64,
 }
 
 impl Default for Plan {
@@ -263,6 +267,7 @@ impl Default for Plan {
             covariate: None,
             guardrail_alpha: None,
             threshold: 0.5,
+            reproducibility_tolerance: 0.005,
         }
     }
 }

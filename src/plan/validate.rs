@@ -77,6 +77,7 @@ impl Plan {
             });
         }
         probability("guardrails.srm_alpha", g.srm_alpha)?;
+        non_negative("reproducibility_tolerance", self.reproducibility_tolerance)?;
         if !(g.leakage_max_share >= 0.0 && g.leakage_max_share <= 1.0) {
             return Err(SettingError::OutOfRange {
                 key: "guardrails.leakage_max_share",

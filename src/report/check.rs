@@ -79,11 +79,17 @@ pub enum CheckId {
     Guardrails,
     /// CUPED's covariate: applied, or asked for without one.
     Cuped,
+    /// A model was fed the holdout's columns by position.
+    ColumnOrder,
+    /// Recorded offline metrics against the replay.
+    Reproducibility,
+    /// The MLflow input example replays.
+    InputExample,
 }
 
 impl CheckId {
     /// Every id.
-    pub const ALL: [CheckId; 23] = [
+    pub const ALL: [CheckId; 26] = [
         CheckId::Srm,
         CheckId::Leakage,
         CheckId::SampleSize,
@@ -107,6 +113,9 @@ impl CheckId {
         CheckId::Stages,
         CheckId::Guardrails,
         CheckId::Cuped,
+        CheckId::ColumnOrder,
+        CheckId::Reproducibility,
+        CheckId::InputExample,
     ];
 
     /// The id as written in reports (`latency_p99`).
@@ -135,6 +144,9 @@ impl CheckId {
             CheckId::Stages => "stages",
             CheckId::Guardrails => "guardrails",
             CheckId::Cuped => "cuped",
+            CheckId::ColumnOrder => "column_order",
+            CheckId::Reproducibility => "reproducibility",
+            CheckId::InputExample => "input_example",
         }
     }
 }

@@ -47,12 +47,38 @@ pub struct Metrics {
     pub rmse: Option<f64>,
     /// Mean absolute error (regression).
     pub mae: Option<f64>,
-    /// Reliability curve: mean predicted probability per non-empty bin of 10 uniform bins.
+    /// One-vs-rest ROC AUC averaged over classes (multi-class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auc_macro_ovr: Option<f64>,
+    /// One-vs-rest ROC AUC weighted by class prevalence (multi-class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auc_weighted_ovr: Option<f64>,
+    /// Precision, recall and F1 of each class, top-1 (multi-class).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_class: Vec<ClassMetrics>,
+    /// Reliability curve: mean predicted probability per non-empty bin of 10 uniform bins
+    /// (of the top class's probability against top-1 correctness for multi-class).
     pub calibration_pred: Vec<f64>,
     /// Reliability curve: observed positive rate per non-empty bin.
     pub calibration_true: Vec<f64>,
     /// Rows per non-empty bin.
     pub calibration_count: Vec<u64>,
+}
+
+/// One class's top-1 metrics (scikit-learn's `precision_recall_fscore_support`, zero
+/// division giving 0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassMetrics {
+    /// Class label.
+    pub class: String,
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+    /// Labelled rows of this class.
+    pub support: u64,
 }
 
 /// What a model predicts.
@@ -63,6 +89,8 @@ pub enum ModelTask {
     Binary,
     /// A number.
     Regression,
+    /// One of k > 2 classes (a probability per class).
+    Multiclass,
 }
 
 impl ModelTask {
@@ -71,6 +99,7 @@ impl ModelTask {
         match self {
             ModelTask::Binary => "binary",
             ModelTask::Regression => "regression",
+            ModelTask::Multiclass => "multiclass",
         }
     }
 }
@@ -113,6 +142,9 @@ pub enum MappingSource {
     /// The manifest's `[inputs]` mapping.
     #[serde(rename = "manifest inputs")]
     ManifestInputs,
+    /// The MLflow signature's column names.
+    #[serde(rename = "mlflow signature")]
+    Signature,
 }
 
 impl MappingSource {
@@ -124,6 +156,7 @@ impl MappingSource {
             MappingSource::HoldoutColumns => "holdout columns",
             MappingSource::InputNames => "input names",
             MappingSource::ManifestInputs => "manifest inputs",
+            MappingSource::Signature => "mlflow signature",
         }
     }
 }
@@ -182,6 +215,77 @@ pub struct ModelReport {
     pub metrics: Metrics,
     /// Replay wall time, seconds.
     pub replay_seconds: f64,
+    /// Class labels in probability column order (multi-class only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    /// What was opened: `onnx`, `bundle`, `zip` or `mlflow`.
+    #[serde(default)]
+    pub source: SourceKind,
+    /// The MLflow model's ids, versions and environment (null unless read from MLflow).
+    #[serde(default)]
+    pub mlflow: Option<MlflowInfo>,
+}
+
+/// What a model was opened from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A single `.onnx` file.
+    #[default]
+    Onnx,
+    /// A bundle folder (`model.onnx`, optional `bundle.toml`).
+    Bundle,
+    /// A zipped bundle.
+    Zip,
+    /// An MLflow model folder, or a zip of one.
+    Mlflow,
+}
+
+impl SourceKind {
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Onnx => "onnx",
+            SourceKind::Bundle => "bundle",
+            SourceKind::Zip => "zip",
+            SourceKind::Mlflow => "mlflow",
+        }
+    }
+}
+
+/// One input of an MLflow signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureInput {
+    /// Column name (None for an unnamed tensor).
+    pub name: Option<String>,
+    /// MLflow type: `double`, `long`, `string`, `tensor(float32)`...
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+/// What an MLflow model folder records.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MlflowInfo {
+    /// The run that logged the model (null when written by `save_model`).
+    pub run_id: Option<String>,
+    /// The model's id.
+    pub model_uuid: Option<String>,
+    /// When it was saved (UTC, as MLflow writes it).
+    pub utc_time_created: Option<String>,
+    /// MLflow version that wrote it.
+    pub mlflow_version: Option<String>,
+    /// The lines of `requirements.txt`.
+    pub requirements: Vec<String>,
+    /// Python version (`python_env.yaml`, else the pyfunc flavor's).
+    pub python_version: Option<String>,
+    /// Flavors in the MLmodel file.
+    pub flavors: Vec<String>,
+    /// The signature's inputs, in order.
+    pub signature_inputs: Vec<SignatureInput>,
+    /// Environment files present (`requirements.txt`, `python_env.yaml`, `conda.yaml`).
+    pub environment_files: Vec<String>,
+    /// Rows of the saved input example (null without one).
+    pub input_example_rows: Option<u64>,
 }
 
 /// The holdout.
@@ -219,8 +323,11 @@ pub struct DisagreeingRow {
     pub challenger: f64,
     /// |challenger - champion|.
     pub abs_delta: f64,
-    /// Label, when known.
+    /// Label, when known (the class index for multi-class).
     pub label: Option<f64>,
+    /// Multi-class: the champion's and the challenger's top-1 class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<(String, String)>,
     /// Feature values (as text).
     pub features: BTreeMap<String, String>,
 }
@@ -259,6 +366,9 @@ pub struct Diff {
     pub histogram_counts: Vec<u64>,
     /// Rows that disagree most.
     pub top_rows: Vec<DisagreeingRow>,
+    /// Multi-class: rows by champion top-1 class (outer) and challenger top-1 class (inner).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flip_matrix: BTreeMap<String, BTreeMap<String, u64>>,
     /// Agreement within each segment column's values.
     pub segments: Vec<SegmentAgreement>,
 }
@@ -317,6 +427,48 @@ pub struct CompareReport {
     /// Paired tests of the two models on the labelled holdout rows (null without labels).
     #[serde(default)]
     pub paired_tests: Option<PairedTests>,
+    /// Segments where the challenger does worse than the champion, worst first.
+    #[serde(default)]
+    pub worst_segments: Vec<WorstSegment>,
+    /// How many segments were tested (the Holm family).
+    #[serde(default)]
+    pub segments_tested: u64,
+}
+
+/// A single-column segment of the holdout where the challenger does worse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorstSegment {
+    /// Holdout column.
+    pub column: String,
+    /// A value, or a decile `[lo, hi)` of a numeric feature.
+    pub segment: String,
+    /// Labelled rows in it.
+    pub rows: u64,
+    /// `accuracy` (classifiers) or `neg_mean_squared_error` (regressors): higher is better.
+    pub metric: String,
+    /// The champion's metric in the segment.
+    pub champion: f64,
+    /// The challenger's.
+    pub challenger: f64,
+    /// Challenger − champion (negative: the challenger is worse).
+    pub diff: f64,
+    /// McNemar (classifiers) or paired t (regressors) within the segment.
+    pub p_value: f64,
+    /// Holm-adjusted over every segment tested.
+    pub p_value_adjusted: f64,
+}
+
+/// A paired bootstrap interval of a metric difference, challenger − champion.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BootstrapInterval {
+    /// The difference on the whole holdout.
+    pub diff: f64,
+    /// 2.5th percentile of the resampled differences (linear interpolation).
+    pub ci_low: f64,
+    /// 97.5th percentile.
+    pub ci_high: f64,
+    /// Resamples.
+    pub n: u64,
 }
 
 /// What a model's output means.
@@ -364,6 +516,10 @@ pub struct PairedTests {
     pub delong: Option<super::paired::DeLong>,
     /// Paired t-test of |error| challenger − champion per row (regression).
     pub abs_error: Option<super::paired::PairedT>,
+    /// Seeded paired bootstrap intervals by metric: `f1`, `log_loss`, `brier` (binary),
+    /// `log_loss` (multi-class), `rmse`, `mae` (regression).
+    #[serde(default)]
+    pub bootstrap: BTreeMap<String, BootstrapInterval>,
 }
 
 impl CompareReport {

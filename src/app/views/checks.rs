@@ -43,6 +43,15 @@ pub fn check_tip(id: CheckId) -> &'static str {
         CheckId::Cuped => {
             "CUPED: whether each user's pre-period data reduces the variance of the tests, or why it could not."
         }
+        CheckId::ColumnOrder => {
+            "Whether each model's features are matched to the holdout by name; a model fed columns by position cannot be verified."
+        }
+        CheckId::Reproducibility => {
+            "Offline metrics recorded with a model (bundle.toml [metrics], MLflow metadata) against the replay on this holdout."
+        }
+        CheckId::InputExample => {
+            "The input example saved with an MLflow model, replayed through it as a smoke test."
+        }
         CheckId::Guardrails => {
             "Metrics declared as guardrails: each one-sided test shows the treatment is not worse than its margin (Holm-corrected)."
         }

@@ -1,6 +1,9 @@
-//! The comparison checks: diff rate, importance shift, feature alignment, environment.
+//! The comparison checks: diff rate, importance shift, feature alignment, column order,
+//! environment, reproducibility of recorded metrics, and the MLflow input example.
 
+use super::smoke::Smoke;
 use super::DIFF_RATE_WARN;
+use crate::models::replay::Task;
 use crate::report::compare::*;
 use crate::report::{Check, CheckId, Status};
 
@@ -13,25 +16,193 @@ fn port_sig(p: &Port) -> String {
     )
 }
 
-/// The four comparison checks.
+/// The comparison checks.
 pub fn checks(
     a: &ModelReport,
     b: &ModelReport,
     diff: &Diff,
     imp: &Importance,
-    regression: bool,
+    task: Task,
+    tolerance: f64,
+    smoke: &[Smoke; 2],
 ) -> Vec<Check> {
     vec![
-        diff_rate_check(diff, regression),
+        diff_rate_check(diff, task),
         importance_check(imp),
         alignment_check(a, b),
+        column_order_check(a, b),
         environment_check(a, b),
+        reproducibility_check(a, b, tolerance),
+        input_example_check(smoke),
     ]
 }
 
+/// Warns when a model was fed the holdout's columns by position: nothing it declares
+/// (manifest, signature, metadata, input names) lets the order be verified.
+fn column_order_check(a: &ModelReport, b: &ModelReport) -> Check {
+    let positional: Vec<(&str, &ModelReport)> = [("champion", a), ("challenger", b)]
+        .into_iter()
+        .filter(|(_, m)| {
+            m.mapping
+                .as_ref()
+                .is_some_and(|x| x.source == MappingSource::HoldoutColumns)
+        })
+        .collect();
+    if positional.is_empty() {
+        let how = |m: &ModelReport| {
+            m.mapping
+                .as_ref()
+                .map_or("-", |x| x.source.as_str())
+                .to_string()
+        };
+        return Check::new(
+            CheckId::ColumnOrder,
+            Status::Pass,
+            format!(
+                "the holdout is mapped by name: champion by {}, challenger by {}",
+                how(a),
+                how(b)
+            ),
+        )
+        .with("positional_models", 0.0);
+    }
+    let parts: Vec<String> = positional
+        .iter()
+        .map(|(role, m)| {
+            let cols: Vec<String> = m
+                .mapping
+                .iter()
+                .flat_map(|x| x.inputs.values().flatten().cloned())
+                .collect();
+            format!("the {role} ({})", cols.join(", "))
+        })
+        .collect();
+    Check::new(
+        CheckId::ColumnOrder,
+        Status::Warn,
+        format!(
+            "{} declare(s) no feature names, so the holdout's columns were fed in file order and the order cannot be verified; name the features (bundle.toml `features`, an MLflow signature, or `feature_names` metadata)",
+            parts.join(" and ")
+        ),
+    )
+    .with("positional_models", positional.len() as f64)
+}
+
+/// The replay's value of a recorded metric's name (aliases included).
+fn replayed(m: &Metrics, name: &str) -> Option<(&'static str, f64)> {
+    let key = name.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    let key = key
+        .strip_prefix("test_")
+        .or_else(|| key.strip_prefix("holdout_"))
+        .or_else(|| key.strip_prefix("val_"))
+        .unwrap_or(&key);
+    let (id, v) = match key {
+        "auc" | "roc_auc" | "roc_auc_score" => ("auc", m.auc.or(m.auc_macro_ovr)),
+        "accuracy" | "accuracy_score" => ("accuracy", m.accuracy),
+        "precision" | "precision_score" => ("precision", m.precision),
+        "recall" | "recall_score" => ("recall", m.recall),
+        "f1" | "f1_score" => ("f1", m.f1),
+        "log_loss" | "logloss" => ("log_loss", m.log_loss),
+        "brier" | "brier_score" | "brier_score_loss" => ("brier", m.brier),
+        "rmse" | "root_mean_squared_error" => ("rmse", m.rmse),
+        "mae" | "mean_absolute_error" => ("mae", m.mae),
+        _ => return None,
+    };
+    Some((id, v?))
+}
+
+/// Compares each model's recorded offline metrics (bundle.toml `[metrics]`, MLflow
+/// `metadata.metrics`) with the replay on this holdout.
+fn reproducibility_check(a: &ModelReport, b: &ModelReport, tolerance: f64) -> Check {
+    let mut compared = Vec::new();
+    let mut off = Vec::new();
+    let mut worst: f64 = 0.0;
+    for (role, m) in [("champion", a), ("challenger", b)] {
+        for (name, recorded) in &m.training_metrics {
+            let Some((id, replay)) = replayed(&m.metrics, name) else {
+                continue;
+            };
+            let d = (replay - recorded).abs();
+            worst = worst.max(d);
+            let line = format!("{role} {id} recorded {recorded:.4}, replayed {replay:.4}");
+            if d > tolerance {
+                off.push(format!("{line} (off by {d:.4})"));
+            } else {
+                compared.push(line);
+            }
+        }
+    }
+    let n = (compared.len() + off.len()) as f64;
+    let check = if n == 0.0 {
+        Check::new(
+            CheckId::Reproducibility,
+            Status::Pass,
+            "nothing recorded: neither model records an offline metric the replay computes",
+        )
+    } else if off.is_empty() {
+        Check::new(
+            CheckId::Reproducibility,
+            Status::Pass,
+            format!(
+                "recorded metrics reproduced within {tolerance}: {}",
+                compared.join("; ")
+            ),
+        )
+    } else {
+        Check::new(
+            CheckId::Reproducibility,
+            Status::Warn,
+            format!(
+                "recorded metrics not reproduced on this holdout (tolerance {tolerance}): {}; a different holdout, preprocessing or model file than the one evaluated offline",
+                off.join("; ")
+            ),
+        )
+    };
+    check
+        .with("metrics_compared", n)
+        .with("metrics_off", off.len() as f64)
+        .with("max_abs_difference", worst)
+        .with("tolerance", tolerance)
+}
+
+/// Whether the MLflow input examples replay.
+fn input_example_check(smoke: &[Smoke; 2]) -> Check {
+    let mut passed = Vec::new();
+    let mut failed = Vec::new();
+    for (role, s) in ["champion", "challenger"].iter().zip(smoke) {
+        match s {
+            Smoke::None => {}
+            Smoke::Passed { rows } => passed.push(format!("{role}: {rows} rows replay")),
+            Smoke::Failed { file, problem } => failed.push(format!("{role} ({file}): {problem}")),
+        }
+    }
+    let check = if !failed.is_empty() {
+        Check::new(
+            CheckId::InputExample,
+            Status::Fail,
+            format!("the saved input example does not replay: {}", failed.join("; ")),
+        )
+    } else if passed.is_empty() {
+        Check::new(
+            CheckId::InputExample,
+            Status::Pass,
+            "no saved input example (MLflow models only)",
+        )
+    } else {
+        Check::new(
+            CheckId::InputExample,
+            Status::Pass,
+            format!("the saved input example replays with finite predictions: {}", passed.join("; ")),
+        )
+    };
+    check
+        .with("examples_passed", passed.len() as f64)
+        .with("examples_failed", failed.len() as f64)
+}
+
 /// How many rows change class between the models.
-fn diff_rate_check(diff: &Diff, regression: bool) -> Check {
-    let check = if regression {
+fn diff_rate_check(diff: &Diff, task: Task) -> Check {
+    let check = if task == Task::Regression {
         Check::new(
             CheckId::DiffRate,
             Status::Pass,
@@ -46,6 +217,15 @@ fn diff_rate_check(diff: &Diff, regression: bool) -> Check {
                 diff.rate * 100.0,
                 DIFF_RATE_WARN * 100.0
             ))
+    } else if task == Task::Multiclass {
+        Check::new(
+            CheckId::DiffRate,
+            Status::Pass,
+            format!(
+                "{:.1}% of rows change top class (see the flip matrix)",
+                diff.rate * 100.0
+            ),
+        )
     } else {
         Check::new(
             CheckId::DiffRate,
@@ -141,6 +321,7 @@ fn alignment_check(a: &ModelReport, b: &ModelReport) -> Check {
                 }
                 crate::report::compare::MappingSource::InputNames => "its input names",
                 crate::report::compare::MappingSource::ManifestInputs => "the manifest's [inputs]",
+                crate::report::compare::MappingSource::Signature => "its MLflow signature",
             }
             .to_string()
         })

@@ -59,5 +59,8 @@ pub fn describe(m: &Inspected) -> ModelReport {
         mapping: None,
         metrics: Metrics::default(),
         replay_seconds: 0.0,
+        classes: Vec::new(),
+        source: m.source.kind,
+        mlflow: m.source.mlflow.as_ref().map(|f| f.info.clone()),
     }
 }

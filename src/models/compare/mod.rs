@@ -5,6 +5,8 @@
 mod checks;
 mod describe;
 mod diff;
+pub mod paired;
+mod smoke;
 
 pub use checks::checks;
 pub use describe::describe;
@@ -16,7 +18,7 @@ use super::importance::permutation_importance;
 use super::inputs::{self, InputPlan};
 use super::metrics;
 use super::proto::{self, ModelProto};
-use super::replay::{choose_output, Model, Prepared, Task};
+use super::replay::{choose_output, Declared, Model, Prepared, Task};
 use super::runtime;
 use crate::report::compare::*;
 use std::path::Path;
@@ -43,8 +45,13 @@ pub struct CompareOptions {
     /// The positive class (default: the manifest's, else 1/true/yes/positive, else the
     /// second class in sorted order, as scikit-learn).
     pub positive_class: Option<String>,
-    /// Declared output meanings by role (`champion`, `challenger`), over the manifests'.
+    /// Declared output meanings by role (`champion`, `challenger`) or by output name, over
+    /// the manifests'.
     pub outputs: std::collections::BTreeMap<String, crate::report::compare::OutputKind>,
+    /// Paired bootstrap resamples (0 skips the bootstrap); seeded by `seed`.
+    pub bootstrap: u32,
+    /// Largest difference between a recorded offline metric and the replay's.
+    pub reproducibility_tolerance: f64,
 }
 
 impl Default for CompareOptions {
@@ -58,6 +65,8 @@ impl Default for CompareOptions {
             allow_missing: false,
             positive_class: None,
             outputs: Default::default(),
+            bootstrap: 1000,
+            reproducibility_tolerance: 0.005,
         }
     }
 }
@@ -147,15 +156,22 @@ pub fn compare_inspected(
                 .and_then(|x| x.positive_class_text())
         })
     };
-    let declared = |m: &Inspected, role: &str| {
-        opts.outputs
-            .get(role)
-            .copied()
-            .or_else(|| m.source.manifest.as_ref().and_then(|x| x.output))
-    };
-    let (ka, kb) = (declared(&a, "champion"), declared(&b, "challenger"));
-    let (ra, ta) = choose_output(&a.proto, positive(&a).as_deref(), &a.source.path, ka)?;
-    let (rb, tb) = choose_output(&b.proto, positive(&b).as_deref(), &b.source.path, kb)?;
+    let (ka, kb) = (
+        declared(&a, "champion", opts),
+        declared(&b, "challenger", opts),
+    );
+    let (ra, ta) = choose_output(
+        &a.proto,
+        positive(&a).as_deref(),
+        &a.source.path,
+        ka.as_ref(),
+    )?;
+    let (rb, tb) = choose_output(
+        &b.proto,
+        positive(&b).as_deref(),
+        &b.source.path,
+        kb.as_ref(),
+    )?;
     if ta != tb {
         return Err(ModelError::TaskMismatch {
             champion: a.source.path.clone(),
@@ -210,16 +226,27 @@ pub fn compare_inspected(
         Ok((p, t0.elapsed().as_secs_f64()))
     };
     let (pred_a, sec_a) = replay(&ma, "champion")?;
-    let (pred_b, sec_b) = replay(&mb, "challenger")?;
-    let regression = ta == Task::Regression;
+    let (mut pred_b, sec_b) = replay(&mb, "challenger")?;
+    let task = ta;
+    let regression = task == Task::Regression;
+    // multi-class: the same classes, the challenger's columns in the champion's order
+    let classes: Vec<String> = ma.classes().to_vec();
+    if task == Task::Multiclass {
+        pred_b = align_classes(&classes, mb.classes(), pred_b, &mb.source.path)?;
+    }
+    let k = classes.len().max(1);
     let positive_text = opts
         .positive_class
         .clone()
         .or_else(|| positive_from(&ma))
         .or_else(|| ma.positive_label());
-    let labels: Option<Vec<f64>> = label
-        .as_ref()
-        .map(|l| holdout.labels(l, positive_text.as_deref(), regression));
+    let labels: Option<Vec<f64>> = label.as_ref().map(|l| {
+        if task == Task::Multiclass {
+            class_indices(&holdout, l, &classes)
+        } else {
+            holdout.labels(l, positive_text.as_deref(), regression)
+        }
+    });
     let thr = |m: &ModelReport| opts.threshold.unwrap_or(m.threshold);
     let finish = |mut r: ModelReport, m: &Model, pred: &[f64], secs: f64| -> ModelReport {
         r.threshold = thr(&r);
@@ -228,11 +255,12 @@ pub fn compare_inspected(
         r.output_kind = Some(m.read.kind(m.task));
         r.mapping = Some(m.plan.mapping.clone());
         r.replay_seconds = secs;
+        r.classes = classes.clone();
         if let Some(y) = &labels {
-            r.metrics = if regression {
-                metrics::regression(pred, y)
-            } else {
-                metrics::binary(pred, y, r.threshold)
+            r.metrics = match task {
+                Task::Regression => metrics::regression(pred, y),
+                Task::Multiclass => metrics::multiclass(pred, k, y, &classes),
+                Task::Binary => metrics::binary(pred, y, r.threshold),
             };
         }
         r
@@ -243,7 +271,8 @@ pub fn compare_inspected(
         &pred_a,
         &pred_b,
         (champion.threshold, challenger.threshold),
-        regression,
+        task,
+        &classes,
         labels.as_deref(),
         &holdout,
         &ma,
@@ -277,16 +306,35 @@ pub fn compare_inspected(
             cancel,
         )?
     };
-    let checks = checks(&champion, &challenger, &diff, &importance, regression);
-    let paired = labels.as_deref().and_then(|y| {
-        paired_tests(
-            &pred_a,
-            &pred_b,
-            y,
-            (champion.threshold, challenger.threshold),
-            regression,
-        )
+    progress("Paired tests and segments".into(), None);
+    let predictions = labels.as_deref().map(|y| paired::Predictions {
+        a: &pred_a,
+        b: &pred_b,
+        y,
+        task,
+        k,
+        thresholds: (champion.threshold, challenger.threshold),
     });
+    let paired_result = predictions
+        .as_ref()
+        .and_then(|p| paired::paired_tests(p, opts.bootstrap, opts.seed));
+    let (worst_segments, segments_tested) = match &predictions {
+        Some(p) => paired::worst_segments(p, &holdout, &feats, label.as_deref()),
+        None => (Vec::new(), 0),
+    };
+    let smoke = [
+        smoke::input_example(&ma, cancel),
+        smoke::input_example(&mb, cancel),
+    ];
+    let checks = checks(
+        &champion,
+        &challenger,
+        &diff,
+        &importance,
+        task,
+        opts.reproducibility_tolerance,
+        &smoke,
+    );
     Ok(Compared {
         report: CompareReport {
             runtime: RuntimeInfo {
@@ -303,7 +351,9 @@ pub fn compare_inspected(
             diff,
             importance,
             checks,
-            paired_tests: paired,
+            paired_tests: paired_result,
+            worst_segments,
+            segments_tested,
         },
         champion: pred_a,
         challenger: pred_b,
@@ -318,49 +368,92 @@ fn positive_from(m: &Model) -> Option<String> {
         .and_then(|x| x.positive_class_text())
 }
 
-/// McNemar on correct/incorrect and DeLong on ΔAUC (classification), or the paired t-test
-/// of the absolute errors (regression), on the rows with a finite label: the same tests as
-/// `verdict shadow`.
-fn paired_tests(
-    a: &[f64],
-    b: &[f64],
-    y: &[f64],
-    thresholds: (f64, f64),
-    regression: bool,
-) -> Option<crate::report::compare::PairedTests> {
-    use crate::analysis::paired::{delong, mcnemar, paired_t};
-    let rows: Vec<usize> = (0..y.len())
-        .filter(|&i| y[i].is_finite() && a[i].is_finite() && b[i].is_finite())
-        .collect();
-    if rows.len() < 2 {
-        return None;
+/// The output meaning declared for a model: `--output ROLE=KIND`, `--output NAME=KIND`
+/// for one of its outputs, else its manifest's `output`.
+fn declared(m: &Inspected, role: &str, opts: &CompareOptions) -> Option<Declared> {
+    if let Some(kind) = opts.outputs.get(role) {
+        return Some(Declared { output: None, kind: *kind });
     }
-    if regression {
-        let d: Vec<f64> = rows
-            .iter()
-            .map(|&i| (b[i] - y[i]).abs() - (a[i] - y[i]).abs())
-            .collect();
-        return Some(crate::report::compare::PairedTests {
-            n: rows.len() as u64,
-            mcnemar: None,
-            delong: None,
-            abs_error: Some(paired_t(&d, 0.05)),
+    if let Some((name, kind)) = m
+        .proto
+        .outputs
+        .iter()
+        .find_map(|o| opts.outputs.get(&o.name).map(|k| (o.name.clone(), *k)))
+    {
+        return Some(Declared {
+            output: Some(name),
+            kind,
         });
     }
-    let (mut wb, mut wc) = (0u64, 0u64);
-    for &i in &rows {
-        let ok_a = (a[i] >= thresholds.0) == (y[i] >= 0.5);
-        let ok_b = (b[i] >= thresholds.1) == (y[i] >= 0.5);
-        wb += (!ok_a && ok_b) as u64;
-        wc += (ok_a && !ok_b) as u64;
+    match m.source.manifest.as_ref()?.output.as_ref()? {
+        bundle::OutputDecl::One(kind) => Some(Declared {
+            output: None,
+            kind: *kind,
+        }),
+        bundle::OutputDecl::ByName(map) => m.proto.outputs.iter().find_map(|o| {
+            map.get(&o.name).map(|k| Declared {
+                output: Some(o.name.clone()),
+                kind: *k,
+            })
+        }),
     }
-    let sa: Vec<f64> = rows.iter().map(|&i| a[i]).collect();
-    let sb: Vec<f64> = rows.iter().map(|&i| b[i]).collect();
-    let pos: Vec<bool> = rows.iter().map(|&i| y[i] >= 0.5).collect();
-    Some(crate::report::compare::PairedTests {
-        n: rows.len() as u64,
-        mcnemar: Some(mcnemar(wb, wc)),
-        delong: delong(&sa, &sb, &pos, 0.05),
-        abs_error: None,
-    })
+}
+
+/// The challenger's class columns reordered to the champion's class order; an error when
+/// the two predict different classes.
+fn align_classes(
+    champion: &[String],
+    challenger: &[String],
+    pred: Vec<f64>,
+    file: &str,
+) -> Result<Vec<f64>, ModelError> {
+    if champion == challenger {
+        return Ok(pred);
+    }
+    let order: Option<Vec<usize>> = champion
+        .iter()
+        .map(|c| challenger.iter().position(|x| x == c))
+        .collect();
+    let order = match order {
+        Some(o) if champion.len() == challenger.len() => o,
+        _ => {
+            return Err(ModelError::model(
+                file,
+                format!(
+                    "the challenger predicts classes {} but the champion predicts {}",
+                    challenger.join(", "),
+                    champion.join(", ")
+                ),
+            ))
+        }
+    };
+    let k = champion.len();
+    Ok(pred
+        .chunks_exact(k)
+        .flat_map(|row| order.iter().map(move |&j| row[j]))
+        .collect())
+}
+
+/// Multi-class labels as class indices (NaN when missing or not one of the classes); a
+/// label matches a class by its text, or as the same number (`1.0` is class `1`).
+fn class_indices(holdout: &Holdout, label: &str, classes: &[String]) -> Vec<f64> {
+    let numbers: Vec<Option<f64>> = classes.iter().map(|c| c.trim().parse().ok()).collect();
+    holdout
+        .text(label)
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            let Some(t) = v.as_deref().map(str::trim) else {
+                return f64::NAN;
+            };
+            classes
+                .iter()
+                .position(|c| c == t)
+                .or_else(|| {
+                    let x: f64 = t.parse().ok()?;
+                    numbers.iter().position(|n| *n == Some(x))
+                })
+                .map_or(f64::NAN, |i| i as f64)
+        })
+        .collect()
 }

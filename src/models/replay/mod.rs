@@ -6,7 +6,7 @@
 mod feed;
 mod output;
 
-pub use output::{choose_output, zipmap_fast_path, OutputRead};
+pub use output::{choose_output, zipmap_fast_path, Declared, OutputRead};
 
 use super::bundle::ModelSource;
 use super::error::ModelError;
@@ -124,11 +124,20 @@ impl Model {
             OutputRead::ZipMap { positive, .. } | OutputRead::Label { positive, .. } => {
                 Some(positive.clone())
             }
-            OutputRead::Tensor { .. } => None,
+            OutputRead::Tensor { .. } | OutputRead::Classes { .. } => None,
         }
     }
 
-    /// Predictions for every holdout row (positive-class probability or regression value).
+    /// Class labels of a multi-class model, in column order (empty otherwise).
+    pub fn classes(&self) -> &[String] {
+        match &self.read {
+            OutputRead::Classes { labels, .. } => labels,
+            _ => &[],
+        }
+    }
+
+    /// Predictions for every holdout row: the positive-class probability or regression
+    /// value, or for a multi-class model k class probabilities per row (row-major).
     pub fn predict(
         &self,
         data: &Prepared,
@@ -141,7 +150,8 @@ impl Model {
         let chunks = n.div_ceil(CHUNK_ROWS);
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
-        let out = Mutex::new(vec![f64::NAN; n]);
+        let width = self.read.width();
+        let out = Mutex::new(vec![f64::NAN; n * width]);
         let error: Mutex<Option<ModelError>> = Mutex::new(None);
         std::thread::scope(|s| {
             for (w, session) in self.sessions.iter().enumerate() {
@@ -162,7 +172,7 @@ impl Model {
                     match result {
                         Ok(v) => {
                             if let Ok(mut o) = out.lock() {
-                                o[a..b].copy_from_slice(&v);
+                                o[a * width..b * width].copy_from_slice(&v);
                             }
                             progress(done.fetch_add(b - a, Ordering::Relaxed) + (b - a));
                         }

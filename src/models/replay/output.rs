@@ -42,6 +42,30 @@ pub enum OutputRead {
         /// Positive class as text.
         positive: String,
     },
+    /// k > 2 class probabilities: a `[N, k]` tensor (through a softmax when declared
+    /// logits) or a ZipMap's maps, read in `labels` order.
+    Classes {
+        /// The output reported (the ZipMap when read through the tensor behind it).
+        name: String,
+        /// The output fetched.
+        fetched: String,
+        /// Class labels in column order.
+        labels: Vec<String>,
+        /// Declared logits: softmax per row.
+        logit: bool,
+        /// The fetched output is a sequence of maps (a ZipMap without its tensor).
+        maps: bool,
+    },
+}
+
+/// An output meaning declared by the user: for the output Verdict would read, or for a
+/// named output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// The output it is about (None: the first float tensor).
+    pub output: Option<String>,
+    /// What it means.
+    pub kind: crate::report::compare::OutputKind,
 }
 
 impl OutputRead {
@@ -50,7 +74,8 @@ impl OutputRead {
         use crate::report::compare::OutputKind;
         match (self, task) {
             (_, Task::Regression) => OutputKind::Regression,
-            (OutputRead::Tensor { logit: true, .. }, _) => OutputKind::Logit,
+            (OutputRead::Tensor { logit: true, .. }, _)
+            | (OutputRead::Classes { logit: true, .. }, _) => OutputKind::Logit,
             _ => OutputKind::Probability,
         }
     }
@@ -60,8 +85,17 @@ impl OutputRead {
         match self {
             OutputRead::ZipMap { name, .. }
             | OutputRead::Tensor { name, .. }
-            | OutputRead::Label { name, .. } => name,
+            | OutputRead::Label { name, .. }
+            | OutputRead::Classes { name, .. } => name,
             OutputRead::ZipMapTensor { zipmap, .. } => zipmap,
+        }
+    }
+
+    /// Values per row: k for multi-class, else 1.
+    pub fn width(&self) -> usize {
+        match self {
+            OutputRead::Classes { labels, .. } => labels.len(),
+            _ => 1,
         }
     }
 
@@ -69,6 +103,7 @@ impl OutputRead {
     pub fn fetched(&self) -> &str {
         match self {
             OutputRead::ZipMapTensor { name, .. } => name,
+            OutputRead::Classes { fetched, .. } => fetched,
             other => other.name(),
         }
     }
@@ -81,6 +116,28 @@ pub fn zipmap_fast_path(
     model: &ModelProto,
     bytes: &[u8],
 ) -> Option<(OutputRead, Vec<u8>)> {
+    if let OutputRead::Classes {
+        name,
+        labels,
+        maps: true,
+        ..
+    } = read
+    {
+        let z = model.zipmaps.iter().find(|z| &z.output == name)?;
+        if model.outputs.iter().any(|o| o.name == z.input) || &z.labels != labels {
+            return None;
+        }
+        return Some((
+            OutputRead::Classes {
+                name: name.clone(),
+                fetched: z.input.clone(),
+                labels: labels.clone(),
+                logit: false,
+                maps: false,
+            },
+            crate::models::proto::with_extra_output(bytes, model, &z.input),
+        ));
+    }
     let OutputRead::ZipMap { name, positive } = read else {
         return None;
     };
@@ -116,15 +173,33 @@ pub fn choose_output(
     model: &ModelProto,
     positive: Option<&str>,
     file: &str,
-    declared: Option<crate::report::compare::OutputKind>,
+    declared: Option<&Declared>,
 ) -> Result<(OutputRead, Task), ModelError> {
     let positive_text = positive.unwrap_or("1").to_string();
-    if let Some(kind) = declared {
-        return declared_output(model, file, kind);
+    if let Some(d) = declared {
+        return declared_output(model, file, d);
     }
     for o in &model.outputs {
         if let OnnxType::Sequence(inner) = &o.ty {
             if let OnnxType::Map { .. } = inner.as_ref() {
+                let labels = model
+                    .zipmaps
+                    .iter()
+                    .find(|z| z.output == o.name)
+                    .map(|z| z.labels.clone())
+                    .unwrap_or_default();
+                if labels.len() > 2 {
+                    return Ok((
+                        OutputRead::Classes {
+                            name: o.name.clone(),
+                            fetched: o.name.clone(),
+                            labels,
+                            logit: false,
+                            maps: true,
+                        },
+                        Task::Multiclass,
+                    ));
+                }
                 return Ok((
                     OutputRead::ZipMap {
                         name: o.name.clone(),
@@ -174,10 +249,16 @@ pub fn choose_output(
                 ))
             }
             Some(k) if k > 2 => {
-                return Err(ModelError::model(file, format!(
-                    "output {:?} has {k} classes; Verdict compares binary classifiers and regressors",
-                    o.name
-                )))
+                return Ok((
+                    OutputRead::Classes {
+                        name: o.name.clone(),
+                        fetched: o.name.clone(),
+                        labels: class_labels(model, k as usize),
+                        logit: false,
+                        maps: false,
+                    },
+                    Task::Multiclass,
+                ))
             }
             _ => {}
         }
@@ -304,6 +385,59 @@ pub(super) fn read_output(
                 out.push(v);
             }
         }
+        OutputRead::Classes {
+            labels,
+            logit,
+            maps,
+            ..
+        } => {
+            let k = labels.len();
+            if *maps {
+                let maps = value
+                    .try_extract_sequence::<DynMapValueType>()
+                    .map_err(bad)?;
+                for m in &maps {
+                    let kv: Vec<(String, f32)> = match m.try_extract_key_values::<i64, f32>() {
+                        Ok(kv) => kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                        Err(_) => m.try_extract_key_values::<String, f32>().map_err(bad)?,
+                    };
+                    for l in labels {
+                        let v = kv.iter().find(|(key, _)| key == l).map(|(_, v)| *v);
+                        out.push(v.map_or(f64::NAN, f64::from));
+                    }
+                }
+            } else {
+                let (shape, data): (Vec<i64>, Vec<f64>) = match value.try_extract_tensor::<f32>() {
+                    Ok((s, d)) => (s.to_vec(), d.iter().map(|x| f64::from(*x)).collect()),
+                    Err(_) => {
+                        let (s, d) = value.try_extract_tensor::<f64>().map_err(bad)?;
+                        (s.to_vec(), d.to_vec())
+                    }
+                };
+                if shape.last().copied() != Some(k as i64) || data.len() < rows * k {
+                    return Err(ModelError::model(
+                        file,
+                        format!("output {name:?} has shape {shape:?}, not [{rows}, {k}]"),
+                    ));
+                }
+                for row in data.chunks_exact(k).take(rows) {
+                    if *logit {
+                        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        let z: f64 = row.iter().map(|v| (v - m).exp()).sum();
+                        out.extend(row.iter().map(|v| (v - m).exp() / z));
+                    } else {
+                        out.extend_from_slice(row);
+                    }
+                }
+            }
+            if out.len() != rows * k {
+                return Err(ModelError::model(
+                    file,
+                    format!("output {name:?} has {} rows for {rows} inputs", out.len() / k),
+                ));
+            }
+            return Ok(out);
+        }
         OutputRead::Label { positive, .. } => {
             let texts: Vec<String> = if let Ok((_, d)) = value.try_extract_tensor::<i64>() {
                 d.iter().map(|x| x.to_string()).collect()
@@ -329,12 +463,6 @@ pub(super) fn read_output(
             format!("output {name:?} has {} rows for {rows} inputs", out.len()),
         ));
     }
-    if out.len() != rows {
-        return Err(ModelError::model(
-            file,
-            format!("output {name:?} has {} rows for {rows} inputs", out.len()),
-        ));
-    }
     Ok(out)
 }
 
@@ -352,27 +480,58 @@ fn pick(kv: impl Iterator<Item = (String, f32)>, positive: &str) -> Option<f64> 
     (sorted.len() == 2).then(|| f64::from(sorted[1].1))
 }
 
-/// The output of a model whose output meaning is declared: its first float tensor, read as
-/// probabilities, logits or a value.
+/// Class labels for a `[N, k]` probability output: the classifier node's, else `0..k`.
+fn class_labels(model: &ModelProto, k: usize) -> Vec<String> {
+    if model.class_labels.len() == k {
+        model.class_labels.clone()
+    } else {
+        (0..k).map(|i| i.to_string()).collect()
+    }
+}
+
+/// The output of a model whose output meaning is declared: the named output, else its
+/// first float tensor, read as probabilities, logits or a value.
 fn declared_output(
     model: &ModelProto,
     file: &str,
-    kind: crate::report::compare::OutputKind,
+    declared: &Declared,
 ) -> Result<(OutputRead, Task), ModelError> {
     use crate::report::compare::OutputKind;
-    let o = model
-        .outputs
-        .iter()
-        .find(|o| {
-            matches!(
-                o.ty,
-                OnnxType::Tensor {
-                    elem: 1 | 11 | 10,
-                    ..
-                }
-            )
-        })
-        .ok_or_else(|| {
+    let kind = declared.kind;
+    let is_float = |o: &&crate::models::proto::ValueInfo| {
+        matches!(
+            o.ty,
+            OnnxType::Tensor {
+                elem: 1 | 11 | 10,
+                ..
+            }
+        )
+    };
+    let o = match &declared.output {
+        Some(name) => {
+            let o = model.outputs.iter().find(|o| &o.name == name).ok_or_else(|| {
+                ModelError::model(
+                    file,
+                    format!(
+                        "output {name:?} is declared {} but the model has no such output (outputs: {})",
+                        kind.as_str(),
+                        model.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?;
+            if !is_float(&o) {
+                return Err(ModelError::model(
+                    file,
+                    format!(
+                        "output {name:?} is declared {} but it is a {}, not a float tensor",
+                        kind.as_str(),
+                        o.ty.describe()
+                    ),
+                ));
+            }
+            o
+        }
+        None => model.outputs.iter().find(is_float).ok_or_else(|| {
             ModelError::model(
                 file,
                 format!(
@@ -380,7 +539,8 @@ fn declared_output(
                     kind.as_str()
                 ),
             )
-        })?;
+        })?,
+    };
     let width = match &o.ty {
         OnnxType::Tensor { shape: Some(d), .. } if d.len() == 2 => match d[1] {
             crate::models::proto::Dim::Fixed(k) => k,
@@ -389,12 +549,15 @@ fn declared_output(
         _ => 1,
     };
     if width > 2 && kind != OutputKind::Regression {
-        return Err(ModelError::model(
-            file,
-            format!(
-                "output {:?} has {width} classes; Verdict compares binary classifiers and regressors",
-                o.name
-            ),
+        return Ok((
+            OutputRead::Classes {
+                name: o.name.clone(),
+                fetched: o.name.clone(),
+                labels: class_labels(model, width as usize),
+                logit: kind == OutputKind::Logit,
+                maps: false,
+            },
+            Task::Multiclass,
         ));
     }
     let read = OutputRead::Tensor {
