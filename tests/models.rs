@@ -423,7 +423,10 @@ fn cli_json_contract_zip_bundle_and_predictions_export() {
             "diff_rate",
             "importance_shift",
             "feature_alignment",
-            "environment"
+            "column_order",
+            "environment",
+            "reproducibility",
+            "input_example"
         ]
     );
     // the zip's own holdout was used
@@ -539,8 +542,18 @@ fn bad_models_and_holdouts_exit_2_with_one_line() {
             "takes 8 features",
         ),
         (
-            vec!["compare", &three, &three, "--holdout", &ho],
-            "3 classes",
+            vec!["compare", &three, &champion, "--holdout", &ho],
+            "same kind of target",
+        ),
+        (
+            vec![
+                "compare",
+                "tests/fixtures/models/mlflow/sklearn_flavor",
+                &champion,
+                "--holdout",
+                &ho,
+            ],
+            "flavor \"sklearn\", not ONNX; Verdict replays ONNX only and never unpickles: export it with skl2onnx",
         ),
     ];
     for (args, needle) in cases {

@@ -62,7 +62,9 @@ fn score(metric: ImportanceMetric, pred: &[f64], y: Option<&[f64]>) -> Option<f6
             crate::analysis::stats::auc_split(&mut neg, &mut pos)
         }
         ImportanceMetric::Rmse => metrics::regression(pred, y).rmse,
-        ImportanceMetric::LogLoss => metrics::multiclass_log_loss(pred, pred.len() / y.len().max(1), y),
+        ImportanceMetric::LogLoss => {
+            metrics::multiclass_log_loss(pred, pred.len() / y.len().max(1), y)
+        }
         ImportanceMetric::MeanAbsChange => None,
     }
 }

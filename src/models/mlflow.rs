@@ -75,9 +75,8 @@ fn converter(flavor: &str) -> &'static str {
 /// folder, its flavor and the converter to use.
 pub fn read(dir: &Path, shown: &str) -> Result<MlflowFolder, ModelError> {
     let file = dir.join(MLMODEL);
-    let raw = std::fs::read_to_string(&file).map_err(|e| {
-        ModelError::model(file.display().to_string(), format!("cannot read: {e}"))
-    })?;
+    let raw = std::fs::read_to_string(&file)
+        .map_err(|e| ModelError::model(file.display().to_string(), format!("cannot read: {e}")))?;
     let doc: Value = serde_yaml_ng::from_str(&raw).map_err(|e| {
         ModelError::model(
             file.display().to_string(),
@@ -90,7 +89,11 @@ pub fn read(dir: &Path, shown: &str) -> Result<MlflowFolder, ModelError> {
     let flavors: Vec<String> = doc
         .get("flavors")
         .and_then(Value::as_mapping)
-        .map(|m| m.keys().filter_map(|k| k.as_str().map(String::from)).collect())
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     let Some(onnx) = get(&doc, &["flavors", "onnx"]) else {
         let flavor = flavors
@@ -110,10 +113,8 @@ pub fn read(dir: &Path, shown: &str) -> Result<MlflowFolder, ModelError> {
     let inputs = signature_inputs(&doc, &file)?;
     let requirements = read_lines(&dir.join("requirements.txt"));
     let python_version = python_version(dir, &doc);
-    let mut environment: BTreeMap<String, String> = requirements
-        .iter()
-        .filter_map(|l| requirement(l))
-        .collect();
+    let mut environment: BTreeMap<String, String> =
+        requirements.iter().filter_map(|l| requirement(l)).collect();
     if let Some(p) = &python_version {
         environment.insert("python".into(), p.clone());
     }
@@ -350,7 +351,12 @@ mod tests {
         let f = read(dir.path(), "m").unwrap();
         assert_eq!(f.model_file, "m.onnx");
         assert_eq!(f.info.run_id.as_deref(), Some("abc"));
-        let names: Vec<_> = f.info.signature_inputs.iter().map(|i| i.name.clone().unwrap()).collect();
+        let names: Vec<_> = f
+            .info
+            .signature_inputs
+            .iter()
+            .map(|i| i.name.clone().unwrap())
+            .collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(f.info.signature_inputs[1].ty, "long");
         assert_eq!(f.metrics["auc"], 0.7);

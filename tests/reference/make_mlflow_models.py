@@ -135,7 +135,11 @@ def worst_segments(frame, numeric, text, ok_a, ok_b):
 
 
 def ort_outputs(path, x):
-    sess = ort.InferenceSession(path)
+    # one intra-op thread: tree ensembles sum their trees in a fixed order (with more
+    # threads the float32 sums may differ in the last bit from run to run)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(path, so)
     return sess.run(None, {sess.get_inputs()[0].name: x})
 
 

@@ -137,7 +137,10 @@ mod tests {
         let sd = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
         let half = 1.959964 * sd / (n as f64).sqrt();
         assert!((x.diff - mean).abs() < 1e-12);
-        assert!(((x.ci_high - x.ci_low) / 2.0 / half - 1.0).abs() < 0.1, "{x:?} {half}");
+        assert!(
+            ((x.ci_high - x.ci_low) / 2.0 / half - 1.0).abs() < 0.1,
+            "{x:?} {half}"
+        );
         assert!(x.ci_low < x.diff && x.diff < x.ci_high);
         assert_eq!(x.n, 1000);
     }

@@ -180,7 +180,10 @@ fn input_example_check(smoke: &[Smoke; 2]) -> Check {
         Check::new(
             CheckId::InputExample,
             Status::Fail,
-            format!("the saved input example does not replay: {}", failed.join("; ")),
+            format!(
+                "the saved input example does not replay: {}",
+                failed.join("; ")
+            ),
         )
     } else if passed.is_empty() {
         Check::new(
@@ -192,7 +195,10 @@ fn input_example_check(smoke: &[Smoke; 2]) -> Check {
         Check::new(
             CheckId::InputExample,
             Status::Pass,
-            format!("the saved input example replays with finite predictions: {}", passed.join("; ")),
+            format!(
+                "the saved input example replays with finite predictions: {}",
+                passed.join("; ")
+            ),
         )
     };
     check

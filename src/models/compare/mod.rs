@@ -157,8 +157,8 @@ pub fn compare_inspected(
         })
     };
     let (ka, kb) = (
-        declared(&a, "champion", opts),
-        declared(&b, "challenger", opts),
+        declared(&a, "champion", opts)?,
+        declared(&b, "challenger", opts)?,
     );
     let (ra, ta) = choose_output(
         &a.proto,
@@ -369,10 +369,18 @@ fn positive_from(m: &Model) -> Option<String> {
 }
 
 /// The output meaning declared for a model: `--output ROLE=KIND`, `--output NAME=KIND`
-/// for one of its outputs, else its manifest's `output`.
-fn declared(m: &Inspected, role: &str, opts: &CompareOptions) -> Option<Declared> {
+/// for one of its outputs, else its manifest's `output` (an error when the manifest names
+/// an output the model does not have).
+fn declared(
+    m: &Inspected,
+    role: &str,
+    opts: &CompareOptions,
+) -> Result<Option<Declared>, ModelError> {
     if let Some(kind) = opts.outputs.get(role) {
-        return Some(Declared { output: None, kind: *kind });
+        return Ok(Some(Declared {
+            output: None,
+            kind: *kind,
+        }));
     }
     if let Some((name, kind)) = m
         .proto
@@ -380,23 +388,47 @@ fn declared(m: &Inspected, role: &str, opts: &CompareOptions) -> Option<Declared
         .iter()
         .find_map(|o| opts.outputs.get(&o.name).map(|k| (o.name.clone(), *k)))
     {
-        return Some(Declared {
+        return Ok(Some(Declared {
             output: Some(name),
             kind,
-        });
+        }));
     }
-    match m.source.manifest.as_ref()?.output.as_ref()? {
+    let Some(decl) = m.source.manifest.as_ref().and_then(|x| x.output.as_ref()) else {
+        return Ok(None);
+    };
+    Ok(match decl {
         bundle::OutputDecl::One(kind) => Some(Declared {
             output: None,
             kind: *kind,
         }),
-        bundle::OutputDecl::ByName(map) => m.proto.outputs.iter().find_map(|o| {
-            map.get(&o.name).map(|k| Declared {
-                output: Some(o.name.clone()),
-                kind: *k,
+        bundle::OutputDecl::ByName(map) => {
+            let names: Vec<&str> = m.proto.outputs.iter().map(|o| o.name.as_str()).collect();
+            let unknown: Vec<&String> = map
+                .keys()
+                .filter(|k| !names.contains(&k.as_str()))
+                .collect();
+            if !unknown.is_empty() {
+                return Err(ModelError::model(
+                    &m.source.path,
+                    format!(
+                        "bundle.toml [output] names {} but the model's outputs are {}",
+                        unknown
+                            .iter()
+                            .map(|s| format!("{s:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        names.join(", ")
+                    ),
+                ));
+            }
+            m.proto.outputs.iter().find_map(|o| {
+                map.get(&o.name).map(|k| Declared {
+                    output: Some(o.name.clone()),
+                    kind: *k,
+                })
             })
-        }),
-    }
+        }
+    })
 }
 
 /// The challenger's class columns reordered to the champion's class order; an error when

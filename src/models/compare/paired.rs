@@ -85,7 +85,10 @@ fn ratio(a: f64, b: f64) -> f64 {
 const BINARY_METRICS: [SumMetric; 3] = [
     SumMetric {
         name: "f1",
-        eval: |s, _| ratio(2.0 * s[5], 2.0 * s[5] + s[6] + s[7]) - ratio(2.0 * s[0], 2.0 * s[0] + s[1] + s[2]),
+        eval: |s, _| {
+            ratio(2.0 * s[5], 2.0 * s[5] + s[6] + s[7])
+                - ratio(2.0 * s[0], 2.0 * s[0] + s[1] + s[2])
+        },
     },
     SumMetric {
         name: "log_loss",

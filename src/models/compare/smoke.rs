@@ -25,7 +25,12 @@ pub enum Smoke {
 
 /// Replays a model's MLflow input example.
 pub fn input_example(m: &Model, cancel: &AtomicBool) -> Smoke {
-    let Some(ex) = m.source.mlflow.as_ref().and_then(|f| f.input_example.as_ref()) else {
+    let Some(ex) = m
+        .source
+        .mlflow
+        .as_ref()
+        .and_then(|f| f.input_example.as_ref())
+    else {
         return Smoke::None;
     };
     let fail = |problem: String| Smoke::Failed {
@@ -53,7 +58,10 @@ pub fn input_example(m: &Model, cancel: &AtomicBool) -> Smoke {
         let Some(at) = at else {
             return fail(format!("it has no column {c:?} that the model reads"));
         };
-        let cells = ex.rows.iter().map(|r| r.get(at).cloned().unwrap_or_default());
+        let cells = ex
+            .rows
+            .iter()
+            .map(|r| r.get(at).cloned().unwrap_or_default());
         if text_inputs.contains(&c) {
             data.text.insert(
                 c.clone(),

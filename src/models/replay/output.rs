@@ -433,7 +433,10 @@ pub(super) fn read_output(
             if out.len() != rows * k {
                 return Err(ModelError::model(
                     file,
-                    format!("output {name:?} has {} rows for {rows} inputs", out.len() / k),
+                    format!(
+                        "output {name:?} has {} rows for {rows} inputs",
+                        out.len() / k
+                    ),
                 ));
             }
             return Ok(out);
