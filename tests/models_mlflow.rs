@@ -314,7 +314,12 @@ fn three_classes_match_sklearn_with_a_flip_matrix() {
     let rows = want["champion"]["first_rows"].as_array().unwrap();
     for (i, r) in rows.iter().enumerate() {
         for (j, v) in r.as_array().unwrap().iter().enumerate() {
-            close("p", c.champion[i * 3 + j], v.as_f64().unwrap(), 1e-12);
+            close(
+                "p",
+                c.classes.as_ref().unwrap().champion[i * 3 + j],
+                v.as_f64().unwrap(),
+                1e-12,
+            );
         }
     }
     for a in &classes {
@@ -349,6 +354,23 @@ fn three_classes_match_sklearn_with_a_flip_matrix() {
         .features
         .iter()
         .any(|f| f.champion_mean > 0.0));
+    // the export names classes and keeps every class's probability
+    let csv = verdict::models::export::predictions_csv(&c);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "row,champion_probability,challenger_probability,champion_prediction,challenger_prediction,label,champion_p_bronze,champion_p_gold,champion_p_silver,challenger_p_bronze,challenger_p_gold,challenger_p_silver"
+    );
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let top = (0..3)
+        .max_by(|x, y| {
+            c.classes.as_ref().unwrap().champion[*x]
+                .total_cmp(&c.classes.as_ref().unwrap().champion[*y])
+        })
+        .unwrap();
+    assert_eq!(first[3], classes[top]);
+    assert!(classes.contains(&first[5].to_string()));
+    assert_eq!(csv.lines().count(), 601);
     // the bare models are fed by position: a warning says so
     assert_eq!(check(&c, CheckId::ColumnOrder).status, Status::Warn);
 }

@@ -92,12 +92,33 @@ pub fn inspect(path: &Path) -> Result<Inspected, ModelError> {
 pub struct Compared {
     /// The report.
     pub report: CompareReport,
-    /// Champion prediction per holdout row.
+    /// Champion prediction per holdout row (the top class's probability for multi-class).
     pub champion: Vec<f64>,
     /// Challenger prediction per holdout row.
     pub challenger: Vec<f64>,
-    /// Labels (NaN where missing), when labelled.
+    /// Labels (NaN where missing), when labelled; class indices for multi-class.
     pub labels: Option<Vec<f64>>,
+    /// Multi-class: every class's probability.
+    pub classes: Option<ClassProbabilities>,
+}
+
+/// A multi-class pair's probabilities, row-major (rows × classes).
+pub struct ClassProbabilities {
+    /// Class labels in column order.
+    pub classes: Vec<String>,
+    /// Champion.
+    pub champion: Vec<f64>,
+    /// Challenger, in the champion's class order.
+    pub challenger: Vec<f64>,
+}
+
+impl ClassProbabilities {
+    /// Each model's top-1 class index per row.
+    pub fn top(&self) -> (Vec<usize>, Vec<usize>) {
+        let k = self.classes.len().max(1);
+        let top = |p: &[f64]| p.chunks_exact(k).map(metrics::top1).collect();
+        (top(&self.champion), top(&self.challenger))
+    }
 }
 
 /// Progress of a comparison: a stage text and a fraction.
@@ -355,9 +376,14 @@ pub fn compare_inspected(
             worst_segments,
             segments_tested,
         },
-        champion: pred_a,
-        challenger: pred_b,
+        champion: per_row(&pred_a, task, k),
+        challenger: per_row(&pred_b, task, k),
         labels,
+        classes: (task == Task::Multiclass).then(|| ClassProbabilities {
+            classes,
+            champion: pred_a,
+            challenger: pred_b,
+        }),
     })
 }
 
@@ -366,6 +392,14 @@ fn positive_from(m: &Model) -> Option<String> {
         .manifest
         .as_ref()
         .and_then(|x| x.positive_class_text())
+}
+
+/// One value per row: the prediction, or the top class's probability for multi-class.
+fn per_row(pred: &[f64], task: Task, k: usize) -> Vec<f64> {
+    if task != Task::Multiclass {
+        return pred.to_vec();
+    }
+    pred.chunks_exact(k).map(|r| r[metrics::top1(r)]).collect()
 }
 
 /// The output meaning declared for a model: `--output ROLE=KIND`, `--output NAME=KIND`
