@@ -7,6 +7,8 @@ use std::fmt::Write;
 fn metric_rows(a: &Metrics, b: &Metrics) -> Vec<(&'static str, Option<f64>, Option<f64>)> {
     vec![
         ("AUC", a.auc, b.auc),
+        ("AUC macro OvR", a.auc_macro_ovr, b.auc_macro_ovr),
+        ("AUC weighted OvR", a.auc_weighted_ovr, b.auc_weighted_ovr),
         ("accuracy", a.accuracy, b.accuracy),
         ("precision", a.precision, b.precision),
         ("recall", a.recall, b.recall),
@@ -20,8 +22,9 @@ fn metric_rows(a: &Metrics, b: &Metrics) -> Vec<(&'static str, Option<f64>, Opti
 
 fn model_line(m: &ModelReport) -> String {
     format!(
-        "`{}` ({}{}; {}; opsets {}; inputs {}; reads output `{}`, threshold {})",
+        "`{}` ({}, {}{}; {}; opsets {}; inputs {}; reads output `{}` as {}, threshold {})",
         m.path,
+        m.source.as_str(),
         m.name,
         m.version
             .as_ref()
@@ -38,8 +41,117 @@ fn model_line(m: &ModelReport) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         m.prediction_output,
+        m.output_kind.map_or("-", |k| k.as_str()),
         m.threshold
     )
+}
+
+fn mlflow_section(s: &mut String, r: &CompareReport) {
+    let models = [("champion", &r.champion), ("challenger", &r.challenger)];
+    if models.iter().all(|(_, m)| m.mlflow.is_none()) {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n## MLflow\n\n| | run_id | model_uuid | created (UTC) | mlflow | python | requirements |\n|---|---|---|---|---|---|---|"
+    );
+    for (role, m) in models {
+        let Some(x) = &m.mlflow else {
+            let _ = writeln!(s, "| {role} | – | – | – | – | – | – |");
+            continue;
+        };
+        let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            s,
+            "| {role} | {} | {} | {} | {} | {} | {} |",
+            o(&x.run_id),
+            o(&x.model_uuid),
+            o(&x.utc_time_created),
+            o(&x.mlflow_version),
+            o(&x.python_version),
+            x.requirements.join(", ")
+        );
+    }
+}
+
+fn multiclass_section(s: &mut String, r: &CompareReport) {
+    let (a, b) = (&r.champion.metrics, &r.challenger.metrics);
+    if a.per_class.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n## Per class (top-1)\n\n| class | support | champion P / R / F1 | challenger P / R / F1 |\n|---|---|---|---|"
+    );
+    for (x, y) in a.per_class.iter().zip(&b.per_class) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} |",
+            x.class, x.support, x.precision, x.recall, x.f1, y.precision, y.recall, y.f1
+        );
+    }
+    let fm = &r.diff.flip_matrix;
+    if !fm.is_empty() {
+        let classes: Vec<&String> = fm.keys().collect();
+        let _ = writeln!(
+            s,
+            "\n### Flip matrix (rows: champion's class, columns: challenger's)\n\n| | {} |\n|---|{}",
+            classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" | "),
+            "---|".repeat(classes.len())
+        );
+        for (c, row) in fm {
+            let _ = writeln!(
+                s,
+                "| {c} | {} |",
+                classes
+                    .iter()
+                    .map(|d| row.get(*d).copied().unwrap_or(0).to_string())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+        }
+    }
+}
+
+fn worst_segments_section(s: &mut String, r: &CompareReport) {
+    if r.segments_tested == 0 {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n## Where the challenger does worse\n\n{} single-column segments tested (at least 20 labelled rows each; Holm across all); {} where the challenger is worse, worst first.\n",
+        r.segments_tested,
+        r.worst_segments.len()
+    );
+    if r.worst_segments.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "| column | segment | rows | metric | champion | challenger | difference | p | p (Holm) |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for w in r.worst_segments.iter().take(15) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:.4} | {:.4} | {:+.4} | {} | {} |",
+            w.column,
+            w.segment,
+            w.rows,
+            w.metric,
+            w.champion,
+            w.challenger,
+            w.diff,
+            super::format::p(Some(w.p_value)),
+            super::format::p(Some(w.p_value_adjusted))
+        );
+    }
+    if r.worst_segments.len() > 15 {
+        let _ = writeln!(
+            s,
+            "\n{} more in the JSON report.",
+            r.worst_segments.len() - 15
+        );
+    }
 }
 
 /// Renders the comparison for people.
@@ -87,6 +199,13 @@ pub fn render(r: &CompareReport) -> String {
                 super::format::p(Some(d.p_value))
             );
         }
+        for (name, b) in &pt.bootstrap {
+            let _ = writeln!(
+                s,
+                "- Paired bootstrap Δ{name} (challenger − champion): {:+.4} [{:+.4}, {:+.4}] (95 %, {} resamples)",
+                b.diff, b.ci_low, b.ci_high, b.n
+            );
+        }
         if let Some(t) = &pt.abs_error {
             let _ = writeln!(
                 s,
@@ -112,6 +231,9 @@ pub fn render(r: &CompareReport) -> String {
             d.map_or("–".into(), |v| format!("{v:+.4}"))
         );
     }
+    multiclass_section(&mut s, r);
+    worst_segments_section(&mut s, r);
+    mlflow_section(&mut s, r);
     let d = &r.diff;
     let _ = writeln!(
         s,
