@@ -815,3 +815,76 @@ fn the_models_view_declares_what_an_output_means() {
     h.run_steps(2);
     assert_eq!(h.state().models.outputs, [None, None]);
 }
+
+#[test]
+fn models_opened_with_a_holdout_replay_and_show_paired_tests_segments_and_mlflow() {
+    use std::sync::atomic::AtomicBool;
+    let f = "tests/fixtures/models/mlflow";
+    let paths = vec![
+        PathBuf::from(format!("{f}/champion")),
+        PathBuf::from(format!("{f}/challenger.zip")),
+        PathBuf::from(format!("{f}/holdout_shuffled.csv")),
+    ];
+    // opened together (as `verdict open A B holdout.csv`): the data file is the holdout, the
+    // sample is not loaded over them, and the replay starts by itself
+    let mut h = harness(paths);
+    wait_all(&mut h, "the replay", |a| a.models.compared.is_some());
+    assert_eq!(h.state().state.view, View::Models);
+    let shown = h.state().models.compared.as_ref().unwrap().report.clone();
+    assert!(shown.champion.path.ends_with("mlflow/champion"));
+    assert!(shown.holdout.path.ends_with("holdout_shuffled.csv"));
+    let engine = verdict::models::compare(
+        std::path::Path::new(&format!("{f}/champion")),
+        std::path::Path::new(&format!("{f}/challenger.zip")),
+        &verdict::models::CompareOptions {
+            holdout: Some(format!("{f}/holdout_shuffled.csv")),
+            threshold: Some(0.5),
+            ..Default::default()
+        },
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+    .report;
+    assert_eq!(shown.worst_segments, engine.worst_segments);
+    assert_eq!(shown.paired_tests, engine.paired_tests);
+    h.get_by_label("MLflow models");
+    h.get_by_label(&format!(
+        "Where the challenger does worse: {} of {} segments",
+        engine.worst_segments.len(),
+        engine.segments_tested
+    ));
+    h.get_by_label("bootstrap Δf1");
+    let w = &engine.worst_segments[0];
+    h.get_by_label(&w.segment);
+    h.get_by_label(&format!("{:+.4}", w.diff));
+    h.get_by_label("reproducibility");
+    h.get_by_label("input_example");
+}
+
+#[test]
+fn a_three_class_pair_shows_per_class_metrics_and_the_flip_matrix() {
+    let f = "tests/fixtures/models/multiclass";
+    let mut h = harness(vec![
+        PathBuf::from(format!("{f}/champion.onnx")),
+        PathBuf::from(format!("{f}/challenger.onnx")),
+        PathBuf::from(format!("{f}/holdout.csv")),
+    ]);
+    wait_all(&mut h, "the replay", |a| a.models.compared.is_some());
+    h.state_mut().models.label = "tier".into();
+    h.get_by_label("Replay").click();
+    h.run_steps(2);
+    wait_all(&mut h, "the labelled replay", |a| {
+        a.models
+            .compared
+            .as_ref()
+            .is_some_and(|c| c.report.holdout.label.as_deref() == Some("tier"))
+    });
+    let r = h.state().models.compared.as_ref().unwrap().report.clone();
+    assert_eq!(r.champion.classes, ["bronze", "gold", "silver"]);
+    h.get_by_label("Per class (top-1)");
+    h.get_by_label("Flip matrix: champion's class (rows) to challenger's class (columns)");
+    h.get_by_label("AUC macro OvR");
+    h.get_by_label(&r.diff.flip_matrix["silver"]["gold"].to_string());
+    h.get_by_label("Permutation importance: rise in log_loss (5 repeats, seed 0; 0.0 s)");
+}

@@ -194,9 +194,11 @@ impl VerdictApp {
         if self.state.view == View::Models {
             let ctx = ui.ctx().clone();
             self.models.probe_runtime(&ctx);
+            // the sample only when nothing was opened (files given on the command line are
+            // still pending on the first frame)
             if !self.models.sample_started
-                && self.models.champion.is_none()
-                && self.models.challenger.is_none()
+                && !self.models.has_or_reads_models()
+                && self.pending.is_empty()
             {
                 cmds.push(Command::Models(ModelsCommand::LoadSample));
                 self.models.sample_started = true;

@@ -249,11 +249,16 @@ impl VerdictApp {
                 ),
             }
         }
-        if !models.is_empty() {
+        let with_models = !models.is_empty();
+        if with_models {
             self.handle(ctx, Command::Models(ModelsCommand::Add(models)));
         }
-        if !logs.is_empty() && self.state.view == View::Models {
-            // in the Models view a data file is the holdout
+        if !logs.is_empty() && (self.state.view == View::Models || with_models) {
+            // in the Models view, or opened with models, a data file is the holdout; models
+            // and a holdout opened together are replayed as soon as they are read
+            if with_models {
+                self.models.auto_replay = true;
+            }
             self.handle(
                 ctx,
                 Command::Models(ModelsCommand::SetHoldout(PathBuf::from(&logs[0]))),

@@ -171,6 +171,11 @@ impl ModelsPanel {
 
     /// The inputs changed: the comparison shown no longer applies and a replay running for
     /// the old inputs is stopped.
+    /// Whether a model is loaded or being read (then the sample is not loaded over it).
+    pub fn has_or_reads_models(&self) -> bool {
+        self.champion.is_some() || self.challenger.is_some() || self.reads != [0, 0]
+    }
+
     fn inputs_changed(&mut self, sv: &mut Services) {
         self.input_id += 1;
         self.compared = None;

@@ -11,7 +11,7 @@ pub enum PathKind {
     Plan,
     /// A single ONNX model.
     OnnxModel,
-    /// A model bundle: a folder or `.zip` holding `model.onnx`.
+    /// A model bundle: a folder or `.zip` holding `model.onnx`, or an MLflow model folder.
     ModelBundle,
     /// A folder of logs.
     LogFolder,
@@ -26,7 +26,7 @@ pub fn classify(path: &Path) -> PathKind {
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     if path.is_dir() {
-        if path.join("model.onnx").is_file() {
+        if path.join("model.onnx").is_file() || path.join("MLmodel").is_file() {
             return PathKind::ModelBundle;
         }
         return PathKind::LogFolder;

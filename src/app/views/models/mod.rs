@@ -4,10 +4,12 @@
 //! permutation importance side by side with rank changes, the most-disagreeing rows,
 //! agreement per segment, reliability curves and the checks.
 
+mod paired;
 pub(crate) mod plots;
 mod signature;
 mod tables;
 
+use paired::{paired_tests_ui, per_class_ui, provenance_ui, worst_segments_ui};
 use plots::{calibration_ui, delta_histogram_ui, flips_ui, scatter_ui};
 use signature::signature_ui;
 use tables::{disagreeing_rows_ui, importance_ui, metrics_ui, segments_ui};
@@ -81,20 +83,36 @@ pub fn models_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut 
     );
     checks_ui(ui, r);
     ui.add_space(6.0);
+    provenance_ui(ui, r);
     metrics_ui(ui, r);
+    paired_tests_ui(ui, r);
+    worst_segments_ui(ui, r);
     ui.add_space(6.0);
+    let multiclass = c.classes.is_some();
+    if multiclass {
+        ui.weak("Multi-class: the scatter and the reliability curve use each model's top class and its probability; |difference| is the largest change of any class's probability.");
+    }
     ui.columns(2, |cols| {
+        // multi-class: each model's top-class probability, not coloured by a 0/1 label
         scatter_ui(
             &mut cols[0],
             &c.champion,
             &c.challenger,
-            c.labels.as_deref(),
+            if multiclass {
+                None
+            } else {
+                c.labels.as_deref()
+            },
             cmds,
         );
         delta_histogram_ui(&mut cols[1], r, cmds);
     });
     ui.columns(2, |cols| {
-        flips_ui(&mut cols[0], r);
+        if multiclass {
+            per_class_ui(&mut cols[0], r);
+        } else {
+            flips_ui(&mut cols[0], r);
+        }
         calibration_ui(&mut cols[1], r, cmds);
     });
     importance_ui(ui, r, cmds);
@@ -194,25 +212,31 @@ fn inputs_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut Vec<
         {
             output_combo_ui(ui, who, slot, panel.outputs[i], cmds);
         }
-        ui.label("threshold");
+        let name = ui.label("threshold");
         let mut t = panel.threshold;
         if ui
             .add(egui::DragValue::new(&mut t).range(0.01..=0.99).speed(0.01))
+            .labelled_by(name.id)
             .changed()
         {
             cmds.push(Command::Models(ModelsCommand::SetThreshold(t)));
         }
-        ui.label("repeats");
+        let name = ui.label("repeats");
         let mut rep = panel.repeats;
         if ui
             .add(egui::DragValue::new(&mut rep).range(0..=50))
+            .labelled_by(name.id)
             .changed()
         {
             cmds.push(Command::Models(ModelsCommand::SetRepeats(rep)));
         }
-        ui.label("seed");
+        let name = ui.label("seed");
         let mut seed = panel.seed;
-        if ui.add(egui::DragValue::new(&mut seed)).changed() {
+        if ui
+            .add(egui::DragValue::new(&mut seed))
+            .labelled_by(name.id)
+            .changed()
+        {
             cmds.push(Command::Models(ModelsCommand::SetSeed(seed)));
         }
         if ui.button("Load sample models").clicked() {
@@ -231,7 +255,7 @@ fn output_combo_ui(
 ) {
     use crate::report::compare::OutputKind;
     let text = |k: Option<OutputKind>| k.map_or("auto", |k| k.as_str());
-    ui.label(format!("{who} output"))
+    let name = ui.label(format!("{who} output"))
         .on_hover_text("What the model's output means: probabilities, logits ([N,1] through a sigmoid, [N,2] through a softmax) or a regression value; auto reads the bundle's output, else the shape.");
     egui::ComboBox::from_id_salt(format!("output_{who}"))
         .selected_text(text(current))
@@ -247,7 +271,9 @@ fn output_combo_ui(
                     cmds.push(Command::Models(ModelsCommand::SetOutput(slot, k)));
                 }
             }
-        });
+        })
+        .response
+        .labelled_by(name.id);
 }
 
 fn checks_ui(ui: &mut egui::Ui, r: &CompareReport) {

@@ -6,6 +6,22 @@ use crate::report::compare::ModelReport;
 use crate::report::Status;
 use eframe::egui::{self};
 
+/// What a model was opened from, with the MLflow signature when there is one.
+fn source_text(m: &ModelReport) -> String {
+    match &m.mlflow {
+        Some(x) if !x.signature_inputs.is_empty() => format!(
+            "{} (signature: {})",
+            m.source.as_str(),
+            x.signature_inputs
+                .iter()
+                .map(|i| format!("{} {}", i.name.as_deref().unwrap_or("?"), i.ty))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => m.source.as_str().to_string(),
+    }
+}
+
 /// Rows of the side-by-side model description: (what, champion, challenger).
 pub fn signature_rows(
     a: Option<&ModelReport>,
@@ -31,6 +47,11 @@ pub fn signature_rows(
             "name".into(),
             get(a, &|m| m.name.clone()),
             get(b, &|m| m.name.clone()),
+        ),
+        (
+            "source".into(),
+            get(a, &|m| source_text(m)),
+            get(b, &|m| source_text(m)),
         ),
         (
             "version".into(),

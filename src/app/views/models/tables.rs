@@ -10,9 +10,11 @@ use crate::report::Status;
 use eframe::egui::{self};
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
-pub(super) fn metric_rows(m: &Metrics) -> [(&'static str, Option<f64>, bool); 9] {
+pub(super) fn metric_rows(m: &Metrics) -> [(&'static str, Option<f64>, bool); 11] {
     [
         ("AUC", m.auc, true),
+        ("AUC macro OvR", m.auc_macro_ovr, true),
+        ("AUC weighted OvR", m.auc_weighted_ovr, true),
         ("accuracy", m.accuracy, true),
         ("precision", m.precision, true),
         ("recall", m.recall, true),
@@ -22,6 +24,15 @@ pub(super) fn metric_rows(m: &Metrics) -> [(&'static str, Option<f64>, bool); 9]
         ("RMSE", m.rmse, false),
         ("MAE", m.mae, false),
     ]
+}
+
+/// Importance is a drop of AUC, a rise of an error or loss, a change of predictions.
+fn change_word(metric: &str) -> &'static str {
+    match metric {
+        "auc" => "drop in",
+        "rmse" | "log_loss" => "rise in",
+        _ => "",
+    }
 }
 
 pub(super) fn metrics_ui(ui: &mut egui::Ui, r: &CompareReport) {
@@ -89,8 +100,12 @@ pub(super) fn importance_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec
     }
     ui.add_space(6.0);
     ui.strong(format!(
-        "Permutation importance: drop in {} ({} repeats, seed {}; {:.1} s)",
-        imp.metric, imp.repeats, imp.seed, imp.seconds
+        "Permutation importance: {} {} ({} repeats, seed {}; {:.1} s)",
+        change_word(&imp.metric),
+        imp.metric,
+        imp.repeats,
+        imp.seed,
+        imp.seconds
     ))
     .on_hover_text(tips::IMPORTANCE);
     let mut feats: Vec<_> = imp.features.iter().collect();
@@ -117,7 +132,7 @@ pub(super) fn importance_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec
         let resp = Plot::new("models_importance")
             .height((60.0 + 34.0 * n as f32).clamp(160.0, 480.0))
             .legend(Legend::default())
-            .x_axis_label(format!("drop in {}", imp.metric))
+            .x_axis_label(format!("{} {}", change_word(&imp.metric), imp.metric))
             .y_axis_formatter(move |mark, _| {
                 let i = mark.value.round();
                 if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names2.len() {
@@ -197,10 +212,26 @@ pub(super) fn disagreeing_rows_ui(ui: &mut egui::Ui, r: &CompareReport) {
                     ui.end_row();
                     for t in rows {
                         ui.label(t.row.to_string());
-                        ui.label(format!("{:.4}", t.champion));
-                        ui.label(format!("{:.4}", t.challenger));
+                        // multi-class: the top class and its probability
+                        match &t.classes {
+                            Some((a, b)) => {
+                                ui.label(format!("{a} {:.4}", t.champion));
+                                ui.label(format!("{b} {:.4}", t.challenger));
+                            }
+                            None => {
+                                ui.label(format!("{:.4}", t.champion));
+                                ui.label(format!("{:.4}", t.challenger));
+                            }
+                        }
                         ui.label(format!("{:.4}", t.abs_delta));
-                        ui.label(t.label.map_or("–".into(), |l| format!("{l}")));
+                        let label = t.label.map_or("–".into(), |l| {
+                            r.champion
+                                .classes
+                                .get(l as usize)
+                                .cloned()
+                                .unwrap_or_else(|| format!("{l}"))
+                        });
+                        ui.label(label);
                         for f in &feats {
                             ui.label(t.features.get(f).cloned().unwrap_or_default());
                         }
