@@ -648,3 +648,73 @@ fn output_kinds_by_output_name_from_flags_and_bundles() {
         "{err}"
     );
 }
+
+#[test]
+fn a_torch_dynamo_export_with_external_weights_replays_from_another_folder() {
+    // mlp.onnx + mlp.onnx.data from torch.onnx.export(dynamo=True, external_data=True), one
+    // [N, 1] logit output; run from a temp folder so the data file must be found next to
+    // the model, not in the working directory
+    let want: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{F}/torch/reference.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(want["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "mlp.onnx.data"));
+    let root = std::env::current_dir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let preds = dir.path().join("p.csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .current_dir(dir.path())
+        .args([
+            "compare",
+            &root.join(F).join("torch/mlp.onnx").display().to_string(),
+            &root
+                .join(F)
+                .join("torch/mlp_legacy.onnx")
+                .display()
+                .to_string(),
+            "--holdout",
+            &root
+                .join("sample_data/models/holdout.csv")
+                .display()
+                .to_string(),
+            "--output",
+            "champion=logit",
+            "--output",
+            "challenger=logit",
+            "--repeats",
+            "0",
+            "--export-predictions",
+            &preds.display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["champion"]["output_kind"], "logit");
+    assert_eq!(j["champion"]["task"], "binary");
+    close(
+        "auc",
+        j["champion"]["metrics"]["auc"].as_f64().unwrap(),
+        want["auc"].as_f64().unwrap(),
+        1e-9,
+    );
+    // the legacy exporter's file of the same module gives the same probabilities
+    assert!(j["diff"]["max_abs_delta"].as_f64().unwrap() < 1e-6);
+    let csv = std::fs::read_to_string(&preds).unwrap();
+    for (line, p) in csv
+        .lines()
+        .skip(1)
+        .zip(want["first_rows"].as_array().unwrap())
+    {
+        let got: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
+        close("p", got, p.as_f64().unwrap(), 1e-12);
+    }
+}
