@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: `verdict compare` replay throughput and permutation-importance cost on a ROWS-row
-# holdout (default 100000) with the sample models, against Python onnxruntime running the same
-# models batched (benches/replay_baseline.py), in one invocation.
+# holdout (default 100000) with the sample models, and the replay of a torch export (dynamo,
+# external weights, one logit output), against Python onnxruntime running the same models
+# batched (benches/replay_baseline.py), in one invocation.
 # usage: bash benches/replay.sh [ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,4 +48,19 @@ for i, who in enumerate(["champion (logistic regression, ZipMap)", "challenger (
 replays = 8 * 5
 plain = replays * (vb[0] + vb[1])
 print(f"  permutation importance 8 features x 5 repeats: verdict {vb[2]:.2f} s = {vb[2]/plain:.2f}x the {replays} plain replays of each model ({plain:.2f} s); python loop {pb[2]:.2f} s")
+PY
+# a torch export (tests/fixtures/models/torch/mlp.onnx + .data, [N, 1] logit): replay only
+t_v=''; t_p=''
+for i in 1 2 3; do
+  v=$(target/release/verdict compare tests/fixtures/models/torch/mlp.onnx tests/fixtures/models/torch/mlp.onnx \
+      --holdout "$dir/holdout.csv" --output champion=logit --output challenger=logit --repeats 0 --bootstrap 0 |
+      python3 -c "import json,sys; r=json.load(sys.stdin); print(r['champion']['replay_seconds'])")
+  p=$(python3 benches/replay_baseline.py tests/fixtures/models/torch/mlp.onnx tests/fixtures/models/torch/mlp.onnx "$dir/holdout.csv" "$features" 0 |
+      python3 -c "import json,sys; r=json.load(sys.stdin); print(r['champion_s'])")
+  t_v="$t_v $v"; t_p="$t_p $p"
+done
+python3 - "$n" "$t_v" "$t_p" <<'PY'
+import sys
+n = int(sys.argv[1]); v = min(map(float, sys.argv[2].split())); p = min(map(float, sys.argv[3].split()))
+print(f"  torch MLP (dynamo export, external weights, logit): verdict {n/v:,.0f} rows/s ({v*1000:.1f} ms), python onnxruntime {n/p:,.0f} rows/s ({p*1000:.1f} ms), ratio {p/v:.2f}")
 PY

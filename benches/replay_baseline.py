@@ -20,7 +20,10 @@ y = df["label"].to_numpy()
 
 
 def probs(sess, X):
-    out = sess.run(None, {sess.get_inputs()[0].name: X})[1]
+    outs = sess.run(None, {sess.get_inputs()[0].name: X})
+    if len(outs) == 1:  # one [N, 1] logit
+        return 1.0 / (1.0 + np.exp(-outs[0][:, 0]))
+    out = outs[1]
     if isinstance(out, list):  # ZipMap
         return np.array([d[1] for d in out])
     return out[:, 1]
@@ -38,7 +41,7 @@ p2 = probs(s2, X)
 t2 = time.perf_counter() - t0
 rng = np.random.default_rng(0)
 t0 = time.perf_counter()
-base = (roc_auc_score(y, p1), roc_auc_score(y, p2))
+base = (roc_auc_score(y, p1), roc_auc_score(y, p2)) if repeats else (0.0, 0.0)
 imp = {}
 for j, f in enumerate(features):
     for r in range(repeats):
