@@ -381,7 +381,7 @@ fn cli_json_contract_plan_tolerance_and_changed_environments() {
     let plan = common::write(
         dir.path(),
         "verdict.toml",
-        "reproducibility_tolerance = 0.05\n",
+        "reproducibility_tolerance = 0.05\nalpha = 0.1\n",
     );
     let champion = format!("{F}/mlflow/champion");
     let challenger = format!("{F}/mlflow/challenger");
@@ -463,6 +463,14 @@ fn cli_json_contract_plan_tolerance_and_changed_environments() {
     assert_eq!(code, 0, "{err}");
     let j: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status(&j, "reproducibility"), "pass");
+    // and its alpha: DeLong's interval at 90 %
+    let d = &j["paired_tests"]["delong"];
+    close(
+        "90% half-width",
+        d["ci_high"].as_f64().unwrap() - d["diff"].as_f64().unwrap(),
+        1.6448536269514722 * d["se"].as_f64().unwrap(),
+        1e-9,
+    );
     // a challenger trained with another onnxruntime: the environments are compared
     let copy = dir.path().join("challenger");
     std::fs::create_dir(&copy).unwrap();

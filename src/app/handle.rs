@@ -197,6 +197,7 @@ impl VerdictApp {
                 let mut sv =
                     Self::services(ctx, &mut self.jobs, &self.dialogs, &mut self.notifications);
                 self.models.reproducibility_tolerance = self.plan.reproducibility_tolerance;
+                self.models.alpha = self.plan.alpha;
                 self.models.handle(c, &mut sv);
             }
             Command::Save(kind) => self.save_report(ctx, kind),

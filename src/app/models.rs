@@ -70,6 +70,8 @@ pub struct ModelsPanel {
     pub bootstrap: u32,
     /// The plan's `reproducibility_tolerance` (set from the plan in force).
     pub reproducibility_tolerance: f64,
+    /// The plan's `alpha` (set from the plan in force).
+    pub alpha: f64,
     /// Decision threshold.
     pub threshold: f64,
     /// Declared output meaning of the champion and the challenger (None: the bundle's, else
@@ -104,6 +106,7 @@ impl Default for ModelsPanel {
             seed: 0,
             bootstrap: 1000,
             reproducibility_tolerance: 0.005,
+            alpha: 0.05,
             threshold: 0.5,
             outputs: [None, None],
             compared: None,
@@ -311,6 +314,7 @@ impl ModelsPanel {
                         .collect(),
                     bootstrap: self.bootstrap,
                     reproducibility_tolerance: self.reproducibility_tolerance,
+                    alpha: self.alpha,
                 };
                 sv.jobs.start(spawn_compare(
                     sv.ctx,

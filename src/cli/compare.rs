@@ -55,7 +55,8 @@ pub struct CompareArgs {
     /// seeded by --seed.
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: u32,
-    /// Analysis plan (TOML): `reproducibility_tolerance`.
+    /// Analysis plan (TOML): `alpha` (the paired tests' intervals) and
+    /// `reproducibility_tolerance`.
     #[arg(long)]
     pub plan: Option<PathBuf>,
     /// Write one row per holdout row with both predictions (CSV, or Parquet by extension).
@@ -94,6 +95,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         outputs: output_flags(&args.outputs)?,
         bootstrap: args.bootstrap,
         reproducibility_tolerance: plan.reproducibility_tolerance,
+        alpha: plan.alpha,
     };
     let tty = std::io::stderr().is_terminal();
     let progress = move |text: String, frac: Option<f32>| {

@@ -26,7 +26,7 @@ pub fn paired_bootstrap(
     resamples: u32,
     seed: u64,
 ) -> BTreeMap<String, BootstrapInterval> {
-    let n = if width == 0 { 0 } else { rows.len() / width };
+    let n = rows.len().checked_div(width).unwrap_or(0);
     if n == 0 || resamples == 0 || metrics.is_empty() {
         return BTreeMap::new();
     }

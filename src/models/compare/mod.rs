@@ -52,6 +52,8 @@ pub struct CompareOptions {
     pub bootstrap: u32,
     /// Largest difference between a recorded offline metric and the replay's.
     pub reproducibility_tolerance: f64,
+    /// Significance level of the paired tests' intervals (the plan's `alpha`).
+    pub alpha: f64,
 }
 
 impl Default for CompareOptions {
@@ -67,6 +69,7 @@ impl Default for CompareOptions {
             outputs: Default::default(),
             bootstrap: 1000,
             reproducibility_tolerance: 0.005,
+            alpha: 0.05,
         }
     }
 }
@@ -335,6 +338,7 @@ pub fn compare_inspected(
         task,
         k,
         thresholds: (champion.threshold, challenger.threshold),
+        alpha: opts.alpha,
     });
     let paired_result = predictions
         .as_ref()
@@ -379,7 +383,7 @@ pub fn compare_inspected(
         champion: per_row(&pred_a, task, k),
         challenger: per_row(&pred_b, task, k),
         labels,
-        classes: (task == Task::Multiclass).then(|| ClassProbabilities {
+        classes: (task == Task::Multiclass).then_some(ClassProbabilities {
             classes,
             champion: pred_a,
             challenger: pred_b,

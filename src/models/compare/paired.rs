@@ -27,6 +27,8 @@ pub struct Predictions<'a> {
     pub k: usize,
     /// Decision thresholds (binary).
     pub thresholds: (f64, f64),
+    /// Level of the intervals (1 − alpha).
+    pub alpha: f64,
 }
 
 impl Predictions<'_> {
@@ -173,7 +175,7 @@ pub fn paired_tests(p: &Predictions, resamples: u32, seed: u64) -> Option<Paired
             n: rows.len() as u64,
             mcnemar: None,
             delong: None,
-            abs_error: Some(paired_t(&d, 0.05)),
+            abs_error: Some(paired_t(&d, p.alpha)),
             bootstrap,
         });
     }
@@ -188,7 +190,7 @@ pub fn paired_tests(p: &Predictions, resamples: u32, seed: u64) -> Option<Paired
             let sa: Vec<f64> = rows.iter().map(|&i| a[i]).collect();
             let sb: Vec<f64> = rows.iter().map(|&i| b[i]).collect();
             let pos: Vec<bool> = rows.iter().map(|&i| y[i] >= 0.5).collect();
-            delong(&sa, &sb, &pos, 0.05)
+            delong(&sa, &sb, &pos, p.alpha)
         })
         .flatten();
     Some(PairedTests {

@@ -9,6 +9,12 @@ use crate::report::compare::{CompareReport, ModelReport};
 use crate::report::Status;
 use eframe::egui::{self, RichText};
 
+/// A row of the MLflow table: its name and how to read it.
+type InfoRow = (
+    &'static str,
+    fn(&crate::report::compare::MlflowInfo) -> String,
+);
+
 /// Worst segments shown (the JSON and Markdown reports have them all).
 const WORST_SHOWN: usize = 12;
 
@@ -241,7 +247,7 @@ pub(super) fn provenance_ui(ui: &mut egui::Ui, r: &CompareReport) {
                         |m: &ModelReport, f: fn(&crate::report::compare::MlflowInfo) -> String| {
                             m.mlflow.as_ref().map_or("–".to_string(), f)
                         };
-                    let rows: [(&str, fn(&crate::report::compare::MlflowInfo) -> String); 6] = [
+                    let rows: [InfoRow; 6] = [
                         ("run_id", |x| {
                             x.run_id.clone().unwrap_or_else(|| "– (save_model)".into())
                         }),
