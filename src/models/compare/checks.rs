@@ -81,8 +81,9 @@ fn column_order_check(a: &ModelReport, b: &ModelReport) -> Check {
         CheckId::ColumnOrder,
         Status::Warn,
         format!(
-            "{} declare(s) no feature names, so the holdout's columns were fed in file order and the order cannot be verified; name the features (bundle.toml `features`, an MLflow signature, or `feature_names` metadata)",
-            parts.join(" and ")
+            "{} {} no feature names, so the holdout's columns were fed in file order and the order cannot be verified; name the features (bundle.toml `features`, an MLflow signature, or `feature_names` metadata)",
+            parts.join(" and "),
+            if parts.len() == 1 { "declares" } else { "declare" }
         ),
     )
     .with("positional_models", positional.len() as f64)
