@@ -8,6 +8,7 @@ pub mod analysis;
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
+pub mod clickhouse;
 pub mod ingest;
 pub mod models;
 pub mod plan;

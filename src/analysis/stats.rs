@@ -77,15 +77,28 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     if lo == hi {
         sorted[lo]
     } else {
-        // numpy's lerp form: a + (b - a) * t, with the symmetric form for t >= 0.5
-        let (a, b) = (sorted[lo], sorted[hi]);
-        let d = b - a;
-        if frac >= 0.5 {
-            b - d * (1.0 - frac)
-        } else {
-            a + d * frac
-        }
+        lerp(sorted[lo], sorted[hi], frac)
     }
+}
+
+/// The value a fraction `frac` of the way from order statistic `a` to `b`, in numpy's lerp
+/// form: a + (b − a)·t, with the symmetric form for t ≥ 0.5 (shared by every back end, so a
+/// percentile is bit-identical wherever its order statistics were found).
+pub fn lerp(a: f64, b: f64, frac: f64) -> f64 {
+    let d = b - a;
+    if frac >= 0.5 {
+        b - d * (1.0 - frac)
+    } else {
+        a + d * frac
+    }
+}
+
+/// Where percentile `q` (0–100) of `n` sorted values falls: the 0-based lower order
+/// statistic and the fraction toward the next.
+pub fn percentile_position(n: u64, q: f64) -> (u64, f64) {
+    let pos = (q / 100.0) * n.saturating_sub(1) as f64;
+    let lo = pos.floor();
+    (lo as u64, pos - lo)
 }
 
 /// Several percentiles of unsorted values (reorders `values` in place). Uses selection,

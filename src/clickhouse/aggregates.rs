@@ -1,0 +1,356 @@
+//! The aggregates pushed down to ClickHouse: per group (requests, users, errors, models and
+//! versions, latency mean and exact percentiles, each metric's count and sum), users seen
+//! in more than one group, and per time bucket × group (requests, errors, exact latency
+//! percentiles). Only these rows come back — their number grows with groups × buckets, not
+//! with the table's rows. Percentiles are exact: the server finds the two order statistics
+//! around each one and Verdict interpolates them as it does locally (numpy's linear rule),
+//! so both back ends give the same number. Time buckets are integer divisions of the epoch
+//! second (runs on ClickHouse 18.16 and current).
+
+use super::error::ClickHouseError;
+use super::http::Client;
+use super::sql::{self, ident};
+use super::url::TableUrl;
+use crate::analysis::stats::{lerp, percentile_position};
+use crate::report::{LatencySummary, MetricSummary};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Latency percentiles reported (p50, p95, p99).
+const QS: [f64; 3] = [50.0, 95.0, 99.0];
+
+/// Which columns play which role in the table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Roles {
+    /// The group (arm) column.
+    pub group: String,
+    /// The user column.
+    pub user: Option<String>,
+    /// The timestamp column (Date / DateTime).
+    pub timestamp: Option<String>,
+    /// Latency in milliseconds.
+    pub latency: Option<String>,
+    /// Error text (non-empty: an error event).
+    pub error: Option<String>,
+    /// Model name.
+    pub model: Option<String>,
+    /// Model version.
+    pub version: Option<String>,
+    /// Metric columns.
+    pub metrics: Vec<String>,
+}
+
+/// The rows to aggregate: a table, an optional filter and a time range.
+#[derive(Debug)]
+pub struct Source<'a> {
+    /// The server.
+    pub client: &'a Client,
+    /// The table.
+    pub url: &'a TableUrl,
+    /// `--where`, checked by [`sql::filter`].
+    pub filter: Option<String>,
+    /// Rows at or after this epoch second.
+    pub from_s: Option<i64>,
+    /// Rows before this epoch second.
+    pub to_s: Option<i64>,
+}
+
+/// One group's aggregates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupAggregate {
+    /// Group name.
+    pub name: String,
+    /// Rows.
+    pub requests: u64,
+    /// Distinct users (0 without a user column).
+    pub users: u64,
+    /// Error events.
+    pub errors: u64,
+    /// Model names seen, sorted.
+    pub models: Vec<String>,
+    /// Model versions seen, sorted.
+    pub versions: Vec<String>,
+    /// Latency over rows with one.
+    pub latency_ms: Option<LatencySummary>,
+    /// Per metric: non-missing values, mean, sum.
+    pub metrics: BTreeMap<String, MetricSummary>,
+}
+
+/// One time bucket of one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketAggregate {
+    /// Bucket start, seconds since the epoch.
+    pub start_s: i64,
+    /// Group.
+    pub group: String,
+    /// Rows.
+    pub requests: u64,
+    /// Error events.
+    pub errors: u64,
+    /// Latency p50, p95, p99 (None without latencies).
+    pub latency_p: Option<[f64; 3]>,
+}
+
+impl Source<'_> {
+    fn server(&self) -> String {
+        self.client.server()
+    }
+
+    /// `WHERE` with the group present, the filter and the time range.
+    fn where_clause(&self, roles: &Roles) -> Result<String, ClickHouseError> {
+        let mut parts = vec![format!("isNotNull({})", ident(&roles.group))];
+        if let Some(f) = &self.filter {
+            parts.push(sql::filter(f, &self.server())?);
+        }
+        if self.from_s.is_some() || self.to_s.is_some() {
+            let ts = roles
+                .timestamp
+                .as_ref()
+                .ok_or_else(|| ClickHouseError::Input {
+                    server: self.server(),
+                    problem: "--from/--to need a timestamp column".into(),
+                })?;
+            if let Some(f) = self.from_s {
+                parts.push(format!("toInt64(toUInt32({})) >= {f}", ident(ts)));
+            }
+            if let Some(t) = self.to_s {
+                parts.push(format!("toInt64(toUInt32({})) < {t}", ident(ts)));
+            }
+        }
+        Ok(parts.join(" AND "))
+    }
+
+    fn rows(&self, query: &str) -> Result<Vec<Value>, ClickHouseError> {
+        let r = self.client.query(query, "JSONEachRow")?;
+        r.body
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l).map_err(|e| ClickHouseError::Answer {
+                    server: self.server(),
+                    problem: format!("not JSON: {e}"),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A number from JSON, quoted or not (64-bit integers may come quoted).
+fn num(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn count(v: Option<&Value>) -> u64 {
+    match v {
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+        Some(Value::String(s)) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn texts(v: Option<&Value>) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// SQL for the order statistics around each percentile of `col` (non-null values): the
+/// count `ln`, and `lq` = [lo₁, hi₁, lo₂, hi₂, ...] (1-based elements of the sorted array).
+fn latency_sql(col: &str) -> String {
+    let c = ident(col);
+    let mut picks = Vec::new();
+    for q in QS {
+        let at = format!("toUInt64(floor((count({c}) - 1) * {}))", q / 100.0);
+        picks.push(format!(
+            "arrayElement(arraySort(groupArray({c})), {at} + 1)"
+        ));
+        picks.push(format!(
+            "arrayElement(arraySort(groupArray({c})), {at} + 2)"
+        ));
+    }
+    format!(
+        "count({c}) AS ln, avg({c}) AS lmean, [{}] AS lq",
+        picks.join(", ")
+    )
+}
+
+/// Percentiles from the order statistics the server found.
+fn percentiles(n: u64, lq: Option<&Value>) -> Option<[f64; 3]> {
+    if n == 0 {
+        return None;
+    }
+    let v: Vec<f64> = lq?
+        .as_array()?
+        .iter()
+        .map(|x| num(Some(x)).unwrap_or(f64::NAN))
+        .collect();
+    let mut out = [0.0; 3];
+    for (i, q) in QS.iter().enumerate() {
+        let (_, frac) = percentile_position(n, *q);
+        let (a, b) = (v.get(2 * i)?, v.get(2 * i + 1)?);
+        out[i] = if frac == 0.0 { *a } else { lerp(*a, *b, frac) };
+    }
+    Some(out)
+}
+
+/// An error event: the error column holds non-empty text.
+fn error_sql(roles: &Roles) -> String {
+    match &roles.error {
+        Some(e) => format!("sum(length(ifNull(toString({}), '')) > 0)", ident(e)),
+        None => "toUInt64(0)".into(),
+    }
+}
+
+/// Per-group aggregates, sorted by group.
+pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickHouseError> {
+    let g = ident(&roles.group);
+    let mut cols = vec![
+        format!("toString({g}) AS g"),
+        "count() AS requests".to_string(),
+        match &roles.user {
+            Some(u) => format!("uniqExact({}) AS users", ident(u)),
+            None => "toUInt64(0) AS users".into(),
+        },
+        format!("{} AS errors", error_sql(roles)),
+    ];
+    for (alias, col) in [("models", &roles.model), ("versions", &roles.version)] {
+        cols.push(match col {
+            Some(c) => format!("groupUniqArray(toString({})) AS {alias}", ident(c)),
+            None => format!("emptyArrayString() AS {alias}"),
+        });
+    }
+    if let Some(l) = &roles.latency {
+        cols.push(latency_sql(l));
+    }
+    for (i, m) in roles.metrics.iter().enumerate() {
+        let c = ident(m);
+        cols.push(format!("count({c}) AS m{i}n, sum({c}) AS m{i}s"));
+    }
+    let query = format!(
+        "SELECT {} FROM {} WHERE {} GROUP BY g ORDER BY g",
+        cols.join(", "),
+        sql::table(&src.url.database, &src.url.table),
+        src.where_clause(roles)?
+    );
+    let rows = src.rows(&query)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let latency_ms = roles.latency.as_ref().and_then(|_| {
+                let n = count(r.get("ln"));
+                let p = percentiles(n, r.get("lq"))?;
+                Some(LatencySummary {
+                    mean: num(r.get("lmean"))?,
+                    p50: p[0],
+                    p95: p[1],
+                    p99: p[2],
+                })
+            });
+            let metrics = roles
+                .metrics
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let n = count(r.get(format!("m{i}n")));
+                    let sum = num(r.get(format!("m{i}s"))).unwrap_or(0.0);
+                    (
+                        m.clone(),
+                        MetricSummary {
+                            n,
+                            mean: (n > 0).then(|| sum / n as f64),
+                            sum,
+                        },
+                    )
+                })
+                .collect();
+            GroupAggregate {
+                name: r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
+                requests: count(r.get("requests")),
+                users: count(r.get("users")),
+                errors: count(r.get("errors")),
+                models: texts(r.get("models")),
+                versions: texts(r.get("versions")),
+                latency_ms,
+                metrics,
+            }
+        })
+        .collect())
+}
+
+/// Users seen in more than one group.
+pub fn leaked_users(src: &Source, roles: &Roles) -> Result<u64, ClickHouseError> {
+    let Some(u) = &roles.user else {
+        return Ok(0);
+    };
+    let query = format!(
+        "SELECT count() AS leaked FROM (SELECT {u} FROM {} WHERE {} AND isNotNull({u}) GROUP BY {u} HAVING uniqExact({g}) > 1)",
+        sql::table(&src.url.database, &src.url.table),
+        src.where_clause(roles)?,
+        u = ident(u),
+        g = ident(&roles.group)
+    );
+    Ok(src
+        .rows(&query)?
+        .first()
+        .map_or(0, |r| count(r.get("leaked"))))
+}
+
+/// Per time bucket × group, buckets of `bucket_s` seconds aligned to the epoch.
+pub fn buckets(
+    src: &Source,
+    roles: &Roles,
+    bucket_s: u64,
+) -> Result<Vec<BucketAggregate>, ClickHouseError> {
+    let ts = roles
+        .timestamp
+        .as_ref()
+        .ok_or_else(|| ClickHouseError::Input {
+            server: src.server(),
+            problem: "the table has no timestamp column for a timeline".into(),
+        })?;
+    let b = bucket_s.max(1);
+    let mut cols = vec![
+        format!(
+            "intDiv(toInt64(toUInt32({})), {b}) * {b} AS bucket",
+            ident(ts)
+        ),
+        format!("toString({}) AS g", ident(&roles.group)),
+        "count() AS requests".to_string(),
+        format!("{} AS errors", error_sql(roles)),
+    ];
+    if let Some(l) = &roles.latency {
+        cols.push(latency_sql(l));
+    }
+    let query = format!(
+        "SELECT {} FROM {} WHERE {} GROUP BY bucket, g ORDER BY bucket, g",
+        cols.join(", "),
+        sql::table(&src.url.database, &src.url.table),
+        src.where_clause(roles)?
+    );
+    Ok(src
+        .rows(&query)?
+        .iter()
+        .map(|r| BucketAggregate {
+            start_s: num(r.get("bucket")).unwrap_or(0.0) as i64,
+            group: r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
+            requests: count(r.get("requests")),
+            errors: count(r.get("errors")),
+            latency_p: roles
+                .latency
+                .as_ref()
+                .and_then(|_| percentiles(count(r.get("ln")), r.get("lq"))),
+        })
+        .collect())
+}

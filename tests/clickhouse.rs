@@ -1,0 +1,561 @@
+//! The ClickHouse back end against a real server: the same fixture loaded into ClickHouse
+//! and read from the file must give the same group aggregates, leakage and timeline (to
+//! 1e-9 relative, percentiles exact); hostile table, column and filter inputs cannot write
+//! or run a second statement; credentials are never printed; an unreachable server, a
+//! missing table, a wrong column and a server error are one clear message.
+//!
+//! The server: Debian's `clickhouse-server` (18.16), installed with apt-get when missing
+//! (as root), started as a plain process on 127.0.0.1 with a config in a temp folder and
+//! free ports, stopped by a watchdog when this test process exits. When it cannot be
+//! installed or started, the tests print why and pass without it.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use verdict::clickhouse::aggregates::{self, Roles, Source};
+use verdict::clickhouse::{schema, Client, Credentials, TableUrl};
+
+/// A running server: its HTTP port.
+struct Server {
+    port: u16,
+}
+
+const USERS_XML: &str = r#"<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+    <analyst><password>s3cret-pw</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></analyst>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+"#;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18123)
+}
+
+/// The server binary, installed with apt-get when missing and possible.
+fn server_binary() -> Result<PathBuf, String> {
+    let find = || {
+        std::env::var_os("VERDICT_CLICKHOUSE_SERVER")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain(["/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server"].map(PathBuf::from))
+            .find(|p| p.is_file())
+    };
+    if let Some(p) = find() {
+        return Ok(p);
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        return Err("clickhouse-server is not installed and this user cannot apt-get it".into());
+    }
+    // one installer at a time across test processes
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            "flock /tmp/verdict-clickhouse-install.lock sh -c 'command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ] || (DEBIAN_FRONTEND=noninteractive apt-get install -y clickhouse-server >/tmp/verdict-clickhouse-install.log 2>&1 || (apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y clickhouse-server >>/tmp/verdict-clickhouse-install.log 2>&1))'",
+        ])
+        .status();
+    match (status, find()) {
+        (_, Some(p)) => Ok(p),
+        (s, None) => Err(format!(
+            "apt-get install clickhouse-server failed ({s:?}); see /tmp/verdict-clickhouse-install.log"
+        )),
+    }
+}
+
+fn start() -> Result<Server, String> {
+    if let Ok(port) = std::env::var("VERDICT_CLICKHOUSE_TEST_PORT") {
+        return Ok(Server {
+            port: port
+                .parse()
+                .map_err(|_| "bad VERDICT_CLICKHOUSE_TEST_PORT")?,
+        });
+    }
+    let bin = server_binary()?;
+    let dir = std::env::temp_dir().join(format!("verdict-clickhouse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (http, tcp) = (free_port(), free_port());
+    let d = dir.display();
+    let config = format!(
+        r#"<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>{d}/server.log</log><errorlog>{d}/error.log</errorlog><console>0</console></logger>
+  <http_port>{http}</http_port>
+  <tcp_port>{tcp}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>{d}/data/</path>
+  <tmp_path>{d}/tmp/</tmp_path>
+  <user_files_path>{d}/user_files/</user_files_path>
+  <format_schema_path>{d}/format_schemas/</format_schema_path>
+  <users_config>{d}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_concurrent_queries>50</max_concurrent_queries>
+  <timezone>UTC</timezone>
+</yandex>
+"#
+    );
+    std::fs::write(dir.join("config.xml"), config).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("users.xml"), USERS_XML).map_err(|e| e.to_string())?;
+    // the server dies with this test process: a watchdog polls our PID
+    let script = format!(
+        "'{}' --config-file='{d}/config.xml' >'{d}/stdout.log' 2>&1 & s=$!; echo $s >'{d}/server.pid'; while kill -0 {me} 2>/dev/null && kill -0 $s 2>/dev/null; do sleep 1; done; kill $s 2>/dev/null; sleep 2; kill -9 $s 2>/dev/null; rm -rf '{d}'",
+        bin.display(),
+        me = std::process::id()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(60) {
+        if raw(http, "GET", "/ping", "").is_ok_and(|b| b.starts_with("Ok.")) {
+            return Ok(Server { port: http });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(format!(
+        "the server did not answer on port {http} within 60 s (logs in {d})"
+    ))
+}
+
+/// The shared server, or None with the reason printed once.
+fn server() -> Option<&'static Server> {
+    static S: OnceLock<Option<Server>> = OnceLock::new();
+    S.get_or_init(|| match start().and_then(load_fixtures) {
+        Ok(s) => Some(s),
+        Err(why) => {
+            eprintln!("SKIPPED: the ClickHouse tests need a server: {why}");
+            None
+        }
+    })
+    .as_ref()
+}
+
+/// A write request (the library only reads): status must be 200.
+fn raw(port: u16, method: &str, path: &str, body: &str) -> Result<String, String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(120)));
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).map_err(|e| e.to_string())?;
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+        return Err(format!("{}: {body}", head.lines().next().unwrap_or("")));
+    }
+    Ok(body.to_string())
+}
+
+fn exec(port: u16, sql: &str) -> Result<(), String> {
+    raw(port, "POST", "/", sql).map(|_| ())
+}
+
+/// `sample_data/experiment.csv` as TSV rows for ClickHouse (timestamps to the second),
+/// without its two malformed lines (the local engine rejects them too: a short record and a
+/// latency that is not a number).
+fn experiment_tsv() -> String {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path("sample_data/experiment.csv")
+        .unwrap();
+    let mut out = String::new();
+    for rec in rdr.records() {
+        let r = rec.unwrap();
+        let numeric_ok = [6, 7, 9, 10, 11].iter().all(|&i| {
+            r.get(i)
+                .is_some_and(|v| v.is_empty() || v.parse::<f64>().is_ok())
+        });
+        if r.len() != 15 || !numeric_ok {
+            continue;
+        }
+        let cell = |i: usize| {
+            let v = r.get(i).unwrap_or("");
+            if v.is_empty() {
+                "\\N".to_string()
+            } else {
+                v.replace('\\', "\\\\").replace('\t', "\\t")
+            }
+        };
+        // 2025-12-13T00:00:00.729Z -> 2025-12-13 00:00:00
+        let ts = r.get(0).unwrap().replace('T', " ");
+        let ts = &ts[..19];
+        let mut cells = vec![ts.to_string()];
+        cells.extend((1..r.len()).map(cell));
+        out.push_str(&cells.join("\t"));
+        out.push('\n');
+    }
+    out
+}
+
+fn load_fixtures(s: Server) -> Result<Server, String> {
+    let p = s.port;
+    exec(p, "CREATE DATABASE IF NOT EXISTS verdict_test")?;
+    exec(p, "DROP TABLE IF EXISTS verdict_test.experiment")?;
+    exec(
+        p,
+        "CREATE TABLE verdict_test.experiment (ts DateTime, request_id String, user_id String, `group` String, model_name String, model_version String, latency_ms Nullable(Float64), score Nullable(Float64), pred Nullable(String), label Nullable(Float64), converted Nullable(Float64), revenue Nullable(Float64), device String, country String, error Nullable(String)) ENGINE = MergeTree() ORDER BY ts",
+    )?;
+    raw(
+        p,
+        "POST",
+        "/?query=INSERT%20INTO%20verdict_test.experiment%20FORMAT%20TabSeparated",
+        &experiment_tsv(),
+    )?;
+    // a table with hostile names
+    exec(
+        p,
+        "DROP TABLE IF EXISTS verdict_test.`we``ird; DROP TABLE x`",
+    )?;
+    exec(
+        p,
+        "CREATE TABLE verdict_test.`we``ird; DROP TABLE x` (`gr``oup` String, `us'er` String, `v\\\\al` Nullable(Float64)) ENGINE = Memory",
+    )?;
+    exec(
+        p,
+        "INSERT INTO verdict_test.`we``ird; DROP TABLE x` VALUES ('A', 'u1', 1.5), ('A', 'u2', NULL), ('B', 'u1', 2.5), ('B\\'; DROP', 'u3', 4)",
+    )?;
+    Ok(s)
+}
+
+fn client(s: &Server) -> Client {
+    Client::new("127.0.0.1", s.port, Credentials::default())
+}
+
+fn url(table: &str) -> TableUrl {
+    TableUrl {
+        host: "127.0.0.1".into(),
+        port: 0,
+        database: "verdict_test".into(),
+        table: table.into(),
+        user: None,
+    }
+}
+
+fn roles() -> Roles {
+    Roles {
+        group: "group".into(),
+        user: Some("user_id".into()),
+        timestamp: Some("ts".into()),
+        latency: Some("latency_ms".into()),
+        error: Some("error".into()),
+        model: Some("model_name".into()),
+        version: Some("model_version".into()),
+        metrics: vec!["converted".into(), "revenue".into()],
+    }
+}
+
+fn close(what: &str, a: f64, b: f64) {
+    assert!(
+        (a - b).abs() <= 1e-9 * b.abs().max(1e-300),
+        "{what}: clickhouse {a}, local {b}"
+    );
+}
+
+fn local_report() -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .args(["analyze", "sample_data/experiment.csv", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn group_aggregates_leakage_and_timeline_match_the_local_engine() {
+    let Some(s) = server() else { return };
+    let c = client(s);
+    let u = url("experiment");
+    let src = Source {
+        client: &c,
+        url: &u,
+        filter: None,
+        from_s: None,
+        to_s: None,
+    };
+    let local = local_report();
+    let groups = aggregates::groups(&src, &roles()).unwrap();
+    let lg = local["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), lg.len());
+    for (g, l) in groups.iter().zip(lg) {
+        assert_eq!(g.name, l["name"].as_str().unwrap());
+        assert_eq!(g.requests, l["requests"].as_u64().unwrap(), "{}", g.name);
+        assert_eq!(g.users, l["users"].as_u64().unwrap(), "{}", g.name);
+        assert_eq!(g.errors, l["errors"].as_u64().unwrap(), "{}", g.name);
+        let names = |k: &str| -> Vec<String> {
+            l[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(g.models, names("models"));
+        assert_eq!(g.versions, names("versions"));
+        let lat = g.latency_ms.unwrap();
+        for (k, v) in [
+            ("mean", lat.mean),
+            ("p50", lat.p50),
+            ("p95", lat.p95),
+            ("p99", lat.p99),
+        ] {
+            close(
+                &format!("{} latency {k}", g.name),
+                v,
+                l["latency_ms"][k].as_f64().unwrap(),
+            );
+        }
+        for (m, sm) in &g.metrics {
+            let lm = &l["metrics"][m];
+            assert_eq!(sm.n, lm["n"].as_u64().unwrap(), "{m}");
+            close(
+                &format!("{} {m} sum", g.name),
+                sm.sum,
+                lm["sum"].as_f64().unwrap(),
+            );
+            close(
+                &format!("{} {m} mean", g.name),
+                sm.mean.unwrap(),
+                lm["mean"].as_f64().unwrap(),
+            );
+        }
+    }
+    assert_eq!(
+        aggregates::leaked_users(&src, &roles()).unwrap(),
+        local["assignment"]["users_in_multiple_groups"]
+            .as_u64()
+            .unwrap()
+    );
+    // the timeline at the local report's bucket
+    let bucket_s = local["timeline"]["bucket_seconds"].as_u64().unwrap();
+    let rows = aggregates::buckets(&src, &roles(), bucket_s).unwrap();
+    let mut want: BTreeMap<(i64, String), &serde_json::Value> = BTreeMap::new();
+    for r in local["timeline"]["rows"].as_array().unwrap() {
+        if r["requests"].as_u64().unwrap() > 0 {
+            want.insert(
+                (
+                    r["start_us"].as_i64().unwrap() / 1_000_000,
+                    r["group"].as_str().unwrap().to_string(),
+                ),
+                r,
+            );
+        }
+    }
+    assert_eq!(rows.len(), want.len());
+    for r in &rows {
+        let w = want[&(r.start_s, r.group.clone())];
+        assert_eq!(r.requests, w["requests"].as_u64().unwrap());
+        assert_eq!(r.errors, w["errors"].as_u64().unwrap());
+        if let Some(p) = r.latency_p {
+            for (i, k) in ["latency_p50", "latency_p95", "latency_p99"]
+                .iter()
+                .enumerate()
+            {
+                close(k, p[i], w[k].as_f64().unwrap());
+            }
+        }
+    }
+    // only aggregates came back: bytes grow with groups x buckets, not with rows
+    let per_row = c.bytes_received() as f64 / (rows.len() + groups.len()) as f64;
+    eprintln!(
+        "{} bytes in {} queries for {} aggregate rows ({per_row:.0} bytes each)",
+        c.bytes_received(),
+        c.queries(),
+        rows.len() + groups.len()
+    );
+    assert!(per_row < 400.0, "{per_row}");
+}
+
+#[test]
+fn hostile_names_and_filters_cannot_write_or_run_a_second_statement() {
+    let Some(s) = server() else { return };
+    let c = client(s);
+    let u = url("we`ird; DROP TABLE x");
+    let cols = schema::describe(&c, &u).unwrap();
+    let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["gr`oup", "us'er", "v\\al"]);
+    let roles = Roles {
+        group: "gr`oup".into(),
+        user: Some("us'er".into()),
+        metrics: vec!["v\\al".into()],
+        ..Default::default()
+    };
+    let src = Source {
+        client: &c,
+        url: &u,
+        filter: Some("`us'er` != 'u9'".into()),
+        from_s: None,
+        to_s: None,
+    };
+    let g = aggregates::groups(&src, &roles).unwrap();
+    let names: Vec<&str> = g.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names, ["A", "B", "B'; DROP"]);
+    assert_eq!(g[0].metrics["v\\al"].n, 1);
+    assert_eq!(aggregates::leaked_users(&src, &roles).unwrap(), 1);
+    // filters that try to end the statement, comment out the rest or change settings
+    for bad in [
+        "1=1; DROP TABLE verdict_test.experiment",
+        "1=1) OR (1=1",
+        "1=1 -- ",
+        "1=1 SETTINGS readonly=0",
+    ] {
+        let src = Source {
+            client: &c,
+            url: &u,
+            filter: Some(bad.into()),
+            from_s: None,
+            to_s: None,
+        };
+        let e = aggregates::groups(&src, &roles).unwrap_err().to_string();
+        assert!(e.contains("--where"), "{bad}: {e}");
+    }
+    // the client is read-only even for SQL that would write
+    let e = c
+        .query(
+            "CREATE TABLE verdict_test.nope (x Int8) ENGINE = Memory",
+            "TSV",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("readonly"), "{e}");
+    // and the tables are all still there
+    let r = c
+        .query("SELECT count() FROM verdict_test.experiment", "TSV")
+        .unwrap();
+    assert!(r.body.trim().parse::<u64>().unwrap() > 1000);
+}
+
+#[test]
+fn credentials_errors_and_missing_things_are_one_clear_line() {
+    let Some(s) = server() else { return };
+    // a user with a password: accepted, and never in an error message
+    let good = Client::new(
+        "127.0.0.1",
+        s.port,
+        Credentials::new(Some("analyst".into()), Some("s3cret-pw".into())),
+    );
+    assert_eq!(good.query("SELECT 1", "TSV").unwrap().body.trim(), "1");
+    let bad = Client::new(
+        "127.0.0.1",
+        s.port,
+        Credentials::new(Some("analyst".into()), Some("wrong-pw".into())),
+    );
+    let e = bad.query("SELECT 1", "TSV").unwrap_err().to_string();
+    assert!(
+        e.contains("Wrong password") || e.contains("Authentication failed"),
+        "{e}"
+    );
+    assert!(!e.contains("wrong-pw") && !e.contains("s3cret"), "{e}");
+    assert_eq!(e.lines().count(), 1);
+    let c = client(s);
+    // a missing table
+    let e = schema::describe(&c, &url("no_such_table"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no_such_table") && e.contains("doesn't exist"),
+        "{e}"
+    );
+    // a wrong column
+    let src_url = url("experiment");
+    let src = Source {
+        client: &c,
+        url: &src_url,
+        filter: None,
+        from_s: None,
+        to_s: None,
+    };
+    let e = aggregates::groups(
+        &src,
+        &Roles {
+            group: "arm".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("arm") && e.contains("server error"), "{e}");
+    assert_eq!(e.lines().count(), 1);
+    // an unreachable server
+    let dead = Client::new("127.0.0.1", free_port(), Credentials::default());
+    let e = dead.query("SELECT 1", "TSV").unwrap_err().to_string();
+    assert!(e.contains("cannot connect"), "{e}");
+}
+
+#[test]
+fn a_time_range_and_a_filter_are_pushed_down() {
+    let Some(s) = server() else { return };
+    let c = client(s);
+    let u = url("experiment");
+    let all = Source {
+        client: &c,
+        url: &u,
+        filter: None,
+        from_s: None,
+        to_s: None,
+    };
+    let total: u64 = aggregates::groups(&all, &roles())
+        .unwrap()
+        .iter()
+        .map(|g| g.requests)
+        .sum();
+    let de = Source {
+        filter: Some("country = 'DE'".into()),
+        ..all
+    };
+    let de_rows: u64 = aggregates::groups(&de, &roles())
+        .unwrap()
+        .iter()
+        .map(|g| g.requests)
+        .sum();
+    let want_de = std::fs::read_to_string("sample_data/experiment.csv")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(13) == Some("DE"))
+        .count() as u64;
+    assert_eq!(de_rows, want_de);
+    assert!(de_rows < total);
+    // 2025-12-13 00:00 to 06:00 UTC
+    let first = Source {
+        client: &c,
+        url: &u,
+        filter: None,
+        from_s: Some(1_765_584_000),
+        to_s: Some(1_765_584_000 + 6 * 3600),
+    };
+    let early: u64 = aggregates::groups(&first, &roles())
+        .unwrap()
+        .iter()
+        .map(|g| g.requests)
+        .sum();
+    let want_early = std::fs::read_to_string("sample_data/experiment.csv")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("2025-12-13T0") && l.as_bytes()[12] < b'6')
+        .filter(|l| !l.contains("req-bad-")) // the malformed lines, rejected locally too
+        .count() as u64;
+    assert_eq!(early, want_early);
+}
