@@ -11,6 +11,7 @@ use super::error::ClickHouseError;
 use super::http::Client;
 use super::sql::{self, ident};
 use super::url::TableUrl;
+use crate::analysis::rollout::unit_stats::RatioMoments;
 use crate::analysis::stats::{lerp, percentile_position};
 use crate::report::{LatencySummary, MetricSummary};
 use serde_json::Value;
@@ -353,4 +354,115 @@ pub fn buckets(
                 .and_then(|_| percentiles(count(r.get("ln")), r.get("lq"))),
         })
         .collect())
+}
+
+/// The per-unit sufficient statistics of one metric in each group × stage cell: units are
+/// (user, group, stage) with at least one value; m = Σ values and d = their count per unit;
+/// the cell's count, sums, means and centred second moments (two passes: the means first,
+/// then Σ(m − m̄)², Σ(d − d̄)², Σ(m − m̄)(d − d̄), so nothing subtracts two large sums).
+/// `stage_starts_s` are the starts of stages 1, 2, ... (epoch seconds); rows before the
+/// first are stage 0. Keys are (group, stage).
+pub fn unit_moments(
+    src: &Source,
+    roles: &Roles,
+    metric: &str,
+    stage_starts_s: &[i64],
+) -> Result<BTreeMap<(String, u16), RatioMoments>, ClickHouseError> {
+    let user = roles.user.as_ref().ok_or_else(|| ClickHouseError::Input {
+        server: src.server(),
+        problem: "user-level tests need a user column".into(),
+    })?;
+    let stage = if stage_starts_s.is_empty() {
+        "toUInt16(0)".to_string()
+    } else {
+        let ts = roles
+            .timestamp
+            .as_ref()
+            .ok_or_else(|| ClickHouseError::Input {
+                server: src.server(),
+                problem: "stages need a timestamp column".into(),
+            })?;
+        let t = format!("toInt64(toUInt32({}))", ident(ts));
+        format!(
+            "toUInt16({})",
+            stage_starts_s
+                .iter()
+                .map(|b| format!("({t} >= {b})"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        )
+    };
+    let m = ident(metric);
+    let units = format!(
+        "SELECT toString({g}) AS g, {stage} AS stage, {u} AS unit, sum({m}) AS m, count({m}) AS d FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY g, stage, unit HAVING d > 0",
+        g = ident(&roles.group),
+        u = ident(user),
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+    );
+    // pass 1: counts and sums per cell
+    let first = src.rows(&format!(
+        "SELECT g, stage, count() AS n, sum(m) AS sm, sum(d) AS sd FROM ({units}) GROUP BY g, stage ORDER BY g, stage"
+    ))?;
+    let mut cells: BTreeMap<(String, u16), RatioMoments> = BTreeMap::new();
+    for r in &first {
+        let key = (
+            r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
+            count(r.get("stage")) as u16,
+        );
+        let n = count(r.get("n"));
+        let (sm, sd) = (
+            num(r.get("sm")).unwrap_or(0.0),
+            num(r.get("sd")).unwrap_or(0.0),
+        );
+        cells.insert(
+            key,
+            RatioMoments {
+                n,
+                sum_m: sm,
+                sum_d: sd,
+                mean_m: sm / n.max(1) as f64,
+                mean_d: sd / n.max(1) as f64,
+                ..Default::default()
+            },
+        );
+    }
+    if cells.is_empty() {
+        return Ok(cells);
+    }
+    // pass 2: centred moments around each cell's means (inlined as literals)
+    let key_sql = "concat(g, '|', toString(stage))";
+    let keys: Vec<String> = cells
+        .keys()
+        .map(|(g, s)| sql::literal(&format!("{g}|{s}")))
+        .collect();
+    let values = |f: fn(&RatioMoments) -> f64| -> Result<String, ClickHouseError> {
+        cells
+            .values()
+            .map(|c| {
+                sql::number(f(c)).ok_or_else(|| ClickHouseError::Answer {
+                    server: src.server(),
+                    problem: "a cell mean is not finite".into(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| v.join(", "))
+    };
+    let (mm, md) = (values(|c| c.mean_m)?, values(|c| c.mean_d)?);
+    let keys = keys.join(", ");
+    let second = src.rows(&format!(
+        "SELECT g, stage, sum((m - cm) * (m - cm)) AS a, sum((d - cd) * (d - cd)) AS b, sum((m - cm) * (d - cd)) AS c FROM (SELECT g, stage, m, d, transform({key_sql}, [{keys}], [{mm}], nan) AS cm, transform({key_sql}, [{keys}], [{md}], nan) AS cd FROM ({units})) GROUP BY g, stage ORDER BY g, stage"
+    ))?;
+    for r in &second {
+        let key = (
+            r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
+            count(r.get("stage")) as u16,
+        );
+        if let Some(c) = cells.get_mut(&key) {
+            c.css_m = num(r.get("a")).unwrap_or(f64::NAN);
+            c.css_d = num(r.get("b")).unwrap_or(f64::NAN);
+            c.csp_md = num(r.get("c")).unwrap_or(f64::NAN);
+        }
+    }
+    Ok(cells)
 }
