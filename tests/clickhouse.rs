@@ -259,6 +259,7 @@ fn roles() -> Roles {
         group: "group".into(),
         user: Some("user_id".into()),
         timestamp: Some("ts".into()),
+        time_unit: aggregates::TimeUnit::DateTime,
         latency: Some("latency_ms".into()),
         error: Some("error".into()),
         model: Some("model_name".into()),
@@ -635,7 +636,7 @@ fn user_level_tests_from_pushed_down_moments_match_the_local_engine() {
     }
     assert!(compared >= 2, "converted and revenue");
     // the same with a stage boundary: two cells per group whose units add up
-    let split = 1_765_584_000 + 12 * 3600;
+    let split = (1_765_584_000 + 12 * 3600) * 1000;
     let staged = aggregates::unit_moments(&src, &roles(), "converted", &[split]).unwrap();
     let single = aggregates::unit_moments(&src, &roles(), "converted", &[]).unwrap();
     for g in ["A", "B"] {

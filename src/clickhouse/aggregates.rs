@@ -27,8 +27,10 @@ pub struct Roles {
     pub group: String,
     /// The user column.
     pub user: Option<String>,
-    /// The timestamp column (Date / DateTime).
+    /// The timestamp column.
     pub timestamp: Option<String>,
+    /// How the timestamp column holds time.
+    pub time_unit: TimeUnit,
     /// Latency in milliseconds.
     pub latency: Option<String>,
     /// Error text (non-empty: an error event).
@@ -39,6 +41,33 @@ pub struct Roles {
     pub version: Option<String>,
     /// Metric columns.
     pub metrics: Vec<String>,
+}
+
+/// How a timestamp column holds time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// `Date` / `DateTime` (seconds).
+    #[default]
+    DateTime,
+    /// Integer epoch seconds.
+    Seconds,
+    /// Integer epoch milliseconds.
+    Millis,
+    /// Integer epoch microseconds.
+    Micros,
+}
+
+impl TimeUnit {
+    /// SQL giving the column as integer epoch milliseconds (works on 18.16 and current).
+    pub fn millis_sql(self, column: &str) -> String {
+        let c = ident(column);
+        match self {
+            TimeUnit::DateTime => format!("(toInt64(toUInt32({c})) * 1000)"),
+            TimeUnit::Seconds => format!("(toInt64({c}) * 1000)"),
+            TimeUnit::Millis => format!("toInt64({c})"),
+            TimeUnit::Micros => format!("intDiv(toInt64({c}), 1000)"),
+        }
+    }
 }
 
 /// The rows to aggregate: a table, an optional filter and a time range.
@@ -111,11 +140,12 @@ impl Source<'_> {
                     server: self.server(),
                     problem: "--from/--to need a timestamp column".into(),
                 })?;
+            let ms = roles.time_unit.millis_sql(ts);
             if let Some(f) = self.from_s {
-                parts.push(format!("toInt64(toUInt32({})) >= {f}", ident(ts)));
+                parts.push(format!("{ms} >= {}", f.saturating_mul(1000)));
             }
             if let Some(t) = self.to_s {
-                parts.push(format!("toInt64(toUInt32({})) < {t}", ident(ts)));
+                parts.push(format!("{ms} < {}", t.saturating_mul(1000)));
             }
         }
         Ok(parts.join(" AND "))
@@ -324,8 +354,9 @@ pub fn buckets(
     let b = bucket_s.max(1);
     let mut cols = vec![
         format!(
-            "intDiv(toInt64(toUInt32({})), {b}) * {b} AS bucket",
-            ident(ts)
+            "intDiv({}, {}) * {b} AS bucket",
+            roles.time_unit.millis_sql(ts),
+            b * 1000
         ),
         format!("toString({}) AS g", ident(&roles.group)),
         "count() AS requests".to_string(),
@@ -360,19 +391,19 @@ pub fn buckets(
 /// (user, group, stage) with at least one value; m = Σ values and d = their count per unit;
 /// the cell's count, sums, means and centred second moments (two passes: the means first,
 /// then Σ(m − m̄)², Σ(d − d̄)², Σ(m − m̄)(d − d̄), so nothing subtracts two large sums).
-/// `stage_starts_s` are the starts of stages 1, 2, ... (epoch seconds); rows before the
-/// first are stage 0. Keys are (group, stage).
+/// `stage_starts_ms` are the starts of stages 1, 2, ... (epoch milliseconds); rows before
+/// the first are stage 0. Keys are (group, stage).
 pub fn unit_moments(
     src: &Source,
     roles: &Roles,
     metric: &str,
-    stage_starts_s: &[i64],
+    stage_starts_ms: &[i64],
 ) -> Result<BTreeMap<(String, u16), RatioMoments>, ClickHouseError> {
     let user = roles.user.as_ref().ok_or_else(|| ClickHouseError::Input {
         server: src.server(),
         problem: "user-level tests need a user column".into(),
     })?;
-    let stage = if stage_starts_s.is_empty() {
+    let stage = if stage_starts_ms.is_empty() {
         "toUInt16(0)".to_string()
     } else {
         let ts = roles
@@ -382,10 +413,10 @@ pub fn unit_moments(
                 server: src.server(),
                 problem: "stages need a timestamp column".into(),
             })?;
-        let t = format!("toInt64(toUInt32({}))", ident(ts));
+        let t = roles.time_unit.millis_sql(ts);
         format!(
             "toUInt16({})",
-            stage_starts_s
+            stage_starts_ms
                 .iter()
                 .map(|b| format!("({t} >= {b})"))
                 .collect::<Vec<_>>()
