@@ -650,3 +650,71 @@ fn user_level_tests_from_pushed_down_moments_match_the_local_engine() {
         );
     }
 }
+
+#[test]
+fn segment_tests_from_pushed_down_moments_match_the_local_engine() {
+    use verdict::analysis::proportions::two_proportion_z;
+    use verdict::analysis::welch::welch_t;
+    let Some(s) = server() else { return };
+    let c = client(s);
+    let u = url("experiment");
+    let src = Source {
+        client: &c,
+        url: &u,
+        filter: None,
+        from_s: None,
+        to_s: None,
+    };
+    let local = local_report();
+    let alpha = local["alpha"].as_f64().unwrap();
+    let mut compared = 0;
+    for seg in local["segments"].as_array().unwrap() {
+        let column = seg["column"].as_str().unwrap();
+        let value = seg["value"].as_str().unwrap();
+        for t in seg["tests"].as_array().unwrap() {
+            let metric = t["metric"].as_str().unwrap();
+            if !roles().metrics.iter().any(|m| m == metric) {
+                continue;
+            }
+            let mo = aggregates::segment_moments(&src, &roles(), column, metric).unwrap();
+            assert_eq!(mo.requests[value], seg["requests"].as_u64().unwrap());
+            let cell = |g: &str| mo.cells[&(value.to_string(), g.to_string())];
+            let (a, b) = (
+                cell(t["control"].as_str().unwrap()),
+                cell(t["treatment"].as_str().unwrap()),
+            );
+            assert_eq!(a.n, t["control_n"].as_u64().unwrap());
+            assert_eq!(b.n, t["treatment_n"].as_u64().unwrap());
+            let (diff, stat, lo, hi) = match t["method"].as_str().unwrap() {
+                "two_proportion_z" => {
+                    let r = two_proportion_z(a.sum, a.n as f64, b.sum, b.n as f64, alpha);
+                    (r.diff, r.z, r.ci_low, r.ci_high)
+                }
+                "welch_t" => {
+                    let r = welch_t(&a, &b, alpha);
+                    (r.diff, r.t, r.ci_low, r.ci_high)
+                }
+                other => panic!("{other}"),
+            };
+            let what = format!("{column}={value} {metric}");
+            close(&format!("{what} diff"), diff, t["diff"].as_f64().unwrap());
+            close(
+                &format!("{what} stat"),
+                stat,
+                t["statistic"].as_f64().unwrap(),
+            );
+            close(
+                &format!("{what} lo"),
+                lo,
+                t["fixed"]["ci_low"].as_f64().unwrap(),
+            );
+            close(
+                &format!("{what} hi"),
+                hi,
+                t["fixed"]["ci_high"].as_f64().unwrap(),
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 8, "{compared}");
+}

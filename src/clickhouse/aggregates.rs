@@ -497,3 +497,75 @@ pub fn unit_moments(
     }
     Ok(cells)
 }
+
+/// Request-level moments of `metric` per value of a segment `column` × group (keys: value,
+/// group), two passes (the means, then Σ(x − x̄)²); and the requests per value.
+pub fn segment_moments(
+    src: &Source,
+    roles: &Roles,
+    column: &str,
+    metric: &str,
+) -> Result<SegmentMoments, ClickHouseError> {
+    let (v, g, m) = (ident(column), ident(&roles.group), ident(metric));
+    let table = sql::table(&src.url.database, &src.url.table);
+    let w = src.where_clause(roles)?;
+    let first = src.rows(&format!(
+        "SELECT toString({v}) AS v, toString({g}) AS g, cityHash64(toString({v}), toString({g})) AS k, count() AS requests, count({m}) AS n, sum({m}) AS s FROM {table} WHERE {w} AND isNotNull({v}) GROUP BY v, g ORDER BY v, g"
+    ))?;
+    let mut out = SegmentMoments::default();
+    let mut keys = Vec::new();
+    let mut means = Vec::new();
+    for r in &first {
+        let value = r.get("v").and_then(Value::as_str).unwrap_or("").to_string();
+        let group = r.get("g").and_then(Value::as_str).unwrap_or("").to_string();
+        let n = count(r.get("n"));
+        let sum = num(r.get("s")).unwrap_or(0.0);
+        *out.requests.entry(value.clone()).or_default() += count(r.get("requests"));
+        let mean = if n > 0 { sum / n as f64 } else { f64::NAN };
+        if n > 0 {
+            keys.push(count(r.get("k")).to_string());
+            means.push(sql::number(mean).unwrap_or_else(|| "nan".into()));
+        }
+        out.cells.insert(
+            (value, group),
+            crate::analysis::stats::Moments {
+                n,
+                sum,
+                mean,
+                var: f64::NAN,
+            },
+        );
+    }
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let second = src.rows(&format!(
+        "SELECT toString({v}) AS v, toString({g}) AS g, sum((x - c) * (x - c)) AS css FROM (SELECT {v}, {g}, {m} AS x, transform(cityHash64(toString({v}), toString({g})), [{keys}], [{means}], nan) AS c FROM {table} WHERE {w} AND isNotNull({v}) AND isNotNull({m})) GROUP BY v, g",
+        keys = keys.join(", "),
+        means = means.join(", ")
+    ))?;
+    for r in &second {
+        let key = (
+            r.get("v").and_then(Value::as_str).unwrap_or("").to_string(),
+            r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
+        );
+        if let Some(c) = out.cells.get_mut(&key) {
+            let css = num(r.get("css")).unwrap_or(f64::NAN);
+            c.var = if c.n > 1 {
+                css / (c.n - 1) as f64
+            } else {
+                f64::NAN
+            };
+        }
+    }
+    Ok(out)
+}
+
+/// Per segment value × group moments of one metric, and requests per value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SegmentMoments {
+    /// (value, group) → count, sum, mean, sample variance of the metric's values.
+    pub cells: BTreeMap<(String, String), crate::analysis::stats::Moments>,
+    /// Requests per value (all groups).
+    pub requests: BTreeMap<String, u64>,
+}
