@@ -718,3 +718,30 @@ fn segment_tests_from_pushed_down_moments_match_the_local_engine() {
     }
     assert!(compared >= 8, "{compared}");
 }
+
+#[test]
+fn the_split_check_from_pushed_down_unit_counts_matches_the_local_engine() {
+    use verdict::analysis::srm::srm_result;
+    let Some(s) = server() else { return };
+    let c = client(s);
+    let u = url("experiment");
+    let src = Source {
+        client: &c,
+        url: &u,
+        filter: None,
+        from_s: None,
+        to_s: None,
+    };
+    let local = local_report();
+    let units = aggregates::units_per_cell(&src, &roles(), &[]).unwrap();
+    let names: Vec<String> = vec!["A".into(), "B".into()];
+    let observed: Vec<u64> = names.iter().map(|g| units[&(g.clone(), 0)]).collect();
+    let srm = srm_result(&names, &observed, &[0.5, 0.5], 0.001);
+    let want = &local["srm"];
+    for g in &names {
+        assert_eq!(srm.observed[g], want["observed"][g].as_u64().unwrap());
+    }
+    close("chi2", srm.chi2, want["chi2"].as_f64().unwrap());
+    close("p", srm.p_value, want["p_value"].as_f64().unwrap());
+    assert_eq!(srm.mismatch, want["mismatch"].as_bool().unwrap());
+}

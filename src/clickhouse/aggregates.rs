@@ -387,6 +387,65 @@ pub fn buckets(
         .collect())
 }
 
+/// The stage of a row as SQL: how many of `stage_starts_ms` are at or before its time.
+fn stage_sql(
+    src: &Source,
+    roles: &Roles,
+    stage_starts_ms: &[i64],
+) -> Result<String, ClickHouseError> {
+    if stage_starts_ms.is_empty() {
+        return Ok("toUInt16(0)".to_string());
+    }
+    let ts = roles
+        .timestamp
+        .as_ref()
+        .ok_or_else(|| ClickHouseError::Input {
+            server: src.server(),
+            problem: "stages need a timestamp column".into(),
+        })?;
+    let t = roles.time_unit.millis_sql(ts);
+    Ok(format!(
+        "toUInt16({})",
+        stage_starts_ms
+            .iter()
+            .map(|b| format!("({t} >= {b})"))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    ))
+}
+
+/// Distinct users per group × stage (the units the split is checked on).
+pub fn units_per_cell(
+    src: &Source,
+    roles: &Roles,
+    stage_starts_ms: &[i64],
+) -> Result<BTreeMap<(String, u16), u64>, ClickHouseError> {
+    let user = roles.user.as_ref().ok_or_else(|| ClickHouseError::Input {
+        server: src.server(),
+        problem: "units need a user column".into(),
+    })?;
+    let rows = src.rows(&format!(
+        "SELECT toString({g}) AS g, {stage} AS stage, uniqExact({u}) AS units FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY g, stage ORDER BY g, stage",
+        g = ident(&roles.group),
+        stage = stage_sql(src, roles, stage_starts_ms)?,
+        u = ident(user),
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+    ))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
+                    count(r.get("stage")) as u16,
+                ),
+                count(r.get("units")),
+            )
+        })
+        .collect())
+}
+
 /// The per-unit sufficient statistics of one metric in each group × stage cell: units are
 /// (user, group, stage) with at least one value; m = Σ values and d = their count per unit;
 /// the cell's count, sums, means and centred second moments (two passes: the means first,
@@ -403,26 +462,7 @@ pub fn unit_moments(
         server: src.server(),
         problem: "user-level tests need a user column".into(),
     })?;
-    let stage = if stage_starts_ms.is_empty() {
-        "toUInt16(0)".to_string()
-    } else {
-        let ts = roles
-            .timestamp
-            .as_ref()
-            .ok_or_else(|| ClickHouseError::Input {
-                server: src.server(),
-                problem: "stages need a timestamp column".into(),
-            })?;
-        let t = roles.time_unit.millis_sql(ts);
-        format!(
-            "toUInt16({})",
-            stage_starts_ms
-                .iter()
-                .map(|b| format!("({t} >= {b})"))
-                .collect::<Vec<_>>()
-                .join(" + ")
-        )
-    };
+    let stage = stage_sql(src, roles, stage_starts_ms)?;
     let m = ident(metric);
     let units = format!(
         "SELECT toString({g}) AS g, {stage} AS stage, {u} AS unit, sum({m}) AS m, count({m}) AS d FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY g, stage, unit HAVING d > 0",
