@@ -265,6 +265,7 @@ fn roles() -> Roles {
         model: Some("model_name".into()),
         version: Some("model_version".into()),
         metrics: vec!["converted".into(), "revenue".into()],
+        segments: vec!["device".into(), "country".into()],
     }
 }
 
@@ -744,4 +745,43 @@ fn the_split_check_from_pushed_down_unit_counts_matches_the_local_engine() {
     close("chi2", srm.chi2, want["chi2"].as_f64().unwrap());
     close("p", srm.p_value, want["p_value"].as_f64().unwrap());
     assert_eq!(srm.mismatch, want["mismatch"].as_bool().unwrap());
+}
+
+#[test]
+fn roles_are_inferred_as_for_files() {
+    let Some(s) = server() else { return };
+    let c = client(s);
+    let r = schema::infer_roles(&c, &url("experiment"), &Default::default()).unwrap();
+    let local = local_report();
+    let col = |role: &str| local["columns"][role].as_str().map(String::from);
+    assert_eq!(Some(r.group.clone()), col("group"));
+    assert_eq!(r.user, col("user_id"));
+    assert_eq!(r.timestamp, col("timestamp"));
+    assert_eq!(r.latency, col("latency"));
+    assert_eq!(r.error, col("error"));
+    assert_eq!(r.model, col("model"));
+    assert_eq!(r.version, col("version"));
+    assert_eq!(r.time_unit, aggregates::TimeUnit::DateTime);
+    let names = |k: &str| -> Vec<String> {
+        local[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().or(v.as_str()).unwrap().to_string())
+            .collect()
+    };
+    for m in ["converted", "revenue"] {
+        assert!(r.metrics.iter().any(|x| x == m), "{:?}", r.metrics);
+    }
+    assert_eq!(r.segments, names("segment_columns"));
+    // an override wins, and a table without a group column is one clear message
+    let mut o = verdict::ingest::RoleOverrides::default();
+    o.columns
+        .insert(verdict::ingest::Role::Group, "country".into());
+    let r = schema::infer_roles(&c, &url("experiment"), &o).unwrap();
+    assert_eq!(r.group, "country");
+    let e = schema::infer_roles(&c, &url("we`ird; DROP TABLE x"), &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no group column") && e.contains("gr`oup"), "{e}");
 }

@@ -41,6 +41,8 @@ pub struct Roles {
     pub version: Option<String>,
     /// Metric columns.
     pub metrics: Vec<String>,
+    /// Segment columns.
+    pub segments: Vec<String>,
 }
 
 /// How a timestamp column holds time.

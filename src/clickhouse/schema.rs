@@ -108,6 +108,108 @@ pub fn describe(client: &Client, url: &TableUrl) -> Result<Vec<Column>, ClickHou
         .collect())
 }
 
+/// Rows sampled to infer roles (like reading the head of a file).
+pub const ROLE_SAMPLE_ROWS: u64 = 20_000;
+
+/// The table's roles, inferred as for files: the first [`ROLE_SAMPLE_ROWS`] rows are read
+/// through the same parser and role inference as a JSON-lines file, then the overrides
+/// apply; the timestamp's unit comes from its ClickHouse type (or, for integers, from the
+/// magnitude of the sampled values).
+pub fn infer_roles(
+    client: &Client,
+    url: &TableUrl,
+    overrides: &crate::ingest::RoleOverrides,
+) -> Result<super::aggregates::Roles, ClickHouseError> {
+    use crate::ingest::Role;
+    let columns = describe(client, url)?;
+    let sample = client.query(
+        &format!(
+            "SELECT * FROM {} LIMIT {ROLE_SAMPLE_ROWS}",
+            sql::table(&url.database, &url.table)
+        ),
+        "JSONEachRow",
+    )?;
+    let server = client.server();
+    let answer = |problem: String| ClickHouseError::Answer {
+        server: server.clone(),
+        problem,
+    };
+    let dir = std::env::temp_dir().join(format!(
+        "verdict-clickhouse-sample-{}-{}",
+        std::process::id(),
+        url.table.len()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| answer(format!("cannot write the sample: {e}")))?;
+    let file = dir.join("sample.jsonl");
+    std::fs::write(&file, sample.body.as_bytes())
+        .map_err(|e| answer(format!("cannot write the sample: {e}")))?;
+    let raw = crate::ingest::read_raw(
+        &[file.display().to_string()],
+        &|_| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let raw = raw.map_err(|e| answer(format!("the sampled rows: {e}")))?;
+    let roles = crate::ingest::roles::infer(&raw.table, overrides);
+    let group =
+        roles
+            .get(Role::Group)
+            .map(str::to_string)
+            .ok_or_else(|| ClickHouseError::Input {
+                server: client.server(),
+                problem: format!(
+                    "{}: no group column found among {} (name one with --column group=NAME)",
+                    url.shown(),
+                    columns
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+    let kind_of = |name: &str| columns.iter().find(|c| c.name == name);
+    let timestamp = roles.get(Role::Timestamp).map(str::to_string);
+    let time_unit = match timestamp.as_deref().and_then(kind_of) {
+        Some(c) if c.kind() == Kind::Number => {
+            // by magnitude of the sampled values, as for files
+            let max = raw
+                .table
+                .columns
+                .iter()
+                .find(|x| Some(&x.name) == timestamp.as_ref())
+                .and_then(|x| match &x.data {
+                    crate::ingest::table::RawData::Num { values, .. } => {
+                        values.iter().flatten().map(f64::abs).reduce(f64::max)
+                    }
+                    _ => None,
+                })
+                .unwrap_or(0.0);
+            if max < 1e11 {
+                super::aggregates::TimeUnit::Seconds
+            } else if max < 1e14 {
+                super::aggregates::TimeUnit::Millis
+            } else {
+                super::aggregates::TimeUnit::Micros
+            }
+        }
+        _ => super::aggregates::TimeUnit::DateTime,
+    };
+    // only columns the table has (a nested JSON field is not a column)
+    let has = |n: &String| columns.iter().any(|c| &c.name == n);
+    Ok(super::aggregates::Roles {
+        group,
+        user: roles.get(Role::UserId).map(str::to_string),
+        timestamp,
+        time_unit,
+        latency: roles.get(Role::Latency).map(str::to_string),
+        error: roles.get(Role::Error).map(str::to_string),
+        model: roles.get(Role::Model).map(str::to_string),
+        version: roles.get(Role::Version).map(str::to_string),
+        metrics: roles.metrics.iter().filter(|m| has(m)).cloned().collect(),
+        segments: roles.segments.iter().filter(|m| has(m)).cloned().collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
