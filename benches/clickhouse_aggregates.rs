@@ -50,11 +50,26 @@ fn main() {
     let buckets = aggregates::buckets(&src, &roles, 3600).unwrap();
     let t_buckets = t2.elapsed().as_secs_f64();
     let stages = report["stages"].as_array().unwrap();
-    let starts: Vec<i64> = stages
+    let local_starts: Vec<i64> = stages
         .iter()
-        .skip(1)
-        .map(|s| s["start_us"].as_i64().unwrap() / 1000)
+        .map(|s| s["start_us"].as_i64().unwrap())
         .collect();
+    // the server detects the stages itself
+    let td = Instant::now();
+    let detected = verdict::clickhouse::stages::detect_stages(&src, &roles, "A")
+        .unwrap()
+        .unwrap();
+    let t_detect = td.elapsed().as_secs_f64();
+    println!(
+        "stage detection {t_detect:.2} s: {} starts, {} the local engine's",
+        detected.starts.len(),
+        if detected.starts == local_starts {
+            "equal to"
+        } else {
+            "DIFFERENT FROM"
+        }
+    );
+    let starts: Vec<i64> = detected.starts[1..].to_vec();
     let t3 = Instant::now();
     let cells = aggregates::unit_moments(&src, &roles, "converted", &starts).unwrap();
     let t_units = t3.elapsed().as_secs_f64();

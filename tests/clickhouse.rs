@@ -637,7 +637,7 @@ fn user_level_tests_from_pushed_down_moments_match_the_local_engine() {
     }
     assert!(compared >= 2, "converted and revenue");
     // the same with a stage boundary: two cells per group whose units add up
-    let split = (1_765_584_000 + 12 * 3600) * 1000;
+    let split = (1_765_584_000 + 12 * 3600) * 1_000_000;
     let staged = aggregates::unit_moments(&src, &roles(), "converted", &[split]).unwrap();
     let single = aggregates::unit_moments(&src, &roles(), "converted", &[]).unwrap();
     for g in ["A", "B"] {
@@ -784,4 +784,154 @@ fn roles_are_inferred_as_for_files() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no group column") && e.contains("gr`oup"), "{e}");
+}
+
+/// Loads a log through Verdict's own parser and normalisation into a ClickHouse table:
+/// the canonical columns (`r:group` → `group`, `r:ts_us` → `ts_us` µs, `r:user` →
+/// `user_id`, `r:latency_ms` → `latency_ms`, error events as a non-empty `error`), and
+/// every metric column as Nullable(Float64).
+fn load_log(port: u16, file: &str, table: &str) -> Result<(), String> {
+    use polars::prelude::*;
+    let ds = verdict::ingest::load(&[file.to_string()], &Default::default())
+        .map_err(|e| e.to_string())?;
+    let f = &ds.frame;
+    let n = f.height();
+    let text = |name: &str| -> Vec<Option<String>> {
+        match f.column(name) {
+            Ok(c) => {
+                let s = c.as_materialized_series().cast(&DataType::String).unwrap();
+                s.str()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.map(String::from))
+                    .collect()
+            }
+            Err(_) => vec![None; n],
+        }
+    };
+    let mut cols: Vec<(String, &str, Vec<Option<String>>)> = vec![
+        ("group".into(), "String", text("r:group")),
+        ("ts_us".into(), "Nullable(Int64)", text("r:ts_us")),
+        ("user_id".into(), "Nullable(String)", text("r:user")),
+        (
+            "latency_ms".into(),
+            "Nullable(Float64)",
+            text("r:latency_ms"),
+        ),
+    ];
+    let errors: Vec<Option<String>> = text("r:is_error")
+        .into_iter()
+        .map(|v| (v.as_deref() == Some("true")).then(|| "error".to_string()))
+        .collect();
+    cols.push(("error".into(), "Nullable(String)", errors));
+    // error events charged to a group by their time (the analysis re-attributes them)
+    let by_time: Vec<Option<String>> = text("r:group_by_time")
+        .into_iter()
+        .map(|v| {
+            Some(
+                if v.as_deref() == Some("true") {
+                    "1"
+                } else {
+                    "0"
+                }
+                .to_string(),
+            )
+        })
+        .collect();
+    cols.push(("by_time".into(), "UInt8", by_time));
+    for m in &ds.metrics {
+        let column = verdict::ingest::normalize::metric_col(&m.name);
+        cols.push((m.name.clone(), "Nullable(Float64)", text(&column)));
+    }
+    exec(port, &format!("DROP TABLE IF EXISTS verdict_test.{table}"))?;
+    exec(
+        port,
+        &format!(
+            "CREATE TABLE verdict_test.{table} ({}) ENGINE = Memory",
+            cols.iter()
+                .map(|(name, ty, _)| format!("`{name}` {ty}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )?;
+    let mut tsv = String::new();
+    for i in 0..n {
+        let row: Vec<String> = cols
+            .iter()
+            .map(|(_, _, v)| v[i].clone().unwrap_or_else(|| "\\N".into()))
+            .collect();
+        tsv.push_str(&row.join("\t"));
+        tsv.push('\n');
+    }
+    raw(
+        port,
+        "POST",
+        &format!("/?query=INSERT%20INTO%20verdict_test.{table}%20FORMAT%20TabSeparated"),
+        &tsv,
+    )
+    .map(|_| ())
+}
+
+#[test]
+fn stages_detected_on_the_server_match_the_local_engine() {
+    let Some(s) = server() else { return };
+    let file = "tests/fixtures/rollout/ramp_structlog.jsonl";
+    load_log(s.port, file, "ramp").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .args(["analyze", file, "--format", "json"])
+        .output()
+        .unwrap();
+    let local: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want: Vec<i64> = local["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start_us"].as_i64().unwrap())
+        .collect();
+    assert_eq!(want.len(), 4, "the fixture ramps 1 -> 5 -> 20 -> 50 %");
+    let c = client(s);
+    let u = url("ramp");
+    let src = Source {
+        client: &c,
+        url: &u,
+        filter: None,
+        from_s: None,
+        to_s: None,
+    };
+    let roles = Roles {
+        group: "group".into(),
+        user: Some("user_id".into()),
+        timestamp: Some("ts_us".into()),
+        time_unit: aggregates::TimeUnit::Micros,
+        latency: Some("latency_ms".into()),
+        error: Some("error".into()),
+        ..Default::default()
+    };
+    let control = local["control"].as_str().unwrap();
+    let b = verdict::clickhouse::stages::detect_stages(&src, &roles, control)
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.starts, want);
+    // and the units per stage on those starts (error events charged to a group by their
+    // time are re-attributed to their user's group by the analysis: left out here)
+    let attributed = Source {
+        filter: Some("by_time = 0".into()),
+        ..src
+    };
+    let units = aggregates::units_per_cell(&attributed, &roles, &b.starts[1..]).unwrap();
+    for (i, st) in local["stages"].as_array().unwrap().iter().enumerate() {
+        for (g, n) in st["units"].as_object().unwrap() {
+            assert_eq!(
+                units.get(&(g.clone(), i as u16)).copied().unwrap_or(0),
+                n.as_u64().unwrap(),
+                "stage {i} group {g}"
+            );
+        }
+    }
+    eprintln!(
+        "stages {:?}: {} bytes in {} queries",
+        b.starts,
+        c.bytes_received(),
+        c.queries()
+    );
 }

@@ -60,14 +60,15 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
-    /// SQL giving the column as integer epoch milliseconds (works on 18.16 and current).
-    pub fn millis_sql(self, column: &str) -> String {
+    /// SQL giving the column as integer epoch microseconds, the local engine's unit
+    /// (works on 18.16 and current).
+    pub fn micros_sql(self, column: &str) -> String {
         let c = ident(column);
         match self {
-            TimeUnit::DateTime => format!("(toInt64(toUInt32({c})) * 1000)"),
-            TimeUnit::Seconds => format!("(toInt64({c}) * 1000)"),
-            TimeUnit::Millis => format!("toInt64({c})"),
-            TimeUnit::Micros => format!("intDiv(toInt64({c}), 1000)"),
+            TimeUnit::DateTime => format!("(toInt64(toUInt32({c})) * 1000000)"),
+            TimeUnit::Seconds => format!("(toInt64({c}) * 1000000)"),
+            TimeUnit::Millis => format!("(toInt64({c}) * 1000)"),
+            TimeUnit::Micros => format!("toInt64({c})"),
         }
     }
 }
@@ -129,7 +130,7 @@ impl Source<'_> {
     }
 
     /// `WHERE` with the group present, the filter and the time range.
-    fn where_clause(&self, roles: &Roles) -> Result<String, ClickHouseError> {
+    pub(crate) fn where_clause(&self, roles: &Roles) -> Result<String, ClickHouseError> {
         let mut parts = vec![format!("isNotNull({})", ident(&roles.group))];
         if let Some(f) = &self.filter {
             parts.push(sql::filter(f, &self.server())?);
@@ -142,18 +143,18 @@ impl Source<'_> {
                     server: self.server(),
                     problem: "--from/--to need a timestamp column".into(),
                 })?;
-            let ms = roles.time_unit.millis_sql(ts);
+            let us = roles.time_unit.micros_sql(ts);
             if let Some(f) = self.from_s {
-                parts.push(format!("{ms} >= {}", f.saturating_mul(1000)));
+                parts.push(format!("{us} >= {}", f.saturating_mul(1_000_000)));
             }
             if let Some(t) = self.to_s {
-                parts.push(format!("{ms} < {}", t.saturating_mul(1000)));
+                parts.push(format!("{us} < {}", t.saturating_mul(1_000_000)));
             }
         }
         Ok(parts.join(" AND "))
     }
 
-    fn rows(&self, query: &str) -> Result<Vec<Value>, ClickHouseError> {
+    pub(crate) fn rows(&self, query: &str) -> Result<Vec<Value>, ClickHouseError> {
         let r = self.client.query(query, "JSONEachRow")?;
         r.body
             .lines()
@@ -357,8 +358,8 @@ pub fn buckets(
     let mut cols = vec![
         format!(
             "intDiv({}, {}) * {b} AS bucket",
-            roles.time_unit.millis_sql(ts),
-            b * 1000
+            roles.time_unit.micros_sql(ts),
+            b * 1_000_000
         ),
         format!("toString({}) AS g", ident(&roles.group)),
         "count() AS requests".to_string(),
@@ -389,15 +390,16 @@ pub fn buckets(
         .collect())
 }
 
-/// The stage of a row as SQL: how many of `stage_starts_ms` are at or before its time.
+/// The stage of a row as SQL: how many of `stage_starts_us` are at or before its time.
 fn stage_sql(
     src: &Source,
     roles: &Roles,
-    stage_starts_ms: &[i64],
+    stage_starts_us: &[i64],
 ) -> Result<String, ClickHouseError> {
-    if stage_starts_ms.is_empty() {
+    if stage_starts_us.is_empty() {
         return Ok("toUInt16(0)".to_string());
     }
+    // (a row without a time is in no stage of a staged log: see `timed_sql`)
     let ts = roles
         .timestamp
         .as_ref()
@@ -405,10 +407,10 @@ fn stage_sql(
             server: src.server(),
             problem: "stages need a timestamp column".into(),
         })?;
-    let t = roles.time_unit.millis_sql(ts);
+    let t = roles.time_unit.micros_sql(ts);
     Ok(format!(
         "toUInt16({})",
-        stage_starts_ms
+        stage_starts_us
             .iter()
             .map(|b| format!("({t} >= {b})"))
             .collect::<Vec<_>>()
@@ -416,23 +418,32 @@ fn stage_sql(
     ))
 }
 
+/// ` AND isNotNull(ts)` when there are stages (a row without a time belongs to none).
+fn timed_sql(roles: &Roles, stage_starts_us: &[i64]) -> String {
+    match (&roles.timestamp, stage_starts_us.is_empty()) {
+        (Some(ts), false) => format!(" AND isNotNull({})", ident(ts)),
+        _ => String::new(),
+    }
+}
+
 /// Distinct users per group × stage (the units the split is checked on).
 pub fn units_per_cell(
     src: &Source,
     roles: &Roles,
-    stage_starts_ms: &[i64],
+    stage_starts_us: &[i64],
 ) -> Result<BTreeMap<(String, u16), u64>, ClickHouseError> {
     let user = roles.user.as_ref().ok_or_else(|| ClickHouseError::Input {
         server: src.server(),
         problem: "units need a user column".into(),
     })?;
     let rows = src.rows(&format!(
-        "SELECT toString({g}) AS g, {stage} AS stage, uniqExact({u}) AS units FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY g, stage ORDER BY g, stage",
+        "SELECT toString({g}) AS g, {stage} AS stage, uniqExact({u}) AS units FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY g, stage ORDER BY g, stage",
         g = ident(&roles.group),
-        stage = stage_sql(src, roles, stage_starts_ms)?,
+        stage = stage_sql(src, roles, stage_starts_us)?,
         u = ident(user),
         table = sql::table(&src.url.database, &src.url.table),
         w = src.where_clause(roles)?,
+        timed = timed_sql(roles, stage_starts_us),
     ))?;
     Ok(rows
         .iter()
@@ -452,26 +463,27 @@ pub fn units_per_cell(
 /// (user, group, stage) with at least one value; m = Σ values and d = their count per unit;
 /// the cell's count, sums, means and centred second moments (two passes: the means first,
 /// then Σ(m − m̄)², Σ(d − d̄)², Σ(m − m̄)(d − d̄), so nothing subtracts two large sums).
-/// `stage_starts_ms` are the starts of stages 1, 2, ... (epoch milliseconds); rows before
+/// `stage_starts_us` are the starts of stages 1, 2, ... (epoch microseconds); rows before
 /// the first are stage 0. Keys are (group, stage).
 pub fn unit_moments(
     src: &Source,
     roles: &Roles,
     metric: &str,
-    stage_starts_ms: &[i64],
+    stage_starts_us: &[i64],
 ) -> Result<BTreeMap<(String, u16), RatioMoments>, ClickHouseError> {
     let user = roles.user.as_ref().ok_or_else(|| ClickHouseError::Input {
         server: src.server(),
         problem: "user-level tests need a user column".into(),
     })?;
-    let stage = stage_sql(src, roles, stage_starts_ms)?;
+    let stage = stage_sql(src, roles, stage_starts_us)?;
     let m = ident(metric);
     let units = format!(
-        "SELECT toString({g}) AS g, {stage} AS stage, {u} AS unit, sum({m}) AS m, count({m}) AS d FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY g, stage, unit HAVING d > 0",
+        "SELECT toString({g}) AS g, {stage} AS stage, {u} AS unit, sum({m}) AS m, count({m}) AS d FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY g, stage, unit HAVING d > 0",
         g = ident(&roles.group),
         u = ident(user),
         table = sql::table(&src.url.database, &src.url.table),
         w = src.where_clause(roles)?,
+        timed = timed_sql(roles, stage_starts_us),
     );
     // pass 1: counts and sums per cell
     let first = src.rows(&format!(

@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod schema;
 pub mod sql;
+pub mod stages;
 pub mod url;
 
 pub use credentials::Credentials;

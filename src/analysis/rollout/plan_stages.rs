@@ -67,7 +67,7 @@ impl Boundaries {
 }
 
 /// Intervals the detection works on: about 25 requests each, at most 2,000.
-fn interval_count(rows: usize) -> usize {
+pub fn interval_count(rows: usize) -> usize {
     (rows / 25).clamp(1, 2000)
 }
 
@@ -97,17 +97,44 @@ pub fn detect_boundaries(
     if n == 0 {
         return None;
     }
-    let first = from_us.unwrap_or(min);
     let counts = IntervalCounts::of(rows(), min, max, interval_count(n));
     let cuts = detect(&counts);
+    let (coarse, windows) = coarse_windows(&counts, &cuts, min, max);
+    // one pass gathers the requests of every window
+    let mut in_window: Vec<Vec<(i64, bool)>> = vec![Vec::new(); windows.len()];
+    if !windows.is_empty() {
+        for r in rows() {
+            for (w, &(lo, hi)) in in_window.iter_mut().zip(&windows) {
+                if r.0 >= lo && r.0 < hi {
+                    w.push(r);
+                }
+            }
+        }
+    }
+    Some(refine(
+        &coarse,
+        &windows,
+        in_window,
+        &moves(pairs),
+        from_us.unwrap_or(min),
+        max,
+    ))
+}
+
+/// The coarse switches (interval starts after each cut) and the window each is refined in:
+/// two intervals either side, never past its neighbours. Any back end that can count
+/// requests per interval and list the requests of a window detects the same stages.
+pub fn coarse_windows(
+    counts: &IntervalCounts,
+    cuts: &[usize],
+    min: i64,
+    max: i64,
+) -> (Vec<i64>, Vec<(i64, i64)>) {
     let coarse: Vec<i64> = cuts
         .iter()
         .map(|&j| counts.start_us + j as i64 * counts.width_us)
         .collect();
-    let moves = moves(pairs);
-    // each switch is refined inside a window around it: the refined switch stays between
-    // its neighbours; one pass gathers the requests of every window
-    let windows: Vec<(i64, i64)> = coarse
+    let windows = coarse
         .iter()
         .enumerate()
         .map(|(i, &b)| {
@@ -124,21 +151,23 @@ pub fn detect_boundaries(
             (lo, hi)
         })
         .collect();
-    let mut in_window: Vec<Vec<(i64, bool)>> = vec![Vec::new(); windows.len()];
-    if !windows.is_empty() {
-        for r in rows() {
-            for (w, &(lo, hi)) in in_window.iter_mut().zip(&windows) {
-                if r.0 >= lo && r.0 < hi {
-                    w.push(r);
-                }
-            }
-        }
-    }
+    (coarse, windows)
+}
+
+/// Each coarse switch refined to the request inside its window: moved users
+/// ((last time in the old group, first in the new)) bound the switch and the likelihood of
+/// the window's `(time, is treatment)` requests picks the point inside those bounds.
+pub fn refine(
+    coarse: &[i64],
+    windows: &[(i64, i64)],
+    in_window: Vec<Vec<(i64, bool)>>,
+    moves: &[(i64, i64)],
+    first: i64,
+    max: i64,
+) -> Boundaries {
     let mut starts = vec![first];
-    for ((&b, &(lo, hi)), window) in coarse.iter().zip(&windows).zip(in_window) {
-        // moved users bound the switch; the likelihood of the requests around it picks
-        // the point inside those bounds
-        let gap = refine_by_moved_users(&moves, lo, hi).and_then(|(last_old, first_new)| {
+    for ((&b, &(lo, hi)), window) in coarse.iter().zip(windows).zip(in_window) {
+        let gap = refine_by_moved_users(moves, lo, hi).and_then(|(last_old, first_new)| {
             window
                 .iter()
                 .map(|r| r.0)
@@ -157,10 +186,10 @@ pub fn detect_boundaries(
             starts.push(refined);
         }
     }
-    Some(Boundaries {
+    Boundaries {
         starts,
         end: max.saturating_add(1),
-    })
+    }
 }
 
 /// The switch told by users who moved between groups around `[lo, hi)`: after the last

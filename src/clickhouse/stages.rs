@@ -1,0 +1,124 @@
+//! Stage detection on the server: the requests per time interval (all, and not control)
+//! come back as at most 2,000 rows, the same change-point detection runs on them as on a
+//! file, and each switch is refined from the users who moved between groups near it and
+//! the requests of a window of four intervals around it — the same functions the local
+//! engine uses (`analysis::rollout::plan_stages`), so both give the same stage starts.
+
+use super::aggregates::{Roles, Source};
+use super::error::ClickHouseError;
+use super::sql::{self, ident, literal};
+use crate::analysis::rollout::plan_stages::{coarse_windows, interval_count, refine, Boundaries};
+use crate::analysis::rollout::stages::{detect, IntervalCounts};
+use serde_json::Value;
+
+fn int(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `(t >= lo AND t < hi) OR ...` for the windows.
+fn in_windows(t: &str, windows: &[(i64, i64)]) -> String {
+    windows
+        .iter()
+        .map(|(lo, hi)| format!("({t} >= {lo} AND {t} < {hi})"))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// The stages of the table's rows with a group and a time, `control` being the control
+/// group; None without timed rows.
+pub fn detect_stages(
+    src: &Source,
+    roles: &Roles,
+    control: &str,
+) -> Result<Option<Boundaries>, ClickHouseError> {
+    let server = src.client.server();
+    let ts = roles
+        .timestamp
+        .as_ref()
+        .ok_or_else(|| ClickHouseError::Input {
+            server: server.clone(),
+            problem: "stages need a timestamp column".into(),
+        })?;
+    let t = roles.time_unit.micros_sql(ts);
+    let g = format!("toString({})", ident(&roles.group));
+    let table = sql::table(&src.url.database, &src.url.table);
+    let w = format!("{} AND isNotNull({})", src.where_clause(roles)?, ident(ts));
+    let range = src.rows(&format!(
+        "SELECT min({t}) AS lo, max({t}) AS hi, count() AS n FROM {table} WHERE {w}"
+    ))?;
+    let r = range.first();
+    let n = r.and_then(|r| int(r.get("n"))).unwrap_or(0);
+    if n == 0 {
+        return Ok(None);
+    }
+    let (min, max) = (
+        r.and_then(|r| int(r.get("lo"))).unwrap_or(0),
+        r.and_then(|r| int(r.get("hi"))).unwrap_or(0),
+    );
+    // the same intervals as IntervalCounts::of
+    let intervals = interval_count(n as usize);
+    let span = (max as i128 - min as i128 + 1).max(1);
+    let width = ((span + intervals as i128 - 1) / intervals as i128).max(1) as i64;
+    let count = ((span + width as i128 - 1) / width as i128) as usize;
+    let rows = src.rows(&format!(
+        "SELECT least(intDiv({t} - {min}, {width}), {last}) AS i, count() AS n, sum({g} != {c}) AS x FROM {table} WHERE {w} GROUP BY i ORDER BY i",
+        last = count - 1,
+        c = literal(control)
+    ))?;
+    let mut counts = IntervalCounts {
+        start_us: min,
+        width_us: width,
+        n: vec![0; count],
+        x: vec![0; count],
+    };
+    for r in &rows {
+        let i = int(r.get("i")).unwrap_or(0).clamp(0, count as i64 - 1) as usize;
+        counts.n[i] = int(r.get("n")).unwrap_or(0) as u64;
+        counts.x[i] = int(r.get("x")).unwrap_or(0) as u64;
+    }
+    let cuts = detect(&counts);
+    let (coarse, windows) = coarse_windows(&counts, &cuts, min, max);
+    if coarse.is_empty() {
+        return Ok(Some(refine(&[], &[], Vec::new(), &[], min, max)));
+    }
+    // users in exactly two groups one after the other, near a window
+    let moves = match &roles.user {
+        None => Vec::new(),
+        Some(user) => {
+            let u = ident(user);
+            src.rows(&format!(
+                "SELECT l, f FROM (SELECT if(ls[1] < fs[2], ls[1], ls[2]) AS l, if(ls[1] < fs[2], fs[2], fs[1]) AS f, (ls[1] < fs[2]) OR (ls[2] < fs[1]) AS apart FROM (SELECT u, groupArray(first) AS fs, groupArray(last) AS ls FROM (SELECT {u} AS u, {g} AS g, min({t}) AS first, max({t}) AS last FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY u, g) GROUP BY u HAVING count() = 2)) WHERE apart AND ({near})",
+                near = windows
+                    .iter()
+                    .map(|(lo, hi)| format!("(f >= {lo} AND l < {hi})"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ))?
+            .iter()
+            .filter_map(|r| Some((int(r.get("l"))?, int(r.get("f"))?)))
+            .collect()
+        }
+    };
+    // the requests of every window, in time order
+    let window_rows = src.rows(&format!(
+        "SELECT {t} AS t, {g} != {c} AS x FROM {table} WHERE {w} AND ({cond}) ORDER BY t",
+        c = literal(control),
+        cond = in_windows(&t, &windows)
+    ))?;
+    let mut in_window: Vec<Vec<(i64, bool)>> = vec![Vec::new(); windows.len()];
+    for r in &window_rows {
+        let (Some(time), x) = (int(r.get("t")), int(r.get("x")).unwrap_or(0) != 0) else {
+            continue;
+        };
+        for (v, &(lo, hi)) in in_window.iter_mut().zip(&windows) {
+            if time >= lo && time < hi {
+                v.push((time, x));
+            }
+        }
+    }
+    Ok(Some(refine(&coarse, &windows, in_window, &moves, min, max)))
+}
