@@ -83,26 +83,56 @@ pub fn detect_stages(
     let cuts = detect(&counts);
     let (coarse, windows) = coarse_windows(&counts, &cuts, min, max);
     if coarse.is_empty() {
-        return Ok(Some(refine(&[], &[], Vec::new(), &[], min, max)));
+        return Ok(Some(refine(&[], &[], Vec::new(), Vec::new(), min, max)));
     }
-    // users in exactly two groups one after the other, near a window
-    let moves = match &roles.user {
-        None => Vec::new(),
-        Some(user) => {
-            let u = ident(user);
-            src.rows(&format!(
-                "SELECT l, f FROM (SELECT if(ls[1] < fs[2], ls[1], ls[2]) AS l, if(ls[1] < fs[2], fs[2], fs[1]) AS f, (ls[1] < fs[2]) OR (ls[2] < fs[1]) AS apart FROM (SELECT u, groupArray(first) AS fs, groupArray(last) AS ls FROM (SELECT {u} AS u, {g} AS g, min({t}) AS first, max({t}) AS last FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY u, g) GROUP BY u HAVING count() = 2)) WHERE apart AND ({near})",
-                near = windows
-                    .iter()
-                    .map(|(lo, hi)| format!("(f >= {lo} AND l < {hi})"))
-                    .collect::<Vec<_>>()
-                    .join(" OR ")
-            ))?
+    // users in exactly two groups one after the other, near each window: those whose
+    // last old or first new request falls inside it come back one by one; those spanning
+    // it (l < lo, f >= hi) contain every point of it, so their count, latest l and
+    // earliest f stand for them (as that many copies: the refinement gives the same)
+    let mut near: Vec<Vec<(i64, i64)>> = vec![Vec::new(); windows.len()];
+    if let Some(user) = &roles.user {
+        let u = ident(user);
+        let moves = format!(
+            "SELECT l, f FROM (SELECT if(ls[1] < fs[2], ls[1], ls[2]) AS l, if(ls[1] < fs[2], fs[2], fs[1]) AS f, (ls[1] < fs[2]) OR (ls[2] < fs[1]) AS apart FROM (SELECT u, groupArray(first) AS fs, groupArray(last) AS ls FROM (SELECT {u} AS u, {g} AS g, min({t}) AS first, max({t}) AS last FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY u, g) GROUP BY u HAVING count() = 2)) WHERE apart"
+        );
+        let inside = windows
             .iter()
-            .filter_map(|r| Some((int(r.get("l"))?, int(r.get("f"))?)))
-            .collect()
+            .map(|(lo, hi)| format!("(l >= {lo} AND l < {hi}) OR (f >= {lo} AND f < {hi})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        for r in src.rows(&format!("SELECT l, f FROM ({moves}) WHERE {inside}"))? {
+            let (Some(l), Some(f)) = (int(r.get("l")), int(r.get("f"))) else {
+                continue;
+            };
+            for (v, &(lo, hi)) in near.iter_mut().zip(&windows) {
+                if (l >= lo && l < hi) || (f >= lo && f < hi) {
+                    v.push((l, f));
+                }
+            }
         }
-    };
+        let spans = windows
+            .iter()
+            .map(|(lo, hi)| format!("({lo}, {hi})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for r in src.rows(&format!(
+            "SELECT tupleElement(w, 1) AS lo, count() AS n, max(l) AS ml, min(f) AS mf FROM ({moves}) ARRAY JOIN [{spans}] AS w WHERE l < tupleElement(w, 1) AND f >= tupleElement(w, 2) GROUP BY lo"
+        ))? {
+            let (Some(lo), Some(n), Some(l), Some(f)) = (
+                int(r.get("lo")),
+                int(r.get("n")),
+                int(r.get("ml")),
+                int(r.get("mf")),
+            ) else {
+                continue;
+            };
+            for (v, &(wlo, _)) in near.iter_mut().zip(&windows) {
+                if wlo == lo {
+                    v.extend(std::iter::repeat_n((l, f), n.max(0) as usize));
+                }
+            }
+        }
+    }
     // the requests of every window, in time order
     let window_rows = src.rows(&format!(
         "SELECT {t} AS t, {g} != {c} AS x FROM {table} WHERE {w} AND ({cond}) ORDER BY t",
@@ -120,5 +150,5 @@ pub fn detect_stages(
             }
         }
     }
-    Ok(Some(refine(&coarse, &windows, in_window, &moves, min, max)))
+    Ok(Some(refine(&coarse, &windows, in_window, near, min, max)))
 }

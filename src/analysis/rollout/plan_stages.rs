@@ -111,11 +111,22 @@ pub fn detect_boundaries(
             }
         }
     }
+    let all_moves = moves(pairs);
+    let near: Vec<Vec<(i64, i64)>> = windows
+        .iter()
+        .map(|&(lo, hi)| {
+            all_moves
+                .iter()
+                .copied()
+                .filter(|&(l, f)| f >= lo && l < hi)
+                .collect()
+        })
+        .collect();
     Some(refine(
         &coarse,
         &windows,
         in_window,
-        &moves(pairs),
+        near,
         from_us.unwrap_or(min),
         max,
     ))
@@ -154,20 +165,23 @@ pub fn coarse_windows(
     (coarse, windows)
 }
 
-/// Each coarse switch refined to the request inside its window: moved users
-/// ((last time in the old group, first in the new)) bound the switch and the likelihood of
-/// the window's `(time, is treatment)` requests picks the point inside those bounds.
+/// Each coarse switch refined to the request inside its window: the users who moved near
+/// it (per window: (last time in the old group, first in the new), at least those with
+/// `f >= lo && l < hi`) bound the switch and the likelihood of the window's
+/// `(time, is treatment)` requests picks the point inside those bounds.
 pub fn refine(
     coarse: &[i64],
     windows: &[(i64, i64)],
     in_window: Vec<Vec<(i64, bool)>>,
-    moves: &[(i64, i64)],
+    moves_near: Vec<Vec<(i64, i64)>>,
     first: i64,
     max: i64,
 ) -> Boundaries {
     let mut starts = vec![first];
+    let mut moves_near = moves_near.into_iter();
     for ((&b, &(lo, hi)), window) in coarse.iter().zip(windows).zip(in_window) {
-        let gap = refine_by_moved_users(moves, lo, hi).and_then(|(last_old, first_new)| {
+        let moves = moves_near.next().unwrap_or_default();
+        let gap = refine_by_moved_users(&moves, lo, hi).and_then(|(last_old, first_new)| {
             window
                 .iter()
                 .map(|r| r.0)
