@@ -119,15 +119,31 @@ fn check_case(case: &str, r: &DriftReport, want: &Value) {
         "{case} current rows"
     );
     let feats = want["features"].as_object().unwrap();
+    // the reference's features are the inputs; the model's output and the target are
+    // compared too, in their own sections
+    let inputs: Vec<_> = r
+        .features
+        .iter()
+        .filter(|f| f.section == verdict::report::drift::DriftSection::Input)
+        .collect();
     assert_eq!(
-        r.features.len(),
+        inputs.len(),
         feats.len(),
         "{case}: features {:?}",
         r.features.iter().map(|f| &f.name).collect::<Vec<_>>()
     );
-    for f in &r.features {
+    for f in &inputs {
         check_feature(case, f, &feats[&f.name]);
     }
+    for f in r.features.iter().filter(|f| !feats.contains_key(&f.name)) {
+        assert_ne!(
+            f.section,
+            verdict::report::drift::DriftSection::Input,
+            "{case} {}",
+            f.name
+        );
+    }
+    assert_eq!(r.input_features, feats.len() as u64);
 }
 
 #[test]
@@ -201,8 +217,17 @@ fn one_log_split_at_a_time_matches_scipy() {
     check_case("split_at", &r, &expected()["split_at"]);
     assert_eq!(r.split.mode.as_str(), "split_at");
     assert_eq!(r.split.time_column.as_deref(), Some("timestamp"));
-    // nested features only: no score / model_version / request_id
-    assert!(r.features.iter().all(|f| f.name.starts_with("features.")));
+    // the nested features are the inputs; the score is the prediction section; no
+    // model_version / request_id
+    for f in &r.features {
+        match f.section {
+            verdict::report::drift::DriftSection::Input => {
+                assert!(f.name.starts_with("features."), "{}", f.name)
+            }
+            verdict::report::drift::DriftSection::Prediction => assert_eq!(f.name, "score"),
+            other => panic!("{} in {other:?}", f.name),
+        }
+    }
     // weekly snapshots over four weeks, drift visible after the split
     let pot = &r.psi_over_time;
     assert_eq!(pot.bucket, "7d");

@@ -17,6 +17,65 @@ pub struct DriftSide {
     pub end: Option<String>,
 }
 
+/// What a compared column is, each shown in its own section.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftSection {
+    /// The model's inputs (data drift): the only columns the dataset-drift share counts.
+    #[default]
+    Input,
+    /// The model's output: score, predicted class (prediction drift).
+    Prediction,
+    /// The target: label and outcome metrics (target drift).
+    Target,
+    /// The service's behaviour: latency.
+    Operational,
+}
+
+impl DriftSection {
+    /// Every section, in report order.
+    pub const ALL: [DriftSection; 4] = [
+        DriftSection::Input,
+        DriftSection::Prediction,
+        DriftSection::Target,
+        DriftSection::Operational,
+    ];
+
+    /// The name as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftSection::Input => "input",
+            DriftSection::Prediction => "prediction",
+            DriftSection::Target => "target",
+            DriftSection::Operational => "operational",
+        }
+    }
+
+    /// A heading for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            DriftSection::Input => "Input features (data drift)",
+            DriftSection::Prediction => "Prediction drift (the model's output)",
+            DriftSection::Target => "Target drift (label and outcomes)",
+            DriftSection::Operational => "Operational (latency)",
+        }
+    }
+}
+
+/// Rows and columns left out of the comparison.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DriftExcluded {
+    /// Reference rows without a model output (model loads, config changes, errors...).
+    pub reference_rows: u64,
+    /// Current rows without a model output.
+    pub current_rows: u64,
+    /// Columns of the service's own events: present only on rows without a model output,
+    /// or on fewer than 1 % of the prediction rows.
+    pub bookkeeping_columns: Vec<String>,
+}
+
 /// `numeric` or `categorical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,6 +186,9 @@ pub struct CategoryShare {
 pub struct FeatureDrift {
     /// Column name.
     pub name: String,
+    /// What the column is: an input feature, the model's output, the target, operational.
+    #[serde(default)]
+    pub section: DriftSection,
     /// Numeric or categorical.
     pub kind: FeatureKind,
     /// `ks` or `chi2`.
@@ -263,11 +325,18 @@ pub struct DriftReport {
     pub split: SplitInfo,
     /// Thresholds used.
     pub thresholds: DriftThresholds,
-    /// Per-feature drift, in column order.
+    /// Per-column drift, by section (inputs, prediction, target, operational), each in
+    /// column order.
     pub features: Vec<FeatureDrift>,
+    /// Input features compared (what `drift_share` divides by).
+    #[serde(default)]
+    pub input_features: u64,
+    /// Rows and columns left out.
+    #[serde(default)]
+    pub excluded: DriftExcluded,
     /// Schema differences.
     pub schema: SchemaDiff,
-    /// Drifted features / features.
+    /// Drifted input features / input features (0 without input features).
     pub drift_share: f64,
     /// drift_share >= the dataset threshold.
     pub dataset_drifted: bool,

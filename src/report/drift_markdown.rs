@@ -1,6 +1,6 @@
 //! The drift report as Markdown.
 
-use super::drift::{DriftReport, FeatureKind};
+use super::drift::{DriftReport, DriftSection, FeatureKind};
 use super::format::{opt, p, share};
 use std::fmt::Write;
 
@@ -38,11 +38,15 @@ pub fn render(r: &DriftReport) -> String {
         }
     }
     let t = &r.thresholds;
+    let inputs = r
+        .features
+        .iter()
+        .filter(|f| f.section == DriftSection::Input);
     let _ = writeln!(
         s,
-        "\n**{} of {} features drifted (share {:.2}); dataset {}.** A feature drifts when p < {} and PSI >= {}; it alerts at PSI >= {}; the dataset drifts at a share of {}.\n",
-        r.features.iter().filter(|f| f.drifted).count(),
-        r.features.len(),
+        "\n**{} of {} input features drifted (share {:.2}); dataset {}.** A feature drifts when p < {} and PSI >= {}; it alerts at PSI >= {}; the dataset drifts at a share of {} of its input features.\n",
+        inputs.clone().filter(|f| f.drifted).count(),
+        r.input_features,
         r.drift_share,
         if r.dataset_drifted { "DRIFTED" } else { "not drifted" },
         t.alpha,
@@ -50,32 +54,63 @@ pub fn render(r: &DriftReport) -> String {
         t.psi_alert,
         t.drift_share
     );
-    let _ = writeln!(s, "## Triggers\n");
-    s.push_str(&super::markdown::checks_table(&r.triggers));
-    let _ = writeln!(
-        s,
-        "\n## Features\n\n| feature | kind | test | statistic | p | PSI | Wasserstein | W/sd | null ref | null cur | drifted | alert |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
-    );
-    for f in &r.features {
+    let ex = &r.excluded;
+    if ex.reference_rows + ex.current_rows > 0 || !ex.bookkeeping_columns.is_empty() {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            f.name,
-            match f.kind {
-                FeatureKind::Numeric => "numeric",
-                FeatureKind::Categorical => "categorical",
-            },
-            f.test,
-            opt(f.statistic, 4),
-            p(f.p_value),
-            opt(f.psi, 4),
-            opt(f.wasserstein, 4),
-            opt(f.wasserstein_norm, 3),
-            share(f.null_rate_reference),
-            share(f.null_rate_current),
-            if f.drifted { "yes" } else { "no" },
-            if f.alert { "yes" } else { "no" },
+            "Prediction rows only: {} reference and {} current rows without a model output (service events, errors) left out{}.\n",
+            ex.reference_rows,
+            ex.current_rows,
+            if ex.bookkeeping_columns.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; their own fields are not compared: {}",
+                    ex.bookkeeping_columns.join(", ")
+                )
+            }
         );
+    }
+    let _ = writeln!(s, "## Triggers\n");
+    s.push_str(&super::markdown::checks_table(&r.triggers));
+    for section in DriftSection::ALL {
+        let rows: Vec<_> = r.features.iter().filter(|f| f.section == section).collect();
+        if rows.is_empty() {
+            if section == DriftSection::Input {
+                let _ = writeln!(
+                    s,
+                    "\n## {}\n\nNone: the prediction rows carry no input features (log them as a nested `features` object, or name them with --features).",
+                    section.title()
+                );
+            }
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "\n## {}\n\n| column | kind | test | statistic | p | PSI | Wasserstein | W/sd | null ref | null cur | drifted | alert |\n|---|---|---|---|---|---|---|---|---|---|---|---|",
+            section.title()
+        );
+        for f in rows {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                f.name,
+                match f.kind {
+                    FeatureKind::Numeric => "numeric",
+                    FeatureKind::Categorical => "categorical",
+                },
+                f.test,
+                opt(f.statistic, 4),
+                p(f.p_value),
+                opt(f.psi, 4),
+                opt(f.wasserstein, 4),
+                opt(f.wasserstein_norm, 3),
+                share(f.null_rate_reference),
+                share(f.null_rate_current),
+                if f.drifted { "yes" } else { "no" },
+                if f.alert { "yes" } else { "no" },
+            );
+        }
     }
     let sc = &r.schema;
     if !sc.only_in_reference.is_empty()

@@ -33,6 +33,9 @@ pub enum DriftError {
     /// No column is left to compare.
     #[error("no feature columns to compare (name them with --features)")]
     NoFeatures,
+    /// A side has no row with a model output.
+    #[error("no prediction rows on one side: no row there has a score or predicted class (only service events, errors or health checks)")]
+    NoPredictionRows,
     /// A time split of a log without a timestamp column.
     #[error("{files}: no timestamp column to split by (looked for timestamp, ts, time, event_time...; name one with --column timestamp=NAME)")]
     NoTimestampColumn {

@@ -135,6 +135,7 @@ pub fn feature_drift(
     let (rs, cs) = sides;
     let kind = feature_kind(ColumnType::of(reference), ColumnType::of(current));
     let mut f = FeatureDrift {
+        section: Default::default(),
         name: name.to_string(),
         kind,
         test: match kind {

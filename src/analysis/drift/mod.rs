@@ -69,6 +69,30 @@ pub enum Timeline {
     WholeLog,
 }
 
+/// The side's rows that carry a model output (all of them without a mask), and how many
+/// were left out.
+fn keep<'a>(side: &Side<'a>, mask: &Option<Vec<bool>>) -> (Side<'a>, u64) {
+    let Some(m) = mask else {
+        return (side.clone(), 0);
+    };
+    let mut rows = Vec::with_capacity(side.len());
+    side.for_each_row(|r| {
+        if m.get(r).copied().unwrap_or(false) {
+            rows.push(r as u32);
+        }
+    });
+    let dropped = (side.len() - rows.len()) as u64;
+    (
+        Side {
+            table: side.table,
+            rows: Some(rows),
+            files: side.files.clone(),
+            ts: side.ts.clone(),
+        },
+        dropped,
+    )
+}
+
 /// The drift report of two sides already in memory.
 #[allow(clippy::too_many_arguments)]
 pub fn compare(
@@ -90,17 +114,58 @@ pub fn compare(
         (&rroles, &croles),
         cfg.features.as_deref(),
     )?;
+    // prediction rows only: rows without a model output (model loads, config changes,
+    // health checks, errors) are left out and counted
+    let rmask = select::prediction_rows(reference.table, &rroles);
+    let cmask = if std::ptr::eq(reference.table, current.table) {
+        rmask.clone()
+    } else {
+        select::prediction_rows(current.table, &croles)
+    };
+    let (reference_kept, reference_dropped) = keep(reference, &rmask);
+    let (current_kept, current_dropped) = keep(current, &cmask);
+    let (reference, current) = (&reference_kept, &current_kept);
+    if reference.is_empty() || current.is_empty() {
+        return Err(DriftError::NoPredictionRows);
+    }
+    let (sections, bookkeeping) = select::sections(
+        (reference.table, current.table),
+        (&rroles, &croles),
+        (rmask.as_deref(), cmask.as_deref()),
+        &names,
+        overrides.metrics.as_deref().unwrap_or(&[]),
+        cfg.features.is_some(),
+    );
+    let names: Vec<String> = sections.iter().map(|(n, _)| n.clone()).collect();
+    if names.is_empty() {
+        return Err(DriftError::NoFeatures);
+    }
     let flags = Flags {
         alpha: cfg.alpha,
         psi_drift: cfg.psi_threshold,
         psi_alert: cfg.psi_alert,
     };
     let t0 = std::time::Instant::now();
-    let features = features_drift(&names, (reference, current), flags, progress, cancel)?;
+    let mut features = features_drift(&names, (reference, current), flags, progress, cancel)?;
+    for (f, (_, section)) in features.iter_mut().zip(&sections) {
+        f.section = *section;
+    }
     ingest::timing("drift features", t0);
-    let drifted = features.iter().filter(|f| f.drifted).count();
-    let drift_share = drifted as f64 / features.len() as f64;
-    let dataset_drifted = drift_share >= cfg.share_threshold;
+    // the dataset-drift share counts input features only
+    let inputs = features
+        .iter()
+        .filter(|f| f.section == crate::report::drift::DriftSection::Input)
+        .count();
+    let drifted = features
+        .iter()
+        .filter(|f| f.section == crate::report::drift::DriftSection::Input && f.drifted)
+        .count();
+    let drift_share = if inputs == 0 {
+        0.0
+    } else {
+        drifted as f64 / inputs as f64
+    };
+    let dataset_drifted = inputs > 0 && drift_share >= cfg.share_threshold;
     // each table's timestamps are parsed at most once (a time split brings them along)
     let rts: Option<std::sync::Arc<[Option<i64>]>> = reference
         .ts
@@ -186,6 +251,12 @@ pub fn compare(
             drift_share: cfg.share_threshold,
         },
         features,
+        input_features: inputs as u64,
+        excluded: crate::report::drift::DriftExcluded {
+            reference_rows: reference_dropped,
+            current_rows: current_dropped,
+            bookkeeping_columns: bookkeeping,
+        },
         schema,
         drift_share,
         dataset_drifted,

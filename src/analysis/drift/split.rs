@@ -6,6 +6,7 @@ use super::error::SplitError;
 use crate::ingest::table::RawTable;
 
 /// A row selection of a table (all rows when `rows` is None).
+#[derive(Clone)]
 pub struct Side<'a> {
     /// The table.
     pub table: &'a RawTable,

@@ -5,7 +5,7 @@ use super::super::split::Side;
 use super::find;
 use crate::ingest::{Role, Roles};
 use crate::plan::TriggerConfig;
-use crate::report::drift::FeatureDrift;
+use crate::report::drift::{DriftSection, FeatureDrift};
 use crate::report::{Check, CheckId, Status};
 
 /// Drift and validation triggers: `psi`, `dataset_drift`, `row_count`,
@@ -85,15 +85,55 @@ pub fn data_checks(
         psi = psi.with("max_psi", max);
     }
     out.push(psi);
-    let drifted = features.iter().filter(|f| f.drifted).count();
-    out.push(Check::new(CheckId::DatasetDrift, if drift_share >= share_threshold { Status::Fail } else if drifted > 0 { Status::Warn } else { Status::Pass }, format!(
-            "{drifted} of {} features drifted (share {:.2}; the dataset counts as drifted at {share_threshold})",
-            features.len(),
-            drift_share
-        )).with("features_drifted", drifted as f64)
-        .with("features", features.len() as f64)
-        .with("drift_share", drift_share)
-        .with("share_threshold", share_threshold));
+    // the dataset-drift share counts input features only
+    let inputs: Vec<&FeatureDrift> = features
+        .iter()
+        .filter(|f| f.section == DriftSection::Input)
+        .collect();
+    let drifted = inputs.iter().filter(|f| f.drifted).count();
+    let others: Vec<String> = features
+        .iter()
+        .filter(|f| f.section != DriftSection::Input && f.drifted)
+        .map(|f| format!("{} ({})", f.name, f.section.as_str()))
+        .collect();
+    let also = if others.is_empty() {
+        String::new()
+    } else {
+        format!("; outside the inputs, drifted: {}", others.join(", "))
+    };
+    let dataset = if inputs.is_empty() {
+        Check::new(
+            CheckId::DatasetDrift,
+            if others.is_empty() { Status::Pass } else { Status::Warn },
+            format!(
+                "not evaluated: the prediction rows carry no input features (log them as a nested `features` object, or name them with --features){also}"
+            ),
+        )
+    } else {
+        Check::new(
+            CheckId::DatasetDrift,
+            if drift_share >= share_threshold {
+                Status::Fail
+            } else if drifted > 0 || !others.is_empty() {
+                Status::Warn
+            } else {
+                Status::Pass
+            },
+            format!(
+                "{drifted} of {} input features drifted (share {:.2}; the dataset counts as drifted at {share_threshold}){also}",
+                inputs.len(),
+                drift_share
+            ),
+        )
+    };
+    out.push(
+        dataset
+            .with("features_drifted", drifted as f64)
+            .with("features", inputs.len() as f64)
+            .with("other_columns_drifted", others.len() as f64)
+            .with("drift_share", drift_share)
+            .with("share_threshold", share_threshold),
+    );
     let (rr, cr) = rows;
     out.push(
         Check::new(

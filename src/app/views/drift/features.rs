@@ -6,12 +6,13 @@ use super::tips;
 use crate::app::command::Command;
 use crate::app::drift::{DriftCommand, DriftSort};
 use crate::app::theme::{group_color, status_color};
-use crate::report::drift::{DriftReport, DriftTest, FeatureDrift, FeatureKind};
+use crate::report::drift::{DriftReport, DriftSection, DriftTest, FeatureDrift, FeatureKind};
 use crate::report::Status;
 use eframe::egui::{self, RichText};
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
-/// Features in the chosen order.
+/// Features in the chosen order within each section (inputs, prediction, target,
+/// operational).
 pub fn sorted_features(r: &DriftReport, sort: DriftSort) -> Vec<&FeatureDrift> {
     let mut v: Vec<&FeatureDrift> = r.features.iter().collect();
     let key = |x: Option<f64>, desc: bool| -> f64 {
@@ -29,7 +30,21 @@ pub fn sorted_features(r: &DriftReport, sort: DriftSort) -> Vec<&FeatureDrift> {
         }
         DriftSort::Name => v.sort_by(|a, b| a.name.cmp(&b.name)),
     }
+    // sections keep their order; the sort applies inside each (a stable sort)
+    v.sort_by_key(|f| f.section);
     v
+}
+
+/// What a section holds.
+fn section_tip(s: DriftSection) -> &'static str {
+    match s {
+        DriftSection::Input => {
+            "The model's inputs: the only columns the dataset-drift share counts."
+        }
+        DriftSection::Prediction => "The model's output distribution (score, predicted class).",
+        DriftSection::Target => "The label and outcome metrics.",
+        DriftSection::Operational => "How the service behaves (latency).",
+    }
 }
 
 pub(super) fn feature_table_ui(
@@ -74,7 +89,23 @@ pub(super) fn feature_table_ui(
                     ui.strong("W/sd").on_hover_text(tips::W);
                     ui.strong("flag").on_hover_text(tips::DRIFTED);
                     ui.end_row();
+                    let mut shown: Option<DriftSection> = None;
+                    if !r.features.iter().any(|f| f.section == DriftSection::Input) {
+                        ui.label(RichText::new(DriftSection::Input.title()).strong())
+                            .on_hover_text(section_tip(DriftSection::Input));
+                        ui.end_row();
+                        ui.weak("  none in this log").on_hover_text(
+                            "The prediction rows carry no input features: log them as a nested `features` object, or name them in the plan's [drift] features.",
+                        );
+                        ui.end_row();
+                    }
                     for f in sorted_features(r, sort) {
+                        if shown != Some(f.section) {
+                            shown = Some(f.section);
+                            ui.label(RichText::new(f.section.title()).strong())
+                                .on_hover_text(section_tip(f.section));
+                            ui.end_row();
+                        }
                         let color = if f.alert {
                             Some(status_color(Status::Fail))
                         } else if f.drifted {

@@ -80,7 +80,11 @@ pub fn drift_ui(
 }
 
 fn summary_ui(ui: &mut egui::Ui, r: &DriftReport) {
-    let drifted = r.features.iter().filter(|f| f.drifted).count();
+    let drifted = r
+        .features
+        .iter()
+        .filter(|f| f.section == crate::report::drift::DriftSection::Input && f.drifted)
+        .count();
     let status = if r.dataset_drifted {
         Status::Fail
     } else if drifted > 0 {
@@ -92,8 +96,8 @@ fn summary_ui(ui: &mut egui::Ui, r: &DriftReport) {
         ui.colored_label(
             status_color(status),
             RichText::new(format!(
-                "{drifted} of {} features drifted (share {:.2}) - dataset {}",
-                r.features.len(),
+                "{drifted} of {} input features drifted (share {:.2}) - dataset {}",
+                r.input_features,
                 r.drift_share,
                 if r.dataset_drifted {
                     "DRIFTED"
@@ -121,6 +125,22 @@ fn summary_ui(ui: &mut egui::Ui, r: &DriftReport) {
         side(&r.reference),
         side(&r.current)
     ));
+    let ex = &r.excluded;
+    if ex.reference_rows + ex.current_rows > 0 || !ex.bookkeeping_columns.is_empty() {
+        ui.weak(format!(
+            "Prediction rows only: {} reference and {} current rows without a model output left out{}",
+            ex.reference_rows,
+            ex.current_rows,
+            if ex.bookkeeping_columns.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; service-event fields not compared: {}",
+                    ex.bookkeeping_columns.join(", ")
+                )
+            }
+        ));
+    }
     let s = &r.schema;
     if !s.only_in_reference.is_empty()
         || !s.only_in_current.is_empty()
