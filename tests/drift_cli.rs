@@ -205,13 +205,35 @@ fn performance_triggers_fire_on_sustained_auc_and_f1_declines() {
     ]);
     let auc = trigger(&r, "auc_decline");
     assert_eq!(auc["status"], "fail", "{auc}");
+    // 12 days: periods of 6 hours picked from the span (each day's rows fall in one)
     assert!(
         auc["message"]
             .as_str()
             .unwrap()
-            .contains("6 consecutive day(s)"),
+            .contains("6 consecutive 6h period(s)"),
         "{auc}"
     );
+    // --every 1d: daily periods
+    let r1 = json(&[
+        "drift",
+        log.to_str().unwrap(),
+        "--split-at",
+        "2026-04-07",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--every",
+        "1d",
+    ]);
+    let auc1 = trigger(&r1, "auc_decline");
+    assert!(
+        auc1["message"]
+            .as_str()
+            .unwrap()
+            .contains("6 consecutive day(s)"),
+        "{auc1}"
+    );
+    assert_eq!(r1["psi_over_time"]["bucket"], "1d");
+    assert_eq!(r["psi_over_time"]["bucket"], "6h");
     assert_eq!(trigger(&r, "f1_drop")["status"], "fail");
     assert_eq!(trigger(&r, "metric_decline")["status"], "warn");
     assert_eq!(trigger(&r, "label_cardinality")["status"], "pass");

@@ -194,6 +194,10 @@ fn small_samples_use_the_exact_small_n_paths() {
 }
 
 fn split(spec: TimeSplitSpec, window: Option<&str>) -> DriftReport {
+    split_every(spec, window, None)
+}
+
+fn split_every(spec: TimeSplitSpec, window: Option<&str>, every: Option<&str>) -> DriftReport {
     let inputs = DriftInputs::Split {
         log: vec![format!("{DIR}/log.jsonl")],
         spec,
@@ -201,7 +205,10 @@ fn split(spec: TimeSplitSpec, window: Option<&str>) -> DriftReport {
     };
     run(
         &inputs,
-        &DriftConfig::default(),
+        &DriftConfig {
+            every: every.map(str::to_string),
+            ..Default::default()
+        },
         &RoleOverrides::default(),
         &|_| {},
         &|_, _| {},
@@ -228,7 +235,11 @@ fn one_log_split_at_a_time_matches_scipy() {
             other => panic!("{} in {other:?}", f.name),
         }
     }
-    // weekly snapshots over four weeks, drift visible after the split
+    // four weeks: snapshots of 12 hours picked from the span
+    assert_eq!(r.psi_over_time.bucket, "12h");
+    assert!((25..=61).contains(&r.psi_over_time.starts.len()));
+    // weekly when chosen, drift visible after the split
+    let r = split_every(TimeSplitSpec::At(at), None, Some("7d"));
     let pot = &r.psi_over_time;
     assert_eq!(pot.bucket, "7d");
     assert_eq!(pot.starts.len(), 4);

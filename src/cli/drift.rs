@@ -35,6 +35,10 @@ pub struct DriftArgs {
     /// Features to compare, comma-separated (default: every feature-like column).
     #[arg(long, value_delimiter = ',')]
     pub features: Vec<String>,
+    /// Snapshot width of PSI over time and the performance series (e.g. 5m, 1h, 1d;
+    /// default: from the data's span, about 25–60 snapshots).
+    #[arg(long)]
+    pub every: Option<String>,
     /// Analysis plan (verdict.toml) with a [drift] section.
     #[arg(long)]
     pub plan: Option<PathBuf>,
@@ -110,6 +114,10 @@ pub fn config(args: &DriftArgs) -> Result<(DriftConfig, RoleOverrides), CliError
                 .filter(|s| !s.is_empty())
                 .collect(),
         );
+    }
+    if let Some(e) = &args.every {
+        cfg.every = Some(e.clone());
+        cfg.every_us().map_err(super::setting("--every"))?;
     }
     cfg.validate().map_err(super::setting("--alpha"))?;
     let mut overrides = plan.role_overrides();

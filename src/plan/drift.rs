@@ -22,6 +22,9 @@ pub struct DriftConfig {
     pub features: Option<Vec<String>>,
     /// Retraining-trigger thresholds (`[drift.triggers]`).
     pub triggers: TriggerConfig,
+    /// Snapshot width of PSI over time and the performance series (`5m`, `1h`, `1d`);
+    /// picked from the data's span when unset (about 25–60 snapshots).
+    pub every: Option<String>,
 }
 
 impl Default for DriftConfig {
@@ -33,6 +36,7 @@ impl Default for DriftConfig {
             share_threshold: 0.5,
             features: None,
             triggers: TriggerConfig::default(),
+            every: None,
         }
     }
 }
@@ -85,7 +89,21 @@ impl DriftConfig {
         ] {
             non_negative(key, v)?;
         }
+        self.every_us()?;
         self.triggers.validate()
+    }
+
+    /// The chosen snapshot width in µs (None: from the data).
+    pub fn every_us(&self) -> Result<Option<i64>, SettingError> {
+        match &self.every {
+            None => Ok(None),
+            Some(t) => super::duration::parse_bucket(t)
+                .map(|s| s.map(|s| s as i64 * 1_000_000))
+                .map_err(|source| SettingError::Duration {
+                    key: "drift.every",
+                    source,
+                }),
+        }
     }
 }
 

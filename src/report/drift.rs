@@ -252,7 +252,8 @@ pub struct SchemaDiff {
 /// PSI of the top features per time bucket of the current data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PsiOverTime {
-    /// Bucket width: `7d` (weekly snapshots) or `1d` for short logs.
+    /// Snapshot width (`1s` … `14d`), picked from the data's span (about 25–60
+    /// snapshots) or chosen with `every`.
     pub bucket: String,
     /// Bucket start times (ISO 8601).
     pub starts: Vec<String>,
@@ -278,8 +279,11 @@ pub struct DailySeries {
     pub metric: String,
     /// Model or group ("all" when the data has neither).
     pub series: String,
-    /// Day (YYYY-MM-DD).
+    /// Period starts: dates (YYYY-MM-DD) for whole-day periods, else ISO timestamps.
     pub days: Vec<String>,
+    /// Period width (`1d`, `6h`, `5m`...), picked from the data's span or chosen.
+    #[serde(default)]
+    pub period: String,
     /// Value per day (None when it cannot be computed that day).
     pub values: Vec<Option<f64>>,
     /// The reference period's value.

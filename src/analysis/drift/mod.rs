@@ -181,7 +181,9 @@ pub fn compare(
     let cts_ref = cts.as_deref();
     let psi_over_time = match (timeline, cts_ref) {
         (_, None) => PsiOverTime::default(),
-        (Timeline::Current, Some(ts)) => over_time::psi_over_time(current, ts, &features),
+        (Timeline::Current, Some(ts)) => {
+            over_time::psi_over_time(current, ts, &features, cfg.every_us()?)
+        }
         (Timeline::WholeLog, Some(ts)) => {
             let all = Side {
                 table: current.table,
@@ -189,7 +191,7 @@ pub fn compare(
                 files: vec![],
                 ts: None,
             };
-            over_time::psi_over_time(&all, ts, &features)
+            over_time::psi_over_time(&all, ts, &features, cfg.every_us()?)
         }
     };
     // declared metrics; else, for prediction logs (a group, model or version column), the
@@ -204,7 +206,24 @@ pub fn compare(
             vec![]
         }
     });
-    let (daily, mut perf) = triggers::performance(
+    // the performance series in periods picked from the data's span (or `every`)
+    let span_of = |side: &Side, ts: Option<&[Option<i64>]>| {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        if let Some(ts) = ts {
+            side.for_each_row(|r| {
+                if let Some(t) = ts.get(r).copied().flatten() {
+                    lo = lo.min(t);
+                    hi = hi.max(t);
+                }
+            });
+        }
+        (lo, hi)
+    };
+    let (rlo, rhi) = span_of(reference, rts.as_deref());
+    let (clo, chi) = span_of(current, cts_ref);
+    let (lo, hi) = (rlo.min(clo), rhi.max(chi));
+    let period_us = split::snapshot_width(if hi >= lo { hi - lo } else { 0 }, cfg.every_us()?);
+    let (mut daily, mut perf) = triggers::performance(
         reference,
         current,
         &rroles,
@@ -212,7 +231,12 @@ pub fn compare(
         (rts.as_deref(), cts_ref),
         &metrics,
         &cfg.triggers,
+        period_us,
     );
+    let period = crate::plan::duration::format_bucket((period_us / 1_000_000).max(1) as u64);
+    for d in &mut daily {
+        d.period = period.clone();
+    }
     let mut checks = triggers::data_checks(
         &features,
         drift_share,

@@ -12,7 +12,12 @@ use std::collections::HashMap;
 pub const TOP_FEATURES: usize = 5;
 
 /// PSI per bucket of `side` (rows with a timestamp in `ts`) for the top features by PSI.
-pub fn psi_over_time(side: &Side, ts: &[Option<i64>], features: &[FeatureDrift]) -> PsiOverTime {
+pub fn psi_over_time(
+    side: &Side,
+    ts: &[Option<i64>],
+    features: &[FeatureDrift],
+    every_us: Option<i64>,
+) -> PsiOverTime {
     let mut stamps = Vec::new();
     side.for_each_row(|r| {
         if let Some(t) = ts[r] {
@@ -22,7 +27,7 @@ pub fn psi_over_time(side: &Side, ts: &[Option<i64>], features: &[FeatureDrift])
     let (Some(&min), Some(&max)) = (stamps.iter().min(), stamps.iter().max()) else {
         return PsiOverTime::default();
     };
-    let (name, width, start, count) = snapshot_buckets(min, max);
+    let (name, width, start, count) = snapshot_buckets(min, max, every_us);
     let mut top: Vec<&FeatureDrift> = features.iter().filter(|f| f.psi.is_some()).collect();
     top.sort_by(|a, b| b.psi.unwrap_or(0.0).total_cmp(&a.psi.unwrap_or(0.0)));
     top.truncate(TOP_FEATURES);

@@ -118,26 +118,72 @@ pub fn split_by_time(ts: &[Option<i64>], spec: TimeSplitSpec) -> Result<TimeSpli
     Ok(split)
 }
 
-/// Most PSI-over-time snapshots (a span of centuries widens the weeks, never allocates
-/// millions of buckets).
-pub const MAX_SNAPSHOTS: i64 = 400;
+/// Most PSI-over-time snapshots (a span of centuries widens the buckets, never allocates
+/// millions of them; also the cap of a chosen `--every`).
+pub const MAX_SNAPSHOTS: i64 = 2_000;
 
-/// Time buckets for PSI over time: weekly snapshots, or daily when the data spans less
-/// than three weeks, widened to whole weeks when there would be more than
-/// [`MAX_SNAPSHOTS`]. Returns (bucket name, width µs, first bucket start µs, bucket count).
-pub fn snapshot_buckets(min_us: i64, max_us: i64) -> (String, i64, i64, usize) {
+/// Most snapshots a span is cut into when the scale is picked from the data.
+pub const TARGET_SNAPSHOTS: i64 = 60;
+
+/// The widths a scale is picked from (µs): 1-2-5 steps of seconds, minutes and hours,
+/// then days and weeks.
+const LADDER_S: [i64; 21] = [
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10_800,
+    21_600,
+    43_200,
+    86_400,
+    2 * 86_400,
+    7 * 86_400,
+    14 * 86_400,
+];
+
+/// The snapshot width for a span: the finest step of the ladder giving at most
+/// [`TARGET_SNAPSHOTS`] snapshots (so roughly 25–60 of them from seconds to weeks), whole
+/// weeks beyond; or `every` when chosen.
+pub fn snapshot_width(span_us: i64, every_us: Option<i64>) -> i64 {
+    const WEEK: i64 = 7 * 86_400_000_000;
+    if let Some(e) = every_us.filter(|e| *e > 0) {
+        // never more than MAX_SNAPSHOTS
+        return e.max(span_us / MAX_SNAPSHOTS + 1);
+    }
+    let span = span_us.max(0);
+    LADDER_S
+        .iter()
+        .map(|s| s * 1_000_000)
+        .find(|w| span / w < TARGET_SNAPSHOTS)
+        .unwrap_or_else(|| WEEK * (span / (WEEK * TARGET_SNAPSHOTS) + 1))
+}
+
+/// Time buckets for PSI over time and the performance series, their width picked from
+/// the data's span ([`snapshot_width`]) or chosen (`every_us`). Buckets of a day or more
+/// start at midnight UTC, shorter ones at a multiple of their width. Returns (bucket name,
+/// width µs, first bucket start µs, bucket count).
+pub fn snapshot_buckets(
+    min_us: i64,
+    max_us: i64,
+    every_us: Option<i64>,
+) -> (String, i64, i64, usize) {
     const DAY: i64 = 86_400_000_000;
-    const WEEK: i64 = 7 * DAY;
     let span = max_us.saturating_sub(min_us).max(0);
-    let width = if span < 21 * DAY {
-        DAY
-    } else {
-        // whole weeks, as few as keep the count under the cap
-        WEEK * (span / (WEEK * MAX_SNAPSHOTS) + 1)
-    };
-    let start = min_us.div_euclid(DAY) * DAY;
+    let width = snapshot_width(span, every_us);
+    let align = if width >= DAY { DAY } else { width };
+    let start = min_us.div_euclid(align) * align;
     let count = (max_us.saturating_sub(start) / width + 1) as usize;
-    let name = crate::plan::duration::format_bucket((width / 1_000_000) as u64);
+    let name = crate::plan::duration::format_bucket((width / 1_000_000).max(1) as u64);
     (name, width, start, count)
 }
 
@@ -146,17 +192,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snapshots_stay_few_over_any_span() {
-        const DAY: i64 = 86_400_000_000;
-        let (name, width, _, count) = snapshot_buckets(0, 10 * DAY);
-        assert_eq!((name.as_str(), width, count), ("1d", DAY, 11));
-        let (name, _, _, count) = snapshot_buckets(0, 70 * DAY);
-        assert_eq!((name.as_str(), count), ("7d", 11));
-        // three thousand years of timestamps: whole weeks, at most MAX_SNAPSHOTS + 1
-        let (name, width, _, count) = snapshot_buckets(-5e16 as i64, 5e16 as i64);
-        assert!(count as i64 <= MAX_SNAPSHOTS + 1, "{count}");
+    fn snapshots_follow_the_span_from_seconds_to_weeks() {
+        const S: i64 = 1_000_000;
+        const DAY: i64 = 86_400 * S;
+        for (span, name) in [
+            (40 * S, "1s"),
+            (3 * 60 * S, "5s"),
+            (2 * 3600 * S, "5m"),
+            (10 * DAY, "6h"),
+            (30 * DAY, "1d"),
+        ] {
+            let (n, width, _, count) = snapshot_buckets(0, span, None);
+            assert_eq!(n, name, "{span}");
+            assert!(count as i64 <= TARGET_SNAPSHOTS + 1, "{count}");
+            assert!(count >= 3, "{span}: {count}");
+            assert!(span / width >= 2);
+        }
+        // 70 days: 36 snapshots of 2 days
+        let (name, _, _, count) = snapshot_buckets(0, 70 * DAY, None);
+        assert_eq!((name.as_str(), count), ("2d", 36));
+        // chosen: as asked, but never more than MAX_SNAPSHOTS
+        let (name, _, _, count) = snapshot_buckets(0, 2 * 3600 * S, Some(60 * S));
+        assert_eq!((name.as_str(), count), ("1m", 121));
+        let (_, _, _, count) = snapshot_buckets(0, 30 * DAY, Some(S));
+        assert!(count as i64 <= MAX_SNAPSHOTS + 1);
+        // three thousand years of timestamps: whole weeks, a bounded count
+        let (_, width, _, count) = snapshot_buckets(-5e16 as i64, 5e16 as i64, None);
+        assert!(count as i64 <= TARGET_SNAPSHOTS + 1, "{count}");
         assert_eq!(width % (7 * DAY), 0);
-        assert!(name.ends_with('d'));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Performance triggers: daily AUC, F1 and metric means per model (or group) in the
+//! Performance triggers: AUC, F1 and metric means per period (a day, or the scale picked
+//! from the data's span) per model (or group) in the
 //! current period against the same series in the reference period.
 
 use super::super::split::Side;
@@ -23,6 +24,8 @@ pub const MIN_DAY_ROWS: usize = 50;
 struct Perf {
     rows: Vec<LabelledRow>,
     metrics: Vec<(String, Vec<MetricRow>)>,
+    /// Width of a period (µs): a day, or the scale picked from the data's span.
+    period_us: i64,
 }
 
 /// (series, day, score, predicted class, label).
@@ -82,6 +85,7 @@ fn perf_rows(
     ts: Option<&[Option<i64>]>,
     metrics: &[String],
     threshold: f64,
+    period_us: i64,
 ) -> Perf {
     let t = side.table;
     let n = t.rows;
@@ -92,6 +96,7 @@ fn perf_rows(
         return Perf {
             rows,
             metrics: out_metrics,
+            period_us,
         };
     }
     let (codes, names) = series_keys(t, roles);
@@ -106,7 +111,7 @@ fn perf_rows(
         }
     };
     let key = |r: usize| names[codes[r] as usize].clone();
-    let day = |r: usize| ts[r].map(|v| v.div_euclid(DAY_US));
+    let day = |r: usize| ts[r].map(|v| v.div_euclid(period_us.max(1)));
     if label_col.is_some() {
         let label = numbers(label_col, n, parse_label);
         let score = numbers(find(t, roles, Role::Score), n, parse_num);
@@ -133,6 +138,7 @@ fn perf_rows(
     Perf {
         rows,
         metrics: out_metrics,
+        period_us,
     }
 }
 
@@ -150,9 +156,26 @@ fn f1(rows: &[(f64, f64)]) -> Option<f64> {
     (denom > 0).then(|| 2.0 * tp as f64 / denom as f64)
 }
 
-fn day_name(d: i64) -> String {
-    let (y, m, dd) = civil_from_days(d);
-    format!("{y:04}-{m:02}-{dd:02}")
+/// A period's name: its date for whole days, else its start.
+fn day_name(d: i64, period_us: i64) -> String {
+    if period_us % DAY_US == 0 {
+        let (y, m, dd) = civil_from_days(d * (period_us / DAY_US));
+        format!("{y:04}-{m:02}-{dd:02}")
+    } else {
+        crate::ingest::time::format_timestamp_us(d * period_us)
+    }
+}
+
+/// "day(s)" or "5m period(s)", for messages.
+fn periods(period_us: i64) -> String {
+    if period_us == DAY_US {
+        "day(s)".into()
+    } else {
+        format!(
+            "{} period(s)",
+            crate::plan::duration::format_bucket((period_us / 1_000_000).max(1) as u64)
+        )
+    }
 }
 
 /// Longest run of consecutive entries where `bad` holds, and whether the last entry is bad.
@@ -169,9 +192,10 @@ fn longest_run(values: &[Option<f64>], bad: impl Fn(f64) -> bool) -> (usize, usi
     (best, cur)
 }
 
-/// Daily series and performance triggers (`auc_decline`, `f1_drop`, and
-/// `metric_decline` for the declared `metrics`). `ts` are the tables' timestamps when
-/// already parsed.
+/// Series per period of `period_us` and the performance triggers (`auc_decline`,
+/// `f1_drop`, and `metric_decline` for the declared `metrics`). `ts` are the tables'
+/// timestamps when already parsed.
+#[allow(clippy::too_many_arguments)]
 pub fn performance(
     reference: &Side,
     current: &Side,
@@ -180,9 +204,24 @@ pub fn performance(
     ts: (Option<Stamps>, Option<Stamps>),
     metrics: &[String],
     cfg: &TriggerConfig,
+    period_us: i64,
 ) -> (Vec<DailySeries>, Vec<Check>) {
-    let rp = perf_rows(reference, ref_roles, ts.0, metrics, cfg.score_threshold);
-    let cp = perf_rows(current, cur_roles, ts.1, metrics, cfg.score_threshold);
+    let rp = perf_rows(
+        reference,
+        ref_roles,
+        ts.0,
+        metrics,
+        cfg.score_threshold,
+        period_us,
+    );
+    let cp = perf_rows(
+        current,
+        cur_roles,
+        ts.1,
+        metrics,
+        cfg.score_threshold,
+        period_us,
+    );
     let (mut series, mut triggers) = if cp.rows.is_empty() {
         let why = if cur_roles.get(Role::Label).is_none() {
             "no label column"
@@ -246,7 +285,7 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
     let mut auc_numbers: Vec<(String, f64)> = Vec::new();
     let mut f1_numbers: Vec<(String, f64)> = Vec::new();
     for (k, days) in &by_key {
-        let names: Vec<String> = days.keys().map(|d| day_name(*d)).collect();
+        let names: Vec<String> = days.keys().map(|d| day_name(*d, cp.period_us)).collect();
         if !ref_keys.contains(*k) {
             // a series (model, version or group) that exists only in the current period
             // has nothing to decline from: neither trigger judges it
@@ -278,9 +317,10 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
             auc_msgs.push((
                 status,
                 format!(
-                    "{k}: AUC {} vs {} {b:.4}; {run} consecutive day(s) more than {} below (fires at {})",
+                    "{k}: AUC {} vs {} {b:.4}; {run} consecutive {} more than {} below (fires at {})",
                     latest.map_or("n/a".into(), |v| format!("{v:.4}")),
-                    if ref_auc.is_some() { "reference" } else { "first day" },
+                    if ref_auc.is_some() { "reference" } else { "first period" },
+                    periods(cp.period_us),
                     cfg.auc_decline,
                     cfg.decline_days
                 ),
@@ -377,7 +417,8 @@ fn metric_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySerie
                     metric_msgs.push((
                         Status::Warn,
                         format!(
-                            "{name} ({k}): {run} consecutive day(s) more than {:.0}% below the reference mean {b:.4}",
+                            "{name} ({k}): {run} consecutive {} more than {:.0}% below the reference mean {b:.4}",
+                            periods(cp.period_us),
                             cfg.metric_relative_decline * 100.0
                         ),
                     ));
@@ -386,9 +427,10 @@ fn metric_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySerie
             series.push(DailySeries {
                 metric: name.clone(),
                 series: k.to_string(),
-                days: days.keys().map(|d| day_name(*d)).collect(),
+                days: days.keys().map(|d| day_name(*d, cp.period_us)).collect(),
                 values,
                 reference: ref_mean,
+                period: String::new(),
             });
         }
     }
@@ -397,7 +439,8 @@ fn metric_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySerie
     }
     let check = if metric_msgs.is_empty() {
         Check::new(CheckId::MetricDecline, Status::Pass, format!(
-                    "no metric's daily mean fell more than {:.0}% below the reference for {} consecutive days",
+                    "no metric's mean per {} fell more than {:.0}% below the reference for {} consecutive periods",
+                    crate::plan::duration::format_bucket((cp.period_us / 1_000_000).max(1) as u64),
                     cfg.metric_relative_decline * 100.0,
                     cfg.decline_days
                 ))
@@ -454,5 +497,6 @@ fn daily(
         days,
         values,
         reference,
+        period: String::new(),
     }
 }

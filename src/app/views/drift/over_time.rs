@@ -13,13 +13,13 @@ pub(super) fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Ve
         return;
     }
     ui.strong(format!(
-        "PSI over time against the reference ({} snapshots), top features",
-        if pot.bucket == "7d" {
-            "weekly"
-        } else {
-            "daily"
-        }
-    ));
+        "PSI over time against the reference (a snapshot every {}, {} snapshots), top features",
+        pot.bucket,
+        pot.starts.len()
+    ))
+    .on_hover_text(
+        "The scale is picked from the data's span (about 25-60 snapshots); the plan's [drift] every or --every chooses it.",
+    );
     let starts = pot.starts.clone();
     let resp = Plot::new("drift_psi_over_time")
         .height(220.0)

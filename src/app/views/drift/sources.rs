@@ -57,16 +57,24 @@ pub(super) fn sources_ui(
                     .split_at_us
                     .unwrap_or(crate::ingest::time::midpoint(lo, hi))
                     .clamp(lo, hi);
+                // the slider moves in the scale picked from the log's span (the snapshots'
+                // width), so a log of minutes splits by seconds and one of weeks by hours
+                let step = crate::analysis::drift::split::snapshot_width(hi - lo, None);
                 ui.horizontal(|ui| {
                     ui.label("Reference before");
                     let mut v = at as f64;
                     let resp = ui.add(
                         egui::Slider::new(&mut v, lo as f64..=hi as f64)
                             .show_value(false)
+                            .step_by(step as f64)
                             .trailing_fill(true),
                     );
                     ui.strong(format_timestamp_us(v as i64));
                     ui.label("current from then on");
+                    ui.weak(format!(
+                        "(steps of {})",
+                        crate::plan::duration::format_bucket((step / 1_000_000).max(1) as u64)
+                    ));
                     if resp.changed() {
                         cmds.push(Command::Drift(DriftCommand::SetSplit(v as i64)));
                     }
