@@ -21,6 +21,15 @@ pub(super) fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Ve
         "The scale is picked from the data's span (about 25-60 snapshots); the plan's [drift] every or --every chooses it.",
     );
     let starts = pot.starts.clone();
+    // the tick shows what the scale needs: the date for days and weeks, the time of day
+    // (with seconds below a minute) for shorter snapshots
+    let (from, to) = if pot.bucket.ends_with('d') {
+        (0, 10)
+    } else if pot.bucket.ends_with('s') {
+        (11, 19)
+    } else {
+        (11, 16)
+    };
     let resp = Plot::new("drift_psi_over_time")
         .height(220.0)
         .legend(Legend::default())
@@ -31,7 +40,11 @@ pub(super) fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Ve
         .x_axis_formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < starts.len() {
-                starts[i as usize].chars().take(10).collect()
+                starts[i as usize]
+                    .chars()
+                    .skip(from)
+                    .take(to - from)
+                    .collect()
             } else {
                 String::new()
             }
