@@ -131,6 +131,58 @@ impl VerdictApp {
                 if let Some(s) = self.last_job_seconds {
                     ui.weak(format!("· last job {s:.2} s"));
                 }
+            } else if let Some(r) = self
+                .drift
+                .report
+                .as_ref()
+                .filter(|_| self.state.view == View::Drift)
+            {
+                // a log open in the Drift view only: say what is open
+                let files: Vec<String> = r
+                    .reference
+                    .files
+                    .iter()
+                    .chain(r.current.files.iter())
+                    .map(|f| {
+                        std::path::Path::new(f)
+                            .file_name()
+                            .map_or(f.clone(), |n| n.to_string_lossy().into_owned())
+                    })
+                    .fold(Vec::new(), |mut v, f| {
+                        if !v.contains(&f) {
+                            v.push(f);
+                        }
+                        v
+                    });
+                ui.label(format!(
+                    "Drift: {} · reference {} rows · current {} rows · {} input features",
+                    files.join(", "),
+                    jobs::thousands(r.reference.rows),
+                    jobs::thousands(r.current.rows),
+                    r.input_features
+                ));
+            } else if self.state.view == View::Models && self.models.champion.is_some() {
+                let name =
+                    |m: &Option<(std::path::PathBuf, Box<crate::models::compare::Inspected>)>| {
+                        m.as_ref().map_or("–".to_string(), |(p, _)| {
+                            p.file_name().map_or(p.display().to_string(), |n| {
+                                n.to_string_lossy().into_owned()
+                            })
+                        })
+                    };
+                ui.label(format!(
+                    "Models: {} vs {}{}",
+                    name(&self.models.champion),
+                    name(&self.models.challenger),
+                    self.models
+                        .holdout
+                        .as_ref()
+                        .and_then(|h| h.file_name())
+                        .map_or(String::new(), |h| format!(
+                            " · holdout {}",
+                            h.to_string_lossy()
+                        ))
+                ));
             } else if !self.jobs.any() {
                 ui.label("Drop prediction logs anywhere, or File > Open logs... (Ctrl+O)");
             }
