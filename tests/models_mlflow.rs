@@ -726,3 +726,34 @@ fn a_torch_dynamo_export_with_external_weights_replays_from_another_folder() {
         close("p", got, p.as_f64().unwrap(), 1e-12);
     }
 }
+
+#[test]
+fn a_bundle_toml_beside_an_mlmodel_wins_and_mlmodel_paths_stay_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("both");
+    std::fs::create_dir(&folder).unwrap();
+    for e in std::fs::read_dir(format!("{F}/mlflow/champion")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), folder.join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        folder.join("bundle.toml"),
+        "name = \"mine\"\nthreshold = 0.3\n",
+    )
+    .unwrap();
+    let i = verdict::models::compare::inspect(&folder).unwrap();
+    assert_eq!(i.source.kind, SourceKind::Bundle);
+    assert_eq!(i.source.manifest.as_ref().unwrap().threshold, Some(0.3));
+    // an onnx flavor pointing outside the folder is refused
+    std::fs::remove_file(folder.join("bundle.toml")).unwrap();
+    let mlmodel = std::fs::read_to_string(folder.join("MLmodel")).unwrap();
+    std::fs::write(
+        folder.join("MLmodel"),
+        mlmodel.replacen("data: model.onnx", "data: ../../outside.onnx", 1),
+    )
+    .unwrap();
+    let e = verdict::models::compare::inspect(&folder)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("outside the model folder"), "{e}");
+}

@@ -108,7 +108,8 @@ fn manifest(text: &str, file: &str) -> Result<Manifest, ModelError> {
 /// Opens a model file or bundle.
 pub fn open(path: &Path) -> Result<ModelSource, ModelError> {
     let shown = path.display().to_string();
-    if path.is_dir() && mlflow::is_mlflow(path) {
+    // a bundle.toml wins: its threshold, classes, output and holdout are the user's
+    if path.is_dir() && mlflow::is_mlflow(path) && !path.join("bundle.toml").is_file() {
         return open_mlflow(path, shown, SourceKind::Mlflow);
     }
     if path.is_dir() {
@@ -186,7 +187,13 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
             .min_by_key(|n| n.len())
             .cloned()
     };
-    if let Some(mlmodel) = find(mlflow::MLMODEL) {
+    // an MLflow folder (its MLmodel at the top level of the zip's content, without a
+    // bundle.toml beside it)
+    if let Some(mlmodel) = find(mlflow::MLMODEL).filter(|m| {
+        let prefix = m.trim_end_matches(mlflow::MLMODEL);
+        !prefix.trim_end_matches('/').contains('/')
+            && !names.iter().any(|n| *n == format!("{prefix}bundle.toml"))
+    }) {
         let prefix = mlmodel.trim_end_matches(mlflow::MLMODEL).to_string();
         let dir = extract_all(&mut zip, &names, &prefix, path)?;
         let mut source = open_mlflow(&dir, shown.clone(), SourceKind::Mlflow)?;

@@ -39,6 +39,18 @@ pub struct InputExample {
     pub rows: Vec<Vec<serde_json::Value>>,
 }
 
+/// Whether a path named in an MLmodel stays inside the model folder (relative, no `..`).
+fn inside(relative: &str) -> bool {
+    let p = Path::new(relative);
+    !p.is_absolute()
+        && p.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+}
+
 /// Whether `dir` is an MLflow model folder.
 pub fn is_mlflow(dir: &Path) -> bool {
     dir.join(MLMODEL).is_file()
@@ -110,6 +122,12 @@ pub fn read(dir: &Path, shown: &str) -> Result<MlflowFolder, ModelError> {
         ));
     };
     let model_file = text(onnx.get("data")).unwrap_or_else(|| "model.onnx".into());
+    if !inside(&model_file) {
+        return Err(ModelError::model(
+            shown,
+            format!("the MLmodel's onnx flavor names {model_file:?}, outside the model folder"),
+        ));
+    }
     let inputs = signature_inputs(&doc, &file)?;
     let requirements = read_lines(&dir.join("requirements.txt"));
     let python_version = python_version(dir, &doc);
@@ -237,7 +255,9 @@ fn python_version(dir: &Path, doc: &Value) -> Option<String> {
 /// The saved input example: `saved_input_example_info.artifact_path`, a DataFrame in
 /// `split` or `records` orient, or an array (`{"inputs": [...]}` or a bare list of rows).
 fn input_example(dir: &Path, doc: &Value) -> Result<Option<InputExample>, ModelError> {
-    let Some(name) = text(get(doc, &["saved_input_example_info", "artifact_path"])) else {
+    let Some(name) =
+        text(get(doc, &["saved_input_example_info", "artifact_path"])).filter(|n| inside(n))
+    else {
         return Ok(None);
     };
     let path = dir.join(&name);
@@ -331,6 +351,8 @@ mod tests {
         );
         assert_eq!(requirement("mlflow"), Some(("mlflow".into(), "any".into())));
         assert_eq!(requirement("-r requirements.txt"), None);
+        assert!(inside("model.onnx") && inside("./sub/model.onnx"));
+        assert!(!inside("../model.onnx") && !inside("/etc/passwd") && !inside("a/../../b"));
     }
 
     #[test]

@@ -463,7 +463,8 @@ pub struct WorstSegment {
 pub struct BootstrapInterval {
     /// The difference on the whole holdout.
     pub diff: f64,
-    /// 2.5th percentile of the resampled differences (linear interpolation).
+    /// 2.5th percentile of the resampled differences (linear interpolation): a 95 %
+    /// interval whatever the plan's alpha.
     pub ci_low: f64,
     /// 97.5th percentile.
     pub ci_high: f64,

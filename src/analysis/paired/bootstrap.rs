@@ -16,15 +16,17 @@ pub struct SumMetric {
     pub eval: fn(&[f64], f64) -> f64,
 }
 
-/// Percentile intervals (2.5 %, 97.5 %, linear interpolation) of each metric's difference
-/// over `resamples` paired resamples of the rows of `rows` (row-major, `width` columns).
-/// Resamples where a metric is not finite are left out of its interval.
+/// Percentile intervals at 1 − `alpha` (the alpha/2 and 1 − alpha/2 percentiles, linear
+/// interpolation) of each metric's difference over `resamples` paired resamples of the
+/// rows of `rows` (row-major, `width` columns). Resamples where a metric is not finite are
+/// left out of its interval.
 pub fn paired_bootstrap(
     rows: &[f64],
     width: usize,
     metrics: &[SumMetric],
     resamples: u32,
     seed: u64,
+    alpha: f64,
 ) -> BTreeMap<String, BootstrapInterval> {
     let n = rows.len().checked_div(width).unwrap_or(0);
     if n == 0 || resamples == 0 || metrics.is_empty() {
@@ -89,12 +91,12 @@ pub fn paired_bootstrap(
                 ci_low: if d.is_empty() {
                     f64::NAN
                 } else {
-                    percentile_sorted(&d, 2.5)
+                    percentile_sorted(&d, 50.0 * alpha)
                 },
                 ci_high: if d.is_empty() {
                     f64::NAN
                 } else {
-                    percentile_sorted(&d, 97.5)
+                    percentile_sorted(&d, 100.0 - 50.0 * alpha)
                 },
                 n: u64::from(resamples),
             };
@@ -129,9 +131,12 @@ mod tests {
             name: "x",
             eval: mean_diff,
         }];
-        let r = paired_bootstrap(&rows, 2, &m, 1000, 7);
-        assert_eq!(r, paired_bootstrap(&rows, 2, &m, 1000, 7));
-        assert_ne!(r, paired_bootstrap(&rows, 2, &m, 1000, 8));
+        let r = paired_bootstrap(&rows, 2, &m, 1000, 7, 0.05);
+        assert_eq!(r, paired_bootstrap(&rows, 2, &m, 1000, 7, 0.05));
+        assert_ne!(r, paired_bootstrap(&rows, 2, &m, 1000, 8, 0.05));
+        // a 90 % interval is narrower
+        let r90 = paired_bootstrap(&rows, 2, &m, 1000, 7, 0.1)["x"];
+        assert!(r90.ci_high - r90.ci_low < r["x"].ci_high - r["x"].ci_low);
         let x = r["x"];
         let mean = d.iter().sum::<f64>() / n as f64;
         let sd = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();

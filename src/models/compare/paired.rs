@@ -165,7 +165,8 @@ pub fn paired_tests(p: &Predictions, resamples: u32, seed: u64) -> Option<Paired
             (&BINARY_METRICS, 10)
         }
     };
-    let bootstrap = paired_bootstrap(&table, width, metrics, resamples, seed);
+    // the bootstrap's interval is the contract's 95 % percentile interval, whatever alpha
+    let bootstrap = paired_bootstrap(&table, width, metrics, resamples, seed, 0.05);
     if p.task == Task::Regression {
         let d: Vec<f64> = rows
             .iter()

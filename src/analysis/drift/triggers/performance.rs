@@ -178,18 +178,39 @@ fn periods(period_us: i64) -> String {
     }
 }
 
-/// Longest run of consecutive entries where `bad` holds, and whether the last entry is bad.
-fn longest_run(values: &[Option<f64>], bad: impl Fn(f64) -> bool) -> (usize, usize) {
-    let (mut best, mut cur) = (0usize, 0usize);
-    for v in values {
+/// The longest run of consecutive observed periods where `bad` holds: its length in
+/// periods, the time it spans (µs, from the start of its first period to the end of its
+/// last, so periods without data inside the run count as time), and the length of the run
+/// the series ends in. `keys` are the periods' indices.
+fn longest_run(
+    keys: &[i64],
+    values: &[Option<f64>],
+    period_us: i64,
+    bad: impl Fn(f64) -> bool,
+) -> (usize, i64, usize) {
+    let (mut best, mut best_span, mut cur, mut first) = (0usize, 0i64, 0usize, 0i64);
+    for (k, v) in keys.iter().zip(values) {
         if v.is_some_and(&bad) {
+            if cur == 0 {
+                first = *k;
+            }
             cur += 1;
-            best = best.max(cur);
+            let span = (k - first + 1).saturating_mul(period_us);
+            if span > best_span || (span == best_span && cur > best) {
+                best = cur;
+                best_span = span;
+            }
         } else if v.is_some() {
             cur = 0;
         }
     }
-    (best, cur)
+    (best, best_span, cur)
+}
+
+/// Whether a run spanning `span_us` lasts the `decline_days` the trigger asks for (the
+/// plan's days stay days whatever the period width).
+fn lasts(span_us: i64, decline_days: usize) -> bool {
+    span_us >= decline_days as i64 * DAY_US
 }
 
 /// Series per period of `period_us` and the performance triggers (`auc_decline`,
@@ -302,12 +323,15 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
         let (aucs, f1s) = day_values(days);
         let base_auc = ref_auc.or_else(|| aucs.iter().flatten().next().copied());
         if let Some(b) = base_auc {
-            let (run, last_run) = longest_run(&aucs, |a| a < b - cfg.auc_decline);
+            let keys: Vec<i64> = days.keys().copied().collect();
+            let (run, span, last_run) =
+                longest_run(&keys, &aucs, cp.period_us, |a| a < b - cfg.auc_decline);
             let latest = aucs.iter().rev().flatten().next().copied();
             auc_numbers.push((format!("{k}.auc_baseline"), b));
             auc_numbers.push((format!("{k}.auc_latest"), latest.unwrap_or(f64::NAN)));
-            auc_numbers.push((format!("{k}.days_below"), run as f64));
-            let status = if run >= cfg.decline_days {
+            auc_numbers.push((format!("{k}.days_below"), span as f64 / DAY_US as f64));
+            auc_numbers.push((format!("{k}.periods_below"), run as f64));
+            let status = if run > 0 && lasts(span, cfg.decline_days) {
                 Status::Fail
             } else if last_run > 0 {
                 Status::Warn
@@ -317,11 +341,12 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
             auc_msgs.push((
                 status,
                 format!(
-                    "{k}: AUC {} vs {} {b:.4}; {run} consecutive {} more than {} below (fires at {})",
+                    "{k}: AUC {} vs {} {b:.4}; {run} consecutive {} more than {} below, spanning {:.2} day(s) (fires at {} day(s))",
                     latest.map_or("n/a".into(), |v| format!("{v:.4}")),
                     if ref_auc.is_some() { "reference" } else { "first period" },
                     periods(cp.period_us),
                     cfg.auc_decline,
+                    span as f64 / DAY_US as f64,
                     cfg.decline_days
                 ),
             ));
@@ -412,8 +437,11 @@ fn metric_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySerie
             let values: Vec<Option<f64>> =
                 days.values().map(|(s, n)| Some(s / *n as f64)).collect();
             if let Some(b) = ref_mean.filter(|b| *b > 0.0) {
-                let (run, _) = longest_run(&values, |v| (b - v) / b > cfg.metric_relative_decline);
-                if run >= cfg.decline_days {
+                let keys: Vec<i64> = days.keys().copied().collect();
+                let (run, span, _) = longest_run(&keys, &values, cp.period_us, |v| {
+                    (b - v) / b > cfg.metric_relative_decline
+                });
+                if run > 0 && lasts(span, cfg.decline_days) {
                     metric_msgs.push((
                         Status::Warn,
                         format!(
@@ -439,7 +467,7 @@ fn metric_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySerie
     }
     let check = if metric_msgs.is_empty() {
         Check::new(CheckId::MetricDecline, Status::Pass, format!(
-                    "no metric's mean per {} fell more than {:.0}% below the reference for {} consecutive periods",
+                    "no metric's mean per {} fell more than {:.0}% below the reference for {} consecutive day(s)",
                     crate::plan::duration::format_bucket((cp.period_us / 1_000_000).max(1) as u64),
                     cfg.metric_relative_decline * 100.0,
                     cfg.decline_days
@@ -498,5 +526,29 @@ fn daily(
         values,
         reference,
         period: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    use super::*;
+
+    #[test]
+    fn runs_last_in_days_whatever_the_period() {
+        const H6: i64 = DAY_US / 4;
+        // bad in periods 0, 4, 8 (one observed 6h period a day, three days), then good
+        let keys = [0, 4, 8, 12];
+        let v = [Some(0.1), Some(0.1), Some(0.1), Some(0.9)];
+        let (run, span, last) = longest_run(&keys, &v, H6, |x| x < 0.5);
+        assert_eq!((run, last), (3, 0));
+        assert_eq!(span, 9 * H6);
+        assert!(lasts(span, 2) && !lasts(span, 3));
+        // an unobserved period does not break a run; an observed good one does
+        let v = [Some(0.1), None, Some(0.1), Some(0.1)];
+        let (run, span, last) = longest_run(&keys, &v, H6, |x| x < 0.5);
+        assert_eq!((run, span, last), (3, 13 * H6, 3));
+        // a whole-day period: three bad days last three days
+        let (_, span, _) = longest_run(&[5, 6, 7], &[Some(0.0); 3], DAY_US, |x| x < 0.5);
+        assert!(lasts(span, 3));
     }
 }
