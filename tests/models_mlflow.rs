@@ -757,3 +757,39 @@ fn a_bundle_toml_beside_an_mlmodel_wins_and_mlmodel_paths_stay_inside() {
         .to_string();
     assert!(e.contains("outside the model folder"), "{e}");
 }
+
+#[test]
+fn multi_class_labels_naming_no_class_are_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(format!("{F}/multiclass/holdout.csv")).unwrap();
+    let bad: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                let cut = l.rfind(',').unwrap();
+                format!("{},{}\n", &l[..cut], i % 3)
+            }
+        })
+        .collect();
+    let holdout = common::write(dir.path(), "h.csv", bad);
+    let (code, out, err) = verdict(&[
+        "compare",
+        &format!("{F}/multiclass/champion.onnx"),
+        &format!("{F}/multiclass/challenger.onnx"),
+        "--holdout",
+        holdout.to_str().unwrap(),
+        "--label",
+        "tier",
+        "--repeats",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("bronze, gold, silver") && err.contains("\"tier\""),
+        "{err}"
+    );
+}

@@ -271,6 +271,32 @@ pub fn compare_inspected(
             holdout.labels(l, positive_text.as_deref(), regression)
         }
     });
+    // multi-class labels that name none of the model's classes would silently drop every
+    // metric: say so instead
+    if let (Task::Multiclass, Some(y), Some(l)) = (task, &labels, &label) {
+        if !y.is_empty() && y.iter().all(|v| v.is_nan()) {
+            let seen: Vec<String> = holdout
+                .text(l)
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .take(200)
+                .fold(Vec::new(), |mut v, t| {
+                    if !v.contains(&t) && v.len() < 5 {
+                        v.push(t);
+                    }
+                    v
+                });
+            return Err(ModelError::holdout(
+                &holdout.path,
+                format!(
+                    "label column {l:?} holds {} but the models' classes are {}: no row can be scored (name the label column with --label, or relabel the holdout)",
+                    seen.join(", "),
+                    classes.join(", ")
+                ),
+            ));
+        }
+    }
     let thr = |m: &ModelReport| opts.threshold.unwrap_or(m.threshold);
     let finish = |mut r: ModelReport, m: &Model, pred: &[f64], secs: f64| -> ModelReport {
         r.threshold = thr(&r);
