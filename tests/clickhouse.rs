@@ -237,7 +237,58 @@ fn load_fixtures(s: Server) -> Result<Server, String> {
         p,
         "INSERT INTO verdict_test.`we``ird; DROP TABLE x` VALUES ('A', 'u1', 1.5), ('A', 'u2', NULL), ('B', 'u1', 2.5), ('B\\'; DROP', 'u3', 4)",
     )?;
+    // a table whose columns are named like the queries' own aliases
+    exec(p, "DROP TABLE IF EXISTS verdict_test.aliases")?;
+    exec(
+        p,
+        "CREATE TABLE verdict_test.aliases (ts DateTime, `bucket` String, `g` String, `n` Nullable(Float64), `m` Nullable(Float64), `errors` Nullable(String), `stage` String) ENGINE = Memory",
+    )?;
+    exec(
+        p,
+        "INSERT INTO verdict_test.aliases VALUES ('2025-12-13 00:00:01', 'A', 'u1', 1, 10, NULL, 'x'), ('2025-12-13 00:10:00', 'A', 'u2', 2, 20, 'boom', 'x'), ('2025-12-13 01:00:00', 'B', 'u1', 4, 40, NULL, 'y')",
+    )?;
     Ok(s)
+}
+
+#[test]
+fn column_names_like_the_queries_aliases_are_read_as_columns() {
+    let Some(s) = server() else { return };
+    let c = client(s);
+    let u = url("aliases");
+    let src = Source {
+        client: &c,
+        url: &u,
+        filter: None,
+        from_s: None,
+        to_s: None,
+    };
+    let roles = Roles {
+        group: "bucket".into(),
+        user: Some("g".into()),
+        timestamp: Some("ts".into()),
+        error: Some("errors".into()),
+        metrics: vec!["n".into(), "m".into()],
+        ..Default::default()
+    };
+    let g = aggregates::groups(&src, &roles).unwrap();
+    let names: Vec<&str> = g.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names, ["A", "B"]);
+    assert_eq!((g[0].requests, g[0].users, g[0].errors), (2, 2, 1));
+    assert_eq!(g[0].metrics["n"].sum, 3.0);
+    assert_eq!(g[1].metrics["m"].sum, 40.0);
+    let b = aggregates::buckets(&src, &roles, 3600).unwrap();
+    let cells: Vec<(i64, &str, u64)> = b
+        .iter()
+        .map(|r| (r.start_s, r.group.as_str(), r.requests))
+        .collect();
+    assert_eq!(cells, [(1_765_584_000, "A", 2), (1_765_587_600, "B", 1)]);
+    let m = aggregates::unit_moments(&src, &roles, "m", &[]).unwrap();
+    assert_eq!(m[&("A".to_string(), 0)].sum_m, 30.0);
+    let seg = aggregates::segment_moments(&src, &roles, "stage", "n").unwrap();
+    assert_eq!(seg.cells[&("x".to_string(), "A".to_string())].sum, 3.0);
+    let units = aggregates::units_per_cell(&src, &roles, &[1_765_587_000_000_000]).unwrap();
+    assert_eq!(units[&("A".to_string(), 0)], 2);
+    assert_eq!(units[&("B".to_string(), 1)], 1);
 }
 
 fn client(s: &Server) -> Client {

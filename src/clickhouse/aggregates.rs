@@ -215,7 +215,7 @@ fn latency_sql(col: &str) -> String {
         ));
     }
     format!(
-        "count({c}) AS ln, avg({c}) AS lmean, [{}] AS lq",
+        "count({c}) AS __vd_ln, avg({c}) AS __vd_lmean, [{}] AS __vd_lq",
         picks.join(", ")
     )
 }
@@ -251,15 +251,18 @@ fn error_sql(roles: &Roles) -> String {
 pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickHouseError> {
     let g = ident(&roles.group);
     let mut cols = vec![
-        format!("toString({g}) AS g"),
-        "count() AS requests".to_string(),
+        format!("toString({g}) AS __vd_g"),
+        "count() AS __vd_requests".to_string(),
         match &roles.user {
-            Some(u) => format!("uniqExact({}) AS users", ident(u)),
-            None => "toUInt64(0) AS users".into(),
+            Some(u) => format!("uniqExact({}) AS __vd_users", ident(u)),
+            None => "toUInt64(0) AS __vd_users".into(),
         },
-        format!("{} AS errors", error_sql(roles)),
+        format!("{} AS __vd_errors", error_sql(roles)),
     ];
-    for (alias, col) in [("models", &roles.model), ("versions", &roles.version)] {
+    for (alias, col) in [
+        ("__vd_models", &roles.model),
+        ("__vd_versions", &roles.version),
+    ] {
         cols.push(match col {
             Some(c) => format!("groupUniqArray(toString({})) AS {alias}", ident(c)),
             None => format!("emptyArrayString() AS {alias}"),
@@ -270,10 +273,10 @@ pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickH
     }
     for (i, m) in roles.metrics.iter().enumerate() {
         let c = ident(m);
-        cols.push(format!("count({c}) AS m{i}n, sum({c}) AS m{i}s"));
+        cols.push(format!("count({c}) AS __vd_m{i}n, sum({c}) AS __vd_m{i}s"));
     }
     let query = format!(
-        "SELECT {} FROM {} WHERE {} GROUP BY g ORDER BY g",
+        "SELECT {} FROM {} WHERE {} GROUP BY __vd_g ORDER BY __vd_g",
         cols.join(", "),
         sql::table(&src.url.database, &src.url.table),
         src.where_clause(roles)?
@@ -283,10 +286,10 @@ pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickH
         .iter()
         .map(|r| {
             let latency_ms = roles.latency.as_ref().and_then(|_| {
-                let n = count(r.get("ln"));
-                let p = percentiles(n, r.get("lq"))?;
+                let n = count(r.get("__vd_ln"));
+                let p = percentiles(n, r.get("__vd_lq"))?;
                 Some(LatencySummary {
-                    mean: num(r.get("lmean"))?,
+                    mean: num(r.get("__vd_lmean"))?,
                     p50: p[0],
                     p95: p[1],
                     p99: p[2],
@@ -297,8 +300,8 @@ pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickH
                 .iter()
                 .enumerate()
                 .map(|(i, m)| {
-                    let n = count(r.get(format!("m{i}n")));
-                    let sum = num(r.get(format!("m{i}s"))).unwrap_or(0.0);
+                    let n = count(r.get(format!("__vd_m{i}n")));
+                    let sum = num(r.get(format!("__vd_m{i}s"))).unwrap_or(0.0);
                     (
                         m.clone(),
                         MetricSummary {
@@ -310,12 +313,16 @@ pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickH
                 })
                 .collect();
             GroupAggregate {
-                name: r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
-                requests: count(r.get("requests")),
-                users: count(r.get("users")),
-                errors: count(r.get("errors")),
-                models: texts(r.get("models")),
-                versions: texts(r.get("versions")),
+                name: r
+                    .get("__vd_g")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                requests: count(r.get("__vd_requests")),
+                users: count(r.get("__vd_users")),
+                errors: count(r.get("__vd_errors")),
+                models: texts(r.get("__vd_models")),
+                versions: texts(r.get("__vd_versions")),
                 latency_ms,
                 metrics,
             }
@@ -329,7 +336,7 @@ pub fn leaked_users(src: &Source, roles: &Roles) -> Result<u64, ClickHouseError>
         return Ok(0);
     };
     let query = format!(
-        "SELECT count() AS leaked FROM (SELECT {u} FROM {} WHERE {} AND isNotNull({u}) GROUP BY {u} HAVING uniqExact({g}) > 1)",
+        "SELECT count() AS __vd_leaked FROM (SELECT {u} FROM {} WHERE {} AND isNotNull({u}) GROUP BY {u} HAVING uniqExact({g}) > 1)",
         sql::table(&src.url.database, &src.url.table),
         src.where_clause(roles)?,
         u = ident(u),
@@ -338,7 +345,7 @@ pub fn leaked_users(src: &Source, roles: &Roles) -> Result<u64, ClickHouseError>
     Ok(src
         .rows(&query)?
         .first()
-        .map_or(0, |r| count(r.get("leaked"))))
+        .map_or(0, |r| count(r.get("__vd_leaked"))))
 }
 
 /// Per time bucket × group, buckets of `bucket_s` seconds aligned to the epoch.
@@ -357,19 +364,19 @@ pub fn buckets(
     let b = bucket_s.max(1);
     let mut cols = vec![
         format!(
-            "intDiv({}, {}) * {b} AS bucket",
+            "intDiv({}, {}) * {b} AS __vd_bucket",
             roles.time_unit.micros_sql(ts),
             b * 1_000_000
         ),
-        format!("toString({}) AS g", ident(&roles.group)),
-        "count() AS requests".to_string(),
-        format!("{} AS errors", error_sql(roles)),
+        format!("toString({}) AS __vd_g", ident(&roles.group)),
+        "count() AS __vd_requests".to_string(),
+        format!("{} AS __vd_errors", error_sql(roles)),
     ];
     if let Some(l) = &roles.latency {
         cols.push(latency_sql(l));
     }
     let query = format!(
-        "SELECT {} FROM {} WHERE {} GROUP BY bucket, g ORDER BY bucket, g",
+        "SELECT {} FROM {} WHERE {} GROUP BY __vd_bucket, __vd_g ORDER BY __vd_bucket, __vd_g",
         cols.join(", "),
         sql::table(&src.url.database, &src.url.table),
         src.where_clause(roles)?
@@ -378,14 +385,18 @@ pub fn buckets(
         .rows(&query)?
         .iter()
         .map(|r| BucketAggregate {
-            start_s: num(r.get("bucket")).unwrap_or(0.0) as i64,
-            group: r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
-            requests: count(r.get("requests")),
-            errors: count(r.get("errors")),
+            start_s: num(r.get("__vd_bucket")).unwrap_or(0.0) as i64,
+            group: r
+                .get("__vd_g")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            requests: count(r.get("__vd_requests")),
+            errors: count(r.get("__vd_errors")),
             latency_p: roles
                 .latency
                 .as_ref()
-                .and_then(|_| percentiles(count(r.get("ln")), r.get("lq"))),
+                .and_then(|_| percentiles(count(r.get("__vd_ln")), r.get("__vd_lq"))),
         })
         .collect())
 }
@@ -437,7 +448,7 @@ pub fn units_per_cell(
         problem: "units need a user column".into(),
     })?;
     let rows = src.rows(&format!(
-        "SELECT toString({g}) AS g, {stage} AS stage, uniqExact({u}) AS units FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY g, stage ORDER BY g, stage",
+        "SELECT toString({g}) AS __vd_g, {stage} AS __vd_stage, uniqExact({u}) AS __vd_units FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY __vd_g, __vd_stage ORDER BY __vd_g, __vd_stage",
         g = ident(&roles.group),
         stage = stage_sql(src, roles, stage_starts_us)?,
         u = ident(user),
@@ -450,10 +461,13 @@ pub fn units_per_cell(
         .map(|r| {
             (
                 (
-                    r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
-                    count(r.get("stage")) as u16,
+                    r.get("__vd_g")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    count(r.get("__vd_stage")) as u16,
                 ),
-                count(r.get("units")),
+                count(r.get("__vd_units")),
             )
         })
         .collect())
@@ -478,7 +492,7 @@ pub fn unit_moments(
     let stage = stage_sql(src, roles, stage_starts_us)?;
     let m = ident(metric);
     let units = format!(
-        "SELECT toString({g}) AS g, {stage} AS stage, {u} AS unit, sum({m}) AS m, count({m}) AS d FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY g, stage, unit HAVING d > 0",
+        "SELECT toString({g}) AS __vd_g, {stage} AS __vd_stage, {u} AS __vd_unit, sum({m}) AS __vd_m, count({m}) AS __vd_d FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY __vd_g, __vd_stage, __vd_unit HAVING __vd_d > 0",
         g = ident(&roles.group),
         u = ident(user),
         table = sql::table(&src.url.database, &src.url.table),
@@ -487,18 +501,21 @@ pub fn unit_moments(
     );
     // pass 1: counts and sums per cell
     let first = src.rows(&format!(
-        "SELECT g, stage, count() AS n, sum(m) AS sm, sum(d) AS sd FROM ({units}) GROUP BY g, stage ORDER BY g, stage"
+        "SELECT __vd_g, __vd_stage, count() AS __vd_n, sum(__vd_m) AS __vd_sm, sum(__vd_d) AS __vd_sd FROM ({units}) GROUP BY __vd_g, __vd_stage ORDER BY __vd_g, __vd_stage"
     ))?;
     let mut cells: BTreeMap<(String, u16), RatioMoments> = BTreeMap::new();
     for r in &first {
         let key = (
-            r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
-            count(r.get("stage")) as u16,
+            r.get("__vd_g")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            count(r.get("__vd_stage")) as u16,
         );
-        let n = count(r.get("n"));
+        let n = count(r.get("__vd_n"));
         let (sm, sd) = (
-            num(r.get("sm")).unwrap_or(0.0),
-            num(r.get("sd")).unwrap_or(0.0),
+            num(r.get("__vd_sm")).unwrap_or(0.0),
+            num(r.get("__vd_sd")).unwrap_or(0.0),
         );
         cells.insert(
             key,
@@ -516,7 +533,7 @@ pub fn unit_moments(
         return Ok(cells);
     }
     // pass 2: centred moments around each cell's means (inlined as literals)
-    let key_sql = "concat(g, '|', toString(stage))";
+    let key_sql = "concat(__vd_g, '|', toString(__vd_stage))";
     let keys: Vec<String> = cells
         .keys()
         .map(|(g, s)| sql::literal(&format!("{g}|{s}")))
@@ -536,17 +553,20 @@ pub fn unit_moments(
     let (mm, md) = (values(|c| c.mean_m)?, values(|c| c.mean_d)?);
     let keys = keys.join(", ");
     let second = src.rows(&format!(
-        "SELECT g, stage, sum((m - cm) * (m - cm)) AS a, sum((d - cd) * (d - cd)) AS b, sum((m - cm) * (d - cd)) AS c FROM (SELECT g, stage, m, d, transform({key_sql}, [{keys}], [{mm}], nan) AS cm, transform({key_sql}, [{keys}], [{md}], nan) AS cd FROM ({units})) GROUP BY g, stage ORDER BY g, stage"
+        "SELECT __vd_g, __vd_stage, sum((__vd_m - __vd_cm) * (__vd_m - __vd_cm)) AS __vd_a, sum((__vd_d - __vd_cd) * (__vd_d - __vd_cd)) AS __vd_b, sum((__vd_m - __vd_cm) * (__vd_d - __vd_cd)) AS __vd_c FROM (SELECT __vd_g, __vd_stage, __vd_m, __vd_d, transform({key_sql}, [{keys}], [{mm}], nan) AS __vd_cm, transform({key_sql}, [{keys}], [{md}], nan) AS __vd_cd FROM ({units})) GROUP BY __vd_g, __vd_stage ORDER BY __vd_g, __vd_stage"
     ))?;
     for r in &second {
         let key = (
-            r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
-            count(r.get("stage")) as u16,
+            r.get("__vd_g")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            count(r.get("__vd_stage")) as u16,
         );
         if let Some(c) = cells.get_mut(&key) {
-            c.css_m = num(r.get("a")).unwrap_or(f64::NAN);
-            c.css_d = num(r.get("b")).unwrap_or(f64::NAN);
-            c.csp_md = num(r.get("c")).unwrap_or(f64::NAN);
+            c.css_m = num(r.get("__vd_a")).unwrap_or(f64::NAN);
+            c.css_d = num(r.get("__vd_b")).unwrap_or(f64::NAN);
+            c.csp_md = num(r.get("__vd_c")).unwrap_or(f64::NAN);
         }
     }
     Ok(cells)
@@ -564,20 +584,28 @@ pub fn segment_moments(
     let table = sql::table(&src.url.database, &src.url.table);
     let w = src.where_clause(roles)?;
     let first = src.rows(&format!(
-        "SELECT toString({v}) AS v, toString({g}) AS g, cityHash64(toString({v}), toString({g})) AS k, count() AS requests, count({m}) AS n, sum({m}) AS s FROM {table} WHERE {w} AND isNotNull({v}) GROUP BY v, g ORDER BY v, g"
+        "SELECT toString({v}) AS __vd_v, toString({g}) AS __vd_g, cityHash64(toString({v}), toString({g})) AS __vd_k, count() AS __vd_requests, count({m}) AS __vd_n, sum({m}) AS __vd_s FROM {table} WHERE {w} AND isNotNull({v}) GROUP BY __vd_v, __vd_g ORDER BY __vd_v, __vd_g"
     ))?;
     let mut out = SegmentMoments::default();
     let mut keys = Vec::new();
     let mut means = Vec::new();
     for r in &first {
-        let value = r.get("v").and_then(Value::as_str).unwrap_or("").to_string();
-        let group = r.get("g").and_then(Value::as_str).unwrap_or("").to_string();
-        let n = count(r.get("n"));
-        let sum = num(r.get("s")).unwrap_or(0.0);
-        *out.requests.entry(value.clone()).or_default() += count(r.get("requests"));
+        let value = r
+            .get("__vd_v")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let group = r
+            .get("__vd_g")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let n = count(r.get("__vd_n"));
+        let sum = num(r.get("__vd_s")).unwrap_or(0.0);
+        *out.requests.entry(value.clone()).or_default() += count(r.get("__vd_requests"));
         let mean = if n > 0 { sum / n as f64 } else { f64::NAN };
         if n > 0 {
-            keys.push(count(r.get("k")).to_string());
+            keys.push(count(r.get("__vd_k")).to_string());
             means.push(sql::number(mean).unwrap_or_else(|| "nan".into()));
         }
         out.cells.insert(
@@ -594,17 +622,23 @@ pub fn segment_moments(
         return Ok(out);
     }
     let second = src.rows(&format!(
-        "SELECT toString({v}) AS v, toString({g}) AS g, sum((x - c) * (x - c)) AS css FROM (SELECT {v}, {g}, {m} AS x, transform(cityHash64(toString({v}), toString({g})), [{keys}], [{means}], nan) AS c FROM {table} WHERE {w} AND isNotNull({v}) AND isNotNull({m})) GROUP BY v, g",
+        "SELECT toString({v}) AS __vd_v, toString({g}) AS __vd_g, sum((__vd_x - __vd_c) * (__vd_x - __vd_c)) AS __vd_css FROM (SELECT {v}, {g}, {m} AS __vd_x, transform(cityHash64(toString({v}), toString({g})), [{keys}], [{means}], nan) AS __vd_c FROM {table} WHERE {w} AND isNotNull({v}) AND isNotNull({m})) GROUP BY __vd_v, __vd_g",
         keys = keys.join(", "),
         means = means.join(", ")
     ))?;
     for r in &second {
         let key = (
-            r.get("v").and_then(Value::as_str).unwrap_or("").to_string(),
-            r.get("g").and_then(Value::as_str).unwrap_or("").to_string(),
+            r.get("__vd_v")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            r.get("__vd_g")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
         );
         if let Some(c) = out.cells.get_mut(&key) {
-            let css = num(r.get("css")).unwrap_or(f64::NAN);
+            let css = num(r.get("__vd_css")).unwrap_or(f64::NAN);
             c.var = if c.n > 1 {
                 css / (c.n - 1) as f64
             } else {

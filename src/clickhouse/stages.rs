@@ -48,16 +48,16 @@ pub fn detect_stages(
     let table = sql::table(&src.url.database, &src.url.table);
     let w = format!("{} AND isNotNull({})", src.where_clause(roles)?, ident(ts));
     let range = src.rows(&format!(
-        "SELECT min({t}) AS lo, max({t}) AS hi, count() AS n FROM {table} WHERE {w}"
+        "SELECT min({t}) AS __vd_lo, max({t}) AS __vd_hi, count() AS __vd_n FROM {table} WHERE {w}"
     ))?;
     let r = range.first();
-    let n = r.and_then(|r| int(r.get("n"))).unwrap_or(0);
+    let n = r.and_then(|r| int(r.get("__vd_n"))).unwrap_or(0);
     if n == 0 {
         return Ok(None);
     }
     let (min, max) = (
-        r.and_then(|r| int(r.get("lo"))).unwrap_or(0),
-        r.and_then(|r| int(r.get("hi"))).unwrap_or(0),
+        r.and_then(|r| int(r.get("__vd_lo"))).unwrap_or(0),
+        r.and_then(|r| int(r.get("__vd_hi"))).unwrap_or(0),
     );
     // the same intervals as IntervalCounts::of
     let intervals = interval_count(n as usize);
@@ -65,7 +65,7 @@ pub fn detect_stages(
     let width = ((span + intervals as i128 - 1) / intervals as i128).max(1) as i64;
     let count = ((span + width as i128 - 1) / width as i128) as usize;
     let rows = src.rows(&format!(
-        "SELECT least(intDiv({t} - {min}, {width}), {last}) AS i, count() AS n, sum({g} != {c}) AS x FROM {table} WHERE {w} GROUP BY i ORDER BY i",
+        "SELECT least(intDiv({t} - {min}, {width}), {last}) AS __vd_i, count() AS __vd_n, sum({g} != {c}) AS __vd_x FROM {table} WHERE {w} GROUP BY __vd_i ORDER BY __vd_i",
         last = count - 1,
         c = literal(control)
     ))?;
@@ -76,9 +76,9 @@ pub fn detect_stages(
         x: vec![0; count],
     };
     for r in &rows {
-        let i = int(r.get("i")).unwrap_or(0).clamp(0, count as i64 - 1) as usize;
-        counts.n[i] = int(r.get("n")).unwrap_or(0) as u64;
-        counts.x[i] = int(r.get("x")).unwrap_or(0) as u64;
+        let i = int(r.get("__vd_i")).unwrap_or(0).clamp(0, count as i64 - 1) as usize;
+        counts.n[i] = int(r.get("__vd_n")).unwrap_or(0) as u64;
+        counts.x[i] = int(r.get("__vd_x")).unwrap_or(0) as u64;
     }
     let cuts = detect(&counts);
     let (coarse, windows) = coarse_windows(&counts, &cuts, min, max);
@@ -93,15 +93,19 @@ pub fn detect_stages(
     if let Some(user) = &roles.user {
         let u = ident(user);
         let moves = format!(
-            "SELECT l, f FROM (SELECT if(ls[1] < fs[2], ls[1], ls[2]) AS l, if(ls[1] < fs[2], fs[2], fs[1]) AS f, (ls[1] < fs[2]) OR (ls[2] < fs[1]) AS apart FROM (SELECT u, groupArray(first) AS fs, groupArray(last) AS ls FROM (SELECT {u} AS u, {g} AS g, min({t}) AS first, max({t}) AS last FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY u, g) GROUP BY u HAVING count() = 2)) WHERE apart"
+            "SELECT __vd_l, __vd_f FROM (SELECT if(__vd_ls[1] < __vd_fs[2], __vd_ls[1], __vd_ls[2]) AS __vd_l, if(__vd_ls[1] < __vd_fs[2], __vd_fs[2], __vd_fs[1]) AS __vd_f, (__vd_ls[1] < __vd_fs[2]) OR (__vd_ls[2] < __vd_fs[1]) AS __vd_apart FROM (SELECT __vd_u, groupArray(__vd_first) AS __vd_fs, groupArray(__vd_last) AS __vd_ls FROM (SELECT {u} AS __vd_u, {g} AS __vd_g, min({t}) AS __vd_first, max({t}) AS __vd_last FROM {table} WHERE {w} AND isNotNull({u}) GROUP BY __vd_u, __vd_g) GROUP BY __vd_u HAVING count() = 2)) WHERE __vd_apart"
         );
         let inside = windows
             .iter()
-            .map(|(lo, hi)| format!("(l >= {lo} AND l < {hi}) OR (f >= {lo} AND f < {hi})"))
+            .map(|(lo, hi)| {
+                format!("(__vd_l >= {lo} AND __vd_l < {hi}) OR (__vd_f >= {lo} AND __vd_f < {hi})")
+            })
             .collect::<Vec<_>>()
             .join(" OR ");
-        for r in src.rows(&format!("SELECT l, f FROM ({moves}) WHERE {inside}"))? {
-            let (Some(l), Some(f)) = (int(r.get("l")), int(r.get("f"))) else {
+        for r in src.rows(&format!(
+            "SELECT __vd_l, __vd_f FROM ({moves}) WHERE {inside}"
+        ))? {
+            let (Some(l), Some(f)) = (int(r.get("__vd_l")), int(r.get("__vd_f"))) else {
                 continue;
             };
             for (v, &(lo, hi)) in near.iter_mut().zip(&windows) {
@@ -116,13 +120,13 @@ pub fn detect_stages(
             .collect::<Vec<_>>()
             .join(", ");
         for r in src.rows(&format!(
-            "SELECT tupleElement(w, 1) AS lo, count() AS n, max(l) AS ml, min(f) AS mf FROM ({moves}) ARRAY JOIN [{spans}] AS w WHERE l < tupleElement(w, 1) AND f >= tupleElement(w, 2) GROUP BY lo"
+            "SELECT tupleElement(__vd_w, 1) AS __vd_lo, count() AS __vd_n, max(__vd_l) AS __vd_ml, min(__vd_f) AS __vd_mf FROM ({moves}) ARRAY JOIN [{spans}] AS __vd_w WHERE __vd_l < tupleElement(__vd_w, 1) AND __vd_f >= tupleElement(__vd_w, 2) GROUP BY __vd_lo"
         ))? {
             let (Some(lo), Some(n), Some(l), Some(f)) = (
-                int(r.get("lo")),
-                int(r.get("n")),
-                int(r.get("ml")),
-                int(r.get("mf")),
+                int(r.get("__vd_lo")),
+                int(r.get("__vd_n")),
+                int(r.get("__vd_ml")),
+                int(r.get("__vd_mf")),
             ) else {
                 continue;
             };
@@ -135,13 +139,13 @@ pub fn detect_stages(
     }
     // the requests of every window, in time order
     let window_rows = src.rows(&format!(
-        "SELECT {t} AS t, {g} != {c} AS x FROM {table} WHERE {w} AND ({cond}) ORDER BY t",
+        "SELECT {t} AS __vd_t, {g} != {c} AS __vd_x FROM {table} WHERE {w} AND ({cond}) ORDER BY __vd_t",
         c = literal(control),
         cond = in_windows(&t, &windows)
     ))?;
     let mut in_window: Vec<Vec<(i64, bool)>> = vec![Vec::new(); windows.len()];
     for r in &window_rows {
-        let (Some(time), x) = (int(r.get("t")), int(r.get("x")).unwrap_or(0) != 0) else {
+        let (Some(time), x) = (int(r.get("__vd_t")), int(r.get("__vd_x")).unwrap_or(0) != 0) else {
             continue;
         };
         for (v, &(lo, hi)) in in_window.iter_mut().zip(&windows) {
