@@ -793,3 +793,23 @@ fn multi_class_labels_naming_no_class_are_one_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_mistyped_output_name_is_an_error_naming_the_outputs() {
+    let logit = format!("{F}/logit_n1.onnx");
+    let (code, out, err) = verdict(&[
+        "compare",
+        &logit,
+        &logit,
+        "--holdout",
+        "sample_data/models/holdout.csv",
+        "--output",
+        "logitz=logit",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--output logitz") && err.contains("outputs: logit"),
+        "{err}"
+    );
+}

@@ -66,8 +66,15 @@ pub fn filter(text: &str, server: &str) -> Result<String, ClickHouseError> {
     let chars: Vec<char> = t.chars().collect();
     let mut depth = 0i32;
     let mut i = 0;
+    // the text outside quotes, where statement words are looked for
+    let mut bare = String::with_capacity(t.len());
     while i < chars.len() {
         let c = chars[i];
+        if !matches!(c, '\'' | '"' | '`') {
+            bare.push(c);
+        } else {
+            bare.push(' ');
+        }
         match c {
             '\'' | '"' | '`' => {
                 // skip the quoted part, honouring backslash escapes
@@ -107,27 +114,34 @@ pub fn filter(text: &str, server: &str) -> Result<String, ClickHouseError> {
     if depth != 0 {
         return Err(bad("has an unbalanced '('"));
     }
-    if t.to_ascii_uppercase().split_whitespace().any(|w| {
-        matches!(
-            w,
-            "INSERT"
-                | "ALTER"
-                | "DROP"
-                | "CREATE"
-                | "TRUNCATE"
-                | "RENAME"
-                | "ATTACH"
-                | "DETACH"
-                | "OPTIMIZE"
-                | "KILL"
-                | "SYSTEM"
-                | "GRANT"
-                | "SET"
-                | "FORMAT"
-                | "SETTINGS"
-                | "INTO"
-        )
-    }) {
+    if t.contains("$$") {
+        return Err(bad("may not contain $$-quoted text"));
+    }
+    if bare
+        .to_ascii_uppercase()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|w| {
+            matches!(
+                w,
+                "INSERT"
+                    | "ALTER"
+                    | "DROP"
+                    | "CREATE"
+                    | "TRUNCATE"
+                    | "RENAME"
+                    | "ATTACH"
+                    | "DETACH"
+                    | "OPTIMIZE"
+                    | "KILL"
+                    | "SYSTEM"
+                    | "GRANT"
+                    | "SET"
+                    | "FORMAT"
+                    | "SETTINGS"
+                    | "INTO"
+            )
+        })
+    {
         return Err(bad("is a condition on rows, not a statement"));
     }
     Ok(format!("({t})"))
@@ -157,6 +171,10 @@ mod tests {
         assert_eq!(filter("country = 'DE'", "s").unwrap(), "(country = 'DE')");
         assert!(filter("note = 'a;b' AND x = \"c--d\"", "s").is_ok());
         assert!(filter("name = 'it''s'", "s").is_ok());
+        // statement words inside quotes are values, not statements
+        assert!(filter("note = 'data set x' AND tag = 'insert into'", "s").is_ok());
+        assert!(filter("x = 1 AND (y = 2)SETTINGS readonly = 0", "s").is_err());
+        assert!(filter("x = $$a$$", "s").is_err());
         for bad in [
             "1=1; DROP TABLE t",
             "1=1 -- and the rest",

@@ -180,6 +180,27 @@ pub fn compare_inspected(
                 .and_then(|x| x.positive_class_text())
         })
     };
+    // a declared output name must be one of the models' outputs (a typo is not ignored)
+    for name in opts.outputs.keys() {
+        let known = name == "champion"
+            || name == "challenger"
+            || [&a, &b]
+                .iter()
+                .any(|m| m.proto.outputs.iter().any(|o| &o.name == name));
+        if !known {
+            let outputs: Vec<&str> = [&a, &b]
+                .iter()
+                .flat_map(|m| m.proto.outputs.iter().map(|o| o.name.as_str()))
+                .collect();
+            return Err(ModelError::model(
+                format!("--output {name}"),
+                format!(
+                    "neither champion, challenger nor an output of either model (outputs: {})",
+                    outputs.join(", ")
+                ),
+            ));
+        }
+    }
     let (ka, kb) = (
         declared(&a, "champion", opts)?,
         declared(&b, "challenger", opts)?,
