@@ -12,5 +12,6 @@ pub mod clickhouse;
 pub mod ingest;
 pub mod models;
 pub mod plan;
+pub mod private_dir;
 pub mod report;
 pub mod sample;

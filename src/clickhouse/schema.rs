@@ -134,12 +134,8 @@ pub fn infer_roles(
         server: server.clone(),
         problem,
     };
-    let dir = std::env::temp_dir().join(format!(
-        "verdict-clickhouse-sample-{}-{}",
-        std::process::id(),
-        url.table.len()
-    ));
-    std::fs::create_dir_all(&dir).map_err(|e| answer(format!("cannot write the sample: {e}")))?;
+    let dir = crate::private_dir::create("verdict-clickhouse-sample")
+        .map_err(|e| answer(format!("cannot write the sample: {e}")))?;
     let file = dir.join("sample.jsonl");
     std::fs::write(&file, sample.body.as_bytes())
         .map_err(|e| answer(format!("cannot write the sample: {e}")))?;

@@ -224,8 +224,9 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
         let inside = format!("{prefix}{}", h.trim_start_matches("./"));
         if names.contains(&inside) {
             let data = entry(&inside)?;
-            let dir = std::env::temp_dir().join(format!("verdict-bundle-{}", std::process::id()));
-            let _ = std::fs::create_dir_all(&dir);
+            let dir = temp_folder(path).map_err(|e| {
+                ModelError::model(shown.clone(), format!("cannot extract the holdout: {e}"))
+            })?;
             let file = dir.join(Path::new(&h).file_name().unwrap_or_default());
             std::fs::write(&file, data).map_err(|e| {
                 ModelError::model(shown.clone(), format!("cannot extract the holdout: {e}"))
@@ -247,8 +248,12 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
         .collect();
     let mut dir = None;
     if !others.is_empty() {
-        let d = temp_folder(path);
-        let _ = std::fs::create_dir_all(&d);
+        let d = temp_folder(path).map_err(|e| {
+            ModelError::model(
+                shown.clone(),
+                format!("cannot extract the model's files: {e}"),
+            )
+        })?;
         for n in &others {
             let data = entry(n)?;
             std::fs::write(d.join(&n[prefix.len()..]), data).map_err(|e| {
@@ -268,17 +273,17 @@ fn open_zip(path: &Path, bytes: Vec<u8>) -> Result<ModelSource, ModelError> {
     })
 }
 
-/// A fresh temp folder for one zip's files.
-fn temp_folder(path: &Path) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    std::env::temp_dir().join(format!(
-        "verdict-bundle-{}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        path.file_stem()
-            .map(|s| s.to_string_lossy())
-            .unwrap_or_default()
-    ))
+/// A fresh private temp folder for one zip's files.
+fn temp_folder(path: &Path) -> std::io::Result<PathBuf> {
+    let stem: String = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(40)
+        .collect();
+    crate::private_dir::create(&format!("verdict-bundle-{stem}"))
 }
 
 /// Extracts every file under `prefix` (sub-folders kept) to a temp folder.
@@ -289,7 +294,8 @@ fn extract_all(
     path: &Path,
 ) -> Result<PathBuf, ModelError> {
     let shown = path.display().to_string();
-    let dir = temp_folder(path);
+    let dir = temp_folder(path)
+        .map_err(|e| ModelError::model(&shown, format!("cannot extract the zip: {e}")))?;
     for n in names
         .iter()
         .filter(|n| n.starts_with(prefix) && !n.ends_with('/'))
