@@ -10,6 +10,7 @@ pub mod aggregates;
 pub mod credentials;
 pub mod error;
 pub mod http;
+pub mod moments;
 pub mod schema;
 pub mod sql;
 pub mod stages;

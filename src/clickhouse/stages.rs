@@ -35,14 +35,7 @@ pub fn detect_stages(
     roles: &Roles,
     control: &str,
 ) -> Result<Option<Boundaries>, ClickHouseError> {
-    let server = src.client.server();
-    let ts = roles
-        .timestamp
-        .as_ref()
-        .ok_or_else(|| ClickHouseError::Input {
-            server: server.clone(),
-            problem: "stages need a timestamp column".into(),
-        })?;
+    let ts = roles.timestamp_column(src, "stages need")?;
     let t = roles.time_unit.micros_sql(ts);
     let g = format!("toString({})", ident(&roles.group));
     let table = sql::table(&src.url.database, &src.url.table);
