@@ -65,7 +65,7 @@ fn server_binary() -> Result<PathBuf, String> {
     let status = Command::new("sh")
         .args([
             "-c",
-            "flock /tmp/verdict-clickhouse-install.lock sh -c 'command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ] || (DEBIAN_FRONTEND=noninteractive apt-get install -y clickhouse-server >/tmp/verdict-clickhouse-install.log 2>&1 || (apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y clickhouse-server >>/tmp/verdict-clickhouse-install.log 2>&1))'",
+            "flock /tmp/verdict-clickhouse-install.lock sh -c 'command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ] || (DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y clickhouse-server >/tmp/verdict-clickhouse-install.log 2>&1 || (timeout 300 apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y clickhouse-server >>/tmp/verdict-clickhouse-install.log 2>&1))'",
         ])
         .status();
     match (status, find()) {
