@@ -255,13 +255,7 @@ fn column_names_like_the_queries_aliases_are_read_as_columns() {
     let Some(s) = server() else { return };
     let c = client(s);
     let u = url("aliases");
-    let src = Source {
-        client: &c,
-        url: &u,
-        filter: None,
-        from_s: None,
-        to_s: None,
-    };
+    let src = source(&c, &u);
     let roles = Roles {
         group: "bucket".into(),
         user: Some("g".into()),
@@ -289,6 +283,17 @@ fn column_names_like_the_queries_aliases_are_read_as_columns() {
     let units = aggregates::units_per_cell(&src, &roles, &[1_765_587_000_000_000]).unwrap();
     assert_eq!(units[&("A".to_string(), 0)], 2);
     assert_eq!(units[&("B".to_string(), 1)], 1);
+}
+
+/// Every row of a table.
+fn source<'a>(c: &'a Client, u: &'a TableUrl) -> Source<'a> {
+    Source {
+        client: c,
+        url: u,
+        filter: None,
+        from_s: None,
+        to_s: None,
+    }
 }
 
 fn client(s: &Server) -> Client {
@@ -341,13 +346,7 @@ fn group_aggregates_leakage_and_timeline_match_the_local_engine() {
     let Some(s) = server() else { return };
     let c = client(s);
     let u = url("experiment");
-    let src = Source {
-        client: &c,
-        url: &u,
-        filter: None,
-        from_s: None,
-        to_s: None,
-    };
+    let src = source(&c, &u);
     let local = local_report();
     let groups = aggregates::groups(&src, &roles()).unwrap();
     let lg = local["groups"].as_array().unwrap();
@@ -532,13 +531,7 @@ fn credentials_errors_and_missing_things_are_one_clear_line() {
     );
     // a wrong column
     let src_url = url("experiment");
-    let src = Source {
-        client: &c,
-        url: &src_url,
-        filter: None,
-        from_s: None,
-        to_s: None,
-    };
+    let src = source(&c, &src_url);
     let e = aggregates::groups(
         &src,
         &Roles {
@@ -561,13 +554,7 @@ fn a_time_range_and_a_filter_are_pushed_down() {
     let Some(s) = server() else { return };
     let c = client(s);
     let u = url("experiment");
-    let all = Source {
-        client: &c,
-        url: &u,
-        filter: None,
-        from_s: None,
-        to_s: None,
-    };
+    let all = source(&c, &u);
     let total: u64 = aggregates::groups(&all, &roles())
         .unwrap()
         .iter()
@@ -619,13 +606,7 @@ fn user_level_tests_from_pushed_down_moments_match_the_local_engine() {
     let Some(s) = server() else { return };
     let c = client(s);
     let u = url("experiment");
-    let src = Source {
-        client: &c,
-        url: &u,
-        filter: None,
-        from_s: None,
-        to_s: None,
-    };
+    let src = source(&c, &u);
     let local = local_report();
     let alpha = local["alpha"].as_f64().unwrap();
     let mut compared = 0;
@@ -710,13 +691,7 @@ fn segment_tests_from_pushed_down_moments_match_the_local_engine() {
     let Some(s) = server() else { return };
     let c = client(s);
     let u = url("experiment");
-    let src = Source {
-        client: &c,
-        url: &u,
-        filter: None,
-        from_s: None,
-        to_s: None,
-    };
+    let src = source(&c, &u);
     let local = local_report();
     let alpha = local["alpha"].as_f64().unwrap();
     let mut compared = 0;
@@ -777,13 +752,7 @@ fn the_split_check_from_pushed_down_unit_counts_matches_the_local_engine() {
     let Some(s) = server() else { return };
     let c = client(s);
     let u = url("experiment");
-    let src = Source {
-        client: &c,
-        url: &u,
-        filter: None,
-        from_s: None,
-        to_s: None,
-    };
+    let src = source(&c, &u);
     let local = local_report();
     let units = aggregates::units_per_cell(&src, &roles(), &[]).unwrap();
     let names: Vec<String> = vec!["A".into(), "B".into()];
@@ -942,13 +911,7 @@ fn stages_detected_on_the_server_match_the_local_engine() {
     assert_eq!(want.len(), 4, "the fixture ramps 1 -> 5 -> 20 -> 50 %");
     let c = client(s);
     let u = url("ramp");
-    let src = Source {
-        client: &c,
-        url: &u,
-        filter: None,
-        from_s: None,
-        to_s: None,
-    };
+    let src = source(&c, &u);
     let roles = Roles {
         group: "group".into(),
         user: Some("user_id".into()),

@@ -40,16 +40,32 @@ fn timed_sql(roles: &Roles, stage_starts_us: &[i64]) -> String {
     }
 }
 
+/// The (group, stage) of an answer row.
+fn cell_key(r: &Value) -> (String, u16) {
+    (
+        r.get("__vd_g")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        count(r.get("__vd_stage")) as u16,
+    )
+}
+
+/// The user column, or an error saying what needs one (`why`, e.g. "units need").
+fn user_column<'a>(src: &Source, roles: &'a Roles, why: &str) -> Result<&'a str, ClickHouseError> {
+    roles.user.as_deref().ok_or_else(|| ClickHouseError::Input {
+        server: src.server(),
+        problem: format!("{why} a user column"),
+    })
+}
+
 /// Distinct users per group × stage (the units the split is checked on).
 pub fn units_per_cell(
     src: &Source,
     roles: &Roles,
     stage_starts_us: &[i64],
 ) -> Result<BTreeMap<(String, u16), u64>, ClickHouseError> {
-    let user = roles.user.as_ref().ok_or_else(|| ClickHouseError::Input {
-        server: src.server(),
-        problem: "units need a user column".into(),
-    })?;
+    let user = user_column(src, roles, "units need")?;
     let rows = src.rows(&format!(
         "SELECT toString({g}) AS __vd_g, {stage} AS __vd_stage, uniqExact({u}) AS __vd_units FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY __vd_g, __vd_stage ORDER BY __vd_g, __vd_stage",
         g = ident(&roles.group),
@@ -61,18 +77,7 @@ pub fn units_per_cell(
     ))?;
     Ok(rows
         .iter()
-        .map(|r| {
-            (
-                (
-                    r.get("__vd_g")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    count(r.get("__vd_stage")) as u16,
-                ),
-                count(r.get("__vd_units")),
-            )
-        })
+        .map(|r| (cell_key(r), count(r.get("__vd_units"))))
         .collect())
 }
 
@@ -88,10 +93,7 @@ pub fn unit_moments(
     metric: &str,
     stage_starts_us: &[i64],
 ) -> Result<BTreeMap<(String, u16), RatioMoments>, ClickHouseError> {
-    let user = roles.user.as_ref().ok_or_else(|| ClickHouseError::Input {
-        server: src.server(),
-        problem: "user-level tests need a user column".into(),
-    })?;
+    let user = user_column(src, roles, "user-level tests need")?;
     let stage = stage_sql(src, roles, stage_starts_us)?;
     let m = ident(metric);
     let units = format!(
@@ -108,13 +110,7 @@ pub fn unit_moments(
     ))?;
     let mut cells: BTreeMap<(String, u16), RatioMoments> = BTreeMap::new();
     for r in &first {
-        let key = (
-            r.get("__vd_g")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            count(r.get("__vd_stage")) as u16,
-        );
+        let key = cell_key(r);
         let n = count(r.get("__vd_n"));
         let (sm, sd) = (
             num(r.get("__vd_sm")).unwrap_or(0.0),
@@ -159,13 +155,7 @@ pub fn unit_moments(
         "SELECT __vd_g, __vd_stage, sum((__vd_m - __vd_cm) * (__vd_m - __vd_cm)) AS __vd_a, sum((__vd_d - __vd_cd) * (__vd_d - __vd_cd)) AS __vd_b, sum((__vd_m - __vd_cm) * (__vd_d - __vd_cd)) AS __vd_c FROM (SELECT __vd_g, __vd_stage, __vd_m, __vd_d, transform({key_sql}, [{keys}], [{mm}], nan) AS __vd_cm, transform({key_sql}, [{keys}], [{md}], nan) AS __vd_cd FROM ({units})) GROUP BY __vd_g, __vd_stage ORDER BY __vd_g, __vd_stage"
     ))?;
     for r in &second {
-        let key = (
-            r.get("__vd_g")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            count(r.get("__vd_stage")) as u16,
-        );
+        let key = cell_key(r);
         if let Some(c) = cells.get_mut(&key) {
             c.css_m = num(r.get("__vd_a")).unwrap_or(f64::NAN);
             c.css_d = num(r.get("__vd_b")).unwrap_or(f64::NAN);
