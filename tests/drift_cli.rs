@@ -205,14 +205,16 @@ fn performance_triggers_fire_on_sustained_auc_and_f1_declines() {
     ]);
     let auc = trigger(&r, "auc_decline");
     assert_eq!(auc["status"], "fail", "{auc}");
-    // 12 days: periods of 6 hours picked from the span (each day's rows fall in one)
+    // 12 days: the series shows periods of 6 hours picked from the span, the trigger
+    // counts consecutive days (the log spans three days or more)
     assert!(
         auc["message"]
             .as_str()
             .unwrap()
-            .contains("6 consecutive 6h period(s)"),
+            .contains("6 consecutive day(s)"),
         "{auc}"
     );
+    assert_eq!(auc["estimated"], false);
     // --every 1d: daily periods
     let r1 = json(&[
         "drift",

@@ -75,13 +75,44 @@ fn drift(args: &[&str]) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
+/// The JSON array a compared column sits in, by its section name.
+const ARRAYS: [(&str, &str); 4] = [
+    ("features", "input"),
+    ("prediction_drift", "prediction"),
+    ("target_drift", "target"),
+    ("operational", "operational"),
+];
+
 fn section_of<'a>(r: &'a Value, name: &str) -> Option<&'a str> {
-    r["features"]
+    let mut found = None;
+    for (array, section) in ARRAYS {
+        for f in r[array].as_array().unwrap() {
+            if f["name"] == name {
+                assert!(found.is_none(), "{name} in two sections");
+                assert_eq!(f["section"], section);
+                found = Some(section);
+            }
+        }
+    }
+    found
+}
+
+/// Every compared column, any section.
+fn compared(r: &Value) -> Vec<&Value> {
+    ARRAYS
+        .iter()
+        .flat_map(|(a, _)| r[*a].as_array().unwrap().iter())
+        .collect()
+}
+
+/// The reason an excluded column is given.
+fn excluded_reason<'a>(r: &'a Value, name: &str) -> Option<&'a str> {
+    r["excluded"]["columns"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["name"] == name)
-        .map(|f| f["section"].as_str().unwrap())
+        .find(|c| c["name"] == name)
+        .map(|c| c["reason"].as_str().unwrap())
 }
 
 #[test]
@@ -97,60 +128,48 @@ fn service_events_are_left_out_and_columns_sit_in_their_sections() {
         "json",
     ]);
     // 160 service-event and error rows, 80 on each day
-    assert_eq!(r["excluded"]["reference_rows"], 80);
-    assert_eq!(r["excluded"]["current_rows"], 80);
+    assert_eq!(r["excluded"]["events"], 160);
+    assert_eq!(r["excluded"]["reference_events"], 80);
+    assert_eq!(r["excluded"]["current_events"], 80);
     assert_eq!(r["reference"]["rows"], 2000);
     assert_eq!(r["current"]["rows"], 2000);
-    let bookkeeping: Vec<&str> = r["excluded"]["bookkeeping_columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    for c in [
-        "slot",
-        "source",
-        "load_ms",
-        "challenger_percent",
-        "previous",
-        "status",
-        "uptime_s",
-        "exception",
-        "debug_trace",
+    for (c, reason) in [
+        ("slot", "only_on_events"),
+        ("source", "only_on_events"),
+        ("load_ms", "only_on_events"),
+        ("challenger_percent", "only_on_events"),
+        ("previous", "only_on_events"),
+        ("status", "only_on_events"),
+        ("uptime_s", "only_on_events"),
+        ("exception", "log_field"),
+        ("debug_trace", "sparse"),
+        ("timestamp", "timestamp"),
+        ("user_id", "identifier"),
+        ("group", "assignment"),
+        ("model", "assignment"),
+        ("event", "log_field"),
     ] {
-        assert!(
-            bookkeeping.contains(&c) || section_of(&r, c).is_none(),
-            "{c}"
-        );
         assert_eq!(section_of(&r, c), None, "{c} is never compared");
+        assert_eq!(excluded_reason(&r, c), Some(reason), "{c}");
     }
-    assert!(bookkeeping.contains(&"debug_trace"), "{bookkeeping:?}");
+    // every column of the log is compared or excluded with a reason, never both
+    let names: Vec<String> = compared(&r)
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    for c in r["excluded"]["columns"].as_array().unwrap() {
+        assert!(!names.contains(&c["name"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(r["features"].as_array().unwrap().len(), 2, "inputs only");
     assert_eq!(section_of(&r, "features.amount"), Some("input"));
     assert_eq!(section_of(&r, "features.channel"), Some("input"));
     assert_eq!(section_of(&r, "score"), Some("prediction"));
     assert_eq!(section_of(&r, "label"), Some("target"));
     assert_eq!(section_of(&r, "latency_ms"), Some("operational"));
     assert_eq!(r["input_features"], 2);
-    // sections in order: inputs, prediction, target, operational
-    let order: Vec<&str> = r["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["section"].as_str().unwrap())
-        .collect();
-    let rank = |s: &str| {
-        ["input", "prediction", "target", "operational"]
-            .iter()
-            .position(|x| *x == s)
-            .unwrap()
-    };
-    assert!(
-        order.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
-        "{order:?}"
-    );
     // the score moved (prediction drift) but no input did: the dataset has not drifted,
     // and the check says what did move
-    let score = r["features"]
+    let score = r["prediction_drift"]
         .as_array()
         .unwrap()
         .iter()

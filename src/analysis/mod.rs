@@ -4,6 +4,7 @@
 //! [`welch`], [`srm`], [`power`], [`corrections`], per-group summaries in [`groups`],
 //! [`timeline`], [`segments`] and [`checks`].
 
+pub mod cbpe;
 pub mod checks;
 pub mod columns;
 pub mod corrections;

@@ -169,6 +169,10 @@ pub struct Check {
     /// The numbers behind the status, by name (units in the names, e.g. `p99_ms`).
     #[serde(default)]
     pub numbers: BTreeMap<String, f64>,
+    /// Drift triggers: whether the check judged performance estimated without labels
+    /// (CBPE) rather than realized; absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated: Option<bool>,
 }
 
 impl Check {
@@ -179,6 +183,7 @@ impl Check {
             status,
             message: message.into(),
             numbers: BTreeMap::new(),
+            estimated: None,
         }
     }
 

@@ -64,16 +64,133 @@ impl DriftSection {
     }
 }
 
+/// Why a column is in no section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExclusionReason {
+    /// A field of the service's own events: present only on rows without a model output.
+    OnlyOnEvents,
+    /// Non-null on fewer than 1 % of the prediction rows.
+    Sparse,
+    /// The timestamp.
+    Timestamp,
+    /// An identifier (user, request, session, `*_id`).
+    Identifier,
+    /// The group, model or version column (who served the row).
+    Assignment,
+    /// A log field: the event type, level, logger, message, error text...
+    LogField,
+    /// Features were declared and this column is not one of them.
+    NotDeclared,
+    /// The inputs are the nested `features` object; other top-level fields are not inputs.
+    NotInFeatures,
+}
+
+impl ExclusionReason {
+    /// The reason in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExclusionReason::OnlyOnEvents => "only on non-prediction events",
+            ExclusionReason::Sparse => "on fewer than 1% of prediction rows",
+            ExclusionReason::Timestamp => "timestamp",
+            ExclusionReason::Identifier => "identifier",
+            ExclusionReason::Assignment => "group, model or version",
+            ExclusionReason::LogField => "log field (event, level, logger, error...)",
+            ExclusionReason::NotDeclared => "not among the declared features",
+            ExclusionReason::NotInFeatures => "not in the nested features object",
+        }
+    }
+}
+
+/// A column in no section, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExcludedColumn {
+    /// Column name.
+    pub name: String,
+    /// Why it is not compared.
+    pub reason: ExclusionReason,
+}
+
 /// Rows and columns left out of the comparison.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DriftExcluded {
-    /// Reference rows without a model output (model loads, config changes, errors...).
+    /// Rows left out as non-prediction events (model loads, config changes, health checks,
+    /// errors), both sides.
+    pub events: u64,
+    /// Of which in the reference.
+    pub reference_events: u64,
+    /// Of which in the current data.
+    pub current_events: u64,
+    /// Every column in no section, with its reason.
+    pub columns: Vec<ExcludedColumn>,
+}
+
+impl DriftExcluded {
+    /// One line for people: the event rows left out and the columns not compared, grouped
+    /// by reason; None when nothing was left out.
+    pub fn summary(&self) -> Option<String> {
+        if self.events == 0 && self.columns.is_empty() {
+            return None;
+        }
+        let mut reasons: Vec<(ExclusionReason, Vec<&str>)> = Vec::new();
+        for c in &self.columns {
+            match reasons.iter_mut().find(|(r, _)| *r == c.reason) {
+                Some((_, names)) => names.push(&c.name),
+                None => reasons.push((c.reason, vec![&c.name])),
+            }
+        }
+        let mut line = format!(
+            "Prediction rows only: {} reference and {} current rows without a model output (service events, errors) left out",
+            self.reference_events, self.current_events
+        );
+        if !reasons.is_empty() {
+            let parts: Vec<String> = reasons
+                .iter()
+                .map(|(r, names)| format!("{} ({})", names.join(", "), r.describe()))
+                .collect();
+            line.push_str("; not compared: ");
+            line.push_str(&parts.join("; "));
+        }
+        Some(line)
+    }
+}
+
+/// How CBPE was fitted for one series (model or group).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerformanceFit {
+    /// Model, version or group ("all" without them).
+    pub series: String,
+    /// Labelled reference rows it was fitted on (0 when it could not be).
     pub reference_rows: u64,
-    /// Current rows without a model output.
-    pub current_rows: u64,
-    /// Columns of the service's own events: present only on rows without a model output,
-    /// or on fewer than 1 % of the prediction rows.
-    pub bookkeeping_columns: Vec<String>,
+    /// `isotonic` when calibration lowered the calibration error, else `none`.
+    pub calibration: String,
+    /// Why there are no estimates, when there are none.
+    pub note: Option<String>,
+}
+
+/// One metric of one period: estimated (CBPE) and realized performance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerformancePoint {
+    /// Period start (ISO 8601 UTC); the period is [start, start + granularity).
+    pub start: String,
+    /// Model, version or group ("all" without them).
+    pub series: String,
+    /// `roc_auc`, `f1`, `precision`, `recall` or `accuracy`.
+    pub metric: String,
+    /// CBPE's estimate (null when it cannot be made).
+    pub estimated: Option<f64>,
+    /// Its sampling error (NannyML's).
+    pub sampling_error: Option<f64>,
+    /// Estimate − 3 sampling errors, clipped to [0, 1].
+    pub band_low: Option<f64>,
+    /// Estimate + 3 sampling errors, clipped to [0, 1].
+    pub band_high: Option<f64>,
+    /// From the period's labelled rows; null without labels.
+    pub realized: Option<f64>,
+    /// Prediction rows in the period.
+    pub n: u64,
+    /// Labelled rows in the period.
+    pub labelled: u64,
 }
 
 /// `numeric` or `categorical`.
@@ -318,8 +435,14 @@ pub struct DriftThresholds {
     pub drift_share: f64,
 }
 
-/// The whole drift report.
+/// The whole drift report. In JSON, `features` holds the input features and the other
+/// sections have their own arrays (`prediction_drift`, `target_drift`, `operational`);
+/// see [`super::drift_json`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    into = "super::drift_json::DriftJson",
+    from = "super::drift_json::DriftJson"
+)]
 pub struct DriftReport {
     /// The reference side.
     pub reference: DriftSide,
@@ -350,4 +473,10 @@ pub struct DriftReport {
     pub psi_over_time: PsiOverTime,
     /// Daily AUC / F1 / metric series behind the performance triggers.
     pub daily: Vec<DailySeries>,
+    /// Width of the periods of PSI over time and the performance series, seconds.
+    pub granularity_s: u64,
+    /// Estimated (CBPE) and realized performance per period, metric and series.
+    pub performance: Vec<PerformancePoint>,
+    /// How the estimator was fitted per series.
+    pub performance_fits: Vec<PerformanceFit>,
 }

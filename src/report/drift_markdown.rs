@@ -55,21 +55,8 @@ pub fn render(r: &DriftReport) -> String {
         t.drift_share
     );
     let ex = &r.excluded;
-    if ex.reference_rows + ex.current_rows > 0 || !ex.bookkeeping_columns.is_empty() {
-        let _ = writeln!(
-            s,
-            "Prediction rows only: {} reference and {} current rows without a model output (service events, errors) left out{}.\n",
-            ex.reference_rows,
-            ex.current_rows,
-            if ex.bookkeeping_columns.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; their own fields are not compared: {}",
-                    ex.bookkeeping_columns.join(", ")
-                )
-            }
-        );
+    if let Some(line) = ex.summary() {
+        let _ = writeln!(s, "{line}.\n");
     }
     let _ = writeln!(s, "## Triggers\n");
     s.push_str(&super::markdown::checks_table(&r.triggers));

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod compare_markdown;
 pub mod csv;
 pub mod drift;
+pub mod drift_json;
 pub mod drift_markdown;
 pub mod experiment;
 pub mod format;

@@ -128,7 +128,7 @@ pub fn compare(
     if reference.is_empty() || current.is_empty() {
         return Err(DriftError::NoPredictionRows);
     }
-    let (sections, bookkeeping) = select::sections(
+    let (sections, excluded_columns) = select::sections(
         (reference.table, current.table),
         (&rroles, &croles),
         (rmask.as_deref(), cmask.as_deref()),
@@ -179,6 +179,7 @@ pub fn compare(
         }
     });
     let cts_ref = cts.as_deref();
+    let whole_log = matches!(timeline, Timeline::WholeLog);
     let psi_over_time = match (timeline, cts_ref) {
         (_, None) => PsiOverTime::default(),
         (Timeline::Current, Some(ts)) => {
@@ -222,7 +223,9 @@ pub fn compare(
     let (rlo, rhi) = span_of(reference, rts.as_deref());
     let (clo, chi) = span_of(current, cts_ref);
     let (lo, hi) = (rlo.min(clo), rhi.max(chi));
-    let period_us = split::snapshot_width(if hi >= lo { hi - lo } else { 0 }, cfg.every_us()?);
+    let span_us = if hi >= lo { hi - lo } else { 0 };
+    let period_us = split::snapshot_width(span_us, cfg.every_us()?);
+    let trigger_us = triggers::trigger_period_us(span_us, period_us);
     let (mut daily, mut perf) = triggers::performance(
         reference,
         current,
@@ -231,8 +234,25 @@ pub fn compare(
         (rts.as_deref(), cts_ref),
         &metrics,
         &cfg.triggers,
-        period_us,
+        (period_us, trigger_us),
     );
+    // performance estimated before labels arrive (CBPE), beside the realized values
+    let estimated = match (rts.as_deref(), cts_ref) {
+        (Some(r), Some(c)) => triggers::estimated(
+            reference,
+            current,
+            (&rroles, &croles),
+            (r, c),
+            whole_log,
+            &cfg.triggers,
+            (period_us, trigger_us),
+        ),
+        _ => triggers::Estimated {
+            points: vec![],
+            fits: vec![],
+            checks: vec![],
+        },
+    };
     let period = crate::plan::duration::format_bucket((period_us / 1_000_000).max(1) as u64);
     for d in &mut daily {
         d.period = period.clone();
@@ -251,7 +271,22 @@ pub fn compare(
         schema.only_in_reference.len() + schema.only_in_current.len() + schema.dtype_changes.len(),
         &cfg.triggers,
     );
-    checks.append(&mut perf);
+    for c in &mut perf {
+        c.estimated = Some(false);
+    }
+    // realized and estimated entries of each performance trigger side by side
+    let mut est_checks = estimated.checks;
+    for c in perf {
+        let id = c.id;
+        checks.push(c);
+        if let Some(i) = est_checks.iter().position(|e| e.id == id) {
+            checks.push(est_checks.remove(i));
+        }
+    }
+    checks.append(&mut est_checks);
+    for c in &mut checks {
+        c.estimated.get_or_insert(false);
+    }
     let (rs, re) = time_range(reference, rts.as_deref());
     let (cs, ce) = time_range(current, cts_ref);
     Ok(DriftReport {
@@ -277,9 +312,10 @@ pub fn compare(
         features,
         input_features: inputs as u64,
         excluded: crate::report::drift::DriftExcluded {
-            reference_rows: reference_dropped,
-            current_rows: current_dropped,
-            bookkeeping_columns: bookkeeping,
+            events: reference_dropped + current_dropped,
+            reference_events: reference_dropped,
+            current_events: current_dropped,
+            columns: excluded_columns,
         },
         schema,
         drift_share,
@@ -287,6 +323,9 @@ pub fn compare(
         triggers: checks,
         psi_over_time,
         daily,
+        granularity_s: (period_us / 1_000_000).max(1) as u64,
+        performance: estimated.points,
+        performance_fits: estimated.fits,
     })
 }
 

@@ -4,7 +4,9 @@ use super::error::DriftError;
 use super::features::ColumnType;
 use crate::ingest::table::RawTable;
 use crate::ingest::{self, Role, Roles};
-use crate::report::drift::{DriftSection, DtypeChange, SchemaDiff};
+use crate::report::drift::{
+    DriftSection, DtypeChange, ExcludedColumn, ExclusionReason, SchemaDiff,
+};
 
 fn is_id_like(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
@@ -70,9 +72,10 @@ pub fn prediction_rows(table: &RawTable, roles: &Roles) -> Option<Vec<bool>> {
     Some(mask)
 }
 
-/// The compared columns by section, and the bookkeeping columns left out: the service's
-/// own event fields (present only on rows without a model output, or on fewer than 1 % of
-/// the prediction rows) are never compared. `masks` are the prediction rows of each side.
+/// The compared columns by section, and every other column with the reason it is left
+/// out: the service's own event fields (present only on rows without a model output, or
+/// on fewer than 1 % of the prediction rows) are never compared. `masks` are the
+/// prediction rows of each side.
 pub fn sections(
     tables: (&RawTable, &RawTable),
     roles: (&Roles, &Roles),
@@ -80,43 +83,71 @@ pub fn sections(
     names: &[String],
     declared_outcomes: &[String],
     chosen: bool,
-) -> (Vec<(String, DriftSection)>, Vec<String>) {
+) -> (Vec<(String, DriftSection)>, Vec<ExcludedColumn>) {
     let role_of =
         |name: &str, role: Role| roles.0.get(role) == Some(name) || roles.1.get(role) == Some(name);
-    let on_predictions = |name: &str| {
+    // (non-null on at least 1 % of the prediction rows, non-null on any of them)
+    let coverage = |name: &str| {
         let check = |t: &RawTable, mask: Option<&[bool]>| {
             let Some(c) = t.columns.iter().find(|c| c.name == name) else {
-                return false;
+                return (false, false);
             };
             let n = mask.map_or(t.rows, |m| m.iter().filter(|x| **x).count());
-            c.present_on(mask, (n / 100).max(1))
+            (c.present_on(mask, (n / 100).max(1)), c.present_on(mask, 1))
         };
-        check(tables.0, masks.0) || check(tables.1, masks.1)
+        let (a, b) = (check(tables.0, masks.0), check(tables.1, masks.1));
+        (a.0 || b.0, a.1 || b.1)
+    };
+    let uncovered = |name: &str| {
+        let (enough, any) = coverage(name);
+        (!enough).then_some(if any {
+            ExclusionReason::Sparse
+        } else {
+            ExclusionReason::OnlyOnEvents
+        })
     };
     let mut out = Vec::new();
-    let mut ignored = Vec::new();
-    // every other column of the service's own events is listed too (not compared)
-    let role_cols: Vec<&str> = [roles.0, roles.1]
-        .iter()
-        .flat_map(|r| r.columns.values().map(String::as_str))
-        .collect();
+    let mut excluded: Vec<ExcludedColumn> = Vec::new();
     let mut all: Vec<&str> = tables.0.columns.iter().map(|c| c.name.as_str()).collect();
     for c in &tables.1.columns {
         if !all.contains(&c.name.as_str()) {
             all.push(&c.name);
         }
     }
+    let nested = all.iter().any(|n| n.starts_with("features."));
     for name in all {
-        if names.iter().any(|n| n == name)
-            || role_cols.contains(&name)
-            || is_id_like(name)
-            || name.starts_with("features.")
-        {
+        if names.iter().any(|n| n == name) {
             continue;
         }
-        if !on_predictions(name) {
-            ignored.push(name.to_string());
-        }
+        let lower = name.to_ascii_lowercase();
+        let reason = if role_of(name, Role::Timestamp) {
+            ExclusionReason::Timestamp
+        } else if role_of(name, Role::UserId) || role_of(name, Role::RequestId) {
+            ExclusionReason::Identifier
+        } else if role_of(name, Role::Group)
+            || role_of(name, Role::Model)
+            || role_of(name, Role::Version)
+        {
+            ExclusionReason::Assignment
+        } else if role_of(name, Role::Error)
+            || ingest::roles::NOT_ANALYSED.contains(&lower.as_str())
+        {
+            ExclusionReason::LogField
+        } else if is_id_like(name) {
+            ExclusionReason::Identifier
+        } else if let Some(r) = uncovered(name) {
+            r
+        } else if chosen {
+            ExclusionReason::NotDeclared
+        } else if nested {
+            ExclusionReason::NotInFeatures
+        } else {
+            ExclusionReason::NotDeclared
+        };
+        excluded.push(ExcludedColumn {
+            name: name.to_string(),
+            reason,
+        });
     }
     for name in names {
         let section = if role_of(name, Role::Score) || role_of(name, Role::Prediction) {
@@ -133,16 +164,19 @@ pub fn sections(
         };
         // declared features are compared whatever their coverage
         let declared_input = chosen && section == DriftSection::Input;
-        if !(declared_input || on_predictions(name)) {
-            if !ignored.contains(name) {
-                ignored.push(name.clone());
+        if !declared_input {
+            if let Some(reason) = uncovered(name) {
+                excluded.push(ExcludedColumn {
+                    name: name.clone(),
+                    reason,
+                });
+                continue;
             }
-            continue;
         }
         out.push((name.clone(), section));
     }
     out.sort_by_key(|(_, s)| *s);
-    (out, ignored)
+    (out, excluded)
 }
 
 /// The columns compared by default and the schema differences.

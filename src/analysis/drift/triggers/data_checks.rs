@@ -158,6 +158,16 @@ pub fn data_checks(
             Status::Pass,
             "not evaluated: no label column",
         ),
+        (Some(r), Some(0)) if r > 0 => Check::new(
+            CheckId::LabelCardinality,
+            Status::Pass,
+            format!(
+                "no labels yet in the current data ({r} distinct in the reference): performance is estimated from the scores (CBPE)"
+            ),
+        )
+        .with("current_labels", 0.0)
+        .with("reference_labels", r as f64)
+        .with("expected_labels", cfg.label_classes as f64),
         (r, Some(c)) => {
             let bad = c != cfg.label_classes || r.is_some_and(|r| r != cfg.label_classes);
             Check::new(
@@ -174,6 +184,11 @@ pub fn data_checks(
             .with("expected_labels", cfg.label_classes as f64)
         }
     });
+    // labels and outcomes arrive late: their nulls are not a data problem
+    let features: Vec<&FeatureDrift> = features
+        .iter()
+        .filter(|f| f.section != DriftSection::Target)
+        .collect();
     let empty: Vec<&str> = features
         .iter()
         .filter(|f| (f.n_reference == 0 && rr > 0) || (f.n_current == 0 && cr > 0))

@@ -3,10 +3,12 @@
 //! row counts, label cardinality, empty features and schema changes ([`data_checks`]).
 
 mod data_checks;
+mod estimated;
 mod performance;
 
 pub use data_checks::{data_checks, label_cardinality};
-pub use performance::{performance, MIN_DAY_ROWS};
+pub use estimated::{estimated, Estimated};
+pub use performance::{performance, trigger_period_us, MIN_DAY_ROWS};
 
 use crate::ingest::table::{RawColumn, RawData, RawTable};
 use crate::ingest::{Role, Roles};

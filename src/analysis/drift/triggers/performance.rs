@@ -39,7 +39,7 @@ type DayRows = BTreeMap<i64, (Vec<f64>, Vec<f64>, Vec<(f64, f64)>)>;
 
 /// Series names of each row, interned: `model version` (either alone when the other is
 /// missing), else the group, else "all".
-fn series_keys(t: &RawTable, roles: &Roles) -> (Vec<u32>, Vec<String>) {
+pub(super) fn series_keys(t: &RawTable, roles: &Roles) -> (Vec<u32>, Vec<String>) {
     let n = t.rows;
     let text = |role| find(t, roles, role).map(|c| c.to_text(&c.name).rechunk().into_owned());
     let (model, version) = (text(Role::Model), text(Role::Version));
@@ -167,7 +167,7 @@ fn day_name(d: i64, period_us: i64) -> String {
 }
 
 /// "day(s)" or "5m period(s)", for messages.
-fn periods(period_us: i64) -> String {
+pub(super) fn periods(period_us: i64) -> String {
     if period_us == DAY_US {
         "day(s)".into()
     } else {
@@ -178,44 +178,44 @@ fn periods(period_us: i64) -> String {
     }
 }
 
-/// The longest run of consecutive observed periods where `bad` holds: its length in
-/// periods, the time it spans (µs, from the start of its first period to the end of its
-/// last, so periods without data inside the run count as time), and the length of the run
-/// the series ends in. `keys` are the periods' indices.
-fn longest_run(
+/// The longest run of consecutive periods where `bad` holds, and the length of the run the
+/// series ends in. `keys` are the periods' indices: a period missing from them (no rows) or
+/// without a value (too few rows) ends a run, as a good one does.
+pub(super) fn longest_run(
     keys: &[i64],
     values: &[Option<f64>],
-    period_us: i64,
     bad: impl Fn(f64) -> bool,
-) -> (usize, i64, usize) {
-    let (mut best, mut best_span, mut cur, mut first) = (0usize, 0i64, 0usize, 0i64);
+) -> (usize, usize) {
+    let (mut best, mut cur, mut prev) = (0usize, 0usize, None::<i64>);
     for (k, v) in keys.iter().zip(values) {
         if v.is_some_and(&bad) {
-            if cur == 0 {
-                first = *k;
-            }
-            cur += 1;
-            let span = (k - first + 1).saturating_mul(period_us);
-            if span > best_span || (span == best_span && cur > best) {
-                best = cur;
-                best_span = span;
-            }
-        } else if v.is_some() {
+            cur = if prev.is_some_and(|p| p + 1 == *k) && cur > 0 {
+                cur + 1
+            } else {
+                1
+            };
+            best = best.max(cur);
+        } else {
             cur = 0;
         }
+        prev = Some(*k);
     }
-    (best, best_span, cur)
+    (best, cur)
 }
 
-/// Whether a run spanning `span_us` lasts the `decline_days` the trigger asks for (the
-/// plan's days stay days whatever the period width).
-fn lasts(span_us: i64, decline_days: usize) -> bool {
-    span_us >= decline_days as i64 * DAY_US
+/// The period the performance triggers count in: a day, or the display period when the
+/// log spans under three days (so a short log can still fire).
+pub fn trigger_period_us(span_us: i64, period_us: i64) -> i64 {
+    if span_us >= 3 * DAY_US {
+        DAY_US
+    } else {
+        period_us
+    }
 }
 
-/// Series per period of `period_us` and the performance triggers (`auc_decline`,
-/// `f1_drop`, and `metric_decline` for the declared `metrics`). `ts` are the tables'
-/// timestamps when already parsed.
+/// Series per period of `period_us` (for display) and the performance triggers
+/// (`auc_decline`, `f1_drop`, and `metric_decline` for the declared `metrics`) counted in
+/// periods of `trigger_us`. `ts` are the tables' timestamps when already parsed.
 #[allow(clippy::too_many_arguments)]
 pub fn performance(
     reference: &Side,
@@ -225,24 +225,31 @@ pub fn performance(
     ts: (Option<Stamps>, Option<Stamps>),
     metrics: &[String],
     cfg: &TriggerConfig,
-    period_us: i64,
+    (period_us, trigger_us): (i64, i64),
 ) -> (Vec<DailySeries>, Vec<Check>) {
-    let rp = perf_rows(
-        reference,
-        ref_roles,
-        ts.0,
-        metrics,
-        cfg.score_threshold,
-        period_us,
-    );
-    let cp = perf_rows(
-        current,
-        cur_roles,
-        ts.1,
-        metrics,
-        cfg.score_threshold,
-        period_us,
-    );
+    let rows = |period: i64| {
+        (
+            perf_rows(
+                reference,
+                ref_roles,
+                ts.0,
+                metrics,
+                cfg.score_threshold,
+                period,
+            ),
+            perf_rows(
+                current,
+                cur_roles,
+                ts.1,
+                metrics,
+                cfg.score_threshold,
+                period,
+            ),
+        )
+    };
+    let (rp, cp) = rows(period_us);
+    let judged = (trigger_us != period_us).then(|| rows(trigger_us));
+    let (rt, ct) = judged.as_ref().map_or((&rp, &cp), |(r, c)| (r, c));
     let (mut series, mut triggers) = if cp.rows.is_empty() {
         let why = if cur_roles.get(Role::Label).is_none() {
             "no label column"
@@ -258,10 +265,12 @@ pub fn performance(
         };
         (vec![], vec![not(CheckId::AucDecline), not(CheckId::F1Drop)])
     } else {
-        let (series, checks) = label_triggers(&rp, &cp, cfg);
+        let (series, _) = label_triggers(&rp, &cp, cfg);
+        let (_, checks) = label_triggers(rt, ct, cfg);
         (series, checks.to_vec())
     };
-    let (metric_series, metric_check) = metric_triggers(&rp, &cp, cfg);
+    let (metric_series, _) = metric_triggers(&rp, &cp, cfg);
+    let (_, metric_check) = metric_triggers(rt, ct, cfg);
     series.extend(metric_series);
     triggers.extend(metric_check);
     (series, triggers)
@@ -324,14 +333,12 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
         let base_auc = ref_auc.or_else(|| aucs.iter().flatten().next().copied());
         if let Some(b) = base_auc {
             let keys: Vec<i64> = days.keys().copied().collect();
-            let (run, span, last_run) =
-                longest_run(&keys, &aucs, cp.period_us, |a| a < b - cfg.auc_decline);
+            let (run, last_run) = longest_run(&keys, &aucs, |a| a < b - cfg.auc_decline);
             let latest = aucs.iter().rev().flatten().next().copied();
             auc_numbers.push((format!("{k}.auc_baseline"), b));
             auc_numbers.push((format!("{k}.auc_latest"), latest.unwrap_or(f64::NAN)));
-            auc_numbers.push((format!("{k}.days_below"), span as f64 / DAY_US as f64));
             auc_numbers.push((format!("{k}.periods_below"), run as f64));
-            let status = if run > 0 && lasts(span, cfg.decline_days) {
+            let status = if run >= cfg.decline_days.max(1) {
                 Status::Fail
             } else if last_run > 0 {
                 Status::Warn
@@ -341,12 +348,11 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
             auc_msgs.push((
                 status,
                 format!(
-                    "{k}: AUC {} vs {} {b:.4}; {run} consecutive {} more than {} below, spanning {:.2} day(s) (fires at {} day(s))",
+                    "{k}: AUC {} vs {} {b:.4}; {run} consecutive {} more than {} below (fires at {})",
                     latest.map_or("n/a".into(), |v| format!("{v:.4}")),
                     if ref_auc.is_some() { "reference" } else { "first period" },
                     periods(cp.period_us),
                     cfg.auc_decline,
-                    span as f64 / DAY_US as f64,
                     cfg.decline_days
                 ),
             ));
@@ -438,10 +444,10 @@ fn metric_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySerie
                 days.values().map(|(s, n)| Some(s / *n as f64)).collect();
             if let Some(b) = ref_mean.filter(|b| *b > 0.0) {
                 let keys: Vec<i64> = days.keys().copied().collect();
-                let (run, span, _) = longest_run(&keys, &values, cp.period_us, |v| {
+                let (run, _) = longest_run(&keys, &values, |v| {
                     (b - v) / b > cfg.metric_relative_decline
                 });
-                if run > 0 && lasts(span, cfg.decline_days) {
+                if run >= cfg.decline_days.max(1) {
                     metric_msgs.push((
                         Status::Warn,
                         format!(
@@ -466,19 +472,23 @@ fn metric_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySerie
         return (series, None);
     }
     let check = if metric_msgs.is_empty() {
-        Check::new(CheckId::MetricDecline, Status::Pass, format!(
-                    "no metric's mean per {} fell more than {:.0}% below the reference for {} consecutive day(s)",
-                    crate::plan::duration::format_bucket((cp.period_us / 1_000_000).max(1) as u64),
-                    cfg.metric_relative_decline * 100.0,
-                    cfg.decline_days
-                ))
+        Check::new(
+            CheckId::MetricDecline,
+            Status::Pass,
+            format!(
+                "no metric's mean fell more than {:.0}% below the reference for {} consecutive {}",
+                cfg.metric_relative_decline * 100.0,
+                cfg.decline_days,
+                periods(cp.period_us)
+            ),
+        )
     } else {
         combine(CheckId::MetricDecline, metric_msgs, "")
     };
     (series, Some(check))
 }
 
-fn combine(id: CheckId, msgs: Vec<(Status, String)>, empty: &str) -> Check {
+pub(super) fn combine(id: CheckId, msgs: Vec<(Status, String)>, empty: &str) -> Check {
     if msgs.is_empty() {
         return Check::new(id, Status::Pass, format!("not evaluated: {empty}"));
     }
@@ -534,21 +544,21 @@ mod run_tests {
     use super::*;
 
     #[test]
-    fn runs_last_in_days_whatever_the_period() {
-        const H6: i64 = DAY_US / 4;
-        // bad in periods 0, 4, 8 (one observed 6h period a day, three days), then good
-        let keys = [0, 4, 8, 12];
-        let v = [Some(0.1), Some(0.1), Some(0.1), Some(0.9)];
-        let (run, span, last) = longest_run(&keys, &v, H6, |x| x < 0.5);
+    fn runs_count_consecutive_periods() {
+        // bad in periods 0, 1, 2, then good
+        let (run, last) = longest_run(
+            &[0, 1, 2, 3],
+            &[Some(0.1), Some(0.1), Some(0.1), Some(0.9)],
+            |x| x < 0.5,
+        );
         assert_eq!((run, last), (3, 0));
-        assert_eq!(span, 9 * H6);
-        assert!(lasts(span, 2) && !lasts(span, 3));
-        // an unobserved period does not break a run; an observed good one does
-        let v = [Some(0.1), None, Some(0.1), Some(0.1)];
-        let (run, span, last) = longest_run(&keys, &v, H6, |x| x < 0.5);
-        assert_eq!((run, span, last), (3, 13 * H6, 3));
-        // a whole-day period: three bad days last three days
-        let (_, span, _) = longest_run(&[5, 6, 7], &[Some(0.0); 3], DAY_US, |x| x < 0.5);
-        assert!(lasts(span, 3));
+        // a period without rows (a gap in the keys) or without a value ends a run
+        let (run, last) = longest_run(&[0, 1, 3, 4], &[Some(0.1); 4], |x| x < 0.5);
+        assert_eq!((run, last), (2, 2));
+        let (run, _) = longest_run(&[0, 1, 2], &[Some(0.1), None, Some(0.1)], |x| x < 0.5);
+        assert_eq!(run, 1);
+        // the trigger period: days from three days of log, else the display period
+        assert_eq!(trigger_period_us(3 * DAY_US, 3_600_000_000), DAY_US);
+        assert_eq!(trigger_period_us(DAY_US, 3_600_000_000), 3_600_000_000);
     }
 }

@@ -126,20 +126,8 @@ fn summary_ui(ui: &mut egui::Ui, r: &DriftReport) {
         side(&r.current)
     ));
     let ex = &r.excluded;
-    if ex.reference_rows + ex.current_rows > 0 || !ex.bookkeeping_columns.is_empty() {
-        ui.weak(format!(
-            "Prediction rows only: {} reference and {} current rows without a model output left out{}",
-            ex.reference_rows,
-            ex.current_rows,
-            if ex.bookkeeping_columns.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; service-event fields not compared: {}",
-                    ex.bookkeeping_columns.join(", ")
-                )
-            }
-        ));
+    if let Some(line) = ex.summary() {
+        ui.weak(line);
     }
     let s = &r.schema;
     if !s.only_in_reference.is_empty()
