@@ -893,3 +893,30 @@ fn a_three_class_pair_shows_per_class_metrics_and_the_flip_matrix() {
     h.get_by_label(&r.diff.flip_matrix["silver"]["gold"].to_string());
     h.get_by_label("Permutation importance: rise in log_loss (5 repeats, seed 0; 0.0 s)");
 }
+
+#[test]
+fn the_drift_view_plots_estimated_and_realized_performance() {
+    use verdict::analysis::cbpe::CbpeMetric;
+    use verdict::app::command::DriftCommand;
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut()
+        .send(Command::Drift(DriftCommand::SplitLog(PathBuf::from(
+            "tests/fixtures/drift/cbpe_service.jsonl",
+        ))));
+    h.state_mut().send(Command::SetView(View::Drift));
+    h.run_steps(2);
+    settle(&mut h);
+    let r = h.state().drift.report.clone().expect("drift report");
+    assert!(!r.performance.is_empty());
+    assert_eq!(r.performance_fits[0].calibration, "isotonic");
+    h.run_steps(3);
+    h.get_by_label("Performance over time: estimated before labels arrive, and realized");
+    h.get_by_label_contains("fraud-gbt 3: fitted on 4500 labelled reference rows");
+    // the estimated triggers are named as such in the table
+    h.get_by_label("auc_decline (estimated)");
+    assert_eq!(h.state().drift.performance_metric, CbpeMetric::RocAuc);
+    h.get_by_label("F1").click();
+    h.run_steps(2);
+    assert_eq!(h.state().drift.performance_metric, CbpeMetric::F1);
+}

@@ -134,6 +134,8 @@ pub enum SaveKind {
     DriftFeaturesCsv,
     /// The drift triggers as CSV.
     DriftTriggersCsv,
+    /// Estimated and realized performance per period as CSV.
+    DriftPerformanceCsv,
     /// The comparison as JSON (as `verdict compare`).
     CompareJson,
     /// The comparison as Markdown.
@@ -280,6 +282,8 @@ pub enum DriftCommand {
     Select(String),
     /// Sort the feature table.
     Sort(DriftSort),
+    /// Show this metric in the estimated-vs-realized performance plot.
+    PerformanceMetric(crate::analysis::cbpe::CbpeMetric),
 }
 
 /// Which model slot.

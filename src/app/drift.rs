@@ -38,6 +38,8 @@ pub struct DriftPanel {
     pub auto_ran: bool,
     /// A log read for splitting (instead of the loaded experiment), with its time range.
     pub split_log: Option<(Arc<RawLoad>, (i64, i64))>,
+    /// The metric of the estimated-vs-realized performance plot.
+    pub performance_metric: crate::analysis::cbpe::CbpeMetric,
 }
 
 /// The loaded experiment's log, as the Drift view may split it.
@@ -132,6 +134,7 @@ impl DriftPanel {
             DriftCommand::Run => self.run(sv, loaded, plan),
             DriftCommand::Select(f) => self.selected = Some(f),
             DriftCommand::Sort(s) => *sort = s,
+            DriftCommand::PerformanceMetric(m) => self.performance_metric = m,
         }
     }
 

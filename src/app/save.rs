@@ -37,6 +37,11 @@ impl VerdictApp {
                 "drift_triggers.csv",
                 "csv",
             ),
+            K::DriftPerformanceCsv => (
+                drift.map(|r| Box::new(move || rcsv::drift_performance_csv(&r)) as dialogs::Render),
+                "drift_performance.csv",
+                "csv",
+            ),
             K::CompareJson => (
                 compared.map(|r| {
                     Box::new(move || serde_json::to_string_pretty(&r.report).unwrap_or_default())

@@ -187,6 +187,16 @@ impl Check {
         }
     }
 
+    /// The check's name for people: its id, with "(estimated)" when it judged performance
+    /// estimated without labels.
+    pub fn label(&self) -> String {
+        if self.estimated == Some(true) {
+            format!("{} (estimated)", self.id.as_str())
+        } else {
+            self.id.as_str().to_string()
+        }
+    }
+
     /// Adds a number (non-finite values are left out, so the JSON stays valid).
     pub fn with(mut self, name: impl Into<String>, value: f64) -> Self {
         self.add(name, value);

@@ -339,9 +339,44 @@ pub fn checks_csv(checks: &[super::Check]) -> String {
     out
 }
 
-/// The drift triggers as CSV.
+/// The drift triggers as CSV, with whether each judged estimated performance.
 pub fn drift_triggers_csv(r: &super::drift::DriftReport) -> String {
-    checks_csv(&r.triggers)
+    let mut out = String::from("id,estimated,status,message,numbers\n");
+    for c in &r.triggers {
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            c.id,
+            c.estimated == Some(true),
+            c.status.as_str(),
+            esc(&c.message),
+            esc(&c.numbers_text())
+        ));
+    }
+    out
+}
+
+/// The estimated and realized performance per period as CSV.
+pub fn drift_performance_csv(r: &super::drift::DriftReport) -> String {
+    let mut out = String::from(
+        "start,series,metric,estimated,sampling_error,band_low,band_high,realized,n,labelled\n",
+    );
+    let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+    for p in &r.performance {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            p.start,
+            esc(&p.series),
+            p.metric,
+            num(p.estimated),
+            num(p.sampling_error),
+            num(p.band_low),
+            num(p.band_high),
+            num(p.realized),
+            p.n,
+            p.labelled
+        ));
+    }
+    out
 }
 
 /// Permutation importance of both models as CSV.

@@ -99,6 +99,7 @@ pub fn render(r: &DriftReport) -> String {
             );
         }
     }
+    performance_md(&mut s, r);
     let sc = &r.schema;
     if !sc.only_in_reference.is_empty()
         || !sc.only_in_current.is_empty()
@@ -141,4 +142,78 @@ pub fn render(r: &DriftReport) -> String {
         }
     }
     s
+}
+
+/// Estimated (CBPE) and realized performance per period: `estimate [band] / realized`.
+fn performance_md(s: &mut String, r: &DriftReport) {
+    if r.performance.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n## Performance over time (estimated before labels arrive, and realized)\n\nConfidence-based performance estimation (CBPE, as NannyML 0.13) in periods of {}: each cell is `estimate [band of ± 3 sampling errors] / realized` (realized needs the period's labels; `-` without).\n",
+        crate::plan::duration::format_bucket(r.granularity_s.max(1))
+    );
+    for f in &r.performance_fits {
+        let _ = writeln!(
+            s,
+            "- {}: {}",
+            f.series,
+            match &f.note {
+                Some(n) => format!("not estimated, {n}"),
+                None => format!(
+                    "fitted on {} labelled reference rows, calibration {}",
+                    f.reference_rows, f.calibration
+                ),
+            }
+        );
+    }
+    let metrics = ["roc_auc", "f1", "precision", "recall", "accuracy"];
+    let mut series: Vec<&str> = r.performance.iter().map(|p| p.series.as_str()).collect();
+    series.dedup();
+    for k in series {
+        let _ = writeln!(
+            s,
+            "\n### {k}\n\n| period start | rows | labelled | {} |\n|---|---|---|{}",
+            metrics.join(" | "),
+            "---|".repeat(metrics.len())
+        );
+        let mut starts: Vec<&str> = r
+            .performance
+            .iter()
+            .filter(|p| p.series == k)
+            .map(|p| p.start.as_str())
+            .collect();
+        starts.dedup();
+        for start in starts {
+            let at = |m: &str| {
+                r.performance
+                    .iter()
+                    .find(|p| p.series == k && p.start == start && p.metric == m)
+            };
+            let Some(first) = at(metrics[0]) else {
+                continue;
+            };
+            let cells: Vec<String> = metrics
+                .iter()
+                .map(|m| match at(m) {
+                    None => "-".into(),
+                    Some(p) => format!(
+                        "{} [{}, {}] / {}",
+                        opt(p.estimated, 3),
+                        opt(p.band_low, 3),
+                        opt(p.band_high, 3),
+                        p.realized.map_or("-".into(), |v| format!("{v:.3}"))
+                    ),
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "| {start} | {} | {} | {} |",
+                first.n,
+                first.labelled,
+                cells.join(" | ")
+            );
+        }
+    }
 }

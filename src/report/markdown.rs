@@ -221,7 +221,7 @@ pub fn checks_table(checks: &[Check]) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
-            c.id,
+            c.label(),
             c.status.as_str(),
             c.message.replace('|', "/"),
             c.numbers_text().replace('|', "/")

@@ -21,10 +21,13 @@ use serde::{Deserialize, Serialize};
 pub const BAND_SAMPLING_ERRORS: f64 = 3.0;
 
 /// A metric CBPE estimates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CbpeMetric {
     /// Area under the ROC curve.
+    #[default]
     RocAuc,
     /// F1 of the positive class.
     F1,

@@ -65,7 +65,7 @@ pub fn checks_ui(ui: &mut egui::Ui, grid_id: &str, checks: &[Check]) {
         .num_columns(3)
         .show(ui, |ui| {
             for c in checks {
-                ui.label(RichText::new(c.id.as_str()).strong())
+                ui.label(RichText::new(c.label()).strong())
                     .on_hover_text(check_tip(c.id));
                 ui.colored_label(
                     status_color(c.status),

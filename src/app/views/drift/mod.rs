@@ -4,10 +4,12 @@
 
 mod features;
 mod over_time;
+mod performance;
 mod sources;
 
 use features::{feature_detail_ui, feature_table_ui};
 use over_time::psi_over_time_ui;
+use performance::performance_ui;
 use sources::sources_ui;
 
 use crate::app::command::Command;
@@ -59,6 +61,7 @@ pub fn drift_ui(
             ("Markdown", SaveKind::DriftMarkdown),
             ("features CSV", SaveKind::DriftFeaturesCsv),
             ("triggers CSV", SaveKind::DriftTriggersCsv),
+            ("performance CSV", SaveKind::DriftPerformanceCsv),
         ],
         cmds,
     );
@@ -75,6 +78,8 @@ pub fn drift_ui(
     });
     ui.add_space(8.0);
     psi_over_time_ui(ui, r, cmds);
+    ui.add_space(8.0);
+    performance_ui(ui, r, panel.performance_metric, cmds);
     ui.add_space(8.0);
     triggers_ui(ui, r);
 }
