@@ -54,7 +54,11 @@ fn bands_cover_the_realized_values_and_the_decline_rule_is_calibrated() {
     let fpr = false_alarms as f64 / windows as f64;
     for (k, m) in CbpeMetric::ALL.iter().enumerate() {
         let rate = covered[k] as f64 / periods as f64;
-        eprintln!("{}: band coverage {rate:.3}, bias {:+.4}", m.as_str(), bias[k]);
+        eprintln!(
+            "{}: band coverage {rate:.3}, bias {:+.4}",
+            m.as_str(),
+            bias[k]
+        );
         assert!(rate >= 0.95, "{}: coverage {rate}", m.as_str());
         // every period shares one calibrator fitted on one reference sample: its fitting
         // error is a common offset, a little above 0.01 for precision here
@@ -69,7 +73,10 @@ fn bands_cover_the_realized_values_and_the_decline_rule_is_calibrated() {
         eprintln!(
             "A/B (spread {spread}): real AUC {drop:.3} lower; the estimated rule fires in {detection:.3} of runs"
         );
-        assert!(detection >= least, "detection {detection} at spread {spread}");
+        assert!(
+            detection >= least,
+            "detection {detection} at spread {spread}"
+        );
     }
 }
 

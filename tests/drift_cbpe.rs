@@ -116,6 +116,8 @@ fn triggers_fire_on_the_estimates_while_labels_are_missing() {
     let rf = want["reference_realized"]["f1"].as_f64().unwrap();
     assert!((f1["numbers"]["fraud-gbt 3.f1_estimated"].as_f64().unwrap() - est).abs() < 1e-9);
     assert!((f1["numbers"]["fraud-gbt 3.f1_reference"].as_f64().unwrap() - rf).abs() < 1e-12);
+    // the service events' numeric fields (load_ms, uptime_s, port...) are no metrics
+    assert!(triggers.iter().all(|t| t["id"] != "metric_decline"));
     // labels that have not arrived are not a data problem
     assert_eq!(find("label_cardinality", false)["status"], "pass");
     assert_eq!(find("null_features", false)["status"], "pass");

@@ -207,6 +207,20 @@ pub fn compare(
             vec![]
         }
     });
+    // bookkeeping columns of the service's events are never metrics either
+    let metrics: Vec<String> = metrics
+        .into_iter()
+        .filter(|m| {
+            !excluded_columns.iter().any(|c| {
+                &c.name == m
+                    && matches!(
+                        c.reason,
+                        crate::report::drift::ExclusionReason::OnlyOnEvents
+                            | crate::report::drift::ExclusionReason::Sparse
+                    )
+            })
+        })
+        .collect();
     // the performance series in periods picked from the data's span (or `every`)
     let span_of = |side: &Side, ts: Option<&[Option<i64>]>| {
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
