@@ -345,6 +345,7 @@ fn analyze_pass(
         timeline,
         checks,
         recommendation,
+        backend: None,
     })
 }
 

@@ -22,9 +22,24 @@ pub enum OutputFormat {
 /// Arguments of `verdict analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Log files, folders or glob patterns (JSONL, CSV, Parquet, app logs, .gz).
+    /// Log files, folders or glob patterns (JSONL, CSV, Parquet, app logs, .gz), or one
+    /// ClickHouse table `clickhouse://HOST:8123/DB.TABLE` (the analysis runs on the server:
+    /// only aggregates come back).
     #[arg(required = true)]
     pub logs: Vec<String>,
+    /// ClickHouse: one condition on the table's rows, e.g. "region = 'eu'".
+    #[arg(long = "where")]
+    pub where_sql: Option<String>,
+    /// ClickHouse: rows at or after this time (ISO 8601 or a date).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// ClickHouse: rows before this time.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// ClickHouse user (the password comes from VERDICT_CLICKHOUSE_PASSWORD or a 0600
+    /// config file, never from the command line).
+    #[arg(long)]
+    pub user: Option<String>,
     /// Analysis plan (verdict.toml).
     #[arg(long)]
     pub plan: Option<PathBuf>,
@@ -137,6 +152,17 @@ pub fn config(args: &AnalyzeArgs) -> Result<(LoadOptions, AnalysisConfig), CliEr
 /// Runs `verdict analyze`.
 pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
     let (load, cfg) = config(args)?;
+    if let [one] = args.logs.as_slice() {
+        if crate::clickhouse::TableUrl::is_clickhouse(one) {
+            let report = super::clickhouse::analyze(one, args, &load, &cfg)?;
+            return write_report(&report, args);
+        }
+    }
+    if args.where_sql.is_some() || args.from.is_some() || args.to.is_some() {
+        return Err(CliError::Usage(
+            "--where, --from and --to apply to a ClickHouse table (clickhouse://HOST:8123/DB.TABLE)",
+        ));
+    }
     let mut ds = ingest::load(&args.logs, &load)?;
     if !cfg.plan.pre_period.is_empty() {
         let pre = ingest::load_pre_period(
@@ -150,10 +176,17 @@ pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
         files: ds.files.join(", "),
         source,
     })?;
+    write_report(&report, args)
+}
+
+fn write_report(
+    report: &crate::report::ExperimentReport,
+    args: &AnalyzeArgs,
+) -> Result<(), CliError> {
     let text = match args.format {
-        OutputFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        OutputFormat::Md => markdown::render(&report),
-        OutputFormat::Html => crate::report::html::render(&report),
+        OutputFormat::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        OutputFormat::Md => markdown::render(report),
+        OutputFormat::Html => crate::report::html::render(report),
     };
     write_output(&text, args.out.as_deref())
 }

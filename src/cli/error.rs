@@ -56,6 +56,9 @@ pub enum CliError {
     /// The drift comparison cannot run.
     #[error(transparent)]
     Drift(#[from] DriftError),
+    /// A ClickHouse server or table cannot be used.
+    #[error(transparent)]
+    ClickHouse(#[from] crate::clickhouse::ClickHouseError),
     /// The model comparison cannot run.
     #[error(transparent)]
     Model(#[from] ModelError),

@@ -1,6 +1,7 @@
 //! Command line: `verdict analyze`, `verdict drift`, `verdict compare`, `verdict sample`. Thin: parse, call the core, print.
 
 pub mod analyze;
+pub mod clickhouse;
 pub mod compare;
 pub mod drift;
 pub mod error;

@@ -122,6 +122,8 @@ pub struct BucketAggregate {
     pub errors: u64,
     /// Latency p50, p95, p99 (None without latencies).
     pub latency_p: Option<[f64; 3]>,
+    /// Per metric: (values, their sum).
+    pub metrics: BTreeMap<String, (u64, f64)>,
 }
 
 impl Roles {
@@ -247,10 +249,18 @@ fn percentiles(n: u64, lq: Option<&Value>) -> Option<[f64; 3]> {
 
 /// An error event: the error column holds non-empty text.
 fn error_sql(roles: &Roles) -> String {
-    match &roles.error {
-        Some(e) => format!("sum(length(ifNull(toString({}), '')) > 0)", ident(e)),
+    match error_flag_sql(roles) {
+        Some(flag) => format!("sum({flag})"),
         None => "toUInt64(0)".into(),
     }
+}
+
+/// Per row, 1 for an error event (the error column holds non-empty text), else 0.
+pub(super) fn error_flag_sql(roles: &Roles) -> Option<String> {
+    roles
+        .error
+        .as_ref()
+        .map(|e| format!("(length(ifNull(toString({}), '')) > 0)", ident(e)))
 }
 
 /// Per-group aggregates, sorted by group.
@@ -375,6 +385,10 @@ pub fn buckets(
     if let Some(l) = &roles.latency {
         cols.push(latency_sql(l));
     }
+    for (i, m) in roles.metrics.iter().enumerate() {
+        let c = ident(m);
+        cols.push(format!("count({c}) AS __vd_m{i}n, sum({c}) AS __vd_m{i}s"));
+    }
     let query = format!(
         "SELECT {} FROM {} WHERE {} GROUP BY __vd_bucket, __vd_g ORDER BY __vd_bucket, __vd_g",
         cols.join(", "),
@@ -397,6 +411,20 @@ pub fn buckets(
                 .latency
                 .as_ref()
                 .and_then(|_| percentiles(count(r.get("__vd_ln")), r.get("__vd_lq"))),
+            metrics: roles
+                .metrics
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    (
+                        m.clone(),
+                        (
+                            count(r.get(format!("__vd_m{i}n"))),
+                            num(r.get(format!("__vd_m{i}s"))).unwrap_or(0.0),
+                        ),
+                    )
+                })
+                .collect(),
         })
         .collect())
 }

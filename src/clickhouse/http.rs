@@ -71,6 +71,11 @@ impl Client {
         self.received.load(Ordering::Relaxed)
     }
 
+    /// (queries sent, bytes of answers received) so far.
+    pub fn usage(&self) -> (u64, u64) {
+        (self.queries(), self.bytes_received())
+    }
+
     /// Queries sent so far.
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)

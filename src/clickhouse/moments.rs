@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The stage of a row as SQL: how many of `stage_starts_us` are at or before its time.
-fn stage_sql(
+pub(super) fn stage_sql(
     src: &Source,
     roles: &Roles,
     stage_starts_us: &[i64],
@@ -33,7 +33,7 @@ fn stage_sql(
 }
 
 /// ` AND isNotNull(ts)` when there are stages (a row without a time belongs to none).
-fn timed_sql(roles: &Roles, stage_starts_us: &[i64]) -> String {
+pub(super) fn timed_sql(roles: &Roles, stage_starts_us: &[i64]) -> String {
     match (&roles.timestamp, stage_starts_us.is_empty()) {
         (Some(ts), false) => format!(" AND isNotNull({})", ident(ts)),
         _ => String::new(),
@@ -52,7 +52,11 @@ fn cell_key(r: &Value) -> (String, u16) {
 }
 
 /// The user column, or an error saying what needs one (`why`, e.g. "units need").
-fn user_column<'a>(src: &Source, roles: &'a Roles, why: &str) -> Result<&'a str, ClickHouseError> {
+pub(super) fn user_column<'a>(
+    src: &Source,
+    roles: &'a Roles,
+    why: &str,
+) -> Result<&'a str, ClickHouseError> {
     roles.user.as_deref().ok_or_else(|| ClickHouseError::Input {
         server: src.server(),
         problem: format!("{why} a user column"),
@@ -93,11 +97,32 @@ pub fn unit_moments(
     metric: &str,
     stage_starts_us: &[i64],
 ) -> Result<BTreeMap<(String, u16), RatioMoments>, ClickHouseError> {
+    unit_moments_of(src, roles, &ident(metric), stage_starts_us, false)
+}
+
+/// [`unit_moments`] of any value expression (`value` is SQL built from quoted identifiers,
+/// e.g. the error flag); with `per_user_mean` each unit contributes its mean with d = 1 (a
+/// metric constant per user, as the local engine reads it).
+pub fn unit_moments_of(
+    src: &Source,
+    roles: &Roles,
+    value: &str,
+    stage_starts_us: &[i64],
+    per_user_mean: bool,
+) -> Result<BTreeMap<(String, u16), RatioMoments>, ClickHouseError> {
     let user = user_column(src, roles, "user-level tests need")?;
     let stage = stage_sql(src, roles, stage_starts_us)?;
-    let m = ident(metric);
+    let m = value;
+    let (mexpr, dexpr) = if per_user_mean {
+        (
+            format!("sum({m}) / count({m})"),
+            format!("toUInt64(count({m}) > 0)"),
+        )
+    } else {
+        (format!("sum({m})"), format!("count({m})"))
+    };
     let units = format!(
-        "SELECT toString({g}) AS __vd_g, {stage} AS __vd_stage, {u} AS __vd_unit, sum({m}) AS __vd_m, count({m}) AS __vd_d FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY __vd_g, __vd_stage, __vd_unit HAVING __vd_d > 0",
+        "SELECT toString({g}) AS __vd_g, {stage} AS __vd_stage, {u} AS __vd_unit, {mexpr} AS __vd_m, {dexpr} AS __vd_d FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY __vd_g, __vd_stage, __vd_unit HAVING __vd_d > 0",
         g = ident(&roles.group),
         u = ident(user),
         table = sql::table(&src.url.database, &src.url.table),

@@ -403,6 +403,25 @@ pub struct ExperimentReport {
     pub checks: Vec<Check>,
     /// Recommendation.
     pub recommendation: Recommendation,
+    /// Where the numbers were computed when not from files in memory (a ClickHouse table:
+    /// the aggregates pushed down, queries, bytes back, what was not pushed down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BackendInfo>,
+}
+
+/// Where a report's numbers were computed and what it cost.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// `clickhouse`.
+    pub kind: String,
+    /// The table's address (never with a password).
+    pub table: String,
+    /// Queries sent.
+    pub queries: u64,
+    /// Bytes of answers received (they grow with groups × stages × buckets, not rows).
+    pub bytes_received: u64,
+    /// Report sections not computed on the server yet (left empty).
+    pub not_pushed_down: Vec<String>,
 }
 
 impl Timeline {
@@ -431,6 +450,8 @@ pub enum InputFormat {
     Json,
     /// Files of several formats.
     Mixed,
+    /// A ClickHouse table (aggregates pushed down).
+    Clickhouse,
 }
 
 impl InputFormat {
@@ -460,6 +481,7 @@ impl InputFormat {
             InputFormat::Applog => "applog",
             InputFormat::Json => "json",
             InputFormat::Mixed => "mixed",
+            InputFormat::Clickhouse => "clickhouse",
         }
     }
 }

@@ -6,7 +6,7 @@ use super::cuped::{self, Covariates};
 use super::cuped_rows;
 use super::lift;
 use super::unit_stats::{combine, two_sided_t, Estimate, RatioMoments, UnitStatistic, UnitTest};
-use super::units::{cell_moments, UnitSums, Units, UserGroups};
+use super::units::{cell_moments, Units, UserGroups};
 use super::{unit_column, TestedColumn, UnitAnalysis};
 use crate::analysis::error::AnalysisError;
 use crate::analysis::hypothesis::{empty_row, finish_row, finite};
@@ -109,25 +109,19 @@ pub fn unit_analysis(
                 ));
                 continue;
             }
-            let mut stage_tests = Vec::with_capacity(ns);
-            for (s, rows) in per_stage.iter_mut().enumerate() {
-                let (a, bm) = (&cells[s * k + ua.control], &cells[s * k + t]);
-                if a.n == 0 && bm.n == 0 {
-                    continue;
-                }
-                let (row, test) = unit_row(col, sums, ua, t, a, bm);
-                rows.push(row.clone());
-                stage_tests.push((s, row, test));
-            }
-            combined.push(combine_stages(
+            let distinct = |g: usize, mask: u64| {
+                (0..pairs.len())
+                    .filter(|&p| pairs.group[p] as usize == g && units_mask(&units, p) & mask != 0)
+                    .count() as u64
+            };
+            combined.push(column_tests(
                 col,
-                sums,
+                sums.constant_per_user,
                 ua,
                 t,
                 cells,
-                pairs,
-                &units,
-                &stage_tests,
+                &distinct,
+                &mut per_stage,
             ));
         }
     }
@@ -160,7 +154,61 @@ pub fn unit_analysis(
     drop(values);
     let (users, leaked, moved) = leakage(pairs, &units);
     crate::ingest::timing("rollout/leakage", t0);
-    let mut stages = Vec::with_capacity(ns);
+    let (stages, srm) = stage_results(ua, per_stage, &stage_requests, &stage_units);
+    Ok(UnitOutcome {
+        stages,
+        tests: combined,
+        srm,
+        users,
+        users_in_multiple_groups: leaked,
+        users_moved_at_ramp: moved,
+        lift,
+    })
+}
+
+/// One column's tests of treatment `t` against the control: a row per stage with units
+/// (pushed into `per_stage`) and the row combined across stages. `cells` are the column's
+/// moments per (stage, group), index `stage * k + group`; `distinct(g, stages)` counts the
+/// units of group `g` with values in any stage of the bit mask. The same for every back
+/// end: the local engine and pushed-down aggregates give the same cells.
+pub fn column_tests(
+    col: &TestedColumn,
+    constant_per_user: bool,
+    ua: &UnitAnalysis,
+    t: usize,
+    cells: &[RatioMoments],
+    distinct: &dyn Fn(usize, u64) -> u64,
+    per_stage: &mut [Vec<TestResult>],
+) -> TestResult {
+    let k = ua.groups.names.len();
+    let mut stage_tests = Vec::with_capacity(per_stage.len());
+    for (s, rows) in per_stage.iter_mut().enumerate() {
+        let (Some(a), Some(bm)) = (cells.get(s * k + ua.control), cells.get(s * k + t)) else {
+            continue;
+        };
+        if a.n == 0 && bm.n == 0 {
+            continue;
+        }
+        let (row, test) = unit_row(col, constant_per_user, ua, t, a, bm);
+        rows.push(row.clone());
+        stage_tests.push((s, row, test));
+    }
+    combine_stages(col, constant_per_user, ua, t, cells, distinct, &stage_tests)
+}
+
+/// The stages of the report: per stage its requests, units per group, observed and
+/// expected shares, SRM on units and its tests; and the top-level SRM (the stage with a
+/// known split and the smallest p-value). `stage_units` index `stage * k + group`.
+pub fn stage_results(
+    ua: &UnitAnalysis,
+    per_stage: Vec<Vec<TestResult>>,
+    stage_requests: &[u64],
+    stage_units: &[u64],
+) -> (Vec<StageResult>, Option<SrmResult>) {
+    let names = &ua.groups.names;
+    let k = names.len();
+    let b = ua.boundaries;
+    let mut stages = Vec::with_capacity(per_stage.len());
     for (s, tests) in per_stage.into_iter().enumerate() {
         let counts: Vec<u64> = stage_units[s * k..(s + 1) * k].to_vec();
         let total: u64 = counts.iter().sum();
@@ -206,16 +254,8 @@ pub fn unit_analysis(
             quantile_tests: Vec::new(),
         });
     }
-    let srm = worst_srm(&stages, names, &stage_units, ua);
-    Ok(UnitOutcome {
-        stages,
-        tests: combined,
-        srm,
-        users,
-        users_in_multiple_groups: leaked,
-        users_moved_at_ramp: moved,
-        lift,
-    })
+    let srm = worst_srm(&stages, names, stage_units, ua);
+    (stages, srm)
 }
 
 fn by_name(names: &[String], v: &[f64]) -> BTreeMap<String, f64> {
@@ -274,13 +314,12 @@ fn statistic(m: &RatioMoments, constant: bool) -> UnitStatistic {
 /// One stage's test of treatment `t` against the control.
 fn unit_row(
     col: &TestedColumn,
-    sums: &UnitSums,
+    constant: bool,
     ua: &UnitAnalysis,
     t: usize,
     a: &RatioMoments,
     b: &RatioMoments,
 ) -> (TestResult, Option<UnitTest>) {
-    let constant = sums.constant_per_user;
     let method = if constant {
         TestMethod::WelchT
     } else {
@@ -343,15 +382,13 @@ pub(super) fn finish(
 }
 
 /// The combined row: inverse-variance weights over the stages with a test.
-#[allow(clippy::too_many_arguments)]
 fn combine_stages(
     col: &TestedColumn,
-    sums: &UnitSums,
+    constant: bool,
     ua: &UnitAnalysis,
     t: usize,
     cells: &[RatioMoments],
-    pairs: &UserGroups,
-    units: &Units,
+    distinct: &dyn Fn(usize, u64) -> u64,
     stage_tests: &[(usize, TestResult, Option<UnitTest>)],
 ) -> TestResult {
     let k = ua.groups.names.len();
@@ -376,7 +413,6 @@ fn combine_stages(
             left_out,
         );
     }
-    let constant = sums.constant_per_user;
     let abs: Vec<Estimate> = used
         .iter()
         .map(|(_, _, ut)| Estimate {
@@ -393,16 +429,11 @@ fn combine_stages(
     let (ma, mb) = (merged(ua.control), merged(t));
     let (sa, sb) = (statistic(&ma, constant), statistic(&mb, constant));
     let mask: u64 = used.iter().fold(0, |m, (s, _, _)| m | 1u64 << (*s).min(63));
-    let distinct = |g: usize| {
-        (0..pairs.len())
-            .filter(|&p| pairs.group[p] as usize == g && units_mask(units, p) & mask != 0)
-            .count() as u64
-    };
     let mut row = (*used[0].1).clone();
     row.control_n = ma.sum_d.round() as u64;
     row.treatment_n = mb.sum_d.round() as u64;
-    row.units_control = Some(distinct(ua.control));
-    row.units_treatment = Some(distinct(t));
+    row.units_control = Some(distinct(ua.control, mask));
+    row.units_treatment = Some(distinct(t, mask));
     row.control_value = sa.mean;
     row.treatment_value = sb.mean;
     row.diff = c.value;

@@ -1,0 +1,583 @@
+//! The experiment report from pushed-down aggregates: the same [`ExperimentReport`] the
+//! local engine makes, its statistics computed by the same functions from the same
+//! sufficient statistics — per-group counts and exact latency percentiles, stages detected
+//! from per-interval counts, per (stage, group) unit moments of every tested column, unit
+//! counts, leakage, per bucket × group counts — with only those aggregates coming back.
+//! Users are the unit (the table needs a user column). What is not pushed down yet
+//! (latency percentile tests, segments, CUPED, power, the lift over time) is named in
+//! the report's `backend.not_pushed_down` and left empty.
+
+use super::aggregates::{self, count, error_flag_sql, num, Roles, Source};
+use super::error::ClickHouseError;
+use super::moments::{stage_sql, timed_sql, unit_moments_of, units_per_cell, user_column};
+use super::sql::{self, ident};
+use crate::analysis::columns::Codes;
+use crate::analysis::hypothesis::TestInputs;
+use crate::analysis::rollout::plan_stages::{declared_boundaries, expected_shares, Boundaries};
+use crate::analysis::rollout::stage_rows::{column_tests, stage_results};
+use crate::analysis::rollout::unit_stats::RatioMoments;
+use crate::analysis::rollout::{TestedColumn, UnitAnalysis, ERROR_RATE};
+use crate::analysis::{checks, guardrails, recommend, settings, AnalysisConfig};
+use crate::ingest::time::format_timestamp_us;
+use crate::ingest::{MetricKind, Role};
+use crate::plan::rollout::timestamp_us;
+use crate::report::{
+    Assignment, BackendInfo, ExperimentReport, GroupSummary, InputFormat, InputSummary, MetricInfo,
+    Timeline, TimelineRow, UnitInfo, UnitKind, UnitSource,
+};
+use std::collections::BTreeMap;
+
+/// A step of the pushed-down analysis, for progress.
+pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+
+fn answer_error(src: &Source, problem: impl Into<String>) -> ClickHouseError {
+    ClickHouseError::Answer {
+        server: src.server(),
+        problem: problem.into(),
+    }
+}
+
+/// Whether every (user, group) has one value of `value` throughout (a per-user metric).
+fn constant_per_user(src: &Source, roles: &Roles, value: &str) -> Result<bool, ClickHouseError> {
+    let user = user_column(src, roles, "user-level tests need")?;
+    let rows = src.rows(&format!(
+        "SELECT count() AS __vd_varied FROM (SELECT {u}, {g} FROM {table} WHERE {w} AND isNotNull({u}) AND isNotNull({value}) GROUP BY {u}, {g} HAVING min({value}) != max({value}))",
+        u = ident(user),
+        g = ident(&roles.group),
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+    ))?;
+    Ok(rows.first().map_or(0, |r| count(r.get("__vd_varied"))) == 0)
+}
+
+/// Requests per stage.
+fn stage_requests(
+    src: &Source,
+    roles: &Roles,
+    later_starts: &[i64],
+    stages: usize,
+) -> Result<Vec<u64>, ClickHouseError> {
+    let rows = src.rows(&format!(
+        "SELECT {stage} AS __vd_stage, count() AS __vd_n FROM {table} WHERE {w}{timed} GROUP BY __vd_stage",
+        stage = stage_sql(src, roles, later_starts)?,
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+        timed = timed_sql(roles, later_starts),
+    ))?;
+    let mut out = vec![0u64; stages];
+    for r in &rows {
+        let s = count(r.get("__vd_stage")) as usize;
+        if let Some(c) = out.get_mut(s) {
+            *c += count(r.get("__vd_n"));
+        }
+    }
+    Ok(out)
+}
+
+/// Per (user, group) pair: the stages it has rows in, as a bit mask; counted per (group,
+/// mask). Also the users, those in two groups within one stage, and those who moved
+/// between groups only at a stage boundary.
+struct PairMasks {
+    /// (group, stage mask) → pairs.
+    masks: BTreeMap<(String, u64), u64>,
+    users: u64,
+    leaked: u64,
+    moved: u64,
+}
+
+fn pair_masks(
+    src: &Source,
+    roles: &Roles,
+    later_starts: &[i64],
+) -> Result<PairMasks, ClickHouseError> {
+    let user = user_column(src, roles, "user-level tests need")?;
+    let pairs = format!(
+        "SELECT {u} AS __vd_u, toString({g}) AS __vd_g, groupBitOr(bitShiftLeft(toUInt64(1), {stage})) AS __vd_mask FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY __vd_u, __vd_g",
+        u = ident(user),
+        g = ident(&roles.group),
+        stage = stage_sql(src, roles, later_starts)?,
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+        timed = timed_sql(roles, later_starts),
+    );
+    let rows = src.rows(&format!(
+        "SELECT __vd_g, __vd_mask, count() AS __vd_n FROM ({pairs}) GROUP BY __vd_g, __vd_mask ORDER BY __vd_g, __vd_mask"
+    ))?;
+    let masks = rows
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r.get("__vd_g")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    count(r.get("__vd_mask")),
+                ),
+                count(r.get("__vd_n")),
+            )
+        })
+        .collect();
+    // per user: pairs, and whether the masks of two pairs share a stage (the OR of the
+    // masks has fewer bits than their sum: tested as a sum of masks that differs from
+    // their OR, which holds exactly when two masks share a bit)
+    let users = src.rows(&format!(
+        "SELECT count() AS __vd_users, countIf(__vd_pairs > 1 AND __vd_sum != __vd_or) AS __vd_leaked, countIf(__vd_pairs > 1 AND __vd_sum = __vd_or) AS __vd_moved FROM (SELECT __vd_u, count() AS __vd_pairs, sum(__vd_mask) AS __vd_sum, groupBitOr(__vd_mask) AS __vd_or FROM ({pairs}) GROUP BY __vd_u)"
+    ))?;
+    let r = users.first();
+    Ok(PairMasks {
+        masks,
+        users: r.map_or(0, |r| count(r.get("__vd_users"))),
+        leaked: r.map_or(0, |r| count(r.get("__vd_leaked"))),
+        moved: r.map_or(0, |r| count(r.get("__vd_moved"))),
+    })
+}
+
+/// The tested columns of the table, in report order: metrics, latency, error rate; a
+/// metric whose values are all 0 or 1 is a proportion.
+fn tested_columns(src: &Source, roles: &Roles) -> Result<Vec<TestedColumn>, ClickHouseError> {
+    let mut out = Vec::new();
+    if !roles.metrics.is_empty() {
+        let cols: Vec<String> = roles
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let c = ident(m);
+                format!("countIf(isNotNull({c}) AND {c} != 0 AND {c} != 1) AS __vd_o{i}")
+            })
+            .collect();
+        let rows = src.rows(&format!(
+            "SELECT {} FROM {} WHERE {}",
+            cols.join(", "),
+            sql::table(&src.url.database, &src.url.table),
+            src.where_clause(roles)?
+        ))?;
+        let r = rows.first();
+        for (i, m) in roles.metrics.iter().enumerate() {
+            let other = r.map_or(0, |r| count(r.get(format!("__vd_o{i}"))));
+            out.push(TestedColumn {
+                name: m.clone(),
+                column: ident(m),
+                kind: if other == 0 {
+                    MetricKind::Proportion
+                } else {
+                    MetricKind::Mean
+                },
+                lower_is_better: false,
+            });
+        }
+    }
+    if let Some(l) = &roles.latency {
+        out.push(TestedColumn {
+            name: l.clone(),
+            column: ident(l),
+            kind: MetricKind::Mean,
+            lower_is_better: true,
+        });
+    }
+    if let Some(flag) = error_flag_sql(roles) {
+        out.push(TestedColumn {
+            name: ERROR_RATE.into(),
+            column: format!("toUInt8{flag}"),
+            kind: MetricKind::Proportion,
+            lower_is_better: true,
+        });
+    }
+    Ok(out)
+}
+
+/// The timeline from per bucket × group aggregates, as the local engine builds it.
+fn timeline(
+    src: &Source,
+    roles: &Roles,
+    bucket_s: u64,
+    names: &[String],
+) -> Result<Timeline, ClickHouseError> {
+    let cells = aggregates::buckets(src, roles, bucket_s)?;
+    let k = names.len();
+    let mut by_bucket: BTreeMap<i64, Vec<&aggregates::BucketAggregate>> = BTreeMap::new();
+    for c in &cells {
+        by_bucket.entry(c.start_s).or_default().push(c);
+    }
+    let mut cum_requests = vec![0u64; k];
+    let mut cum_errors = vec![0u64; k];
+    let mut cum_metric: Vec<BTreeMap<String, (u64, f64)>> = vec![BTreeMap::new(); k];
+    let mut rows = Vec::new();
+    for (start_s, cells) in by_bucket {
+        let total: u64 = cells.iter().map(|c| c.requests).sum();
+        for (g, name) in names.iter().enumerate() {
+            let Some(c) = cells.iter().find(|c| &c.group == name) else {
+                continue;
+            };
+            cum_requests[g] += c.requests;
+            cum_errors[g] += c.errors;
+            for (m, (n, sum)) in &c.metrics {
+                let e = cum_metric[g].entry(m.clone()).or_default();
+                e.0 += n;
+                e.1 += sum;
+            }
+            if c.requests == 0 {
+                continue;
+            }
+            let start_us = start_s * 1_000_000;
+            rows.push(TimelineRow {
+                start: format_timestamp_us(start_us),
+                start_us,
+                group: name.clone(),
+                requests: c.requests,
+                qps: c.requests as f64 / bucket_s as f64,
+                errors: c.errors,
+                error_rate: c.errors as f64 / c.requests as f64,
+                share: c.requests as f64 / total as f64,
+                cumulative_requests: cum_requests[g],
+                cumulative_error_rate: cum_errors[g] as f64 / cum_requests[g] as f64,
+                latency_p50: c.latency_p.map(|p| p[0]),
+                latency_p95: c.latency_p.map(|p| p[1]),
+                latency_p99: c.latency_p.map(|p| p[2]),
+                metrics: c
+                    .metrics
+                    .iter()
+                    .map(|(m, (n, sum))| (m.clone(), (*n > 0).then(|| sum / *n as f64)))
+                    .collect(),
+                metrics_cumulative: roles
+                    .metrics
+                    .iter()
+                    .map(|m| {
+                        let (n, sum) = cum_metric[g].get(m).copied().unwrap_or((0, 0.0));
+                        (m.clone(), (n > 0).then(|| sum / n as f64))
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok(Timeline {
+        bucket: crate::plan::duration::format_bucket(bucket_s),
+        bucket_seconds: bucket_s,
+        rows,
+        lift_over_time: Vec::new(),
+    })
+}
+
+/// The time range of the table's rows (µs).
+fn time_range(src: &Source, roles: &Roles) -> Result<Option<(i64, i64)>, ClickHouseError> {
+    let Some(ts) = &roles.timestamp else {
+        return Ok(None);
+    };
+    let t = roles.time_unit.micros_sql(ts);
+    let rows = src.rows(&format!(
+        "SELECT min({t}) AS __vd_lo, max({t}) AS __vd_hi, count({ts}) AS __vd_n FROM {table} WHERE {w}",
+        ts = ident(ts),
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+    ))?;
+    let r = rows.first();
+    if r.map_or(0, |r| count(r.get("__vd_n"))) == 0 {
+        return Ok(None);
+    }
+    let get = |k: &str| r.and_then(|r| num(r.get(k))).map(|v| v as i64);
+    Ok(get("__vd_lo").zip(get("__vd_hi")))
+}
+
+/// The experiment report of the rows `src` selects, computed from pushed-down aggregates.
+pub fn analyze(
+    src: &Source,
+    roles: &Roles,
+    cfg: &AnalysisConfig,
+    progress: Progress,
+) -> Result<ExperimentReport, ClickHouseError> {
+    let plan = &cfg.plan;
+    // what the analysis itself costs (not the role sample read before it)
+    let (queries0, bytes0) = src.client.usage();
+    let setting = |e: crate::analysis::AnalysisError| ClickHouseError::Input {
+        server: src.server(),
+        problem: e.to_string(),
+    };
+    let user = user_column(src, roles, "the pushed-down analysis needs")?.to_string();
+    progress("groups");
+    let group_aggs = aggregates::groups(src, roles)?;
+    if group_aggs.len() < 2 {
+        return Err(answer_error(
+            src,
+            format!(
+                "one group only ({}): nothing to compare",
+                group_aggs.first().map_or("none", |g| g.name.as_str())
+            ),
+        ));
+    }
+    let names: Vec<String> = group_aggs.iter().map(|g| g.name.clone()).collect();
+    let requests: Vec<u64> = group_aggs.iter().map(|g| g.requests).collect();
+    let k = names.len();
+    let (control, control_source) =
+        settings::choose_control(&names, &requests, cfg).map_err(setting)?;
+    let primary = plan.primary_metric.clone();
+    if let Some(p) = &primary {
+        if !roles.metrics.contains(p) {
+            return Err(ClickHouseError::Input {
+                server: src.server(),
+                problem: format!("the plan's primary metric `{p}` is not a metric of the table"),
+            });
+        }
+    }
+    let shares = settings::expected_shares(&names, cfg).map_err(setting)?;
+    let codes = Codes {
+        names: names.clone(),
+        codes: Vec::new(),
+    };
+    let inputs = TestInputs {
+        alpha: plan.alpha,
+        inference: cfg.inference.unwrap_or(plan.inference),
+        tuning: plan.sequential_tuning,
+        primary: primary.clone(),
+        direction: plan.direction,
+        latency_name: roles.latency.clone(),
+    };
+    // stages: declared, else detected on the server from per-interval counts
+    progress("stages");
+    let range = time_range(src, roles)?;
+    let boundaries = if !plan.stages.is_empty() {
+        let starts = plan
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| timestamp_us(&format!("stages[{i}].start"), &s.start))
+            .collect::<Result<Vec<i64>, _>>()
+            .map_err(|e| setting(e.into()))?;
+        declared_boundaries(&starts, range.map_or(0, |r| r.1))
+    } else if roles.timestamp.is_some() {
+        super::stages::detect_stages(src, roles, &names[control])?.unwrap_or(Boundaries {
+            starts: vec![range.map_or(0, |r| r.0)],
+            end: range.map_or(0, |r| r.1),
+        })
+    } else {
+        Boundaries {
+            starts: vec![0],
+            end: 0,
+        }
+    };
+    let ns = boundaries.len();
+    let later: &[i64] = &boundaries.starts[1.min(ns)..];
+    let expected = expected_shares(
+        &names,
+        control,
+        ns,
+        plan.ramp.as_deref(),
+        &plan.stages,
+        Some(&shares),
+    );
+    progress("units and leakage");
+    let stage_req = stage_requests(src, roles, later, ns)?;
+    let units = units_per_cell(src, roles, later)?;
+    let mut stage_units = vec![0u64; ns * k];
+    for ((g, s), n) in &units {
+        if let Some(gi) = names.iter().position(|x| x == g) {
+            if (*s as usize) < ns {
+                stage_units[*s as usize * k + gi] = *n;
+            }
+        }
+    }
+    let masks = pair_masks(src, roles, later)?;
+    let distinct = |g: usize, mask: u64| -> u64 {
+        masks
+            .masks
+            .iter()
+            .filter(|((name, m), _)| *name == names[g] && m & mask != 0)
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    let bucket_s = settings::bucket_seconds(cfg).map_err(setting)?;
+    let bucket_s = bucket_s.unwrap_or_else(|| {
+        range
+            .map(|(a, b)| crate::analysis::timeline::auto_bucket(b.saturating_sub(a)))
+            .unwrap_or(3600)
+    });
+    let ua = UnitAnalysis {
+        groups: &codes,
+        control,
+        inputs: &inputs,
+        boundaries: &boundaries,
+        expected: &expected,
+        srm_alpha: plan.guardrails.srm_alpha,
+        buckets: None,
+    };
+    // per tested column: (stage, group) unit moments, then the engine's own tests
+    let columns = tested_columns(src, roles)?;
+    let mut per_stage = vec![Vec::new(); ns];
+    let mut tests = Vec::new();
+    let treatments: Vec<usize> = (0..k).filter(|&g| g != control).collect();
+    let mut cells_of = Vec::with_capacity(columns.len());
+    for col in &columns {
+        progress(&format!("moments of {}", col.name));
+        let constant = constant_per_user(src, roles, &col.column)?;
+        let moments = unit_moments_of(src, roles, &col.column, later, constant)?;
+        let mut cells = vec![RatioMoments::default(); ns * k];
+        for ((g, s), m) in moments {
+            if let Some(gi) = names.iter().position(|x| *x == g) {
+                if (s as usize) < ns {
+                    cells[s as usize * k + gi] = m;
+                }
+            }
+        }
+        cells_of.push((col, constant, cells));
+    }
+    for &t in &treatments {
+        for (col, constant, cells) in &cells_of {
+            tests.push(column_tests(
+                col,
+                *constant,
+                &ua,
+                t,
+                cells,
+                &distinct,
+                &mut per_stage,
+            ));
+        }
+    }
+    let (stages, srm) = stage_results(&ua, per_stage, &stage_req, &stage_units);
+    progress("timeline");
+    let timeline = timeline(src, roles, bucket_s, &names)?;
+    // group summaries; users per group are the (user, group) pairs, as the local engine
+    let total: u64 = requests.iter().sum();
+    let users_per_group: Vec<u64> = names
+        .iter()
+        .map(|n| {
+            masks
+                .masks
+                .iter()
+                .filter(|((g, _), _)| g == n)
+                .map(|(_, c)| *c)
+                .sum()
+        })
+        .collect();
+    let mut summaries: Vec<GroupSummary> = group_aggs
+        .iter()
+        .zip(&users_per_group)
+        .map(|(g, users)| GroupSummary {
+            name: g.name.clone(),
+            models: g.models.clone(),
+            versions: g.versions.clone(),
+            requests: g.requests,
+            share: g.requests as f64 / total.max(1) as f64,
+            users: *users,
+            errors: g.errors,
+            error_rate: g.errors as f64 / g.requests.max(1) as f64,
+            fallbacks: 0,
+            latency_ms: g.latency_ms,
+            metrics: g.metrics.clone(),
+            mean_score: None,
+            auc: None,
+        })
+        .collect();
+    let assignment = Assignment {
+        users: masks.users,
+        users_in_multiple_groups: masks.leaked,
+        users_moved_at_ramp: masks.moved,
+    };
+    let guards = guardrails::guardrails(plan, inputs.inference, &tests, &[]);
+    let mut checks = checks::run_checks(
+        plan,
+        &summaries,
+        control,
+        srm.as_ref(),
+        stages.len(),
+        &assignment,
+        None,
+        &guards,
+    );
+    checks.push(checks::stages_check(
+        plan.ramp.as_ref().map(Vec::len),
+        stages.len(),
+        !plan.stages.is_empty(),
+    ));
+    if let Some(h) = checks::heterogeneity_check(&tests, plan.alpha) {
+        checks.push(h);
+    }
+    let recommendation = recommend::recommend(plan, &checks, &tests, &guards, primary.as_deref());
+    let ctrl = summaries.remove(control);
+    summaries.insert(0, ctrl);
+    let mut columns_by_role: BTreeMap<Role, String> = BTreeMap::new();
+    columns_by_role.insert(Role::Group, roles.group.clone());
+    columns_by_role.insert(Role::UserId, user.clone());
+    for (role, c) in [
+        (Role::Timestamp, &roles.timestamp),
+        (Role::Latency, &roles.latency),
+        (Role::Error, &roles.error),
+        (Role::Model, &roles.model),
+        (Role::Version, &roles.version),
+    ] {
+        if let Some(c) = c {
+            columns_by_role.insert(role, c.clone());
+        }
+    }
+    let not_pushed_down = [
+        "latency percentile tests",
+        "segments",
+        "CUPED",
+        "power",
+        "lift over time",
+        "fallbacks, mean score and AUC per group",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (queries, bytes) = src.client.usage();
+    Ok(ExperimentReport {
+        verdict_version: env!("CARGO_PKG_VERSION").to_string(),
+        input: InputSummary {
+            files: vec![src.url.shown()],
+            format: InputFormat::Clickhouse,
+            rows_read: total,
+            rows_valid: total,
+            rows_rejected: 0,
+            rejected_by_reason: Default::default(),
+            rejected: Vec::new(),
+            lines_skipped: 0,
+        },
+        columns: columns_by_role,
+        segment_columns: roles.segments.clone(),
+        metrics: columns
+            .iter()
+            .filter(|c| roles.metrics.contains(&c.name))
+            .map(|c| MetricInfo {
+                name: c.name.clone(),
+                kind: c.kind,
+                primary: primary.as_deref() == Some(c.name.as_str()),
+            })
+            .collect(),
+        control: names[control].clone(),
+        control_source,
+        primary_metric: primary.clone(),
+        alpha: plan.alpha,
+        inference: inputs.inference,
+        sequential_tuning: plan.sequential_tuning,
+        pre_period: None,
+        correction: plan.correction,
+        groups: summaries,
+        unit: UnitInfo {
+            kind: UnitKind::User,
+            column: Some(user),
+            source: UnitSource::Detected,
+        },
+        stages,
+        errors_unattributed: 0,
+        events: Vec::new(),
+        events_total: 0,
+        srm,
+        assignment,
+        tests,
+        quantile_tests: Vec::new(),
+        guardrails: guards,
+        power: None,
+        segments: Vec::new(),
+        timeline,
+        checks,
+        recommendation,
+        backend: Some(BackendInfo {
+            kind: "clickhouse".into(),
+            table: src.url.shown(),
+            queries: queries - queries0,
+            bytes_received: bytes - bytes0,
+            not_pushed_down,
+        }),
+    })
+}
