@@ -67,4 +67,26 @@ for i in 1 2 3; do
     target/release/verdict analyze "$dir/log.parquet" --out "$dir/report.json"
   /usr/bin/time -f "clickhouse: pushed-down aggregates run $i: %e s, %M KB peak RSS (client)" \
     cargo bench --quiet --bench clickhouse_aggregates -- "$port" "$dir/report.json"
+  /usr/bin/time -f "clickhouse: verdict analyze clickhouse:// (whole report) run $i: %e s, %M KB peak RSS (client)" \
+    target/release/verdict analyze "clickhouse://127.0.0.1:$port/verdict_bench.rollout" \
+      --column timestamp=ts --column user=user_id --column group=group --column latency=latency_ms \
+      --out "$dir/report_clickhouse.json"
 done
+# the two reports' statistics side by side
+"$venv/bin/python" - "$dir/report.json" "$dir/report_clickhouse.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+print("backend:", {k: b["backend"][k] for k in ("queries", "bytes_received")})
+print("stages local", [s["start_us"] for s in a["stages"]], "clickhouse", [s["start_us"] for s in b["stages"]])
+worst = 0.0
+for t in a["tests"]:
+    u = next((x for x in b["tests"] if x["metric"] == t["metric"] and x["treatment"] == t["treatment"]), None)
+    if u is None:
+        print("not pushed down:", t["metric"]); continue
+    for k in ("diff", "ci_low", "ci_high", "statistic", "control_value", "treatment_value"):
+        if t[k] is not None and u[k] is not None:
+            worst = max(worst, abs(t[k] - u[k]) / max(abs(t[k]), 1e-300))
+    assert t["control_n"] == u["control_n"] and t["units_control"] == u["units_control"], t["metric"]
+print(f"largest relative difference of a test statistic: {worst:.2e}")
+print("decision local", a["recommendation"]["action"], "clickhouse", b["recommendation"]["action"])
+PY

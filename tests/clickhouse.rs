@@ -320,6 +320,7 @@ fn roles() -> Roles {
         error: Some("error".into()),
         model: Some("model_name".into()),
         version: Some("model_version".into()),
+        score: None,
         metrics: vec!["converted".into(), "revenue".into()],
         segments: vec!["device".into(), "country".into()],
     }
@@ -852,6 +853,9 @@ fn load_log_rows(port: u16, file: &str, table: &str) -> Result<Loaded, String> {
         .map(|v| (v.as_deref() == Some("true")).then(|| "error".to_string()))
         .collect();
     cols.push(("error".into(), "Nullable(String)", errors));
+    if f.column("r:score").is_ok() {
+        cols.push(("score".into(), "Nullable(Float64)", text("r:score")));
+    }
     // error events charged to a group by their time (the analysis re-attributes them)
     let by_time: Vec<Option<String>> = text("r:group_by_time")
         .into_iter()
@@ -1078,7 +1082,7 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
         for k in ["requests", "users", "errors"] {
             assert_eq!(rg[k], lg[k], "group {name} {k}");
         }
-        for k in ["share", "error_rate"] {
+        for k in ["share", "error_rate", "mean_score"] {
             close_opt(&format!("group {name} {k}"), &rg[k], &lg[k]);
         }
         for k in ["mean", "p50", "p95", "p99"] {
@@ -1122,24 +1126,21 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
             );
         }
         assert_eq!(
-            r["tests"].as_array().unwrap().len(),
-            l["tests"]
-                .as_array()
-                .map_or(0, |t| t.iter().filter(|t| t["metric"] != "score").count())
+            r["tests"].as_array().map(Vec::len),
+            l["tests"].as_array().map(Vec::len),
+            "stage {} tests",
+            l["index"]
         );
     }
     // tests: every statistic of every (metric, treatment)
     let mut compared = 0;
     for lt in local["tests"].as_array().unwrap() {
-        let Some(rt) = remote["tests"]
+        let rt = remote["tests"]
             .as_array()
             .unwrap()
             .iter()
             .find(|t| t["metric"] == lt["metric"] && t["treatment"] == lt["treatment"])
-        else {
-            assert_eq!(lt["metric"], "score", "only the score is not pushed down");
-            continue;
-        };
+            .unwrap_or_else(|| panic!("no test of {} on the server", lt["metric"]));
         let what = format!("{} {}", lt["metric"], lt["treatment"]);
         for k in [
             "method",
@@ -1176,6 +1177,10 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
         compared += 1;
     }
     assert!(compared >= 2, "tests compared: {compared}");
+    assert_eq!(
+        remote["tests"].as_array().unwrap().len(),
+        local["tests"].as_array().unwrap().len()
+    );
     // timeline cells
     assert_eq!(
         remote["timeline"]["bucket_seconds"],

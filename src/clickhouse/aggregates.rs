@@ -39,6 +39,8 @@ pub struct Roles {
     pub model: Option<String>,
     /// Model version.
     pub version: Option<String>,
+    /// The model's score.
+    pub score: Option<String>,
     /// Metric columns.
     pub metrics: Vec<String>,
     /// Segment columns.
@@ -107,6 +109,8 @@ pub struct GroupAggregate {
     pub latency_ms: Option<LatencySummary>,
     /// Per metric: non-missing values, mean, sum.
     pub metrics: BTreeMap<String, MetricSummary>,
+    /// Mean score (None without a score column or scores).
+    pub mean_score: Option<f64>,
 }
 
 /// One time bucket of one group.
@@ -291,6 +295,9 @@ pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickH
         let c = ident(m);
         cols.push(format!("count({c}) AS __vd_m{i}n, sum({c}) AS __vd_m{i}s"));
     }
+    if let Some(sc) = &roles.score {
+        cols.push(format!("avg({}) AS __vd_score", ident(sc)));
+    }
     let query = format!(
         "SELECT {} FROM {} WHERE {} GROUP BY __vd_g ORDER BY __vd_g",
         cols.join(", "),
@@ -341,6 +348,11 @@ pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickH
                 versions: texts(r.get("__vd_versions")),
                 latency_ms,
                 metrics,
+                mean_score: roles
+                    .score
+                    .as_ref()
+                    .and_then(|_| num(r.get("__vd_score")))
+                    .filter(|v| v.is_finite()),
             }
         })
         .collect())

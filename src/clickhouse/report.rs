@@ -176,6 +176,14 @@ fn tested_columns(src: &Source, roles: &Roles) -> Result<Vec<TestedColumn>, Clic
             lower_is_better: true,
         });
     }
+    if let Some(sc) = roles.score.as_ref().filter(|s| !roles.metrics.contains(s)) {
+        out.push(TestedColumn {
+            name: sc.clone(),
+            column: ident(sc),
+            kind: MetricKind::Mean,
+            lower_is_better: false,
+        });
+    }
     if let Some(flag) = error_flag_sql(roles) {
         out.push(TestedColumn {
             name: ERROR_RATE.into(),
@@ -464,7 +472,7 @@ pub fn analyze(
             fallbacks: 0,
             latency_ms: g.latency_ms,
             metrics: g.metrics.clone(),
-            mean_score: None,
+            mean_score: g.mean_score,
             auc: None,
         })
         .collect();
@@ -504,6 +512,7 @@ pub fn analyze(
         (Role::Error, &roles.error),
         (Role::Model, &roles.model),
         (Role::Version, &roles.version),
+        (Role::Score, &roles.score),
     ] {
         if let Some(c) = c {
             columns_by_role.insert(role, c.clone());

@@ -201,6 +201,10 @@ pub fn infer_roles(
         error: roles.get(Role::Error).map(str::to_string),
         model: roles.get(Role::Model).map(str::to_string),
         version: roles.get(Role::Version).map(str::to_string),
+        score: roles
+            .get(Role::Score)
+            .map(str::to_string)
+            .filter(|c| has(c)),
         metrics: roles.metrics.iter().filter(|m| has(m)).cloned().collect(),
         segments: roles.segments.iter().filter(|m| has(m)).cloned().collect(),
     })
