@@ -856,6 +856,10 @@ fn load_log_rows(port: u16, file: &str, table: &str) -> Result<Loaded, String> {
     if f.column("r:score").is_ok() {
         cols.push(("score".into(), "Nullable(Float64)", text("r:score")));
     }
+    for seg in &ds.segments {
+        let column = verdict::ingest::normalize::segment_col(seg);
+        cols.push((seg.clone(), "Nullable(String)", text(&column)));
+    }
     // error events charged to a group by their time (the analysis re-attributes them)
     let by_time: Vec<Option<String>> = text("r:group_by_time")
         .into_iter()

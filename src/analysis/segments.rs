@@ -47,75 +47,116 @@ pub fn segments(
         for s in seg.codes.iter().filter(|s| **s != NO_CODE) {
             counts[*s as usize] += 1;
         }
-        let mut order: Vec<usize> = (0..v).collect();
-        order.sort_by(|a, b| {
-            counts[*b]
-                .cmp(&counts[*a])
-                .then(seg.names[*a].cmp(&seg.names[*b]))
-        });
-        order.truncate(MAX_VALUES);
         let latency = moments_by(&keys, v * k, f64_col(&ds.frame, LATENCY_MS)?);
-        let mut metrics = BTreeMap::new();
+        let mut tested = Vec::new();
         for m in &ds.metrics {
-            metrics.insert(
-                m.name.clone(),
-                moments_by(&keys, v * k, f64_col(&ds.frame, &metric_col(&m.name))?),
-            );
+            tested.push(SegmentColumn {
+                name: m.name.clone(),
+                kind: m.kind,
+                lower_is_better: false,
+                moments: moments_by(&keys, v * k, f64_col(&ds.frame, &metric_col(&m.name))?),
+            });
         }
-        let mut results: Vec<SegmentResult> = order
-            .iter()
-            .map(|&val| {
-                let slice = |all: &Vec<super::stats::Moments>| all[val * k..(val + 1) * k].to_vec();
-                let lat = slice(&latency);
-                let mut tested: Vec<TestedMoments> = ds
-                    .metrics
-                    .iter()
-                    .map(|m| TestedMoments {
-                        name: m.name.clone(),
-                        kind: m.kind,
-                        lower_is_better: false,
-                        moments: slice(&metrics[&m.name]),
-                    })
-                    .collect();
-                if let Some(name) = &inputs.latency_name {
-                    tested.push(TestedMoments {
-                        name: name.clone(),
-                        kind: crate::ingest::MetricKind::Mean,
-                        lower_is_better: true,
-                        moments: lat,
-                    });
-                }
-                SegmentResult {
-                    column: column.clone(),
-                    value: seg.names[val].clone(),
-                    requests: counts[val],
-                    tests: build_tests(&groups.names, control, &tested, inputs),
-                }
-            })
-            .collect();
-        // correct within each (metric, treatment) family across the values
-        let mut families: BTreeMap<(String, String), Vec<(usize, usize)>> = BTreeMap::new();
-        for (ri, r) in results.iter().enumerate() {
-            for (ti, t) in r.tests.iter().enumerate() {
-                families
-                    .entry((t.metric.clone(), t.treatment.clone()))
-                    .or_default()
-                    .push((ri, ti));
-            }
+        if let Some(name) = &inputs.latency_name {
+            tested.push(SegmentColumn {
+                name: name.clone(),
+                kind: crate::ingest::MetricKind::Mean,
+                lower_is_better: true,
+                moments: latency,
+            });
         }
-        for members in families.values() {
-            let p: Vec<f64> = members
-                .iter()
-                .map(|&(ri, ti)| results[ri].tests[ti].p_value.unwrap_or(f64::NAN))
-                .collect();
-            let adj = adjust(&p, correction);
-            for (&(ri, ti), a) in members.iter().zip(adj) {
-                let t = &mut results[ri].tests[ti];
-                t.p_value_adjusted = a.is_finite().then_some(a);
-                t.significant = a.is_finite() && a < inputs.alpha;
-            }
-        }
-        out.extend(results);
+        out.extend(column_results(
+            column,
+            &seg.names,
+            &counts,
+            &tested,
+            &groups.names,
+            control,
+            inputs,
+            correction,
+        ));
     }
     Ok(out)
+}
+
+/// One tested column of a segment breakdown: moments per (value, group), index
+/// `value * k + group`.
+pub struct SegmentColumn {
+    /// Name reported.
+    pub name: String,
+    /// Proportion (z-test) or mean (Welch).
+    pub kind: crate::ingest::MetricKind,
+    /// Lower values are better.
+    pub lower_is_better: bool,
+    /// Moments per (value, group).
+    pub moments: Vec<super::stats::Moments>,
+}
+
+/// The results of one segment column from its values, their request counts and the
+/// moments per (value, group) of each tested column: the [`MAX_VALUES`] most frequent
+/// values (ties by name), tests per value, corrected within each (metric, treatment)
+/// family across the values. The same for every back end.
+#[allow(clippy::too_many_arguments)]
+pub fn column_results(
+    column: &str,
+    values: &[String],
+    counts: &[u64],
+    tested: &[SegmentColumn],
+    groups: &[String],
+    control: usize,
+    inputs: &TestInputs,
+    correction: Correction,
+) -> Vec<SegmentResult> {
+    let k = groups.len();
+    let v = values.len();
+    let mut order: Vec<usize> = (0..v).collect();
+    order.sort_by(|a, b| {
+        counts[*b]
+            .cmp(&counts[*a])
+            .then(values[*a].cmp(&values[*b]))
+    });
+    order.truncate(MAX_VALUES);
+    let mut results: Vec<SegmentResult> = order
+        .iter()
+        .map(|&val| {
+            let metrics: Vec<TestedMoments> = tested
+                .iter()
+                .map(|c| TestedMoments {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    lower_is_better: c.lower_is_better,
+                    moments: c.moments[val * k..(val + 1) * k].to_vec(),
+                })
+                .collect();
+            SegmentResult {
+                column: column.to_string(),
+                value: values[val].clone(),
+                requests: counts[val],
+                tests: build_tests(groups, control, &metrics, inputs),
+            }
+        })
+        .collect();
+    // correct within each (metric, treatment) family across the values
+    let mut families: BTreeMap<(String, String), Vec<(usize, usize)>> = BTreeMap::new();
+    for (ri, r) in results.iter().enumerate() {
+        for (ti, t) in r.tests.iter().enumerate() {
+            families
+                .entry((t.metric.clone(), t.treatment.clone()))
+                .or_default()
+                .push((ri, ti));
+        }
+    }
+    for members in families.values() {
+        let p: Vec<f64> = members
+            .iter()
+            .map(|&(ri, ti)| results[ri].tests[ti].p_value.unwrap_or(f64::NAN))
+            .collect();
+        let adj = adjust(&p, correction);
+        for (&(ri, ti), a) in members.iter().zip(adj) {
+            let t = &mut results[ri].tests[ti];
+            t.p_value_adjusted = a.is_finite().then_some(a);
+            t.significant = a.is_finite() && a < inputs.alpha;
+        }
+    }
+    results
 }

@@ -4,7 +4,7 @@
 //! from per-interval counts, per (stage, group) unit moments of every tested column, unit
 //! counts, leakage, per bucket × group counts — with only those aggregates coming back.
 //! Users are the unit (the table needs a user column). What is not pushed down yet
-//! (latency percentile tests, segments, CUPED, power, the lift over time) is named in
+//! (latency percentile tests, CUPED, power, the lift over time) is named in
 //! the report's `backend.not_pushed_down` and left empty.
 
 use super::aggregates::{self, count, error_flag_sql, num, Roles, Source};
@@ -267,6 +267,77 @@ fn timeline(
     })
 }
 
+/// The segment breakdown from per (value, group) moments of every metric and the latency,
+/// through the engine's own tests and correction.
+fn segments(
+    src: &Source,
+    roles: &Roles,
+    columns: &[String],
+    names: &[String],
+    control: usize,
+    inputs: &TestInputs,
+    correction: crate::plan::Correction,
+) -> Result<Vec<crate::report::SegmentResult>, ClickHouseError> {
+    use crate::analysis::segments::{column_results, SegmentColumn};
+    let k = names.len();
+    let mut tested: Vec<(&String, MetricKind, bool)> = roles
+        .metrics
+        .iter()
+        .map(|m| (m, MetricKind::Mean, false))
+        .collect();
+    if let (Some(l), Some(_)) = (&roles.latency, &inputs.latency_name) {
+        tested.push((l, MetricKind::Mean, true));
+    }
+    let kinds = tested_columns(src, roles)?;
+    let mut out = Vec::new();
+    for column in columns {
+        let mut values: Vec<String> = Vec::new();
+        let mut counts: Vec<u64> = Vec::new();
+        let mut cols = Vec::new();
+        for (name, _, lower) in &tested {
+            let sm = super::moments::segment_moments(src, roles, column, name)?;
+            if values.is_empty() {
+                for (v, n) in &sm.requests {
+                    values.push(v.clone());
+                    counts.push(*n);
+                }
+            }
+            let empty = crate::analysis::stats::Moments {
+                n: 0,
+                sum: 0.0,
+                mean: f64::NAN,
+                var: f64::NAN,
+            };
+            let mut moments = vec![empty; values.len() * k];
+            for ((v, g), m) in sm.cells {
+                if let (Some(vi), Some(gi)) = (
+                    values.iter().position(|x| *x == v),
+                    names.iter().position(|x| *x == g),
+                ) {
+                    moments[vi * k + gi] = m;
+                }
+            }
+            let kind = kinds
+                .iter()
+                .find(|c| &c.name == *name)
+                .map_or(MetricKind::Mean, |c| c.kind);
+            cols.push(SegmentColumn {
+                name: (*name).clone(),
+                kind,
+                lower_is_better: *lower,
+                moments,
+            });
+        }
+        if values.is_empty() {
+            continue;
+        }
+        out.extend(column_results(
+            column, &values, &counts, &cols, names, control, inputs, correction,
+        ));
+    }
+    Ok(out)
+}
+
 /// The time range of the table's rows (µs).
 fn time_range(src: &Source, roles: &Roles) -> Result<Option<(i64, i64)>, ClickHouseError> {
     let Some(ts) = &roles.timestamp else {
@@ -444,6 +515,19 @@ pub fn analyze(
     let (stages, srm) = stage_results(&ua, per_stage, &stage_req, &stage_units);
     progress("timeline");
     let timeline = timeline(src, roles, bucket_s, &names)?;
+    let segment_columns = cfg
+        .segments
+        .clone()
+        .unwrap_or_else(|| roles.segments.clone());
+    let segments = segments(
+        src,
+        roles,
+        &segment_columns,
+        &names,
+        control,
+        &inputs,
+        plan.correction,
+    )?;
     // group summaries; users per group are the (user, group) pairs, as the local engine
     let total: u64 = requests.iter().sum();
     let users_per_group: Vec<u64> = names
@@ -520,7 +604,6 @@ pub fn analyze(
     }
     let not_pushed_down = [
         "latency percentile tests",
-        "segments",
         "CUPED",
         "power",
         "lift over time",
@@ -543,7 +626,7 @@ pub fn analyze(
             lines_skipped: 0,
         },
         columns: columns_by_role,
-        segment_columns: roles.segments.clone(),
+        segment_columns,
         metrics: columns
             .iter()
             .filter(|c| roles.metrics.contains(&c.name))
@@ -577,7 +660,7 @@ pub fn analyze(
         quantile_tests: Vec::new(),
         guardrails: guards,
         power: None,
-        segments: Vec::new(),
+        segments,
         timeline,
         checks,
         recommendation,
