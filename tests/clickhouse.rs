@@ -856,6 +856,11 @@ fn load_log_rows(port: u16, file: &str, table: &str) -> Result<Loaded, String> {
     if f.column("r:score").is_ok() {
         cols.push(("score".into(), "Nullable(Float64)", text("r:score")));
     }
+    for (name, column) in [("model", "r:model"), ("version", "r:version")] {
+        if f.column(column).is_ok() {
+            cols.push((name.into(), "Nullable(String)", text(column)));
+        }
+    }
     for seg in &ds.segments {
         let column = verdict::ingest::normalize::segment_col(seg);
         cols.push((seg.clone(), "Nullable(String)", text(&column)));
@@ -1013,6 +1018,10 @@ fn both_reports(
         "latency=latency_ms",
         "--column",
         "error=error",
+        "--column",
+        "model=model",
+        "--column",
+        "version=version",
     ];
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
@@ -1083,7 +1092,14 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
             .iter()
             .find(|g| g["name"] == name)
             .unwrap_or_else(|| panic!("group {name}"));
-        for k in ["requests", "users", "errors"] {
+        for k in [
+            "requests",
+            "users",
+            "errors",
+            "fallbacks",
+            "models",
+            "versions",
+        ] {
             assert_eq!(rg[k], lg[k], "group {name} {k}");
         }
         for k in ["share", "error_rate", "mean_score"] {

@@ -149,29 +149,7 @@ pub fn summarize(
             .collect();
         set.into_iter().map(str::to_string).collect()
     };
-    let own_model: Vec<Option<usize>> = (0..k)
-        .map(|g| {
-            (0..nm)
-                .filter(|&m| {
-                    model_served[g * nm + m] > 0
-                        && !models.names[m].to_ascii_lowercase().contains("fallback")
-                })
-                .max_by(|&a, &b| {
-                    model_served[g * nm + a]
-                        .cmp(&model_served[g * nm + b])
-                        .then(models.names[b].cmp(&models.names[a]))
-                })
-        })
-        .collect();
-    let fallbacks: Vec<u64> = (0..k)
-        .map(|g| match own_model[g] {
-            Some(own) if g != control => (0..nm)
-                .filter(|&m| m != own)
-                .map(|m| model_rows[g * nm + m])
-                .sum(),
-            _ => 0,
-        })
-        .collect();
+    let fallbacks = fallbacks_of(&models.names, &model_rows, &model_served, k, control);
 
     crate::ingest::timing("groups/models", t0);
     let t0 = std::time::Instant::now();
@@ -264,4 +242,41 @@ fn user_counts(
         i = j;
     }
     (distinct, per_group, multi)
+}
+
+/// Treatment rows served by a model other than the group's own, per group: the own model is
+/// the one that served the most non-error rows (ties by name; never one named like a
+/// fallback); every other model's rows (error events included) are fallbacks. `rows` and
+/// `served` are per (group, model), index `group * models + model`. The same for every back
+/// end.
+pub fn fallbacks_of(
+    models: &[String],
+    rows: &[u64],
+    served: &[u64],
+    k: usize,
+    control: usize,
+) -> Vec<u64> {
+    let nm = models.len();
+    let own_model: Vec<Option<usize>> = (0..k)
+        .map(|g| {
+            (0..nm)
+                .filter(|&m| {
+                    served[g * nm + m] > 0 && !models[m].to_ascii_lowercase().contains("fallback")
+                })
+                .max_by(|&a, &b| {
+                    served[g * nm + a]
+                        .cmp(&served[g * nm + b])
+                        .then(models[b].cmp(&models[a]))
+                })
+        })
+        .collect();
+    (0..k)
+        .map(|g| match own_model[g] {
+            Some(own) if g != control => (0..nm)
+                .filter(|&m| m != own)
+                .map(|m| rows[g * nm + m])
+                .sum(),
+            _ => 0,
+        })
+        .collect()
 }

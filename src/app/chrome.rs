@@ -31,6 +31,9 @@ impl VerdictApp {
                         cmds.push(Command::ClearRecent);
                     }
                 });
+                if ui.button("Open from ClickHouse...").clicked() {
+                    cmds.push(Command::ClickHouse(super::command::ClickHouseCommand::Show));
+                }
                 if ui.button("Load sample experiment").clicked() {
                     cmds.push(Command::LoadSample);
                 }

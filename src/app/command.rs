@@ -197,6 +197,25 @@ pub enum Command {
     Models(ModelsCommand),
     /// Save a Drift or Models report or table.
     Save(SaveKind),
+    /// An Open-from-ClickHouse dialog intent.
+    ClickHouse(ClickHouseCommand),
+}
+
+/// Open-from-ClickHouse dialog intents (its text fields are edited in place).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClickHouseCommand {
+    /// Show the dialog.
+    Show,
+    /// Hide it.
+    Close,
+    /// Connect and list the database's tables.
+    Test,
+    /// Use this table: read its columns and infer roles.
+    PickTable(String),
+    /// Give a role to a column of the table (None: inferred).
+    SetRole(Role, Option<String>),
+    /// Analyse the table on the server.
+    Analyze,
 }
 
 /// The kinds of background work; each has one slot, so a new job replaces only a job of
@@ -211,15 +230,18 @@ pub enum JobKind {
     Replay,
     /// Rendering and writing a report, table or plot.
     Export,
+    /// Talking to a ClickHouse server for the Open dialog (connection test, columns).
+    Remote,
 }
 
 impl JobKind {
     /// Every kind, in status-bar order.
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::Load,
         JobKind::Drift,
         JobKind::Replay,
         JobKind::Export,
+        JobKind::Remote,
     ];
 
     /// What the kind does, for people.
@@ -229,6 +251,7 @@ impl JobKind {
             JobKind::Drift => "Drift",
             JobKind::Replay => "Replay",
             JobKind::Export => "Export",
+            JobKind::Remote => "ClickHouse",
         }
     }
 }

@@ -90,6 +90,18 @@ impl VerdictApp {
                 self.notifications
                     .push(Level::Info, format!("Saved {}", path.display()), None)
             }
+            JobMsg::RemoteServer(info) => {
+                self.clickhouse.server_info = Some(info);
+                self.clickhouse.error = None;
+            }
+            JobMsg::RemoteTable(info) => {
+                self.clickhouse.table_info = Some(*info);
+                self.clickhouse.error = None;
+            }
+            // the dialog's own jobs report there, once
+            JobMsg::Failed(text, _) if ev.kind == JobKind::Remote && self.clickhouse.open => {
+                self.clickhouse.error = Some(text);
+            }
             JobMsg::Failed(text, details) => {
                 self.notifications.push(Level::Error, text, details);
                 if ev.kind == JobKind::Load {

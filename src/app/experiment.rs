@@ -57,7 +57,16 @@ impl VerdictApp {
             roles: self.role_overrides.clone(),
             label: cur.label.clone(),
         };
-        let job = spawn_reanalyze(ctx, cur.raw.clone(), self.log_id, request);
+        // a ClickHouse table is analysed on the server again
+        let job = match &cur.remote {
+            Some(remote) => super::jobs::clickhouse::spawn_analyze(
+                ctx,
+                remote.clone(),
+                request,
+                Some(self.log_id),
+            ),
+            None => spawn_reanalyze(ctx, cur.raw.clone(), self.log_id, request),
+        };
         self.jobs.start(job);
     }
 
@@ -80,6 +89,7 @@ impl VerdictApp {
         // the lift over time follows the bucket, and a pre-period is split off before the
         // timeline: both need the whole analysis
         if !cur.report.timeline.lift_over_time.is_empty()
+            || cur.remote.is_some()
             || cur.config.plan.experiment_start.is_some()
             || cur.dataset.pre_period.is_some()
         {

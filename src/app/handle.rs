@@ -17,6 +17,7 @@ impl VerdictApp {
     /// Runs one command.
     pub fn handle(&mut self, ctx: &egui::Context, cmd: Command) {
         match cmd {
+            Command::ClickHouse(c) => self.handle_clickhouse(ctx, c),
             Command::OpenDialog => self.dialogs.open(
                 ctx,
                 DialogPurpose::Open,
@@ -227,6 +228,11 @@ impl VerdictApp {
         let mut models = Vec::new();
         let mut plan_changed = false;
         for p in paths {
+            let text = p.display().to_string();
+            if crate::clickhouse::TableUrl::is_clickhouse(&text) {
+                self.open_clickhouse(ctx, &text);
+                continue;
+            }
             match routing::classify(&p) {
                 PathKind::Log | PathKind::LogFolder => logs.push(p.display().to_string()),
                 PathKind::Plan => match Plan::load(&p) {

@@ -8,6 +8,7 @@
 //! `events`, `chrome` and `save`.
 
 pub mod chrome;
+pub mod clickhouse;
 pub mod command;
 pub mod dialogs;
 pub mod drift;
@@ -89,6 +90,8 @@ pub struct VerdictApp {
     pub shadow_source: Option<jobs::load::ShadowSource>,
     /// The Models view's state.
     pub models: models::ModelsPanel,
+    /// The Open-from-ClickHouse dialog.
+    pub clickhouse: clickhouse::ClickHouseDialog,
 }
 
 impl VerdictApp {
@@ -131,6 +134,7 @@ impl VerdictApp {
             shadow: None,
             shadow_source: None,
             models: models::ModelsPanel::default(),
+            clickhouse: clickhouse::ClickHouseDialog::default(),
         }
     }
 
@@ -176,6 +180,26 @@ impl VerdictApp {
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui, &mut cmds));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui, &mut cmds));
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, &mut cmds));
+        if self.clickhouse.open {
+            let chosen: Vec<Option<String>> = views::clickhouse::ROLES
+                .iter()
+                .map(|r| self.clickhouse_role(*r))
+                .collect();
+            let busy = self.jobs.get(command::JobKind::Remote).map(|j| {
+                if j.progress.is_empty() {
+                    j.label.clone()
+                } else {
+                    j.progress.clone()
+                }
+            });
+            views::clickhouse::clickhouse_dialog_ui(
+                &ctx,
+                &mut self.clickhouse,
+                &chosen,
+                busy.as_deref(),
+                &mut cmds,
+            );
+        }
         for id in self.notifications.notifications_ui(&ctx) {
             cmds.push(Command::Dismiss(id));
         }

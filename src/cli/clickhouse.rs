@@ -50,7 +50,8 @@ pub fn analyze(
             eprint!("\r\x1b[2Kverdict: {}: {step}...", url.shown());
         }
     };
-    let report = crate::clickhouse::report::analyze(&src, &roles, cfg, &progress)?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let report = crate::clickhouse::report::analyze(&src, &roles, cfg, &progress, &never)?;
     if tty {
         eprint!("\r\x1b[2K");
     }

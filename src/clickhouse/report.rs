@@ -338,6 +338,54 @@ fn segments(
     Ok(out)
 }
 
+/// Fallbacks per group (rows served by another model than the group's own), from rows and
+/// non-error rows per (group, model), through the engine's own rule.
+fn fallbacks(
+    src: &Source,
+    roles: &Roles,
+    names: &[String],
+    control: usize,
+) -> Result<Vec<u64>, ClickHouseError> {
+    let k = names.len();
+    let Some(model) = &roles.model else {
+        return Ok(vec![0; k]);
+    };
+    let served = match error_flag_sql(roles) {
+        Some(flag) => format!("countIf(NOT {flag})"),
+        None => "count()".into(),
+    };
+    let rows = src.rows(&format!(
+        "SELECT toString({g}) AS __vd_g, toString({m}) AS __vd_model, count() AS __vd_rows, {served} AS __vd_served FROM {table} WHERE {w} AND isNotNull({m}) GROUP BY __vd_g, __vd_model",
+        g = ident(&roles.group),
+        m = ident(model),
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+    ))?;
+    let mut models: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.get("__vd_model").and_then(serde_json::Value::as_str))
+        .map(str::to_string)
+        .collect();
+    models.sort();
+    models.dedup();
+    let nm = models.len();
+    let (mut all, mut ok) = (vec![0u64; k * nm], vec![0u64; k * nm]);
+    for r in &rows {
+        let g = r.get("__vd_g").and_then(serde_json::Value::as_str);
+        let m = r.get("__vd_model").and_then(serde_json::Value::as_str);
+        if let (Some(gi), Some(mi)) = (
+            g.and_then(|g| names.iter().position(|n| n == g)),
+            m.and_then(|m| models.iter().position(|n| n == m)),
+        ) {
+            all[gi * nm + mi] = count(r.get("__vd_rows"));
+            ok[gi * nm + mi] = count(r.get("__vd_served"));
+        }
+    }
+    Ok(crate::analysis::groups::fallbacks_of(
+        &models, &all, &ok, k, control,
+    ))
+}
+
 /// The time range of the table's rows (µs).
 fn time_range(src: &Source, roles: &Roles) -> Result<Option<(i64, i64)>, ClickHouseError> {
     let Some(ts) = &roles.timestamp else {
@@ -364,7 +412,17 @@ pub fn analyze(
     roles: &Roles,
     cfg: &AnalysisConfig,
     progress: Progress,
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<ExperimentReport, ClickHouseError> {
+    // each step first checks for a cancel
+    let step = |what: &str| {
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(ClickHouseError::Cancelled)
+        } else {
+            progress(what);
+            Ok(())
+        }
+    };
     let plan = &cfg.plan;
     // what the analysis itself costs (not the role sample read before it)
     let (queries0, bytes0) = src.client.usage();
@@ -373,7 +431,7 @@ pub fn analyze(
         problem: e.to_string(),
     };
     let user = user_column(src, roles, "the pushed-down analysis needs")?.to_string();
-    progress("groups");
+    step("groups")?;
     let group_aggs = aggregates::groups(src, roles)?;
     if group_aggs.len() < 2 {
         return Err(answer_error(
@@ -412,7 +470,7 @@ pub fn analyze(
         latency_name: roles.latency.clone(),
     };
     // stages: declared, else detected on the server from per-interval counts
-    progress("stages");
+    step("stages")?;
     let range = time_range(src, roles)?;
     let boundaries = if !plan.stages.is_empty() {
         let starts = plan
@@ -444,7 +502,7 @@ pub fn analyze(
         &plan.stages,
         Some(&shares),
     );
-    progress("units and leakage");
+    step("units and leakage")?;
     let stage_req = stage_requests(src, roles, later, ns)?;
     let units = units_per_cell(src, roles, later)?;
     let mut stage_units = vec![0u64; ns * k];
@@ -486,7 +544,7 @@ pub fn analyze(
     let treatments: Vec<usize> = (0..k).filter(|&g| g != control).collect();
     let mut cells_of = Vec::with_capacity(columns.len());
     for col in &columns {
-        progress(&format!("moments of {}", col.name));
+        step(&format!("moments of {}", col.name))?;
         let constant = constant_per_user(src, roles, &col.column)?;
         let moments = unit_moments_of(src, roles, &col.column, later, constant)?;
         let mut cells = vec![RatioMoments::default(); ns * k];
@@ -513,7 +571,7 @@ pub fn analyze(
         }
     }
     let (stages, srm) = stage_results(&ua, per_stage, &stage_req, &stage_units);
-    progress("timeline");
+    step("timeline")?;
     let timeline = timeline(src, roles, bucket_s, &names)?;
     let segment_columns = cfg
         .segments
@@ -528,6 +586,7 @@ pub fn analyze(
         &inputs,
         plan.correction,
     )?;
+    let fallbacks = fallbacks(src, roles, &names, control)?;
     // group summaries; users per group are the (user, group) pairs, as the local engine
     let total: u64 = requests.iter().sum();
     let users_per_group: Vec<u64> = names
@@ -544,7 +603,8 @@ pub fn analyze(
     let mut summaries: Vec<GroupSummary> = group_aggs
         .iter()
         .zip(&users_per_group)
-        .map(|(g, users)| GroupSummary {
+        .zip(&fallbacks)
+        .map(|((g, users), fallbacks)| GroupSummary {
             name: g.name.clone(),
             models: g.models.clone(),
             versions: g.versions.clone(),
@@ -553,7 +613,7 @@ pub fn analyze(
             users: *users,
             errors: g.errors,
             error_rate: g.errors as f64 / g.requests.max(1) as f64,
-            fallbacks: 0,
+            fallbacks: *fallbacks,
             latency_ms: g.latency_ms,
             metrics: g.metrics.clone(),
             mean_score: g.mean_score,

@@ -120,7 +120,16 @@ pub fn infer_roles(
     url: &TableUrl,
     overrides: &crate::ingest::RoleOverrides,
 ) -> Result<super::aggregates::Roles, ClickHouseError> {
-    use crate::ingest::Role;
+    let (raw, columns) = sample(client, url)?;
+    roles_of_sample(client, url, &raw, &columns, overrides)
+}
+
+/// The first [`ROLE_SAMPLE_ROWS`] rows of the table read as a JSON-lines file would be
+/// (the window shows them in the Data view), and the table's columns.
+pub fn sample(
+    client: &Client,
+    url: &TableUrl,
+) -> Result<(crate::ingest::RawLoad, Vec<Column>), ClickHouseError> {
     let columns = describe(client, url)?;
     let sample = client.query(
         &format!(
@@ -145,7 +154,20 @@ pub fn infer_roles(
         &std::sync::atomic::AtomicBool::new(false),
     );
     let _ = std::fs::remove_dir_all(&dir);
-    let raw = raw.map_err(|e| answer(format!("the sampled rows: {e}")))?;
+    let mut raw = raw.map_err(|e| answer(format!("the sampled rows: {e}")))?;
+    raw.files = vec![url.shown()];
+    Ok((raw, columns))
+}
+
+/// The table's roles from its sampled rows and columns (see [`infer_roles`]).
+pub fn roles_of_sample(
+    client: &Client,
+    url: &TableUrl,
+    raw: &crate::ingest::RawLoad,
+    columns: &[Column],
+    overrides: &crate::ingest::RoleOverrides,
+) -> Result<super::aggregates::Roles, ClickHouseError> {
+    use crate::ingest::Role;
     let roles = crate::ingest::roles::infer(&raw.table, overrides);
     let group =
         roles
@@ -227,4 +249,26 @@ mod tests {
         assert_eq!(c("Array(String)").kind(), Kind::Other);
         assert_eq!(unescape_tsv("a\\tb\\\\c"), "a\tb\\c");
     }
+}
+
+/// The tables of a database (`SHOW TABLES`), sorted.
+pub fn tables(client: &Client, database: &str) -> Result<Vec<String>, ClickHouseError> {
+    let r = client.query(
+        &format!("SHOW TABLES FROM {}", sql::ident(database)),
+        "TabSeparated",
+    )?;
+    let mut out: Vec<String> = r
+        .body
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(unescape_tsv)
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// The server's version (`SELECT version()`): a connection test.
+pub fn version(client: &Client) -> Result<String, ClickHouseError> {
+    let r = client.query("SELECT version()", "TabSeparated")?;
+    Ok(r.body.trim().to_string())
 }

@@ -36,6 +36,9 @@ pub struct Analyzed {
     pub seconds: f64,
     /// The rows were read by this job (a new log), not re-used.
     pub new_log: bool,
+    /// A ClickHouse table analysed on the server (`raw` and `dataset` then hold its first
+    /// rows only); re-analyses run on the server again.
+    pub remote: Option<Arc<super::clickhouse::RemoteTable>>,
 }
 
 /// What an analysis job is asked to produce besides the rows: its settings and how the
@@ -216,6 +219,7 @@ fn analyse_and_send(
                 range_us,
                 seconds: t0.elapsed().as_secs_f64(),
                 new_log,
+                remote: None,
             })))
         }
         Err(e) => emit(JobMsg::Failed(

@@ -4,6 +4,7 @@
 //! that a result whose input has gone (a drift split of a log that was replaced) is
 //! dropped instead of shown against new data.
 
+pub mod clickhouse;
 pub mod drift;
 pub mod export;
 pub mod load;
@@ -52,6 +53,10 @@ pub enum JobMsg {
     Failed(String, Option<String>),
     /// The job stopped because it was cancelled.
     Cancelled,
+    /// A ClickHouse server answered the connection test.
+    RemoteServer(clickhouse::ServerInfo),
+    /// A ClickHouse table's columns and inferred roles.
+    RemoteTable(Box<clickhouse::TableInfo>),
 }
 
 impl JobMsg {

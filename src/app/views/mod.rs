@@ -1,6 +1,7 @@
 //! The views. Each reads the report (never computes statistics) and emits commands.
 
 pub mod checks;
+pub mod clickhouse;
 pub mod data;
 pub mod drift;
 pub mod inference;
