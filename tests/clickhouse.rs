@@ -1282,3 +1282,117 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
         );
     }
 }
+
+/// The window's Open-from-ClickHouse dialog against the real server: Test connection lists
+/// the tables, picking one infers its roles, Analyze runs on the server and the report
+/// lands like a loaded log's (its numbers those of `verdict analyze clickhouse://`).
+#[cfg(feature = "gui")]
+#[test]
+fn the_window_opens_a_table_from_clickhouse() {
+    use egui_kittest::kittest::Queryable;
+    use verdict::app::command::{ClickHouseCommand, Command as AppCommand};
+    let Some(s) = server() else { return };
+    load_log(
+        s.port,
+        "tests/fixtures/rollout/ramp_structlog.jsonl",
+        "ramp_window",
+    )
+    .unwrap();
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([1400.0, 1000.0])
+        .build_ui_state(
+            |ui, app: &mut verdict::app::VerdictApp| app.ui_root(ui),
+            verdict::app::VerdictApp::new(
+                verdict::app::state::State::default(),
+                vec![PathBuf::from(format!(
+                    "clickhouse://127.0.0.1:{}/verdict_test",
+                    s.port
+                ))],
+            ),
+        );
+    let wait = |h: &mut egui_kittest::Harness<'_, verdict::app::VerdictApp>,
+                done: &dyn Fn(&verdict::app::VerdictApp) -> bool| {
+        for _ in 0..3000 {
+            h.step();
+            if done(h.state()) && !h.state().jobs.any() {
+                h.run_steps(3);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!(
+            "the window did not finish: dialog error {:?}, notifications {:?}, jobs running {}",
+            h.state().clickhouse.error,
+            h.state()
+                .notifications
+                .items()
+                .iter()
+                .map(|n| n.text.clone())
+                .collect::<Vec<_>>(),
+            h.state().jobs.any()
+        );
+    };
+    // `verdict open clickhouse://HOST:PORT/DB` opens the dialog, connected
+    wait(&mut h, &|a| a.clickhouse.server_info.is_some());
+    let info = h.state().clickhouse.server_info.clone().unwrap();
+    assert!(
+        info.tables.contains(&"ramp_window".to_string()),
+        "{:?}",
+        info.tables
+    );
+    assert!(
+        info.version.starts_with(char::is_numeric),
+        "{}",
+        info.version
+    );
+    h.get_by_label_contains("Connected: ClickHouse");
+    h.state_mut()
+        .send(AppCommand::ClickHouse(ClickHouseCommand::PickTable(
+            "ramp_window".into(),
+        )));
+    wait(&mut h, &|a| a.clickhouse.table_info.is_some());
+    let t = h.state().clickhouse.table_info.clone().unwrap();
+    assert_eq!(t.roles.group, "group");
+    assert_eq!(t.roles.user.as_deref(), Some("user_id"));
+    assert!(t.columns.iter().any(|(n, _)| n == "latency_ms"));
+    // epoch microseconds under a name that does not say time: chosen in the dialog
+    h.state_mut()
+        .send(AppCommand::ClickHouse(ClickHouseCommand::SetRole(
+            verdict::ingest::Role::Timestamp,
+            Some("ts_us".into()),
+        )));
+    wait(&mut h, &|a| {
+        a.clickhouse
+            .table_info
+            .as_ref()
+            .is_some_and(|t| t.roles.timestamp.as_deref() == Some("ts_us"))
+    });
+    h.get_by_label("Analyze on the server").click();
+    wait(&mut h, &|a| a.current.is_some());
+    let cur = h.state().current.as_ref().unwrap();
+    let r = cur.report.clone();
+    let b = r.backend.as_ref().expect("computed on the server");
+    assert_eq!(b.kind, "clickhouse");
+    assert_eq!(r.stages.len(), 4, "the ramp's four stages");
+    assert!(cur.remote.is_some());
+    assert!(
+        !h.state().clickhouse.open,
+        "the dialog closes once the analysis starts"
+    );
+    // the same numbers as the command line
+    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .args([
+            "analyze",
+            &format!("clickhouse://127.0.0.1:{}/verdict_test.ramp_window", s.port),
+            "--column",
+            "timestamp=ts_us",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let window = serde_json::to_value(&*r).unwrap();
+    assert_eq!(window["tests"], cli["tests"]);
+    assert_eq!(window["stages"], cli["stages"]);
+}

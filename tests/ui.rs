@@ -920,3 +920,49 @@ fn the_drift_view_plots_estimated_and_realized_performance() {
     h.run_steps(2);
     assert_eq!(h.state().drift.performance_metric, CbpeMetric::F1);
 }
+
+#[test]
+fn the_clickhouse_dialog_reports_an_unreachable_server_in_place() {
+    use verdict::app::command::ClickHouseCommand;
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut()
+        .send(Command::ClickHouse(ClickHouseCommand::Show));
+    h.run_steps(5);
+    assert!(h.state().clickhouse.open);
+    h.get_by_label("Test connection");
+    h.get_by_label("Analyze on the server");
+    // nothing listens on port 9: one line, in the dialog, not as a notification
+    h.state_mut().clickhouse.server = "127.0.0.1:9".into();
+    let before = h.state().notifications.items().len();
+    h.get_by_label("Test connection").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let err = h
+        .state()
+        .clickhouse
+        .error
+        .clone()
+        .expect("an error in the dialog");
+    assert!(err.contains("127.0.0.1:9"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    assert_eq!(h.state().notifications.items().len(), before);
+    assert!(h.state().clickhouse.server_info.is_none());
+    // a password in the address is refused before anything is sent
+    h.state_mut().clickhouse.server = "u:pw@127.0.0.1:9".into();
+    h.state_mut()
+        .send(Command::ClickHouse(ClickHouseCommand::Test));
+    h.run_steps(2);
+    let err = h.state().clickhouse.error.clone().unwrap();
+    assert!(!err.contains("pw@"), "{err}");
+    // an address given to Open analyses on the server; unreachable: one notification,
+    // the data on screen kept
+    let shown = h.state().current.as_ref().map(|c| c.label.clone());
+    h.state_mut().send(Command::Open(vec![PathBuf::from(
+        "clickhouse://127.0.0.1:9/db.t",
+    )]));
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(h.state().current.as_ref().map(|c| c.label.clone()), shown);
+    assert!(h.state().notifications.items().len() > before);
+}

@@ -180,6 +180,23 @@ impl VerdictApp {
     /// Opens `clickhouse://HOST:PORT/DB.TABLE` (from the command line or Open recent): the
     /// dialog's fields take it and the table is analysed on the server at once.
     pub(crate) fn open_clickhouse(&mut self, ctx: &egui::Context, address: &str) {
+        // a server and database without a table: the dialog, connected, to pick one
+        if let Some(rest) = address.strip_prefix("clickhouse://") {
+            if let Some((server, db)) = rest.split_once('/') {
+                if !db.is_empty() && !db.contains('.') && !server.contains('@') {
+                    let d = &mut self.clickhouse;
+                    d.server = if server.contains(':') {
+                        server.to_string()
+                    } else {
+                        format!("{server}:8123")
+                    };
+                    d.database = db.to_string();
+                    d.open = true;
+                    self.handle_clickhouse(ctx, ClickHouseCommand::Test);
+                    return;
+                }
+            }
+        }
         match TableUrl::parse(address) {
             Ok(url) => {
                 let d = &mut self.clickhouse;

@@ -91,6 +91,14 @@ impl VerdictApp {
                     .push(Level::Info, format!("Saved {}", path.display()), None)
             }
             JobMsg::RemoteServer(info) => {
+                // one table: nothing to choose
+                if let [only] = info.tables.as_slice() {
+                    if self.clickhouse.table.is_empty() {
+                        self.pending.push(Command::ClickHouse(
+                            super::command::ClickHouseCommand::PickTable(only.clone()),
+                        ));
+                    }
+                }
                 self.clickhouse.server_info = Some(info);
                 self.clickhouse.error = None;
             }

@@ -45,9 +45,13 @@ pub fn analyze(
         to_s: args.to.as_deref().map(|v| seconds("--to", v)).transpose()?,
     };
     let tty = std::io::stderr().is_terminal();
-    let progress = |step: &str| {
+    let progress = |step: &str, done: f32| {
         if tty {
-            eprint!("\r\x1b[2Kverdict: {}: {step}...", url.shown());
+            eprint!(
+                "\r\x1b[2Kverdict: {}: {step}... {:.0}%",
+                url.shown(),
+                done * 100.0
+            );
         }
     };
     let never = std::sync::atomic::AtomicBool::new(false);

@@ -27,8 +27,8 @@ use crate::report::{
 };
 use std::collections::BTreeMap;
 
-/// A step of the pushed-down analysis, for progress.
-pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+/// A step of the pushed-down analysis and the share of the steps done, for progress.
+pub type Progress<'a> = &'a (dyn Fn(&str, f32) + Sync);
 
 fn answer_error(src: &Source, problem: impl Into<String>) -> ClickHouseError {
     ClickHouseError::Answer {
@@ -414,12 +414,16 @@ pub fn analyze(
     progress: Progress,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<ExperimentReport, ClickHouseError> {
-    // each step first checks for a cancel
+    // each step first checks for a cancel; steps: groups, stages, units, one per tested
+    // column (about five), timeline, segments
+    let done = std::sync::atomic::AtomicU32::new(0);
+    let steps = 10.0 + roles.metrics.len() as f32;
     let step = |what: &str| {
         if cancel.load(std::sync::atomic::Ordering::Relaxed) {
             Err(ClickHouseError::Cancelled)
         } else {
-            progress(what);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as f32;
+            progress(what, (n / steps).min(0.95));
             Ok(())
         }
     };
@@ -572,7 +576,16 @@ pub fn analyze(
     }
     let (stages, srm) = stage_results(&ua, per_stage, &stage_req, &stage_units);
     step("timeline")?;
-    let timeline = timeline(src, roles, bucket_s, &names)?;
+    let timeline = if roles.timestamp.is_some() {
+        timeline(src, roles, bucket_s, &names)?
+    } else {
+        Timeline {
+            bucket: crate::plan::duration::format_bucket(bucket_s),
+            bucket_seconds: bucket_s,
+            rows: Vec::new(),
+            lift_over_time: Vec::new(),
+        }
+    };
     let segment_columns = cfg
         .segments
         .clone()

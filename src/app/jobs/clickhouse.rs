@@ -162,10 +162,10 @@ pub fn spawn_analyze(
             from_s: target.from_s,
             to_s: target.to_s,
         };
-        let progress = |step: &str| {
+        let progress = |step: &str, done: f32| {
             emit(JobMsg::Progress(
                 format!("{shown}: {step} (on the server)"),
-                None,
+                Some(done),
             ))
         };
         let report =

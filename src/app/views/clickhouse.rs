@@ -37,21 +37,23 @@ pub fn clickhouse_dialog_ui(
                 .num_columns(2)
                 .spacing([12.0, 6.0])
                 .show(ui, |ui| {
-                    ui.label("Server (host:port, HTTP)");
-                    ui.text_edit_singleline(&mut d.server);
+                    let l = ui.label("Server (host:port, HTTP)");
+                    ui.text_edit_singleline(&mut d.server).labelled_by(l.id);
                     ui.end_row();
-                    ui.label("Database");
-                    ui.text_edit_singleline(&mut d.database);
+                    let l = ui.label("Database");
+                    ui.text_edit_singleline(&mut d.database).labelled_by(l.id);
                     ui.end_row();
-                    ui.label("User");
-                    ui.add(egui::TextEdit::singleline(&mut d.user).hint_text("default"));
+                    let l = ui.label("User");
+                    ui.add(egui::TextEdit::singleline(&mut d.user).hint_text("default"))
+                        .labelled_by(l.id);
                     ui.end_row();
-                    ui.label("Password");
+                    let l = ui.label("Password");
                     ui.add(
                         egui::TextEdit::singleline(&mut d.password)
                             .password(true)
                             .hint_text("empty: VERDICT_CLICKHOUSE_PASSWORD or the 0600 config"),
-                    );
+                    )
+                    .labelled_by(l.id);
                     ui.end_row();
                 });
             ui.horizontal(|ui| {
@@ -69,7 +71,7 @@ pub fn clickhouse_dialog_ui(
             });
             if let Some(info) = &d.server_info {
                 ui.horizontal(|ui| {
-                    ui.label("Table");
+                    let l = ui.label("Table");
                     egui::ComboBox::from_id_salt("clickhouse_table")
                         .selected_text(if d.table.is_empty() {
                             "choose a table"
@@ -84,7 +86,9 @@ pub fn clickhouse_dialog_ui(
                                     send(cmds, ClickHouseCommand::PickTable(t.clone()));
                                 }
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(l.id);
                 });
             }
             if let Some(t) = &d.table_info {
@@ -98,7 +102,7 @@ pub fn clickhouse_dialog_ui(
                     .spacing([12.0, 4.0])
                     .show(ui, |ui| {
                         for (role, current) in ROLES.iter().zip(chosen) {
-                            ui.label(role.as_str());
+                            let l = ui.label(role.as_str());
                             egui::ComboBox::from_id_salt(format!("clickhouse_role_{}", role.as_str()))
                                 .selected_text(current.as_deref().unwrap_or("(none)"))
                                 .width(260.0)
@@ -118,7 +122,9 @@ pub fn clickhouse_dialog_ui(
                                             send(cmds, ClickHouseCommand::SetRole(*role, Some(name.clone())));
                                         }
                                     }
-                                });
+                                })
+                                .response
+                                .labelled_by(l.id);
                             ui.end_row();
                         }
                         ui.label("metrics");
@@ -141,17 +147,20 @@ pub fn clickhouse_dialog_ui(
                     .num_columns(2)
                     .spacing([12.0, 6.0])
                     .show(ui, |ui| {
-                        ui.label("From");
-                        ui.add(egui::TextEdit::singleline(&mut d.from).hint_text("2026-11-01 (empty: all)"));
+                        let l = ui.label("From");
+                        ui.add(egui::TextEdit::singleline(&mut d.from).hint_text("2026-11-01 (empty: all)"))
+                            .labelled_by(l.id);
                         ui.end_row();
-                        ui.label("To");
-                        ui.add(egui::TextEdit::singleline(&mut d.to).hint_text("2026-11-15 (empty: all)"));
+                        let l = ui.label("To");
+                        ui.add(egui::TextEdit::singleline(&mut d.to).hint_text("2026-11-15 (empty: all)"))
+                            .labelled_by(l.id);
                         ui.end_row();
-                        ui.label("Where");
+                        let l = ui.label("Where");
                         ui.add(
                             egui::TextEdit::singleline(&mut d.filter)
                                 .hint_text("one condition, e.g. region = 'eu'"),
-                        );
+                        )
+                        .labelled_by(l.id);
                         ui.end_row();
                     });
             }

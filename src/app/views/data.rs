@@ -13,6 +13,16 @@ pub fn data_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     let r = v.report;
     ui.heading("Column roles");
     ui.label("Change a role to re-run the analysis in the background.");
+    if let Some(b) = &r.backend {
+        ui.weak(format!(
+            "{}: the columns and rows shown here are the table's first {} rows (for roles and a look); every number in the report was computed on the server over all rows ({} queries, {:.1} kB of aggregates back). Not pushed down yet: {}.",
+            b.table,
+            crate::clickhouse::schema::ROLE_SAMPLE_ROWS,
+            b.queries,
+            b.bytes_received as f64 / 1000.0,
+            b.not_pushed_down.join(", ")
+        ));
+    }
     let names: Vec<String> = ds.source_columns.iter().map(|c| c.name.clone()).collect();
     egui::Grid::new("roles")
         .striped(true)
