@@ -232,25 +232,6 @@ pub fn roles_of_sample(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn types() {
-        let c = |t: &str| Column {
-            name: "x".into(),
-            ty: t.into(),
-        };
-        assert_eq!(c("Nullable(Float64)").kind(), Kind::Number);
-        assert_eq!(c("LowCardinality(Nullable(String))").kind(), Kind::Text);
-        assert_eq!(c("DateTime('UTC')").kind(), Kind::Time);
-        assert_eq!(c("DateTime64(3)").kind(), Kind::Time);
-        assert_eq!(c("Array(String)").kind(), Kind::Other);
-        assert_eq!(unescape_tsv("a\\tb\\\\c"), "a\tb\\c");
-    }
-}
-
 /// The tables of a database (`SHOW TABLES`), sorted.
 pub fn tables(client: &Client, database: &str) -> Result<Vec<String>, ClickHouseError> {
     let r = client.query(
@@ -271,4 +252,23 @@ pub fn tables(client: &Client, database: &str) -> Result<Vec<String>, ClickHouse
 pub fn version(client: &Client) -> Result<String, ClickHouseError> {
     let r = client.query("SELECT version()", "TabSeparated")?;
     Ok(r.body.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types() {
+        let c = |t: &str| Column {
+            name: "x".into(),
+            ty: t.into(),
+        };
+        assert_eq!(c("Nullable(Float64)").kind(), Kind::Number);
+        assert_eq!(c("LowCardinality(Nullable(String))").kind(), Kind::Text);
+        assert_eq!(c("DateTime('UTC')").kind(), Kind::Time);
+        assert_eq!(c("DateTime64(3)").kind(), Kind::Time);
+        assert_eq!(c("Array(String)").kind(), Kind::Other);
+        assert_eq!(unescape_tsv("a\\tb\\\\c"), "a\tb\\c");
+    }
 }
