@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod error;
 pub mod http;
 pub mod moments;
+pub mod quantiles;
 pub mod report;
 pub mod schema;
 pub mod sql;

@@ -4,7 +4,7 @@
 //! from per-interval counts, per (stage, group) unit moments of every tested column, unit
 //! counts, leakage, per bucket × group counts — with only those aggregates coming back.
 //! Users are the unit (the table needs a user column). What is not pushed down yet
-//! (latency percentile tests, CUPED, power, the lift over time) is named in
+//! (CUPED, power, the lift over time, AUC per group) is named in
 //! the report's `backend.not_pushed_down` and left empty.
 
 use super::aggregates::{self, count, error_flag_sql, num, Roles, Source};
@@ -574,7 +574,21 @@ pub fn analyze(
             ));
         }
     }
-    let (stages, srm) = stage_results(&ua, per_stage, &stage_req, &stage_units);
+    let (mut stages, srm) = stage_results(&ua, per_stage, &stage_req, &stage_units);
+    // latency percentile tests from pushed-down order statistics and per-user counts
+    let quantile_tests = match (&roles.latency, &inputs.latency_name) {
+        (Some(l), Some(name)) => {
+            step("latency percentiles")?;
+            let stats = super::quantiles::stage_stats(src, roles, l, later, &names, inputs.alpha)?;
+            let (per_stage_q, combined) =
+                crate::analysis::quantile_tests::tests(&stats, name, &names, control, &inputs);
+            for (stage, q) in stages.iter_mut().zip(per_stage_q) {
+                stage.quantile_tests = q;
+            }
+            combined
+        }
+        _ => Vec::new(),
+    };
     step("timeline")?;
     let timeline = if roles.timestamp.is_some() {
         timeline(src, roles, bucket_s, &names)?
@@ -638,7 +652,7 @@ pub fn analyze(
         users_in_multiple_groups: masks.leaked,
         users_moved_at_ramp: masks.moved,
     };
-    let guards = guardrails::guardrails(plan, inputs.inference, &tests, &[]);
+    let guards = guardrails::guardrails(plan, inputs.inference, &tests, &quantile_tests);
     let mut checks = checks::run_checks(
         plan,
         &summaries,
@@ -676,7 +690,6 @@ pub fn analyze(
         }
     }
     let not_pushed_down = [
-        "latency percentile tests",
         "CUPED",
         "power",
         "lift over time",
@@ -730,7 +743,7 @@ pub fn analyze(
         srm,
         assignment,
         tests,
-        quantile_tests: Vec::new(),
+        quantile_tests,
         guardrails: guards,
         power: None,
         segments,
