@@ -693,7 +693,7 @@ pub fn analyze(
         "CUPED",
         "power",
         "lift over time",
-        "fallbacks, mean score and AUC per group",
+        "AUC per group",
     ]
     .iter()
     .map(|s| s.to_string())
