@@ -219,8 +219,13 @@ fn analyze_pass(
             s.users = staged.users_per_group.get(g).copied().unwrap_or(0);
         }
     }
+    let metric_kinds: Vec<(String, crate::ingest::MetricKind)> = ds
+        .metrics
+        .iter()
+        .map(|m| (m.name.clone(), m.kind))
+        .collect();
     let power = power::power_result(
-        ds,
+        &metric_kinds,
         plan,
         inputs.inference,
         unit.kind,

@@ -67,7 +67,7 @@ pub fn sequential_n_per_group(sigma2: f64, delta: f64, alpha: f64, power: f64, t
 /// with requests it uses the two-proportion formula. None when nothing can be computed.
 #[allow(clippy::too_many_arguments)]
 pub fn power_result(
-    ds: &crate::ingest::Dataset,
+    metric_kinds: &[(String, crate::ingest::MetricKind)],
     plan: &Plan,
     inference: Inference,
     unit: UnitKind,
@@ -78,18 +78,18 @@ pub fn power_result(
 ) -> Option<PowerResult> {
     use crate::ingest::MetricKind;
     let is_proportion = |name: &str| {
-        ds.metrics
+        metric_kinds
             .iter()
-            .any(|m| m.name == name && m.kind == MetricKind::Proportion)
+            .any(|(n, k)| n == name && *k == MetricKind::Proportion)
     };
     let metric = primary
         .filter(|p| unit == UnitKind::User || is_proportion(p))
         .map(str::to_string)
         .or_else(|| {
-            ds.metrics
+            metric_kinds
                 .iter()
-                .find(|m| m.kind == MetricKind::Proportion)
-                .map(|m| m.name.clone())
+                .find(|(_, k)| *k == MetricKind::Proportion)
+                .map(|(n, _)| n.clone())
         })?;
     let down = primary == Some(metric.as_str()) && plan.direction == Direction::Decrease;
     let mde_of = |base: f64| {

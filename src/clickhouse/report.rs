@@ -4,7 +4,7 @@
 //! from per-interval counts, per (stage, group) unit moments of every tested column, unit
 //! counts, leakage, per bucket × group counts — with only those aggregates coming back.
 //! Users are the unit (the table needs a user column). What is not pushed down yet
-//! (CUPED, power, the lift over time, AUC per group) is named in
+//! (CUPED, the lift over time, AUC per group) is named in
 //! the report's `backend.not_pushed_down` and left empty.
 
 use super::aggregates::{self, count, error_flag_sql, num, Roles, Source};
@@ -653,6 +653,22 @@ pub fn analyze(
         users_moved_at_ramp: masks.moved,
     };
     let guards = guardrails::guardrails(plan, inputs.inference, &tests, &quantile_tests);
+    // the sample size from the primary test's variance (users are the unit)
+    let metric_kinds: Vec<(String, MetricKind)> = columns
+        .iter()
+        .filter(|c| roles.metrics.contains(&c.name))
+        .map(|c| (c.name.clone(), c.kind))
+        .collect();
+    let power = crate::analysis::power::power_result(
+        &metric_kinds,
+        plan,
+        inputs.inference,
+        UnitKind::User,
+        primary.as_deref(),
+        &BTreeMap::new(),
+        &tests,
+        control,
+    );
     let mut checks = checks::run_checks(
         plan,
         &summaries,
@@ -660,7 +676,7 @@ pub fn analyze(
         srm.as_ref(),
         stages.len(),
         &assignment,
-        None,
+        power.as_ref(),
         &guards,
     );
     checks.push(checks::stages_check(
@@ -689,15 +705,10 @@ pub fn analyze(
             columns_by_role.insert(role, c.clone());
         }
     }
-    let not_pushed_down = [
-        "CUPED",
-        "power",
-        "lift over time",
-        "AUC per group",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let not_pushed_down = ["CUPED", "lift over time", "AUC per group"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let (queries, bytes) = src.client.usage();
     Ok(ExperimentReport {
         verdict_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -745,7 +756,7 @@ pub fn analyze(
         tests,
         quantile_tests,
         guardrails: guards,
-        power: None,
+        power,
         segments,
         timeline,
         checks,
