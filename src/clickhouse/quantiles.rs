@@ -17,6 +17,10 @@ use crate::analysis::quantile_tests::{StageStats, QUANTILES};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// Per percentile of a cell: (estimate, lower bound, upper bound), and the value the
+/// per-user comparison is made against (None: every latency is at or below it).
+type CellValues = ([(f64, f64, f64); 3], [Option<f64>; 3]);
+
 /// The (lo, hi) 0-based ranks and the fraction of numpy's linear percentile at `level`.
 fn position(n: u64, level: f64) -> (u64, u64, f64) {
     let h = (n - 1) as f64 * level.clamp(0.0, 1.0);
@@ -117,7 +121,7 @@ pub fn stage_stats(
         picks.join(", ")
     ))?;
     // per cell: (hat, lower, upper) per percentile, and the comparison value per percentile
-    let mut values: BTreeMap<String, ([(f64, f64, f64); 3], [Option<f64>; 3])> = BTreeMap::new();
+    let mut values: BTreeMap<String, CellValues> = BTreeMap::new();
     for r in &second {
         let key = text(r, "__vd_key");
         let Some(&n) = counts.get(&key) else { continue };
