@@ -1001,6 +1001,7 @@ fn both_reports(
     s: &Server,
     file: &str,
     table: &str,
+    plan_extra: &dyn Fn(&serde_json::Value) -> String,
 ) -> (serde_json::Value, serde_json::Value, String) {
     let cols = load_log_rows(s.port, file, table).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -1051,11 +1052,30 @@ fn both_reports(
         .map(|m| format!("\"{}\"", m["name"].as_str().unwrap()))
         .collect();
     let plan = dir.path().join("verdict.toml");
+    let extra = plan_extra(&local);
     std::fs::write(
         &plan,
-        format!("[columns]\nmetrics = [{}]\n", metrics.join(", ")),
+        format!("{extra}\n[columns]\nmetrics = [{}]\n", metrics.join(", ")),
     )
     .unwrap();
+    // a plan beyond the metrics: the local report with it too
+    let local = if extra.is_empty() {
+        local
+    } else {
+        run(&[
+            &[
+                "analyze",
+                local_file.as_str(),
+                "--plan",
+                plan.to_str().unwrap(),
+                "--format",
+                "json",
+            ][..],
+            &roles,
+        ]
+        .concat())
+        .0
+    };
     let address = format!("clickhouse://127.0.0.1:{}/verdict_test.{table}", s.port);
     let (remote, stderr) = run(&[
         &[
@@ -1264,11 +1284,43 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
 #[test]
 fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
     let Some(s) = server() else { return };
-    for (file, table) in [
-        ("tests/fixtures/rollout/ramp_structlog.jsonl", "ramp_report"),
-        ("sample_data/experiment.jsonl", "sample_report"),
-    ] {
-        let (local, remote, stderr) = both_reports(s, file, table);
+    // declared stages from the second detected one on: the rows before belong to no stage
+    let later_stages = |local: &serde_json::Value| -> String {
+        local["stages"].as_array().unwrap()[1..]
+            .iter()
+            .map(|st| {
+                let split: Vec<String> = st["observed_share"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(g, v)| {
+                        format!("\"{g}\" = {}", (v.as_f64().unwrap() * 20.0).round() * 5.0)
+                    })
+                    .collect();
+                format!(
+                    "[[stages]]\nstart = \"{}\"\nsplit = {{ {} }}\n",
+                    st["start"].as_str().unwrap(),
+                    split.join(", ")
+                )
+            })
+            .collect()
+    };
+    let none = |_: &serde_json::Value| String::new();
+    let cases: [(&str, &str, &dyn Fn(&serde_json::Value) -> String); 3] = [
+        (
+            "tests/fixtures/rollout/ramp_structlog.jsonl",
+            "ramp_report",
+            &none,
+        ),
+        ("sample_data/experiment.jsonl", "sample_report", &none),
+        (
+            "tests/fixtures/rollout/ramp_structlog.jsonl",
+            "ramp_declared",
+            &later_stages,
+        ),
+    ];
+    for (file, table, extra) in cases {
+        let (local, remote, stderr) = both_reports(s, file, table, extra);
         assert_same_report(&local, &remote);
         let b = &remote["backend"];
         assert_eq!(b["kind"], "clickhouse");

@@ -402,10 +402,11 @@ pub fn buckets(
         cols.push(format!("count({c}) AS __vd_m{i}n, sum({c}) AS __vd_m{i}s"));
     }
     let query = format!(
-        "SELECT {} FROM {} WHERE {} GROUP BY __vd_bucket, __vd_g ORDER BY __vd_bucket, __vd_g",
+        "SELECT {} FROM {} WHERE {} AND isNotNull({}) GROUP BY __vd_bucket, __vd_g ORDER BY __vd_bucket, __vd_g",
         cols.join(", "),
         sql::table(&src.url.database, &src.url.table),
-        src.where_clause(roles)?
+        src.where_clause(roles)?,
+        ident(ts)
     );
     Ok(src
         .rows(&query)?

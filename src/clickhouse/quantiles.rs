@@ -3,9 +3,9 @@
 //! percentile and its interval bounds, and per user the requests at or below the percentile,
 //! summed over users (count, Σm, Σm², Σn, Σn², Σmn). Three passes: counts per cell (the
 //! bounds' ranks depend on them), the order statistics at those ranks, the per-user sums.
-//! The per-user comparison "at or below the percentile" is made against a value strictly
-//! between the order statistic below the percentile and the next larger value in the cell
-//! (no latency lies between them), so it is exact whatever the server's float parsing.
+//! The per-user comparison "at or below the percentile" is made against the order statistic
+//! below the percentile (no latency lies between it and the percentile), sent as its exact
+//! bits, so it is exact whatever the server's float parsing.
 
 use super::aggregates::{count, num, Roles, Source};
 use super::error::ClickHouseError;
@@ -17,9 +17,15 @@ use crate::analysis::quantile_tests::{StageStats, QUANTILES};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Per percentile of a cell: (estimate, lower bound, upper bound), and the value the
-/// per-user comparison is made against (None: every latency is at or below it).
-type CellValues = ([(f64, f64, f64); 3], [Option<f64>; 3]);
+/// Per percentile of a cell: (estimate, lower bound, upper bound), and the order statistic
+/// the per-user comparison is made against.
+type CellValues = ([(f64, f64, f64); 3], [f64; 3]);
+
+/// A float as SQL with its exact bits (no decimal parsing on the server).
+fn exact(x: f64) -> String {
+    let hex: String = x.to_le_bytes().iter().map(|b| format!("{b:02X}")).collect();
+    format!("reinterpretAsFloat64(unhex('{hex}'))")
+}
 
 /// The (lo, hi) 0-based ranks and the fraction of numpy's linear percentile at `level`.
 fn position(n: u64, level: f64) -> (u64, u64, f64) {
@@ -82,8 +88,7 @@ pub fn stage_stats(
     if counts.is_empty() {
         return Ok(out);
     }
-    // pass 2: the order statistics at every rank a level needs, and for each percentile
-    // the next larger value than the one below it
+    // pass 2: the order statistics at every rank a level needs
     let keys: Vec<&String> = counts.keys().collect();
     let key_list = keys
         .iter()
@@ -110,14 +115,8 @@ pub fn stage_stats(
             ));
         }
     }
-    for i in 0..3 {
-        let lo = format!("__vd_v{}_0", 3 * i);
-        picks.push(format!(
-            "arrayElement(__vd_d, indexOf(__vd_d, {lo}) + 1) AS __vd_next{i}, indexOf(__vd_d, {lo}) = length(__vd_d) AS __vd_max{i}"
-        ));
-    }
     let second = src.rows(&format!(
-        "SELECT __vd_key, {} FROM (SELECT {key} AS __vd_key, arraySort(groupArray({l})) AS __vd_a, arraySort(arrayDistinct(__vd_a)) AS __vd_d FROM {from} GROUP BY __vd_key)",
+        "SELECT __vd_key, {} FROM (SELECT {key} AS __vd_key, arraySort(groupArray({l})) AS __vd_a FROM {from} GROUP BY __vd_key)",
         picks.join(", ")
     ))?;
     // per cell: (hat, lower, upper) per percentile, and the comparison value per percentile
@@ -133,33 +132,20 @@ pub fn stage_stats(
             a + f * (b - a)
         };
         let mut q = [(0.0, 0.0, 0.0); 3];
-        let mut cut = [None; 3];
+        let mut cut = [f64::NAN; 3];
         for i in 0..3 {
             q[i] = (value(3 * i), value(3 * i + 1), value(3 * i + 2));
-            let below = num(r.get(format!("__vd_v{}_0", 3 * i))).unwrap_or(f64::NAN);
-            let is_max = count(r.get(format!("__vd_max{i}"))) == 1;
-            cut[i] = if is_max {
-                None
-            } else {
-                let next = num(r.get(format!("__vd_next{i}"))).unwrap_or(f64::NAN);
-                Some(below + (next - below) / 2.0)
-            };
+            // an infinite latency comes back as JSON null: every latency is at or below it
+            cut[i] = num(r.get(format!("__vd_v{}_0", 3 * i))).unwrap_or(f64::INFINITY);
         }
         values.insert(key, (q, cut));
     }
     // pass 3: per user, requests and those at or below each percentile; summed per cell
-    let cut_list = |i: usize| -> Result<String, ClickHouseError> {
+    let cut_list = |i: usize| -> String {
         keys.iter()
-            .map(|k| match values.get(*k).and_then(|v| v.1[i]) {
-                Some(c) => sql::number(c).ok_or_else(|| ClickHouseError::Answer {
-                    server: src.server(),
-                    problem: "a percentile is not finite".into(),
-                }),
-                // the percentile's lower order statistic is the cell's largest value
-                None => Ok("inf".to_string()),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(|v| v.join(", "))
+            .map(|k| exact(values.get(*k).map_or(f64::INFINITY, |v| v.1[i])))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let mut per_user = vec![
         format!("{key} AS __vd_key"),
@@ -172,8 +158,8 @@ pub fn stage_stats(
     ];
     for i in 0..3 {
         per_user.push(format!(
-            "countIf({l} < transform(__vd_key, [{key_list}], [{}], inf)) AS __vd_m{i}",
-            cut_list(i)?
+            "countIf({l} <= transform(__vd_key, [{key_list}], [{}], inf)) AS __vd_m{i}",
+            cut_list(i)
         ));
         sums.push(format!(
             "sum(__vd_m{i}) AS __vd_s{i}, sum(__vd_m{i} * __vd_m{i}) AS __vd_ss{i}, sum(__vd_m{i} * __vd_nu) AS __vd_sp{i}"

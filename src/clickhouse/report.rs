@@ -38,14 +38,20 @@ fn answer_error(src: &Source, problem: impl Into<String>) -> ClickHouseError {
 }
 
 /// Whether every (user, group) has one value of `value` throughout (a per-user metric).
-fn constant_per_user(src: &Source, roles: &Roles, value: &str) -> Result<bool, ClickHouseError> {
+fn constant_per_user(
+    src: &Source,
+    roles: &Roles,
+    value: &str,
+    later_starts: &[i64],
+) -> Result<bool, ClickHouseError> {
     let user = user_column(src, roles, "user-level tests need")?;
     let rows = src.rows(&format!(
-        "SELECT count() AS __vd_varied FROM (SELECT {u}, {g} FROM {table} WHERE {w} AND isNotNull({u}) AND isNotNull({value}) GROUP BY {u}, {g} HAVING min({value}) != max({value}))",
+        "SELECT count() AS __vd_varied FROM (SELECT {u}, {g} FROM {table} WHERE {w} AND isNotNull({u}) AND isNotNull({value}){timed} GROUP BY {u}, {g} HAVING min({value}) != max({value}))",
         u = ident(user),
         g = ident(&roles.group),
         table = sql::table(&src.url.database, &src.url.table),
         w = src.where_clause(roles)?,
+        timed = timed_sql(roles, later_starts),
     ))?;
     Ok(rows.first().map_or(0, |r| count(r.get("__vd_varied"))) == 0)
 }
@@ -136,39 +142,49 @@ fn pair_masks(
 /// The tested columns of the table, in report order: metrics, latency, error rate; a
 /// metric whose values are all 0 or 1 is a proportion.
 fn tested_columns(src: &Source, roles: &Roles) -> Result<Vec<TestedColumn>, ClickHouseError> {
-    let mut out = Vec::new();
-    if !roles.metrics.is_empty() {
-        let cols: Vec<String> = roles
-            .metrics
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let c = ident(m);
-                format!("countIf(isNotNull({c}) AND {c} != 0 AND {c} != 1) AS __vd_o{i}")
-            })
-            .collect();
-        let rows = src.rows(&format!(
+    // per column: values, and values other than 0 and 1 (a proportion has none)
+    let mut cols = Vec::new();
+    for (i, m) in roles.metrics.iter().enumerate() {
+        let c = ident(m);
+        cols.push(format!(
+            "count({c}) AS __vd_n{i}, countIf(isNotNull({c}) AND {c} != 0 AND {c} != 1) AS __vd_o{i}"
+        ));
+    }
+    for (alias, c) in [("__vd_lat", &roles.latency), ("__vd_score", &roles.score)] {
+        if let Some(c) = c {
+            cols.push(format!("count({}) AS {alias}", ident(c)));
+        }
+    }
+    let rows = if cols.is_empty() {
+        Vec::new()
+    } else {
+        src.rows(&format!(
             "SELECT {} FROM {} WHERE {}",
             cols.join(", "),
             sql::table(&src.url.database, &src.url.table),
             src.where_clause(roles)?
-        ))?;
-        let r = rows.first();
-        for (i, m) in roles.metrics.iter().enumerate() {
-            let other = r.map_or(0, |r| count(r.get(format!("__vd_o{i}"))));
-            out.push(TestedColumn {
-                name: m.clone(),
-                column: ident(m),
-                kind: if other == 0 {
-                    MetricKind::Proportion
-                } else {
-                    MetricKind::Mean
-                },
-                lower_is_better: false,
-            });
+        ))?
+    };
+    let r = rows.first();
+    let n = |k: String| r.map_or(0, |r| count(r.get(k)));
+    let mut out = Vec::new();
+    for (i, m) in roles.metrics.iter().enumerate() {
+        // a metric without values is not tested (as the local engine drops it)
+        if n(format!("__vd_n{i}")) == 0 {
+            continue;
         }
+        out.push(TestedColumn {
+            name: m.clone(),
+            column: ident(m),
+            kind: if n(format!("__vd_o{i}")) == 0 {
+                MetricKind::Proportion
+            } else {
+                MetricKind::Mean
+            },
+            lower_is_better: false,
+        });
     }
-    if let Some(l) = &roles.latency {
+    if let Some(l) = roles.latency.as_ref().filter(|_| n("__vd_lat".into()) > 0) {
         out.push(TestedColumn {
             name: l.clone(),
             column: ident(l),
@@ -176,7 +192,11 @@ fn tested_columns(src: &Source, roles: &Roles) -> Result<Vec<TestedColumn>, Clic
             lower_is_better: true,
         });
     }
-    if let Some(sc) = roles.score.as_ref().filter(|s| !roles.metrics.contains(s)) {
+    if let Some(sc) = roles
+        .score
+        .as_ref()
+        .filter(|s| !out.iter().any(|c| &c.name == *s) && n("__vd_score".into()) > 0)
+    {
         out.push(TestedColumn {
             name: sc.clone(),
             column: ident(sc),
@@ -184,7 +204,8 @@ fn tested_columns(src: &Source, roles: &Roles) -> Result<Vec<TestedColumn>, Clic
             lower_is_better: false,
         });
     }
-    if let Some(flag) = error_flag_sql(roles) {
+    if let Some(flag) = error_flag_sql(roles).filter(|_| !out.iter().any(|c| c.name == ERROR_RATE))
+    {
         out.push(TestedColumn {
             name: ERROR_RATE.into(),
             column: format!("toUInt8{flag}"),
@@ -498,6 +519,28 @@ pub fn analyze(
     };
     let ns = boundaries.len();
     let later: &[i64] = &boundaries.starts[1.min(ns)..];
+    // rows before the first stage's start belong to no stage (as `Boundaries::stage_of`)
+    let staged_filter = match (&roles.timestamp, boundaries.starts.first()) {
+        (Some(ts), Some(first)) => {
+            let cond = format!(
+                "(isNull({}) OR {} >= {first})",
+                ident(ts),
+                roles.time_unit.micros_sql(ts)
+            );
+            Some(match &src.filter {
+                Some(f) => format!("({f}) AND {cond}"),
+                None => cond,
+            })
+        }
+        _ => src.filter.clone(),
+    };
+    let staged = Source {
+        client: src.client,
+        url: src.url,
+        filter: staged_filter,
+        from_s: src.from_s,
+        to_s: src.to_s,
+    };
     let expected = expected_shares(
         &names,
         control,
@@ -507,8 +550,8 @@ pub fn analyze(
         Some(&shares),
     );
     step("units and leakage")?;
-    let stage_req = stage_requests(src, roles, later, ns)?;
-    let units = units_per_cell(src, roles, later)?;
+    let stage_req = stage_requests(&staged, roles, later, ns)?;
+    let units = units_per_cell(&staged, roles, later)?;
     let mut stage_units = vec![0u64; ns * k];
     for ((g, s), n) in &units {
         if let Some(gi) = names.iter().position(|x| x == g) {
@@ -517,7 +560,7 @@ pub fn analyze(
             }
         }
     }
-    let masks = pair_masks(src, roles, later)?;
+    let masks = pair_masks(&staged, roles, later)?;
     let distinct = |g: usize, mask: u64| -> u64 {
         masks
             .masks
@@ -549,8 +592,8 @@ pub fn analyze(
     let mut cells_of = Vec::with_capacity(columns.len());
     for col in &columns {
         step(&format!("moments of {}", col.name))?;
-        let constant = constant_per_user(src, roles, &col.column)?;
-        let moments = unit_moments_of(src, roles, &col.column, later, constant)?;
+        let constant = constant_per_user(&staged, roles, &col.column, later)?;
+        let moments = unit_moments_of(&staged, roles, &col.column, later, constant)?;
         let mut cells = vec![RatioMoments::default(); ns * k];
         for ((g, s), m) in moments {
             if let Some(gi) = names.iter().position(|x| *x == g) {
@@ -579,7 +622,8 @@ pub fn analyze(
     let quantile_tests = match (&roles.latency, &inputs.latency_name) {
         (Some(l), Some(name)) => {
             step("latency percentiles")?;
-            let stats = super::quantiles::stage_stats(src, roles, l, later, &names, inputs.alpha)?;
+            let stats =
+                super::quantiles::stage_stats(&staged, roles, l, later, &names, inputs.alpha)?;
             let (per_stage_q, combined) =
                 crate::analysis::quantile_tests::tests(&stats, name, &names, control, &inputs);
             for (stage, q) in stages.iter_mut().zip(per_stage_q) {
@@ -616,17 +660,7 @@ pub fn analyze(
     let fallbacks = fallbacks(src, roles, &names, control)?;
     // group summaries; users per group are the (user, group) pairs, as the local engine
     let total: u64 = requests.iter().sum();
-    let users_per_group: Vec<u64> = names
-        .iter()
-        .map(|n| {
-            masks
-                .masks
-                .iter()
-                .filter(|((g, _), _)| g == n)
-                .map(|(_, c)| *c)
-                .sum()
-        })
-        .collect();
+    let users_per_group: Vec<u64> = group_aggs.iter().map(|g| g.users).collect();
     let mut summaries: Vec<GroupSummary> = group_aggs
         .iter()
         .zip(&users_per_group)
