@@ -966,3 +966,52 @@ fn the_clickhouse_dialog_reports_an_unreachable_server_in_place() {
     assert_eq!(h.state().current.as_ref().map(|c| c.label.clone()), shown);
     assert!(h.state().notifications.items().len() > before);
 }
+
+#[test]
+fn the_clickhouse_dialog_never_shows_the_password_and_forgets_a_table_of_another_server() {
+    use verdict::app::command::ClickHouseCommand;
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    {
+        let d = &mut h.state_mut().clickhouse;
+        d.open = true;
+        d.password = "s3cret-pw".into();
+        d.server = "127.0.0.1:9".into();
+        d.table = "old_table".into();
+        d.tested = Some(("127.0.0.1:8".into(), "default".into()));
+    }
+    let shown = format!("{:?}", h.state().clickhouse);
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+    // testing another server forgets the table picked on the old one
+    h.state_mut()
+        .send(Command::ClickHouse(ClickHouseCommand::Test));
+    h.run_steps(2);
+    settle(&mut h);
+    assert!(h.state().clickhouse.table.is_empty());
+    assert!(h.state().clickhouse.error.is_some());
+    // a role set to "(none)" reads as none, "(inferred)" gives it back to inference
+    h.state_mut()
+        .send(Command::ClickHouse(ClickHouseCommand::SetRole(
+            Role::Latency,
+            Some(String::new()),
+        )));
+    h.run_steps(2);
+    assert_eq!(h.state().clickhouse_role(Role::Latency), None);
+    assert_eq!(
+        h.state().clickhouse.roles.columns.get(&Role::Latency),
+        Some(&String::new())
+    );
+    h.state_mut()
+        .send(Command::ClickHouse(ClickHouseCommand::SetRole(
+            Role::Latency,
+            None,
+        )));
+    h.run_steps(2);
+    settle(&mut h);
+    assert!(!h
+        .state()
+        .clickhouse
+        .roles
+        .columns
+        .contains_key(&Role::Latency));
+}

@@ -12,8 +12,8 @@ use crate::clickhouse::{Credentials, TableUrl};
 use crate::ingest::{Role, RoleOverrides};
 use std::sync::Arc;
 
-/// The dialog's fields and what the server said.
-#[derive(Debug, Clone)]
+/// The dialog's fields and what the server said (its `Debug` never shows the password).
+#[derive(Clone)]
 pub struct ClickHouseDialog {
     /// Shown.
     pub open: bool,
@@ -42,6 +42,28 @@ pub struct ClickHouseDialog {
     pub roles: RoleOverrides,
     /// The last problem, shown in the dialog (once).
     pub error: Option<String>,
+    /// The server and database the table list is of.
+    pub tested: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for ClickHouseDialog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouseDialog")
+            .field("open", &self.open)
+            .field("server", &self.server)
+            .field("database", &self.database)
+            .field("user", &self.user)
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
+            .field("table", &self.table)
+            .field("filter", &self.filter)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ClickHouseDialog {
@@ -60,6 +82,7 @@ impl Default for ClickHouseDialog {
             table_info: None,
             roles: RoleOverrides::default(),
             error: None,
+            tested: None,
         }
     }
 }
@@ -117,6 +140,14 @@ impl VerdictApp {
             ClickHouseCommand::Test => {
                 d.error = None;
                 d.server_info = None;
+                // another server or database: the table and its roles were of the old one
+                let now = (d.server.trim().to_string(), d.database.trim().to_string());
+                if d.tested.as_ref() != Some(&now) {
+                    d.table.clear();
+                    d.table_info = None;
+                    d.roles = RoleOverrides::default();
+                }
+                d.tested = Some(now);
                 match d.target() {
                     Ok(t) => self.jobs.start(spawn_connect(ctx, t)),
                     Err(e) => d.error = Some(e),
@@ -221,21 +252,23 @@ impl VerdictApp {
     }
 
     /// A role chosen for the table (inferred when not chosen), for the dialog's combos.
-    pub(crate) fn clickhouse_role(&self, role: Role) -> Option<String> {
+    pub fn clickhouse_role(&self, role: Role) -> Option<String> {
         let d = &self.clickhouse;
-        d.roles.columns.get(&role).cloned().or_else(|| {
-            let r = &d.table_info.as_ref()?.roles;
-            match role {
-                Role::Group => Some(r.group.clone()),
-                Role::UserId => r.user.clone(),
-                Role::Timestamp => r.timestamp.clone(),
-                Role::Latency => r.latency.clone(),
-                Role::Error => r.error.clone(),
-                Role::Score => r.score.clone(),
-                Role::Model => r.model.clone(),
-                Role::Version => r.version.clone(),
-                _ => None,
-            }
-        })
+        if let Some(c) = d.roles.columns.get(&role) {
+            // an empty name: the role cleared
+            return (!c.is_empty()).then(|| c.clone());
+        }
+        let r = &d.table_info.as_ref()?.roles;
+        match role {
+            Role::Group => Some(r.group.clone()),
+            Role::UserId => r.user.clone(),
+            Role::Timestamp => r.timestamp.clone(),
+            Role::Latency => r.latency.clone(),
+            Role::Error => r.error.clone(),
+            Role::Score => r.score.clone(),
+            Role::Model => r.model.clone(),
+            Role::Version => r.version.clone(),
+            _ => None,
+        }
     }
 }

@@ -116,6 +116,8 @@ impl VerdictApp {
                     self.analysis_stopped(ctx);
                 }
             }
+            // the dialog's own jobs stop when it closes: nothing to tell
+            JobMsg::Cancelled if ev.kind == JobKind::Remote => {}
             JobMsg::Cancelled => {
                 self.notifications.push(
                     Level::Info,

@@ -81,8 +81,9 @@ pub fn clickhouse_dialog_ui(
                         .width(320.0)
                         .show_ui(ui, |ui| {
                             for t in &info.tables {
-                                if ui.selectable_label(&d.table == t, t).clicked() && &d.table != t
-                                {
+                                // the same table again re-reads it (after a failed read)
+                                let same = &d.table == t && d.table_info.is_some();
+                                if ui.selectable_label(&d.table == t, t).clicked() && !same {
                                     send(cmds, ClickHouseCommand::PickTable(t.clone()));
                                 }
                             }
@@ -107,6 +108,9 @@ pub fn clickhouse_dialog_ui(
                                 .selected_text(current.as_deref().unwrap_or("(none)"))
                                 .width(260.0)
                                 .show_ui(ui, |ui| {
+                                    if ui.selectable_label(false, "(inferred)").clicked() {
+                                        send(cmds, ClickHouseCommand::SetRole(*role, None));
+                                    }
                                     if ui.selectable_label(current.is_none(), "(none)").clicked()
                                         && current.is_some()
                                     {

@@ -142,7 +142,7 @@ pub fn estimated(
             for e in model.estimate(&s, &p) {
                 let (lo, hi) = e.band();
                 out.points.push(PerformancePoint {
-                    start: format_timestamp_us(start * period_us),
+                    start: format_timestamp_us(start * period_us.max(1)),
                     series: k.to_string(),
                     metric: e.metric.as_str().into(),
                     estimated: e.value,
