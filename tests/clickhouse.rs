@@ -1306,7 +1306,17 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
             .collect()
     };
     let none = |_: &serde_json::Value| String::new();
-    let cases: [(&str, &str, &dyn Fn(&serde_json::Value) -> String); 3] = [
+    // an experiment start a quarter into the log: the rows before are the pre-period (CUPED
+    // is not pushed down, so it is off on both sides)
+    let started = |local: &serde_json::Value| -> String {
+        let rows = local["timeline"]["rows"].as_array().unwrap();
+        format!(
+            "experiment_start = \"{}\"\ncuped = false\n",
+            rows[rows.len() / 4]["start"].as_str().unwrap()
+        )
+    };
+    let cases: [(&str, &str, &dyn Fn(&serde_json::Value) -> String); 4] = [
+        ("sample_data/experiment.jsonl", "sample_started", &started),
         (
             "tests/fixtures/rollout/ramp_structlog.jsonl",
             "ramp_report",

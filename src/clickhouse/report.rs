@@ -455,6 +455,36 @@ pub fn analyze(
         server: src.server(),
         problem: e.to_string(),
     };
+    // rows before the plan's experiment start are the pre-period, not the experiment (rows
+    // without a time stay, as in the local engine)
+    let post;
+    let experiment_cut = plan
+        .experiment_start
+        .as_deref()
+        .map(|s| timestamp_us("experiment_start", s))
+        .transpose()
+        .map_err(|e| setting(e.into()))?;
+    let src: &Source = match (experiment_cut, &roles.timestamp) {
+        (Some(cut), Some(ts)) => {
+            let cond = format!(
+                "(isNull({}) OR {} >= {cut})",
+                ident(ts),
+                roles.time_unit.micros_sql(ts)
+            );
+            post = Source {
+                client: src.client,
+                url: src.url,
+                filter: Some(match &src.filter {
+                    Some(f) => format!("({f}) AND {cond}"),
+                    None => cond,
+                }),
+                from_s: src.from_s,
+                to_s: src.to_s,
+            };
+            &post
+        }
+        _ => src,
+    };
     let user = user_column(src, roles, "the pushed-down analysis needs")?.to_string();
     step("groups")?;
     let group_aggs = aggregates::groups(src, roles)?;
@@ -507,10 +537,16 @@ pub fn analyze(
             .map_err(|e| setting(e.into()))?;
         declared_boundaries(&starts, range.map_or(0, |r| r.1))
     } else if roles.timestamp.is_some() {
-        super::stages::detect_stages(src, roles, &names[control])?.unwrap_or(Boundaries {
-            starts: vec![range.map_or(0, |r| r.0)],
-            end: range.map_or(0, |r| r.1),
-        })
+        let mut b =
+            super::stages::detect_stages(src, roles, &names[control])?.unwrap_or(Boundaries {
+                starts: vec![experiment_cut.unwrap_or(0)],
+                end: experiment_cut.unwrap_or(0),
+            });
+        // the first stage starts at the experiment's start, as the local detection
+        if let (Some(cut), Some(first)) = (experiment_cut, b.starts.first_mut()) {
+            *first = cut;
+        }
+        b
     } else {
         Boundaries {
             starts: vec![0],
