@@ -321,6 +321,7 @@ fn roles() -> Roles {
         model: Some("model_name".into()),
         version: Some("model_version".into()),
         score: None,
+        label: None,
         metrics: vec!["converted".into(), "revenue".into()],
         segments: vec!["device".into(), "country".into()],
     }
@@ -856,6 +857,9 @@ fn load_log_rows(port: u16, file: &str, table: &str) -> Result<Loaded, String> {
     if f.column("r:score").is_ok() {
         cols.push(("score".into(), "Nullable(Float64)", text("r:score")));
     }
+    if f.column("r:label").is_ok() {
+        cols.push(("label".into(), "Nullable(Float64)", text("r:label")));
+    }
     for (name, column) in [("model", "r:model"), ("version", "r:version")] {
         if f.column(column).is_ok() {
             cols.push((name.into(), "Nullable(String)", text(column)));
@@ -1122,7 +1126,7 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
         ] {
             assert_eq!(rg[k], lg[k], "group {name} {k}");
         }
-        for k in ["share", "error_rate", "mean_score"] {
+        for k in ["share", "error_rate", "mean_score", "auc"] {
             close_opt(&format!("group {name} {k}"), &rg[k], &lg[k]);
         }
         for k in ["mean", "p50", "p95", "p99"] {
@@ -1334,6 +1338,9 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
         assert_same_report(&local, &remote);
         let b = &remote["backend"];
         assert_eq!(b["kind"], "clickhouse");
+        if table == "sample_report" {
+            assert!(remote["groups"][0]["auc"].is_f64(), "an AUC compared");
+        }
         assert!(stderr.contains("queries"), "{stderr}");
         eprintln!(
             "{file}: {} rows, {} stages: {} queries, {} bytes back",

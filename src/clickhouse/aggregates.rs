@@ -41,6 +41,8 @@ pub struct Roles {
     pub version: Option<String>,
     /// The model's score.
     pub score: Option<String>,
+    /// The outcome the score predicts (1 = positive).
+    pub label: Option<String>,
     /// Metric columns.
     pub metrics: Vec<String>,
     /// Segment columns.

@@ -4,7 +4,7 @@
 //! from per-interval counts, per (stage, group) unit moments of every tested column, unit
 //! counts, leakage, per bucket × group counts — with only those aggregates coming back.
 //! Users are the unit (the table needs a user column). What is not pushed down yet
-//! (CUPED, the lift over time, AUC per group) is named in
+//! (CUPED, the lift over time) is named in
 //! the report's `backend.not_pushed_down` and left empty.
 
 use super::aggregates::{self, count, error_flag_sql, num, Roles, Source};
@@ -407,6 +407,40 @@ fn fallbacks(
     ))
 }
 
+/// AUC of the score against the label per group (label 1 positive, any other value
+/// negative), ties by mid-ranks as the local engine's Mann–Whitney: per group and distinct
+/// score the positives and negatives, then U = Σ positives × (negatives below + ties / 2)
+/// from their cumulative sums — one row per group comes back.
+fn auc_per_group(
+    src: &Source,
+    roles: &Roles,
+    names: &[String],
+) -> Result<Vec<Option<f64>>, ClickHouseError> {
+    let (Some(score), Some(label)) = (&roles.score, &roles.label) else {
+        return Ok(vec![None; names.len()]);
+    };
+    let (sc, lb) = (ident(score), ident(label));
+    let rows = src.rows(&format!(
+        "SELECT __vd_g, arraySum(arrayMap((p, c, n) -> p * (c - n / 2), __vd_ps, arrayCumSum(__vd_ns), __vd_ns)) AS __vd_u, arraySum(__vd_ps) AS __vd_pos, arraySum(__vd_ns) AS __vd_neg FROM (SELECT __vd_g, arrayMap(x -> tupleElement(x, 2), __vd_t) AS __vd_ps, arrayMap(x -> tupleElement(x, 3), __vd_t) AS __vd_ns FROM (SELECT __vd_g, arraySort(x -> tupleElement(x, 1), groupArray((__vd_s, __vd_p, __vd_n))) AS __vd_t FROM (SELECT toString({g}) AS __vd_g, {sc} AS __vd_s, countIf(ifNull({lb} = 1, 0)) AS __vd_p, countIf(ifNull({lb} != 1, 0)) AS __vd_n FROM {table} WHERE {w} AND isNotNull({sc}) AND NOT isNaN({sc}) AND isNotNull({lb}) GROUP BY __vd_g, __vd_s) GROUP BY __vd_g))",
+        g = ident(&roles.group),
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+    ))?;
+    Ok(names
+        .iter()
+        .map(|n| {
+            let r = rows
+                .iter()
+                .find(|r| r.get("__vd_g").and_then(serde_json::Value::as_str) == Some(n))?;
+            let (pos, neg) = (
+                num(r.get("__vd_pos")).unwrap_or(0.0),
+                num(r.get("__vd_neg")).unwrap_or(0.0),
+            );
+            (pos > 0.0 && neg > 0.0).then(|| num(r.get("__vd_u")).unwrap_or(f64::NAN) / (pos * neg))
+        })
+        .collect())
+}
+
 /// The time range of the table's rows (µs).
 fn time_range(src: &Source, roles: &Roles) -> Result<Option<(i64, i64)>, ClickHouseError> {
     let Some(ts) = &roles.timestamp else {
@@ -694,6 +728,7 @@ pub fn analyze(
         plan.correction,
     )?;
     let fallbacks = fallbacks(src, roles, &names, control)?;
+    let aucs = auc_per_group(src, roles, &names)?;
     // group summaries; users per group are the (user, group) pairs, as the local engine
     let total: u64 = requests.iter().sum();
     let users_per_group: Vec<u64> = group_aggs.iter().map(|g| g.users).collect();
@@ -701,7 +736,8 @@ pub fn analyze(
         .iter()
         .zip(&users_per_group)
         .zip(&fallbacks)
-        .map(|((g, users), fallbacks)| GroupSummary {
+        .zip(&aucs)
+        .map(|(((g, users), fallbacks), auc)| GroupSummary {
             name: g.name.clone(),
             models: g.models.clone(),
             versions: g.versions.clone(),
@@ -714,7 +750,7 @@ pub fn analyze(
             latency_ms: g.latency_ms,
             metrics: g.metrics.clone(),
             mean_score: g.mean_score,
-            auc: None,
+            auc: *auc,
         })
         .collect();
     let assignment = Assignment {
@@ -770,6 +806,7 @@ pub fn analyze(
         (Role::Model, &roles.model),
         (Role::Version, &roles.version),
         (Role::Score, &roles.score),
+        (Role::Label, &roles.label),
     ] {
         if let Some(c) = c {
             columns_by_role.insert(role, c.clone());

@@ -227,6 +227,10 @@ pub fn roles_of_sample(
             .get(Role::Score)
             .map(str::to_string)
             .filter(|c| has(c)),
+        label: roles
+            .get(Role::Label)
+            .map(str::to_string)
+            .filter(|c| has(c)),
         metrics: roles.metrics.iter().filter(|m| has(m)).cloned().collect(),
         segments: roles.segments.iter().filter(|m| has(m)).cloned().collect(),
     })
