@@ -920,15 +920,26 @@ fn load_log_rows(port: u16, file: &str, table: &str) -> Result<Loaded, String> {
 /// The loaded rows as a JSON-lines file (every row with its group as loaded, so the local
 /// engine reads exactly the server's rows).
 fn write_jsonl(cols: &Loaded, path: &std::path::Path) {
+    write_jsonl_of(cols, path, &["by_time"], false)
+}
+
+/// [`write_jsonl`] leaving out the columns `skip`; with `nulls`, missing values are written
+/// as JSON null (as ClickHouse writes a Nullable column's).
+fn write_jsonl_of(cols: &Loaded, path: &std::path::Path, skip: &[&str], nulls: bool) {
     let n = cols.first().map_or(0, |c| c.2.len());
     let mut out = String::new();
     for i in 0..n {
         let mut obj = serde_json::Map::new();
         for (name, ty, values) in cols {
-            if name == "by_time" {
+            if skip.contains(&name.as_str()) {
                 continue;
             }
-            let Some(v) = &values[i] else { continue };
+            let Some(v) = &values[i] else {
+                if nulls {
+                    obj.insert(name.clone(), serde_json::Value::Null);
+                }
+                continue;
+            };
             let value = if ty.contains("Float") || ty.contains("Int") {
                 serde_json::Value::from(v.parse::<f64>().unwrap())
             } else {
@@ -1464,4 +1475,76 @@ fn the_window_opens_a_table_from_clickhouse() {
     let window = serde_json::to_value(&*r).unwrap();
     assert_eq!(window["tests"], cli["tests"]);
     assert_eq!(window["stages"], cli["stages"]);
+}
+
+/// `verdict drift clickhouse://...` on a table that fits equals the same rows read from a
+/// file: every section's statistics, the excluded columns, the triggers.
+#[test]
+fn drift_of_a_clickhouse_table_equals_the_file() {
+    let Some(s) = server() else { return };
+    let cols = load_log_rows(
+        s.port,
+        "tests/fixtures/rollout/ramp_structlog.jsonl",
+        "ramp_drift",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ramp_drift.jsonl");
+    write_jsonl_of(&cols, &file, &[], true);
+    let run = |input: &str| -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+            .args([
+                "drift",
+                input,
+                "--window",
+                "30m",
+                "--column",
+                "timestamp=ts_us",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let local = run(file.to_str().unwrap());
+    let address = format!("clickhouse://127.0.0.1:{}/verdict_test.ramp_drift", s.port);
+    let remote = run(&address);
+    assert_eq!(remote["reference"]["files"][0], address);
+    for k in [
+        "features",
+        "prediction_drift",
+        "target_drift",
+        "operational",
+        "drift_share",
+        "dataset_drifted",
+        "granularity",
+    ] {
+        assert_eq!(remote[k], local[k], "{k}");
+    }
+    assert_eq!(remote["reference"]["rows"], local["reference"]["rows"]);
+    assert_eq!(remote["current"]["rows"], local["current"]["rows"]);
+    let statuses = |r: &serde_json::Value| -> Vec<(String, String)> {
+        r["triggers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].to_string(),
+                    format!("{} {}", t["status"], t["message"]),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(statuses(&remote), statuses(&local));
+    assert!(
+        !local["features"].as_array().unwrap().is_empty()
+            || !local["operational"].as_array().unwrap().is_empty()
+    );
 }

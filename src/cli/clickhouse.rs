@@ -69,3 +69,94 @@ pub fn analyze(
     }
     Ok(report)
 }
+
+/// The ClickHouse flags of a subcommand.
+pub struct Remote {
+    /// `--where`.
+    pub where_sql: Option<String>,
+    /// `--from`.
+    pub from: Option<String>,
+    /// `--to`.
+    pub to: Option<String>,
+    /// `--user`.
+    pub user: Option<String>,
+}
+
+/// Rows `verdict drift` reads from a ClickHouse table (binned drift statistics computed on
+/// the server are not there yet: a table that fits is compared exactly, as a file).
+pub const DRIFT_MAX_ROWS: u64 = 2_000_000;
+
+/// A table's rows written to a private temp folder.
+pub struct Fetched {
+    /// The JSON-lines file.
+    pub file: std::path::PathBuf,
+    /// Its folder (removed by the caller).
+    pub dir: std::path::PathBuf,
+    /// The table's address as shown.
+    pub shown: String,
+}
+
+/// Reads the rows the flags select (at most [`DRIFT_MAX_ROWS`]; more is an error naming
+/// the table and how to narrow it) into a private temp file.
+pub fn fetch_rows(address: &str, remote: &Remote) -> Result<Fetched, CliError> {
+    use crate::clickhouse::sql;
+    let url = TableUrl::parse(address)?;
+    let credentials = Credentials::resolve(remote.user.clone().or_else(|| url.user.clone()))?;
+    let client = Client::new(&url.host, url.port, credentials);
+    let overrides = crate::ingest::RoleOverrides::default();
+    let roles = schema::infer_roles(&client, &url, &overrides)?;
+    let src = Source {
+        client: &client,
+        url: &url,
+        filter: remote.where_sql.clone(),
+        from_s: remote
+            .from
+            .as_deref()
+            .map(|v| seconds("--from", v))
+            .transpose()?,
+        to_s: remote
+            .to
+            .as_deref()
+            .map(|v| seconds("--to", v))
+            .transpose()?,
+    };
+    let table = sql::table(&url.database, &url.table);
+    let w = src.where_clause(&roles)?;
+    let n = client
+        .query(
+            &format!("SELECT count() FROM {table} WHERE {w}"),
+            "TabSeparated",
+        )?
+        .body
+        .trim()
+        .parse::<u64>()
+        .unwrap_or(0);
+    if n > DRIFT_MAX_ROWS {
+        return Err(CliError::Flag {
+            flag: "drift",
+            value: url.shown(),
+            problem: format!(
+                "{n} rows: drift reads at most {DRIFT_MAX_ROWS} rows of a ClickHouse table for now; narrow them with --where, --from and --to"
+            ),
+        });
+    }
+    let body = client
+        .query(&format!("SELECT * FROM {table} WHERE {w}"), "JSONEachRow")?
+        .body;
+    let dir =
+        crate::private_dir::create("verdict-clickhouse-drift").map_err(|e| CliError::Flag {
+            flag: "drift",
+            value: url.shown(),
+            problem: format!("cannot write the rows to a temp folder: {e}"),
+        })?;
+    let file = dir.join(format!("{}.jsonl", url.table.replace(['/', '\\'], "_")));
+    std::fs::write(&file, body.as_bytes()).map_err(|source| CliError::Write {
+        file: file.display().to_string(),
+        source,
+    })?;
+    Ok(Fetched {
+        file,
+        dir,
+        shown: url.shown(),
+    })
+}

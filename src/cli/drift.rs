@@ -57,9 +57,44 @@ pub struct DriftArgs {
     /// Write the report here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// ClickHouse: one condition on the table's rows.
+    #[arg(long = "where")]
+    pub where_sql: Option<String>,
+    /// ClickHouse: rows at or after this time.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// ClickHouse: rows before this time.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// ClickHouse user (the password from VERDICT_CLICKHOUSE_PASSWORD or a 0600 config).
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 use super::{apply_column_flags, load_plan, write_output, CliError};
+
+impl DriftArgs {
+    /// The flags of `args` with no inputs (only the split flags are read by [`inputs`]).
+    fn default_like(args: &DriftArgs) -> DriftArgs {
+        DriftArgs {
+            inputs: Vec::new(),
+            split_at: None,
+            window: None,
+            features: Vec::new(),
+            every: None,
+            plan: None,
+            alpha: None,
+            columns: Vec::new(),
+            time_unit: None,
+            format: args.format,
+            out: None,
+            where_sql: None,
+            from: None,
+            to: None,
+            user: None,
+        }
+    }
+}
 
 fn inputs(args: &DriftArgs) -> Result<DriftInputs, CliError> {
     let spec = match (&args.split_at, &args.window) {
@@ -132,9 +167,49 @@ pub fn config(args: &DriftArgs) -> Result<(DriftConfig, RoleOverrides), CliError
 /// Runs `verdict drift`.
 pub fn run_cli(args: &DriftArgs) -> Result<(), CliError> {
     let (cfg, overrides) = config(args)?;
-    let inputs = inputs(args)?;
+    // ClickHouse tables are read into a private temp folder (tables that fit), then
+    // compared as files; the report names the tables
+    let mut fetched = Vec::new();
+    let mut local = Vec::new();
+    for input in &args.inputs {
+        if crate::clickhouse::TableUrl::is_clickhouse(input) {
+            let remote = super::clickhouse::Remote {
+                where_sql: args.where_sql.clone(),
+                from: args.from.clone(),
+                to: args.to.clone(),
+                user: args.user.clone(),
+            };
+            let f = super::clickhouse::fetch_rows(input, &remote)?;
+            local.push(f.file.display().to_string());
+            fetched.push((f.file.display().to_string(), f.shown, f.dir));
+        } else {
+            if args.where_sql.is_some() || args.from.is_some() || args.to.is_some() {
+                return Err(CliError::Usage(
+                    "--where, --from and --to apply to a ClickHouse table (clickhouse://HOST:8123/DB.TABLE)",
+                ));
+            }
+            local.push(input.clone());
+        }
+    }
+    let inputs = inputs(&DriftArgs {
+        inputs: local,
+        split_at: args.split_at.clone(),
+        window: args.window.clone(),
+        ..DriftArgs::default_like(args)
+    })?;
     let cancel = AtomicBool::new(false);
-    let report = run(&inputs, &cfg, &overrides, &|_| {}, &|_, _| {}, &cancel)?;
+    let result = run(&inputs, &cfg, &overrides, &|_| {}, &|_, _| {}, &cancel);
+    for (_, _, dir) in &fetched {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let mut report = result?;
+    for side in [&mut report.reference, &mut report.current] {
+        for f in &mut side.files {
+            if let Some((_, shown, _)) = fetched.iter().find(|(p, _, _)| p == f) {
+                *f = shown.clone();
+            }
+        }
+    }
     let text = match args.format {
         DriftFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         DriftFormat::Md => drift_markdown::render(&report),
