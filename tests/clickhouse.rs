@@ -1107,6 +1107,35 @@ fn both_reports(
     (local, remote, stderr)
 }
 
+/// Every number of `b` in `a` to 1e-9 (p-values 1e-6), everything else equal.
+fn close_deep(what: &str, a: &serde_json::Value, b: &serde_json::Value) {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            assert_eq!(x.len(), y.len(), "{what}: fields");
+            for (k, v) in y {
+                close_deep(&format!("{what}.{k}"), &x[k], v);
+            }
+        }
+        (serde_json::Value::Array(x), serde_json::Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{what}: length");
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                close_deep(&format!("{what}[{i}]"), p, q);
+            }
+        }
+        (x, y) if x.is_f64() || y.is_f64() => match (x.as_f64(), y.as_f64()) {
+            (Some(p), Some(q)) if what.contains("p_value") => {
+                assert!(
+                    (p - q).abs() <= 1e-6 * q.abs().max(1e-300),
+                    "{what}: {p} vs {q}"
+                )
+            }
+            (Some(p), Some(q)) => close(what, p, q),
+            _ => assert_eq!(x, y, "{what}"),
+        },
+        (x, y) => assert_eq!(x, y, "{what}"),
+    }
+}
+
 fn close_opt(what: &str, a: &serde_json::Value, b: &serde_json::Value) {
     match (a.as_f64(), b.as_f64()) {
         (Some(x), Some(y)) => close(what, x, y),
@@ -1157,8 +1186,9 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
             }
         }
     }
-    // assignment, split, stages
+    // assignment, split, stages, the pre-period
     assert_eq!(remote["assignment"], local["assignment"]);
+    assert_eq!(remote["pre_period"], local["pre_period"]);
     assert_eq!(remote["unit"]["kind"], local["unit"]["kind"]);
     for k in ["chi2", "p_value", "df"] {
         close_opt(&format!("srm {k}"), &remote["srm"][k], &local["srm"][k]);
@@ -1223,6 +1253,8 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
         ] {
             close_opt(&format!("{what} {k}"), &rt[k], &lt[k]);
         }
+        close_deep(&format!("{what} cuped"), &rt["cuped"], &lt["cuped"]);
+        close_deep(&format!("{what} fixed"), &rt["fixed"], &lt["fixed"]);
         match (rt["p_value"].as_f64(), lt["p_value"].as_f64()) {
             (Some(a), Some(b)) => {
                 assert!((a - b).abs() <= 1e-6 * b.max(1e-300), "{what} p {a} vs {b}")
@@ -1321,12 +1353,12 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
             .collect()
     };
     let none = |_: &serde_json::Value| String::new();
-    // an experiment start a quarter into the log: the rows before are the pre-period (CUPED
-    // is not pushed down, so it is off on both sides)
+    // an experiment start a quarter into the log: the rows before are the pre-period, the
+    // covariate of CUPED
     let started = |local: &serde_json::Value| -> String {
         let rows = local["timeline"]["rows"].as_array().unwrap();
         format!(
-            "experiment_start = \"{}\"\ncuped = false\n",
+            "experiment_start = \"{}\"\n",
             rows[rows.len() / 4]["start"].as_str().unwrap()
         )
     };
@@ -1351,6 +1383,17 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
         assert_eq!(b["kind"], "clickhouse");
         if table == "sample_report" {
             assert!(remote["groups"][0]["auc"].is_f64(), "an AUC compared");
+        }
+        if table == "sample_started" {
+            assert!(remote["pre_period"].is_object(), "a pre-period");
+            assert!(
+                remote["tests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t["cuped"].is_object()),
+                "CUPED compared"
+            );
         }
         assert!(stderr.contains("queries"), "{stderr}");
         eprintln!(

@@ -8,6 +8,7 @@
 
 pub mod aggregates;
 pub mod credentials;
+pub mod cuped;
 pub mod error;
 pub mod http;
 pub mod moments;

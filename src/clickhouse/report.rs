@@ -4,7 +4,7 @@
 //! from per-interval counts, per (stage, group) unit moments of every tested column, unit
 //! counts, leakage, per bucket × group counts — with only those aggregates coming back.
 //! Users are the unit (the table needs a user column). What is not pushed down yet
-//! (CUPED, the lift over time) is named in
+//! (CUPED from a covariate column or files, the lift over time) is named in
 //! the report's `backend.not_pushed_down` and left empty.
 
 use super::aggregates::{self, count, error_flag_sql, num, Roles, Source};
@@ -491,6 +491,7 @@ pub fn analyze(
     };
     // rows before the plan's experiment start are the pre-period, not the experiment (rows
     // without a time stay, as in the local engine)
+    let all_src = src;
     let post;
     let experiment_cut = plan
         .experiment_start
@@ -654,6 +655,15 @@ pub fn analyze(
         srm_alpha: plan.guardrails.srm_alpha,
         buckets: None,
     };
+    // CUPED: the pre-period is the rows before the experiment start (a declared covariate
+    // column or pre-period files are not pushed down)
+    let pre_info = match (experiment_cut, &roles.timestamp) {
+        (Some(cut), Some(_)) if plan.covariate.is_none() && plan.pre_period.is_empty() => {
+            super::cuped::pre_period(all_src, roles, cut)?
+        }
+        _ => None,
+    };
+    let pre_info = pre_info.filter(|_| plan.cuped.unwrap_or(true));
     // per tested column: (stage, group) unit moments, then the engine's own tests
     let columns = tested_columns(src, roles)?;
     let mut per_stage = vec![Vec::new(); ns];
@@ -674,8 +684,40 @@ pub fn analyze(
         }
         cells_of.push((col, constant, cells));
     }
+    let mut cuped_of = BTreeMap::new();
+    if let (Some(_), Some(cut)) = (&pre_info, experiment_cut) {
+        for col in columns.iter().filter(|c| roles.metrics.contains(&c.name)) {
+            step(&format!("CUPED of {}", col.name))?;
+            let cc = super::cuped::cells(&staged, all_src, roles, &col.name, later, cut, &names)?;
+            cuped_of.insert(col.name.clone(), cc);
+        }
+    }
     for &t in &treatments {
         for (col, constant, cells) in &cells_of {
+            if let Some(cc) = cuped_of.get(&col.name) {
+                let count = |g: usize, mask: u64, need: bool| -> u64 {
+                    cc.pairs
+                        .iter()
+                        .filter(|((gn, m, has), _)| {
+                            *gn == names[g] && m & mask != 0 && (!need || *has)
+                        })
+                        .map(|(_, n)| *n)
+                        .sum()
+                };
+                let cells = crate::analysis::rollout::cuped_rows::CupedCells {
+                    moments: &cc.moments,
+                    with_covariate: &cc.with_covariate,
+                };
+                tests.push(crate::analysis::rollout::cuped_rows::column_counted(
+                    col,
+                    &ua,
+                    t,
+                    &cells,
+                    &count,
+                    &mut per_stage,
+                ));
+                continue;
+            }
             tests.push(column_tests(
                 col,
                 *constant,
@@ -785,6 +827,15 @@ pub fn analyze(
         power.as_ref(),
         &guards,
     );
+    checks.extend(crate::analysis::inference_checks::metric_guardrails_check(
+        plan, &guards,
+    ));
+    checks.extend(crate::analysis::inference_checks::cuped_check(
+        plan.cuped,
+        pre_info.as_ref(),
+        UnitKind::User,
+        &tests,
+    ));
     checks.push(checks::stages_check(
         plan.ramp.as_ref().map(Vec::len),
         stages.len(),
@@ -846,7 +897,7 @@ pub fn analyze(
         alpha: plan.alpha,
         inference: inputs.inference,
         sequential_tuning: plan.sequential_tuning,
-        pre_period: None,
+        pre_period: pre_info,
         correction: plan.correction,
         groups: summaries,
         unit: UnitInfo {

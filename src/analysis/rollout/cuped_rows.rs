@@ -279,14 +279,15 @@ pub struct UnitData<'a> {
     pub cov: &'a super::cuped::Covariates,
 }
 
-/// The CUPED rows of one column and treatment: each stage's row pushed to its stage, the
-/// combined row returned.
-pub fn column(
+/// [`column`] for any back end: `count(g, stages, need_covariate)` counts the (user, group)
+/// pairs of group `g` with values of the column in any stage of the bit mask (with a
+/// covariate when asked).
+pub fn column_counted(
     col: &TestedColumn,
     ua: &UnitAnalysis,
     t: usize,
     cells: &CupedCells,
-    data: &UnitData,
+    count: &dyn Fn(usize, u64, bool) -> u64,
     per_stage: &mut [Vec<TestResult>],
 ) -> TestResult {
     let k = ua.groups.names.len();
@@ -305,23 +306,36 @@ pub fn column(
         .iter()
         .filter(|r| r.test.is_some())
         .fold(0u64, |m, r| m | 1u64 << r.stage.min(63));
+    let with_cov = count(ua.control, mask, true) + count(t, mask, true);
+    let distinct = (count(ua.control, mask, false), count(t, mask, false));
+    combined_row(col, ua, t, &rows, with_cov, distinct)
+}
+
+/// The CUPED rows of one column and treatment: each stage's row pushed to its stage, the
+/// combined row returned.
+pub fn column(
+    col: &TestedColumn,
+    ua: &UnitAnalysis,
+    t: usize,
+    cells: &CupedCells,
+    data: &UnitData,
+    per_stage: &mut [Vec<TestResult>],
+) -> TestResult {
     // distinct (user, group) pairs with values of the column in the stages combined, and
     // those of them with a covariate
     let (pairs, units) = (data.pairs, data.units);
-    let mut with_values = vec![false; pairs.len()];
-    for u in 0..units.len() {
-        if data.sums.d(u) > 0 && mask >> units.stage[u].min(63) & 1 == 1 {
-            with_values[units.pair[u] as usize] = true;
+    let count = |g: usize, mask: u64, need_cov: bool| {
+        let mut with_values = vec![false; pairs.len()];
+        for u in 0..units.len() {
+            if data.sums.d(u) > 0 && mask >> units.stage[u].min(63) & 1 == 1 {
+                with_values[units.pair[u] as usize] = true;
+            }
         }
-    }
-    let count = |g: usize, need_cov: bool| {
         (0..pairs.len())
             .filter(|&p| {
                 with_values[p] && pairs.group[p] as usize == g && (!need_cov || data.cov.has[p])
             })
             .count() as u64
     };
-    let with_cov = count(ua.control, true) + count(t, true);
-    let distinct = (count(ua.control, false), count(t, false));
-    combined_row(col, ua, t, &rows, with_cov, distinct)
+    column_counted(col, ua, t, cells, &count, per_stage)
 }
