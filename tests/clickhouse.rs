@@ -1011,12 +1011,15 @@ fn stages_detected_on_the_server_match_the_local_engine() {
     );
 }
 
+/// Plan text made from the local report (e.g. stages it found).
+type PlanText = dyn Fn(&serde_json::Value) -> String;
+
 /// The local report and the one pushed down to ClickHouse, of the same fixture.
 fn both_reports(
     s: &Server,
     file: &str,
     table: &str,
-    plan_extra: &dyn Fn(&serde_json::Value) -> String,
+    plan_extra: &PlanText,
 ) -> (serde_json::Value, serde_json::Value, String) {
     let cols = load_log_rows(s.port, file, table).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -1362,7 +1365,7 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
             rows[rows.len() / 4]["start"].as_str().unwrap()
         )
     };
-    let cases: [(&str, &str, &dyn Fn(&serde_json::Value) -> String); 4] = [
+    let cases: [(&str, &str, &PlanText); 4] = [
         ("sample_data/experiment.jsonl", "sample_started", &started),
         (
             "tests/fixtures/rollout/ramp_structlog.jsonl",
