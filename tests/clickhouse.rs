@@ -1271,6 +1271,12 @@ fn assert_same_report(local: &serde_json::Value, remote: &serde_json::Value) {
         remote["tests"].as_array().unwrap().len(),
         local["tests"].as_array().unwrap().len()
     );
+    // the primary metric's lift at every bucket end
+    close_deep(
+        "lift over time",
+        &remote["timeline"]["lift_over_time"],
+        &local["timeline"]["lift_over_time"],
+    );
     // timeline cells
     assert_eq!(
         remote["timeline"]["bucket_seconds"],
@@ -1336,24 +1342,25 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
     let Some(s) = server() else { return };
     // declared stages from the second detected one on: the rows before belong to no stage
     let later_stages = |local: &serde_json::Value| -> String {
-        local["stages"].as_array().unwrap()[1..]
-            .iter()
-            .map(|st| {
-                let split: Vec<String> = st["observed_share"]
-                    .as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(g, v)| {
-                        format!("\"{g}\" = {}", (v.as_f64().unwrap() * 20.0).round() * 5.0)
-                    })
-                    .collect();
-                format!(
-                    "[[stages]]\nstart = \"{}\"\nsplit = {{ {} }}\n",
-                    st["start"].as_str().unwrap(),
-                    split.join(", ")
-                )
-            })
-            .collect()
+        "primary_metric = \"converted\"\n".to_string()
+            + &local["stages"].as_array().unwrap()[1..]
+                .iter()
+                .map(|st| {
+                    let split: Vec<String> = st["observed_share"]
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .map(|(g, v)| {
+                            format!("\"{g}\" = {}", (v.as_f64().unwrap() * 20.0).round() * 5.0)
+                        })
+                        .collect();
+                    format!(
+                        "[[stages]]\nstart = \"{}\"\nsplit = {{ {} }}\n",
+                        st["start"].as_str().unwrap(),
+                        split.join(", ")
+                    )
+                })
+                .collect::<String>()
     };
     let none = |_: &serde_json::Value| String::new();
     // an experiment start a quarter into the log: the rows before are the pre-period, the
@@ -1361,7 +1368,7 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
     let started = |local: &serde_json::Value| -> String {
         let rows = local["timeline"]["rows"].as_array().unwrap();
         format!(
-            "experiment_start = \"{}\"\n",
+            "experiment_start = \"{}\"\nprimary_metric = \"converted\"\n",
             rows[rows.len() / 4]["start"].as_str().unwrap()
         )
     };
@@ -1386,6 +1393,15 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
         assert_eq!(b["kind"], "clickhouse");
         if table == "sample_report" {
             assert!(remote["groups"][0]["auc"].is_f64(), "an AUC compared");
+        }
+        if table == "sample_started" || table == "ramp_declared" {
+            assert!(
+                !remote["timeline"]["lift_over_time"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty(),
+                "a lift over time compared"
+            );
         }
         if table == "sample_started" {
             assert!(remote["pre_period"].is_object(), "a pre-period");

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod cuped;
 pub mod error;
 pub mod http;
+pub mod lift;
 pub mod moments;
 pub mod quantiles;
 pub mod report;

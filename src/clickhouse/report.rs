@@ -4,7 +4,7 @@
 //! from per-interval counts, per (stage, group) unit moments of every tested column, unit
 //! counts, leakage, per bucket × group counts — with only those aggregates coming back.
 //! Users are the unit (the table needs a user column). What is not pushed down yet
-//! (CUPED from a covariate column or files, the lift over time) is named in
+//! (CUPED from a covariate column or files) is named in
 //! the report's `backend.not_pushed_down` and left empty.
 
 use super::aggregates::{self, count, error_flag_sql, num, Roles, Source};
@@ -756,6 +756,38 @@ pub fn analyze(
             lift_over_time: Vec::new(),
         }
     };
+    // the primary metric's lift at every bucket end (as the local engine: with a primary
+    // metric and a timestamp)
+    let mut timeline = timeline;
+    if let (Some(p), Some(_)) = (&primary, &roles.timestamp) {
+        if let Some((col, constant, _)) = cells_of.iter().find(|(c, _, _)| &c.name == p) {
+            step("lift over time")?;
+            use crate::analysis::rollout::lift::{lifts_from_cells, LiftForm};
+            let form = if cuped_of.contains_key(p) {
+                LiftForm::Cuped
+            } else if *constant {
+                LiftForm::Mean
+            } else {
+                LiftForm::Ratio
+            };
+            let mut emit_at: Vec<i64> = timeline.rows.iter().map(|r| r.start_us).collect();
+            emit_at.sort_unstable();
+            emit_at.dedup();
+            let at = super::lift::running_cells(
+                &staged,
+                all_src,
+                roles,
+                &col.column,
+                later,
+                &names,
+                bucket_s as i64 * 1_000_000,
+                form,
+                experiment_cut,
+                &emit_at,
+            )?;
+            timeline.lift_over_time = lifts_from_cells(&ua, &at, form, &col.name);
+        }
+    }
     let segment_columns = cfg
         .segments
         .clone()
@@ -863,7 +895,7 @@ pub fn analyze(
             columns_by_role.insert(role, c.clone());
         }
     }
-    let not_pushed_down = ["CUPED", "lift over time", "AUC per group"]
+    let not_pushed_down = ["CUPED from a declared covariate column or pre-period files"]
         .iter()
         .map(|s| s.to_string())
         .collect();

@@ -35,17 +35,55 @@ enum Form<'a> {
     Mean,
     /// (Σm, the user's covariate): CUPED.
     Cuped(&'a Covariate),
+    /// CUPED's test, the covariates already in the cells.
+    CupedTest,
 }
 
 /// Running raw sums of a cell's (x, y) pairs.
-#[derive(Debug, Clone, Copy, Default)]
-struct Running {
-    n: u64,
-    x: f64,
-    y: f64,
-    xx: f64,
-    yy: f64,
-    xy: f64,
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Running {
+    /// Units.
+    pub n: u64,
+    /// Σx.
+    pub x: f64,
+    /// Σy.
+    pub y: f64,
+    /// Σx².
+    pub xx: f64,
+    /// Σy².
+    pub yy: f64,
+    /// Σxy.
+    pub xy: f64,
+}
+
+/// How a unit's sums become the (x, y) pair a cell holds, for any back end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiftForm {
+    /// (Σm, d): a ratio.
+    Ratio,
+    /// (Σm / d, 1): one value per user.
+    Mean,
+    /// (Σm, the user's covariate): CUPED.
+    Cuped,
+}
+
+/// The lift of every treatment at each bucket end from the cells' running sums there
+/// (`at`: the bucket's start, µs; `cells`: index `stage * k + group`). The same for every
+/// back end.
+pub fn lifts_from_cells(
+    ua: &UnitAnalysis,
+    at: &[(i64, Vec<Running>)],
+    form: LiftForm,
+    metric: &str,
+) -> Vec<LiftOverTime> {
+    let f = match form {
+        LiftForm::Ratio => Form::Ratio,
+        LiftForm::Mean => Form::Mean,
+        LiftForm::Cuped => Form::CupedTest,
+    };
+    at.iter()
+        .flat_map(|(start_us, cells)| evaluate(ua, cells, f, *start_us, metric))
+        .collect()
 }
 
 impl Running {
@@ -146,7 +184,7 @@ pub fn lift_over_time(
         match form {
             Form::Ratio => (s.m, s.d as f64),
             Form::Mean => (s.m / s.d as f64, 1.0),
-            Form::Cuped(_) => (s.m, s.y),
+            Form::Cuped(_) | Form::CupedTest => (s.m, s.y),
         }
     };
     let mut out = Vec::new();
@@ -239,7 +277,7 @@ fn statistic(m: &RatioMoments, form: Form) -> UnitStatistic {
             variance: m.ratio_variance(),
             unadjusted_mean: m.ratio(),
         },
-        Form::Mean | Form::Cuped(_) => UnitStatistic {
+        Form::Mean | Form::Cuped(_) | Form::CupedTest => UnitStatistic {
             n: m.n,
             mean: m.mean_m,
             variance: m.mean_variance(),
@@ -272,7 +310,7 @@ fn evaluate(
                 continue;
             }
             let ut = match form {
-                Form::Cuped(_) => cuped::test(&a, &b, s.alpha).adjusted,
+                Form::Cuped(_) | Form::CupedTest => cuped::test(&a, &b, s.alpha).adjusted,
                 _ => two_sided_t(&statistic(&a, form), &statistic(&b, form), s.alpha),
             };
             if !(ut.variance.is_finite() && ut.variance > 0.0) {
