@@ -132,7 +132,17 @@ impl VerdictApp {
     pub(crate) fn handle_clickhouse(&mut self, ctx: &egui::Context, cmd: ClickHouseCommand) {
         let d = &mut self.clickhouse;
         match cmd {
-            ClickHouseCommand::Show => d.open = true,
+            ClickHouseCommand::Show => {
+                // the last server, database and user used (never a password)
+                if d.server_info.is_none() && d.table.is_empty() {
+                    if let Some((server, database, user)) = &self.state.clickhouse {
+                        d.server = server.clone();
+                        d.database = database.clone();
+                        d.user = user.clone();
+                    }
+                }
+                d.open = true;
+            }
             ClickHouseCommand::Close => {
                 d.open = false;
                 self.jobs.cancel(JobKind::Remote);
@@ -194,6 +204,11 @@ impl VerdictApp {
                 };
                 d.error = None;
                 d.open = false;
+                self.state.clickhouse = Some((
+                    d.server.trim().to_string(),
+                    d.database.trim().to_string(),
+                    d.user.trim().to_string(),
+                ));
                 let roles = d.roles.clone();
                 let (load, config) = settings_for(&self.plan, &roles, &self.state);
                 let request = Request {

@@ -50,6 +50,8 @@ pub struct State {
     pub calculator: Calculator,
     /// Drift feature table order.
     pub drift_sort: DriftSort,
+    /// The last ClickHouse server, database and user of the Open dialog (never a password).
+    pub clickhouse: Option<(String, String, String)>,
 }
 
 impl Default for State {
@@ -64,6 +66,7 @@ impl Default for State {
             segment_metric: None,
             calculator: Calculator::default(),
             drift_sort: Default::default(),
+            clickhouse: None,
         }
     }
 }
