@@ -160,12 +160,26 @@ pub fn estimated(
         if cur.is_empty() {
             continue;
         }
+        // as the realized triggers: too few labelled reference rows judge nothing
+        if (model.reference_rows as u64) < cfg.min_rows {
+            let why = format!(
+                "{k}: not judged, too few labelled reference rows ({}; minimum {})",
+                model.reference_rows, cfg.min_rows
+            );
+            auc_msgs.push((Status::Pass, why.clone()));
+            f1_msgs.push((Status::Pass, why));
+            continue;
+        }
         if let Some(b) = ref_auc {
             let days = by_period(cur.iter().copied(), trigger_us);
             let keys: Vec<i64> = days.keys().copied().collect();
             let values: Vec<Option<f64>> = days
                 .values()
                 .map(|rows| {
+                    // a period needs as many rows as a realized one needs labels
+                    if rows.len() < super::MIN_DAY_ROWS {
+                        return None;
+                    }
                     let s: Vec<f64> = rows.iter().map(|r| r.2).collect();
                     let q: Vec<f64> = s.iter().map(|v| model.calibrate(*v)).collect();
                     cbpe::expected_roc_auc(&s, &q)
