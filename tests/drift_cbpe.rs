@@ -169,3 +169,38 @@ fn the_right_columns_and_scipy_statistics_on_the_service_log() {
     let span = 6 * 86_400;
     assert!((10..=60).contains(&(span / g)), "{g}");
 }
+
+#[test]
+fn a_series_with_a_tiny_labelled_reference_is_not_judged_on_estimates() {
+    // the sample's fallback model has six labelled reference rows
+    let (code, out, err) = verdict(&[
+        "drift",
+        "sample_data/experiment.jsonl",
+        "--window",
+        "12h",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let est = r["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "auc_decline" && t["estimated"] == true)
+        .unwrap();
+    let msg = est["message"].as_str().unwrap();
+    assert!(
+        msg.contains(
+            "fallback_legacy 2.0.0: not judged, too few labelled reference rows (6; minimum 100)"
+        ),
+        "{msg}"
+    );
+    assert_ne!(est["status"], "fail", "{msg}");
+    // its estimates are still shown
+    assert!(r["performance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["series"] == "fallback_legacy 2.0.0"));
+}
