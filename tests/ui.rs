@@ -1015,3 +1015,33 @@ fn the_clickhouse_dialog_never_shows_the_password_and_forgets_a_table_of_another
         .columns
         .contains_key(&Role::Latency));
 }
+
+#[test]
+fn a_log_opened_in_the_drift_view_is_also_the_experiment() {
+    let state = State {
+        view: View::Drift,
+        ..State::default()
+    };
+    let mut h = Harness::builder()
+        .with_size([1500.0, 1100.0])
+        .build_ui_state(
+            |ui, app: &mut VerdictApp| app.ui_root(ui),
+            VerdictApp::new(state, vec![PathBuf::from("sample_data/experiment.jsonl")]),
+        );
+    for _ in 0..3000 {
+        h.step();
+        if h.state().drift.report.is_some() && h.state().current.is_some() && !h.state().jobs.any()
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(h.state().drift.report.is_some(), "the drift split");
+    let cur = h.state().current.as_ref().expect("the experiment too");
+    assert!(cur.report.input.files[0].ends_with("experiment.jsonl"));
+    assert_eq!(
+        h.state().state.view,
+        View::Drift,
+        "the view asked for stays"
+    );
+}

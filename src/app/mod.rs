@@ -100,6 +100,10 @@ impl VerdictApp {
         let all_data = files
             .iter()
             .all(|f| matches!(routing::classify(f), PathKind::Log | PathKind::LogFolder));
+        // `verdict open --view drift LOG`: the log is also the experiment on screen (every
+        // file given is loaded where it belongs)
+        let also_experiment = (state.view == View::Drift && all_data && files.len() == 1)
+            .then(|| Command::Open(files.clone()));
         let first = if files.is_empty() {
             Command::LoadSample
         } else if state.view == View::Drift && all_data && files.len() <= 2 {
@@ -125,7 +129,7 @@ impl VerdictApp {
             settings_changed_during_load: false,
             jobs: Jobs::default(),
             notifications: Notifications::default(),
-            pending: vec![first],
+            pending: std::iter::once(first).chain(also_experiment).collect(),
             dialogs: Dialogs::default(),
             screenshot: None,
             drop_hover: false,
