@@ -365,6 +365,12 @@ fn models_view_replays_the_embedded_sample_and_takes_dropped_models() {
     h.get_by_label(&format!("{:.4}", engine.champion.metrics.auc.unwrap()));
     h.get_by_label("Flip matrix (predicted class)");
     h.get_by_label("importance_shift");
+    // the bundled sample is labelled as such
+    assert_eq!(
+        h.state().models.sample_parts(),
+        vec!["champion", "challenger", "holdout"]
+    );
+    h.get_by_label(" SAMPLE ");
     // two models dropped at once: the first becomes the champion
     drop_file(&mut h, PathBuf::from("sample_data/models/challenger"));
     drop_file(&mut h, PathBuf::from("sample_data/models/champion.onnx"));
@@ -378,6 +384,8 @@ fn models_view_replays_the_embedded_sample_and_takes_dropped_models() {
                 .as_ref()
                 .is_some_and(|(p, _)| p.ends_with("champion.onnx"))
     });
+    // the user's own models: only the holdout is still the sample's
+    assert_eq!(h.state().models.sample_parts(), vec!["holdout"]);
     h.get_by_label("Swap").click();
     h.run_steps(2);
     assert!(h

@@ -88,6 +88,8 @@ pub struct ModelsPanel {
     pub runtime: RuntimeStatus,
     /// The sample was set up and replayed once.
     pub sample_started: bool,
+    /// Where the embedded sample's champion, challenger and holdout were written.
+    pub sample_paths: Option<(PathBuf, PathBuf, PathBuf)>,
     /// Replay automatically when both models and the holdout are ready.
     pub auto_replay: bool,
     rx: Receiver<PanelMsg>,
@@ -114,6 +116,7 @@ impl Default for ModelsPanel {
             reads: [0; 2],
             runtime: RuntimeStatus::Unknown,
             sample_started: false,
+            sample_paths: None,
             auto_replay: false,
             rx,
             tx,
@@ -220,6 +223,7 @@ impl ModelsPanel {
                     sv.notifications.push(Level::Error, e.to_string(), None);
                 }
                 PanelMsg::Sample(Ok((a, b, h))) => {
+                    self.sample_paths = Some((a.clone(), b.clone(), h.clone()));
                     self.holdout = Some(h);
                     self.auto_replay = true;
                     self.read_model(sv.ctx, Slot::Champion, a);
@@ -232,6 +236,24 @@ impl ModelsPanel {
                 ),
             }
         }
+    }
+
+    /// What of the view is the bundled sample (champion, challenger, holdout), for its badge.
+    pub fn sample_parts(&self) -> Vec<&'static str> {
+        let Some((a, b, h)) = &self.sample_paths else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if self.champion.as_ref().is_some_and(|(p, _)| p == a) {
+            out.push("champion");
+        }
+        if self.challenger.as_ref().is_some_and(|(p, _)| p == b) {
+            out.push("challenger");
+        }
+        if self.holdout.as_ref() == Some(h) {
+            out.push("holdout");
+        }
+        out
     }
 
     /// Runs a Models command.

@@ -37,6 +37,21 @@ pub mod tips {
 /// The whole view.
 pub fn models_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut Vec<Command>) {
     ui.heading("Champion vs challenger on a holdout");
+    let sample = panel.sample_parts();
+    if !sample.is_empty() {
+        ui.horizontal(|ui| {
+            ui.label(
+                egui::RichText::new(" SAMPLE ")
+                    .strong()
+                    .background_color(crate::app::theme::status_color(crate::report::Status::Warn))
+                    .color(egui::Color32::BLACK),
+            );
+            ui.label(format!(
+                "the bundled example {}, not yours: drop your own models and holdout to replace them",
+                sample.join(", ")
+            ));
+        });
+    }
     runtime_ui(ui, panel);
     inputs_ui(ui, panel, busy, cmds);
     ui.separator();
