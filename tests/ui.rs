@@ -1053,3 +1053,30 @@ fn a_log_opened_in_the_drift_view_is_also_the_experiment() {
         "the view asked for stays"
     );
 }
+
+#[test]
+fn timeline_panels_without_data_say_why_instead_of_an_empty_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no_latency.csv");
+    let mut csv = String::from("timestamp,user_id,group,converted\n");
+    for i in 0..400 {
+        csv.push_str(&format!(
+            "2026-01-01T{:02}:{:02}:00Z,u{},{},{}\n",
+            i / 60,
+            i % 60,
+            i % 97,
+            if i % 2 == 0 { "A" } else { "B" },
+            (i % 7 == 0) as u8
+        ));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let mut h = harness(vec![path]);
+    settle(&mut h);
+    h.state_mut().send(Command::SetView(View::Timeline));
+    h.run_steps(3);
+    h.get_by_label(
+        "No latency column in this log, so no latency to plot (map one in the Data view).",
+    );
+    // the panels with data are drawn as before
+    h.get_by_label("Traffic (QPS)");
+}

@@ -83,9 +83,36 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
         });
     }
     for (title, y_label, series) in &panels {
+        // a panel without data says so (and why) instead of drawing an empty grid
+        if series.iter().all(|s| s.points.is_empty()) {
+            ui.strong(title);
+            ui.weak(empty_reason(r, title));
+            ui.add_space(6.0);
+            continue;
+        }
         let rect = series_plot_ui(ui, title, y_label, series, &stages, &events, link);
         ui.horizontal(|ui| png_button(ui, &title.replace(' ', "_"), rect, cmds));
     }
+}
+
+/// Why a timeline panel has nothing to draw.
+pub fn empty_reason(r: &ExperimentReport, title: &str) -> String {
+    use crate::ingest::Role;
+    if title.starts_with("Latency") {
+        return match r.columns.get(&Role::Latency) {
+            None => {
+                "No latency column in this log, so no latency to plot (map one in the Data view)."
+                    .into()
+            }
+            Some(c) => {
+                format!("The latency column `{c}` has no values at a known time in this log.")
+            }
+        };
+    }
+    if title.starts_with("Treatment traffic share") {
+        return "No treatment rows at a known time to compare with the control.".into();
+    }
+    format!("No values of {title} at a known time in this log, so nothing to plot.")
 }
 
 /// A shaded stage on the time axis: (start s, end s, label).
