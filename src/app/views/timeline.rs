@@ -311,7 +311,26 @@ pub fn series_plot_ui(
 ) -> egui::Rect {
     ui.strong(title);
     let y_unit = y_label.to_string();
-    let resp = Plot::new(format!("plot_{title}"))
+    // a flat series (a constant share, no errors) gets a sensible range around its value
+    let ys = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p[1]))
+        .filter(|y| y.is_finite());
+    let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    let pad = if lo.is_finite() && hi - lo <= 1e-12 * hi.abs().max(1.0) {
+        Some(if hi.abs() > 0.0 { hi.abs() * 0.1 } else { 1.0 })
+    } else {
+        None
+    };
+    let mut plot = Plot::new(format!("plot_{title}"));
+    if let Some(p) = pad {
+        // counts, rates and shares never go below zero
+        let floor = if lo >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
+        plot = plot.include_y((lo - p).max(floor)).include_y(hi + p);
+    }
+    let resp = plot
         .height(170.0)
         .legend(Legend::default())
         .link_axis(link, [true, false])
