@@ -27,19 +27,9 @@ pub struct AnalyzeArgs {
     /// only aggregates come back).
     #[arg(required = true)]
     pub logs: Vec<String>,
-    /// ClickHouse: one condition on the table's rows, e.g. "region = 'eu'".
-    #[arg(long = "where")]
-    pub where_sql: Option<String>,
-    /// ClickHouse: rows at or after this time (ISO 8601 or a date).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// ClickHouse: rows before this time.
-    #[arg(long)]
-    pub to: Option<String>,
-    /// ClickHouse user (the password comes from VERDICT_CLICKHOUSE_PASSWORD or a 0600
-    /// config file, never from the command line).
-    #[arg(long)]
-    pub user: Option<String>,
+    /// ClickHouse: --where, --from, --to, --user.
+    #[command(flatten)]
+    pub clickhouse: super::clickhouse::ClickHouseFlags,
     /// Analysis plan (verdict.toml).
     #[arg(long)]
     pub plan: Option<PathBuf>,
@@ -158,7 +148,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
             return write_report(&report, args);
         }
     }
-    if args.where_sql.is_some() || args.from.is_some() || args.to.is_some() {
+    if args.clickhouse.selects_rows() {
         return Err(CliError::Usage(
             "--where, --from and --to apply to a ClickHouse table (clickhouse://HOST:8123/DB.TABLE)",
         ));

@@ -30,20 +30,10 @@ pub fn analyze(
     cfg: &AnalysisConfig,
 ) -> Result<ExperimentReport, CliError> {
     let url = TableUrl::parse(address)?;
-    let credentials = Credentials::resolve(args.user.clone().or_else(|| url.user.clone()))?;
-    let client = Client::new(&url.host, url.port, credentials);
+    let flags = &args.clickhouse;
+    let client = flags.client(&url)?;
     let roles = schema::infer_roles(&client, &url, &load.overrides)?;
-    let src = Source {
-        client: &client,
-        url: &url,
-        filter: args.where_sql.clone(),
-        from_s: args
-            .from
-            .as_deref()
-            .map(|v| seconds("--from", v))
-            .transpose()?,
-        to_s: args.to.as_deref().map(|v| seconds("--to", v)).transpose()?,
-    };
+    let src = flags.source(&client, &url)?;
     let tty = std::io::stderr().is_terminal();
     let progress = |step: &str, done: f32| {
         if tty {
@@ -70,16 +60,50 @@ pub fn analyze(
     Ok(report)
 }
 
-/// The ClickHouse flags of a subcommand.
-pub struct Remote {
-    /// `--where`.
+/// The ClickHouse flags `analyze` and `drift` share.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClickHouseFlags {
+    /// ClickHouse: one condition on the table's rows, e.g. "region = 'eu'".
+    #[arg(long = "where")]
     pub where_sql: Option<String>,
-    /// `--from`.
+    /// ClickHouse: rows at or after this time (ISO 8601 or a date).
+    #[arg(long)]
     pub from: Option<String>,
-    /// `--to`.
+    /// ClickHouse: rows before this time.
+    #[arg(long)]
     pub to: Option<String>,
-    /// `--user`.
+    /// ClickHouse user (the password comes from VERDICT_CLICKHOUSE_PASSWORD or a 0600
+    /// config file, never from the command line).
+    #[arg(long)]
     pub user: Option<String>,
+}
+
+impl ClickHouseFlags {
+    /// Any of the row flags given (they apply to ClickHouse tables only).
+    pub fn selects_rows(&self) -> bool {
+        self.where_sql.is_some() || self.from.is_some() || self.to.is_some()
+    }
+
+    /// A client for the table's server with the user of the flag (else of the address).
+    fn client(&self, url: &TableUrl) -> Result<Client, CliError> {
+        let credentials = Credentials::resolve(self.user.clone().or_else(|| url.user.clone()))?;
+        Ok(Client::new(&url.host, url.port, credentials))
+    }
+
+    /// The rows the flags select of a table reached through `client`.
+    fn source<'a>(&self, client: &'a Client, url: &'a TableUrl) -> Result<Source<'a>, CliError> {
+        Ok(Source {
+            client,
+            url,
+            filter: self.where_sql.clone(),
+            from_s: self
+                .from
+                .as_deref()
+                .map(|v| seconds("--from", v))
+                .transpose()?,
+            to_s: self.to.as_deref().map(|v| seconds("--to", v)).transpose()?,
+        })
+    }
 }
 
 /// Rows `verdict drift` reads from a ClickHouse table (binned drift statistics computed on
@@ -98,28 +122,13 @@ pub struct Fetched {
 
 /// Reads the rows the flags select (at most [`DRIFT_MAX_ROWS`]; more is an error naming
 /// the table and how to narrow it) into a private temp file.
-pub fn fetch_rows(address: &str, remote: &Remote) -> Result<Fetched, CliError> {
+pub fn fetch_rows(address: &str, remote: &ClickHouseFlags) -> Result<Fetched, CliError> {
     use crate::clickhouse::sql;
     let url = TableUrl::parse(address)?;
-    let credentials = Credentials::resolve(remote.user.clone().or_else(|| url.user.clone()))?;
-    let client = Client::new(&url.host, url.port, credentials);
+    let client = remote.client(&url)?;
     let overrides = crate::ingest::RoleOverrides::default();
     let roles = schema::infer_roles(&client, &url, &overrides)?;
-    let src = Source {
-        client: &client,
-        url: &url,
-        filter: remote.where_sql.clone(),
-        from_s: remote
-            .from
-            .as_deref()
-            .map(|v| seconds("--from", v))
-            .transpose()?,
-        to_s: remote
-            .to
-            .as_deref()
-            .map(|v| seconds("--to", v))
-            .transpose()?,
-    };
+    let src = remote.source(&client, &url)?;
     let table = sql::table(&url.database, &url.table);
     let w = src.where_clause(&roles)?;
     let n = client

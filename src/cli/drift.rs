@@ -57,18 +57,9 @@ pub struct DriftArgs {
     /// Write the report here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// ClickHouse: one condition on the table's rows.
-    #[arg(long = "where")]
-    pub where_sql: Option<String>,
-    /// ClickHouse: rows at or after this time.
-    #[arg(long)]
-    pub from: Option<String>,
-    /// ClickHouse: rows before this time.
-    #[arg(long)]
-    pub to: Option<String>,
-    /// ClickHouse user (the password from VERDICT_CLICKHOUSE_PASSWORD or a 0600 config).
-    #[arg(long)]
-    pub user: Option<String>,
+    /// ClickHouse: --where, --from, --to, --user.
+    #[command(flatten)]
+    pub clickhouse: super::clickhouse::ClickHouseFlags,
 }
 
 use super::{apply_column_flags, load_plan, write_output, CliError};
@@ -88,10 +79,7 @@ impl DriftArgs {
             time_unit: None,
             format: args.format,
             out: None,
-            where_sql: None,
-            from: None,
-            to: None,
-            user: None,
+            clickhouse: Default::default(),
         }
     }
 }
@@ -173,17 +161,11 @@ pub fn run_cli(args: &DriftArgs) -> Result<(), CliError> {
     let mut local = Vec::new();
     for input in &args.inputs {
         if crate::clickhouse::TableUrl::is_clickhouse(input) {
-            let remote = super::clickhouse::Remote {
-                where_sql: args.where_sql.clone(),
-                from: args.from.clone(),
-                to: args.to.clone(),
-                user: args.user.clone(),
-            };
-            let f = super::clickhouse::fetch_rows(input, &remote)?;
+            let f = super::clickhouse::fetch_rows(input, &args.clickhouse)?;
             local.push(f.file.display().to_string());
             fetched.push((f.file.display().to_string(), f.shown, f.dir));
         } else {
-            if args.where_sql.is_some() || args.from.is_some() || args.to.is_some() {
+            if args.clickhouse.selects_rows() {
                 return Err(CliError::Usage(
                     "--where, --from and --to apply to a ClickHouse table (clickhouse://HOST:8123/DB.TABLE)",
                 ));

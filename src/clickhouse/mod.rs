@@ -15,6 +15,8 @@ pub mod lift;
 pub mod moments;
 pub mod quantiles;
 pub mod report;
+mod report_groups;
+mod report_units;
 pub mod schema;
 pub mod sql;
 pub mod stages;
