@@ -5,7 +5,7 @@
 //! reference's realized values.
 
 use super::super::split::Side;
-use super::performance::{combine, longest_run, periods, series_keys};
+use super::performance::{combine, decline_status, f1_status, longest_run, periods, series_keys};
 use super::{find, numbers, parse_num};
 use crate::analysis::cbpe::{self, Cbpe, CbpeMetric};
 use crate::ingest::normalize::parse_label;
@@ -193,13 +193,7 @@ pub fn estimated(
                 latest.unwrap_or(f64::NAN),
             ));
             auc_numbers.push((format!("{k}.periods_below"), run as f64));
-            let status = if run >= cfg.decline_days.max(1) {
-                Status::Fail
-            } else if last_run > 0 {
-                Status::Warn
-            } else {
-                Status::Pass
-            };
+            let status = decline_status(run, last_run, cfg);
             auc_msgs.push((
                 status,
                 format!(
@@ -223,13 +217,7 @@ pub fn estimated(
             f1_numbers.push((format!("{k}.f1_reference"), rf));
             f1_numbers.push((format!("{k}.f1_estimated"), cf));
             f1_numbers.push((format!("{k}.relative_drop"), drop));
-            let status = if drop > cfg.f1_relative_drop {
-                Status::Fail
-            } else if drop > cfg.f1_relative_drop / 2.0 {
-                Status::Warn
-            } else {
-                Status::Pass
-            };
+            let status = f1_status(drop, cfg);
             f1_msgs.push((
                 status,
                 format!(

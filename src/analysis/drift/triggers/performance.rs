@@ -203,6 +203,29 @@ pub(super) fn longest_run(
     (best, cur)
 }
 
+/// `auc_decline`'s status: fails after `decline_days` consecutive periods below, warns
+/// while the series ends below.
+pub(super) fn decline_status(run: usize, last_run: usize, cfg: &TriggerConfig) -> Status {
+    if run >= cfg.decline_days.max(1) {
+        Status::Fail
+    } else if last_run > 0 {
+        Status::Warn
+    } else {
+        Status::Pass
+    }
+}
+
+/// `f1_drop`'s status for a relative drop: fails beyond the threshold, warns beyond half.
+pub(super) fn f1_status(drop: f64, cfg: &TriggerConfig) -> Status {
+    if drop > cfg.f1_relative_drop {
+        Status::Fail
+    } else if drop > cfg.f1_relative_drop / 2.0 {
+        Status::Warn
+    } else {
+        Status::Pass
+    }
+}
+
 /// The period the performance triggers count in: a day, or the display period when the
 /// log spans under three days (so a short log can still fire).
 pub fn trigger_period_us(span_us: i64, period_us: i64) -> i64 {
@@ -338,13 +361,7 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
             auc_numbers.push((format!("{k}.auc_baseline"), b));
             auc_numbers.push((format!("{k}.auc_latest"), latest.unwrap_or(f64::NAN)));
             auc_numbers.push((format!("{k}.periods_below"), run as f64));
-            let status = if run >= cfg.decline_days.max(1) {
-                Status::Fail
-            } else if last_run > 0 {
-                Status::Warn
-            } else {
-                Status::Pass
-            };
+            let status = decline_status(run, last_run, cfg);
             auc_msgs.push((
                 status,
                 format!(
@@ -379,13 +396,7 @@ fn label_triggers(rp: &Perf, cp: &Perf, cfg: &TriggerConfig) -> (Vec<DailySeries
             f1_numbers.push((format!("{k}.f1_reference"), rf));
             f1_numbers.push((format!("{k}.f1_current"), cf));
             f1_numbers.push((format!("{k}.relative_drop"), drop));
-            let status = if drop > cfg.f1_relative_drop {
-                Status::Fail
-            } else if drop > cfg.f1_relative_drop / 2.0 {
-                Status::Warn
-            } else {
-                Status::Pass
-            };
+            let status = f1_status(drop, cfg);
             f1_msgs.push((
                 status,
                 format!(
