@@ -7,12 +7,32 @@ pub fn opt(x: Option<f64>, digits: usize) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
-/// A p-value: 4 decimals, scientific below 0.0001.
+/// A p-value, the same everywhere (window, Markdown, HTML): `< 0.0001`, else two
+/// significant digits (`0.012`, `0.50`, `1.0`); an en dash when missing.
 pub fn p(x: Option<f64>) -> String {
-    match x {
+    match x.filter(|v| v.is_finite()) {
         None => "–".into(),
-        Some(v) if v < 1e-4 => format!("{v:.2e}"),
-        Some(v) => format!("{v:.4}"),
+        Some(v) if v < 1e-4 => "< 0.0001".into(),
+        Some(v) => {
+            let decimals = (1 - v.log10().floor() as i32).max(1) as usize;
+            format!("{v:.decimals$}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod p_tests {
+    use super::p;
+
+    #[test]
+    fn p_values_in_one_style() {
+        assert_eq!(p(Some(0.0)), "< 0.0001");
+        assert_eq!(p(Some(0.00003)), "< 0.0001");
+        assert_eq!(p(Some(0.00012)), "0.00012");
+        assert_eq!(p(Some(0.0123)), "0.012");
+        assert_eq!(p(Some(0.5)), "0.50");
+        assert_eq!(p(Some(1.0)), "1.0");
+        assert_eq!(p(None), "–");
     }
 }
 

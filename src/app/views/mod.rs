@@ -88,11 +88,7 @@ pub fn tip_label(
 
 /// Formats a p-value.
 pub fn fmt_p(p: Option<f64>) -> String {
-    match p {
-        None => "–".into(),
-        Some(v) if v < 1e-4 => format!("{v:.1e}"),
-        Some(v) => format!("{v:.4}"),
-    }
+    crate::report::format::p(p)
 }
 
 /// Formats a number with a sensible number of digits.
