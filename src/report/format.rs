@@ -20,6 +20,21 @@ pub fn p(x: Option<f64>) -> String {
     }
 }
 
+/// A fraction as a signed percentage.
+pub fn pct(x: Option<f64>) -> String {
+    x.map(|v| format!("{:+.2}%", v * 100.0))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// A fraction as an unsigned percentage with one decimal (shares, rates).
+pub fn share(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.1}%", x * 100.0)
+    } else {
+        "–".into()
+    }
+}
+
 #[cfg(test)]
 mod p_tests {
     use super::p;
@@ -33,20 +48,5 @@ mod p_tests {
         assert_eq!(p(Some(0.5)), "0.50");
         assert_eq!(p(Some(1.0)), "1.0");
         assert_eq!(p(None), "–");
-    }
-}
-
-/// A fraction as a signed percentage.
-pub fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:+.2}%", v * 100.0))
-        .unwrap_or_else(|| "–".into())
-}
-
-/// A fraction as an unsigned percentage with one decimal (shares, rates).
-pub fn share(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.1}%", x * 100.0)
-    } else {
-        "–".into()
     }
 }
