@@ -1080,3 +1080,27 @@ fn timeline_panels_without_data_say_why_instead_of_an_empty_grid() {
     // the panels with data are drawn as before
     h.get_by_label("Traffic (QPS)");
 }
+
+#[test]
+fn the_calculator_starts_from_the_plan() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut().send(Command::SetView(View::Significance));
+    h.run_steps(3);
+    let pw = h
+        .state()
+        .current
+        .as_ref()
+        .unwrap()
+        .report
+        .power
+        .clone()
+        .expect("the sample's sample size");
+    h.get_by_label_contains(&format!(": {} ", pw.required_per_group));
+    h.get_by_label("Use the plan's values").click();
+    h.run_steps(2);
+    let c = &h.state().state.calculator;
+    assert!((c.baseline - pw.baseline_rate).abs() < 1e-12);
+    assert!((c.mde - pw.mde_absolute.abs()).abs() < 1e-12);
+    assert_eq!((c.alpha, c.power), (pw.alpha, pw.power));
+}

@@ -57,7 +57,40 @@ pub fn significance_ui(
     png_button(ui, "forest_plot", rect, cmds);
     ui.add_space(12.0);
     ui.heading("Sample-size calculator");
+    plan_inputs_ui(ui, r, calc);
     calculator_ui(ui, calc, r.sequential_tuning);
+}
+
+/// The plan's sample size (the observed control baseline, the plan's MDE, alpha and
+/// power) above the calculator, and a button to start the calculator from it when its
+/// inputs differ.
+fn plan_inputs_ui(ui: &mut egui::Ui, r: &crate::report::ExperimentReport, calc: &mut Calculator) {
+    let Some(pw) = &r.power else { return };
+    ui.label(format!(
+        "The plan ({}): baseline {:.4} (observed in the control), MDE {:+.4}, alpha {}, power {}: {} {}s per group needed.",
+        pw.metric,
+        pw.baseline_rate,
+        pw.mde_absolute,
+        pw.alpha,
+        pw.power,
+        pw.required_per_group,
+        pw.unit.as_str()
+    ));
+    let differs = (calc.baseline - pw.baseline_rate).abs() > 1e-9
+        || (calc.mde - pw.mde_absolute.abs()).abs() > 1e-9
+        || (calc.alpha - pw.alpha).abs() > 1e-12
+        || (calc.power - pw.power).abs() > 1e-12;
+    if differs {
+        ui.horizontal(|ui| {
+            ui.weak("The calculator below uses other inputs.");
+            if ui.button("Use the plan's values").clicked() {
+                calc.baseline = pw.baseline_rate.clamp(0.0001, 0.9999);
+                calc.mde = pw.mde_absolute.abs().clamp(0.0001, 0.5);
+                calc.alpha = pw.alpha;
+                calc.power = pw.power;
+            }
+        });
+    }
 }
 
 /// The tests table (shared with the Segments view; `adjusted` adds the corrected p column).
