@@ -1104,3 +1104,23 @@ fn the_calculator_starts_from_the_plan() {
     assert!((c.mde - pw.mde_absolute.abs()).abs() < 1e-12);
     assert_eq!((c.alpha, c.power), (pw.alpha, pw.power));
 }
+
+#[test]
+fn a_significant_worse_result_is_coloured_as_a_failure_and_a_null_one_grey() {
+    use verdict::app::theme::{group_color, status_color};
+    use verdict::app::views::significance::verdict_color;
+    use verdict::report::Status;
+    let r = engine_report();
+    let latency = r.tests.iter().find(|t| t.metric == "latency_ms").unwrap();
+    assert!(latency.significant && latency.favorable == Some(false));
+    assert_eq!(verdict_color(latency, 1), status_color(Status::Fail));
+    let revenue = r.tests.iter().find(|t| t.metric == "revenue").unwrap();
+    assert!(revenue.significant && revenue.favorable == Some(true));
+    assert_eq!(verdict_color(revenue, 1), status_color(Status::Pass));
+    let converted = r.tests.iter().find(|t| t.metric == "converted").unwrap();
+    assert!(!converted.significant);
+    let grey = verdict_color(converted, 1);
+    assert_ne!(grey, group_color(1));
+    assert_ne!(grey, status_color(Status::Pass));
+    assert_ne!(grey, status_color(Status::Fail));
+}

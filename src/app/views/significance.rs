@@ -53,6 +53,7 @@ pub fn significance_ui(
     if r.stages.len() > 1 {
         ui.weak("Each stage's own estimate, then the inverse-variance combination the recommendation uses.");
     }
+    ui.weak("Green: significantly better; red: significantly worse (lower is better for latency and errors); grey: not significant.");
     let rect = forest_plot_ui(ui, "forest", &rows);
     png_button(ui, "forest_plot", rect, cmds);
     ui.add_space(12.0);
@@ -191,15 +192,15 @@ pub fn forest_plot_ui(
     id: &str,
     items: &[(String, &TestResult, usize)],
 ) -> egui::Rect {
-    let rows: Vec<(String, f64, f64, f64, usize)> = items
+    let rows: Vec<(String, f64, f64, f64, egui::Color32)> = items
         .iter()
-        .filter_map(|(label, t, color)| {
+        .filter_map(|(label, t, group)| {
             Some((
                 label.clone(),
                 t.relative_lift? * 100.0,
                 t.relative_lift_ci_low? * 100.0,
                 t.relative_lift_ci_high? * 100.0,
-                *color,
+                verdict_color(t, *group),
             ))
         })
         .collect();
@@ -224,9 +225,9 @@ pub fn forest_plot_ui(
         .allow_scroll(false)
         .show(ui, |p| {
             p.vline(VLine::new("no effect", 0.0).color(ui_gray()).width(1.0));
-            for (i, (name, lift, lo, hi, ci)) in rows.iter().enumerate() {
+            for (i, (name, lift, lo, hi, color)) in rows.iter().enumerate() {
                 let y = (n - 1 - i) as f64;
-                let color = group_color(*ci);
+                let color = *color;
                 p.line(
                     Line::new(name.clone(), PlotPoints::from(vec![[*lo, y], [*hi, y]]))
                         .color(color)
@@ -240,6 +241,18 @@ pub fn forest_plot_ui(
             }
         });
     resp.response.rect
+}
+
+/// A result's colour: significantly better (green) or worse (red, lower-is-better metrics
+/// flipped), the group's colour when significant without a direction, grey when not
+/// significant — the same meaning as the tests table's "significant" column.
+pub fn verdict_color(t: &TestResult, group: usize) -> egui::Color32 {
+    match (t.significant, t.favorable) {
+        (true, Some(true)) => status_color(Status::Pass),
+        (true, Some(false)) => status_color(Status::Fail),
+        (true, None) => group_color(group),
+        (false, _) => ui_gray(),
+    }
 }
 
 fn ui_gray() -> egui::Color32 {
