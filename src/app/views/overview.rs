@@ -189,18 +189,39 @@ fn other_metrics_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
         ui.heading("Other metrics");
         egui::Grid::new("other_metrics")
             .striped(true)
-            .num_columns(6)
+            .num_columns(7)
             .show(ui, |ui| {
-                for h in ["metric", "treatment", "diff", "lift", "p", ""] {
+                for h in [
+                    "metric",
+                    "treatment",
+                    "diff",
+                    "lift",
+                    "p",
+                    "significant",
+                    "",
+                ] {
                     ui.strong(h);
                 }
                 ui.end_row();
                 for t in others {
                     ui.label(&t.metric);
                     ui.label(&t.treatment);
-                    tip_label(ui, format!("{:+.4}", t.diff), tips::DIFF);
-                    tip_label(ui, fmt_pct(t.relative_lift), tips::LIFT);
+                    // the same colour and words as the Significance view
+                    let color = super::significance::verdict_color(t, 1);
+                    ui.colored_label(color, format!("{:+.4}", t.diff))
+                        .on_hover_text(tips::DIFF);
+                    ui.colored_label(color, fmt_pct(t.relative_lift))
+                        .on_hover_text(tips::LIFT);
                     tip_label(ui, fmt_p(t.p_value), tips::P);
+                    ui.colored_label(
+                        color,
+                        match (t.significant, t.favorable) {
+                            (true, Some(true)) => "yes, better",
+                            (true, Some(false)) => "yes, worse",
+                            (true, None) => "yes",
+                            (false, _) => "no",
+                        },
+                    );
                     ui.label(RichText::new("exploratory").italics())
                         .on_hover_text(tips::PRIMARY);
                     ui.end_row();
