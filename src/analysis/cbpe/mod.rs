@@ -215,13 +215,8 @@ pub fn expected_roc_auc(scores: &[f64], calibrated: &[f64]) -> Option<f64> {
     Some(area)
 }
 
-/// A metric from labels, scores and predicted classes (scikit-learn's values; None when
-/// NannyML's realized value is NaN: one class among the labels, or — for F1, precision
-/// and recall — among the predictions).
-pub fn realized(metric: CbpeMetric, labels: &[f64], scores: &[f64], preds: &[f64]) -> Option<f64> {
-    if labels.is_empty() {
-        return None;
-    }
+/// The confusion counts (TP, FP, FN, TN) of 0/1 labels and predicted classes.
+pub fn confusion(labels: &[f64], preds: &[f64]) -> (f64, f64, f64, f64) {
     let (mut tp, mut fp, mut fneg, mut tn) = (0.0, 0.0, 0.0, 0.0);
     for (l, p) in labels.iter().zip(preds) {
         match (*p == 1.0, *l == 1.0) {
@@ -231,6 +226,17 @@ pub fn realized(metric: CbpeMetric, labels: &[f64], scores: &[f64], preds: &[f64
             (false, false) => tn += 1.0,
         }
     }
+    (tp, fp, fneg, tn)
+}
+
+/// A metric from labels, scores and predicted classes (scikit-learn's values; None when
+/// NannyML's realized value is NaN: one class among the labels, or — for F1, precision
+/// and recall — among the predictions).
+pub fn realized(metric: CbpeMetric, labels: &[f64], scores: &[f64], preds: &[f64]) -> Option<f64> {
+    if labels.is_empty() {
+        return None;
+    }
+    let (tp, fp, fneg, tn) = confusion(labels, preds);
     let one_label = tp + fneg == 0.0 || fp + tn == 0.0;
     let one_pred = tp + fp == 0.0 || fneg + tn == 0.0;
     let ratio = |a: f64, b: f64| if b != 0.0 { a / b } else { 0.0 };

@@ -36,15 +36,7 @@ fn two_point_std(k1: f64, k0: f64, value: f64) -> f64 {
 /// classes (0/1).
 pub fn components(metric: CbpeMetric, labels: &[f64], scores: &[f64], preds: &[f64]) -> Components {
     let n = labels.len() as f64;
-    let (mut tp, mut fp, mut fneg, mut tn) = (0.0, 0.0, 0.0, 0.0);
-    for (l, p) in labels.iter().zip(preds) {
-        match (*p == 1.0, *l == 1.0) {
-            (true, true) => tp += 1.0,
-            (true, false) => fp += 1.0,
-            (false, true) => fneg += 1.0,
-            (false, false) => tn += 1.0,
-        }
-    }
+    let (tp, fp, fneg, tn) = super::confusion(labels, preds);
     match metric {
         CbpeMetric::RocAuc => auroc(labels, scores),
         CbpeMetric::F1 => {
