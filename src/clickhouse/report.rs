@@ -373,6 +373,7 @@ pub fn analyze(
         .unwrap_or_else(|| roles.segments.clone());
     let segments = segments(
         src,
+        &columns,
         roles,
         &segment_columns,
         &names,

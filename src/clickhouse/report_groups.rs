@@ -3,9 +3,9 @@
 
 use super::aggregates::{self, count, error_flag_sql, num, Roles, Source};
 use super::error::ClickHouseError;
-use super::report_units::tested_columns;
 use super::sql::{self, ident};
 use crate::analysis::hypothesis::TestInputs;
+use crate::analysis::rollout::TestedColumn;
 use crate::ingest::time::format_timestamp_us;
 use crate::ingest::MetricKind;
 use crate::report::{Timeline, TimelineRow};
@@ -84,9 +84,12 @@ pub(super) fn timeline(
 }
 
 /// The segment breakdown from per (value, group) moments of every metric and the latency,
-/// through the engine's own tests and correction.
+/// through the engine's own tests and correction; `kinds` are the tested columns already
+/// read (their proportion/mean kind).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn segments(
     src: &Source,
+    kinds: &[TestedColumn],
     roles: &Roles,
     columns: &[String],
     names: &[String],
@@ -104,7 +107,6 @@ pub(super) fn segments(
     if let (Some(l), Some(_)) = (&roles.latency, &inputs.latency_name) {
         tested.push((l, MetricKind::Mean, true));
     }
-    let kinds = tested_columns(src, roles)?;
     let mut out = Vec::new();
     for column in columns {
         let mut values: Vec<String> = Vec::new();
