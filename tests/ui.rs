@@ -2,7 +2,7 @@
 //! view, bucket and role changes, and files arriving through the drop path.
 #![cfg(feature = "gui")]
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use std::path::PathBuf;
 use verdict::analysis::{analyze, AnalysisConfig};
@@ -1123,4 +1123,129 @@ fn a_significant_worse_result_is_coloured_as_a_failure_and_a_null_one_grey() {
     assert_ne!(grey, group_color(1));
     assert_ne!(grey, status_color(Status::Pass));
     assert_ne!(grey, status_color(Status::Fail));
+}
+
+#[test]
+fn the_overview_says_what_was_analysed_and_its_picker_writes_the_primary_metric() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    let r = h.state().current.as_ref().unwrap().report.clone();
+    let w = r.window.clone().expect("the sample has timestamps");
+    assert_eq!(w.start, "2025-12-13 00:00:00");
+    // files, window with its duration, groups with model@version, rows
+    let line = verdict::app::views::overview::context_line(&r);
+    for part in [
+        "sample_experiment.parquet",
+        "2025-12-13 00:00:00 – 2025-12-15 23:59:27 UTC (2 d 23 h)",
+        "A: ranker_v1@1.4.2",
+        "8,000 rows",
+    ] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+    h.get_by_label(&line);
+    // goal, secondary and guardrail sections apart: converted is the goal only
+    h.get_by_label("Goal metric");
+    h.get_by_label("Secondary metrics");
+    assert_eq!(
+        h.get_all_by_label("converted").count(),
+        1,
+        "the goal's card only, not again among the secondary metrics"
+    );
+    h.state_mut()
+        .send(Command::SetPrimaryMetric(Some("revenue".into())));
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert_eq!(r.primary_metric.as_deref(), Some("revenue"));
+    assert!(r.tests.iter().any(|t| t.primary && t.metric == "revenue"));
+    assert_eq!(h.state().plan.primary_metric.as_deref(), Some("revenue"));
+    h.state_mut().send(Command::SetPrimaryMetric(None));
+    h.run_steps(1);
+    settle(&mut h);
+    assert!(h
+        .state()
+        .current
+        .as_ref()
+        .unwrap()
+        .report
+        .primary_metric
+        .is_none());
+    h.get_by_label_contains("No primary metric declared");
+}
+
+#[test]
+fn a_log_without_a_group_column_keeps_its_rows_and_takes_roles_in_the_data_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no_group.csv");
+    let mut csv = String::from("timestamp,user_id,zzz,converted,latency_ms,debug\n");
+    for i in 0..400 {
+        csv.push_str(&format!(
+            "2026-01-01T{:02}:{:02}:00Z,u{},{},{},{},{}\n",
+            i / 60,
+            i % 60,
+            i % 97,
+            if i % 2 == 0 { "ctl" } else { "new" },
+            (i % 7 == 0) as u8,
+            40 + i % 13,
+            i % 5
+        ));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let mut h = harness(vec![path]);
+    settle(&mut h);
+    assert!(h.state().current.is_none());
+    let u = h.state().unanalysed.as_ref().expect("the rows are kept");
+    assert_eq!(u.raw.table.rows, 400);
+    assert!(!u.problem.contains("--column"), "{}", u.problem);
+    assert_eq!(h.state().state.view, View::Data);
+    h.run_steps(2);
+    h.get_by_label_contains("were read but not analysed");
+    // the group role picked in the Data view's combo box
+    h.get_by_label("group").click();
+    h.run_steps(2);
+    not_a_label(&h, "zzz").click();
+    h.run_steps(1);
+    settle(&mut h);
+    let cur = h
+        .state()
+        .current
+        .as_ref()
+        .expect("analysed with the chosen group");
+    assert_eq!(
+        cur.report.columns.get(&Role::Group).map(String::as_str),
+        Some("zzz")
+    );
+    assert!(h.state().unanalysed.is_none());
+    let names: Vec<&str> = cur.report.groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["ctl", "new"]);
+    // a junk metric removed, then added back, with the "×" and "add to metrics…" controls
+    assert!(cur.report.metrics.iter().any(|m| m.name == "debug"));
+    h.get_by_label("debug (mean) ×").click();
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert!(
+        !r.metrics.iter().any(|m| m.name == "debug"),
+        "{:?}",
+        r.metrics
+    );
+    assert!(r.metrics.iter().any(|m| m.name == "converted"));
+    assert_eq!(
+        h.state().plan.columns.metrics.as_deref(),
+        Some(&["converted".to_string()][..])
+    );
+    h.get_by_label("add to metrics:").click();
+    h.run_steps(2);
+    not_a_label(&h, "debug").click();
+    h.run_steps(1);
+    settle(&mut h);
+    let r = &h.state().current.as_ref().unwrap().report;
+    assert!(r.metrics.iter().any(|m| m.name == "debug"));
+}
+
+/// The clickable node (a combo box entry) among the nodes with this label.
+fn not_a_label<'a>(h: &'a Harness<'static, VerdictApp>, label: &'a str) -> egui_kittest::Node<'a> {
+    h.get_all_by_label(label)
+        .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Label)
+        .unwrap_or_else(|| panic!("no clickable {label}"))
 }

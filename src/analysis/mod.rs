@@ -288,6 +288,7 @@ fn analyze_pass(
     Ok(ExperimentReport {
         verdict_version: env!("CARGO_PKG_VERSION").to_string(),
         input: input_summary(ds),
+        window: timeline::time_range_us(ds).map(|(a, b)| crate::report::TimeWindow::from_us(a, b)),
         columns: ds
             .roles
             .columns

@@ -62,7 +62,7 @@ pub fn recommend(
     match metric {
         None => {
             demote(Action::Hold, &mut action);
-            reasons.push("no metric to decide on: declare a primary metric in verdict.toml".into());
+            reasons.push("no metric to decide on: declare a primary metric in the plan".into());
         }
         Some(m) => {
             let label = if primary.is_some() {

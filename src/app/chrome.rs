@@ -306,7 +306,30 @@ impl VerdictApp {
                 });
             return;
         }
+        if let Some(u) = &self.unanalysed {
+            if self.state.view == View::Data {
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        views::data::unanalysed_ui(ui, u, &self.role_overrides, cmds)
+                    });
+                return;
+            }
+            // the other views keep showing the analysis on screen, under a pointer to the roles
+            ui.horizontal(|ui| {
+                ui.colored_label(
+                    theme::status_color(crate::report::Status::Warn),
+                    format!("{} was read but not analysed: assign its roles.", u.label),
+                );
+                if ui.small_button("Data view").clicked() {
+                    cmds.push(Command::SetView(View::Data));
+                }
+            });
+        }
         let Some(cur) = &self.current else {
+            if self.unanalysed.is_some() {
+                return;
+            }
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() / 3.0);
                 ui.heading("Verdict");

@@ -175,6 +175,14 @@ pub enum Command {
     SetUnit(Option<String>),
     /// Apply an edited plan and re-analyse.
     ApplyPlan(Box<Plan>),
+    /// Declare the plan's primary (goal) metric, or none, and re-analyse.
+    SetPrimaryMetric(Option<String>),
+    /// The metrics to test (the plan's `columns.metrics`) and re-analyse.
+    SetMetrics(Vec<String>),
+    /// The segment columns (the plan's `segments`) and re-analyse.
+    SetSegments(Vec<String>),
+    /// Drop rows read but not analysed (the analysis on screen stays).
+    DiscardUnanalysed,
     /// Save the current plan with a dialog.
     SavePlanDialog,
     /// Load a plan with a dialog.

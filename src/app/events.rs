@@ -71,6 +71,33 @@ impl VerdictApp {
                 }
                 self.show_analysis(ctx, *a);
             }
+            JobMsg::Unanalysed(mut u) => {
+                // a new log, or another try of the one waiting for its roles: keep its rows
+                if u.new_log || self.unanalysed.is_some() {
+                    // the window's way to name a column is the Data view, not a flag
+                    u.problem = u.problem.replace("; name one with --column group=NAME", "");
+                    self.notifications.push(
+                        Level::Error,
+                        format!(
+                            "{}. The rows are kept: assign the roles in the Data view.",
+                            u.problem
+                        ),
+                        None,
+                    );
+                    if u.new_log {
+                        self.log_id += 1;
+                        self.forget_stale(true);
+                    }
+                    self.role_overrides = u.roles.clone();
+                    self.source_label = u.label.clone();
+                    self.unanalysed = Some(*u);
+                    self.state.view = View::Data;
+                    self.settings_changed_during_load = false;
+                } else {
+                    self.notifications.push(Level::Error, u.problem, None);
+                    self.analysis_stopped(ctx);
+                }
+            }
             JobMsg::Timeline(t, bucket) => {
                 if let Some(cur) = &mut self.current {
                     cur.range_us = t.range_us();

@@ -49,6 +49,19 @@ impl VerdictApp {
             self.settings_changed_during_load = true;
             return;
         }
+        if let Some(u) = &self.unanalysed {
+            // rows waiting for their roles: try them with the roles and plan in force
+            let (load, config) = settings_for(&self.plan, &self.role_overrides, &self.state);
+            let request = Request {
+                load,
+                config,
+                roles: self.role_overrides.clone(),
+                label: u.label.clone(),
+            };
+            let job = spawn_reanalyze(ctx, u.raw.clone(), self.log_id, request);
+            self.jobs.start(job);
+            return;
+        }
         let Some(cur) = &self.current else { return };
         let (load, config) = settings_for(&self.plan, &self.role_overrides, &self.state);
         let request = Request {
@@ -131,6 +144,7 @@ impl VerdictApp {
         self.role_overrides = a.roles.clone();
         self.source_label = a.label.clone();
         self.current = Some(a);
+        self.unanalysed = None;
         self.forget_stale(new_log);
         if new_log && std::mem::take(&mut self.settings_changed_during_load) {
             self.reanalyze(ctx);
@@ -172,7 +186,7 @@ impl VerdictApp {
 
     /// Another analysis is on screen: jobs still working on the previous one are
     /// cancelled, and views computed from it are reset, with a note for each.
-    fn forget_stale(&mut self, new_log: bool) {
+    pub(crate) fn forget_stale(&mut self, new_log: bool) {
         let (log_id, analysis_id) = (self.log_id, self.analysis_id);
         let stale = self.jobs.drop_stale(|i| match i {
             Input::Log(id) => id == log_id,

@@ -136,6 +136,42 @@ impl VerdictApp {
                 self.plan_draft = *plan;
                 self.reanalyze(ctx);
             }
+            Command::SetPrimaryMetric(m) => {
+                let mut plan = self.plan.clone();
+                plan.primary_metric = m.clone();
+                self.notifications.push(
+                    Level::Info,
+                    match &m {
+                        Some(m) => format!("Primary metric: {m}, written to the plan (Plan view: Save as verdict.toml to keep it)"),
+                        None => "No primary metric: every metric is exploratory".to_string(),
+                    },
+                    None,
+                );
+                self.handle(ctx, Command::ApplyPlan(Box::new(plan)));
+            }
+            Command::SetMetrics(metrics) => {
+                let mut plan = self.plan.clone();
+                if plan
+                    .primary_metric
+                    .as_ref()
+                    .is_some_and(|p| !metrics.contains(p))
+                {
+                    plan.primary_metric = None;
+                }
+                plan.guardrails.metric.retain(|g| metrics.contains(&g.name));
+                plan.columns.metrics = Some(metrics);
+                self.handle(ctx, Command::ApplyPlan(Box::new(plan)));
+            }
+            Command::DiscardUnanalysed => {
+                if self.unanalysed.take().is_some() {
+                    self.restore_settings();
+                }
+            }
+            Command::SetSegments(segments) => {
+                let mut plan = self.plan.clone();
+                plan.segments = Some(segments);
+                self.handle(ctx, Command::ApplyPlan(Box::new(plan)));
+            }
             Command::Export(kind) => {
                 let Some(cur) = &self.current else { return };
                 let report = Arc::clone(&cur.report);

@@ -48,6 +48,9 @@ pub struct VerdictApp {
     pub state: State,
     /// The analysed experiment on screen.
     pub current: Option<Analyzed>,
+    /// Rows read but not analysed yet (the analysis needs roles assigned in the Data view);
+    /// `current` stays on screen meanwhile.
+    pub unanalysed: Option<jobs::load::Unanalysed>,
     /// Identity of the loaded log (changes when new rows are read).
     pub log_id: u64,
     /// Identity of the analysis on screen (changes with every analysis, also of the same
@@ -119,6 +122,7 @@ impl VerdictApp {
         Self {
             state,
             current: None,
+            unanalysed: None,
             log_id: 0,
             analysis_id: 0,
             plan: Plan::default(),

@@ -492,6 +492,7 @@ pub fn analyze(
             rejected: Vec::new(),
             lines_skipped: 0,
         },
+        window: range.map(|(a, b)| crate::report::TimeWindow::from_us(a, b)),
         columns: columns_by_role,
         segment_columns,
         metrics: columns

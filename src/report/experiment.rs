@@ -341,6 +341,9 @@ pub struct ExperimentReport {
     pub verdict_version: String,
     /// What was read.
     pub input: InputSummary,
+    /// The time the analysed rows span (first to last timestamp; null without one).
+    #[serde(default)]
+    pub window: Option<TimeWindow>,
     /// Role → source column.
     #[serde(serialize_with = "by_name")]
     pub columns: BTreeMap<Role, String>,
@@ -407,6 +410,51 @@ pub struct ExperimentReport {
     /// the aggregates pushed down, queries, bytes back, what was not pushed down).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<BackendInfo>,
+}
+
+/// The time the analysed rows span: first and last timestamp and the duration between.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeWindow {
+    /// First timestamp, UTC, to the second (milliseconds when the window is under a minute).
+    pub start: String,
+    /// Last timestamp, as `start`.
+    pub end: String,
+    /// First timestamp, µs since the epoch.
+    pub start_us: i64,
+    /// Last timestamp, µs since the epoch.
+    pub end_us: i64,
+    /// `end − start` in seconds.
+    pub duration_seconds: f64,
+}
+
+impl TimeWindow {
+    /// The window from the first and last timestamp (µs); the strings to the second unless
+    /// the whole window is under a minute.
+    pub fn from_us(start_us: i64, end_us: i64) -> Self {
+        let duration_seconds = end_us.saturating_sub(start_us) as f64 / 1e6;
+        let sub = duration_seconds < 60.0;
+        Self {
+            start: super::format::timestamp(start_us, sub),
+            end: super::format::timestamp(end_us, sub),
+            start_us,
+            end_us,
+            duration_seconds,
+        }
+    }
+
+    /// `2025-12-13 13:00:00 – 15:00:00 UTC (2 h)`: the end without its date when on the
+    /// start's day.
+    pub fn label(&self) -> String {
+        let end = match (self.start.split_once(' '), self.end.split_once(' ')) {
+            (Some((d0, _)), Some((d1, t1))) if d0 == d1 => t1.to_string(),
+            _ => self.end.clone(),
+        };
+        format!(
+            "{} – {end} UTC ({})",
+            self.start,
+            super::format::duration(self.duration_seconds)
+        )
+    }
 }
 
 /// Where a report's numbers were computed and what it cost.

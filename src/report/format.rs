@@ -1,4 +1,5 @@
-//! Number formatting shared by the Markdown and HTML reports.
+//! The one formatting module: numbers, p-values, rates, latencies, counts, timestamps and
+//! durations as the window, Markdown, HTML and CSV show them.
 
 /// A number with `digits` decimals, or an en dash when missing or not finite.
 pub fn opt(x: Option<f64>, digits: usize) -> String {
@@ -32,6 +33,163 @@ pub fn share(x: f64) -> String {
         format!("{:.1}%", x * 100.0)
     } else {
         "–".into()
+    }
+}
+
+/// A rate (error rate, conversion, share of traffic) as a percentage with two decimals,
+/// the same precision everywhere: `1.04%`, `0.57%`, `50.00%`.
+pub fn rate(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.2}%", x * 100.0)
+    } else {
+        "–".into()
+    }
+}
+
+/// A difference of rates in percentage points: `+0.47 pp`.
+pub fn points(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:+.2} pp", x * 100.0)
+    } else {
+        "–".into()
+    }
+}
+
+/// A latency in milliseconds with three significant digits (`0.213`, `48.3`, `209`, `1,250`),
+/// never "0.2 ms" for a latency that has digits to show.
+pub fn latency_ms(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        let sign = if x < 0.0 { "-" } else { "" };
+        format!("{sign}{}", count(a.round() as u64))
+    } else {
+        let decimals = (2 - a.log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{x:.decimals$}")
+    }
+}
+
+/// A difference (treatment − control) with its sign and four significant digits, never in
+/// scientific notation: `+0.02193`, `+7.065`, `-0.009400`, `+1,250`.
+pub fn diff(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    let sign = if x < 0.0 { "-" } else { "+" };
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        format!("{sign}{}", count(a.round() as u64))
+    } else {
+        let decimals = (3 - a.log10().floor() as i32).clamp(0, 12) as usize;
+        format!("{sign}{a:.decimals$}")
+    }
+}
+
+/// A count with thousands separators: `1,234,567`.
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A UTC time (µs since the epoch) to the second: `2025-12-13 13:03:39`; with milliseconds
+/// when `subsecond` (a window shorter than a minute, where they matter).
+pub fn timestamp(us: i64, subsecond: bool) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = crate::ingest::time::civil_from_days(days);
+    let base = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    );
+    if subsecond {
+        format!("{base}.{:03}", us.rem_euclid(1_000_000) / 1000)
+    } else {
+        base
+    }
+}
+
+/// A duration in words with two units at most: `45 s`, `12 min 5 s`, `2 h 15 min`,
+/// `3 d 4 h`.
+pub fn duration(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "–".into();
+    }
+    if seconds < 60.0 {
+        let s = if seconds < 10.0 {
+            format!("{seconds:.1}")
+        } else {
+            format!("{seconds:.0}")
+        };
+        return format!("{} s", s.trim_end_matches(".0"));
+    }
+    let s = seconds.round() as u64;
+    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    let two = |a: u64, ua: &str, b: u64, ub: &str| {
+        if b == 0 {
+            format!("{a} {ua}")
+        } else {
+            format!("{a} {ua} {b} {ub}")
+        }
+    };
+    if d > 0 {
+        two(d, "d", h, "h")
+    } else if h > 0 {
+        two(h, "h", m, "min")
+    } else {
+        two(m, "min", sec, "s")
+    }
+}
+
+#[cfg(test)]
+mod style_tests {
+    use super::*;
+
+    #[test]
+    fn rates_latencies_counts_times_in_one_style() {
+        assert_eq!(rate(0.010_4), "1.04%");
+        assert_eq!(rate(0.5), "50.00%");
+        assert_eq!(points(0.004_67), "+0.47 pp");
+        assert_eq!(latency_ms(0.2134), "0.213");
+        assert_eq!(latency_ms(48.25), "48.3");
+        assert_eq!(latency_ms(208.93), "209");
+        assert_eq!(latency_ms(1249.6), "1,250");
+        assert_eq!(latency_ms(5.0), "5.00");
+        assert_eq!(diff(0.021_934), "+0.02193");
+        assert_eq!(diff(7.065), "+7.065");
+        assert_eq!(diff(-0.0094), "-0.009400");
+        assert_eq!(diff(0.0), "0");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(12), "12");
+        assert_eq!(
+            timestamp(1_765_631_019_123_456, false),
+            "2025-12-13 13:03:39"
+        );
+        assert_eq!(
+            timestamp(1_765_631_019_123_456, true),
+            "2025-12-13 13:03:39.123"
+        );
+        assert_eq!(duration(4.25), "4.2 s");
+        assert_eq!(duration(45.0), "45 s");
+        assert_eq!(duration(725.0), "12 min 5 s");
+        assert_eq!(duration(7200.0), "2 h");
+        assert_eq!(duration(8100.0), "2 h 15 min");
+        assert_eq!(duration(3.0 * 86_400.0 + 4.0 * 3600.0 + 59.0), "3 d 4 h");
     }
 }
 

@@ -41,6 +41,24 @@ pub struct Analyzed {
     pub remote: Option<Arc<super::clickhouse::RemoteTable>>,
 }
 
+/// Rows that were read but could not be analysed (no group column, one group, a role on
+/// the wrong column...): kept so the roles can be assigned in the Data view and the rows
+/// analysed again without a re-read.
+pub struct Unanalysed {
+    /// Parsed rows.
+    pub raw: Arc<RawLoad>,
+    /// The Data view's role overrides it was tried with.
+    pub roles: RoleOverrides,
+    /// A short name for what was read.
+    pub label: String,
+    /// One line naming the files and the problem.
+    pub problem: String,
+    /// The roles, metrics and segments inferred with `roles` (what the Data view shows).
+    pub inferred: crate::ingest::Roles,
+    /// The rows were read by this job (a new log), not re-used.
+    pub new_log: bool,
+}
+
 /// What an analysis job is asked to produce besides the rows: its settings and how the
 /// result is named.
 pub struct Request {
@@ -187,9 +205,24 @@ fn analyse_and_send(
         roles,
         label,
     } = request;
+    let unanalysed = |raw: Arc<RawLoad>, roles: RoleOverrides, label: String, problem: String| {
+        let inferred = crate::ingest::roles::infer(&raw.table, &load.overrides);
+        JobMsg::Unanalysed(Box::new(Unanalysed {
+            raw,
+            inferred,
+            roles,
+            label,
+            problem,
+            new_log,
+        }))
+    };
     let mut dataset = match ingest::build_dataset(&raw, &load) {
         Ok(d) => d,
-        Err(e) => return emit(ingest_failure(e)),
+        Err(IngestError::Cancelled) => return emit(JobMsg::Cancelled),
+        Err(e) => {
+            let problem = e.to_string();
+            return emit(unanalysed(raw, roles, label, problem));
+        }
     };
     // the plan's pre-period files (CUPED's covariate)
     if !config.plan.pre_period.is_empty() {
@@ -222,10 +255,10 @@ fn analyse_and_send(
                 remote: None,
             })))
         }
-        Err(e) => emit(JobMsg::Failed(
-            format!("{}: {e}", dataset.files.join(", ")),
-            None,
-        )),
+        Err(e) => {
+            let problem = format!("{}: {e}", dataset.files.join(", "));
+            emit(unanalysed(raw, roles, label, problem))
+        }
     }
 }
 

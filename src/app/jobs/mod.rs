@@ -36,6 +36,8 @@ pub enum JobMsg {
     Progress(String, Option<f32>),
     /// A dataset was loaded or re-analysed.
     Analyzed(Box<load::Analyzed>),
+    /// Rows were read but could not be analysed; kept for the Data view's roles.
+    Unanalysed(Box<load::Unanalysed>),
     /// A new timeline was computed, with the bucket setting it was made for.
     Timeline(Box<crate::report::Timeline>, Option<String>),
     /// A drift report was computed.

@@ -91,6 +91,11 @@ pub fn fmt_p(p: Option<f64>) -> String {
     crate::report::format::p(p)
 }
 
+/// Formats a difference (treatment − control): signed, four significant digits.
+pub fn fmt_diff(x: f64) -> String {
+    crate::report::format::diff(x)
+}
+
 /// Formats a number with a sensible number of digits.
 pub fn fmt_num(x: f64) -> String {
     if !x.is_finite() {

@@ -1,23 +1,112 @@
-//! Overview: the verdict card for the primary metric, split health, guardrails, sample size
-//! and the recommendation with the checks that drove it.
+//! Overview: what was analysed (files, window, groups with their models, rows, stage), the
+//! recommendation with its reasons, then the goal metric (with a picker that writes the
+//! plan), the secondary metrics, the guardrails, split health and the sample size.
 
 use super::{fmt_num, fmt_p, fmt_pct, tip_label, tips, ViewCtx};
 use crate::app::command::Command;
 use crate::app::theme::{action_color, group_color, status_color};
 use crate::report::csv::Table;
-use crate::report::ExperimentReport;
+use crate::report::{ExperimentReport, TestResult};
 use eframe::egui::{self, RichText};
 
 /// Draws the Overview.
 pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     let r = v.report;
+    context_ui(ui, r);
     recommendation_ui(ui, r);
     super::stages::stages_ui(ui, r);
     ui.add_space(8.0);
-    primary_ui(ui, r);
-    other_metrics_ui(ui, r);
+    primary_ui(ui, r, cmds);
+    let guard_metrics: Vec<&str> = r.guardrails.iter().map(|g| g.metric.as_str()).collect();
+    let (guarded, secondary): (Vec<&TestResult>, Vec<&TestResult>) = r
+        .tests
+        .iter()
+        .filter(|t| !t.primary)
+        .partition(|t| guard_metrics.contains(&t.metric.as_str()));
+    if !secondary.is_empty() {
+        ui.heading("Secondary metrics").on_hover_text(
+            "Metrics that are neither the goal nor a guardrail: exploratory, read with care.",
+        );
+        metrics_grid_ui(ui, "secondary_metrics", &secondary, "secondary");
+        ui.add_space(8.0);
+    }
+    if !r.guardrails.is_empty() || !guarded.is_empty() {
+        super::inference::guardrails_table_ui(ui, r, cmds);
+        if !guarded.is_empty() {
+            ui.weak("The guardrail metrics' two-sided tests:");
+            metrics_grid_ui(ui, "guardrail_metrics", &guarded, "guardrail");
+        }
+        ui.add_space(8.0);
+    }
     health_ui(ui, r, cmds);
     groups_ui(ui, r, cmds);
+}
+
+/// One line of what was analysed: files, time window and duration, groups with their
+/// models (name@version), rows, and the current stage of a ramp.
+pub fn context_line(r: &ExperimentReport) -> String {
+    use crate::report::format;
+    let mut parts = Vec::new();
+    let names: Vec<&str> = r
+        .input
+        .files
+        .iter()
+        .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f))
+        .collect();
+    parts.push(match names.len() {
+        0 => "no files".to_string(),
+        1..=3 => names.join(", "),
+        n => format!("{}, {} and {} more", names[0], names[1], n - 2),
+    });
+    parts.push(match &r.window {
+        Some(w) => w.label(),
+        None => "no timestamps".into(),
+    });
+    let groups: Vec<String> = r
+        .groups
+        .iter()
+        .map(|g| {
+            let models = if g.models.is_empty() {
+                "model not logged".to_string()
+            } else {
+                g.models.join("+")
+            };
+            if g.versions.is_empty() {
+                format!("{}: {models}", g.name)
+            } else {
+                format!("{}: {models}@{}", g.name, g.versions.join("+"))
+            }
+        })
+        .collect();
+    parts.push(groups.join(" vs "));
+    parts.push(format!("{} rows", format::count(r.input.rows_valid)));
+    if r.stages.len() > 1 {
+        if let Some(s) = r.stages.last() {
+            let split = s
+                .expected_share
+                .as_ref()
+                .unwrap_or(&s.observed_share)
+                .iter()
+                .filter(|(g, _)| **g != r.control)
+                .map(|(g, x)| format!("{g} {}", format::share(*x)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            parts.push(format!(
+                "stage {} of {} since {} ({split})",
+                s.index + 1,
+                r.stages.len(),
+                format::timestamp(s.start_us, false)
+            ));
+        }
+    }
+    parts.join(" · ")
+}
+
+/// The context line at the top of the Overview.
+fn context_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
+    ui.label(RichText::new(context_line(r)).strong())
+        .on_hover_text("What was analysed: files, time window (UTC) and duration, the groups with the models (name@version) that served them, valid rows, and the ramp's current stage.");
+    ui.add_space(4.0);
 }
 
 /// The recommendation and the reasons behind it.
@@ -41,26 +130,40 @@ fn recommendation_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
     ui.add_space(8.0);
 }
 
-/// The primary metric's card (or the first proportion metric, marked exploratory).
-fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
-    let primary = r.tests.iter().filter(|t| t.primary).collect::<Vec<_>>();
-    let shown = if primary.is_empty() {
-        // the first 0/1 metric, whatever test the unit calls for
-        r.tests
-            .iter()
-            .filter(|t| {
-                r.metrics
-                    .iter()
-                    .any(|m| m.name == t.metric && m.kind == crate::ingest::MetricKind::Proportion)
-            })
-            .take(1)
-            .collect()
-    } else {
-        primary
-    };
-    ui.heading("Primary metric");
-    if shown.is_empty() {
-        ui.label("No proportion metric found. Declare a primary metric in the plan (Plan view).");
+/// The goal metric picker: writes the plan's `primary_metric` and re-analyses.
+fn primary_picker_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
+    let current = r.primary_metric.clone();
+    egui::ComboBox::from_id_salt("primary_picker")
+        .selected_text(current.clone().unwrap_or_else(|| "(none declared)".into()))
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(current.is_none(), "(none)").clicked() && current.is_some() {
+                cmds.push(Command::SetPrimaryMetric(None));
+            }
+            for m in &r.metrics {
+                let on = current.as_deref() == Some(m.name.as_str());
+                if ui.selectable_label(on, &m.name).clicked() && !on {
+                    cmds.push(Command::SetPrimaryMetric(Some(m.name.clone())));
+                }
+            }
+        })
+        .response
+        .on_hover_text("The metric this experiment is meant to move, declared before looking: written to the plan (save it from the Plan view) and the analysis re-run.");
+}
+
+/// The goal metric's card, or a picker to declare one.
+fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
+    let shown = r.tests.iter().filter(|t| t.primary).collect::<Vec<_>>();
+    ui.horizontal(|ui| {
+        ui.heading("Goal metric").on_hover_text(tips::PRIMARY);
+        primary_picker_ui(ui, r, cmds);
+    });
+    if r.primary_metric.is_none() {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label("No primary metric declared: every metric below is exploratory and the decision cannot rest on one. Pick the metric this experiment is meant to move above (it is written to the plan).");
+        });
+    } else if shown.is_empty() {
+        ui.label("The declared primary metric has no test (no rows in a treatment group).");
     }
     for t in shown {
         egui::Frame::group(ui.style()).show(ui, |ui| {
@@ -71,12 +174,6 @@ fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                     tip_label(
                         ui,
                         RichText::new("primary").color(status_color(crate::report::Status::Pass)),
-                        tips::PRIMARY,
-                    );
-                } else {
-                    tip_label(
-                        ui,
-                        RichText::new("exploratory (no primary metric declared)").italics(),
                         tips::PRIMARY,
                     );
                 }
@@ -117,10 +214,10 @@ fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                         },
                     );
                     ui.label(format!(
-                        "{:+.4}  [{}, {}]",
-                        t.diff,
-                        t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
-                        t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into())
+                        "{}  [{}, {}]",
+                        super::fmt_diff(t.diff),
+                        t.ci_low.map_or("–".into(), super::fmt_diff),
+                        t.ci_high.map_or("–".into(), super::fmt_diff)
                     ));
                     ui.end_row();
                     ui.label("Test");
@@ -182,59 +279,47 @@ fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
     ui.add_space(8.0);
 }
 
-/// The other metrics, labelled exploratory.
-fn other_metrics_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
-    let others: Vec<_> = r.tests.iter().filter(|t| !t.primary).collect();
-    if !others.is_empty() {
-        ui.heading("Other metrics");
-        egui::Grid::new("other_metrics")
-            .striped(true)
-            .num_columns(7)
-            .show(ui, |ui| {
-                for h in [
-                    "metric",
-                    "treatment",
-                    "diff",
-                    "lift",
-                    "p",
-                    "significant",
-                    "",
-                ] {
-                    ui.strong(h);
-                }
+/// A grid of tests: metric, treatment, difference, lift, p and the significance mark in the
+/// Significance view's colours; `role` names the section.
+fn metrics_grid_ui(ui: &mut egui::Ui, id: &str, tests: &[&TestResult], role: &str) {
+    egui::Grid::new(id)
+        .striped(true)
+        .num_columns(7)
+        .show(ui, |ui| {
+            for h in [
+                "metric",
+                "treatment",
+                "diff",
+                "lift",
+                "p",
+                "significant",
+                "",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for t in tests {
+                ui.label(&t.metric);
+                ui.label(&t.treatment);
+                // the same colour and words as the Significance view
+                let color = super::significance::verdict_color(t, 1);
+                ui.colored_label(color, super::fmt_diff(t.diff))
+                    .on_hover_text(tips::DIFF);
+                ui.colored_label(color, fmt_pct(t.relative_lift))
+                    .on_hover_text(tips::LIFT);
+                tip_label(ui, fmt_p(t.p_value), tips::P);
+                ui.colored_label(color, super::significance::verdict_word(t));
+                ui.label(RichText::new(role).italics())
+                    .on_hover_text(tips::PRIMARY);
                 ui.end_row();
-                for t in others {
-                    ui.label(&t.metric);
-                    ui.label(&t.treatment);
-                    // the same colour and words as the Significance view
-                    let color = super::significance::verdict_color(t, 1);
-                    ui.colored_label(color, format!("{:+.4}", t.diff))
-                        .on_hover_text(tips::DIFF);
-                    ui.colored_label(color, fmt_pct(t.relative_lift))
-                        .on_hover_text(tips::LIFT);
-                    tip_label(ui, fmt_p(t.p_value), tips::P);
-                    ui.colored_label(
-                        color,
-                        match (t.significant, t.favorable) {
-                            (true, Some(true)) => "yes, better",
-                            (true, Some(false)) => "yes, worse",
-                            (true, None) => "yes",
-                            (false, _) => "no",
-                        },
-                    );
-                    ui.label(RichText::new("exploratory").italics())
-                        .on_hover_text(tips::PRIMARY);
-                    ui.end_row();
-                }
-            });
-        ui.add_space(8.0);
-    }
+            }
+        });
 }
 
 /// Health and guardrail checks, and the sample size reached.
 fn health_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
-        ui.heading("Health and guardrails");
+        ui.heading("Health checks");
         super::csv_button(ui, Table::Checks, cmds);
     });
     super::checks::checks_ui(ui, "checks", &r.checks);

@@ -134,7 +134,7 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                     ui.label(&t.treatment);
                     ui.label(fmt_num(t.control_value));
                     ui.label(fmt_num(t.treatment_value));
-                    ui.label(format!("{:+.4}", t.diff));
+                    ui.label(super::fmt_diff(t.diff));
                     ui.label(format!(
                         "[{}, {}]",
                         t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
@@ -145,12 +145,7 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                     if adjusted {
                         ui.label(fmt_p(t.p_value_adjusted));
                     }
-                    let (text, color) = match (t.significant, t.favorable) {
-                        (true, Some(true)) => ("yes, better", status_color(Status::Pass)),
-                        (true, _) => ("yes, worse", status_color(Status::Fail)),
-                        _ => ("no", ui.visuals().weak_text_color()),
-                    };
-                    ui.colored_label(color, text);
+                    ui.colored_label(verdict_color(t, 1), verdict_word(t));
                     ui.label(fmt_p(t.fixed.p_value)).on_hover_text(format!(
                         "fixed-horizon interval [{}, {}], significant: {}",
                         t.fixed.ci_low.map_or("–".into(), |x| format!("{x:+.4}")),
@@ -252,6 +247,17 @@ pub fn verdict_color(t: &TestResult, group: usize) -> egui::Color32 {
         (true, Some(false)) => status_color(Status::Fail),
         (true, None) => group_color(group),
         (false, _) => ui_gray(),
+    }
+}
+
+/// A result's significance in words, as [`verdict_color`] colours it: "yes, better",
+/// "yes, worse", "yes" (no direction declared) or "no".
+pub fn verdict_word(t: &TestResult) -> &'static str {
+    match (t.significant, t.favorable) {
+        (true, Some(true)) => "yes, better",
+        (true, Some(false)) => "yes, worse",
+        (true, None) => "yes",
+        (false, _) => "no",
     }
 }
 
