@@ -395,12 +395,21 @@ fn is_id_like(name: &str) -> bool {
     n == "id" || n.ends_with("_id") || n.ends_with("id") && n.len() <= 4 || n.contains("uuid")
 }
 
+/// Longest value a segment may have by default: longer text (messages, tracebacks) is
+/// not a category.
+pub const SEGMENT_VALUE_MAX_CHARS: usize = 64;
+
 /// A string column is a segment when it has between 2 and 50 distinct values and far
-/// fewer distinct values than rows.
+/// fewer distinct values than rows, every value one short line (no tracebacks or
+/// messages: a value with a line break or over [`SEGMENT_VALUE_MAX_CHARS`] characters rules
+/// the column out).
 fn is_segment_like(values: &polars::prelude::StringChunked, rows: usize) -> bool {
     // the first 200,000 values decide: enough to tell a category from an id
     let mut seen: polars::prelude::PlHashSet<&str> = polars::prelude::PlHashSet::default();
     for v in values.iter().take(200_000).flatten() {
+        if v.len() > SEGMENT_VALUE_MAX_CHARS || v.contains(['\n', '\r']) {
+            return false;
+        }
         seen.insert(v);
         if seen.len() > 50 {
             return false;

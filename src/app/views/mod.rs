@@ -8,6 +8,7 @@ pub mod inference;
 pub mod models;
 pub mod overview;
 pub mod plan;
+pub mod plot_parts;
 pub mod segments;
 pub mod shadow;
 pub mod significance;
@@ -128,18 +129,40 @@ pub fn csv_button(ui: &mut egui::Ui, kind: Table, cmds: &mut Vec<Command>) {
     }
 }
 
-/// A small "PNG" button that exports the plot drawn in `rect`.
-pub fn png_button(ui: &mut egui::Ui, name: &str, rect: egui::Rect, cmds: &mut Vec<Command>) {
-    // its own row, so that a justified column layout does not stretch it
+fn plot_rect_id(name: &str) -> egui::Id {
+    egui::Id::unique(("plot_png_rect", name))
+}
+
+/// A plot's title with its "PNG" button beside it; the button saves the plot drawn under
+/// `name` (its rectangle, remembered by [`png_button`] when it was drawn). Returns the
+/// title's response (for a tooltip).
+pub fn plot_title_ui(
+    ui: &mut egui::Ui,
+    title: impl Into<egui::WidgetText>,
+    name: &str,
+    cmds: &mut Vec<Command>,
+) -> egui::Response {
     ui.horizontal(|ui| {
-        if ui
-            .small_button("PNG")
-            .on_hover_text("Save this plot as PNG")
-            .clicked()
-        {
-            cmds.push(Command::ExportPlotPng(name.to_string(), rect));
+        let title = ui.label(title);
+        let rect = ui.ctx().data(|d| d.get_temp::<egui::Rect>(plot_rect_id(name)));
+        if let Some(rect) = rect {
+            if ui
+                .small_button("PNG")
+                .on_hover_text("Save this plot as PNG")
+                .clicked()
+            {
+                cmds.push(Command::ExportPlotPng(name.to_string(), rect));
+            }
         }
-    });
+        title
+    })
+    .inner
+}
+
+/// Remembers where the plot `name` was drawn, for the PNG button beside its title.
+pub fn png_button(ui: &mut egui::Ui, name: &str, rect: egui::Rect, _cmds: &mut Vec<Command>) {
+    ui.ctx()
+        .data_mut(|d| d.insert_temp(plot_rect_id(name), rect));
 }
 
 /// Index of a group in the report's order (control first): its colour index.

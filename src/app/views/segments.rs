@@ -4,9 +4,8 @@
 use super::{fmt_p, fmt_pct, png_button, tips, ViewCtx};
 use crate::app::command::Command;
 use crate::app::state::State;
-use crate::app::theme::status_color;
 use crate::report::csv::Table;
-use crate::report::{Status, TestResult};
+use crate::report::TestResult;
 use eframe::egui;
 
 /// Draws the Segments view.
@@ -103,16 +102,41 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
             .unwrap_or(f64::NEG_INFINITY)
             .total_cmp(&a.2.relative_lift.unwrap_or(f64::NEG_INFINITY))
     });
+    let proportion = r
+        .metrics
+        .iter()
+        .any(|m| m.name == metric && m.kind == crate::ingest::MetricKind::Proportion);
+    let value_of = |x: f64| {
+        if proportion {
+            crate::report::format::rate(x)
+        } else {
+            super::fmt_num(x)
+        }
+    };
+    let level = (1.0 - r.alpha) * 100.0;
+    // the metric and what the intervals are, said where the numbers are
+    ui.label(
+        egui::RichText::new(format!("{metric} by {column}: treatment − control within each value"))
+            .strong(),
+    );
+    ui.weak(format!(
+        "Intervals are each value's own {level:.0}% interval (not adjusted for the {} values); \"significant\" reads the adjusted p.",
+        rows.len()
+    ));
     egui::Grid::new("segment_table")
         .striped(true)
-        .num_columns(8)
+        .num_columns(11)
         .show(ui, |ui| {
             for (h, tip) in [
                 ("value", ""),
                 ("treatment", ""),
                 ("requests", ""),
+                ("control n", "Units (users, or requests with the request as the unit) of the control in this value."),
+                ("treatment n", "Units of the treatment in this value."),
+                ("control value", "The control's value of the metric in this segment value."),
+                ("treatment value", "The treatment's value of the metric in this segment value."),
                 ("lift", tips::LIFT),
-                ("interval", tips::CI),
+                ("interval (unadjusted)", tips::CI),
                 ("p", tips::P),
                 ("p adjusted", tips::P_ADJ),
                 ("significant", tips::SIG),
@@ -124,14 +148,17 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
             }
             ui.end_row();
             for (value, requests, t) in &rows {
-                let color = match (t.significant, t.favorable) {
-                    (true, Some(true)) => status_color(Status::Pass),
-                    (true, _) => status_color(Status::Fail),
-                    _ => ui.visuals().text_color(),
-                };
-                ui.colored_label(color, value);
+                let color = super::significance::verdict_color(t, 1);
+                ui.colored_label(color, short_value(value))
+                    .on_hover_text(value.as_str());
                 ui.label(&t.treatment);
-                ui.label(crate::app::jobs::thousands(*requests));
+                ui.label(crate::report::format::count(*requests));
+                ui.label(crate::report::format::count(t.units_control.unwrap_or(t.control_n)));
+                ui.label(crate::report::format::count(
+                    t.units_treatment.unwrap_or(t.treatment_n),
+                ));
+                ui.label(value_of(t.control_value));
+                ui.label(value_of(t.treatment_value));
                 ui.colored_label(color, fmt_pct(t.relative_lift));
                 ui.label(format!(
                     "[{}, {}]",
@@ -140,7 +167,7 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
                 ));
                 ui.label(fmt_p(t.p_value));
                 ui.label(fmt_p(t.p_value_adjusted));
-                ui.colored_label(color, if t.significant { "yes" } else { "no" });
+                ui.colored_label(color, super::significance::verdict_word(t));
                 ui.end_row();
             }
         });
@@ -148,7 +175,7 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
     let tests: Vec<TestResult> = rows
         .iter()
         .map(|(v, _, t)| TestResult {
-            metric: v.clone(),
+            metric: short_value(v),
             ..(*t).clone()
         })
         .collect();
@@ -162,6 +189,25 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
             )
         })
         .collect();
+    let png_name = format!("segments_{column}_{metric}");
+    super::plot_title_ui(
+        ui,
+        egui::RichText::new(format!("Lift of {metric} by {column}")).strong(),
+        &png_name,
+        cmds,
+    );
     let rect = super::significance::forest_plot_ui(ui, "segment_forest", &items);
-    png_button(ui, &format!("segments_{column}_{metric}"), rect, cmds);
+    png_button(ui, &png_name, rect, cmds);
+}
+
+/// A segment value as a table cell: its first line, at most 40 characters (the full text
+/// on hover).
+pub fn short_value(v: &str) -> String {
+    let first = v.lines().next().unwrap_or("");
+    let cut: String = first.chars().take(40).collect();
+    if cut.len() < v.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
 }

@@ -106,10 +106,16 @@ pub fn shadow_ui(ui: &mut egui::Ui, report: Option<&ShadowReport>, cmds: &mut Ve
             plots::paired_scatter_ui(&mut cols[0], &a, &b, None, cmds);
         }
         if let Some(s) = &r.score_diff {
-            cols[1].strong(format!(
-                "|challenger - champion| score: mean {:.4}, max {:.4}",
-                s.mean_abs, s.max_abs
-            ));
+            super::plot_title_ui(
+                &mut cols[1],
+                egui::RichText::new(format!(
+                    "|challenger - champion| score: mean {:.4}, max {:.4}",
+                    s.mean_abs, s.max_abs
+                ))
+                .strong(),
+                "shadow_hist_abs_diff_histogram",
+                cmds,
+            );
             let bins: Vec<(f64, f64, u64)> = s
                 .histogram
                 .iter()

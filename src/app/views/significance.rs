@@ -30,7 +30,12 @@ pub fn significance_ui(
     ui.add_space(12.0);
     super::inference::guardrails_table_ui(ui, r, cmds);
     ui.add_space(12.0);
-    ui.heading("Relative lift with interval");
+    super::plot_title_ui(
+        ui,
+        egui::RichText::new("Relative lift with interval").heading(),
+        "forest_plot",
+        cmds,
+    );
     // with stages: each stage's estimate above the combined one
     let mut rows: Vec<(String, &TestResult, usize)> = Vec::new();
     for t in &r.tests {

@@ -6,11 +6,10 @@ use super::{png_button, ViewCtx};
 use crate::app::command::{Bucket, Command};
 use crate::app::state::State;
 use crate::app::theme::group_color;
-use crate::ingest::time::format_timestamp_us;
 use crate::report::csv::Table;
 use crate::report::{ExperimentReport, TimelineRow};
 use eframe::egui::{self, Color32};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
+use egui_plot::{Line, LineStyle, Plot, PlotPoints};
 
 /// One line of a plot.
 pub struct Series {
@@ -69,6 +68,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
         ));
     }
     let link = egui::Id::unique("timeline_link");
+    let bucket_s = r.timeline.bucket_seconds as f64;
     if let Some((title, y_label, series)) = lift_panel(r) {
         ui.weak(format!(
             "The primary metric's difference on the data so far, with its {} interval: conclusive once the band leaves zero{} (the first buckets, with intervals over 8 times today's width, are not drawn).",
@@ -76,9 +76,10 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
             if r.inference == crate::plan::Inference::Sequential { ", and later looks never invalidate it" } else { " (valid for one look only)" }
         ))
         .on_hover_text(super::inference::inference_tips::SEQUENTIAL);
-        let rect = series_plot_ui(ui, &title, &y_label, &series, &stages, &events, link);
+        let rect = series_plot_ui(ui, &title, &y_label, &series, &stages, &events, link, bucket_s, cmds);
+        png_button(ui, &title.replace(' ', "_"), rect, cmds);
         ui.horizontal(|ui| {
-            png_button(ui, "lift_over_time", rect, cmds);
+            ui.weak("The lift's series:");
             super::csv_button(ui, Table::Lift, cmds);
         });
     }
@@ -90,8 +91,8 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
             ui.add_space(6.0);
             continue;
         }
-        let rect = series_plot_ui(ui, title, y_label, series, &stages, &events, link);
-        ui.horizontal(|ui| png_button(ui, &title.replace(' ', "_"), rect, cmds));
+        let rect = series_plot_ui(ui, title, y_label, series, &stages, &events, link, bucket_s, cmds);
+        png_button(ui, &title.replace(' ', "_"), rect, cmds);
     }
 }
 
@@ -139,7 +140,7 @@ pub fn stage_spans(r: &ExperimentReport) -> Vec<StageSpan> {
                 .as_ref()
                 .map(|e| format!(" (exp. {})", share(e)))
                 .unwrap_or_default();
-            let start = format_timestamp_us(s.start_us);
+            let start = crate::report::format::timestamp(s.start_us, false);
             (
                 s.start_us as f64 / 1e6,
                 s.end_us as f64 / 1e6,
@@ -147,7 +148,7 @@ pub fn stage_spans(r: &ExperimentReport) -> Vec<StageSpan> {
                     "stage {} · {}{expected} · from {}",
                     s.index,
                     share(&s.observed_share),
-                    start.get(5..19).unwrap_or(&start).replace('T', " ")
+                    start.get(5..).unwrap_or(&start)
                 ),
             )
         })
@@ -298,8 +299,12 @@ pub fn build_panels(r: &ExperimentReport, cumulative: bool) -> Vec<(String, Stri
     panels
 }
 
-/// A read-only line plot with a date-time x axis linked to the other timeline plots.
+/// A read-only line plot with a date-time x axis linked to the other timeline plots: its
+/// title with the PNG button, a legend that shows line styles, ticks on whole multiples of
+/// the bucket, rates and shares kept within [0, 100] %, and one hover read-out listing every
+/// series at the hovered bucket (never the pointer's own coordinates).
 /// Returns the plot's screen rectangle (for PNG export).
+#[allow(clippy::too_many_arguments)]
 pub fn series_plot_ui(
     ui: &mut egui::Ui,
     title: &str,
@@ -308,10 +313,23 @@ pub fn series_plot_ui(
     stages: &[StageSpan],
     events: &[(f64, String)],
     link: egui::Id,
+    bucket_s: f64,
+    cmds: &mut Vec<Command>,
 ) -> egui::Rect {
-    ui.strong(title);
+    super::plot_title_ui(
+        ui,
+        egui::RichText::new(title).strong(),
+        &title.replace(' ', "_"),
+        cmds,
+    );
+    super::plot_parts::legend_ui(
+        ui,
+        series
+            .iter()
+            .filter(|s| !s.points.is_empty())
+            .map(|s| (s.name.as_str(), s.color, s.style)),
+    );
     let y_unit = y_label.to_string();
-    // a flat series (a constant share, no errors) gets a sensible range around its value
     let ys = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p[1]))
@@ -319,45 +337,46 @@ pub fn series_plot_ui(
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
         (a.min(y), b.max(y))
     });
+    // a flat series (a constant share, no errors) gets a sensible range around its value
     let pad = if lo.is_finite() && hi - lo <= 1e-12 * hi.abs().max(1.0) {
-        Some(if hi.abs() > 0.0 { hi.abs() * 0.1 } else { 1.0 })
+        if hi.abs() > 0.0 {
+            hi.abs() * 0.1
+        } else {
+            1.0
+        }
     } else {
-        None
+        (hi - lo) * 0.05
+    };
+    // rates and shares are probabilities: the axis stays within [0, 100] %
+    let cap = match y_label {
+        "% of requests" => Some(100.0),
+        "rate (0–1)" => Some(1.0),
+        _ => None,
     };
     let mut plot = Plot::new(format!("plot_{title}"));
-    if let Some(p) = pad {
-        // counts, rates and shares never go below zero
+    if lo.is_finite() {
         let floor = if lo >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
-        plot = plot.include_y((lo - p).max(floor)).include_y(hi + p);
+        let (a, b) = ((lo - pad).max(floor), hi + pad);
+        let b = cap.map_or(b, |c| b.min(c));
+        if b > a {
+            plot = plot.default_y_bounds(a, b);
+        }
     }
+    let readout_series: Vec<(&str, Color32, &[[f64; 2]])> = series
+        .iter()
+        .map(|s| (s.name.as_str(), s.color, s.points.as_slice()))
+        .collect();
     let resp = plot
         .height(170.0)
-        .legend(Legend::default())
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
         .y_axis_min_width(56.0)
         .x_axis_label("time (UTC)")
         .y_axis_label(y_label)
-        .x_axis_formatter(|mark, _range| {
-            let s = format_timestamp_us((mark.value * 1e6) as i64);
-            s.get(5..16).unwrap_or(&s).replace('T', " ")
-        })
-        .label_formatter(move |hover| {
-            let (name, pos) = match hover {
-                egui_plot::HoverPosition::NearDataPoint {
-                    plot_name,
-                    position,
-                    ..
-                } => (*plot_name, position),
-                egui_plot::HoverPosition::Elsewhere { position } => ("", position),
-            };
-            let when = format_timestamp_us((pos.x * 1e6) as i64);
-            Some(format!(
-                "{name}\n{}\n{:.4} {y_unit}",
-                when.replace('T', " "),
-                pos.y
-            ))
-        })
+        .x_grid_spacer(move |input| super::plot_parts::time_marks(input, bucket_s))
+        .x_axis_formatter(|mark, _range| super::plot_parts::time_tick_label(mark.value, mark.step_size))
+        // the read-out below replaces egui_plot's pointer label
+        .label_formatter(|_| None)
         .allow_scroll(false)
         .y_axis_formatter(|mark, _range| axis_number(mark.value))
         .y_grid_spacer(egui_plot::uniform_grid_spacer(nice_steps))
@@ -370,7 +389,7 @@ pub fn series_plot_ui(
                 .fold(0.0f64, f64::max);
             for (i, (a, b, label)) in stages.iter().enumerate() {
                 let tint = if i % 2 == 0 { 14 } else { 30 };
-                // unnamed, so the stages stay out of the legend; the label is a text item
+                // unnamed, so the stages stay out of the read-out; the label is a text item
                 plot_ui.span(
                     egui_plot::Span::new("", *a..=*b)
                         .fill(Color32::from_white_alpha(tint))
@@ -414,7 +433,30 @@ pub fn series_plot_ui(
                 );
             }
         });
+    if let Some(pos) = resp.response.hover_pos() {
+        let t = resp.transform.value_from_position(pos).x;
+        if let Some((start, readings)) =
+            super::plot_parts::readings_at(readout_series.into_iter(), t, bucket_s)
+        {
+            let span = |us: f64| crate::report::format::timestamp((us * 1e6) as i64, bucket_s < 1.0);
+            resp.response.clone().on_hover_ui_at_pointer(|ui| {
+                ui.strong(format!("{} – {} UTC", span(start), span(start + bucket_s)));
+                egui::Grid::new("readout").num_columns(2).show(ui, |ui| {
+                    for r in &readings {
+                        ui.colored_label(r.color, &r.name);
+                        ui.label(format!("{} {y_unit}", axis_value(r.value)));
+                        ui.end_row();
+                    }
+                });
+            });
+        }
+    }
     resp.response.rect
+}
+
+/// A value in the read-out: latency-style significant digits, never a pointer position.
+fn axis_value(v: f64) -> String {
+    crate::report::format::latency_ms(v)
 }
 
 /// A y-axis tick with as many decimals as its size needs (0.0004 is not shown as 0).

@@ -192,14 +192,14 @@ pub(super) fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift, cmds: &mut 
                 })
         }
     };
-    ui.strong(format!(
+    super::super::plot_title_ui(ui, egui::RichText::new(format!(
         "{}: {}",
         f.name,
         match f.kind {
             FeatureKind::Numeric => "share of values per reference-decile bin",
             FeatureKind::Categorical => "share of values per category",
         }
-    ));
+    )).strong(), &format!("drift_{}", f.name), cmds);
     ui.label(format!(
         "PSI {}  ·  {} {}  ·  p {}{}",
         f.psi.map_or("–".into(), |v| format!("{v:.4}")),

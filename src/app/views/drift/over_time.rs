@@ -12,11 +12,17 @@ pub(super) fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Ve
     if pot.starts.is_empty() || pot.features.is_empty() {
         return;
     }
-    ui.strong(format!(
-        "PSI over time against the reference (a snapshot every {}, {} snapshots), top features",
-        pot.bucket,
-        pot.starts.len()
-    ))
+    super::super::plot_title_ui(
+        ui,
+        egui::RichText::new(format!(
+            "PSI over time against the reference (a snapshot every {}, {} snapshots), top features",
+            pot.bucket,
+            pot.starts.len()
+        ))
+        .strong(),
+        "psi_over_time",
+        cmds,
+    )
     .on_hover_text(
         "The scale is picked from the data's span (about 25-60 snapshots); the plan's [drift] every or --every chooses it.",
     );

@@ -26,7 +26,13 @@ pub(super) fn performance_ui(
         }
         return;
     }
-    ui.strong("Performance over time: estimated before labels arrive, and realized")
+    super::super::plot_title_ui(
+        ui,
+        egui::RichText::new("Performance over time: estimated before labels arrive, and realized")
+            .strong(),
+        "performance",
+        cmds,
+    )
         .on_hover_text(
             "Confidence-based performance estimation (CBPE, as NannyML 0.13): the scores are calibrated on the reference's labelled rows (isotonic regression when it lowers the calibration error), then each period's expected confusion matrix and ROC curve give the estimate. The band is ± 3 sampling errors; the realized value needs the period's labels.",
         );

@@ -17,7 +17,12 @@ pub(super) fn scatter_ui(
     labels: Option<&[f64]>,
     cmds: &mut Vec<Command>,
 ) {
-    ui.strong("Champion vs challenger prediction per row");
+    super::super::plot_title_ui(
+        ui,
+        egui::RichText::new("Champion vs challenger prediction per row").strong(),
+        "scores",
+        cmds,
+    );
     // draw at most 20,000 points (evenly spaced rows)
     let step = (a.len() / 20_000).max(1);
     let (mut pos, mut neg) = (vec![], vec![]);
@@ -70,10 +75,16 @@ pub(super) fn scatter_ui(
 
 pub(super) fn delta_histogram_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec<Command>) {
     let d = &r.diff;
-    ui.strong(format!(
-        "|challenger - champion|: mean {:.4}, max {:.4}",
-        d.mean_abs_delta, d.max_abs_delta
-    ));
+    super::super::plot_title_ui(
+        ui,
+        egui::RichText::new(format!(
+            "|challenger - champion|: mean {:.4}, max {:.4}",
+            d.mean_abs_delta, d.max_abs_delta
+        ))
+        .strong(),
+        "models_delta_hist_abs_diff_histogram",
+        cmds,
+    );
     let bins: Vec<(f64, f64, u64)> = d
         .histogram_counts
         .iter()
@@ -179,8 +190,13 @@ pub(super) fn calibration_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Ve
     {
         return;
     }
-    ui.strong("Reliability (calibration)")
-        .on_hover_text(tips::CALIBRATION);
+    super::super::plot_title_ui(
+        ui,
+        egui::RichText::new("Reliability (calibration)").strong(),
+        "calibration",
+        cmds,
+    )
+    .on_hover_text(tips::CALIBRATION);
     let resp = Plot::new("models_calibration")
         .height(220.0)
         .data_aspect(1.0)

@@ -99,14 +99,14 @@ pub(super) fn importance_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec
         return;
     }
     ui.add_space(6.0);
-    ui.strong(format!(
+    super::super::plot_title_ui(ui, egui::RichText::new(format!(
         "Permutation importance: {} {} ({} repeats, seed {}; {:.1} s)",
         change_word(&imp.metric),
         imp.metric,
         imp.repeats,
         imp.seed,
         imp.seconds
-    ))
+    )).strong(), "importance", cmds)
     .on_hover_text(tips::IMPORTANCE);
     let mut feats: Vec<_> = imp.features.iter().collect();
     feats.sort_by_key(|f| f.champion_rank);
