@@ -356,3 +356,35 @@ fn bad_input_exits_2_with_one_line() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown_key"), "{err}");
 }
+
+#[test]
+fn one_drift_verdict_first_and_one_flag_word_per_feature() {
+    let (code, md, err) = verdict(&[
+        "drift",
+        &format!("{DIR}/cbpe_service.jsonl"),
+        "--split-at",
+        "2026-03-04",
+        "--format",
+        "md",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // the dataset's verdict and the retraining answer before any table
+    let verdict_at = md
+        .find("Dataset not drifted: 3 of 9 input features drifted")
+        .expect(&md);
+    let retrain_at = md
+        .find("Retrain: yes (psi, auc_decline (estimated), f1_drop (estimated) failed)")
+        .expect(&md);
+    let first_table = md.find("\n|").unwrap();
+    assert!(verdict_at < first_table && retrain_at < first_table, "{md}");
+    // one flag column with one word, never "alert" beside "drifted"
+    assert!(md.contains("| null ref | null cur | flag |"), "{md}");
+    assert!(!md.contains("| alert |"), "{md}");
+    assert!(md.contains("| features.velocity | numeric | ks |"), "{md}");
+    for line in md.lines().filter(|l| {
+        l.starts_with("| features.") && (l.contains("| ks |") || l.contains("| chi2 |"))
+    }) {
+        let flag = line.trim_end_matches(" |").rsplit("| ").next().unwrap();
+        assert!(["stable", "watch", "drifted"].contains(&flag), "{line}");
+    }
+}

@@ -1249,3 +1249,82 @@ fn not_a_label<'a>(h: &'a Harness<'static, VerdictApp>, label: &'a str) -> egui_
         .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Label)
         .unwrap_or_else(|| panic!("no clickable {label}"))
 }
+
+#[test]
+fn drift_histograms_sit_on_the_feature_values_with_both_sides_overlaid() {
+    use verdict::app::views::drift::features::numeric_bars;
+    let state = State {
+        view: View::Drift,
+        ..State::default()
+    };
+    let mut h = Harness::builder()
+        .with_size([1500.0, 1100.0])
+        .build_ui_state(
+            |ui, app: &mut VerdictApp| app.ui_root(ui),
+            VerdictApp::new(
+                state,
+                vec![PathBuf::from("tests/fixtures/drift/cbpe_service.jsonl")],
+            ),
+        );
+    wait_for(&mut h, |a| a.drift.report.is_some() && !a.jobs.any());
+    let r = h.state().drift.report.clone().unwrap();
+    // the log has no group column: it stays in Drift, its rows kept for the Data view
+    assert_eq!(h.state().state.view, View::Drift);
+    assert!(h.state().unanalysed.is_some());
+    h.run_steps(2);
+    h.get_by_label_contains("Retrain: yes");
+    let f = r
+        .features
+        .iter()
+        .find(|f| f.name == "features.velocity")
+        .unwrap();
+    let bars = numeric_bars(f);
+    // bins on the value axis: contiguous, increasing, one reference and one current height
+    // each, areas summing to the shares (100 %)
+    assert!(bars.len() >= 8, "{bars:?}");
+    for w in bars.windows(2) {
+        assert!((w[0].1 - w[1].0).abs() < 1e-9, "contiguous {w:?}");
+        assert!(w[1].0 > w[0].0);
+    }
+    let area = |pick: fn(&(f64, f64, f64, f64, bool)) -> f64| -> f64 {
+        bars.iter().map(|b| pick(b) * (b.1 - b.0)).sum()
+    };
+    assert!((area(|b| b.2) - 100.0).abs() < 1e-6);
+    assert!((area(|b| b.3) - 100.0).abs() < 1e-6);
+    // the open-ended outer bins are marked
+    assert!(bars.first().unwrap().4 && bars.last().unwrap().4);
+    // one flag word per feature
+    for f in &r.features {
+        assert!(["stable", "watch", "drifted"].contains(&f.flag().as_str()));
+    }
+}
+
+#[test]
+fn model_differences_are_coloured_only_when_their_interval_excludes_zero() {
+    use verdict::app::views::models::tables::difference_evidence;
+    use verdict::report::compare::{BootstrapInterval, PairedTests};
+    let boot = |lo: f64, hi: f64| BootstrapInterval {
+        diff: (lo + hi) / 2.0,
+        ci_low: lo,
+        ci_high: hi,
+        n: 1000,
+    };
+    let p = PairedTests {
+        n: 2000,
+        mcnemar: None,
+        delong: None,
+        abs_error: None,
+        bootstrap: [
+            ("f1".to_string(), boot(-0.01, 0.02)),
+            ("log_loss".to_string(), boot(0.001, 0.01)),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let f1 = difference_evidence("F1", &p, 0.05).unwrap();
+    assert!(!f1.1, "an interval across zero is not coloured: {}", f1.0);
+    let ll = difference_evidence("log loss", &p, 0.05).unwrap();
+    assert!(ll.1, "{}", ll.0);
+    assert_eq!(ll.0, "[+0.001000, +0.01000]");
+    assert!(difference_evidence("precision", &p, 0.05).is_none());
+}

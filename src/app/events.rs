@@ -76,11 +76,20 @@ impl VerdictApp {
                 if u.new_log || self.unanalysed.is_some() {
                     // the window's way to name a column is the Data view, not a flag
                     u.problem = u.problem.replace("; name one with --column group=NAME", "");
+                    // a log opened for Drift is compared there: not being an experiment
+                    // is information, not an error
+                    let elsewhere =
+                        matches!(self.state.view, View::Drift | View::Models | View::Shadow);
                     self.notifications.push(
-                        Level::Error,
+                        if elsewhere { Level::Info } else { Level::Error },
                         format!(
-                            "{}. The rows are kept: assign the roles in the Data view.",
-                            u.problem
+                            "{}. The rows are kept: assign the roles in the Data view{}.",
+                            u.problem,
+                            if elsewhere {
+                                " to analyse it as an experiment"
+                            } else {
+                                ""
+                            }
                         ),
                         None,
                     );
@@ -91,7 +100,11 @@ impl VerdictApp {
                     self.role_overrides = u.roles.clone();
                     self.source_label = u.label.clone();
                     self.unanalysed = Some(*u);
-                    self.state.view = View::Data;
+                    // the roles are assigned in the Data view; a log opened for Drift,
+                    // Models or Shadow stays there
+                    if !matches!(self.state.view, View::Drift | View::Models | View::Shadow) {
+                        self.state.view = View::Data;
+                    }
                     self.settings_changed_during_load = false;
                 } else {
                     self.notifications.push(Level::Error, u.problem, None);

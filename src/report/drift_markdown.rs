@@ -38,21 +38,15 @@ pub fn render(r: &DriftReport) -> String {
         }
     }
     let t = &r.thresholds;
-    let inputs = r
-        .features
-        .iter()
-        .filter(|f| f.section == DriftSection::Input);
     let _ = writeln!(
         s,
-        "\n**{} of {} input features drifted (share {:.2}); dataset {}.** A feature drifts when p < {} and PSI >= {}; it alerts at PSI >= {}; the dataset drifts at a share of {} of its input features.\n",
-        inputs.clone().filter(|f| f.drifted).count(),
-        r.input_features,
-        r.drift_share,
-        if r.dataset_drifted { "DRIFTED" } else { "not drifted" },
+        "\n**{}** A feature is *drifted* when p < {} and PSI >= {} (the dataset drifts when a share of {} of its input features does; share now {:.2}); *watch* when PSI >= {} without a significant test; otherwise *stable*.\n",
+        r.verdict_line(),
         t.alpha,
         t.psi_drift,
+        t.drift_share,
+        r.drift_share,
         t.psi_alert,
-        t.drift_share
     );
     let ex = &r.excluded;
     if let Some(line) = ex.summary() {
@@ -74,13 +68,13 @@ pub fn render(r: &DriftReport) -> String {
         }
         let _ = writeln!(
             s,
-            "\n## {}\n\n| column | kind | test | statistic | p | PSI | Wasserstein | W/sd | null ref | null cur | drifted | alert |\n|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "\n## {}\n\n| column | kind | test | statistic | p | PSI | Wasserstein | W/sd | null ref | null cur | flag |\n|---|---|---|---|---|---|---|---|---|---|---|",
             section.title()
         );
         for f in rows {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 f.name,
                 match f.kind {
                     FeatureKind::Numeric => "numeric",
@@ -94,8 +88,7 @@ pub fn render(r: &DriftReport) -> String {
                 opt(f.wasserstein_norm, 3),
                 share(f.null_rate_reference),
                 share(f.null_rate_current),
-                if f.drifted { "yes" } else { "no" },
-                if f.alert { "yes" } else { "no" },
+                f.flag().as_str(),
             );
         }
     }

@@ -124,6 +124,17 @@ pub fn timestamp(us: i64, subsecond: bool) -> String {
     }
 }
 
+/// An ISO-8601 UTC time as the report writes it (`2025-12-14T12:00:00.729Z`) shown to the
+/// second (`2025-12-14 12:00:00`); other text is returned as it is.
+pub fn iso_to_second(iso: &str) -> String {
+    let b = iso.as_bytes();
+    if b.len() >= 19 && b[10] == b'T' && b[4] == b'-' && b[13] == b':' {
+        format!("{} {}", &iso[..10], &iso[11..19])
+    } else {
+        iso.to_string()
+    }
+}
+
 /// A duration in words with two units at most: `45 s`, `12 min 5 s`, `2 h 15 min`,
 /// `3 d 4 h`.
 pub fn duration(seconds: f64) -> String {
@@ -184,6 +195,11 @@ mod style_tests {
             timestamp(1_765_631_019_123_456, true),
             "2025-12-13 13:03:39.123"
         );
+        assert_eq!(
+            iso_to_second("2025-12-14T12:00:00.729Z"),
+            "2025-12-14 12:00:00"
+        );
+        assert_eq!(iso_to_second("yesterday"), "yesterday");
         assert_eq!(duration(4.25), "4.2 s");
         assert_eq!(duration(45.0), "45 s");
         assert_eq!(duration(725.0), "12 min 5 s");

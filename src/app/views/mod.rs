@@ -144,7 +144,9 @@ pub fn plot_title_ui(
 ) -> egui::Response {
     ui.horizontal(|ui| {
         let title = ui.label(title);
-        let rect = ui.ctx().data(|d| d.get_temp::<egui::Rect>(plot_rect_id(name)));
+        let rect = ui
+            .ctx()
+            .data(|d| d.get_temp::<egui::Rect>(plot_rect_id(name)));
         if let Some(rect) = rect {
             if ui
                 .small_button("PNG")

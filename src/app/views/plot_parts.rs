@@ -7,7 +7,10 @@ use egui_plot::{GridInput, GridMark, LineStyle};
 
 /// A legend row: every named series once, with a short sample of its line in its colour
 /// and style (solid, dashed, dotted), so p50 / p95 / p99 can be told apart.
-pub fn legend_ui<'a>(ui: &mut egui::Ui, entries: impl Iterator<Item = (&'a str, Color32, LineStyle)>) {
+pub fn legend_ui<'a>(
+    ui: &mut egui::Ui,
+    entries: impl Iterator<Item = (&'a str, Color32, LineStyle)>,
+) {
     let mut seen: Vec<&str> = Vec::new();
     ui.horizontal_wrapped(|ui| {
         for (name, color, style) in entries {
@@ -25,7 +28,12 @@ pub fn legend_ui<'a>(ui: &mut egui::Ui, entries: impl Iterator<Item = (&'a str, 
                     painter.line_segment([a, b], stroke);
                 }
                 LineStyle::Dashed { length } => {
-                    painter.extend(egui::Shape::dashed_line(&[a, b], stroke, length, length * 0.6));
+                    painter.extend(egui::Shape::dashed_line(
+                        &[a, b],
+                        stroke,
+                        length,
+                        length * 0.6,
+                    ));
                 }
                 LineStyle::Dotted { spacing } => {
                     painter.extend(egui::Shape::dotted_line(&[a, b], color, spacing, 1.2));

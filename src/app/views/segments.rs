@@ -116,8 +116,10 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
     let level = (1.0 - r.alpha) * 100.0;
     // the metric and what the intervals are, said where the numbers are
     ui.label(
-        egui::RichText::new(format!("{metric} by {column}: treatment − control within each value"))
-            .strong(),
+        egui::RichText::new(format!(
+            "{metric} by {column}: treatment − control within each value"
+        ))
+        .strong(),
     );
     ui.weak(format!(
         "Intervals are each value's own {level:.0}% interval (not adjusted for the {} values); \"significant\" reads the adjusted p.",

@@ -76,7 +76,9 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
             if r.inference == crate::plan::Inference::Sequential { ", and later looks never invalidate it" } else { " (valid for one look only)" }
         ))
         .on_hover_text(super::inference::inference_tips::SEQUENTIAL);
-        let rect = series_plot_ui(ui, &title, &y_label, &series, &stages, &events, link, bucket_s, cmds);
+        let rect = series_plot_ui(
+            ui, &title, &y_label, &series, &stages, &events, link, bucket_s, cmds,
+        );
         png_button(ui, &title.replace(' ', "_"), rect, cmds);
         ui.horizontal(|ui| {
             ui.weak("The lift's series:");
@@ -91,7 +93,9 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
             ui.add_space(6.0);
             continue;
         }
-        let rect = series_plot_ui(ui, title, y_label, series, &stages, &events, link, bucket_s, cmds);
+        let rect = series_plot_ui(
+            ui, title, y_label, series, &stages, &events, link, bucket_s, cmds,
+        );
         png_button(ui, &title.replace(' ', "_"), rect, cmds);
     }
 }
@@ -374,7 +378,9 @@ pub fn series_plot_ui(
         .x_axis_label("time (UTC)")
         .y_axis_label(y_label)
         .x_grid_spacer(move |input| super::plot_parts::time_marks(input, bucket_s))
-        .x_axis_formatter(|mark, _range| super::plot_parts::time_tick_label(mark.value, mark.step_size))
+        .x_axis_formatter(|mark, _range| {
+            super::plot_parts::time_tick_label(mark.value, mark.step_size)
+        })
         // the read-out below replaces egui_plot's pointer label
         .label_formatter(|_| None)
         .allow_scroll(false)
@@ -438,7 +444,8 @@ pub fn series_plot_ui(
         if let Some((start, readings)) =
             super::plot_parts::readings_at(readout_series.into_iter(), t, bucket_s)
         {
-            let span = |us: f64| crate::report::format::timestamp((us * 1e6) as i64, bucket_s < 1.0);
+            let span =
+                |us: f64| crate::report::format::timestamp((us * 1e6) as i64, bucket_s < 1.0);
             resp.response.clone().on_hover_ui_at_pointer(|ui| {
                 ui.strong(format!("{} – {} UTC", span(start), span(start + bucket_s)));
                 egui::Grid::new("readout").num_columns(2).show(ui, |ui| {

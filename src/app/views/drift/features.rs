@@ -140,16 +140,13 @@ pub(super) fn feature_table_ui(
                         ui.label(fmt_p(f.p_value));
                         ui.label(f.psi.map_or("–".into(), |v| format!("{v:.4}")));
                         ui.label(f.wasserstein_norm.map_or("–".into(), |v| format!("{v:.3}")));
-                        match (f.alert, f.drifted) {
-                            (true, true) => {
-                                ui.colored_label(status_color(Status::Fail), "DRIFTED, ALERT")
-                            }
-                            (true, false) => ui.colored_label(status_color(Status::Fail), "ALERT"),
-                            (false, true) => {
-                                ui.colored_label(status_color(Status::Warn), "DRIFTED")
-                            }
-                            _ => ui.weak("stable"),
+                        let flag = f.flag();
+                        let color = match flag {
+                            crate::report::drift::DriftFlag::Drifted => status_color(Status::Fail),
+                            crate::report::drift::DriftFlag::Watch => status_color(Status::Warn),
+                            crate::report::drift::DriftFlag::Stable => ui.visuals().weak_text_color(),
                         };
+                        ui.colored_label(color, flag.as_str()).on_hover_text(tips::DRIFTED);
                         ui.end_row();
                     }
                 });
@@ -158,63 +155,30 @@ pub(super) fn feature_table_ui(
 
 /// Bars of reference and current shares, side by side per bin or category.
 pub(super) fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift, cmds: &mut Vec<Command>) {
-    let (labels, reference, current): (Vec<String>, Vec<f64>, Vec<f64>) = match f.kind {
-        FeatureKind::Numeric => f
-            .bins
-            .iter()
-            // bins between repeated deciles (few distinct values) are empty on both sides
-            .filter(|b| b.reference > 0.0 || b.current > 0.0)
-            .map(|b| {
-                let lo = b.lo.map_or("-inf".into(), fmt_num);
-                let hi = b.hi.map_or("+inf".into(), fmt_num);
-                (
-                    format!("[{lo}, {hi})"),
-                    b.reference * 100.0,
-                    b.current * 100.0,
-                )
-            })
+    if f.kind == FeatureKind::Numeric {
+        return numeric_detail_ui(ui, f, cmds);
+    }
+    let (labels, reference, current): (Vec<String>, Vec<f64>, Vec<f64>) = {
+        let mut cats: Vec<_> = f.categories.iter().take(15).collect();
+        cats.sort_by(|a, b| a.value.cmp(&b.value));
+        cats.iter()
+            .map(|c| (c.value.clone(), c.reference * 100.0, c.current * 100.0))
             .fold((vec![], vec![], vec![]), |mut acc, (l, r, c)| {
                 acc.0.push(l);
                 acc.1.push(r);
                 acc.2.push(c);
                 acc
-            }),
-        FeatureKind::Categorical => {
-            let mut cats: Vec<_> = f.categories.iter().take(15).collect();
-            cats.sort_by(|a, b| a.value.cmp(&b.value));
-            cats.iter()
-                .map(|c| (c.value.clone(), c.reference * 100.0, c.current * 100.0))
-                .fold((vec![], vec![], vec![]), |mut acc, (l, r, c)| {
-                    acc.0.push(l);
-                    acc.1.push(r);
-                    acc.2.push(c);
-                    acc
-                })
-        }
+            })
     };
-    super::super::plot_title_ui(ui, egui::RichText::new(format!(
-        "{}: {}",
-        f.name,
-        match f.kind {
-            FeatureKind::Numeric => "share of values per reference-decile bin",
-            FeatureKind::Categorical => "share of values per category",
-        }
-    )).strong(), &format!("drift_{}", f.name), cmds);
-    ui.label(format!(
-        "PSI {}  ·  {} {}  ·  p {}{}",
-        f.psi.map_or("–".into(), |v| format!("{v:.4}")),
-        if f.test == DriftTest::Ks {
-            "KS"
-        } else {
-            "chi2"
-        },
-        f.statistic.map_or("–".into(), fmt_num),
-        fmt_p(f.p_value),
-        match (f.mean_reference, f.mean_current) {
-            (Some(a), Some(b)) => format!("  ·  mean {} -> {}", fmt_num(a), fmt_num(b)),
-            _ => String::new(),
-        }
-    ));
+    let name = format!("drift_{}", f.name);
+    super::super::plot_title_ui(
+        ui,
+        RichText::new(format!("{}: share of values per category", f.name)).strong(),
+        &name,
+        cmds,
+    );
+    stats_line_ui(ui, f);
+    // side by side per category (categories have no value axis to overlay on)
     let bars = |vals: &[f64], offset: f64, name: &str, color| {
         BarChart::new(
             name,
@@ -225,17 +189,9 @@ pub(super) fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift, cmds: &mut 
         )
         .color(color)
     };
-    // numeric bins are numbered on the axis (edges on hover), categories are named
-    let names: Vec<String> = match f.kind {
-        FeatureKind::Numeric => (1..=labels.len()).map(|i| i.to_string()).collect(),
-        FeatureKind::Categorical => labels.clone(),
-    };
-    let x_label = match f.kind {
-        FeatureKind::Numeric => "bin on the reference deciles (hover a bar for its edges)",
-        FeatureKind::Categorical => "category",
-    };
+    let names = labels.clone();
     let resp = Plot::new(format!("drift_detail_{}", f.name))
-        .x_axis_label(x_label)
+        .x_axis_label("category")
         .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]))
         .height(300.0)
         .legend(Legend::default())
@@ -254,5 +210,131 @@ pub(super) fn feature_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift, cmds: &mut 
             p.bar_chart(bars(&reference, -0.2, "reference", group_color(0)));
             p.bar_chart(bars(&current, 0.2, "current", group_color(1)));
         });
-    png_button(ui, &format!("drift_{}", f.name), resp.response.rect, cmds);
+    png_button(ui, &name, resp.response.rect, cmds);
+}
+
+/// The feature's statistics line under its plot title.
+fn stats_line_ui(ui: &mut egui::Ui, f: &FeatureDrift) {
+    ui.label(format!(
+        "PSI {}  ·  {} {}  ·  p {}{}",
+        f.psi.map_or("–".into(), |v| format!("{v:.4}")),
+        if f.test == DriftTest::Ks {
+            "KS"
+        } else {
+            "chi2"
+        },
+        f.statistic.map_or("–".into(), fmt_num),
+        fmt_p(f.p_value),
+        match (f.mean_reference, f.mean_current) {
+            (Some(a), Some(b)) => format!("  ·  mean {} -> {}", fmt_num(a), fmt_num(b)),
+            _ => String::new(),
+        }
+    ));
+}
+
+/// A numeric feature's bins on its real value axis: each bin spans its edges (the
+/// reference's deciles; the open-ended outer bins drawn as wide as their neighbour), the
+/// reference and the current overlaid, heights as density (share per unit of the value, so
+/// areas are shares). Point masses (bins of zero width) are drawn as shares at their value.
+pub fn numeric_bars(f: &FeatureDrift) -> Vec<(f64, f64, f64, f64, bool)> {
+    let bins: Vec<_> = f
+        .bins
+        .iter()
+        .filter(|b| b.reference > 0.0 || b.current > 0.0)
+        .collect();
+    let finite: Vec<f64> = bins
+        .iter()
+        .filter_map(|b| Some(b.hi? - b.lo?))
+        .filter(|w| *w > 0.0)
+        .collect();
+    let typical = finite.iter().copied().fold(f64::NAN, f64::min);
+    let typical = if typical.is_finite() { typical } else { 1.0 };
+    let n = bins.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, b) in bins.iter().enumerate() {
+        let neighbour = |j: usize| {
+            bins.get(j)
+                .and_then(|x| Some(x.hi? - x.lo?))
+                .filter(|w| *w > 0.0)
+        };
+        let (lo, hi, open) = match (b.lo, b.hi) {
+            (Some(lo), Some(hi)) => (lo, hi, false),
+            (None, Some(hi)) => (hi - neighbour(i + 1).unwrap_or(typical), hi, true),
+            (Some(lo), None) => (
+                lo,
+                lo + neighbour(i.wrapping_sub(1)).unwrap_or(typical),
+                true,
+            ),
+            (None, None) => (-0.5, 0.5, true),
+        };
+        let width = hi - lo;
+        // a share per unit of the value: areas are shares (point masses keep their share)
+        let scale = if width > 0.0 { 100.0 / width } else { 100.0 };
+        out.push((lo, hi, b.reference * scale, b.current * scale, open));
+    }
+    out
+}
+
+fn numeric_detail_ui(ui: &mut egui::Ui, f: &FeatureDrift, cmds: &mut Vec<Command>) {
+    let name = format!("drift_{}", f.name);
+    super::super::plot_title_ui(
+        ui,
+        RichText::new(format!(
+            "{}: reference and current distributions on its values (bins on the reference's deciles)",
+            f.name
+        ))
+        .strong(),
+        &name,
+        cmds,
+    );
+    stats_line_ui(ui, f);
+    let bars = numeric_bars(f);
+    let degenerate = bars.iter().any(|b| b.1 - b.0 <= 0.0);
+    let chart = |reference: bool, color: egui::Color32| {
+        BarChart::new(
+            if reference { "reference" } else { "current" },
+            bars.iter()
+                .map(|&(lo, hi, r, c, open)| {
+                    let w = (hi - lo).max(0.0);
+                    let share =
+                        if reference { r } else { c } * if w > 0.0 { w / 100.0 } else { 0.01 };
+                    Bar::new((lo + hi) / 2.0, if reference { r } else { c })
+                        .width(if w > 0.0 { w } else { 0.02 })
+                        .name(format!(
+                            "[{}, {}){}: {:.1}% of {}",
+                            fmt_num(lo),
+                            fmt_num(hi),
+                            if open {
+                                " (open-ended, drawn as wide as its neighbour)"
+                            } else {
+                                ""
+                            },
+                            share * 100.0,
+                            if reference {
+                                "the reference"
+                            } else {
+                                "the current"
+                            }
+                        ))
+                })
+                .collect(),
+        )
+        .color(color)
+    };
+    let resp = Plot::new(format!("drift_detail_{}", f.name))
+        .x_axis_label(format!("{} (value)", f.name))
+        .height(300.0)
+        .legend(Legend::default())
+        .y_axis_label(if degenerate {
+            "share of values, %"
+        } else {
+            "% of values per unit (area = share)"
+        })
+        .include_y(0.0)
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.bar_chart(chart(true, group_color(0).gamma_multiply(0.55)));
+            p.bar_chart(chart(false, group_color(1).gamma_multiply(0.55)));
+        });
+    png_button(ui, &name, resp.response.rect, cmds);
 }

@@ -2,7 +2,7 @@
 //! the feature table sorted by PSI / p / statistic with drifted and alert rows marked, the
 //! selected feature's distributions on shared bins, PSI over time, and the triggers.
 
-mod features;
+pub mod features;
 mod over_time;
 mod performance;
 mod sources;
@@ -47,6 +47,10 @@ pub fn drift_ui(
     cmds: &mut Vec<Command>,
 ) {
     ui.heading("Data drift and retraining triggers");
+    // the verdict first: the dataset's drift and whether to retrain
+    if let Some(r) = &panel.report {
+        verdict_ui(ui, r);
+    }
     sources_ui(ui, panel, loaded, busy, cmds);
     ui.separator();
     let Some(r) = &panel.report else {
@@ -84,43 +88,39 @@ pub fn drift_ui(
     triggers_ui(ui, r);
 }
 
-fn summary_ui(ui: &mut egui::Ui, r: &DriftReport) {
-    let drifted = r
-        .features
-        .iter()
-        .filter(|f| f.section == crate::report::drift::DriftSection::Input && f.drifted)
-        .count();
-    let status = if r.dataset_drifted {
-        Status::Fail
-    } else if drifted > 0 {
-        Status::Warn
-    } else {
-        Status::Pass
+/// The one drift verdict: the dataset's drift and the retraining answer, coloured by the
+/// answer, with the trigger table's failing rows named.
+fn verdict_ui(ui: &mut egui::Ui, r: &DriftReport) {
+    use crate::report::drift::Retrain;
+    let (answer, _) = r.retrain();
+    let status = match answer {
+        Retrain::Yes => Status::Fail,
+        Retrain::Watch => Status::Warn,
+        Retrain::No if r.dataset_drifted => Status::Warn,
+        Retrain::No => Status::Pass,
     };
-    ui.horizontal_wrapped(|ui| {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
         ui.colored_label(
             status_color(status),
-            RichText::new(format!(
-                "{drifted} of {} input features drifted (share {:.2}) - dataset {}",
-                r.input_features,
-                r.drift_share,
-                if r.dataset_drifted {
-                    "DRIFTED"
-                } else {
-                    "not drifted"
-                }
-            ))
-            .strong(),
+            RichText::new(r.verdict_line()).strong().size(16.0),
         );
         let t = &r.thresholds;
         ui.weak(format!(
-            "drifted: p < {} and PSI >= {}; alert: PSI >= {}; dataset: share >= {}",
-            t.alpha, t.psi_drift, t.psi_alert, t.drift_share
+            "A feature is drifted when p < {} and PSI >= {} (the dataset when a share of {} of its inputs is; now {:.2}); watch when PSI >= {} without a significant test; otherwise stable. The triggers are listed at the bottom.",
+            t.alpha, t.psi_drift, t.drift_share, r.drift_share, t.psi_alert
         ));
     });
+}
+
+fn summary_ui(ui: &mut egui::Ui, r: &DriftReport) {
     let side = |d: &crate::report::drift::DriftSide| {
         let span = match (&d.start, &d.end) {
-            (Some(a), Some(b)) => format!(", {a} to {b}"),
+            (Some(a), Some(b)) => format!(
+                ", {} to {} UTC",
+                crate::report::format::iso_to_second(a),
+                crate::report::format::iso_to_second(b)
+            ),
             _ => String::new(),
         };
         format!("{} rows{span}", d.rows)

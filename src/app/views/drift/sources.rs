@@ -3,7 +3,6 @@
 
 use crate::app::command::Command;
 use crate::app::drift::{DriftCommand, DriftMode, DriftPanel};
-use crate::ingest::time::format_timestamp_us;
 use eframe::egui::{self};
 
 pub(super) fn sources_ui(
@@ -69,7 +68,7 @@ pub(super) fn sources_ui(
                             .step_by(step as f64)
                             .trailing_fill(true),
                     );
-                    ui.strong(format_timestamp_us(v as i64));
+                    ui.strong(crate::report::format::timestamp(v as i64, false));
                     ui.label("current from then on");
                     ui.weak(format!(
                         "(steps of {})",

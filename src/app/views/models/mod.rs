@@ -7,7 +7,7 @@
 mod paired;
 pub(crate) mod plots;
 mod signature;
-mod tables;
+pub mod tables;
 
 use paired::{paired_tests_ui, per_class_ui, provenance_ui, worst_segments_ui};
 use plots::{calibration_ui, delta_histogram_ui, flips_ui, scatter_ui};
@@ -99,7 +99,7 @@ pub fn models_ui(ui: &mut egui::Ui, panel: &ModelsPanel, busy: bool, cmds: &mut 
     checks_ui(ui, r);
     ui.add_space(6.0);
     provenance_ui(ui, r);
-    metrics_ui(ui, r);
+    metrics_ui(ui, r, panel.alpha);
     paired_tests_ui(ui, r);
     worst_segments_ui(ui, r);
     ui.add_space(6.0);

@@ -27,16 +27,23 @@ mod tips {
     pub const WORST: &str = "Single-column segments (each text value, each decile of a numeric feature) with at least 20 labelled rows where the challenger does worse; paired test within the segment, Holm-adjusted across all segments tested.";
 }
 
-fn signed(ui: &mut egui::Ui, d: f64, higher_better: bool) {
+/// An interval that excludes zero.
+fn excludes_zero(interval: Option<(f64, f64)>) -> bool {
+    interval.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0)
+}
+
+/// A difference, coloured (green better, red worse) only when `significant` (its interval
+/// excludes zero, or its adjusted p is below the level).
+fn signed(ui: &mut egui::Ui, d: f64, higher_better: bool, significant: bool) {
     let worse = if higher_better { d < 0.0 } else { d > 0.0 };
-    let color = if d == 0.0 {
+    let color = if d == 0.0 || !significant {
         ui.visuals().text_color()
     } else if worse {
         status_color(Status::Fail)
     } else {
         status_color(Status::Pass)
     };
-    ui.colored_label(color, format!("{d:+.4}"));
+    ui.colored_label(color, crate::report::format::diff(d));
 }
 
 /// McNemar, DeLong and the bootstrap intervals as one grid.
@@ -69,14 +76,14 @@ pub(super) fn paired_tests_ui(ui: &mut egui::Ui, r: &CompareReport) {
             }
             if let Some(d) = &p.delong {
                 ui.label("DeLong ΔAUC").on_hover_text(tips::DELONG);
-                signed(ui, d.diff, true);
+                signed(ui, d.diff, true, excludes_zero(Some((d.ci_low, d.ci_high))));
                 ui.label(format!("[{:+.4}, {:+.4}]", d.ci_low, d.ci_high));
                 ui.label(fmt_p(Some(d.p_value)));
                 ui.end_row();
             }
             if let Some(t) = &p.abs_error {
                 ui.label("paired t, |error|");
-                signed(ui, t.mean, false);
+                signed(ui, t.mean, false, excludes_zero(t.ci_low.zip(t.ci_high)));
                 ui.label(match (t.ci_low, t.ci_high) {
                     (Some(a), Some(b)) => format!("[{a:+.4}, {b:+.4}]"),
                     _ => "–".into(),
@@ -87,7 +94,12 @@ pub(super) fn paired_tests_ui(ui: &mut egui::Ui, r: &CompareReport) {
             for (name, b) in &p.bootstrap {
                 ui.label(format!("bootstrap Δ{name}"))
                     .on_hover_text(tips::BOOTSTRAP);
-                signed(ui, b.diff, name == "f1");
+                signed(
+                    ui,
+                    b.diff,
+                    name == "f1",
+                    excludes_zero(Some((b.ci_low, b.ci_high))),
+                );
                 ui.label(format!(
                     "[{:+.4}, {:+.4}] ({} resamples)",
                     b.ci_low, b.ci_high, b.n
@@ -137,7 +149,7 @@ pub(super) fn worst_segments_ui(ui: &mut egui::Ui, r: &CompareReport) {
                 ui.label(w.rows.to_string());
                 ui.label(fmt_num(w.champion));
                 ui.label(fmt_num(w.challenger));
-                signed(ui, w.diff, true);
+                signed(ui, w.diff, true, w.p_value_adjusted < 0.05);
                 ui.label(fmt_p(Some(w.p_value)));
                 let adj = fmt_p(Some(w.p_value_adjusted));
                 if w.p_value_adjusted < 0.05 {
@@ -189,7 +201,7 @@ pub(super) fn per_class_ui(ui: &mut egui::Ui, r: &CompareReport) {
                     "{:.3} / {:.3} / {:.3}",
                     y.precision, y.recall, y.f1
                 ));
-                signed(ui, y.f1 - x.f1, true);
+                signed(ui, y.f1 - x.f1, true, false);
                 ui.end_row();
             }
         });

@@ -35,7 +35,7 @@ fn change_word(metric: &str) -> &'static str {
     }
 }
 
-pub(super) fn metrics_ui(ui: &mut egui::Ui, r: &CompareReport) {
+pub(super) fn metrics_ui(ui: &mut egui::Ui, r: &CompareReport, alpha: f64) {
     ui.horizontal(|ui| {
         ui.strong(format!(
             "Metrics on {} holdout rows{}",
@@ -51,14 +51,16 @@ pub(super) fn metrics_ui(ui: &mut egui::Ui, r: &CompareReport) {
         ui.label(format!("diff rate {:.2}%", r.diff.rate * 100.0))
             .on_hover_text(tips::DIFF_RATE);
     });
+    let paired = r.paired_tests.as_ref();
     egui::Grid::new("models_metrics")
         .striped(true)
-        .num_columns(4)
+        .num_columns(5)
         .show(ui, |ui| {
             ui.strong("metric");
             ui.strong("champion");
             ui.strong("challenger");
             ui.strong("challenger - champion");
+            ui.strong("interval / test").on_hover_text("The paired test of the difference (DeLong for AUC, McNemar for accuracy, the seeded paired bootstrap's 95% interval for F1, log loss, Brier, RMSE, MAE). A difference is coloured only when its interval excludes zero (or McNemar is significant).");
             ui.end_row();
             let (a, b) = (
                 metric_rows(&r.champion.metrics),
@@ -71,26 +73,68 @@ pub(super) fn metrics_ui(ui: &mut egui::Ui, r: &CompareReport) {
                 ui.label(*name);
                 ui.label(x.map_or("–".into(), fmt_num));
                 ui.label(y.map_or("–".into(), fmt_num));
+                let evidence = paired.and_then(|p| difference_evidence(name, p, alpha));
                 match x.zip(*y) {
                     Some((x, y)) => {
                         let d = y - x;
                         let better = if *higher_better { d > 0.0 } else { d < 0.0 };
-                        let color = if d == 0.0 {
+                        let significant = evidence.as_ref().is_some_and(|e| e.1);
+                        let color = if !significant || d == 0.0 {
                             ui.visuals().text_color()
                         } else if better {
                             status_color(Status::Pass)
                         } else {
                             status_color(Status::Fail)
                         };
-                        ui.colored_label(color, format!("{d:+.4}"));
+                        ui.colored_label(color, crate::report::format::diff(d));
                     }
                     None => {
                         ui.label("–");
                     }
                 }
+                match evidence {
+                    Some((text, _)) => ui.label(text),
+                    None => ui.weak("no paired test"),
+                };
                 ui.end_row();
             }
         });
+}
+
+/// The paired evidence on a metric's difference: its interval or test in words, and whether
+/// it excludes zero (is significant at the report's level).
+pub fn difference_evidence(
+    metric: &str,
+    p: &crate::report::compare::PairedTests,
+    alpha: f64,
+) -> Option<(String, bool)> {
+    let interval = |lo: f64, hi: f64| {
+        (
+            format!(
+                "[{}, {}]",
+                crate::report::format::diff(lo),
+                crate::report::format::diff(hi)
+            ),
+            lo > 0.0 || hi < 0.0,
+        )
+    };
+    let boot = |key: &str| p.bootstrap.get(key).map(|b| interval(b.ci_low, b.ci_high));
+    match metric {
+        "AUC" => p.delong.map(|d| interval(d.ci_low, d.ci_high)),
+        "accuracy" => p.mcnemar.as_ref().and_then(|m| {
+            let pv = m.p_value?;
+            Some((
+                format!("McNemar p = {}", crate::report::format::p(Some(pv))),
+                pv < alpha,
+            ))
+        }),
+        "F1" => boot("f1"),
+        "log loss" => boot("log_loss"),
+        "Brier" => boot("brier"),
+        "RMSE" => boot("rmse"),
+        "MAE" => boot("mae"),
+        _ => None,
+    }
 }
 
 pub(super) fn importance_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec<Command>) {
@@ -99,14 +143,20 @@ pub(super) fn importance_ui(ui: &mut egui::Ui, r: &CompareReport, cmds: &mut Vec
         return;
     }
     ui.add_space(6.0);
-    super::super::plot_title_ui(ui, egui::RichText::new(format!(
-        "Permutation importance: {} {} ({} repeats, seed {}; {:.1} s)",
-        change_word(&imp.metric),
-        imp.metric,
-        imp.repeats,
-        imp.seed,
-        imp.seconds
-    )).strong(), "importance", cmds)
+    super::super::plot_title_ui(
+        ui,
+        egui::RichText::new(format!(
+            "Permutation importance: {} {} ({} repeats, seed {}; {:.1} s)",
+            change_word(&imp.metric),
+            imp.metric,
+            imp.repeats,
+            imp.seed,
+            imp.seconds
+        ))
+        .strong(),
+        "importance",
+        cmds,
+    )
     .on_hover_text(tips::IMPORTANCE);
     let mut feats: Vec<_> = imp.features.iter().collect();
     feats.sort_by_key(|f| f.champion_rank);
