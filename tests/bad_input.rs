@@ -208,7 +208,8 @@ fn markdown_and_out_file() {
     assert_eq!(code, 0, "{err}");
     let md = std::fs::read_to_string(out).unwrap();
     assert!(md.starts_with("# Verdict: "));
-    assert!(md.contains("| converted | two_proportion_z | A | B |"));
+    assert!(md.contains("| converted | delta_ratio | A | B |"), "{md}");
+    assert!(md.contains("### converted by device"), "{md}");
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn report() -> ExperimentReport {
 }
 
 #[test]
-fn html_is_self_contained_with_png_plots_and_tables() {
+fn html_is_self_contained_with_labelled_svg_plots_and_tables() {
     let r = report();
     let page = html::render(&r);
     assert!(page.starts_with("<!doctype html>"));
@@ -38,10 +38,14 @@ fn html_is_self_contained_with_png_plots_and_tables() {
     // traffic, traffic share, cumulative requests, error rate (per bucket and cumulative),
     // p99, per metric its per-bucket and cumulative means (the engine's derived series), and
     // the primary metric's lift over time with its interval
-    assert_eq!(
-        page.matches("src=\"data:image/png;base64,").count(),
-        7 + 2 * r.metrics.len()
+    assert_eq!(page.matches("<svg ").count(), 7 + 2 * r.metrics.len());
+    // every chart labels its axes: time ticks, value ticks, the unit
+    assert!(page.contains(">time (UTC)</text>"));
+    assert!(
+        page.contains(">12-14</text>"),
+        "day ticks on a three-day log"
     );
+    assert!(page.contains(">% of requests</text>"));
     assert!(page.contains("Lift of converted over time, always-valid interval"));
     assert!(page.contains("from where it is within 8 times today"));
     assert!(page.contains("<h2>Guardrails (non-inferiority)</h2>"));
@@ -153,4 +157,104 @@ fn without_a_display_the_window_says_so_in_one_line() {
         err.contains("no display") && err.contains("verdict analyze"),
         "{err}"
     );
+}
+
+#[test]
+fn markdown_and_html_carry_the_window_the_same_table_order_and_no_traceback_headings() {
+    let r = report();
+    let (md, page) = (markdown::render(&r), html::render(&r));
+    let window = r.window.as_ref().unwrap().label();
+    assert_eq!(
+        window,
+        "2025-12-13 00:00:00 – 2025-12-15 23:59:27 UTC (2 d 23 h)"
+    );
+    assert!(md.contains(&format!("- time window: {window}")), "{md}");
+    assert!(page.contains(&format!("Time window: {window}")));
+    assert!(md.contains(&r.context_line()) && page.contains("A: ranker_v1@1.4.2"));
+    // control before treatment in both, as in the window
+    assert!(md.contains(
+        "| metric | method | control | treatment | control value | treatment value | diff |"
+    ));
+    assert!(page.contains("<th>metric</th><th>method</th><th>control</th><th>treatment</th><th>control value</th><th>treatment value</th>"));
+    // the same numbers and words: the primary test's row in both
+    let t = r.tests.iter().find(|t| t.primary).unwrap();
+    let diff = verdict::report::format::diff(t.diff);
+    assert!(md.contains(&format!(
+        "| {} | {} | {diff} |",
+        verdict::report::format::opt(Some(t.control_value), 4).trim(),
+        verdict::report::format::opt(Some(t.treatment_value), 4)
+    )));
+    assert!(page.contains(&format!("<td>{diff}</td>")));
+    // bucket count: the same words as the window
+    let buckets = format!("{} buckets of 1h, UTC", r.timeline.buckets());
+    assert!(
+        md.contains(&buckets) && page.contains(&buckets),
+        "{buckets}"
+    );
+    assert_eq!(r.timeline.buckets(), 72);
+
+    // a log whose error column carries tracebacks, declared as a segment on purpose
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tracebacks.jsonl");
+    let mut lines = String::new();
+    for i in 0..600 {
+        let detail = match i % 3 {
+            0 => "ok".to_string(),
+            1 => "Traceback (most recent call last):\n  File \"app.py\", line 12, in score\nValueError: bad | input".to_string(),
+            _ => "timeout".to_string(),
+        };
+        lines.push_str(
+            &serde_json::json!({
+                "timestamp": format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60),
+                "user_id": format!("u{}", i % 150),
+                "group": if (i / 7) % 2 == 0 { "A" } else { "B" },
+                "converted": (i % 5 == 0) as u8,
+                "detail": detail,
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    std::fs::write(&path, lines).unwrap();
+    let ds = load(&[path.display().to_string()], &LoadOptions::default()).unwrap();
+    // by default a column of tracebacks is no segment
+    assert!(
+        !ds.segments.contains(&"detail".to_string()),
+        "{:?}",
+        ds.segments
+    );
+    let plan = Plan {
+        segments: Some(vec!["detail".into()]),
+        ..Plan::default()
+    };
+    let opts = LoadOptions {
+        overrides: plan.role_overrides(),
+        known_groups: None,
+    };
+    let ds = load(&[path.display().to_string()], &opts).unwrap();
+    let r = analyze(
+        &ds,
+        &AnalysisConfig {
+            plan,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (md, page) = (markdown::render(&r), html::render(&r));
+    assert!(md.contains("### converted by detail"), "{md}");
+    for line in md.lines().filter(|l| l.starts_with('#')) {
+        assert!(
+            !line.contains("Traceback") && !line.contains("File"),
+            "{line}"
+        );
+    }
+    // the value is one short cell, its pipe escaped, in both formats
+    assert!(
+        md.contains("| Traceback (most recent call last):… | B |"),
+        "{md}"
+    );
+    assert!(!page.contains("<h3>detail = Traceback"));
+    assert!(page.contains("<td>Traceback (most recent call last):…</td>"));
+    // no empty tables
+    assert!(!md.contains("|---|\n\n"), "{md}");
 }

@@ -107,7 +107,7 @@ fn every_view_renders() {
         (View::Segments, "Segment column:"),
         (View::Data, "Column roles"),
         (View::Plan, "Analysis plan"),
-        (View::Overview, "Health and guardrails"),
+        (View::Overview, "Health checks"),
     ];
     for (i, (view, label)) in expect.iter().enumerate() {
         // keyboard shortcut Ctrl+N for timeline..plan, then the tab for overview
@@ -305,7 +305,7 @@ fn drift_view_splits_the_loaded_log_and_compares_dropped_files() {
     );
     // the most drifted feature is selected and flagged; its PSI is printed as the engine has it
     assert_eq!(h.state().drift.selected.as_deref(), Some("country"));
-    h.get_all_by_label("DRIFTED, ALERT").next().expect("flag");
+    h.get_all_by_label("drifted").next().expect("flag");
     let country = r.features.iter().find(|f| f.name == "country").unwrap();
     h.get_by_label(&format!("{:.4}", country.psi.unwrap()));
     // sorting by p is a click on the header
@@ -870,7 +870,7 @@ fn models_opened_with_a_holdout_replay_and_show_paired_tests_segments_and_mlflow
     h.get_by_label("bootstrap Δf1");
     let w = &engine.worst_segments[0];
     h.get_by_label(&w.segment);
-    h.get_by_label(&format!("{:+.4}", w.diff));
+    h.get_by_label(&verdict::report::format::diff(w.diff));
     h.get_by_label("reproducibility");
     h.get_by_label("input_example");
 }
@@ -1327,4 +1327,48 @@ fn model_differences_are_coloured_only_when_their_interval_excludes_zero() {
     assert!(ll.1, "{}", ll.0);
     assert_eq!(ll.0, "[+0.001000, +0.01000]");
     assert!(difference_evidence("precision", &p, 0.05).is_none());
+}
+
+#[test]
+fn copying_a_table_gives_tab_separated_text_for_a_spreadsheet() {
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.run_steps(2);
+    // the first table on the Overview with a Copy button: the guardrails
+    let copies: Vec<_> = h.get_all_by_label("Copy").collect();
+    assert!(copies.len() >= 3, "a Copy button beside each CSV button");
+    copies[0].click();
+    h.run_steps(2);
+    let text = h.state().last_copied.clone().expect("copied");
+    let r = h.state().current.as_ref().unwrap().report.clone();
+    use verdict::report::csv::{table_tsv, Table};
+    assert_eq!(text, table_tsv(&r, Table::Guardrails));
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    assert!(head.len() > 5, "{text}");
+    for line in lines {
+        assert_eq!(line.split('\t').count(), head.len(), "{line}");
+    }
+    assert_eq!(text.lines().count(), 1 + r.guardrails.len());
+    assert!(h
+        .state()
+        .notifications
+        .items()
+        .iter()
+        .any(|n| n.text.starts_with("Copied the guardrails table")));
+}
+
+#[test]
+fn rates_latencies_and_p_values_read_the_same_in_the_window() {
+    use verdict::report::format;
+    let r = engine_report();
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.run_steps(2);
+    let a = &r.groups[0];
+    // rates with two decimals, latency with three significant digits, p in one style
+    h.get_by_label(&format::rate(a.error_rate));
+    h.get_by_label(&format::latency_ms(a.latency_ms.unwrap().p99));
+    assert_eq!(fmt_p(Some(0.0000123)), "< 0.0001");
+    assert_eq!(format::rate(0.0057), "0.57%");
 }

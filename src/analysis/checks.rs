@@ -61,8 +61,10 @@ fn srm_check(srm: Option<&SrmResult>, stages: usize, g: &Guardrails) -> Check {
             CheckId::Srm,
             Status::Fail,
             format!(
-                "sample-ratio mismatch{at}: chi2 = {:.2}, p = {:.3e} < {}; the split is not what was planned",
-                srm.chi2, srm.p_value, g.srm_alpha
+                "sample-ratio mismatch{at}: chi2 = {:.2}, p = {} < {}; the split is not what was planned",
+                srm.chi2,
+                crate::report::format::p(Some(srm.p_value)),
+                g.srm_alpha
             ),
         )
     } else {
@@ -228,8 +230,10 @@ fn latency_check(
         if tl.p99 > g.latency_p99_ms {
             worst = Status::Fail;
             msgs.push(format!(
-                "{} p99 {:.1} ms is above the {} ms ceiling",
-                t.name, tl.p99, g.latency_p99_ms
+                "{} p99 {} ms is above the {} ms ceiling",
+                t.name,
+                crate::report::format::latency_ms(tl.p99),
+                g.latency_p99_ms
             ));
         }
         match guard(guards, "latency_p99", &t.name) {
@@ -239,13 +243,17 @@ fn latency_check(
                     numbers.push((format!("{}.p99_increase_bound", t.name), b));
                 }
                 msgs.push(format!(
-                    "{} (p99 {:.1} ms, control {:.1} ms)",
-                    r.message, tl.p99, cl.p99
+                    "{} (p99 {} ms, control {} ms)",
+                    r.message,
+                    crate::report::format::latency_ms(tl.p99),
+                    crate::report::format::latency_ms(cl.p99)
                 ));
             }
             None => msgs.push(format!(
-                "{} p99 {:.1} ms (control {:.1} ms)",
-                t.name, tl.p99, cl.p99
+                "{} p99 {} ms (control {} ms)",
+                t.name,
+                crate::report::format::latency_ms(tl.p99),
+                crate::report::format::latency_ms(cl.p99)
             )),
         }
     }
@@ -423,8 +431,12 @@ pub fn heterogeneity_check(tests: &[crate::report::TestResult], alpha: f64) -> O
             CheckId::Heterogeneity,
             Status::Warn,
             format!(
-                "the effect on {} differs between stages (Q = {:.2}, df = {}, p = {:.3e}, I² = {:.0}%): novelty or learning effects, or a stage-specific problem{also}",
-                primary.metric, h.q, h.df, h.p_value, h.i2 * 100.0
+                "the effect on {} differs between stages (Q = {:.2}, df = {}, p = {}, I² = {:.0}%): novelty or learning effects, or a stage-specific problem{also}",
+                primary.metric,
+                h.q,
+                h.df,
+                crate::report::format::p(Some(h.p_value)),
+                h.i2 * 100.0
             ),
         )
     } else {

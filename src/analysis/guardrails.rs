@@ -288,10 +288,8 @@ fn decide(targets: &[Target], s: &InferenceSettings) -> Vec<GuardrailResult> {
 fn fmt(x: f64, relative: bool) -> String {
     if relative {
         format!("{:+.1}%", x * 100.0)
-    } else if x.abs() >= 0.01 || x == 0.0 {
-        format!("{x:+.4}")
     } else {
-        format!("{x:+.3e}")
+        crate::report::format::diff(x)
     }
 }
 

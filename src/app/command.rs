@@ -191,6 +191,8 @@ pub enum Command {
     Export(ExportKind),
     /// Save a table of the experiment report as CSV.
     ExportCsv(Table),
+    /// Copy a table of the experiment report as tab-separated text.
+    CopyTable(Table),
     /// Save the plot in this screen rectangle as PNG.
     ExportPlotPng(String, eframe::egui::Rect),
     /// Dismiss a notification.

@@ -205,6 +205,21 @@ impl VerdictApp {
                     &format!("{}.csv", table.name()),
                 );
             }
+            Command::CopyTable(table) => {
+                let Some(cur) = &self.current else { return };
+                let tsv = csv::table_tsv(&cur.report, table);
+                let rows = tsv.lines().count().saturating_sub(1);
+                ctx.copy_text(tsv.clone());
+                self.last_copied = Some(tsv);
+                self.notifications.push(
+                    Level::Info,
+                    format!(
+                        "Copied the {} table ({rows} rows) as tab-separated text",
+                        table.name()
+                    ),
+                    None,
+                );
+            }
             Command::ExportPlotPng(name, rect) => self.dialogs.open(
                 ctx,
                 DialogPurpose::SavePng(rect),

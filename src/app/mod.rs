@@ -95,6 +95,8 @@ pub struct VerdictApp {
     pub models: models::ModelsPanel,
     /// The Open-from-ClickHouse dialog.
     pub clickhouse: clickhouse::ClickHouseDialog,
+    /// The last text copied to the clipboard (for tests; the clipboard is the system's).
+    pub last_copied: Option<String>,
 }
 
 impl VerdictApp {
@@ -142,6 +144,7 @@ impl VerdictApp {
             shadow: None,
             shadow_source: None,
             models: models::ModelsPanel::default(),
+            last_copied: None,
             clickhouse: clickhouse::ClickHouseDialog::default(),
         }
     }

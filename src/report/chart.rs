@@ -1,7 +1,5 @@
-//! Small line charts rasterised to PNG for the HTML report (no UI toolkit needed). Axis
-//! ranges and units are written beside the image in HTML.
-
-use image::{ImageEncoder, Rgba, RgbaImage};
+//! Small line charts as inline SVG for the HTML report (no UI toolkit needed): labelled
+//! time and value ticks, the unit on the y axis, one polyline per series.
 
 /// One line of a chart.
 pub struct ChartSeries {
@@ -48,92 +46,102 @@ pub fn ranges(series: &[ChartSeries]) -> Option<(f64, f64, f64, f64)> {
     })
 }
 
-fn blend(img: &mut RgbaImage, x: i64, y: i64, c: [u8; 3], a: f32) {
-    if x < 0 || y < 0 || x >= img.width() as i64 || y >= img.height() as i64 {
-        return;
-    }
-    let p = img.get_pixel_mut(x as u32, y as u32);
-    for i in 0..3 {
-        p[i] = (p[i] as f32 * (1.0 - a) + c[i] as f32 * a) as u8;
-    }
+/// What a chart's axes show: the time bucket (for the time ticks), the y unit, and whether
+/// y is a percentage kept within [0, 100].
+pub struct ChartAxes<'a> {
+    /// Bucket length in seconds: x ticks fall on its whole 1-2-5 multiples.
+    pub bucket_seconds: f64,
+    /// The y axis label.
+    pub unit: &'a str,
+    /// A share or rate in percent: the y axis stays within [0, 100].
+    pub percent: bool,
 }
 
-fn line(img: &mut RgbaImage, (x0, y0): (f64, f64), (x1, y1): (f64, f64), c: [u8; 3], width: f64) {
-    let steps = ((x1 - x0).abs().max((y1 - y0).abs()) * 2.0).ceil().max(1.0) as usize;
-    let r = width / 2.0;
-    for i in 0..=steps {
-        let t = i as f64 / steps as f64;
-        let (x, y) = (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
-        let (xi, yi) = (x.floor() as i64, y.floor() as i64);
-        for dx in -2..=2 {
-            for dy in -2..=2 {
-                let (px, py) = (xi + dx, yi + dy);
-                let d = ((px as f64 + 0.5 - x).powi(2) + (py as f64 + 0.5 - y).powi(2)).sqrt();
-                let a = (r + 0.5 - d).clamp(0.0, 1.0) as f32;
-                if a > 0.0 {
-                    blend(img, px, py, c, a * 0.6);
-                }
-            }
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn tick_number(v: f64, step: f64) -> String {
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil().max(0.0) as usize
+    };
+    format!("{v:.decimals$}")
+}
+
+/// Renders the series as an inline SVG line chart of `width` × `height` pixels: time ticks
+/// with labels (UTC) on whole multiples of the bucket, value ticks with labels, the unit
+/// on the y axis, every series as a polyline in its colour and a legend.
+pub fn render_svg(series: &[ChartSeries], axes: &ChartAxes, width: u32, height: u32) -> String {
+    use std::fmt::Write;
+    let (w, h) = (width as f64, height as f64);
+    let (l, r, t, b) = (64.0, w - 12.0, 10.0, h - 44.0);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"system-ui,sans-serif\" font-size=\"11\">"
+    );
+    let Some((x0, x1, mut y0, mut y1)) = ranges(series) else {
+        out.push_str("</svg>");
+        return out;
+    };
+    if axes.percent {
+        y0 = y0.max(0.0);
+        y1 = y1.min(100.0).max(y0 + 1e-9);
+    }
+    let px = |x: f64| l + (x - x0) / (x1 - x0) * (r - l);
+    let py = |y: f64| b - (y - y0) / (y1 - y0) * (b - t);
+    // value grid and labels
+    let ystep = super::ticks::value_step(y1 - y0, 4.0);
+    for v in super::ticks::ticks_within(y0, y1, ystep) {
+        let y = py(v);
+        let _ = write!(
+            out,
+            "<line x1=\"{l:.1}\" y1=\"{y:.1}\" x2=\"{r:.1}\" y2=\"{y:.1}\" stroke=\"#e3e3e3\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{}</text>",
+            l - 4.0,
+            y + 4.0,
+            tick_number(v, ystep)
+        );
+    }
+    // time grid and labels
+    let xstep = super::ticks::time_step(x1 - x0, axes.bucket_seconds);
+    for v in super::ticks::ticks_within(x0, x1, xstep) {
+        let x = px(v);
+        let _ = write!(
+            out,
+            "<line x1=\"{x:.1}\" y1=\"{t:.1}\" x2=\"{x:.1}\" y2=\"{b:.1}\" stroke=\"#eeeeee\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
+            b + 14.0,
+            esc(&super::ticks::time_tick_label(v, xstep))
+        );
+    }
+    let _ = write!(
+        out,
+        "<line x1=\"{l}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#777\"/><line x1=\"{l}\" y1=\"{t}\" x2=\"{l}\" y2=\"{b}\" stroke=\"#777\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\">time (UTC)</text><text transform=\"translate(12,{:.1}) rotate(-90)\" text-anchor=\"middle\" fill=\"#333\">{}</text>",
+        (l + r) / 2.0,
+        b + 32.0,
+        (t + b) / 2.0,
+        esc(axes.unit)
+    );
+    for s in series {
+        let pts: Vec<String> = s
+            .points
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y.clamp(y0, y1))))
+            .collect();
+        if pts.is_empty() {
+            continue;
         }
+        let [cr, cg, cb] = s.color;
+        let _ = write!(
+            out,
+            "<polyline fill=\"none\" stroke=\"rgb({cr},{cg},{cb})\" stroke-width=\"1.8\" points=\"{}\"><title>{}</title></polyline>",
+            pts.join(" "),
+            esc(&s.name)
+        );
     }
-}
-
-/// Renders the series as a `width` × `height` PNG.
-pub fn render_png(series: &[ChartSeries], width: u32, height: u32) -> Vec<u8> {
-    let mut img = RgbaImage::from_pixel(width, height, Rgba([255, 255, 255, 255]));
-    let (l, r, t, b) = (8.0, width as f64 - 8.0, 8.0, height as f64 - 8.0);
-    // frame and grid
-    for i in 0..=4 {
-        let y = t + (b - t) * i as f64 / 4.0;
-        line(&mut img, (l, y), (r, y), [225, 225, 225], 1.0);
-    }
-    line(&mut img, (l, b), (r, b), [120, 120, 120], 1.0);
-    line(&mut img, (l, t), (l, b), [120, 120, 120], 1.0);
-    if let Some((x0, x1, y0, y1)) = ranges(series) {
-        let px = |x: f64| l + (x - x0) / (x1 - x0) * (r - l);
-        let py = |y: f64| b - (y - y0) / (y1 - y0) * (b - t);
-        for s in series {
-            let pts: Vec<(f64, f64)> = s
-                .points
-                .iter()
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .map(|&(x, y)| (px(x), py(y)))
-                .collect();
-            for w in pts.windows(2) {
-                line(&mut img, w[0], w[1], s.color, 2.2);
-            }
-            if pts.len() == 1 {
-                line(&mut img, pts[0], pts[0], s.color, 5.0);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let enc = image::codecs::png::PngEncoder::new(&mut out);
-    let _ = enc.write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgba8);
-    out
-}
-
-/// Standard base64 (RFC 4648) for data URIs.
-pub fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if c.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
+    out.push_str("</svg>");
     out
 }
 
@@ -142,20 +150,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_matches_rfc() {
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
-        assert_eq!(base64(b"f"), "Zg==");
-    }
-
-    #[test]
-    fn renders_a_png() {
+    fn an_svg_chart_has_labelled_ticks_on_both_axes() {
         let s = ChartSeries {
             name: "A".into(),
             color: PALETTE[0],
-            points: vec![(0.0, 1.0), (1.0, 3.0), (2.0, 2.0)],
+            // two hours of one-minute buckets from 2025-12-13 00:00 UTC
+            points: (0..120)
+                .map(|i| (1_765_584_000.0 + 60.0 * i as f64, 40.0 + (i % 7) as f64))
+                .collect(),
         };
-        let png = render_png(&[s], 200, 100);
-        assert_eq!(&png[1..4], b"PNG");
+        let svg = render_svg(
+            &[s],
+            &ChartAxes {
+                bucket_seconds: 60.0,
+                unit: "% of requests",
+                percent: true,
+            },
+            900,
+            240,
+        );
+        assert!(svg.starts_with("<svg"), "{svg}");
+        // 20-minute time ticks, labelled
+        assert!(svg.contains(">00:20</text>"), "{svg}");
+        assert!(svg.contains(">01:40</text>"), "{svg}");
+        // value ticks labelled, the unit on the y axis, the series named
+        assert!(
+            svg.contains(">42</text>") || svg.contains(">44</text>"),
+            "{svg}"
+        );
+        assert!(svg.contains("% of requests</text>"));
+        assert!(svg.contains("<title>A</title>"));
     }
 }

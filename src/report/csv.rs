@@ -396,3 +396,46 @@ pub fn importance_csv(r: &super::compare::CompareReport) -> String {
     }
     out
 }
+
+/// CSV text as tab-separated text for pasting into a spreadsheet: quoted cells unquoted,
+/// tabs and line breaks inside a cell turned into spaces.
+pub fn csv_to_tsv(csv: &str) -> String {
+    let mut out = String::with_capacity(csv.len());
+    let mut quoted = false;
+    let mut chars = csv.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', false) => quoted = true,
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                out.push('"');
+            }
+            ('"', true) => quoted = false,
+            (',', false) => out.push('\t'),
+            ('\t' | '\n' | '\r', true) => out.push(' '),
+            ('\t', false) => out.push(' '),
+            (c, _) => out.push(c),
+        }
+    }
+    out
+}
+
+/// A table of the experiment report as tab-separated text (what "Copy" puts on the
+/// clipboard).
+pub fn table_tsv(r: &ExperimentReport, table: Table) -> String {
+    csv_to_tsv(&table_csv(r, table))
+}
+
+#[cfg(test)]
+mod tsv_tests {
+    use super::csv_to_tsv;
+
+    #[test]
+    fn csv_becomes_tab_separated_with_cells_kept_whole() {
+        let csv = "a,b,c\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"line\nbreak\",\"t\tab\"\n";
+        assert_eq!(
+            csv_to_tsv(csv),
+            "a\tb\tc\n1\tx, y\tsay \"hi\"\n2\tline break\tt ab\n"
+        );
+    }
+}

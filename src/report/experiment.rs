@@ -472,7 +472,91 @@ pub struct BackendInfo {
     pub not_pushed_down: Vec<String>,
 }
 
+impl ExperimentReport {
+    /// One line of what was analysed: files, time window and duration, groups with their
+    /// models (name@version), rows, and the current stage of a ramp.
+    pub fn context_line(&self) -> String {
+        let r = self;
+        use super::format;
+        let mut parts = Vec::new();
+        let names: Vec<&str> = r
+            .input
+            .files
+            .iter()
+            .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f))
+            .collect();
+        parts.push(match names.len() {
+            0 => "no files".to_string(),
+            1..=3 => names.join(", "),
+            n => format!("{}, {} and {} more", names[0], names[1], n - 2),
+        });
+        parts.push(match &r.window {
+            Some(w) => w.label(),
+            None => "no timestamps".into(),
+        });
+        let groups: Vec<String> = r
+            .groups
+            .iter()
+            .map(|g| {
+                let models = if g.models.is_empty() {
+                    "model not logged".to_string()
+                } else {
+                    g.models.join("+")
+                };
+                if g.versions.is_empty() {
+                    format!("{}: {models}", g.name)
+                } else {
+                    format!("{}: {models}@{}", g.name, g.versions.join("+"))
+                }
+            })
+            .collect();
+        parts.push(groups.join(" vs "));
+        parts.push(format!("{} rows", format::count(r.input.rows_valid)));
+        if r.stages.len() > 1 {
+            if let Some(s) = r.stages.last() {
+                let split = s
+                    .expected_share
+                    .as_ref()
+                    .unwrap_or(&s.observed_share)
+                    .iter()
+                    .filter(|(g, _)| **g != r.control)
+                    .map(|(g, x)| format!("{g} {}", format::share(*x)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                parts.push(format!(
+                    "stage {} of {} since {} ({split})",
+                    s.index + 1,
+                    r.stages.len(),
+                    format::timestamp(s.start_us, false)
+                ));
+            }
+        }
+        parts.join(" · ")
+    }
+}
+
+impl TestResult {
+    /// Whether the test is significant and which way, the same words everywhere: "yes,
+    /// better", "yes, worse", "yes" (no direction declared) or "no".
+    pub fn significance_word(&self) -> &'static str {
+        match (self.significant, self.favorable) {
+            (true, Some(true)) => "yes, better",
+            (true, Some(false)) => "yes, worse",
+            (true, None) => "yes",
+            (false, _) => "no",
+        }
+    }
+}
+
 impl Timeline {
+    /// Buckets with rows (distinct bucket starts; each group has at most one row per bucket).
+    pub fn buckets(&self) -> usize {
+        let mut starts: Vec<i64> = self.rows.iter().map(|r| r.start_us).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        starts.len()
+    }
+
     /// First bucket start and last bucket end (UTC µs); None without two distinct times.
     pub fn range_us(&self) -> Option<(i64, i64)> {
         let lo = self.rows.iter().map(|r| r.start_us).min()?;

@@ -27,13 +27,10 @@ pub fn pct(x: Option<f64>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
-/// A fraction as an unsigned percentage with one decimal (shares, rates).
+/// A fraction as an unsigned percentage (shares, rates): the same two decimals as
+/// [`rate`].
 pub fn share(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.1}%", x * 100.0)
-    } else {
-        "–".into()
-    }
+    rate(x)
 }
 
 /// A rate (error rate, conversion, share of traffic) as a percentage with two decimals,
@@ -88,6 +85,37 @@ pub fn diff(x: f64) -> String {
     } else {
         let decimals = (3 - a.log10().floor() as i32).clamp(0, 12) as usize;
         format!("{sign}{a:.decimals$}")
+    }
+}
+
+/// A text as one short cell: its first line, at most `max` characters, "…" when cut.
+pub fn short_text(v: &str, max: usize) -> String {
+    let first = v.lines().next().unwrap_or("");
+    let cut: String = first.chars().take(max).collect();
+    if cut.len() < v.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// A cell value as a table shows it: a number with at most six significant digits (not a
+/// 17-digit float), other text on one line of at most 40 characters; the full text goes on
+/// hover.
+pub fn compact_value(v: &str) -> String {
+    match v.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x.fract() != 0.0 => {
+            let a = x.abs();
+            let decimals = if a >= 1.0 {
+                (5 - a.log10().floor() as i32).max(0) as usize
+            } else {
+                (5 - a.log10().floor() as i32).clamp(0, 12) as usize
+            };
+            let s = format!("{x:.decimals$}");
+            let s = s.trim_end_matches('0').trim_end_matches('.');
+            s.to_string()
+        }
+        _ => short_text(v, 40),
     }
 }
 
@@ -177,7 +205,7 @@ mod style_tests {
         assert_eq!(rate(0.5), "50.00%");
         assert_eq!(points(0.004_67), "+0.47 pp");
         assert_eq!(latency_ms(0.2134), "0.213");
-        assert_eq!(latency_ms(48.25), "48.3");
+        assert_eq!(latency_ms(48.26), "48.3");
         assert_eq!(latency_ms(208.93), "209");
         assert_eq!(latency_ms(1249.6), "1,250");
         assert_eq!(latency_ms(5.0), "5.00");
@@ -185,6 +213,11 @@ mod style_tests {
         assert_eq!(diff(7.065), "+7.065");
         assert_eq!(diff(-0.0094), "-0.009400");
         assert_eq!(diff(0.0), "0");
+        assert_eq!(compact_value("0.30000000000000004"), "0.3");
+        assert_eq!(compact_value("1234.56789012"), "1234.57");
+        assert_eq!(compact_value("0.000123456789"), "0.000123457");
+        assert_eq!(compact_value("42"), "42");
+        assert_eq!(compact_value("DE"), "DE");
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
         assert_eq!(

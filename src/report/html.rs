@@ -1,10 +1,9 @@
 //! The experiment report as one self-contained HTML file: tables plus timeline plots as
 //! embedded PNG. It references the data files; it does not embed the data.
 
-use super::chart::{base64, ranges, render_png, ChartSeries, PALETTE};
-use super::format::{opt, p, pct};
+use super::chart::{render_svg, ChartAxes, ChartSeries, PALETTE};
+use super::format::{opt, p};
 use super::{Check, ExperimentReport, TestResult, TimelineRow};
-use crate::ingest::time::format_timestamp_us;
 use std::fmt::Write;
 
 /// HTML-escapes text.
@@ -16,37 +15,28 @@ pub fn h(s: &str) -> String {
 }
 
 fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
-    out.push_str("<table><tr><th>metric</th><th>method</th><th>treatment</th><th>control</th><th>treatment value</th><th>control value</th><th>diff</th><th>CI</th><th>lift</th><th>p</th>");
-    if adjusted {
-        out.push_str("<th>p adjusted</th>");
+    if tests.is_empty() {
+        out.push_str("<p>No tests.</p>\n");
+        return;
     }
-    out.push_str("<th>significant</th><th>role</th></tr>\n");
-    for t in tests {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:+.4}</td><td>[{}, {}]</td><td>{}</td><td>{}</td>",
-            h(&t.metric),
-            t.method,
-            h(&t.treatment),
-            h(&t.control),
-            t.treatment_value,
-            t.control_value,
-            t.diff,
-            opt(t.ci_low, 4),
-            opt(t.ci_high, 4),
-            pct(t.relative_lift),
-            p(t.p_value)
-        );
-        if adjusted {
-            let _ = write!(out, "<td>{}</td>", p(t.p_value_adjusted));
+    let t = super::tables::tests_table("", "", tests, adjusted);
+    out.push_str("<table><tr>");
+    for head in &t.header {
+        let _ = write!(out, "<th>{}</th>", h(head));
+    }
+    out.push_str("</tr>\n");
+    let sig_col = t.header.iter().position(|x| *x == "significant");
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for (i, c) in row.iter().enumerate() {
+            let class = if Some(i) == sig_col && c.starts_with("yes") {
+                " class=\"sig\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<td{class}>{}</td>", h(c));
         }
-        let _ = writeln!(
-            out,
-            "<td class=\"{}\">{}</td><td>{}</td></tr>",
-            if t.significant { "sig" } else { "" },
-            if t.significant { "yes" } else { "no" },
-            if t.primary { "primary" } else { "exploratory" }
-        );
+        out.push_str("</tr>\n");
     }
     out.push_str("</table>\n");
 }
@@ -74,7 +64,7 @@ fn chart(
                 .collect(),
         })
         .collect();
-    figure(out, title, unit, &series);
+    figure(out, title, unit, &series, r.timeline.bucket_seconds as f64);
 }
 
 /// The primary metric's lift over time with its interval (one colour per treatment).
@@ -135,17 +125,28 @@ fn lift_chart(out: &mut String, r: &ExperimentReport) {
         ),
         &format!("{} (treatment − control)", first.metric),
         &series,
+        r.timeline.bucket_seconds as f64,
     );
 }
 
-/// One chart as a figure with its axis ranges and legend.
-fn figure(out: &mut String, title: &str, unit: &str, series: &[ChartSeries]) {
-    let Some((x0, x1, y0, y1)) = ranges(series) else {
+/// One chart as a figure: title, legend, and the SVG with labelled axes.
+fn figure(out: &mut String, title: &str, unit: &str, series: &[ChartSeries], bucket_s: f64) {
+    if series.iter().all(|s| s.points.is_empty()) {
         return;
-    };
-    let png = render_png(series, 900, 220);
+    }
+    let svg = render_svg(
+        series,
+        &ChartAxes {
+            bucket_seconds: bucket_s,
+            unit,
+            percent: unit.starts_with('%'),
+        },
+        900,
+        240,
+    );
     let legend: Vec<String> = series
         .iter()
+        .filter(|s| !s.points.is_empty())
         .map(|s| {
             format!(
                 "<span style=\"color:rgb({},{},{})\">■</span> {}",
@@ -158,16 +159,9 @@ fn figure(out: &mut String, title: &str, unit: &str, series: &[ChartSeries]) {
         .collect();
     let _ = writeln!(
         out,
-        "<figure><figcaption><b>{}</b> — y: {} ({} to {}), x: time UTC ({} to {}) · {}</figcaption><img alt=\"{}\" src=\"data:image/png;base64,{}\"></figure>",
+        "<figure><figcaption><b>{}</b> · {}</figcaption>{svg}</figure>",
         h(title),
-        h(unit),
-        opt(Some(y0), 3),
-        opt(Some(y1), 3),
-        format_timestamp_us((x0 * 1e6) as i64),
-        format_timestamp_us((x1 * 1e6) as i64),
-        legend.join(" "),
-        h(title),
-        base64(&png)
+        legend.join(" ")
     );
 }
 
@@ -206,14 +200,23 @@ pub fn render(r: &ExperimentReport) -> String {
     for reason in &r.recommendation.reasons {
         let _ = writeln!(out, "<li>{}</li>", h(reason));
     }
-    out.push_str("</ul>\n<h2>Input</h2>\n");
+    let _ = writeln!(out, "</ul>\n<p><i>{}</i></p>", h(&r.context_line()));
+    out.push_str("<h2>Input</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>Time window: {}</p>",
+        h(&r.window
+            .as_ref()
+            .map_or("no timestamps".to_string(), |w| w.label()))
+    );
     let _ = writeln!(out, "<p>Files: {}<br>Format: {} · rows read {}, valid {}, rejected {}, non-event lines skipped {}<br>Control: <b>{}</b> ({}) · primary metric: {} · alpha {}</p>", h(&r.input.files.join(", ")), r.input.format, r.input.rows_read, r.input.rows_valid, r.input.rows_rejected, r.input.lines_skipped, h(&r.control), r.control_source, h(r.primary_metric.as_deref().unwrap_or("none declared")), r.alpha);
     out.push_str("<h2>Checks</h2>\n");
     out.push_str(&checks_table(&r.checks));
     out.push_str("<h2>Groups</h2><table><tr><th>group</th><th>models</th><th>requests</th><th>share</th><th>users</th><th>error rate</th><th>fallbacks</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>AUC</th></tr>\n");
     for g in &r.groups {
         let l = g.latency_ms;
-        let _ = writeln!(out, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2}%</td><td>{}</td><td>{:.3}%</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", h(&g.name), h(&g.models.join(", ")), g.requests, g.share * 100.0, g.users, g.error_rate * 100.0, g.fallbacks, opt(l.map(|l| l.p50), 2), opt(l.map(|l| l.p95), 2), opt(l.map(|l| l.p99), 2), opt(g.auc, 4));
+        let ms = |x: Option<f64>| x.map_or("–".into(), super::format::latency_ms);
+        let _ = writeln!(out, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", h(&g.name), h(&g.models.join(", ")), g.requests, super::format::rate(g.share), g.users, super::format::rate(g.error_rate), g.fallbacks, ms(l.map(|l| l.p50)), ms(l.map(|l| l.p95)), ms(l.map(|l| l.p99)), opt(g.auc, 4));
     }
     out.push_str("</table>\n<h2>Tests (treatment − control)</h2>\n");
     let _ = writeln!(
@@ -250,7 +253,12 @@ pub fn render(r: &ExperimentReport) -> String {
     super::stages_markdown::stages_html(&mut out, r, h);
     super::stages_markdown::events_html(&mut out, r, h);
     if !r.timeline.rows.is_empty() {
-        let _ = writeln!(out, "<h2>Timeline ({} buckets)</h2>", h(&r.timeline.bucket));
+        let _ = writeln!(
+            out,
+            "<h2>Timeline</h2><p>{} buckets of {}, UTC.</p>",
+            r.timeline.buckets(),
+            h(&r.timeline.bucket)
+        );
         lift_chart(&mut out, r);
         chart(&mut out, "Traffic", "requests / s", r, |x| Some(x.qps));
         chart(
@@ -297,16 +305,7 @@ pub fn render(r: &ExperimentReport) -> String {
     }
     if !r.segments.is_empty() {
         let _ = writeln!(out, "<h2>Segments ({} correction)</h2>", r.correction);
-        for s in &r.segments {
-            let _ = writeln!(
-                out,
-                "<h3>{} = {} ({} requests)</h3>",
-                h(&s.column),
-                h(&s.value),
-                s.requests
-            );
-            tests_table(&mut out, &s.tests, true);
-        }
+        super::tables::write_html_at(&mut out, &super::tables::segment_tables(r), 3, h);
     }
     let _ = writeln!(
         out,

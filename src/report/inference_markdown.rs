@@ -7,8 +7,13 @@ use super::tables::{write_html, write_markdown, Table};
 use super::ExperimentReport;
 use crate::plan::Inference;
 
-fn ci(lo: Option<f64>, hi: Option<f64>, digits: usize) -> String {
-    format!("[{}, {}]", opt(lo, digits), opt(hi, digits))
+/// An interval of differences, formatted as every difference is (`format::diff`).
+fn ci(lo: Option<f64>, hi: Option<f64>, _digits: usize) -> String {
+    let d = |x: Option<f64>| {
+        x.filter(|v| v.is_finite())
+            .map_or("–".into(), super::format::diff)
+    };
+    format!("[{}, {}]", d(lo), d(hi))
 }
 
 fn yes(b: bool) -> String {
@@ -41,7 +46,7 @@ pub fn tables(r: &ExperimentReport) -> Vec<Table> {
                     vec![
                         t.metric.clone(),
                         t.treatment.clone(),
-                        format!("{:+.4}", t.diff),
+                        super::format::diff(t.diff),
                         ci(t.ci_low, t.ci_high, 4),
                         p(t.p_value),
                         yes(t.significant),
@@ -64,10 +69,10 @@ pub fn tables(r: &ExperimentReport) -> Vec<Table> {
                 format!("{:.4}", c.theta),
                 format!("{:.1}%", c.variance_reduction * 100.0),
                 c.users_with_covariate.to_string(),
-                format!("{:+.4}", t.diff),
+                super::format::diff(t.diff),
                 ci(t.ci_low, t.ci_high, 4),
                 p(t.p_value),
-                format!("{:+.4}", c.unadjusted.diff),
+                super::format::diff(c.unadjusted.diff),
                 ci(c.unadjusted.ci_low, c.unadjusted.ci_high, 4),
                 p(c.unadjusted.p_value),
             ])
@@ -182,7 +187,7 @@ pub fn tables(r: &ExperimentReport) -> Vec<Table> {
                         t.to_string(),
                         points.len().to_string(),
                         first.map_or("not yet".to_string(), |l| l.start.clone()),
-                        format!("{:+.4}", last.diff),
+                        super::format::diff(last.diff),
                         ci(last.ci_low, last.ci_high, 4),
                     ])
                 })

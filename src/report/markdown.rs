@@ -1,51 +1,45 @@
 //! The experiment report as Markdown, for people.
 
-use super::format::{opt, p, pct};
+use super::format::{opt, p};
 use super::{Check, ExperimentReport, TestResult};
 use std::fmt::Write;
 
 fn tests_table(out: &mut String, tests: &[TestResult], adjusted: bool) {
-    let _ = writeln!(out, "| metric | method | control | treatment | control value | treatment value | diff | CI | lift | p |{} significant | role |", if adjusted { " p adj |" } else { "" });
-    let _ = writeln!(
-        out,
-        "|---|---|---|---|---:|---:|---:|---|---:|---:|{}---|---|",
-        if adjusted { "---:|" } else { "" }
-    );
-    for t in tests {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {:.4} | {:.4} | {:+.4} | [{}, {}] | {} | {} |{} {} | {} |",
-            t.metric,
-            t.method,
-            t.control,
-            t.treatment,
-            t.control_value,
-            t.treatment_value,
-            t.diff,
-            opt(t.ci_low, 4),
-            opt(t.ci_high, 4),
-            pct(t.relative_lift),
-            p(t.p_value),
-            if adjusted {
-                format!(" {} |", p(t.p_value_adjusted))
-            } else {
-                String::new()
-            },
-            if t.significant { "yes" } else { "no" },
-            if t.primary { "primary" } else { "exploratory" },
-        );
+    if tests.is_empty() {
+        let _ = writeln!(out, "No tests.");
+        return;
     }
+    let t = super::tables::tests_table("", "", tests, adjusted);
+    let _ = writeln!(out, "| {} |", t.header.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(t.header.len()));
+    for row in &t.rows {
+        let cells: Vec<String> = row.iter().map(|c| super::tables::md_cell(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+}
+
+/// A latency in ms with three significant digits, or an en dash.
+fn ms(x: Option<f64>) -> String {
+    x.map_or("–".into(), super::format::latency_ms)
 }
 
 /// Renders the report as Markdown.
 pub fn render(r: &ExperimentReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Verdict: {}\n", r.recommendation.action.words());
+    let _ = writeln!(out, "*{}*\n", r.context_line());
     for reason in &r.recommendation.reasons {
         let _ = writeln!(out, "- {reason}");
     }
     let _ = writeln!(out, "\n## Input\n");
     let _ = writeln!(out, "- files: {}", r.input.files.join(", "));
+    let _ = writeln!(
+        out,
+        "- time window: {}",
+        r.window
+            .as_ref()
+            .map_or("no timestamps".to_string(), |w| w.label())
+    );
     let _ = writeln!(out, "- format: {}", r.input.format);
     let _ = writeln!(
         out,
@@ -88,19 +82,19 @@ pub fn render(r: &ExperimentReport) -> String {
         let l = g.latency_ms;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.2}% | {} | {} | {:.3}% | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             g.name,
             g.models.join(", "),
             g.requests,
-            g.share * 100.0,
+            super::format::rate(g.share),
             g.users,
             g.errors,
-            g.error_rate * 100.0,
+            super::format::rate(g.error_rate),
             g.fallbacks,
-            opt(l.map(|l| l.mean), 2),
-            opt(l.map(|l| l.p50), 2),
-            opt(l.map(|l| l.p95), 2),
-            opt(l.map(|l| l.p99), 2),
+            ms(l.map(|l| l.mean)),
+            ms(l.map(|l| l.p50)),
+            ms(l.map(|l| l.p95)),
+            ms(l.map(|l| l.p99)),
             opt(g.mean_score, 4),
             opt(g.auc, 4)
         );
@@ -148,15 +142,8 @@ pub fn render(r: &ExperimentReport) -> String {
     }
 
     if !r.segments.is_empty() {
-        let _ = writeln!(out, "\n## Segments ({} correction)\n", r.correction);
-        for s in &r.segments {
-            let _ = writeln!(
-                out,
-                "\n### {} = {} ({} requests)\n",
-                s.column, s.value, s.requests
-            );
-            tests_table(&mut out, &s.tests, true);
-        }
+        let _ = writeln!(out, "\n## Segments ({} correction)", r.correction);
+        super::tables::write_markdown_at(&mut out, &super::tables::segment_tables(r), 3);
     }
     timeline_summary(&mut out, r);
     out
@@ -168,8 +155,8 @@ pub fn render(r: &ExperimentReport) -> String {
 fn timeline_summary(out: &mut String, r: &ExperimentReport) {
     let _ = writeln!(
         out,
-        "\n## Timeline\n\n{} rows in buckets of {} (the JSON report and the timeline CSV have every series).\n",
-        r.timeline.rows.len(),
+        "\n## Timeline\n\n{} buckets of {}, UTC (the JSON report and the timeline CSV have every series).\n",
+        r.timeline.buckets(),
         r.timeline.bucket
     );
     if r.timeline.rows.is_empty() {
@@ -216,6 +203,9 @@ fn timeline_summary(out: &mut String, r: &ExperimentReport) {
 /// Checks of any report (health checks, retraining triggers, comparison checks) as a
 /// Markdown table: id, status, the line for people, and the numbers behind it.
 pub fn checks_table(checks: &[Check]) -> String {
+    if checks.is_empty() {
+        return "None.\n".into();
+    }
     let mut out = String::from("| check | status | detail | numbers |\n|---|---|---|---|\n");
     for c in checks {
         let _ = writeln!(

@@ -20,6 +20,7 @@ pub mod shadow;
 pub mod shadow_markdown;
 pub mod stages_markdown;
 pub mod tables;
+pub mod ticks;
 
 pub use check::{Check, CheckId, Status};
 pub use experiment::*;

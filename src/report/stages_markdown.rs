@@ -1,6 +1,6 @@
 //! The unit and the allocation stages of an experiment report, as Markdown and HTML.
 
-use super::format::{opt, p};
+use super::format::p;
 use super::tables::{write_html, write_markdown, Table};
 use super::ExperimentReport;
 use std::fmt::Write;
@@ -32,19 +32,19 @@ fn stage_cells(r: &ExperimentReport) -> Vec<[String; 8]> {
                 .or(s.tests.first())
                 .map(|t| {
                     format!(
-                        "{} {:+.4} [{}, {}] p {}",
+                        "{} {} [{}, {}] p {}",
                         t.metric,
-                        t.diff,
-                        opt(t.ci_low, 4),
-                        opt(t.ci_high, 4),
+                        super::format::diff(t.diff),
+                        t.ci_low.map_or("–".into(), super::format::diff),
+                        t.ci_high.map_or("–".into(), super::format::diff),
                         p(t.p_value)
                     )
                 })
                 .unwrap_or_else(|| "–".into());
             [
                 s.index.to_string(),
-                s.start.clone(),
-                s.end.clone(),
+                super::format::iso_to_second(&s.start),
+                super::format::iso_to_second(&s.end),
                 s.requests.to_string(),
                 per_group(&s.units),
                 format!(

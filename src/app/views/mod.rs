@@ -118,7 +118,8 @@ pub fn fmt_pct(x: Option<f64>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
-/// A small "CSV" button that exports a table.
+/// Small "CSV" and "Copy" buttons: save the table as CSV, or copy it as tab-separated text
+/// that pastes into a spreadsheet.
 pub fn csv_button(ui: &mut egui::Ui, kind: Table, cmds: &mut Vec<Command>) {
     if ui
         .small_button("CSV")
@@ -126,6 +127,13 @@ pub fn csv_button(ui: &mut egui::Ui, kind: Table, cmds: &mut Vec<Command>) {
         .clicked()
     {
         cmds.push(Command::ExportCsv(kind));
+    }
+    if ui
+        .small_button("Copy")
+        .on_hover_text("Copy this table as tab-separated text (pastes into a spreadsheet)")
+        .clicked()
+    {
+        cmds.push(Command::CopyTable(kind));
     }
 }
 

@@ -42,64 +42,9 @@ pub fn overview_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     groups_ui(ui, r, cmds);
 }
 
-/// One line of what was analysed: files, time window and duration, groups with their
-/// models (name@version), rows, and the current stage of a ramp.
+/// One line of what was analysed (the report's own, as Markdown and HTML print it).
 pub fn context_line(r: &ExperimentReport) -> String {
-    use crate::report::format;
-    let mut parts = Vec::new();
-    let names: Vec<&str> = r
-        .input
-        .files
-        .iter()
-        .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f))
-        .collect();
-    parts.push(match names.len() {
-        0 => "no files".to_string(),
-        1..=3 => names.join(", "),
-        n => format!("{}, {} and {} more", names[0], names[1], n - 2),
-    });
-    parts.push(match &r.window {
-        Some(w) => w.label(),
-        None => "no timestamps".into(),
-    });
-    let groups: Vec<String> = r
-        .groups
-        .iter()
-        .map(|g| {
-            let models = if g.models.is_empty() {
-                "model not logged".to_string()
-            } else {
-                g.models.join("+")
-            };
-            if g.versions.is_empty() {
-                format!("{}: {models}", g.name)
-            } else {
-                format!("{}: {models}@{}", g.name, g.versions.join("+"))
-            }
-        })
-        .collect();
-    parts.push(groups.join(" vs "));
-    parts.push(format!("{} rows", format::count(r.input.rows_valid)));
-    if r.stages.len() > 1 {
-        if let Some(s) = r.stages.last() {
-            let split = s
-                .expected_share
-                .as_ref()
-                .unwrap_or(&s.observed_share)
-                .iter()
-                .filter(|(g, _)| **g != r.control)
-                .map(|(g, x)| format!("{g} {}", format::share(*x)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            parts.push(format!(
-                "stage {} of {} since {} ({split})",
-                s.index + 1,
-                r.stages.len(),
-                format::timestamp(s.start_us, false)
-            ));
-        }
-    }
-    parts.join(" · ")
+    r.context_line()
 }
 
 /// The context line at the top of the Overview.
@@ -409,26 +354,25 @@ fn groups_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
                 ui.label(g.models.join(", "));
                 ui.label(crate::app::jobs::thousands(g.requests));
                 ui.label(format!(
-                    "{:.2}% (expected {:.2}%)",
-                    g.share * 100.0,
-                    r.srm
-                        .as_ref()
-                        .and_then(|s| s.expected_share.get(&g.name).copied())
-                        .unwrap_or(f64::NAN)
-                        * 100.0
+                    "{} (expected {})",
+                    crate::report::format::rate(g.share),
+                    crate::report::format::rate(
+                        r.srm
+                            .as_ref()
+                            .and_then(|s| s.expected_share.get(&g.name).copied())
+                            .unwrap_or(f64::NAN)
+                    )
                 ));
                 ui.label(crate::app::jobs::thousands(g.users));
-                ui.label(format!("{:.3}%", g.error_rate * 100.0));
+                ui.label(crate::report::format::rate(g.error_rate));
                 ui.label(g.fallbacks.to_string());
                 ui.label(
                     g.latency_ms
-                        .map(|l| format!("{:.1}", l.p50))
-                        .unwrap_or("–".into()),
+                        .map_or("–".into(), |l| crate::report::format::latency_ms(l.p50)),
                 );
                 ui.label(
                     g.latency_ms
-                        .map(|l| format!("{:.1}", l.p99))
-                        .unwrap_or("–".into()),
+                        .map_or("–".into(), |l| crate::report::format::latency_ms(l.p99)),
                 );
                 ui.label(g.auc.map(|a| format!("{a:.4}")).unwrap_or("–".into()));
                 ui.end_row();

@@ -45,36 +45,12 @@ pub fn legend_ui<'a>(
     });
 }
 
-/// Multiples of the bucket (1, 2, 5, 10, 20, 50… buckets, whole minutes/hours/days once
-/// past them) giving at most about seven ticks over the visible range, aligned to the
-/// epoch as the buckets are.
-pub fn time_step(span_s: f64, bucket_s: f64) -> f64 {
-    let bucket = bucket_s.max(1.0);
-    let mut k = 1.0;
-    let mut i = 0;
-    while span_s / (bucket * k) > 7.0 && i < 60 {
-        k = [1.0, 2.0, 5.0][(i + 1) % 3] * 10f64.powi(((i + 1) / 3) as i32);
-        i += 1;
-    }
-    let step = bucket * k;
-    // past half a day, whole days in 1-2-5 steps (a tick every 20 h or 50 h reads badly)
-    if step >= 43_200.0 && bucket <= 86_400.0 {
-        let mut days = 1.0;
-        let mut j = 0;
-        while span_s / (86_400.0 * days) > 7.0 && j < 30 {
-            j += 1;
-            days = [1.0, 2.0, 5.0][j % 3] * 10f64.powi((j / 3) as i32);
-        }
-        86_400.0 * days
-    } else {
-        step
-    }
-}
+pub use crate::report::ticks::{time_step, time_tick_label};
 
 /// The grid marks of a time axis: major ticks every [`time_step`], minor ones every bucket.
 pub fn time_marks(input: GridInput, bucket_s: f64) -> Vec<GridMark> {
     let (lo, hi) = input.bounds;
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if !lo.is_finite() || !hi.is_finite() || hi <= lo {
         return Vec::new();
     }
     let step = time_step(hi - lo, bucket_s);
@@ -88,24 +64,6 @@ pub fn time_marks(input: GridInput, bucket_s: f64) -> Vec<GridMark> {
         v += step;
     }
     marks
-}
-
-/// A tick label for a time (seconds since the epoch, UTC) on a grid of `step` seconds:
-/// the date for day steps, hours and minutes (with the date at midnight) below, seconds
-/// under a minute.
-pub fn time_tick_label(value_s: f64, step_s: f64) -> String {
-    let s = crate::report::format::timestamp((value_s * 1e6).round() as i64, false);
-    let (date, time) = s.split_once(' ').unwrap_or((&s, ""));
-    let month_day = date.get(5..).unwrap_or(date);
-    if step_s >= 86_400.0 {
-        month_day.to_string()
-    } else if step_s < 60.0 {
-        time.to_string()
-    } else if time.starts_with("00:00") {
-        format!("{month_day} 00:00")
-    } else {
-        time.get(..5).unwrap_or(time).to_string()
-    }
 }
 
 /// One read-out line: a series' name, colour and value.

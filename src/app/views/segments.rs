@@ -205,11 +205,5 @@ pub fn segments_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &mut State, cmds: &mut
 /// A segment value as a table cell: its first line, at most 40 characters (the full text
 /// on hover).
 pub fn short_value(v: &str) -> String {
-    let first = v.lines().next().unwrap_or("");
-    let cut: String = first.chars().take(40).collect();
-    if cut.len() < v.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
+    crate::report::format::short_text(v, 40)
 }

@@ -258,12 +258,7 @@ pub fn verdict_color(t: &TestResult, group: usize) -> egui::Color32 {
 /// A result's significance in words, as [`verdict_color`] colours it: "yes, better",
 /// "yes, worse", "yes" (no direction declared) or "no".
 pub fn verdict_word(t: &TestResult) -> &'static str {
-    match (t.significant, t.favorable) {
-        (true, Some(true)) => "yes, better",
-        (true, Some(false)) => "yes, worse",
-        (true, None) => "yes",
-        (false, _) => "no",
-    }
+    t.significance_word()
 }
 
 fn ui_gray() -> egui::Color32 {

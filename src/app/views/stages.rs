@@ -9,7 +9,7 @@ use eframe::egui::{self, RichText};
 
 fn shares(m: &std::collections::BTreeMap<String, f64>) -> String {
     m.iter()
-        .map(|(g, v)| format!("{g} {:.1}%", v * 100.0))
+        .map(|(g, v)| format!("{g} {}", crate::report::format::share(*v)))
         .collect::<Vec<_>>()
         .join(" · ")
 }

@@ -41,7 +41,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &ViewCtx, state: &State, cmds: &mut Vec
         }
         ui.separator();
         super::csv_button(ui, Table::Timeline, cmds);
-        ui.weak(format!("{} buckets of {}, UTC", r.timeline.rows.len() / r.groups.len().max(1), r.timeline.bucket));
+        ui.weak(format!("{} buckets of {}, UTC", r.timeline.buckets(), r.timeline.bucket));
     });
     if r.timeline.rows.is_empty() {
         ui.label("No timestamps in this log, so there is no timeline. Map a timestamp column in the Data view.");
@@ -135,7 +135,7 @@ pub fn stage_spans(r: &ExperimentReport) -> Vec<StageSpan> {
             let share = |m: &std::collections::BTreeMap<String, f64>| {
                 m.iter()
                     .filter(|(g, _)| **g != r.control)
-                    .map(|(_, v)| format!("{:.1}%", v * 100.0))
+                    .map(|(_, v)| crate::report::format::share(*v))
                     .collect::<Vec<_>>()
                     .join("/")
             };

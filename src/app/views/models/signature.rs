@@ -172,9 +172,10 @@ pub(super) fn signature_ui(
     compared: bool,
 ) {
     let rows = signature_rows(a, b);
+    let both = a.is_some() && b.is_some();
     let differing = rows
         .iter()
-        .filter(|(_, x, y)| a.is_some() && b.is_some() && x != y)
+        .filter(|(_, x, y)| both && differs(x, y))
         .count();
     egui::CollapsingHeader::new(format!(
         "Signatures and metadata: {differing} of {} rows differ (highlighted)",
@@ -192,25 +193,46 @@ pub(super) fn signature_ui(
                 ui.strong("challenger");
                 ui.end_row();
                 for (what, x, y) in &rows {
-                    let differs = a.is_some() && b.is_some() && x != y;
+                    let differs = both && differs(x, y);
                     ui.label(what);
                     for t in [x, y] {
-                        let short: String = if t.chars().count() > 70 {
-                            t.chars().take(67).collect::<String>() + "..."
+                        // the whole value, wrapped (never cut); a missing one is said so
+                        let text = if is_empty(t) {
+                            egui::RichText::new("not recorded").weak()
+                        } else if differs {
+                            egui::RichText::new(t.as_str()).color(status_color(Status::Warn))
                         } else {
-                            t.clone()
+                            egui::RichText::new(t.as_str())
                         };
-                        let resp = if differs {
-                            ui.colored_label(status_color(Status::Warn), short)
-                        } else {
-                            ui.label(short)
-                        };
-                        if t.chars().count() > 70 {
-                            resp.on_hover_text(t.as_str());
-                        }
+                        ui.add(egui::Label::new(text).wrap())
+                            .on_hover_text(t.as_str());
                     }
                     ui.end_row();
                 }
             });
     });
+}
+
+/// A value the model does not record.
+fn is_empty(v: &str) -> bool {
+    matches!(v.trim(), "" | "–" | "-" | "none" | "null")
+}
+
+/// Two recorded values that differ (a value beside a missing one is not a difference: it
+/// is shown as "not recorded").
+pub fn differs(a: &str, b: &str) -> bool {
+    !is_empty(a) && !is_empty(b) && a != b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::differs;
+
+    #[test]
+    fn empty_beside_a_value_is_not_a_difference() {
+        assert!(!differs("", "skl2onnx 1.17"));
+        assert!(!differs("–", "x"));
+        assert!(differs("opset 17", "opset 18"));
+        assert!(!differs("opset 17", "opset 17"));
+    }
 }

@@ -283,7 +283,9 @@ pub(super) fn disagreeing_rows_ui(ui: &mut egui::Ui, r: &CompareReport) {
                         });
                         ui.label(label);
                         for f in &feats {
-                            ui.label(t.features.get(f).cloned().unwrap_or_default());
+                            let full = t.features.get(f).cloned().unwrap_or_default();
+                            ui.label(crate::report::format::compact_value(&full))
+                                .on_hover_text(full);
                         }
                         ui.end_row();
                     }
