@@ -42,8 +42,8 @@ fn html_is_self_contained_with_labelled_svg_plots_and_tables() {
     // every chart labels its axes: time ticks, value ticks, the unit
     assert!(page.contains(">time (UTC)</text>"));
     assert!(
-        page.contains(">12-14</text>"),
-        "day ticks on a three-day log"
+        page.contains(">12-14 00:00</text>"),
+        "midnight ticks name the day"
     );
     assert!(page.contains(">% of requests</text>"));
     assert!(page.contains("Lift of converted over time, always-valid interval"));

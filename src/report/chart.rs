@@ -170,9 +170,9 @@ mod tests {
             240,
         );
         assert!(svg.starts_with("<svg"), "{svg}");
-        // 20-minute time ticks, labelled
-        assert!(svg.contains(">00:20</text>"), "{svg}");
-        assert!(svg.contains(">01:40</text>"), "{svg}");
+        // half-hour time ticks, labelled
+        assert!(svg.contains(">00:30</text>"), "{svg}");
+        assert!(svg.contains(">01:30</text>"), "{svg}");
         // value ticks labelled, the unit on the y axis, the series named
         assert!(
             svg.contains(">42</text>") || svg.contains(">44</text>"),

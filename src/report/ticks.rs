@@ -1,31 +1,39 @@
 //! Axis ticks shared by the window's plots and the HTML report's charts: time ticks on
-//! whole 1-2-5 multiples of the bucket (whole days past half a day) with their labels, and
-//! 1-2-5 value ticks.
+//! clock-friendly whole multiples of the bucket with their labels, and 1-2-5 value ticks.
 
-/// Multiples of the bucket (1, 2, 5, 10, 20, 50… buckets, whole minutes/hours/days once
-/// past them) giving at most about seven ticks over the visible range, aligned to the
-/// epoch as the buckets are.
+/// Clock-friendly steps, seconds: 1, 2, 5, 10, 15, 30 s; 1, 2, 5, 10, 15, 30 min; 1, 2,
+/// 3, 6, 12 h; 1, 2, 5, 7, 14, 30 days.
+const CLOCK_STEPS: [f64; 23] = [
+    1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+    10_800.0, 21_600.0, 43_200.0, 86_400.0, 172_800.0, 432_000.0, 604_800.0, 1_209_600.0,
+    2_592_000.0,
+];
+
+/// The tick step of a time axis: the smallest clock-friendly step that is a whole multiple
+/// of the bucket and gives at most seven ticks over the span (ticks then fall on bucket
+/// starts and read as 13:30, 14:00...); a bucket no clock step is a multiple of gets 1, 2,
+/// 5, 10... buckets.
 pub fn time_step(span_s: f64, bucket_s: f64) -> f64 {
     let bucket = bucket_s.max(1.0);
+    let multiple = |step: f64| {
+        let k = step / bucket;
+        k >= 1.0 - 1e-9 && (k - k.round()).abs() < 1e-9
+    };
     let mut k = 1.0;
     let mut i = 0;
     while span_s / (bucket * k) > 7.0 && i < 60 {
-        k = [1.0, 2.0, 5.0][(i + 1) % 3] * 10f64.powi(((i + 1) / 3) as i32);
         i += 1;
+        k = [1.0, 2.0, 5.0][i % 3] * 10f64.powi((i / 3) as i32);
     }
-    let step = bucket * k;
-    // past half a day, whole days in 1-2-5 steps (a tick every 20 h or 50 h reads badly)
-    if step >= 43_200.0 && bucket <= 86_400.0 {
-        let mut days = 1.0;
-        let mut j = 0;
-        while span_s / (86_400.0 * days) > 7.0 && j < 30 {
-            j += 1;
-            days = [1.0, 2.0, 5.0][j % 3] * 10f64.powi((j / 3) as i32);
-        }
-        86_400.0 * days
-    } else {
-        step
-    }
+    let plain = bucket * k;
+    // the clock step unless it is far coarser than plain multiples (an odd bucket)
+    CLOCK_STEPS
+        .iter()
+        .copied()
+        .filter(|s| multiple(*s))
+        .find(|s| span_s / s <= 7.0)
+        .filter(|c| *c <= 3.0 * plain)
+        .unwrap_or(plain)
 }
 
 /// A tick label for a time (seconds since the epoch, UTC) on a grid of `step` seconds:

@@ -202,18 +202,18 @@ fn primary_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) 
                         ui.weak(format!(
                             "p = {}, CI [{}, {}]: valid for one look at a pre-planned size only",
                             fmt_p(t.fixed.p_value),
-                            t.fixed.ci_low.map_or("–".into(), |x| format!("{x:+.4}")),
-                            t.fixed.ci_high.map_or("–".into(), |x| format!("{x:+.4}"))
+                            t.fixed.ci_low.map_or("–".into(), crate::report::format::diff),
+                            t.fixed.ci_high.map_or("–".into(), crate::report::format::diff)
                         ));
                         ui.end_row();
                     }
                     if let Some(c) = t.cuped {
                         tip_label(ui, "CUPED", super::inference::inference_tips::CUPED);
                         ui.weak(format!(
-                            "variance −{:.0}% (θ = {:.3}); unadjusted diff {:+.4}, p = {}",
+                            "variance −{:.0}% (θ = {:.3}); unadjusted diff {}, p = {}",
                             c.variance_reduction * 100.0,
                             c.theta,
-                            c.unadjusted.diff,
+                            crate::report::format::diff(c.unadjusted.diff),
                             fmt_p(c.unadjusted.p_value)
                         ));
                         ui.end_row();

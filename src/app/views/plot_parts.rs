@@ -122,11 +122,14 @@ mod tests {
 
     #[test]
     fn ticks_are_whole_multiples_of_the_bucket() {
-        // 2 h of 1-minute buckets: 20-minute ticks
-        assert_eq!(time_step(7200.0, 60.0), 1200.0);
-        // 3 days of hourly buckets: 20 h would do, whole days read better
-        assert_eq!(time_step(3.0 * 86_400.0, 3600.0), 86_400.0);
+        // 2 h of 1-minute buckets: half-hour ticks; of 30-second buckets too
+        assert_eq!(time_step(7200.0, 60.0), 1800.0);
+        assert_eq!(time_step(7200.0, 30.0), 1800.0);
+        // 3 days of hourly buckets: whole days (never 20 h or 25 min)
+        assert_eq!(time_step(3.0 * 86_400.0, 3600.0), 43_200.0);
         assert_eq!(time_step(14.0 * 86_400.0, 3600.0), 172_800.0);
+        // a 7-minute bucket: multiples of it
+        assert_eq!(time_step(7200.0, 420.0), 2100.0);
         let marks = time_marks(
             GridInput {
                 bounds: (1_000.0, 4_700.0),

@@ -142,8 +142,8 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                     ui.label(super::fmt_diff(t.diff));
                     ui.label(format!(
                         "[{}, {}]",
-                        t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
-                        t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into())
+                        t.ci_low.map_or("–".into(), crate::report::format::diff),
+                        t.ci_high.map_or("–".into(), crate::report::format::diff)
                     ));
                     ui.label(fmt_pct(t.relative_lift));
                     ui.label(fmt_p(t.p_value));
@@ -153,20 +153,20 @@ pub fn tests_table_ui(ui: &mut egui::Ui, id: &str, tests: &[TestResult], adjuste
                     ui.colored_label(verdict_color(t, 1), verdict_word(t));
                     ui.label(fmt_p(t.fixed.p_value)).on_hover_text(format!(
                         "fixed-horizon interval [{}, {}], significant: {}",
-                        t.fixed.ci_low.map_or("–".into(), |x| format!("{x:+.4}")),
-                        t.fixed.ci_high.map_or("–".into(), |x| format!("{x:+.4}")),
+                        t.fixed.ci_low.map_or("–".into(), crate::report::format::diff),
+                        t.fixed.ci_high.map_or("–".into(), crate::report::format::diff),
                         if t.fixed.significant { "yes" } else { "no" }
                     ));
                     match t.cuped {
                         Some(c) => {
                             ui.label(format!("-{:.0}% var", c.variance_reduction * 100.0))
                                 .on_hover_text(format!(
-                                    "θ = {:.4}, {} users with a pre-period; unadjusted diff {:+.4} [{}, {}], p {}",
+                                    "θ = {:.4}, {} users with a pre-period; unadjusted diff {} [{}, {}], p {}",
                                     c.theta,
                                     c.users_with_covariate,
-                                    c.unadjusted.diff,
-                                    c.unadjusted.ci_low.map_or("–".into(), |x| format!("{x:+.4}")),
-                                    c.unadjusted.ci_high.map_or("–".into(), |x| format!("{x:+.4}")),
+                                    crate::report::format::diff(c.unadjusted.diff),
+                                    c.unadjusted.ci_low.map_or("–".into(), crate::report::format::diff),
+                                    c.unadjusted.ci_high.map_or("–".into(), crate::report::format::diff),
                                     fmt_p(c.unadjusted.p_value)
                                 ));
                         }

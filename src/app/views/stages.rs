@@ -104,10 +104,10 @@ pub fn stages_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
                 }
                 match s.tests.iter().find(|t| t.metric == metric) {
                     Some(t) => ui.label(format!(
-                        "{:+.4} [{}, {}] · p {}",
-                        t.diff,
-                        t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
-                        t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
+                        "{} [{}, {}] · p {}",
+                        crate::report::format::diff(t.diff),
+                        t.ci_low.map_or("–".into(), crate::report::format::diff),
+                        t.ci_high.map_or("–".into(), crate::report::format::diff),
                         fmt_p(t.p_value)
                     )),
                     None => ui.weak("–"),
@@ -117,11 +117,11 @@ pub fn stages_ui(ui: &mut egui::Ui, r: &ExperimentReport) {
         });
     if let Some(t) = followed(r) {
         let mut line = format!(
-            "Combined over {} stages (inverse-variance weights): {:+.4} [{}, {}], lift {}, p {}",
+            "Combined over {} stages (inverse-variance weights): {} [{}, {}], lift {}, p {}",
             t.stages_combined,
-            t.diff,
-            t.ci_low.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
-            t.ci_high.map(|x| format!("{x:+.4}")).unwrap_or("–".into()),
+            crate::report::format::diff(t.diff),
+            t.ci_low.map_or("–".into(), crate::report::format::diff),
+            t.ci_high.map_or("–".into(), crate::report::format::diff),
             fmt_pct(t.relative_lift),
             fmt_p(t.p_value)
         );

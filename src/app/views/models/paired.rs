@@ -77,7 +77,11 @@ pub(super) fn paired_tests_ui(ui: &mut egui::Ui, r: &CompareReport) {
             if let Some(d) = &p.delong {
                 ui.label("DeLong ΔAUC").on_hover_text(tips::DELONG);
                 signed(ui, d.diff, true, excludes_zero(Some((d.ci_low, d.ci_high))));
-                ui.label(format!("[{:+.4}, {:+.4}]", d.ci_low, d.ci_high));
+                ui.label(format!(
+                    "[{}, {}]",
+                    crate::report::format::diff(d.ci_low),
+                    crate::report::format::diff(d.ci_high)
+                ));
                 ui.label(fmt_p(Some(d.p_value)));
                 ui.end_row();
             }
@@ -101,8 +105,10 @@ pub(super) fn paired_tests_ui(ui: &mut egui::Ui, r: &CompareReport) {
                     excludes_zero(Some((b.ci_low, b.ci_high))),
                 );
                 ui.label(format!(
-                    "[{:+.4}, {:+.4}] ({} resamples)",
-                    b.ci_low, b.ci_high, b.n
+                    "[{}, {}] ({} resamples)",
+                    crate::report::format::diff(b.ci_low),
+                    crate::report::format::diff(b.ci_high),
+                    b.n
                 ));
                 ui.label("–");
                 ui.end_row();
