@@ -297,10 +297,10 @@ fn error_rate_check(
     for t in treatments {
         let d = t.error_rate - ctrl.error_rate;
         let rates = format!(
-            "{} vs control {}, {:+.2} points",
+            "{} vs control {}, {}",
             pct(t.error_rate),
             pct(ctrl.error_rate),
-            d * 100.0
+            crate::report::format::points(d)
         );
         match guard(guards, crate::analysis::rollout::ERROR_RATE, &t.name) {
             Some(r) => {
@@ -312,7 +312,7 @@ fn error_rate_check(
                     worst = Status::Fail;
                 }
                 msgs.push(format!(
-                    "{} error rate {rates} (margin {:.2} points)",
+                    "{} error rate {rates} (margin {:.2} pp)",
                     t.name,
                     g.error_rate_margin * 100.0
                 ));
@@ -362,12 +362,9 @@ fn fallbacks_check(treatments: &[&GroupSummary]) -> Check {
     fallbacks.with("fallbacks", fb as f64)
 }
 
+/// The MDE as every difference is written (treatment − control, four significant digits).
 fn fmt_mde(p: &PowerResult) -> String {
-    if p.unit == crate::report::UnitKind::Request {
-        format!("{:+.2} points", p.mde_absolute * 100.0)
-    } else {
-        format!("{:+.4}", p.mde_absolute)
-    }
+    crate::report::format::diff(p.mde_absolute)
 }
 
 /// Declared ramp against the detected stages.

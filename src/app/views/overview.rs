@@ -286,11 +286,7 @@ fn health_ui(ui: &mut egui::Ui, r: &ExperimentReport, cmds: &mut Vec<Command>) {
                     )),
             )
             .on_hover_text(tips::SAMPLE);
-            let mde = if p.unit == crate::report::UnitKind::Request {
-                format!("{:+.2} points", p.mde_absolute * 100.0)
-            } else {
-                format!("{:+.4}", p.mde_absolute)
-            };
+            let mde = super::fmt_diff(p.mde_absolute);
             ui.label(format!(
                 "to detect {mde} on {} (alpha {}, power {})",
                 p.metric, p.alpha, p.power
