@@ -1372,8 +1372,17 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
             rows[rows.len() / 4]["start"].as_str().unwrap()
         )
     };
-    let cases: [(&str, &str, &PlanText); 4] = [
+    // a declared covariate column: each user's mean revenue is converted's covariate
+    let covariate = |_: &serde_json::Value| -> String {
+        "covariate = \"revenue\"\nprimary_metric = \"converted\"\n".to_string()
+    };
+    let cases: [(&str, &str, &PlanText); 5] = [
         ("sample_data/experiment.jsonl", "sample_started", &started),
+        (
+            "sample_data/experiment.jsonl",
+            "sample_covariate",
+            &covariate,
+        ),
         (
             "tests/fixtures/rollout/ramp_structlog.jsonl",
             "ramp_report",
@@ -1401,6 +1410,32 @@ fn the_report_pushed_down_to_clickhouse_equals_the_local_one() {
                     .unwrap()
                     .is_empty(),
                 "a lift over time compared"
+            );
+        }
+        if table == "sample_covariate" {
+            assert_eq!(remote["pre_period"]["source"], "column");
+            assert_eq!(remote["pre_period"]["column"], "revenue");
+            assert!(
+                remote["backend"]["not_pushed_down"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty(),
+                "nothing left out"
+            );
+            let converted = remote["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["metric"] == "converted")
+                .unwrap();
+            assert!(converted["cuped"].is_object(), "CUPED on the covariate");
+            assert!(
+                !remote["tests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t["metric"] == "revenue"),
+                "the covariate is no outcome"
             );
         }
         if table == "sample_started" {

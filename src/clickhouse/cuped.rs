@@ -40,6 +40,80 @@ pub fn pre_period(
     }))
 }
 
+/// A declared covariate column: each user's covariate is the column's mean over their rows
+/// of the experiment (as `analysis::pre_period::from_column`); the rows and users with a
+/// value.
+pub fn column_info(
+    src: &Source,
+    roles: &Roles,
+    column: &str,
+) -> Result<PrePeriodInfo, ClickHouseError> {
+    let user = user_column(src, roles, "CUPED needs")?;
+    let rows = src.rows(&format!(
+        "SELECT count() AS __vd_rows, uniqExact({u}) AS __vd_users FROM {table} WHERE {w} AND isNotNull({u}) AND isNotNull({c})",
+        u = ident(user),
+        c = ident(column),
+        table = sql::table(&src.url.database, &src.url.table),
+        w = src.where_clause(roles)?,
+    ))?;
+    let r = rows.first();
+    Ok(PrePeriodInfo {
+        source: "column".into(),
+        rows: r.map_or(0, |r| count(r.get("__vd_rows"))),
+        users: r.map_or(0, |r| count(r.get("__vd_users"))),
+        column: Some(column.to_string()),
+    })
+}
+
+/// Where each user's covariate comes from.
+pub enum Covariate<'a> {
+    /// The metric's total over the rows of `all` before `cut` (the pre-period).
+    PrePeriod {
+        /// Every row of the table (the experiment's and the pre-period's).
+        all: &'a Source<'a>,
+        /// The experiment start, µs.
+        cut: i64,
+    },
+    /// The mean of a declared column over the user's rows of `experiment`.
+    Column {
+        /// The experiment's rows (after its start, before the stage filter).
+        experiment: &'a Source<'a>,
+        /// The covariate column.
+        name: &'a str,
+    },
+}
+
+/// Each user's covariate as a subquery of (`__vd_u`, `alias`, `__vd_has`): `pre_sum` (an
+/// aggregate over the metric) of the pre-period's rows, or the declared column's mean over
+/// the user's experiment rows.
+pub fn covariate_subquery(
+    covariate: &Covariate,
+    roles: &Roles,
+    post: &Source,
+    pre_sum: &str,
+    alias: &str,
+) -> Result<String, ClickHouseError> {
+    let user = user_column(post, roles, "CUPED needs")?;
+    let u = ident(user);
+    let key_user = format!("ifNull(toString({u}), '')");
+    let table = sql::table(&post.url.database, &post.url.table);
+    Ok(match covariate {
+        Covariate::PrePeriod { all, cut } => {
+            let ts = roles.timestamp_column(post, "a pre-period needs")?;
+            format!(
+                "SELECT {key_user} AS __vd_u, {pre_sum} AS {alias}, toUInt8(1) AS __vd_has FROM {table} WHERE {w} AND isNotNull({u}) AND {us} < {cut} GROUP BY __vd_u",
+                w = all.where_clause(roles)?,
+                us = roles.time_unit.micros_sql(ts),
+            )
+        }
+        Covariate::Column { experiment, name } => format!(
+            "SELECT {key_user} AS __vd_u, sum(toFloat64({c})) / count() AS {alias}, toUInt8(1) AS __vd_has FROM {table} WHERE {w} AND isNotNull({u}) AND isNotNull({c}) GROUP BY __vd_u",
+            c = ident(name),
+            w = experiment.where_clause(roles)?,
+        ),
+    })
+}
+
 /// One metric's CUPED inputs.
 pub struct CupedCells {
     /// Per (stage, group), index `stage * k + group`: moments of (post total, covariate).
@@ -50,19 +124,16 @@ pub struct CupedCells {
     pub pairs: BTreeMap<(String, u64, bool), u64>,
 }
 
-/// The CUPED cells of `metric`: `post` selects the experiment's staged rows, `all` every
-/// row (the pre-period is `all`'s rows before `cut`).
-#[allow(clippy::too_many_arguments)]
+/// The CUPED cells of `metric`: `post` selects the experiment's staged rows; the covariate
+/// per user from the pre-period or a declared column.
 pub fn cells(
     post: &Source,
-    all: &Source,
+    covariate: &Covariate,
     roles: &Roles,
     metric: &str,
     later_starts: &[i64],
-    cut: i64,
     names: &[String],
 ) -> Result<CupedCells, ClickHouseError> {
-    let ts = roles.timestamp_column(post, "a pre-period needs")?;
     let user = user_column(post, roles, "CUPED needs")?;
     let (u, m) = (ident(user), ident(metric));
     let table = sql::table(&post.url.database, &post.url.table);
@@ -74,11 +145,13 @@ pub fn cells(
         w = post.where_clause(roles)?,
         timed = timed_sql(roles, later_starts),
     );
-    let pre = format!(
-        "SELECT {key_user} AS __vd_u, ifNull(sum({m}), 0) AS __vd_x, toUInt8(1) AS __vd_has FROM {table} WHERE {w} AND isNotNull({u}) AND {us} < {cut} GROUP BY __vd_u",
-        w = all.where_clause(roles)?,
-        us = roles.time_unit.micros_sql(ts),
-    );
+    let pre = covariate_subquery(
+        covariate,
+        roles,
+        post,
+        &format!("ifNull(sum({m}), 0)"),
+        "__vd_x",
+    )?;
     let joined = format!(
         "SELECT __vd_g, __vd_stage, __vd_u, __vd_m, __vd_x, __vd_has FROM ({units}) ANY LEFT JOIN ({pre}) USING __vd_u"
     );

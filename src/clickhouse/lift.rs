@@ -15,19 +15,18 @@ use std::collections::BTreeMap;
 
 /// The cells' running sums at the end of every bucket in `emit_at` (bucket starts, µs; the
 /// buckets with rows), for the value expression `value` (SQL) of the rows `post` selects.
-/// CUPED (`form`) takes each user's pre-period total of `value` over `all`'s rows before
-/// `cut` as the unit's y.
+/// CUPED (`form`) takes each user's covariate (the pre-period's total of `value`, or the
+/// declared column's mean) as the unit's y.
 #[allow(clippy::too_many_arguments)]
 pub fn running_cells(
     post: &Source,
-    all: &Source,
+    covariate: Option<&super::cuped::Covariate>,
     roles: &Roles,
     value: &str,
     later_starts: &[i64],
     names: &[String],
     span_us: i64,
     form: LiftForm,
-    cut: Option<i64>,
     emit_at: &[i64],
 ) -> Result<Vec<(i64, Vec<Running>)>, ClickHouseError> {
     let ts = roles.timestamp_column(post, "the lift over time needs")?;
@@ -47,11 +46,17 @@ pub fn running_cells(
     let per_unit = format!(
         "SELECT __vd_u, __vd_g, __vd_stage, arraySort(x -> tupleElement(x, 1), groupArray((__vd_b, __vd_sm, __vd_sd))) AS __vd_t FROM ({rows}) GROUP BY __vd_u, __vd_g, __vd_stage"
     );
-    // each unit's y for CUPED: its user's pre-period total (0 without one)
-    let units = match (form, cut) {
-        (LiftForm::Cuped, Some(cut)) => format!(
-            "SELECT __vd_g, __vd_stage, __vd_t, __vd_y FROM ({per_unit}) ANY LEFT JOIN (SELECT {key_user} AS __vd_u, ifNull(sum(toFloat64({value})), 0) AS __vd_y FROM {table} WHERE {w} AND isNotNull({u}) AND {us} < {cut} GROUP BY __vd_u) USING __vd_u",
-            w = all.where_clause(roles)?,
+    // each unit's y for CUPED: its user's covariate (0 without one)
+    let units = match (form, covariate) {
+        (LiftForm::Cuped, Some(cov)) => format!(
+            "SELECT __vd_g, __vd_stage, __vd_t, __vd_y FROM ({per_unit}) ANY LEFT JOIN ({cov}) USING __vd_u",
+            cov = super::cuped::covariate_subquery(
+                cov,
+                roles,
+                post,
+                &format!("ifNull(sum(toFloat64({value})), 0)"),
+                "__vd_y"
+            )?,
         ),
         _ => format!("SELECT __vd_g, __vd_stage, __vd_t, toFloat64(0) AS __vd_y FROM ({per_unit})"),
     };

@@ -3,9 +3,9 @@
 //! sufficient statistics — per-group counts and exact latency percentiles, stages detected
 //! from per-interval counts, per (stage, group) unit moments of every tested column, unit
 //! counts, leakage, per bucket × group counts — with only those aggregates coming back.
-//! Users are the unit (the table needs a user column). What is not pushed down yet
-//! (CUPED from a covariate column or files) is named in
-//! the report's `backend.not_pushed_down` and left empty.
+//! Users are the unit (the table needs a user column). CUPED's covariate is the table's
+//! rows before the experiment start or a declared covariate column; a plan's pre-period
+//! files cannot be joined on the server: the report's `backend.not_pushed_down` says so.
 
 use super::aggregates::{self, Roles, Source};
 use super::error::ClickHouseError;
@@ -234,17 +234,32 @@ pub fn analyze(
         srm_alpha: plan.guardrails.srm_alpha,
         buckets: None,
     };
-    // CUPED: the pre-period is the rows before the experiment start (a declared covariate
-    // column or pre-period files are not pushed down)
-    let pre_info = match (experiment_cut, &roles.timestamp) {
-        (Some(cut), Some(_)) if plan.covariate.is_none() && plan.pre_period.is_empty() => {
+    // CUPED's covariate: a declared column (each user's mean over the experiment's rows),
+    // else the rows before the experiment start (pre-period files are not pushed down)
+    if let Some(c) = &plan.covariate {
+        if !roles.metrics.contains(c) {
+            return Err(ClickHouseError::Input {
+                server: src.server(),
+                problem: format!("the plan's covariate `{c}` is not a metric of the table"),
+            });
+        }
+    }
+    let pre_info = match (&plan.covariate, experiment_cut, &roles.timestamp) {
+        (Some(c), _, _) => Some(super::cuped::column_info(src, roles, c)?),
+        (None, Some(cut), Some(_)) if plan.pre_period.is_empty() => {
             super::cuped::pre_period(all_src, roles, cut)?
         }
         _ => None,
     };
     let pre_info = pre_info.filter(|_| plan.cuped.unwrap_or(true));
-    // per tested column: (stage, group) unit moments, then the engine's own tests
-    let columns = tested_columns(src, roles)?;
+    // per tested column: (stage, group) unit moments, then the engine's own tests; a
+    // covariate is not an outcome (it stays a metric of the report)
+    let all_columns = tested_columns(src, roles)?;
+    let columns: Vec<_> = all_columns
+        .iter()
+        .filter(|c| Some(&c.name) != plan.covariate.as_ref())
+        .cloned()
+        .collect();
     let mut per_stage = vec![Vec::new(); ns];
     let mut tests = Vec::new();
     let treatments: Vec<usize> = (0..k).filter(|&g| g != control).collect();
@@ -264,10 +279,18 @@ pub fn analyze(
         cells_of.push((col, constant, cells));
     }
     let mut cuped_of = BTreeMap::new();
-    if let (Some(_), Some(cut)) = (&pre_info, experiment_cut) {
+    let covariate = match (&plan.covariate, experiment_cut) {
+        (Some(name), _) => Some(super::cuped::Covariate::Column {
+            experiment: src,
+            name,
+        }),
+        (None, Some(cut)) => Some(super::cuped::Covariate::PrePeriod { all: all_src, cut }),
+        _ => None,
+    };
+    if let (Some(_), Some(covariate)) = (&pre_info, &covariate) {
         for col in columns.iter().filter(|c| roles.metrics.contains(&c.name)) {
             step(&format!("CUPED of {}", col.name))?;
-            let cc = super::cuped::cells(&staged, all_src, roles, &col.name, later, cut, &names)?;
+            let cc = super::cuped::cells(&staged, covariate, roles, &col.name, later, &names)?;
             cuped_of.insert(col.name.clone(), cc);
         }
     }
@@ -354,14 +377,13 @@ pub fn analyze(
             emit_at.dedup();
             let at = super::lift::running_cells(
                 &staged,
-                all_src,
+                covariate.as_ref(),
                 roles,
                 &col.column,
                 later,
                 &names,
                 bucket_s as i64 * 1_000_000,
                 form,
-                experiment_cut,
                 &emit_at,
             )?;
             timeline.lift_over_time = lifts_from_cells(&ua, &at, form, &col.name);
@@ -373,7 +395,7 @@ pub fn analyze(
         .unwrap_or_else(|| roles.segments.clone());
     let segments = segments(
         src,
-        &columns,
+        &all_columns,
         roles,
         &segment_columns,
         &names,
@@ -414,7 +436,7 @@ pub fn analyze(
     };
     let guards = guardrails::guardrails(plan, inputs.inference, &tests, &quantile_tests);
     // the sample size from the primary test's variance (users are the unit)
-    let metric_kinds: Vec<(String, MetricKind)> = columns
+    let metric_kinds: Vec<(String, MetricKind)> = all_columns
         .iter()
         .filter(|c| roles.metrics.contains(&c.name))
         .map(|c| (c.name.clone(), c.kind))
@@ -475,10 +497,12 @@ pub fn analyze(
             columns_by_role.insert(role, c.clone());
         }
     }
-    let not_pushed_down = ["CUPED from a declared covariate column or pre-period files"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    // what the plan asks for that the server cannot do (files on this machine)
+    let not_pushed_down: Vec<String> = if plan.pre_period.is_empty() {
+        Vec::new()
+    } else {
+        vec!["CUPED from the plan's pre-period files (declare the pre-period as the table's rows before experiment_start, or a covariate column)".into()]
+    };
     let (queries, bytes) = src.client.usage();
     Ok(ExperimentReport {
         verdict_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -495,7 +519,7 @@ pub fn analyze(
         window: range.map(|(a, b)| crate::report::TimeWindow::from_us(a, b)),
         columns: columns_by_role,
         segment_columns,
-        metrics: columns
+        metrics: all_columns
             .iter()
             .filter(|c| roles.metrics.contains(&c.name))
             .map(|c| MetricInfo {
