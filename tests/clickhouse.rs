@@ -1645,3 +1645,152 @@ fn drift_of_a_clickhouse_table_equals_the_file() {
             || !local["operational"].as_array().unwrap().is_empty()
     );
 }
+
+/// `verdict drift --binned`: the statistics computed on the server from counts agree with
+/// the rows compared exactly — counts, null rates, PSI and its bins, chi-square and
+/// categories exactly (1e-9), KS within its reported bound, PSI over time — and only counts
+/// come back.
+#[test]
+fn binned_drift_on_the_server_agrees_with_the_rows() {
+    let Some(s) = server() else { return };
+    load_log(s.port, "sample_data/experiment.jsonl", "sample_binned").unwrap();
+    let address = format!(
+        "clickhouse://127.0.0.1:{}/verdict_test.sample_binned",
+        s.port
+    );
+    let run = |binned: bool| -> (serde_json::Value, String) {
+        let mut args = vec![
+            "drift",
+            address.as_str(),
+            "--split-at",
+            "2025-12-14T12:00:00Z",
+            "--column",
+            "timestamp=ts_us",
+            "--format",
+            "json",
+        ];
+        if binned {
+            args.push("--binned");
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            serde_json::from_slice(&out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (exact, _) = run(false);
+    let (binned, stderr) = run(true);
+    assert!(exact.get("binned").is_none());
+    let b = &binned["binned"];
+    assert!(b["queries"].as_u64().unwrap() > 0, "{binned}");
+    assert!(stderr.contains("computed on the server"), "{stderr}");
+    let near =
+        |what: &str, x: &serde_json::Value, y: &serde_json::Value| match (x.as_f64(), y.as_f64()) {
+            (Some(p), Some(q)) => assert!(
+                (p - q).abs() <= 1e-9 * q.abs().max(1.0),
+                "{what}: {p} vs {q}"
+            ),
+            _ => assert_eq!(x, y, "{what}"),
+        };
+    let mut numeric = 0;
+    for section in [
+        "features",
+        "prediction_drift",
+        "target_drift",
+        "operational",
+    ] {
+        let (e, g) = (
+            exact[section].as_array().unwrap(),
+            binned[section].as_array().unwrap(),
+        );
+        assert_eq!(
+            e.iter().map(|f| &f["name"]).collect::<Vec<_>>(),
+            g.iter().map(|f| &f["name"]).collect::<Vec<_>>(),
+            "{section}"
+        );
+        for (x, y) in e.iter().zip(g) {
+            let name = y["name"].as_str().unwrap();
+            for k in ["n_reference", "n_current", "kind", "test", "dof"] {
+                assert_eq!(x[k], y[k], "{name}.{k}");
+            }
+            for k in [
+                "null_rate_reference",
+                "null_rate_current",
+                "psi",
+                "mean_reference",
+                "mean_current",
+            ] {
+                near(&format!("{name}.{k}"), &y[k], &x[k]);
+            }
+            if y["test"] == "chi2" {
+                for k in ["statistic", "p_value"] {
+                    near(&format!("{name}.{k}"), &y[k], &x[k]);
+                }
+                assert_eq!(
+                    x["categories"].as_array().unwrap().len(),
+                    y["categories"].as_array().unwrap().len()
+                );
+                assert_eq!(x["drifted"], y["drifted"], "{name}");
+            } else if let (Some(d), Some(dg)) = (x["statistic"].as_f64(), y["statistic"].as_f64()) {
+                numeric += 1;
+                let bound = y["ks_error_bound"].as_f64().unwrap();
+                assert!(
+                    dg <= d + 1e-12 && d <= dg + bound + 1e-12,
+                    "{name}: KS {d} not in [{dg}, {dg} + {bound}]"
+                );
+                for (bx, by) in x["bins"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .zip(y["bins"].as_array().unwrap())
+                {
+                    for k in ["lo", "hi", "reference", "current"] {
+                        near(&format!("{name}.bins.{k}"), &by[k], &bx[k]);
+                    }
+                }
+                assert!(y["wasserstein"].is_null());
+            }
+        }
+    }
+    assert!(numeric >= 2, "numeric features compared: {numeric}");
+    for k in ["drift_share", "dataset_drifted", "input_features"] {
+        assert_eq!(binned[k], exact[k], "{k}");
+    }
+    assert_eq!(binned["reference"]["rows"], exact["reference"]["rows"]);
+    assert_eq!(binned["current"]["rows"], exact["current"]["rows"]);
+    assert_eq!(binned["excluded"]["events"], exact["excluded"]["events"]);
+    // PSI over time: the same snapshots and values
+    let (pe, pb) = (&exact["psi_over_time"], &binned["psi_over_time"]);
+    assert_eq!(pe["starts_us"], pb["starts_us"]);
+    for (fe, fb) in pe["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(pb["features"].as_array().unwrap())
+    {
+        assert_eq!(fe["name"], fb["name"]);
+        for (x, y) in fe["psi"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(fb["psi"].as_array().unwrap())
+        {
+            near("psi_over_time", y, x);
+        }
+    }
+    // the bytes back grow with features × bins × snapshots, not with rows
+    eprintln!(
+        "binned drift: {} queries, {} bytes back for {} rows",
+        b["queries"],
+        b["bytes_received"],
+        exact["reference"]["rows"].as_u64().unwrap() + exact["current"]["rows"].as_u64().unwrap()
+    );
+}

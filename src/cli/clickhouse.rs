@@ -106,9 +106,220 @@ impl ClickHouseFlags {
     }
 }
 
-/// Rows `verdict drift` reads from a ClickHouse table (binned drift statistics computed on
-/// the server are not there yet: a table that fits is compared exactly, as a file).
+/// Rows `verdict drift` reads from a ClickHouse table to compare them exactly, as a file;
+/// a larger selection (or `--binned`) is compared on the server from counts.
 pub const DRIFT_MAX_ROWS: u64 = 2_000_000;
+
+/// Rows of the sample that chooses a binned comparison's columns and sections.
+pub const DRIFT_SAMPLE_ROWS: u64 = 100_000;
+
+/// Rows the flags select of a table.
+pub fn selected_rows(address: &str, remote: &ClickHouseFlags) -> Result<u64, CliError> {
+    let url = TableUrl::parse(address)?;
+    let client = remote.client(&url)?;
+    let roles = schema::infer_roles(&client, &url, &crate::ingest::RoleOverrides::default())?;
+    let src = remote.source(&client, &url)?;
+    let table = crate::clickhouse::sql::table(&url.database, &url.table);
+    let w = src.where_clause(&roles)?;
+    Ok(client
+        .query(
+            &format!("SELECT count() FROM {table} WHERE {w}"),
+            "TabSeparated",
+        )?
+        .body
+        .trim()
+        .parse::<u64>()
+        .unwrap_or(0))
+}
+
+/// How a binned comparison splits: one table by time, or two tables.
+pub enum BinnedSplit<'a> {
+    /// One table split at a time (µs) or by a trailing window (µs, with its text).
+    Time(
+        &'a str,
+        crate::analysis::drift::split::TimeSplitSpec,
+        Option<String>,
+    ),
+    /// Reference and current tables.
+    Tables(&'a str, &'a str),
+}
+
+/// `verdict drift` on the server: the columns chosen on a sample of the selected rows, the
+/// statistics from counts (see [`crate::clickhouse::drift`]).
+pub fn binned_drift(
+    split: BinnedSplit,
+    remote: &ClickHouseFlags,
+    cfg: &crate::analysis::drift::DriftConfig,
+    overrides: &crate::ingest::RoleOverrides,
+) -> Result<crate::report::drift::DriftReport, CliError> {
+    use crate::analysis::drift::split::TimeSplitSpec;
+    use crate::clickhouse::drift::{binned_drift, BinnedSide};
+    use crate::report::drift::{SplitInfo, SplitMode};
+    let (first, second) = match &split {
+        BinnedSplit::Time(a, _, _) => (*a, None),
+        BinnedSplit::Tables(a, b) => (*a, Some(*b)),
+    };
+    let url = TableUrl::parse(first)?;
+    let client = remote.client(&url)?;
+    let roles = schema::infer_roles(&client, &url, overrides)?;
+    let src = remote.source(&client, &url)?;
+    let url2 = second.map(TableUrl::parse).transpose()?;
+    let client2 = url2.as_ref().map(|u| remote.client(u)).transpose()?;
+    let src2 = match (&client2, &url2) {
+        (Some(c), Some(u)) => Some(remote.source(c, u)?),
+        _ => None,
+    };
+    // the sample: the first rows of the selection (of the current table for two tables)
+    let sample_src = src2.as_ref().unwrap_or(&src);
+    let sample_url = url2.as_ref().unwrap_or(&url);
+    let table = crate::clickhouse::sql::table(&sample_url.database, &sample_url.table);
+    let body = sample_src
+        .client
+        .query(
+            &format!(
+                "SELECT * FROM {table} WHERE {w} LIMIT {DRIFT_SAMPLE_ROWS}",
+                w = sample_src.where_clause(&roles)?
+            ),
+            "JSONEachRow",
+        )?
+        .body;
+    let dir =
+        crate::private_dir::create("verdict-clickhouse-sample").map_err(|e| CliError::Flag {
+            flag: "drift",
+            value: url.shown(),
+            problem: format!("cannot write the sample to a temp folder: {e}"),
+        })?;
+    let file = dir.join("sample.jsonl");
+    let written = std::fs::write(&file, body.as_bytes());
+    let sample = written
+        .map_err(|source| CliError::Write {
+            file: file.display().to_string(),
+            source,
+        })
+        .and_then(|_| {
+            crate::ingest::read_raw(
+                &[file.display().to_string()],
+                &|_| {},
+                &std::sync::atomic::AtomicBool::new(false),
+            )
+            .map_err(CliError::from)
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    let sample = sample?;
+    let us = |ts: &str| roles.time_unit.micros_sql(ts);
+    let report = match (&split, &src2) {
+        (BinnedSplit::Time(_, spec, window), _) => {
+            let ts = roles.timestamp.clone().ok_or_else(|| CliError::Flag {
+                flag: "drift",
+                value: url.shown(),
+                problem: "a time split needs a timestamp column".into(),
+            })?;
+            let t = us(&ts);
+            let (reference, current, boundary) = match spec {
+                TimeSplitSpec::At(at) => (format!("{t} < {at}"), format!("{t} >= {at}"), *at),
+                TimeSplitSpec::Window(span) => {
+                    let last = client
+                        .query(
+                            &format!(
+                                "SELECT max({t}) FROM {tab} WHERE {w}",
+                                tab = crate::clickhouse::sql::table(&url.database, &url.table),
+                                w = src.where_clause(&roles)?
+                            ),
+                            "TabSeparated",
+                        )?
+                        .body
+                        .trim()
+                        .parse::<i64>()
+                        .map_err(|_| CliError::Flag {
+                            flag: "--window",
+                            value: url.shown(),
+                            problem: "no timestamps in the selected rows".into(),
+                        })?;
+                    let b = last.saturating_sub(*span);
+                    (
+                        format!(
+                            "{t} > {} AND {t} <= {b}",
+                            last.saturating_sub(span.saturating_mul(2))
+                        ),
+                        format!("{t} > {b} AND {t} <= {last}"),
+                        b,
+                    )
+                }
+            };
+            let excluded = client
+                .query(
+                    &format!(
+                        "SELECT count() FROM {tab} WHERE {w} AND NOT (isNotNull({c}) AND (({reference}) OR ({current})))",
+                        tab = crate::clickhouse::sql::table(&url.database, &url.table),
+                        w = src.where_clause(&roles)?,
+                        c = crate::clickhouse::sql::ident(&ts),
+                    ),
+                    "TabSeparated",
+                )?
+                .body
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0);
+            let rs = BinnedSide {
+                src: &src,
+                cond: reference,
+                shown: url.shown(),
+            };
+            let cs = BinnedSide {
+                src: &src,
+                cond: current,
+                shown: url.shown(),
+            };
+            let all = BinnedSide {
+                src: &src,
+                cond: "1".into(),
+                shown: url.shown(),
+            };
+            let info = SplitInfo {
+                mode: match spec {
+                    TimeSplitSpec::At(_) => SplitMode::SplitAt,
+                    TimeSplitSpec::Window(_) => SplitMode::Window,
+                },
+                time_column: Some(ts.clone()),
+                split_at: Some(crate::ingest::time::format_timestamp_us(boundary)),
+                window: window.clone(),
+                rows_excluded: excluded,
+            };
+            binned_drift(
+                (&rs, &cs),
+                &all,
+                &roles,
+                &sample.table,
+                info,
+                cfg,
+                overrides,
+            )?
+        }
+        (BinnedSplit::Tables(_, _), Some(src2)) => {
+            let rs = BinnedSide {
+                src: &src,
+                cond: "1".into(),
+                shown: url.shown(),
+            };
+            let shown2 = url2.as_ref().map(TableUrl::shown).unwrap_or_default();
+            let cs = BinnedSide {
+                src: src2,
+                cond: "1".into(),
+                shown: shown2,
+            };
+            let info = SplitInfo {
+                mode: SplitMode::Files,
+                time_column: None,
+                split_at: None,
+                window: None,
+                rows_excluded: 0,
+            };
+            binned_drift((&rs, &cs), &cs, &roles, &sample.table, info, cfg, overrides)?
+        }
+        _ => unreachable!("two tables have two sources"),
+    };
+    Ok(report)
+}
 
 /// A table's rows written to a private temp folder.
 pub struct Fetched {

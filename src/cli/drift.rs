@@ -57,6 +57,10 @@ pub struct DriftArgs {
     /// Write the report here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// ClickHouse: compute the statistics on the server from counts even when the rows
+    /// would fit (tables over 2,000,000 selected rows always are).
+    #[arg(long)]
+    pub binned: bool,
     /// ClickHouse: --where, --from, --to, --user.
     #[command(flatten)]
     pub clickhouse: super::clickhouse::ClickHouseFlags,
@@ -79,6 +83,7 @@ impl DriftArgs {
             time_unit: None,
             format: args.format,
             out: None,
+            binned: false,
             clickhouse: Default::default(),
         }
     }
@@ -155,6 +160,54 @@ pub fn config(args: &DriftArgs) -> Result<(DriftConfig, RoleOverrides), CliError
 /// Runs `verdict drift`.
 pub fn run_cli(args: &DriftArgs) -> Result<(), CliError> {
     let (cfg, overrides) = config(args)?;
+    // ClickHouse tables whose selection is too large to read (or --binned) are compared
+    // on the server from counts
+    let tables: Vec<&String> = args
+        .inputs
+        .iter()
+        .filter(|i| crate::clickhouse::TableUrl::is_clickhouse(i))
+        .collect();
+    if args.binned && tables.len() != args.inputs.len() {
+        return Err(CliError::Usage(
+            "--binned compares ClickHouse tables (clickhouse://HOST:8123/DB.TABLE), not files",
+        ));
+    }
+    let big = !tables.is_empty()
+        && tables.len() == args.inputs.len()
+        && (args.binned
+            || tables.iter().try_fold(false, |acc, t| {
+                Ok::<bool, CliError>(
+                    acc || super::clickhouse::selected_rows(t, &args.clickhouse)?
+                        > super::clickhouse::DRIFT_MAX_ROWS,
+                )
+            })?);
+    if big {
+        use super::clickhouse::BinnedSplit;
+        let split = match inputs(&DriftArgs {
+            inputs: args.inputs.clone(),
+            split_at: args.split_at.clone(),
+            window: args.window.clone(),
+            ..DriftArgs::default_like(args)
+        })? {
+            DriftInputs::Split { spec, window, .. } => {
+                BinnedSplit::Time(&args.inputs[0], spec, window)
+            }
+            DriftInputs::Files { .. } => BinnedSplit::Tables(&args.inputs[0], &args.inputs[1]),
+        };
+        let report = super::clickhouse::binned_drift(split, &args.clickhouse, &cfg, &overrides)?;
+        if let Some(b) = &report.binned {
+            eprintln!(
+                "verdict: drift computed on the server from counts: {} queries, {:.1} kB back",
+                b.queries,
+                b.bytes_received as f64 / 1000.0
+            );
+        }
+        let text = match args.format {
+            DriftFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+            DriftFormat::Md => drift_markdown::render(&report),
+        };
+        return write_output(&text, args.out.as_deref());
+    }
     // ClickHouse tables are read into a private temp folder (tables that fit), then
     // compared as files; the report names the tables
     let mut fetched = Vec::new();

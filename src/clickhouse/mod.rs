@@ -9,6 +9,7 @@
 pub mod aggregates;
 pub mod credentials;
 pub mod cuped;
+pub mod drift;
 pub mod error;
 pub mod http;
 pub mod lift;

@@ -342,6 +342,10 @@ pub struct FeatureDrift {
     pub bins: Vec<Bin>,
     /// Category shares, largest change first (categorical).
     pub categories: Vec<CategoryShare>,
+    /// KS computed on the server from counts on a grid of reference quantiles: the true
+    /// statistic lies in `[statistic, statistic + ks_error_bound]` (absent when exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ks_error_bound: Option<f64>,
 }
 
 /// A column whose type differs between the sides.
@@ -479,6 +483,10 @@ pub struct DriftReport {
     pub performance: Vec<PerformancePoint>,
     /// How the estimator was fitted per series.
     pub performance_fits: Vec<PerformanceFit>,
+    /// Computed on a ClickHouse server from counts (the table too large to read, or
+    /// `--binned`); absent when the rows were compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binned: Option<BinnedInfo>,
 }
 
 /// A feature's one drift flag, the same word in the window, Markdown and CSV.
@@ -586,4 +594,21 @@ impl DriftReport {
         };
         format!("{dataset}. {retrain}.")
     }
+}
+
+/// A drift comparison computed on the server from counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinnedInfo {
+    /// The table's address (never with a password).
+    pub table: String,
+    /// Rows of the sample that chose the columns and their sections.
+    pub sample_rows: u64,
+    /// Queries sent.
+    pub queries: u64,
+    /// Bytes of answers received (they grow with features × bins × snapshots, not rows).
+    pub bytes_received: u64,
+    /// Cells of the KS grid (reference quantiles).
+    pub ks_grid: u64,
+    /// What a binned comparison does not compute.
+    pub not_computed: Vec<String>,
 }

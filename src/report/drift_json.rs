@@ -44,6 +44,8 @@ pub struct DriftJson {
     performance: Vec<PerformancePoint>,
     #[serde(default)]
     performance_fits: Vec<PerformanceFit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    binned: Option<super::drift::BinnedInfo>,
 }
 
 impl From<DriftReport> for DriftJson {
@@ -77,6 +79,7 @@ impl From<DriftReport> for DriftJson {
             granularity: r.granularity_s,
             performance: r.performance,
             performance_fits: r.performance_fits,
+            binned: r.binned,
         }
     }
 }
@@ -112,6 +115,7 @@ impl From<DriftJson> for DriftReport {
             granularity_s: j.granularity,
             performance: j.performance,
             performance_fits: j.performance_fits,
+            binned: j.binned,
         }
     }
 }

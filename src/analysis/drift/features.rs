@@ -158,6 +158,7 @@ pub fn feature_drift(
         alert: false,
         bins: vec![],
         categories: vec![],
+        ks_error_bound: None,
     };
     match kind {
         FeatureKind::Numeric => {

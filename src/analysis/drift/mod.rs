@@ -340,6 +340,7 @@ pub fn compare(
         granularity_s: (period_us / 1_000_000).max(1) as u64,
         performance: estimated.points,
         performance_fits: estimated.fits,
+        binned: None,
     })
 }
 
