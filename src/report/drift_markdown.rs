@@ -10,17 +10,32 @@ pub fn render(r: &DriftReport) -> String {
     let _ = writeln!(s, "# Drift report\n");
     let side = |name: &str, d: &super::drift::DriftSide| {
         let span = match (&d.start, &d.end) {
-            (Some(a), Some(b)) => format!(", {a} to {b}"),
+            (Some(a), Some(b)) => format!(
+                ", {} to {} UTC",
+                super::format::iso_to_second(a),
+                super::format::iso_to_second(b)
+            ),
             _ => String::new(),
         };
         format!(
             "- **{name}**: {} rows ({}){span}",
-            d.rows,
+            super::format::count(d.rows),
             d.files.join(", ")
         )
     };
     let _ = writeln!(s, "{}", side("Reference", &r.reference));
     let _ = writeln!(s, "{}", side("Current", &r.current));
+    if let Some(b) = &r.binned {
+        let _ = writeln!(
+            s,
+            "- Computed on the ClickHouse server from counts ({} queries, {:.1} kB back; the columns and their sections chosen on a sample of {} rows); KS bracketed from each side's order statistics on a {}-rank grid (the true statistic lies within `ks_error_bound` above the one shown); not computed: {}",
+            b.queries,
+            b.bytes_received as f64 / 1000.0,
+            super::format::count(b.sample_rows),
+            b.ks_grid,
+            b.not_computed.join("; ")
+        );
+    }
     match r.split.mode.as_str() {
         "files" => {}
         m => {
