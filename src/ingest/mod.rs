@@ -299,6 +299,20 @@ pub fn load_pre_period(
 /// Prints a phase timing to stderr when `VERDICT_TIMING` is set (for profiling).
 pub fn timing(phase: &str, since: std::time::Instant) {
     if std::env::var_os("VERDICT_TIMING").is_some() {
-        eprintln!("[timing] {phase}: {:.3} s", since.elapsed().as_secs_f64());
+        // the process's resident and peak memory so far (Linux), to see where memory goes
+        let mem = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .map(|s| {
+                s.lines()
+                    .filter(|l| l.starts_with("VmRSS") || l.starts_with("VmHWM"))
+                    .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "[timing] {phase}: {:.3} s; {mem} kB",
+            since.elapsed().as_secs_f64()
+        );
     }
 }
