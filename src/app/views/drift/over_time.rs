@@ -36,9 +36,12 @@ pub(super) fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Ve
     } else {
         (11, 16)
     };
+    let starts_shown = pot.starts.clone();
     let resp = Plot::new("drift_psi_over_time")
         .height(220.0)
         .legend(Legend::default())
+        // the read-out below lists every feature at the hovered snapshot
+        .label_formatter(|_| None)
         .y_axis_label("PSI")
         .x_axis_label("snapshot start (UTC)")
         .include_y(0.0)
@@ -81,5 +84,32 @@ pub(super) fn psi_over_time_ui(ui: &mut egui::Ui, r: &DriftReport, cmds: &mut Ve
                 );
             }
         });
+    if let Some(pos) = resp.response.hover_pos() {
+        let i = resp.transform.value_from_position(pos).x.round();
+        if i >= 0.0 && (i as usize) < starts_shown.len() {
+            let i = i as usize;
+            resp.response.clone().on_hover_ui_at_pointer(|ui| {
+                ui.strong(format!(
+                    "snapshot from {} UTC",
+                    crate::report::format::iso_to_second(&starts_shown[i])
+                ));
+                egui::Grid::new("psi_readout")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for (k, s) in pot.features.iter().enumerate() {
+                            ui.colored_label(group_color(k), &s.name);
+                            ui.label(
+                                s.psi
+                                    .get(i)
+                                    .copied()
+                                    .flatten()
+                                    .map_or("no values".into(), |v| format!("PSI {v:.4}")),
+                            );
+                            ui.end_row();
+                        }
+                    });
+            });
+        }
+    }
     png_button(ui, "psi_over_time", resp.response.rect, cmds);
 }

@@ -81,9 +81,12 @@ pub(super) fn performance_ui(
         .as_deref()
         .filter(|_| r.split.mode != crate::report::drift::SplitMode::Files)
         .map(|at| starts.iter().filter(|s| **s < at).count() as f64 - 0.5);
+    let starts_shown: Vec<String> = starts.iter().map(|s| s.to_string()).collect();
     let resp = Plot::new("drift_performance")
         .height(220.0)
         .legend(Legend::default().position(egui_plot::Corner::LeftBottom))
+        // the read-out below lists every series at the hovered period
+        .label_formatter(|_| None)
         .y_axis_label(metric.title())
         .x_axis_label("period start (UTC)")
         .include_y(0.0)
@@ -94,7 +97,11 @@ pub(super) fn performance_ui(
             if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
                 let s = &labels[i as usize];
                 let (from, to) = if daily { (0, 10) } else { (5, 16) };
-                s.chars().skip(from).take(to - from).collect()
+                s.chars()
+                    .skip(from)
+                    .take(to - from)
+                    .collect::<String>()
+                    .replace('T', " ")
             } else {
                 String::new()
             }
@@ -165,6 +172,41 @@ pub(super) fn performance_ui(
                 }
             }
         });
+    if let Some(pos) = resp.response.hover_pos() {
+        let i = resp.transform.value_from_position(pos).x.round();
+        if i >= 0.0 && (i as usize) < starts_shown.len() {
+            let at = starts_shown[i as usize].as_str();
+            resp.response.clone().on_hover_ui_at_pointer(|ui| {
+                ui.strong(format!(
+                    "{} from {} UTC",
+                    metric.title(),
+                    crate::report::format::iso_to_second(at)
+                ));
+                egui::Grid::new("performance_readout")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for (k, s) in series.iter().enumerate() {
+                            let Some(p) = points.iter().find(|p| p.series == *s && p.start == at)
+                            else {
+                                continue;
+                            };
+                            let f = |x: Option<f64>| x.map_or("–".into(), |v| format!("{v:.3}"));
+                            ui.colored_label(group_color(k), *s);
+                            ui.label(format!(
+                                "estimated {} [{}, {}], realized {} ({} rows, {} labelled)",
+                                f(p.estimated),
+                                f(p.band_low),
+                                f(p.band_high),
+                                f(p.realized),
+                                crate::report::format::count(p.n),
+                                crate::report::format::count(p.labelled)
+                            ));
+                            ui.end_row();
+                        }
+                    });
+            });
+        }
+    }
     png_button(ui, "performance", resp.response.rect, cmds);
 }
 
