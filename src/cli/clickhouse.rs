@@ -331,9 +331,9 @@ pub struct Fetched {
     pub shown: String,
 }
 
-/// Reads the rows the flags select (at most [`DRIFT_MAX_ROWS`]; more is an error naming
+/// Reads the `n` rows the flags select (at most [`DRIFT_MAX_ROWS`]; more is an error naming
 /// the table and how to narrow it) into a private temp file.
-pub fn fetch_rows(address: &str, remote: &ClickHouseFlags) -> Result<Fetched, CliError> {
+pub fn fetch_rows(address: &str, remote: &ClickHouseFlags, n: u64) -> Result<Fetched, CliError> {
     use crate::clickhouse::sql;
     let url = TableUrl::parse(address)?;
     let client = remote.client(&url)?;
@@ -342,21 +342,12 @@ pub fn fetch_rows(address: &str, remote: &ClickHouseFlags) -> Result<Fetched, Cl
     let src = remote.source(&client, &url)?;
     let table = sql::table(&url.database, &url.table);
     let w = src.where_clause(&roles)?;
-    let n = client
-        .query(
-            &format!("SELECT count() FROM {table} WHERE {w}"),
-            "TabSeparated",
-        )?
-        .body
-        .trim()
-        .parse::<u64>()
-        .unwrap_or(0);
     if n > DRIFT_MAX_ROWS {
         return Err(CliError::Flag {
             flag: "drift",
             value: url.shown(),
             problem: format!(
-                "{n} rows: drift reads at most {DRIFT_MAX_ROWS} rows of a ClickHouse table for now; narrow them with --where, --from and --to"
+                "{n} rows: beside a file, drift reads at most {DRIFT_MAX_ROWS} rows of a ClickHouse table; narrow them with --where, --from and --to, or compare two tables (on the server from counts)"
             ),
         });
     }

@@ -172,15 +172,21 @@ pub fn run_cli(args: &DriftArgs) -> Result<(), CliError> {
             "--binned compares ClickHouse tables (clickhouse://HOST:8123/DB.TABLE), not files",
         ));
     }
+    // rows each table's selection holds (counted once)
+    let selected: Vec<u64> = if args.binned {
+        Vec::new()
+    } else {
+        tables
+            .iter()
+            .map(|t| super::clickhouse::selected_rows(t, &args.clickhouse))
+            .collect::<Result<_, _>>()?
+    };
     let big = !tables.is_empty()
         && tables.len() == args.inputs.len()
         && (args.binned
-            || tables.iter().try_fold(false, |acc, t| {
-                Ok::<bool, CliError>(
-                    acc || super::clickhouse::selected_rows(t, &args.clickhouse)?
-                        > super::clickhouse::DRIFT_MAX_ROWS,
-                )
-            })?);
+            || selected
+                .iter()
+                .any(|n| *n > super::clickhouse::DRIFT_MAX_ROWS));
     if big {
         use super::clickhouse::BinnedSplit;
         let split = match inputs(&DriftArgs {
@@ -212,9 +218,11 @@ pub fn run_cli(args: &DriftArgs) -> Result<(), CliError> {
     // compared as files; the report names the tables
     let mut fetched = Vec::new();
     let mut local = Vec::new();
+    let mut counts = selected.iter();
     for input in &args.inputs {
         if crate::clickhouse::TableUrl::is_clickhouse(input) {
-            let f = super::clickhouse::fetch_rows(input, &args.clickhouse)?;
+            let n = counts.next().copied().unwrap_or(0);
+            let f = super::clickhouse::fetch_rows(input, &args.clickhouse, n)?;
             local.push(f.file.display().to_string());
             fetched.push((f.file.display().to_string(), f.shown, f.dir));
         } else {

@@ -10,6 +10,7 @@ pub mod aggregates;
 pub mod credentials;
 pub mod cuped;
 pub mod drift;
+mod drift_counts;
 pub mod error;
 pub mod http;
 pub mod lift;

@@ -116,7 +116,8 @@ pub struct Flags {
     pub psi_alert: f64,
 }
 
-fn rate(missing: u64, rows: usize) -> f64 {
+/// The share of `rows` that is missing (0 without rows).
+pub fn rate(missing: u64, rows: u64) -> f64 {
     if rows == 0 {
         0.0
     } else {
@@ -124,17 +125,9 @@ fn rate(missing: u64, rows: usize) -> f64 {
     }
 }
 
-/// Drift of one feature between two sides.
-pub fn feature_drift(
-    name: &str,
-    reference: Option<&RawColumn>,
-    current: Option<&RawColumn>,
-    sides: (&Side, &Side),
-    flags: Flags,
-) -> FeatureDrift {
-    let (rs, cs) = sides;
-    let kind = feature_kind(ColumnType::of(reference), ColumnType::of(current));
-    let mut f = FeatureDrift {
+/// A feature's row before any statistic: its name, kind and test, nothing measured.
+pub fn empty_feature(name: &str, kind: FeatureKind) -> FeatureDrift {
+    FeatureDrift {
         section: Default::default(),
         name: name.to_string(),
         kind,
@@ -159,13 +152,35 @@ pub fn feature_drift(
         bins: vec![],
         categories: vec![],
         ks_error_bound: None,
-    };
+    }
+}
+
+/// Drifted (significant and PSI at the drift threshold) and alert (PSI at the alert
+/// threshold) from the feature's p-value and PSI.
+pub fn set_flags(f: &mut FeatureDrift, flags: Flags) {
+    if let (Some(p), Some(psi)) = (f.p_value, f.psi) {
+        f.drifted = p < flags.alpha && psi >= flags.psi_drift;
+        f.alert = psi >= flags.psi_alert;
+    }
+}
+
+/// Drift of one feature between two sides.
+pub fn feature_drift(
+    name: &str,
+    reference: Option<&RawColumn>,
+    current: Option<&RawColumn>,
+    sides: (&Side, &Side),
+    flags: Flags,
+) -> FeatureDrift {
+    let (rs, cs) = sides;
+    let kind = feature_kind(ColumnType::of(reference), ColumnType::of(current));
+    let mut f = empty_feature(name, kind);
     match kind {
         FeatureKind::Numeric => {
             let (a, ma) = numeric_values(reference, rs);
             let (b, mb) = numeric_values(current, cs);
-            f.null_rate_reference = rate(ma, rs.len());
-            f.null_rate_current = rate(mb, cs.len());
+            f.null_rate_reference = rate(ma, rs.len() as u64);
+            f.null_rate_current = rate(mb, cs.len() as u64);
             f.n_reference = a.len() as u64;
             f.n_current = b.len() as u64;
             if !a.is_empty() && !b.is_empty() {
@@ -184,8 +199,8 @@ pub fn feature_drift(
         FeatureKind::Categorical => {
             let (ra, ma) = category_counts(reference, rs);
             let (cb, mb) = category_counts(current, cs);
-            f.null_rate_reference = rate(ma, rs.len());
-            f.null_rate_current = rate(mb, cs.len());
+            f.null_rate_reference = rate(ma, rs.len() as u64);
+            f.null_rate_current = rate(mb, cs.len() as u64);
             f.n_reference = ra.values().sum();
             f.n_current = cb.values().sum();
             if f.n_reference > 0 && f.n_current > 0 {
@@ -207,10 +222,7 @@ pub fn feature_drift(
             }
         }
     }
-    if let (Some(p), Some(psi)) = (f.p_value, f.psi) {
-        f.drifted = p < flags.alpha && psi >= flags.psi_drift;
-        f.alert = psi >= flags.psi_alert;
-    }
+    set_flags(&mut f, flags);
     f
 }
 

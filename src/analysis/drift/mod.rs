@@ -151,21 +151,7 @@ pub fn compare(
         f.section = *section;
     }
     ingest::timing("drift features", t0);
-    // the dataset-drift share counts input features only
-    let inputs = features
-        .iter()
-        .filter(|f| f.section == crate::report::drift::DriftSection::Input)
-        .count();
-    let drifted = features
-        .iter()
-        .filter(|f| f.section == crate::report::drift::DriftSection::Input && f.drifted)
-        .count();
-    let drift_share = if inputs == 0 {
-        0.0
-    } else {
-        drifted as f64 / inputs as f64
-    };
-    let dataset_drifted = inputs > 0 && drift_share >= cfg.share_threshold;
+    let (inputs, drift_share, dataset_drifted) = dataset_share(&features, cfg.share_threshold);
     // each table's timestamps are parsed at most once (a time split brings them along)
     let rts: Option<std::sync::Arc<[Option<i64>]>> = reference
         .ts
@@ -342,6 +328,28 @@ pub fn compare(
         performance_fits: estimated.fits,
         binned: None,
     })
+}
+
+/// The dataset's drift over its input features only: (input features, share drifted, the
+/// dataset drifted at `share_threshold`).
+pub fn dataset_share(
+    features: &[crate::report::drift::FeatureDrift],
+    share_threshold: f64,
+) -> (usize, f64, bool) {
+    let inputs = features
+        .iter()
+        .filter(|f| f.section == crate::report::drift::DriftSection::Input)
+        .count();
+    let drifted = features
+        .iter()
+        .filter(|f| f.section == crate::report::drift::DriftSection::Input && f.drifted)
+        .count();
+    let share = if inputs == 0 {
+        0.0
+    } else {
+        drifted as f64 / inputs as f64
+    };
+    (inputs, share, inputs > 0 && share >= share_threshold)
 }
 
 /// What to compare.

@@ -64,22 +64,7 @@ pub fn data_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     ui.add_space(8.0);
     unit_ui(ui, v, &names, cmds);
     ui.add_space(8.0);
-    ui.heading("Source columns");
-    egui::Grid::new("source_columns")
-        .striped(true)
-        .num_columns(3)
-        .show(ui, |ui| {
-            ui.strong("column");
-            ui.strong("type");
-            ui.strong("nulls");
-            ui.end_row();
-            for c in &ds.source_columns {
-                ui.label(&c.name);
-                ui.label(&c.kind);
-                ui.label(crate::app::jobs::thousands(c.nulls as u64));
-                ui.end_row();
-            }
-        });
+    source_columns_ui(ui, &ds.source_columns);
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         ui.heading(format!(
@@ -120,6 +105,26 @@ pub fn data_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
                 }
             });
     }
+}
+
+/// The source columns with their kinds and null counts.
+fn source_columns_ui(ui: &mut egui::Ui, columns: &[crate::ingest::SourceColumn]) {
+    ui.heading("Source columns");
+    egui::Grid::new("source_columns")
+        .striped(true)
+        .num_columns(3)
+        .show(ui, |ui| {
+            ui.strong("column");
+            ui.strong("type");
+            ui.strong("nulls");
+            ui.end_row();
+            for c in columns {
+                ui.label(&c.name);
+                ui.label(&c.kind);
+                ui.label(crate::report::format::count(c.nulls as u64));
+                ui.end_row();
+            }
+        });
 }
 
 /// Columns of `kind` that have no role: what can be added as a metric or a segment.
@@ -289,22 +294,7 @@ pub fn unanalysed_ui(
         cmds,
     );
     ui.add_space(8.0);
-    ui.heading("Source columns");
-    egui::Grid::new("source_columns")
-        .striped(true)
-        .num_columns(3)
-        .show(ui, |ui| {
-            ui.strong("column");
-            ui.strong("type");
-            ui.strong("nulls");
-            ui.end_row();
-            for c in &u.raw.source_columns {
-                ui.label(&c.name);
-                ui.label(&c.kind);
-                ui.label(crate::report::format::count(c.nulls as u64));
-                ui.end_row();
-            }
-        });
+    source_columns_ui(ui, &u.raw.source_columns);
 }
 
 /// The analysis unit: the user column (each request metric a per-user ratio) or the
