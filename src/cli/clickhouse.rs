@@ -144,6 +144,48 @@ pub enum BinnedSplit<'a> {
     Tables(&'a str, &'a str),
 }
 
+/// The first [`DRIFT_SAMPLE_ROWS`] rows of a table's selection, parsed as a file would be
+/// (through a private temp file, removed at once).
+fn read_sample(
+    src: &Source,
+    url: &TableUrl,
+    roles: &crate::clickhouse::aggregates::Roles,
+) -> Result<crate::ingest::RawLoad, CliError> {
+    let table = crate::clickhouse::sql::table(&url.database, &url.table);
+    let body = src
+        .client
+        .query(
+            &format!(
+                "SELECT * FROM {table} WHERE {w} LIMIT {DRIFT_SAMPLE_ROWS}",
+                w = src.where_clause(roles)?
+            ),
+            "JSONEachRow",
+        )?
+        .body;
+    let dir =
+        crate::private_dir::create("verdict-clickhouse-sample").map_err(|e| CliError::Flag {
+            flag: "drift",
+            value: url.shown(),
+            problem: format!("cannot write the sample to a temp folder: {e}"),
+        })?;
+    let file = dir.join("sample.jsonl");
+    let read = std::fs::write(&file, body.as_bytes())
+        .map_err(|source| CliError::Write {
+            file: file.display().to_string(),
+            source,
+        })
+        .and_then(|_| {
+            crate::ingest::read_raw(
+                &[file.display().to_string()],
+                &|_| {},
+                &std::sync::atomic::AtomicBool::new(false),
+            )
+            .map_err(CliError::from)
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    read
+}
+
 /// `verdict drift` on the server: the columns chosen on a sample of the selected rows, the
 /// statistics from counts (see [`crate::clickhouse::drift`]).
 pub fn binned_drift(
@@ -169,43 +211,15 @@ pub fn binned_drift(
         (Some(c), Some(u)) => Some(remote.source(c, u)?),
         _ => None,
     };
-    // the sample: the first rows of the selection (of the current table for two tables)
-    let sample_src = src2.as_ref().unwrap_or(&src);
-    let sample_url = url2.as_ref().unwrap_or(&url);
-    let table = crate::clickhouse::sql::table(&sample_url.database, &sample_url.table);
-    let body = sample_src
-        .client
-        .query(
-            &format!(
-                "SELECT * FROM {table} WHERE {w} LIMIT {DRIFT_SAMPLE_ROWS}",
-                w = sample_src.where_clause(&roles)?
-            ),
-            "JSONEachRow",
-        )?
-        .body;
-    let dir =
-        crate::private_dir::create("verdict-clickhouse-sample").map_err(|e| CliError::Flag {
-            flag: "drift",
-            value: url.shown(),
-            problem: format!("cannot write the sample to a temp folder: {e}"),
-        })?;
-    let file = dir.join("sample.jsonl");
-    let written = std::fs::write(&file, body.as_bytes());
-    let sample = written
-        .map_err(|source| CliError::Write {
-            file: file.display().to_string(),
-            source,
-        })
-        .and_then(|_| {
-            crate::ingest::read_raw(
-                &[file.display().to_string()],
-                &|_| {},
-                &std::sync::atomic::AtomicBool::new(false),
-            )
-            .map_err(CliError::from)
-        });
-    let _ = std::fs::remove_dir_all(&dir);
-    let sample = sample?;
+    // each table's sample: the first rows of its selection
+    let sample = read_sample(&src, &url, &roles)?;
+    let sample2 = match (&src2, &url2) {
+        (Some(s2), Some(u2)) => Some(read_sample(s2, u2, &roles)?),
+        _ => None,
+    };
+    let columns = |t: &crate::ingest::table::RawTable| -> Vec<String> {
+        t.columns.iter().map(|c| c.name.clone()).collect()
+    };
     let us = |ts: &str| roles.time_unit.micros_sql(ts);
     let report = match (&split, &src2) {
         (BinnedSplit::Time(_, spec, window), _) => {
@@ -249,7 +263,7 @@ pub fn binned_drift(
             let excluded = client
                 .query(
                     &format!(
-                        "SELECT count() FROM {tab} WHERE {w} AND NOT (isNotNull({c}) AND (({reference}) OR ({current})))",
+                        "SELECT countIf(isNull({c}) OR NOT (ifNull(({reference}) OR ({current}), 0))) FROM {tab} WHERE {w}",
                         tab = crate::clickhouse::sql::table(&url.database, &url.table),
                         w = src.where_clause(&roles)?,
                         c = crate::clickhouse::sql::ident(&ts),
@@ -264,16 +278,19 @@ pub fn binned_drift(
                 src: &src,
                 cond: reference,
                 shown: url.shown(),
+                columns: columns(&sample.table),
             };
             let cs = BinnedSide {
                 src: &src,
                 cond: current,
                 shown: url.shown(),
+                columns: columns(&sample.table),
             };
             let all = BinnedSide {
                 src: &src,
                 cond: "1".into(),
                 shown: url.shown(),
+                columns: columns(&sample.table),
             };
             let info = SplitInfo {
                 mode: match spec {
@@ -289,23 +306,26 @@ pub fn binned_drift(
                 (&rs, &cs),
                 &all,
                 &roles,
-                &sample.table,
+                (&sample.table, &sample.table),
                 info,
                 cfg,
                 overrides,
             )?
         }
         (BinnedSplit::Tables(_, _), Some(src2)) => {
+            let current_sample = sample2.as_ref().unwrap_or(&sample);
             let rs = BinnedSide {
                 src: &src,
                 cond: "1".into(),
                 shown: url.shown(),
+                columns: columns(&sample.table),
             };
             let shown2 = url2.as_ref().map(TableUrl::shown).unwrap_or_default();
             let cs = BinnedSide {
                 src: src2,
                 cond: "1".into(),
                 shown: shown2,
+                columns: columns(&current_sample.table),
             };
             let info = SplitInfo {
                 mode: SplitMode::Files,
@@ -314,7 +334,15 @@ pub fn binned_drift(
                 window: None,
                 rows_excluded: 0,
             };
-            binned_drift((&rs, &cs), &cs, &roles, &sample.table, info, cfg, overrides)?
+            binned_drift(
+                (&rs, &cs),
+                &cs,
+                &roles,
+                (&sample.table, &current_sample.table),
+                info,
+                cfg,
+                overrides,
+            )?
         }
         _ => unreachable!("two tables have two sources"),
     };

@@ -54,6 +54,8 @@ fn psi_over_time(
     top.sort_by(|a, b| b.psi.unwrap_or(0.0).total_cmp(&a.psi.unwrap_or(0.0)));
     top.truncate(crate::analysis::drift::over_time::TOP_FEATURES);
     let period = format!("intDiv({us} - {start}, {width})");
+    // rows without a time belong to no snapshot (as the local engine)
+    let timed = format!("({predictions}) AND isNotNull({})", ident(ts));
     let mut series = Vec::new();
     for f in top {
         let (reference, per_period): (Vec<f64>, Vec<(i64, Vec<u64>)>) = match f.kind {
@@ -62,7 +64,7 @@ fn psi_over_time(
                 let value = format!("toFloat64({})", ident(&f.name));
                 (
                     f.bins.iter().map(|b| b.reference).collect(),
-                    bin_counts(over, roles, predictions, &value, &edges, Some(&period))?,
+                    bin_counts(over, roles, &timed, &value, &edges, Some(&period))?,
                 )
             }
             FeatureKind::Categorical => {
@@ -72,7 +74,7 @@ fn psi_over_time(
                 let rows = over.src.rows(&format!(
                     "SELECT {period} AS __vd_p, toString({c}) AS __vd_v, count() AS __vd_n FROM {t} WHERE {w} AND isNotNull({c}) GROUP BY __vd_p, __vd_v",
                     t = over.table(),
-                    w = over.rows_where(roles, predictions)?,
+                    w = over.rows_where(roles, &timed)?,
                 ))?;
                 let mut per: Vec<(i64, Vec<u64>)> = Vec::new();
                 for r in &rows {
@@ -127,13 +129,14 @@ fn psi_over_time(
 }
 
 /// The drift report of two sides of a table (or two tables) from server-side counts;
-/// `sample` is a sample of the selected rows that chooses the columns and their sections.
+/// `samples` are samples of each side's selected rows (the same table's for a time split)
+/// that choose the columns and their sections, as the local engine does on the rows.
 #[allow(clippy::too_many_arguments)]
 pub fn binned_drift(
     sides: (&BinnedSide, &BinnedSide),
     over: &BinnedSide,
     roles: &Roles,
-    sample: &RawTable,
+    samples: (&RawTable, &RawTable),
     split: SplitInfo,
     cfg: &DriftConfig,
     overrides: &crate::ingest::RoleOverrides,
@@ -142,15 +145,22 @@ pub fn binned_drift(
     let (rs, cs) = sides;
     let (queries0, bytes0) = rs.src.client.usage();
     cfg.validate().map_err(|e| input_err(rs.src, e))?;
-    let sroles = crate::ingest::roles::infer(sample, overrides);
-    let (names, schema) =
-        select::select_features(sample, sample, (&sroles, &sroles), cfg.features.as_deref())
-            .map_err(|e| input_err(rs.src, e))?;
-    let mask = select::prediction_rows(sample, &sroles);
+    let (rsample, csample) = samples;
+    let rroles = crate::ingest::roles::infer(rsample, overrides);
+    let croles = crate::ingest::roles::infer(csample, overrides);
+    let (names, schema) = select::select_features(
+        rsample,
+        csample,
+        (&rroles, &croles),
+        cfg.features.as_deref(),
+    )
+    .map_err(|e| input_err(rs.src, e))?;
+    let rmask = select::prediction_rows(rsample, &rroles);
+    let cmask = select::prediction_rows(csample, &croles);
     let (sections, excluded_columns) = select::sections(
-        (sample, sample),
-        (&sroles, &sroles),
-        (mask.as_deref(), mask.as_deref()),
+        (rsample, csample),
+        (&rroles, &croles),
+        (rmask.as_deref(), cmask.as_deref()),
         &names,
         overrides.metrics.as_deref().unwrap_or(&[]),
         cfg.features.is_some(),
@@ -164,7 +174,9 @@ pub fn binned_drift(
     // prediction rows: a score or predicted class present (as for files)
     let outputs: Vec<String> = [crate::ingest::Role::Score, crate::ingest::Role::Prediction]
         .iter()
-        .filter_map(|r| sroles.get(*r))
+        .filter_map(|r| croles.get(*r))
+        // a model output both tables have
+        .filter(|c| rs.columns.iter().any(|x| x == c) && cs.columns.iter().any(|x| x == c))
         .map(|c| format!("isNotNull({})", ident(c)))
         .collect();
     let predictions = if outputs.is_empty() {
@@ -179,11 +191,12 @@ pub fn binned_drift(
     };
     let mut features = Vec::with_capacity(sections.len());
     for (name, section) in &sections {
-        let col = sample.columns.iter().find(|c| &c.name == name);
-        let kind = crate::analysis::drift::features::feature_kind(
-            crate::analysis::drift::features::ColumnType::of(col),
-            crate::analysis::drift::features::ColumnType::of(col),
-        );
+        let of = |t: &RawTable| {
+            crate::analysis::drift::features::ColumnType::of(
+                t.columns.iter().find(|c| &c.name == name),
+            )
+        };
+        let kind = crate::analysis::drift::features::feature_kind(of(rsample), of(csample));
         let mut f = match kind {
             FeatureKind::Numeric => numeric_feature(name, (rs, cs), roles, &predictions, flags)?,
             FeatureKind::Categorical => {
@@ -235,7 +248,10 @@ pub fn binned_drift(
         .next()
         .map_or(86_400, |w| ((w[1] - w[0]) / 1_000_000).max(1) as u64);
     let labels = |s: &BinnedSide| -> Result<Option<usize>, ClickHouseError> {
-        let Some(l) = sroles.get(crate::ingest::Role::Label) else {
+        let Some(l) = croles
+            .get(crate::ingest::Role::Label)
+            .filter(|l| s.columns.iter().any(|c| c == l))
+        else {
             return Ok(None);
         };
         let rows = s.src.rows(&format!(
@@ -303,7 +319,11 @@ pub fn binned_drift(
         performance_fits: Vec::new(),
         binned: Some(BinnedInfo {
             table: rs.shown.clone(),
-            sample_rows: sample.rows as u64,
+            sample_rows: if std::ptr::eq(rsample, csample) {
+                csample.rows as u64
+            } else {
+                (rsample.rows + csample.rows) as u64
+            },
             queries: queries - queries0,
             bytes_received: bytes - bytes0,
             ks_grid: KS_GRID as u64,

@@ -8,6 +8,7 @@ use super::error::ClickHouseError;
 use super::sql::{self, ident};
 use crate::analysis::drift::features::{empty_feature, rate, set_flags, Flags};
 use crate::analysis::drift::numeric::{floored_shares, ks_p_value, psi};
+use crate::analysis::stats::{lerp, percentile_position};
 use crate::report::drift::{Bin, FeatureDrift, FeatureKind};
 use serde_json::Value;
 
@@ -22,6 +23,9 @@ pub struct BinnedSide<'a> {
     pub cond: String,
     /// The table's address as shown.
     pub shown: String,
+    /// The table's columns (a feature the other table has and this one lacks reads as
+    /// missing here, as the local engine does).
+    pub columns: Vec<String>,
 }
 
 /// A float as SQL with its exact bits (no decimal parsing on the server).
@@ -38,6 +42,24 @@ pub(super) fn input_err(src: &Source, e: impl std::fmt::Display) -> ClickHouseEr
 }
 
 impl BinnedSide<'_> {
+    /// A column's numeric value as SQL, or a typed NULL when this table lacks it.
+    pub(super) fn number(&self, name: &str) -> String {
+        if self.columns.iter().any(|c| c == name) {
+            format!("toFloat64({})", ident(name))
+        } else {
+            "CAST(NULL AS Nullable(Float64))".into()
+        }
+    }
+
+    /// A column as text, or a typed NULL when this table lacks it.
+    pub(super) fn text(&self, name: &str) -> String {
+        if self.columns.iter().any(|c| c == name) {
+            format!("toString({})", ident(name))
+        } else {
+            "CAST(NULL AS Nullable(String))".into()
+        }
+    }
+
     pub(super) fn table(&self) -> String {
         sql::table(&self.src.url.database, &self.src.url.table)
     }
@@ -234,14 +256,14 @@ pub(super) fn numeric_feature(
     flags: Flags,
 ) -> Result<FeatureDrift, ClickHouseError> {
     let (rs, cs) = sides;
-    let value = format!("toFloat64({})", ident(name));
+    let value = rs.number(name);
     let (ra, ca) = (
         summary(rs, roles, predictions, &value)?,
-        summary(cs, roles, predictions, &value)?,
+        summary(cs, roles, predictions, &cs.number(name))?,
     );
     let mut f = empty_feature(name, FeatureKind::Numeric);
-    f.null_rate_reference = rate(ra.rows - ra.n, ra.rows);
-    f.null_rate_current = rate(ca.rows - ca.n, ca.rows);
+    f.null_rate_reference = rate(ra.rows.saturating_sub(ra.n), ra.rows);
+    f.null_rate_current = rate(ca.rows.saturating_sub(ca.n), ca.rows);
     f.n_reference = ra.n;
     f.n_current = ca.n;
     if ra.n == 0 || ca.n == 0 {
@@ -251,34 +273,47 @@ pub(super) fn numeric_feature(
     f.mean_current = ca.mean;
     // the reference's deciles by linear interpolation, from exact order statistics
     let n = ra.n;
+    // as the local engine's `decile_edges`: numpy's linear percentile at 10 %, …, 90 %
     let pos: Vec<(u64, u64, f64)> = (1..10)
         .map(|i| {
-            let h = (n - 1) as f64 * i as f64 / 10.0;
-            let lo = h.floor() as u64;
-            (lo, h.ceil() as u64, h - lo as f64)
+            let (lo, frac) = percentile_position(n, i as f64 * 10.0);
+            (lo, if frac > 0.0 { lo + 1 } else { lo }, frac)
         })
         .collect();
     let mut ranks: Vec<u64> = pos.iter().flat_map(|(a, b, _)| [*a, *b]).collect();
     ranks.sort_unstable();
     ranks.dedup();
     let stats = order_stats(rs, roles, predictions, &value, n, &ranks)?;
-    let at = |k: u64| stats[ranks.iter().position(|r| *r == k).unwrap_or(0)];
+    let at = |k: u64| {
+        ranks
+            .iter()
+            .position(|r| *r == k)
+            .and_then(|i| stats.get(i).copied())
+            .unwrap_or(f64::NAN)
+    };
     let edges: Vec<f64> = pos
         .iter()
         .map(|&(lo, hi, frac)| {
             if lo == hi {
                 at(lo)
             } else {
-                let (a, b) = (at(lo), at(hi));
-                a + (b - a) * frac
+                lerp(at(lo), at(hi), frac)
             }
         })
         .collect();
+    if edges.iter().any(|e| !e.is_finite()) {
+        return Err(input_err(
+            rs.src,
+            format!("{name}: the server returned no order statistics for the deciles"),
+        ));
+    }
     let counts = |s: &BinnedSide| -> Result<Vec<u64>, ClickHouseError> {
-        Ok(bin_counts(s, roles, predictions, &value, &edges, None)?
-            .into_iter()
-            .next()
-            .map_or(vec![0; edges.len() + 1], |(_, c)| c))
+        Ok(
+            bin_counts(s, roles, predictions, &s.number(name), &edges, None)?
+                .into_iter()
+                .next()
+                .map_or(vec![0; edges.len() + 1], |(_, c)| c),
+        )
     };
     let (rc, cc) = (counts(rs)?, counts(cs)?);
     f.psi = Some(psi(&floored_shares(&rc), &floored_shares(&cc)));
@@ -297,7 +332,7 @@ pub(super) fn numeric_feature(
             .collect::<std::collections::BTreeSet<u64>>()
             .into_iter()
             .collect();
-        let values = order_stats(s, roles, predictions, &value, n, &ranks)?;
+        let values = order_stats(s, roles, predictions, &s.number(name), n, &ranks)?;
         Ok(Quantiles { n, ranks, values })
     };
     let (d_lo, d_hi) = ks_bracket(&grid(rs, ra.n)?, &grid(cs, ca.n)?);
@@ -317,7 +352,7 @@ pub(super) fn categorical_feature(
     flags: Flags,
 ) -> Result<FeatureDrift, ClickHouseError> {
     let (rs, cs) = sides;
-    let c = ident(name);
+    // the column as text on each side (a typed NULL on a side without it)
     let per = |s: &BinnedSide| -> Result<(u64, Vec<(String, u64)>), ClickHouseError> {
         let w = s.rows_where(roles, predictions)?;
         let total = s.src.rows(&format!(
@@ -325,7 +360,8 @@ pub(super) fn categorical_feature(
             t = s.table()
         ))?;
         let rows = s.src.rows(&format!(
-            "SELECT toString({c}) AS __vd_v, count() AS __vd_n FROM {t} WHERE {w} AND isNotNull({c}) GROUP BY __vd_v",
+            "SELECT {c} AS __vd_v, count() AS __vd_n FROM {t} WHERE {w} AND isNotNull({c}) GROUP BY __vd_v",
+            c = s.text(name),
             t = s.table()
         ))?;
         Ok((
@@ -347,8 +383,9 @@ pub(super) fn categorical_feature(
     let mut f = empty_feature(name, FeatureKind::Categorical);
     f.n_reference = ra.iter().map(|x| x.1).sum();
     f.n_current = ca.iter().map(|x| x.1).sum();
-    f.null_rate_reference = rate(rrows - f.n_reference, rrows);
-    f.null_rate_current = rate(crows - f.n_current, crows);
+    // two queries: rows inserted between them must not make the missing count negative
+    f.null_rate_reference = rate(rrows.saturating_sub(f.n_reference), rrows);
+    f.null_rate_current = rate(crows.saturating_sub(f.n_current), crows);
     if f.n_reference > 0 && f.n_current > 0 {
         let mut names: Vec<String> = ra.iter().chain(&ca).map(|x| x.0.clone()).collect();
         names.sort();

@@ -112,8 +112,12 @@ pub fn compact_value(v: &str) -> String {
                 (5 - a.log10().floor() as i32).clamp(0, 12) as usize
             };
             let s = format!("{x:.decimals$}");
-            let s = s.trim_end_matches('0').trim_end_matches('.');
-            s.to_string()
+            // only a fraction's trailing zeros go (never an integer's own)
+            if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            }
         }
         _ => short_text(v, 40),
     }
@@ -217,6 +221,8 @@ mod style_tests {
         assert_eq!(compact_value("1234.56789012"), "1234.57");
         assert_eq!(compact_value("0.000123456789"), "0.000123457");
         assert_eq!(compact_value("42"), "42");
+        assert_eq!(compact_value("300000.2"), "300000");
+        assert_eq!(compact_value("1234560.3"), "1234560");
         assert_eq!(compact_value("DE"), "DE");
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
