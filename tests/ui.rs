@@ -1372,3 +1372,47 @@ fn rates_latencies_and_p_values_read_the_same_in_the_window() {
     assert_eq!(fmt_p(Some(0.0000123)), "< 0.0001");
     assert_eq!(format::rate(0.0057), "0.57%");
 }
+
+#[test]
+fn while_rows_wait_for_roles_the_shown_analysis_keeps_its_own_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no_group.csv");
+    let mut csv = String::from("timestamp,user_id,zzz,converted\n");
+    for i in 0..200 {
+        csv.push_str(&format!(
+            "2026-01-01T00:{:02}:{:02}Z,u{},{},{}\n",
+            i / 60,
+            i % 60,
+            i % 37,
+            if i % 2 == 0 { "ctl" } else { "new" },
+            (i % 7 == 0) as u8
+        ));
+    }
+    std::fs::write(&path, csv).unwrap();
+    // the sample on screen, then a log that cannot be analysed
+    let mut h = harness(vec![]);
+    settle(&mut h);
+    h.state_mut().send(Command::Open(vec![path]));
+    h.run_steps(1);
+    settle(&mut h);
+    assert!(h.state().unanalysed.is_some());
+    assert!(h.state().current.is_some(), "the sample stays on screen");
+    // the Overview's goal picker re-analyses the sample, not the waiting rows
+    h.state_mut()
+        .send(Command::SetPrimaryMetric(Some("revenue".into())));
+    h.run_steps(1);
+    settle(&mut h);
+    let cur = h.state().current.as_ref().unwrap();
+    assert_eq!(cur.report.primary_metric.as_deref(), Some("revenue"));
+    assert!(cur.report.input.files[0].contains("sample"));
+    assert!(
+        h.state().unanalysed.is_some(),
+        "the rows still wait for their roles"
+    );
+    // discarding them leaves the sample as it is
+    h.state_mut().send(Command::DiscardUnanalysed);
+    h.run_steps(1);
+    settle(&mut h);
+    assert!(h.state().unanalysed.is_none());
+    assert!(h.state().current.as_ref().unwrap().report.input.files[0].contains("sample"));
+}

@@ -310,9 +310,7 @@ impl VerdictApp {
             if self.state.view == View::Data {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
-                    .show(ui, |ui| {
-                        views::data::unanalysed_ui(ui, u, &self.role_overrides, cmds)
-                    });
+                    .show(ui, |ui| views::data::unanalysed_ui(ui, u, &u.roles, cmds));
                 return;
             }
             // the other views keep showing the analysis on screen, under a pointer to the roles

@@ -96,9 +96,15 @@ impl VerdictApp {
                     if u.new_log {
                         self.log_id += 1;
                         self.forget_stale(true);
+                        // the plan the log was opened with is the one its next try uses
+                        // (unless one was applied while it loaded)
+                        if !self.settings_changed_during_load {
+                            self.plan = u.plan.clone();
+                            self.plan_draft = u.plan.clone();
+                        }
                     }
-                    self.role_overrides = u.roles.clone();
-                    self.source_label = u.label.clone();
+                    // the rows keep their own role choices (`u.roles`); the analysis on
+                    // screen keeps its own
                     self.unanalysed = Some(*u);
                     // the roles are assigned in the Data view; a log opened for Drift,
                     // Models or Shadow stays there

@@ -49,19 +49,44 @@ impl VerdictApp {
             self.settings_changed_during_load = true;
             return;
         }
+        // the plan, bucket and unit belong to the analysis on screen; only without one do they
+        // go to rows waiting for their roles
+        if self.current.is_none() && self.unanalysed.is_some() {
+            return self.retry_unanalysed(ctx);
+        }
+        self.reanalyze_shown(ctx);
+    }
+
+    /// Re-analyses the rows the Data view is about: the rows waiting for their roles when
+    /// there are some, else the analysis on screen (role, metric and segment edits).
+    pub(crate) fn reanalyze_rows(&mut self, ctx: &egui::Context) {
+        if self.loading_new_log() {
+            self.settings_changed_during_load = true;
+            return;
+        }
+        if self.unanalysed.is_some() {
+            return self.retry_unanalysed(ctx);
+        }
+        self.reanalyze_shown(ctx);
+    }
+
+    /// Tries the rows waiting for their roles again with the roles and plan in force.
+    fn retry_unanalysed(&mut self, ctx: &egui::Context) {
         if let Some(u) = &self.unanalysed {
-            // rows waiting for their roles: try them with the roles and plan in force
-            let (load, config) = settings_for(&self.plan, &self.role_overrides, &self.state);
+            let (load, config) = settings_for(&self.plan, &u.roles, &self.state);
             let request = Request {
                 load,
                 config,
-                roles: self.role_overrides.clone(),
+                roles: u.roles.clone(),
                 label: u.label.clone(),
             };
             let job = spawn_reanalyze(ctx, u.raw.clone(), self.log_id, request);
             self.jobs.start(job);
-            return;
         }
+    }
+
+    /// Re-analyses the analysis on screen with the settings in force.
+    fn reanalyze_shown(&mut self, ctx: &egui::Context) {
         let Some(cur) = &self.current else { return };
         let (load, config) = settings_for(&self.plan, &self.role_overrides, &self.state);
         let request = Request {
@@ -129,7 +154,12 @@ impl VerdictApp {
     /// An analysis landed: it is what the window shows now, and its settings are the ones
     /// in force. A new log also resets what was computed from the old one.
     pub(crate) fn show_analysis(&mut self, ctx: &egui::Context, a: Analyzed) {
-        let new_log = a.new_log;
+        // rows that waited for their roles, analysed now, are a new log on screen
+        let from_waiting = self
+            .unanalysed
+            .as_ref()
+            .is_some_and(|u| std::sync::Arc::ptr_eq(&u.raw, &a.raw));
+        let new_log = a.new_log || from_waiting;
         self.analysis_id += 1;
         if new_log {
             self.log_id += 1;
@@ -144,7 +174,9 @@ impl VerdictApp {
         self.role_overrides = a.roles.clone();
         self.source_label = a.label.clone();
         self.current = Some(a);
-        self.unanalysed = None;
+        if new_log {
+            self.unanalysed = None;
+        }
         self.forget_stale(new_log);
         if new_log && std::mem::take(&mut self.settings_changed_during_load) {
             self.reanalyze(ctx);

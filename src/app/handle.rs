@@ -1,7 +1,7 @@
 //! The one command handler: every [`Command`] a widget or shortcut emits runs here (panel
 //! commands are passed on to their panel).
 
-use super::command::{Command, ExportKind, ModelsCommand, View};
+use super::command::{Command, ExportKind, JobKind, ModelsCommand, View};
 use super::dialogs::{DialogPurpose, Render};
 use super::drift::LoadedLog;
 use super::jobs::load::Inputs;
@@ -108,10 +108,18 @@ impl VerdictApp {
                     );
                     return;
                 }
-                self.role_overrides
-                    .columns
-                    .insert(role, column.unwrap_or_default());
-                self.reanalyze(ctx);
+                // the rows waiting for their roles keep their own; else the analysis on screen
+                match &mut self.unanalysed {
+                    Some(u) => {
+                        u.roles.columns.insert(role, column.unwrap_or_default());
+                    }
+                    None => {
+                        self.role_overrides
+                            .columns
+                            .insert(role, column.unwrap_or_default());
+                    }
+                }
+                self.reanalyze_rows(ctx);
             }
             Command::SetUnit(unit) => {
                 if self.loading_new_log() {
@@ -126,16 +134,7 @@ impl VerdictApp {
                 self.plan_draft.unit = unit;
                 self.reanalyze(ctx);
             }
-            Command::ApplyPlan(plan) => {
-                if let Err(e) = plan.validate() {
-                    self.notifications
-                        .push(Level::Error, format!("plan: {e}"), None);
-                    return;
-                }
-                self.plan = (*plan).clone();
-                self.plan_draft = *plan;
-                self.reanalyze(ctx);
-            }
+            Command::ApplyPlan(plan) => self.apply_plan(ctx, *plan, false),
             Command::SetPrimaryMetric(m) => {
                 let mut plan = self.plan.clone();
                 plan.primary_metric = m.clone();
@@ -160,17 +159,28 @@ impl VerdictApp {
                 }
                 plan.guardrails.metric.retain(|g| metrics.contains(&g.name));
                 plan.columns.metrics = Some(metrics);
-                self.handle(ctx, Command::ApplyPlan(Box::new(plan)));
+                self.apply_plan(ctx, plan, true);
             }
             Command::DiscardUnanalysed => {
                 if self.unanalysed.take().is_some() {
+                    // a retry still running must not bring the discarded rows back (a new
+                    // log loading meanwhile goes on)
+                    let retry = super::jobs::Input::Log(self.log_id);
+                    if self
+                        .jobs
+                        .get(JobKind::Load)
+                        .is_some_and(|j| j.input == retry)
+                    {
+                        self.jobs.cancel(JobKind::Load);
+                    }
+                    self.log_id += 1;
                     self.restore_settings();
                 }
             }
             Command::SetSegments(segments) => {
                 let mut plan = self.plan.clone();
                 plan.segments = Some(segments);
-                self.handle(ctx, Command::ApplyPlan(Box::new(plan)));
+                self.apply_plan(ctx, plan, true);
             }
             Command::Export(kind) => {
                 let Some(cur) = &self.current else { return };
@@ -253,6 +263,23 @@ impl VerdictApp {
                 self.models.handle(c, &mut sv);
             }
             Command::Save(kind) => self.save_report(ctx, kind),
+        }
+    }
+
+    /// Puts a plan in force (and in the Plan view's draft) and re-analyses: the rows the Data
+    /// view is about when `rows` (metric and segment edits), else the analysis on screen.
+    fn apply_plan(&mut self, ctx: &egui::Context, plan: Plan, rows: bool) {
+        if let Err(e) = plan.validate() {
+            self.notifications
+                .push(Level::Error, format!("plan: {e}"), None);
+            return;
+        }
+        self.plan = plan.clone();
+        self.plan_draft = plan;
+        if rows {
+            self.reanalyze_rows(ctx);
+        } else {
+            self.reanalyze(ctx);
         }
     }
 

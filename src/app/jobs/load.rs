@@ -57,6 +57,8 @@ pub struct Unanalysed {
     pub inferred: crate::ingest::Roles,
     /// The rows were read by this job (a new log), not re-used.
     pub new_log: bool,
+    /// The plan it was tried with (a plan opened with the log is kept for the next try).
+    pub plan: crate::plan::Plan,
 }
 
 /// What an analysis job is asked to produce besides the rows: its settings and how the
@@ -210,6 +212,7 @@ fn analyse_and_send(
         JobMsg::Unanalysed(Box::new(Unanalysed {
             raw,
             inferred,
+            plan: config.plan.clone(),
             roles,
             label,
             problem,
