@@ -14,6 +14,7 @@ pub mod shadow;
 pub mod significance;
 pub mod stages;
 pub mod timeline;
+pub mod timeline_plot;
 
 use super::command::Command;
 use crate::analysis::AnalysisConfig;
