@@ -19,8 +19,8 @@ use crate::analysis::drift::numeric::{floored_shares, psi, PSI_FLOOR};
 use crate::analysis::drift::DriftConfig;
 use crate::ingest::table::RawTable;
 use crate::report::drift::{
-    BinnedInfo, DriftExcluded, DriftReport, DriftSide, DriftThresholds, FeatureDrift, FeatureKind,
-    PsiOverTime, PsiSeries, SplitInfo,
+    BinnedInfo, DriftExcluded, DriftReport, DriftSide, FeatureDrift, FeatureKind, PsiOverTime,
+    PsiSeries, SplitInfo,
 };
 use serde_json::Value;
 
@@ -294,12 +294,7 @@ pub fn binned_drift(
             end: chi,
         },
         split,
-        thresholds: DriftThresholds {
-            alpha: cfg.alpha,
-            psi_drift: cfg.psi_threshold,
-            psi_alert: cfg.psi_alert,
-            drift_share: cfg.share_threshold,
-        },
+        thresholds: crate::analysis::drift::thresholds(cfg),
         features,
         input_features: inputs as u64,
         excluded: DriftExcluded {

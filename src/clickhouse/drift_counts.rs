@@ -6,10 +6,11 @@
 use super::aggregates::{count, num, Roles, Source};
 use super::error::ClickHouseError;
 use super::sql::{self, ident};
-use crate::analysis::drift::features::{empty_feature, rate, set_flags, Flags};
+use crate::analysis::drift::features::{empty_feature, rate, set_categorical, set_flags, Flags};
 use crate::analysis::drift::numeric::{floored_shares, ks_p_value, psi};
 use crate::analysis::stats::{lerp, percentile_position};
 use crate::report::drift::{Bin, FeatureDrift, FeatureKind};
+use polars::prelude::PlHashMap as HashMap;
 use serde_json::Value;
 
 /// Grid steps of the KS bracket (ranks per side).
@@ -353,58 +354,31 @@ pub(super) fn categorical_feature(
 ) -> Result<FeatureDrift, ClickHouseError> {
     let (rs, cs) = sides;
     // the column as text on each side (a typed NULL on a side without it)
-    let per = |s: &BinnedSide| -> Result<(u64, Vec<(String, u64)>), ClickHouseError> {
-        let w = s.rows_where(roles, predictions)?;
-        let total = s.src.rows(&format!(
-            "SELECT count() AS __vd_n FROM {t} WHERE {w}",
-            t = s.table()
-        ))?;
+    // one pass per side: counts per value, the missing values as their own (null) group
+    let per = |s: &BinnedSide| -> Result<(u64, HashMap<String, u64>), ClickHouseError> {
         let rows = s.src.rows(&format!(
-            "SELECT {c} AS __vd_v, count() AS __vd_n FROM {t} WHERE {w} AND isNotNull({c}) GROUP BY __vd_v",
+            "SELECT {c} AS __vd_v, count() AS __vd_n FROM {t} WHERE {w} GROUP BY __vd_v",
             c = s.text(name),
-            t = s.table()
+            t = s.table(),
+            w = s.rows_where(roles, predictions)?,
         ))?;
-        Ok((
-            total.first().map_or(0, |r| count(r.get("__vd_n"))),
-            rows.iter()
-                .map(|r| {
-                    (
-                        r.get("__vd_v")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                        count(r.get("__vd_n")),
-                    )
-                })
-                .collect(),
-        ))
+        let mut total = 0;
+        let mut counts = HashMap::default();
+        for r in &rows {
+            let n = count(r.get("__vd_n"));
+            total += n;
+            if let Some(v) = r.get("__vd_v").and_then(Value::as_str) {
+                *counts.entry(v.to_string()).or_insert(0) += n;
+            }
+        }
+        Ok((total, counts))
     };
     let ((rrows, ra), (crows, ca)) = (per(rs)?, per(cs)?);
     let mut f = empty_feature(name, FeatureKind::Categorical);
-    f.n_reference = ra.iter().map(|x| x.1).sum();
-    f.n_current = ca.iter().map(|x| x.1).sum();
-    // two queries: rows inserted between them must not make the missing count negative
-    f.null_rate_reference = rate(rrows.saturating_sub(f.n_reference), rrows);
-    f.null_rate_current = rate(crows.saturating_sub(f.n_current), crows);
-    if f.n_reference > 0 && f.n_current > 0 {
-        let mut names: Vec<String> = ra.iter().chain(&ca).map(|x| x.0.clone()).collect();
-        names.sort();
-        names.dedup();
-        let get = |m: &[(String, u64)]| -> Vec<u64> {
-            names
-                .iter()
-                .map(|n| m.iter().find(|x| &x.0 == n).map_or(0, |x| x.1))
-                .collect()
-        };
-        let st =
-            crate::analysis::drift::categorical::categorical_stats(&names, &get(&ra), &get(&ca));
-        f.statistic = Some(st.chi2);
-        f.dof = Some(st.dof);
-        f.p_value = Some(st.p_value);
-        f.psi = Some(st.psi);
-        f.categories = st.shares;
-        set_flags(&mut f, flags);
-    }
+    set_categorical(&mut f, &ra, &ca);
+    f.null_rate_reference = rate(rrows - f.n_reference, rrows);
+    f.null_rate_current = rate(crows - f.n_current, crows);
+    set_flags(&mut f, flags);
     Ok(f)
 }
 

@@ -155,6 +155,35 @@ pub fn empty_feature(name: &str, kind: FeatureKind) -> FeatureDrift {
     }
 }
 
+/// A categorical feature's values and statistics from its counts per category on each side:
+/// the value counts, and with values on both sides chi-square, PSI and the shares.
+pub fn set_categorical(
+    f: &mut FeatureDrift,
+    reference: &HashMap<String, u64>,
+    current: &HashMap<String, u64>,
+) {
+    f.n_reference = reference.values().sum();
+    f.n_current = current.values().sum();
+    if f.n_reference == 0 || f.n_current == 0 {
+        return;
+    }
+    let mut names: Vec<String> = reference.keys().chain(current.keys()).cloned().collect();
+    names.sort();
+    names.dedup();
+    let get = |m: &HashMap<String, u64>| -> Vec<u64> {
+        names
+            .iter()
+            .map(|n| m.get(n).copied().unwrap_or(0))
+            .collect()
+    };
+    let st = categorical_stats(&names, &get(reference), &get(current));
+    f.statistic = Some(st.chi2);
+    f.dof = Some(st.dof);
+    f.p_value = Some(st.p_value);
+    f.psi = Some(st.psi);
+    f.categories = st.shares;
+}
+
 /// Drifted (significant and PSI at the drift threshold) and alert (PSI at the alert
 /// threshold) from the feature's p-value and PSI.
 pub fn set_flags(f: &mut FeatureDrift, flags: Flags) {
@@ -201,25 +230,7 @@ pub fn feature_drift(
             let (cb, mb) = category_counts(current, cs);
             f.null_rate_reference = rate(ma, rs.len() as u64);
             f.null_rate_current = rate(mb, cs.len() as u64);
-            f.n_reference = ra.values().sum();
-            f.n_current = cb.values().sum();
-            if f.n_reference > 0 && f.n_current > 0 {
-                let mut names: Vec<String> = ra.keys().chain(cb.keys()).cloned().collect();
-                names.sort();
-                names.dedup();
-                let get = |m: &HashMap<String, u64>| -> Vec<u64> {
-                    names
-                        .iter()
-                        .map(|n| m.get(n).copied().unwrap_or(0))
-                        .collect()
-                };
-                let st = categorical_stats(&names, &get(&ra), &get(&cb));
-                f.statistic = Some(st.chi2);
-                f.dof = Some(st.dof);
-                f.p_value = Some(st.p_value);
-                f.psi = Some(st.psi);
-                f.categories = st.shares;
-            }
+            set_categorical(&mut f, &ra, &cb);
         }
     }
     set_flags(&mut f, flags);

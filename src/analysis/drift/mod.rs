@@ -303,12 +303,7 @@ pub fn compare(
             end: ce,
         },
         split,
-        thresholds: DriftThresholds {
-            alpha: cfg.alpha,
-            psi_drift: cfg.psi_threshold,
-            psi_alert: cfg.psi_alert,
-            drift_share: cfg.share_threshold,
-        },
+        thresholds: thresholds(cfg),
         features,
         input_features: inputs as u64,
         excluded: crate::report::drift::DriftExcluded {
@@ -328,6 +323,16 @@ pub fn compare(
         performance_fits: estimated.fits,
         binned: None,
     })
+}
+
+/// The thresholds a report states, from the drift settings.
+pub fn thresholds(cfg: &DriftConfig) -> DriftThresholds {
+    DriftThresholds {
+        alpha: cfg.alpha,
+        psi_drift: cfg.psi_threshold,
+        psi_alert: cfg.psi_alert,
+        drift_share: cfg.share_threshold,
+    }
 }
 
 /// The dataset's drift over its input features only: (input features, share drifted, the
