@@ -39,6 +39,8 @@ fn main() {
         filter: None,
         from_s: None,
         to_s: None,
+        since_us: None,
+        spill: None,
     };
     let t0 = Instant::now();
     let groups = aggregates::groups(&src, &roles).unwrap();

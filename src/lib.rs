@@ -15,3 +15,4 @@ pub mod plan;
 pub mod private_dir;
 pub mod report;
 pub mod sample;
+pub mod stream;

@@ -9,6 +9,9 @@
 //! free ports, stopped by a watchdog when this test process exits. When it cannot be
 //! installed or started, the tests print why and pass without it.
 
+mod common;
+
+use common::{close, close_deep};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -293,6 +296,8 @@ fn source<'a>(c: &'a Client, u: &'a TableUrl) -> Source<'a> {
         filter: None,
         from_s: None,
         to_s: None,
+        since_us: None,
+        spill: None,
     }
 }
 
@@ -325,13 +330,6 @@ fn roles() -> Roles {
         metrics: vec!["converted".into(), "revenue".into()],
         segments: vec!["device".into(), "country".into()],
     }
-}
-
-fn close(what: &str, a: f64, b: f64) {
-    assert!(
-        (a - b).abs() <= 1e-9 * b.abs().max(1e-300),
-        "{what}: clickhouse {a}, local {b}"
-    );
 }
 
 fn local_report() -> serde_json::Value {
@@ -461,6 +459,8 @@ fn hostile_names_and_filters_cannot_write_or_run_a_second_statement() {
         filter: Some("`us'er` != 'u9'".into()),
         from_s: None,
         to_s: None,
+        since_us: None,
+        spill: None,
     };
     let g = aggregates::groups(&src, &roles).unwrap();
     let names: Vec<&str> = g.iter().map(|x| x.name.as_str()).collect();
@@ -480,6 +480,8 @@ fn hostile_names_and_filters_cannot_write_or_run_a_second_statement() {
             filter: Some(bad.into()),
             from_s: None,
             to_s: None,
+            since_us: None,
+            spill: None,
         };
         let e = aggregates::groups(&src, &roles).unwrap_err().to_string();
         assert!(e.contains("--where"), "{bad}: {e}");
@@ -586,6 +588,8 @@ fn a_time_range_and_a_filter_are_pushed_down() {
         filter: None,
         from_s: Some(1_765_584_000),
         to_s: Some(1_765_584_000 + 6 * 3600),
+        since_us: None,
+        spill: None,
     };
     let early: u64 = aggregates::groups(&first, &roles())
         .unwrap()
@@ -1108,35 +1112,6 @@ fn both_reports(
     ]
     .concat());
     (local, remote, stderr)
-}
-
-/// Every number of `b` in `a` to 1e-9 (p-values 1e-6), everything else equal.
-fn close_deep(what: &str, a: &serde_json::Value, b: &serde_json::Value) {
-    match (a, b) {
-        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
-            assert_eq!(x.len(), y.len(), "{what}: fields");
-            for (k, v) in y {
-                close_deep(&format!("{what}.{k}"), &x[k], v);
-            }
-        }
-        (serde_json::Value::Array(x), serde_json::Value::Array(y)) => {
-            assert_eq!(x.len(), y.len(), "{what}: length");
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                close_deep(&format!("{what}[{i}]"), p, q);
-            }
-        }
-        (x, y) if x.is_f64() || y.is_f64() => match (x.as_f64(), y.as_f64()) {
-            (Some(p), Some(q)) if what.contains("p_value") => {
-                assert!(
-                    (p - q).abs() <= 1e-6 * q.abs().max(1e-300),
-                    "{what}: {p} vs {q}"
-                )
-            }
-            (Some(p), Some(q)) => close(what, p, q),
-            _ => assert_eq!(x, y, "{what}"),
-        },
-        (x, y) => assert_eq!(x, y, "{what}"),
-    }
 }
 
 fn close_opt(what: &str, a: &serde_json::Value, b: &serde_json::Value) {

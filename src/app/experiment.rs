@@ -95,15 +95,19 @@ impl VerdictApp {
             roles: self.role_overrides.clone(),
             label: cur.label.clone(),
         };
-        // a ClickHouse table is analysed on the server again
-        let job = match &cur.remote {
-            Some(remote) => super::jobs::clickhouse::spawn_analyze(
+        // a ClickHouse table is analysed on the server again, streamed files from their
+        // spill
+        let job = match (&cur.remote, &cur.streamed) {
+            (Some(remote), _) => super::jobs::clickhouse::spawn_analyze(
                 ctx,
                 remote.clone(),
                 request,
                 Some(self.log_id),
             ),
-            None => spawn_reanalyze(ctx, cur.raw.clone(), self.log_id, request),
+            (None, Some(spill)) => {
+                super::jobs::load::spawn_stream_reanalyze(ctx, spill.clone(), self.log_id, request)
+            }
+            (None, None) => spawn_reanalyze(ctx, cur.raw.clone(), self.log_id, request),
         };
         self.jobs.start(job);
     }
@@ -128,6 +132,7 @@ impl VerdictApp {
         // timeline: both need the whole analysis
         if !cur.report.timeline.lift_over_time.is_empty()
             || cur.remote.is_some()
+            || cur.streamed.is_some()
             || cur.config.plan.experiment_start.is_some()
             || cur.dataset.pre_period.is_some()
         {

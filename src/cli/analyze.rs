@@ -19,6 +19,17 @@ pub enum OutputFormat {
     Html,
 }
 
+/// Whether `verdict analyze` streams its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamMode {
+    /// Stream inputs larger than 1 GiB on disk.
+    Auto,
+    /// Always stream.
+    On,
+    /// Never: read every row into memory.
+    Off,
+}
+
 /// Arguments of `verdict analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -63,6 +74,11 @@ pub struct AnalyzeArgs {
     /// `fixed` (fixed-horizon, valid for one look at the planned sample size).
     #[arg(long)]
     pub inference: Option<String>,
+    /// Files larger than memory: read them in chunks and aggregate (memory holds the
+    /// aggregates, not the rows; users are the unit). `auto` (the default) streams inputs
+    /// over 1 GiB.
+    #[arg(long, value_enum, default_value_t = StreamMode::Auto)]
+    pub stream: StreamMode,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub format: OutputFormat,
@@ -153,6 +169,18 @@ pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
             "--where, --from and --to apply to a ClickHouse table (clickhouse://HOST:8123/DB.TABLE)",
         ));
     }
+    let stream = match args.stream {
+        StreamMode::On => true,
+        StreamMode::Off => false,
+        StreamMode::Auto => {
+            crate::stream::input_bytes(&args.logs) > crate::stream::STREAM_ABOVE_BYTES
+                && !matches!(cfg.unit, Some(crate::plan::UnitChoice::Request))
+        }
+    };
+    if stream {
+        let report = streamed(args, &load, &cfg)?;
+        return write_report(&report, args);
+    }
     let mut ds = ingest::load(&args.logs, &load)?;
     if !cfg.plan.pre_period.is_empty() {
         let pre = ingest::load_pre_period(
@@ -167,6 +195,59 @@ pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
         source,
     })?;
     write_report(&report, args)
+}
+
+/// `verdict analyze` on files read in chunks, with a progress line on a terminal.
+fn streamed(
+    args: &AnalyzeArgs,
+    load: &LoadOptions,
+    cfg: &AnalysisConfig,
+) -> Result<crate::report::ExperimentReport, CliError> {
+    use crate::stream::StreamProgress;
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let progress = |p: StreamProgress| {
+        if !tty {
+            return;
+        }
+        match p {
+            StreamProgress::Reading(p) => {
+                let share = p.bytes_read as f64 / p.bytes_total.max(1) as f64;
+                let filled = (share * 30.0).round().clamp(0.0, 30.0) as usize;
+                eprint!(
+                    "\r\x1b[2Kverdict: reading {} [{}{}] {:.0}% · {} rows · {:.0} s",
+                    p.file,
+                    "#".repeat(filled),
+                    ".".repeat(30 - filled),
+                    share * 100.0,
+                    crate::report::format::count(p.rows),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            StreamProgress::Step(what, done) => eprint!(
+                "\r\x1b[2Kverdict: aggregating: {what}... {:.0}% · {:.0} s",
+                done * 100.0,
+                started.elapsed().as_secs_f64()
+            ),
+        }
+    };
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let report = crate::stream::analyze_files(&args.logs, load, cfg, &progress, &never);
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+    let report = report.map_err(|e| match e {
+        crate::stream::StreamError::Ingest(e) => CliError::from(e),
+        crate::stream::StreamError::Analysis(e) => CliError::from(e),
+    })?;
+    eprintln!(
+        "verdict: streamed {} rows of {} in {:.1} s",
+        crate::report::format::count(report.input.rows_valid),
+        report.input.files.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(report)
 }
 
 fn write_report(

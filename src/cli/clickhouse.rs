@@ -102,6 +102,8 @@ impl ClickHouseFlags {
                 .map(|v| seconds("--from", v))
                 .transpose()?,
             to_s: self.to.as_deref().map(|v| seconds("--to", v)).transpose()?,
+            since_us: None,
+            spill: None,
         })
     }
 }

@@ -78,7 +78,7 @@ impl TimeUnit {
 }
 
 /// The rows to aggregate: a table, an optional filter and a time range.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Source<'a> {
     /// The server.
     pub client: &'a Client,
@@ -90,6 +90,12 @@ pub struct Source<'a> {
     pub from_s: Option<i64>,
     /// Rows before this epoch second.
     pub to_s: Option<i64>,
+    /// Rows without a time or at or after this epoch microsecond (the experiment's start,
+    /// the first stage's).
+    pub since_us: Option<i64>,
+    /// Files spilled by `crate::stream` instead of a table: every aggregate below is then
+    /// computed by scanning them (the same answers, no server; `client` and `url` unused).
+    pub spill: Option<&'a crate::stream::Spill>,
 }
 
 /// One group's aggregates.
@@ -144,9 +150,51 @@ impl Roles {
     }
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
     pub(crate) fn server(&self) -> String {
-        self.client.server()
+        match self.spill {
+            Some(s) => s.shown(),
+            None => self.client.server(),
+        }
+    }
+
+    /// What the rows are, for reports: the table's address or the files.
+    pub fn shown(&self) -> String {
+        match self.spill {
+            Some(s) => s.shown(),
+            None => self.url.shown(),
+        }
+    }
+
+    /// Queries sent and bytes received so far (the scans of spilled files count as none).
+    pub fn usage(&self) -> (u64, u64) {
+        match self.spill {
+            Some(_) => (0, 0),
+            None => self.client.usage(),
+        }
+    }
+
+    /// The same rows restricted to those without a time or at or after `cut_us`.
+    pub fn since(&self, cut_us: i64) -> Source<'a> {
+        Source {
+            client: self.client,
+            url: self.url,
+            filter: self.filter.clone(),
+            from_s: self.from_s,
+            to_s: self.to_s,
+            since_us: Some(self.since_us.map_or(cut_us, |s| s.max(cut_us))),
+            spill: self.spill,
+        }
+    }
+
+    /// The rows a scan of spilled files reads (with `ungrouped`, rows without a group too).
+    pub(crate) fn select(&self, ungrouped: bool) -> crate::stream::Select {
+        crate::stream::Select {
+            since_us: self.since_us,
+            from_us: self.from_s.map(|s| s.saturating_mul(1_000_000)),
+            to_us: self.to_s.map(|s| s.saturating_mul(1_000_000)),
+            ungrouped,
+        }
     }
 
     /// `WHERE` with the group present, the filter and the time range.
@@ -154,6 +202,14 @@ impl Source<'_> {
         let mut parts = vec![format!("isNotNull({})", ident(&roles.group))];
         if let Some(f) = &self.filter {
             parts.push(sql::filter(f, &self.server())?);
+        }
+        if let Some(cut) = self.since_us {
+            let ts = roles.timestamp_column(self, "an experiment start needs")?;
+            parts.push(format!(
+                "(isNull({}) OR {} >= {cut})",
+                ident(ts),
+                roles.time_unit.micros_sql(ts)
+            ));
         }
         if self.from_s.is_some() || self.to_s.is_some() {
             let ts = roles.timestamp_column(self, "--from/--to need")?;
@@ -271,6 +327,9 @@ pub(super) fn error_flag_sql(roles: &Roles) -> Option<String> {
 
 /// Per-group aggregates, sorted by group.
 pub fn groups(src: &Source, roles: &Roles) -> Result<Vec<GroupAggregate>, ClickHouseError> {
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::groups(sp, src, roles);
+    }
     let g = ident(&roles.group);
     let mut cols = vec![
         format!("toString({g}) AS __vd_g"),
@@ -365,6 +424,9 @@ pub fn leaked_users(src: &Source, roles: &Roles) -> Result<u64, ClickHouseError>
     let Some(u) = &roles.user else {
         return Ok(0);
     };
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::leaked_users(sp, src);
+    }
     let query = format!(
         "SELECT count() AS __vd_leaked FROM (SELECT {u} FROM {} WHERE {} AND isNotNull({u}) GROUP BY {u} HAVING uniqExact({g}) > 1)",
         sql::table(&src.url.database, &src.url.table),
@@ -385,6 +447,9 @@ pub fn buckets(
     bucket_s: u64,
 ) -> Result<Vec<BucketAggregate>, ClickHouseError> {
     let ts = roles.timestamp_column(src, "a timeline needs")?;
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::buckets(sp, src, bucket_s);
+    }
     let b = bucket_s.max(1);
     let mut cols = vec![
         format!(

@@ -21,6 +21,9 @@ pub fn pre_period(
 ) -> Result<Option<PrePeriodInfo>, ClickHouseError> {
     let ts = roles.timestamp_column(src, "a pre-period needs")?;
     let user = user_column(src, roles, "CUPED needs")?;
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::pre_period(sp, src, cut);
+    }
     let rows = src.rows(&format!(
         "SELECT count() AS __vd_rows, countIf(isNotNull({u})) AS __vd_with, uniqExact({u}) AS __vd_users FROM {table} WHERE {w} AND {us} < {cut}",
         u = ident(user),
@@ -49,6 +52,9 @@ pub fn column_info(
     column: &str,
 ) -> Result<PrePeriodInfo, ClickHouseError> {
     let user = user_column(src, roles, "CUPED needs")?;
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::column_info(sp, src, roles, column);
+    }
     let rows = src.rows(&format!(
         "SELECT count() AS __vd_rows, uniqExact({u}) AS __vd_users FROM {table} WHERE {w} AND isNotNull({u}) AND isNotNull({c})",
         u = ident(user),
@@ -135,6 +141,17 @@ pub fn cells(
     names: &[String],
 ) -> Result<CupedCells, ClickHouseError> {
     let user = user_column(post, roles, "CUPED needs")?;
+    if let Some(sp) = post.spill {
+        return crate::stream::answers::cuped_cells(
+            sp,
+            post,
+            covariate,
+            roles,
+            metric,
+            later_starts,
+            names,
+        );
+    }
     let (u, m) = (ident(user), ident(metric));
     let table = sql::table(&post.url.database, &post.url.table);
     let key_user = format!("ifNull(toString({u}), '')");

@@ -31,6 +31,20 @@ pub fn running_cells(
 ) -> Result<Vec<(i64, Vec<Running>)>, ClickHouseError> {
     let ts = roles.timestamp_column(post, "the lift over time needs")?;
     let user = user_column(post, roles, "the lift over time needs")?;
+    if let Some(sp) = post.spill {
+        return crate::stream::answers::running_cells(
+            sp,
+            post,
+            covariate,
+            roles,
+            value,
+            later_starts,
+            names,
+            span_us,
+            form,
+            emit_at,
+        );
+    }
     let (u, us) = (ident(user), roles.time_unit.micros_sql(ts));
     let table = sql::table(&post.url.database, &post.url.table);
     let key_user = format!("ifNull(toString({u}), '')");

@@ -70,6 +70,9 @@ pub fn units_per_cell(
     stage_starts_us: &[i64],
 ) -> Result<BTreeMap<(String, u16), u64>, ClickHouseError> {
     let user = user_column(src, roles, "units need")?;
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::units_per_cell(sp, src, stage_starts_us);
+    }
     let rows = src.rows(&format!(
         "SELECT toString({g}) AS __vd_g, {stage} AS __vd_stage, uniqExact({u}) AS __vd_units FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY __vd_g, __vd_stage ORDER BY __vd_g, __vd_stage",
         g = ident(&roles.group),
@@ -97,6 +100,10 @@ pub fn unit_moments(
     metric: &str,
     stage_starts_us: &[i64],
 ) -> Result<BTreeMap<(String, u16), RatioMoments>, ClickHouseError> {
+    if let Some(sp) = src.spill {
+        let column = crate::ingest::normalize::metric_col(metric);
+        return crate::stream::answers::unit_moments_of(sp, src, &column, stage_starts_us, false);
+    }
     unit_moments_of(src, roles, &ident(metric), stage_starts_us, false)
 }
 
@@ -111,6 +118,15 @@ pub fn unit_moments_of(
     per_user_mean: bool,
 ) -> Result<BTreeMap<(String, u16), RatioMoments>, ClickHouseError> {
     let user = user_column(src, roles, "user-level tests need")?;
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::unit_moments_of(
+            sp,
+            src,
+            value,
+            stage_starts_us,
+            per_user_mean,
+        );
+    }
     let stage = stage_sql(src, roles, stage_starts_us)?;
     let m = value;
     let (mexpr, dexpr) = if per_user_mean {
@@ -195,6 +211,9 @@ pub fn segment_moments(
     column: &str,
     metric: &str,
 ) -> Result<SegmentMoments, ClickHouseError> {
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::segment_moments(sp, src, roles, column, metric);
+    }
     let (v, g, m) = (ident(column), ident(&roles.group), ident(metric));
     let table = sql::table(&src.url.database, &src.url.table);
     let w = src.where_clause(roles)?;

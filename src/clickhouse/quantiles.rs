@@ -28,7 +28,7 @@ fn exact(x: f64) -> String {
 }
 
 /// The (lo, hi) 0-based ranks and the fraction of numpy's linear percentile at `level`.
-fn position(n: u64, level: f64) -> (u64, u64, f64) {
+pub(crate) fn position(n: u64, level: f64) -> (u64, u64, f64) {
     let h = (n - 1) as f64 * level.clamp(0.0, 1.0);
     let lo = h.floor() as u64;
     (lo, (lo + 1).min(n - 1), h - lo as f64)
@@ -36,7 +36,7 @@ fn position(n: u64, level: f64) -> (u64, u64, f64) {
 
 /// The nine levels of a cell of `n` requests: per percentile (itself, its lower and upper
 /// interval bound), as the local engine computes them.
-fn levels(n: u64, z: f64) -> [f64; 9] {
+pub(crate) fn levels(n: u64, z: f64) -> [f64; 9] {
     let mut out = [0.0; 9];
     for (i, nu) in QUANTILES.iter().enumerate() {
         let half = z * (nu * (1.0 - nu) / n as f64).sqrt();
@@ -58,6 +58,9 @@ pub fn stage_stats(
     alpha: f64,
 ) -> Result<StageStats, ClickHouseError> {
     let user = user_column(src, roles, "the percentile tests need")?;
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::stage_stats(sp, src, later_starts, names, alpha);
+    }
     let ns = later_starts.len() + 1;
     let k = names.len();
     let z = normal::quantile(1.0 - alpha / 2.0);

@@ -14,7 +14,6 @@ use super::report_groups::{auc_per_group, fallbacks, segments, timeline};
 use super::report_units::{
     constant_per_user, pair_masks, stage_requests, tested_columns, time_range,
 };
-use super::sql::ident;
 use crate::analysis::columns::Codes;
 use crate::analysis::hypothesis::TestInputs;
 use crate::analysis::rollout::plan_stages::{declared_boundaries, expected_shares, Boundaries};
@@ -63,7 +62,7 @@ pub fn analyze(
     };
     let plan = &cfg.plan;
     // what the analysis itself costs (not the role sample read before it)
-    let (queries0, bytes0) = src.client.usage();
+    let (queries0, bytes0) = src.usage();
     let setting = |e: crate::analysis::AnalysisError| ClickHouseError::Input {
         server: src.server(),
         problem: e.to_string(),
@@ -79,22 +78,8 @@ pub fn analyze(
         .transpose()
         .map_err(|e| setting(e.into()))?;
     let src: &Source = match (experiment_cut, &roles.timestamp) {
-        (Some(cut), Some(ts)) => {
-            let cond = format!(
-                "(isNull({}) OR {} >= {cut})",
-                ident(ts),
-                roles.time_unit.micros_sql(ts)
-            );
-            post = Source {
-                client: src.client,
-                url: src.url,
-                filter: Some(match &src.filter {
-                    Some(f) => format!("({f}) AND {cond}"),
-                    None => cond,
-                }),
-                from_s: src.from_s,
-                to_s: src.to_s,
-            };
+        (Some(cut), Some(_)) => {
+            post = src.since(cut);
             &post
         }
         _ => src,
@@ -167,29 +152,22 @@ pub fn analyze(
             end: 0,
         }
     };
+    // files: errors attributed to a group by time are re-checked within their stage once
+    // the stages are known; when any changes, the analysis starts again on the corrected
+    // rows (as the local engine's second pass)
+    if let Some(sp) = src.spill {
+        let changed = crate::stream::attribution::recheck_within_stages(sp, src, &boundaries)
+            .map_err(|e| answer_error(src, format!("cannot read the streamed rows back: {e}")))?;
+        if changed {
+            return analyze(all_src, roles, cfg, progress, cancel);
+        }
+    }
     let ns = boundaries.len();
     let later: &[i64] = &boundaries.starts[1.min(ns)..];
     // rows before the first stage's start belong to no stage (as `Boundaries::stage_of`)
-    let staged_filter = match (&roles.timestamp, boundaries.starts.first()) {
-        (Some(ts), Some(first)) => {
-            let cond = format!(
-                "(isNull({}) OR {} >= {first})",
-                ident(ts),
-                roles.time_unit.micros_sql(ts)
-            );
-            Some(match &src.filter {
-                Some(f) => format!("({f}) AND {cond}"),
-                None => cond,
-            })
-        }
-        _ => src.filter.clone(),
-    };
-    let staged = Source {
-        client: src.client,
-        url: src.url,
-        filter: staged_filter,
-        from_s: src.from_s,
-        to_s: src.to_s,
+    let staged = match (&roles.timestamp, boundaries.starts.first()) {
+        (Some(_), Some(first)) => src.since(*first),
+        _ => src.clone(),
     };
     let expected = expected_shares(
         &names,
@@ -477,6 +455,13 @@ pub fn analyze(
     ));
     if let Some(h) = checks::heterogeneity_check(&tests, plan.alpha) {
         checks.push(h);
+    } else {
+        // users are the unit here, as in the local engine's user-level analysis
+        checks.push(crate::report::Check::new(
+            crate::report::CheckId::Heterogeneity,
+            crate::report::Status::Pass,
+            "one stage: no effects to compare between stages",
+        ));
     }
     let recommendation = recommend::recommend(plan, &checks, &tests, &guards, primary.as_deref());
     let ctrl = summaries.remove(control);
@@ -497,24 +482,42 @@ pub fn analyze(
             columns_by_role.insert(role, c.clone());
         }
     }
+    // files: every role the read found (request id, prediction...), as the local report
+    if let Some(sp) = src.spill {
+        columns_by_role = sp.columns.clone();
+    }
     // what the plan asks for that the server cannot do (files on this machine)
     let not_pushed_down: Vec<String> = if plan.pre_period.is_empty() {
         Vec::new()
     } else {
         vec!["CUPED from the plan's pre-period files (declare the pre-period as the table's rows before experiment_start, or a covariate column)".into()]
     };
-    let (queries, bytes) = src.client.usage();
+    let (queries, bytes) = src.usage();
     Ok(ExperimentReport {
         verdict_version: env!("CARGO_PKG_VERSION").to_string(),
-        input: InputSummary {
-            files: vec![src.url.shown()],
-            format: InputFormat::Clickhouse,
-            rows_read: total,
-            rows_valid: total,
-            rows_rejected: 0,
-            rejected_by_reason: Default::default(),
-            rejected: Vec::new(),
-            lines_skipped: 0,
+        input: match src.spill {
+            Some(s) => InputSummary {
+                files: s.files.clone(),
+                format: InputFormat::of(&s.formats),
+                rows_read: s.rows_read,
+                // the experiment's rows, as the engine counts them: the pre-period split off,
+                // the errors dropped within their stage left out
+                rows_valid: total,
+                rows_rejected: s.rejects.total(),
+                rejected_by_reason: s.rejects.by_reason.clone(),
+                rejected: s.rejects.examples(&s.files),
+                lines_skipped: s.lines_skipped,
+            },
+            None => InputSummary {
+                files: vec![src.url.shown()],
+                format: InputFormat::Clickhouse,
+                rows_read: total,
+                rows_valid: total,
+                rows_rejected: 0,
+                rejected_by_reason: Default::default(),
+                rejected: Vec::new(),
+                lines_skipped: 0,
+            },
         },
         window: range.map(|(a, b)| crate::report::TimeWindow::from_us(a, b)),
         columns: columns_by_role,
@@ -543,9 +546,31 @@ pub fn analyze(
             source: UnitSource::Detected,
         },
         stages,
-        errors_unattributed: 0,
-        events: Vec::new(),
-        events_total: 0,
+        errors_unattributed: src.spill.map_or(0, |sp| {
+            sp.overlay.lock().map_or(0, |o| o.dropped_in_stages)
+                + sp.rejects
+                    .by_reason
+                    .get(&crate::ingest::Reason::UnattributedError)
+                    .copied()
+                    .unwrap_or(0)
+        }),
+        events: src.spill.map_or_else(Vec::new, |sp| {
+            sp.events
+                .iter()
+                .map(|e| crate::report::EventInfo {
+                    time: e.ts_us.map(crate::ingest::time::format_timestamp_us),
+                    time_us: e.ts_us,
+                    name: e.name.clone(),
+                    file: sp
+                        .files
+                        .get(e.file_id as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    line: e.line,
+                })
+                .collect()
+        }),
+        events_total: src.spill.map_or(0, |sp| sp.events_total),
         srm,
         assignment,
         tests,
@@ -557,8 +582,13 @@ pub fn analyze(
         checks,
         recommendation,
         backend: Some(BackendInfo {
-            kind: "clickhouse".into(),
-            table: src.url.shown(),
+            kind: if src.spill.is_some() {
+                "stream"
+            } else {
+                "clickhouse"
+            }
+            .into(),
+            table: src.shown(),
             queries: queries - queries0,
             bytes_received: bytes - bytes0,
             not_pushed_down,

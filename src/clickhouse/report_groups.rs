@@ -168,6 +168,9 @@ pub(super) fn fallbacks(
     let Some(model) = &roles.model else {
         return Ok(vec![0; k]);
     };
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::fallbacks(sp, src, names, control);
+    }
     let served = match error_flag_sql(roles) {
         Some(flag) => format!("countIf(NOT {flag})"),
         None => "count()".into(),
@@ -216,6 +219,9 @@ pub(super) fn auc_per_group(
     let (Some(score), Some(label)) = (&roles.score, &roles.label) else {
         return Ok(vec![None; names.len()]);
     };
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::auc_per_group(sp, src, names);
+    }
     let (sc, lb) = (ident(score), ident(label));
     let rows = src.rows(&format!(
         "SELECT __vd_g, arraySum(arrayMap((p, c, n) -> p * (c - n / 2), __vd_ps, arrayCumSum(__vd_ns), __vd_ns)) AS __vd_u, arraySum(__vd_ps) AS __vd_pos, arraySum(__vd_ns) AS __vd_neg FROM (SELECT __vd_g, arrayMap(x -> tupleElement(x, 2), __vd_t) AS __vd_ps, arrayMap(x -> tupleElement(x, 3), __vd_t) AS __vd_ns FROM (SELECT __vd_g, arraySort(x -> tupleElement(x, 1), groupArray((__vd_s, __vd_p, __vd_n))) AS __vd_t FROM (SELECT toString({g}) AS __vd_g, {sc} AS __vd_s, countIf(ifNull({lb} = 1, 0)) AS __vd_p, countIf(ifNull({lb} != 1, 0)) AS __vd_n FROM {table} WHERE {w} AND isNotNull({sc}) AND NOT isNaN({sc}) AND isNotNull({lb}) GROUP BY __vd_g, __vd_s) GROUP BY __vd_g))",

@@ -18,6 +18,9 @@ pub(super) fn constant_per_user(
     later_starts: &[i64],
 ) -> Result<bool, ClickHouseError> {
     let user = user_column(src, roles, "user-level tests need")?;
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::constant_per_user(sp, src, value, later_starts);
+    }
     let rows = src.rows(&format!(
         "SELECT count() AS __vd_varied FROM (SELECT {u}, {g} FROM {table} WHERE {w} AND isNotNull({u}) AND isNotNull({value}){timed} GROUP BY {u}, {g} HAVING min({value}) != max({value}))",
         u = ident(user),
@@ -36,6 +39,9 @@ pub(super) fn stage_requests(
     later_starts: &[i64],
     stages: usize,
 ) -> Result<Vec<u64>, ClickHouseError> {
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::stage_requests(sp, src, later_starts, stages);
+    }
     let rows = src.rows(&format!(
         "SELECT {stage} AS __vd_stage, count() AS __vd_n FROM {table} WHERE {w}{timed} GROUP BY __vd_stage",
         stage = stage_sql(src, roles, later_starts)?,
@@ -70,6 +76,16 @@ pub(super) fn pair_masks(
     later_starts: &[i64],
 ) -> Result<PairMasks, ClickHouseError> {
     let user = user_column(src, roles, "user-level tests need")?;
+    if let Some(sp) = src.spill {
+        let (masks, users, leaked, moved) =
+            crate::stream::answers::pair_masks(sp, src, later_starts)?;
+        return Ok(PairMasks {
+            masks,
+            users,
+            leaked,
+            moved,
+        });
+    }
     let pairs = format!(
         "SELECT {u} AS __vd_u, toString({g}) AS __vd_g, groupBitOr(bitShiftLeft(toUInt64(1), {stage})) AS __vd_mask FROM {table} WHERE {w} AND isNotNull({u}){timed} GROUP BY __vd_u, __vd_g",
         u = ident(user),
@@ -118,6 +134,9 @@ pub(super) fn tested_columns(
     src: &Source,
     roles: &Roles,
 ) -> Result<Vec<TestedColumn>, ClickHouseError> {
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::tested_columns(sp, src, roles);
+    }
     // per column: values, and values other than 0 and 1 (a proportion has none)
     let mut cols = Vec::new();
     for (i, m) in roles.metrics.iter().enumerate() {
@@ -200,6 +219,9 @@ pub(super) fn time_range(
     let Some(ts) = &roles.timestamp else {
         return Ok(None);
     };
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::time_range(sp, src);
+    }
     let t = roles.time_unit.micros_sql(ts);
     let rows = src.rows(&format!(
         "SELECT min({t}) AS __vd_lo, max({t}) AS __vd_hi, count({ts}) AS __vd_n FROM {table} WHERE {w}",

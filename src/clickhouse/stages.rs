@@ -36,6 +36,9 @@ pub fn detect_stages(
     control: &str,
 ) -> Result<Option<Boundaries>, ClickHouseError> {
     let ts = roles.timestamp_column(src, "stages need")?;
+    if let Some(sp) = src.spill {
+        return crate::stream::answers::detect_stages(sp, src, control);
+    }
     let t = roles.time_unit.micros_sql(ts);
     let g = format!("toString({})", ident(&roles.group));
     let table = sql::table(&src.url.database, &src.url.table);

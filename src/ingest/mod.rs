@@ -249,8 +249,195 @@ pub fn read_raw(
     })
 }
 
+/// What a chunked read saw besides its chunks: the files, their formats, the rows parsed
+/// and those rejected while parsing, and the non-event lines.
+#[derive(Debug, Default)]
+pub struct ChunkedRead {
+    /// Input files in read order.
+    pub files: Vec<String>,
+    /// Format of each file.
+    pub formats: Vec<Format>,
+    /// Rows parsed (handed to the sink).
+    pub rows: u64,
+    /// Rows rejected while parsing.
+    pub rejects: Rejects,
+    /// Non-event app-log lines.
+    pub lines_skipped: u64,
+}
+
+/// Reads files as [`read_raw`] does but hands them to `sink` in chunks of about
+/// `rows_per_chunk` rows (Parquet by whole row groups, text by parsed blocks), so memory
+/// holds one chunk at a time; each chunk is a [`RawLoad`] of its own (parse rejects are
+/// returned at the end). `progress` reports bytes of the current file; `sink` returns false
+/// to stop reading.
+pub fn read_chunked(
+    inputs: &[String],
+    rows_per_chunk: usize,
+    progress: &(dyn Fn(LoadProgress) + Sync),
+    cancel: &AtomicBool,
+    sink: &mut dyn FnMut(RawLoad) -> Result<bool, IngestError>,
+) -> Result<ChunkedRead, IngestError> {
+    let paths = source::expand_inputs(inputs)?;
+    let sources: Vec<Source> = paths
+        .iter()
+        .map(|p| source::detect(p))
+        .collect::<Result<_, _>>()?;
+    let mut out = ChunkedRead {
+        files: sources
+            .iter()
+            .map(|s| s.path.display().to_string())
+            .collect(),
+        formats: sources.iter().map(|s| s.format).collect(),
+        ..Default::default()
+    };
+    let files = out.files.clone();
+    let formats = out.formats.clone();
+    let chunk_load = |table: RawTable| -> RawLoad {
+        let source_columns = table
+            .columns
+            .iter()
+            .map(|c| SourceColumn {
+                name: c.name.clone(),
+                kind: match &c.data {
+                    table::RawData::Null => "null",
+                    table::RawData::Num { .. } => "number",
+                    table::RawData::Str { .. } => "string",
+                }
+                .into(),
+                nulls: 0,
+            })
+            .collect();
+        RawLoad {
+            table,
+            rejects: Rejects::default(),
+            lines_skipped: 0,
+            files: files.clone(),
+            formats: formats.clone(),
+            source_columns,
+        }
+    };
+    let mut go_on = true;
+    for (i, src) in sources.iter().enumerate() {
+        if !go_on {
+            break;
+        }
+        let bytes_total = std::fs::metadata(&src.path).map(|m| m.len()).unwrap_or(0);
+        let rows_before = out.rows;
+        let report = |bytes_read: u64, rows: u64| {
+            progress(LoadProgress {
+                file: files[i].clone(),
+                file_index: i,
+                files: files.len(),
+                bytes_read,
+                bytes_total,
+                rows,
+            })
+        };
+        match src.format {
+            Format::Parquet => {
+                parquet::read_chunks(&src.path, rows_per_chunk, &mut |mut t, start, total| {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(IngestError::Cancelled);
+                    }
+                    t.file_ids = vec![i as u32; t.rows];
+                    out.rows += t.rows as u64;
+                    // bytes in proportion to the file's rows read
+                    let done = (start + t.rows) as f64 / total.max(1) as f64;
+                    report((bytes_total as f64 * done) as u64, out.rows);
+                    go_on = sink(chunk_load(t))?;
+                    Ok(go_on)
+                })?;
+            }
+            Format::JsonArray => {
+                let mut builder = TableBuilder::new();
+                jsonl::read_array(
+                    source::open_text(&src.path, src.gzip)?,
+                    i as u32,
+                    &mut builder,
+                    &mut out.rejects,
+                );
+                let mut t = builder.finish();
+                t.file_ids = vec![i as u32; t.rows];
+                t.infer_types();
+                out.rows += t.rows as u64;
+                report(bytes_total, out.rows);
+                go_on = sink(chunk_load(t))?;
+            }
+            _ => {
+                let mut pending = RawTable::empty();
+                let mut failure: Option<IngestError> = None;
+                let mut rejects = Rejects::default();
+                let mut skipped = 0u64;
+                let mut flush = |pending: &mut RawTable,
+                                 failure: &mut Option<IngestError>,
+                                 go_on: &mut bool| {
+                    let mut t = std::mem::replace(pending, RawTable::empty());
+                    if t.rows == 0 {
+                        return;
+                    }
+                    t.infer_types();
+                    match sink(chunk_load(t)) {
+                        Ok(more) => *go_on = more,
+                        Err(e) => {
+                            *failure = Some(e);
+                            *go_on = false;
+                        }
+                    }
+                };
+                text::read_text_blocks(
+                    src,
+                    i as u32,
+                    rows_before,
+                    &mut rejects,
+                    &mut skipped,
+                    &report,
+                    cancel,
+                    &mut |block| {
+                        out.rows += block.rows as u64;
+                        pending.append(block, i as u32);
+                        if pending.rows >= rows_per_chunk {
+                            flush(&mut pending, &mut failure, &mut go_on);
+                        }
+                        go_on
+                    },
+                )?;
+                if go_on {
+                    flush(&mut pending, &mut failure, &mut go_on);
+                }
+                out.rejects.merge(rejects);
+                out.lines_skipped += skipped;
+                if let Some(e) = failure {
+                    return Err(e);
+                }
+            }
+        }
+        if cancel.load(Ordering::Relaxed) {
+            return Err(IngestError::Cancelled);
+        }
+    }
+    Ok(out)
+}
+
 /// Applies roles to parsed rows: coerces and validates role columns, rejects bad rows.
 pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, IngestError> {
+    build(raw, opts, false).map(|(ds, _)| ds)
+}
+
+/// [`build_dataset`] for one chunk of a streamed read: error rows without a group are kept
+/// without one and returned as (frame row, file index, line), to be attributed once every
+/// chunk is read.
+pub fn build_chunk(
+    raw: &RawLoad,
+    opts: &LoadOptions,
+) -> Result<(Dataset, Vec<(usize, u32, u64)>), IngestError> {
+    build(raw, opts, true)
+}
+
+fn build(
+    raw: &RawLoad,
+    opts: &LoadOptions,
+    defer_errors: bool,
+) -> Result<(Dataset, Vec<(usize, u32, u64)>), IngestError> {
     let t0 = std::time::Instant::now();
     let roles = roles::infer(&raw.table, &opts.overrides);
     let mut rejects = raw.rejects.clone();
@@ -260,9 +447,11 @@ pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, Inges
         opts.known_groups.as_deref(),
         &raw.files,
         &mut rejects,
+        defer_errors,
     )?;
     timing("normalize", t0);
-    Ok(Dataset {
+    let pending = norm.pending;
+    let ds = Dataset {
         frame: norm.frame,
         roles,
         metrics: norm.metrics,
@@ -275,7 +464,8 @@ pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, Inges
         rejects,
         source_columns: raw.source_columns.clone(),
         pre_period: None,
-    })
+    };
+    Ok((ds, pending))
 }
 
 /// Reads the plan's `pre_period` files: every row is pre-period data and needs no group.

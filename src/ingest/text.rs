@@ -52,6 +52,37 @@ pub fn read_text(
     report: &(dyn Fn(u64, u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<RawTable, IngestError> {
+    let mut out = RawTable::empty();
+    read_text_blocks(
+        src,
+        file_id,
+        rows_before,
+        rejects,
+        skipped,
+        report,
+        cancel,
+        &mut |block| {
+            out.append(block, file_id);
+            true
+        },
+    )?;
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+/// [`read_text`] handing each parsed block, in file order, to `sink` instead of keeping
+/// them (a streamed read: memory holds the blocks in flight only); `sink` returns false to
+/// stop reading.
+pub fn read_text_blocks(
+    src: &Source,
+    file_id: u32,
+    rows_before: u64,
+    rejects: &mut Rejects,
+    skipped: &mut u64,
+    report: &(dyn Fn(u64, u64) + Sync),
+    cancel: &AtomicBool,
+    sink: &mut dyn FnMut(RawTable) -> bool,
+) -> Result<(), IngestError> {
     let reader = source::open_text(&src.path, src.gzip)?;
     let format = src.format;
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(2);
@@ -59,7 +90,9 @@ pub fn read_text(
     let (res_tx, res_rx) = mpsc::channel::<Parsed>();
     let header: Arc<Mutex<Option<CsvHeader>>> = Arc::new(Mutex::new(None));
     let path = src.path.clone();
-    let mut out = RawTable::empty();
+    let mut rows_done = 0u64;
+    let stop_flag = AtomicBool::new(false);
+    let stop = &stop_flag;
     let mut io_error: Option<String> = None;
     std::thread::scope(|scope| {
         let mut workers = 0;
@@ -100,7 +133,7 @@ pub fn read_text(
                     BLOCK_BYTES,
                     format == Format::Csv,
                     |mut bytes, mut first_line, _read| {
-                        if cancel.load(Ordering::Relaxed) {
+                        if cancel.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
                             return false;
                         }
                         if format == Format::Csv && seq == 0 {
@@ -135,8 +168,11 @@ pub fn read_text(
                 bytes_done += BLOCK_BYTES as u64;
                 rejects.merge(p.rejects);
                 *skipped += p.skipped;
-                out.append(p.table, file_id);
-                report(bytes_done, rows_before + out.rows as u64);
+                rows_done += p.table.rows as u64;
+                if !stop.load(Ordering::Relaxed) && !sink(p.table) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                report(bytes_done, rows_before + rows_done);
             }
         }
         io_error = match reader_thread {
@@ -165,7 +201,7 @@ pub fn read_text(
             "CSV has no header line with column names",
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// End (exclusive) of the CSV header: the first non-blank line; also how many lines it spans.

@@ -161,6 +161,8 @@ pub fn spawn_analyze(
             filter: target.filter.clone(),
             from_s: target.from_s,
             to_s: target.to_s,
+            since_us: None,
+            spill: None,
         };
         let progress = |step: &str, done: f32| {
             emit(JobMsg::Progress(
@@ -185,6 +187,7 @@ pub fn spawn_analyze(
                     seconds: t0.elapsed().as_secs_f64(),
                     new_log: log.is_none(),
                     remote: Some(target.clone()),
+                    streamed: None,
                 })))
             }
             Err(e) => emit(failed(e)),

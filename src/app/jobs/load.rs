@@ -39,6 +39,9 @@ pub struct Analyzed {
     /// A ClickHouse table analysed on the server (`raw` and `dataset` then hold its first
     /// rows only); re-analyses run on the server again.
     pub remote: Option<Arc<super::clickhouse::RemoteTable>>,
+    /// Files larger than memory, read in chunks and spilled (`raw` and `dataset` then hold
+    /// their first chunk only); re-analyses aggregate the spill again.
+    pub streamed: Option<Arc<crate::stream::Spill>>,
 }
 
 /// Rows that were read but could not be analysed (no group column, one group, a role on
@@ -139,6 +142,10 @@ pub fn spawn_load(ctx: &egui::Context, inputs: Inputs, request: Request) -> Job 
                     }
                 },
             };
+            // files larger than memory are read in chunks and aggregated
+            if crate::stream::input_bytes(&files) > crate::stream::STREAM_ABOVE_BYTES {
+                return stream_and_send(emit, cancel, &files, None, request, t0, true);
+            }
             let on_progress = |p: LoadProgress| {
                 let (text, frac) = progress_text(&p);
                 emit(JobMsg::Progress(text, frac));
@@ -256,6 +263,7 @@ fn analyse_and_send(
                 seconds: t0.elapsed().as_secs_f64(),
                 new_log,
                 remote: None,
+                streamed: None,
             })))
         }
         Err(e) => {
@@ -263,6 +271,104 @@ fn analyse_and_send(
             emit(unanalysed(raw, roles, label, problem))
         }
     }
+}
+
+/// Streams `files` (or re-uses `spill` when its roles are the request's) and sends the
+/// report aggregated from the spilled rows, with their first chunk for the Data view.
+fn stream_and_send(
+    emit: Emit,
+    cancel: &AtomicBool,
+    files: &[String],
+    spill: Option<Arc<crate::stream::Spill>>,
+    request: Request,
+    t0: Instant,
+    new_log: bool,
+) {
+    use crate::stream::{Spill, StreamProgress};
+    let progress = |p: StreamProgress| match p {
+        StreamProgress::Reading(p) => {
+            let (text, frac) = progress_text(p);
+            emit(JobMsg::Progress(format!("{text} (streamed)"), frac));
+        }
+        StreamProgress::Step(what, done) => emit(JobMsg::Progress(
+            format!("Aggregating the streamed rows: {what}"),
+            Some(done),
+        )),
+    };
+    let spill = match spill.filter(|s| s.load == request.load) {
+        Some(s) => s,
+        None => match Spill::write(
+            files,
+            &request.load,
+            true,
+            &|p: LoadProgress| progress(StreamProgress::Reading(&p)),
+            cancel,
+        ) {
+            Ok(s) => Arc::new(s),
+            Err(e) => return emit(ingest_failure(e)),
+        },
+    };
+    let Some((raw, dataset)) = spill.first.clone() else {
+        return emit(JobMsg::Failed(
+            format!("{}: no rows to show", spill.shown()),
+            None,
+        ));
+    };
+    match crate::stream::analyze_spill(&spill, &request.config, &progress, cancel) {
+        Ok(report) => {
+            if cancel.load(Ordering::Relaxed) {
+                return emit(JobMsg::Cancelled);
+            }
+            let range_us = report.timeline.range_us();
+            emit(JobMsg::Analyzed(Box::new(Analyzed {
+                raw,
+                dataset,
+                report: Arc::new(report),
+                config: request.config,
+                load: request.load,
+                roles: request.roles,
+                label: request.label,
+                range_us,
+                seconds: t0.elapsed().as_secs_f64(),
+                new_log,
+                remote: None,
+                streamed: Some(spill),
+            })))
+        }
+        Err(crate::stream::StreamError::Ingest(e)) => emit(ingest_failure(e)),
+        Err(crate::stream::StreamError::Analysis(
+            crate::clickhouse::ClickHouseError::Cancelled,
+        )) => emit(JobMsg::Cancelled),
+        Err(e) => emit(JobMsg::Failed(e.to_string(), None)),
+    }
+}
+
+/// Re-analyses a streamed log (`log_id`): its spill again with new settings, or its files
+/// read again when the roles changed.
+pub fn spawn_stream_reanalyze(
+    ctx: &egui::Context,
+    spill: Arc<crate::stream::Spill>,
+    log_id: u64,
+    request: Request,
+) -> Job {
+    spawn(
+        JobKind::Load,
+        Input::Log(log_id),
+        "Re-analysing the streamed rows".into(),
+        ctx,
+        move |emit, cancel| {
+            let files = spill.files.clone();
+            stream_and_send(
+                emit,
+                cancel,
+                &files,
+                Some(spill),
+                request,
+                Instant::now(),
+                false,
+            );
+        },
+    )
 }
 
 /// Recomputes only the timeline of the analysis `analysis_id` with another bucket

@@ -13,7 +13,14 @@ pub fn data_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     let r = v.report;
     ui.heading("Column roles");
     ui.label("Change a role to re-run the analysis in the background.");
-    if let Some(b) = &r.backend {
+    if let Some(b) = r.backend.as_ref().filter(|b| b.kind == "stream") {
+        ui.weak(format!(
+            "{}: larger than memory, read in chunks. The columns and rows shown here are the first {} rows (for roles and a look); every number in the report was aggregated over all {} rows, memory holding the aggregates, not the rows.",
+            b.table,
+            crate::report::format::count(ds.frame.height() as u64),
+            crate::report::format::count(r.input.rows_valid),
+        ));
+    } else if let Some(b) = &r.backend {
         ui.weak(format!(
             "{}: the columns and rows shown here are the table's first {} rows (for roles and a look); every number in the report was computed on the server over all rows ({} queries, {:.1} kB of aggregates back). Not pushed down yet: {}.",
             b.table,

@@ -20,6 +20,7 @@ pub(super) fn attribute_groups(
     is_error: &BooleanChunked,
     known_groups: Option<&[String]>,
     rows: usize,
+    defer_errors: bool,
     ctx: &mut Ctx,
 ) -> (StringChunked, BooleanChunked, Vec<usize>) {
     let raw_groups = str_series(GROUP, Some(group_col), rows);
@@ -35,7 +36,11 @@ pub(super) fn attribute_groups(
     let groups: StringChunked = if !needs_fix {
         raw_groups
     } else {
-        let found = attribute_errors(&raw_groups, users, requests, ts, is_error);
+        let found = if defer_errors {
+            PlHashMap::default()
+        } else {
+            attribute_errors(&raw_groups, users, requests, ts, is_error)
+        };
         for (r, (_, t)) in &found {
             by_time[*r] = *t;
         }
@@ -56,7 +61,7 @@ pub(super) fn attribute_groups(
                 None => None,
             })
             .collect();
-        for r in unattributed {
+        for r in unattributed.into_iter().filter(|_| !defer_errors) {
             ctx.reject(
                 r,
                 Reason::UnattributedError,

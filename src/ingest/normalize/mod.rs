@@ -100,16 +100,22 @@ pub struct Normalized {
     pub segments: Vec<String>,
     /// Service events (not predictions), in row order.
     pub events: Vec<ServiceEvent>,
+    /// With deferred attribution: the error rows kept without a group, as (frame row,
+    /// file index, line).
+    pub pending: Vec<(usize, u32, u64)>,
 }
 
 /// Builds the canonical frame. `files` names the inputs (for the no-group error);
-/// `known_groups`, when given, rejects rows of other groups.
+/// `known_groups`, when given, rejects rows of other groups. With `defer_errors` (a chunk of
+/// a streamed read) error rows without a group are kept without one and listed in
+/// [`Normalized::pending`]: their group is found over all chunks afterwards.
 pub fn normalize(
     table: &RawTable,
     roles: &Roles,
     known_groups: Option<&[String]>,
     files: &[String],
     rejects: &mut Rejects,
+    defer_errors: bool,
 ) -> Result<Normalized, IngestError> {
     let rows = table.rows;
     let col = |role: Role| roles.get(role).and_then(|n| find(table, n));
@@ -145,9 +151,29 @@ pub fn normalize(
         &is_error,
         known_groups,
         rows,
+        defer_errors,
         &mut ctx,
     );
-    let events = service_events(table, roles, group_col, &missing, &is_error, &ts, &mut ctx);
+    let events = service_events(
+        table,
+        roles,
+        group_col,
+        &missing,
+        &is_error,
+        &ts,
+        defer_errors,
+        &mut ctx,
+    );
+    // error rows left without a group for the streamed read to attribute
+    let deferred: Vec<bool> = if defer_errors {
+        groups
+            .iter()
+            .zip(is_error.iter())
+            .map(|(g, e)| g.is_none() && e == Some(true))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let latency = columns::latency_ms(col(Role::Latency), rows, &mut ctx);
     let score = columns::score(col(Role::Score), rows, &mut ctx);
     let label = columns::label(col(Role::Label), rows, &mut ctx);
@@ -182,6 +208,24 @@ pub fn normalize(
         problem: format!("internal frame error: {e}"),
     };
     let frame = DataFrame::new(rows, columns).map_err(frame_error)?;
+    // the deferred error rows' positions in the frame
+    let mut pending = Vec::new();
+    if defer_errors {
+        let mut at = 0usize;
+        for (r, keep) in ctx.keep.iter().enumerate() {
+            if !keep {
+                continue;
+            }
+            if deferred[r] {
+                pending.push((
+                    at,
+                    table.file_ids.get(r).copied().unwrap_or(0),
+                    table.lines[r],
+                ));
+            }
+            at += 1;
+        }
+    }
     let frame = if ctx.keep.iter().all(|k| *k) {
         frame
     } else {
@@ -193,12 +237,14 @@ pub fn normalize(
         metrics,
         segments,
         events,
+        pending,
     })
 }
 
 /// Of the rows without a group, those without an error or any prediction field (score,
 /// prediction, latency, label, metrics) are the service's own events: they leave the
 /// analysis without being rejected; the others are rejected as missing their group.
+#[allow(clippy::too_many_arguments)]
 fn service_events(
     table: &RawTable,
     roles: &Roles,
@@ -206,6 +252,7 @@ fn service_events(
     missing: &[usize],
     is_error: &BooleanChunked,
     ts: &Int64Chunked,
+    defer_errors: bool,
     ctx: &mut Ctx,
 ) -> Vec<ServiceEvent> {
     let prediction: Vec<&super::table::RawColumn> =
@@ -230,6 +277,10 @@ fn service_events(
                 cut == i64::MAX || ts.get(r).is_some_and(|t| t < cut)
             })
         {
+            continue;
+        }
+        // a deferred error row stays, without a group, until every chunk is read
+        if defer_errors && is_error.get(r) == Some(true) {
             continue;
         }
         if is_error.get(r) == Some(true) || predicts {

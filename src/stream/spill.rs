@@ -1,0 +1,679 @@
+//! The normalised rows of files too large for memory, written once: each chunk of the input
+//! goes through ingest's own normalisation (roles fixed by the first chunk, so every chunk
+//! reads alike) and is appended to a private temporary file as compact columns — text as
+//! dictionary codes, numbers with a validity flag. The aggregate scans then read the file
+//! back one chunk at a time, so memory holds a chunk and the aggregates, never the rows.
+
+use crate::clickhouse::aggregates::{Roles, TimeUnit};
+use crate::ingest::normalize::{self, metric_col, segment_col};
+use crate::ingest::{IngestError, LoadOptions, LoadProgress, Rejects, Role};
+use polars::prelude::*;
+use std::collections::HashMap;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+/// A missing text value's code.
+pub const NULL_CODE: u32 = u32::MAX;
+/// A missing timestamp.
+pub const NULL_TS: i64 = i64::MIN;
+
+/// A column of numbers with a validity flag per row.
+#[derive(Debug, Default, Clone)]
+pub struct Nums {
+    /// Values (0 where missing).
+    pub v: Vec<f64>,
+    /// Whether each row has a value.
+    pub ok: Vec<bool>,
+}
+
+impl Nums {
+    /// The value of row `i`, if any.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<f64> {
+        match self.ok.get(i) {
+            Some(true) => Some(self.v[i]),
+            _ => None,
+        }
+    }
+}
+
+/// One chunk of normalised rows.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// Rows.
+    pub rows: usize,
+    /// Group codes (index into [`Spill::groups`]).
+    pub group: Vec<u32>,
+    /// User codes (dense, one per distinct user).
+    pub user: Vec<u32>,
+    /// Time, epoch µs ([`NULL_TS`] when missing).
+    pub ts: Vec<i64>,
+    /// Latency, ms.
+    pub latency: Nums,
+    /// Error events.
+    pub error: Vec<bool>,
+    /// Model codes.
+    pub model: Vec<u32>,
+    /// Version codes.
+    pub version: Vec<u32>,
+    /// Score.
+    pub score: Nums,
+    /// Label.
+    pub label: Nums,
+    /// Metrics, in [`Spill::metrics`] order.
+    pub metrics: Vec<Nums>,
+    /// Segment codes, in [`Spill::segments`] order.
+    pub segments: Vec<Vec<u32>>,
+    /// A hash of the request id (0 without one).
+    pub request: Vec<u64>,
+    /// Rows whose group was found by their user's nearest assignment in time (set once
+    /// every chunk is read; the analysis re-checks them within their stage).
+    pub by_time: Vec<bool>,
+    /// Rows left out: error events no assignment could be found for.
+    pub dropped: Vec<bool>,
+}
+
+/// Which rows a scan reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Select {
+    /// Rows without a time or at or after this time (µs).
+    pub since_us: Option<i64>,
+    /// Timed rows at or after this time (µs).
+    pub from_us: Option<i64>,
+    /// Timed rows before this time (µs).
+    pub to_us: Option<i64>,
+    /// Rows without a group too (the pre-period's).
+    pub ungrouped: bool,
+}
+
+impl Select {
+    #[inline]
+    fn keeps(&self, c: &Chunk, i: usize) -> bool {
+        if c.dropped[i] || (!self.ungrouped && c.group[i] == NULL_CODE) {
+            return false;
+        }
+        let t = c.ts[i];
+        if let Some(s) = self.since_us {
+            if t != NULL_TS && t < s {
+                return false;
+            }
+        }
+        if let Some(f) = self.from_us {
+            if t == NULL_TS || t < f {
+                return false;
+            }
+        }
+        if let Some(to) = self.to_us {
+            if t == NULL_TS || t >= to {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A text dictionary: code → text and text → code.
+#[derive(Debug, Default)]
+struct Dict {
+    index: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Dict {
+    fn code(&mut self, s: Option<&str>) -> u32 {
+        let Some(s) = s else { return NULL_CODE };
+        if let Some(&c) = self.index.get(s) {
+            return c;
+        }
+        let c = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.index.insert(s.to_string(), c);
+        c
+    }
+}
+
+/// An error row without a group in its chunk, attributed once every chunk is read.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// Chunk and row in it.
+    pub chunk: u32,
+    /// Row in the chunk.
+    pub row: u32,
+    /// User code.
+    pub user: u32,
+    /// Time (µs, [`NULL_TS`] when missing).
+    pub ts: i64,
+    /// Request id hash (0 without one).
+    pub request: u64,
+    /// File index and line, for the reject.
+    pub file: u32,
+    /// Line (row number for Parquet).
+    pub line: u64,
+}
+
+/// A row's correction: (group code, found by time, dropped).
+pub type Fix = (u32, bool, bool);
+
+/// Groups given to rows after they were spilled, by (chunk, row): those found once every
+/// chunk was read, and those of one analysis's re-check within its stages (reset when the
+/// next analysis starts, as its stages may differ).
+#[derive(Debug, Default)]
+pub struct Overlay {
+    /// Error rows attributed over all chunks.
+    pub fixes: std::collections::BTreeMap<(u32, u32), Fix>,
+    /// This analysis's corrections within stages (applied over `fixes`).
+    pub stage_fixes: std::collections::BTreeMap<(u32, u32), Fix>,
+    /// Whether this analysis re-checked the time-attributed rows.
+    pub rechecked: bool,
+    /// Error rows dropped by that re-check.
+    pub dropped_in_stages: u64,
+}
+
+impl Overlay {
+    /// Forgets the last analysis's re-check.
+    pub fn reset_stages(&mut self) {
+        self.stage_fixes.clear();
+        self.rechecked = false;
+        self.dropped_in_stages = 0;
+    }
+}
+
+/// The spilled rows and what was learnt reading them.
+pub struct Spill {
+    dir: PathBuf,
+    path: PathBuf,
+    /// (offset, bytes, rows) of each chunk in the file.
+    chunks: Vec<(u64, u64, usize)>,
+    /// Group names by code.
+    pub groups: Vec<String>,
+    /// Model names by code.
+    pub models: Vec<String>,
+    /// Versions by code.
+    pub versions: Vec<String>,
+    /// Segment columns with their values by code.
+    pub segments: Vec<(String, Vec<String>)>,
+    /// Metric names (source columns).
+    pub metrics: Vec<String>,
+    /// Distinct users.
+    pub users: usize,
+    /// The roles as source column names (the same shape as a ClickHouse table's).
+    pub roles: Roles,
+    /// Every role's source column, as the first chunk's read found them.
+    pub columns: std::collections::BTreeMap<Role, String>,
+    /// Input files.
+    pub files: Vec<String>,
+    /// Their formats.
+    pub formats: Vec<crate::ingest::Format>,
+    /// Rows read, valid or not.
+    pub rows_read: u64,
+    /// Valid rows spilled.
+    pub rows_valid: u64,
+    /// Rejected rows (parse and normalisation), with examples.
+    pub rejects: Rejects,
+    /// Non-event app-log lines.
+    pub lines_skipped: u64,
+    /// Bytes of the spill file.
+    pub bytes: u64,
+    /// Error rows without a group in their chunk.
+    pub pending: Vec<Pending>,
+    /// Groups given after spilling.
+    pub overlay: std::sync::Mutex<Overlay>,
+    /// The service's own events (the first `report::MAX_EVENTS`), with file indices.
+    pub events: Vec<crate::ingest::normalize::ServiceEvent>,
+    /// Service events in all.
+    pub events_total: u64,
+    /// The load options the rows were normalised with (roles fixed by the first chunk).
+    pub load: LoadOptions,
+    /// The first chunk as read and normalised, when asked for (what the window's Data view
+    /// shows of a streamed log).
+    pub first: Option<(
+        std::sync::Arc<crate::ingest::RawLoad>,
+        std::sync::Arc<crate::ingest::Dataset>,
+    )>,
+}
+
+impl std::fmt::Debug for Spill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spill")
+            .field("files", &self.files)
+            .field("rows_valid", &self.rows_valid)
+            .field("chunks", &self.chunks.len())
+            .field("bytes", &self.bytes)
+            .finish()
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn put<W: Write, T: Copy, const N: usize>(
+    w: &mut W,
+    v: &[T],
+    f: impl Fn(T) -> [u8; N],
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(v.len() * N);
+    for &x in v {
+        buf.extend_from_slice(&f(x));
+    }
+    w.write_all(&buf)
+}
+
+fn put_nums<W: Write>(w: &mut W, n: &Nums) -> std::io::Result<()> {
+    put(w, &n.v, f64::to_le_bytes)?;
+    put(w, &n.ok, |b| [b as u8])
+}
+
+/// Reads fixed-width values off the front of a byte slice.
+struct Cursor<'a>(&'a [u8]);
+
+impl Cursor<'_> {
+    fn take<T, const N: usize>(&mut self, n: usize, f: impl Fn([u8; N]) -> T) -> Vec<T> {
+        let (head, tail) = self.0.split_at((n * N).min(self.0.len()));
+        self.0 = tail;
+        head.chunks_exact(N)
+            .map(|b| f(b.try_into().unwrap_or([0; N])))
+            .collect()
+    }
+    fn nums(&mut self, n: usize) -> Nums {
+        Nums {
+            v: self.take(n, f64::from_le_bytes),
+            ok: self.take(n, |b: [u8; 1]| b[0] != 0),
+        }
+    }
+}
+
+fn text_codes(frame: &DataFrame, name: &str, dict: &mut Dict) -> Vec<u32> {
+    let rows = frame.height();
+    let Ok(c) = frame.column(name) else {
+        return vec![NULL_CODE; rows];
+    };
+    let Ok(s) = c.as_materialized_series().cast(&DataType::String) else {
+        return vec![NULL_CODE; rows];
+    };
+    match s.str() {
+        Ok(ca) => ca.iter().map(|v| dict.code(v)).collect(),
+        Err(_) => vec![NULL_CODE; rows],
+    }
+}
+
+fn numbers(frame: &DataFrame, name: &str) -> Nums {
+    let rows = frame.height();
+    let cast = frame
+        .column(name)
+        .ok()
+        .and_then(|c| c.as_materialized_series().cast(&DataType::Float64).ok());
+    match cast.as_ref().and_then(|s| s.f64().ok()) {
+        Some(ca) => {
+            let mut out = Nums {
+                v: Vec::with_capacity(rows),
+                ok: Vec::with_capacity(rows),
+            };
+            for v in ca.iter() {
+                out.v.push(v.unwrap_or(0.0));
+                out.ok.push(v.is_some());
+            }
+            out
+        }
+        None => Nums {
+            v: vec![0.0; rows],
+            ok: vec![false; rows],
+        },
+    }
+}
+
+/// A request id's hash (never 0: 0 stands for no request id).
+pub fn request_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish().max(1)
+}
+
+/// Options of a spill: rows per chunk (about; Parquet reads whole row groups).
+pub fn rows_per_chunk() -> usize {
+    std::env::var("VERDICT_STREAM_CHUNK_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(1_000_000)
+}
+
+impl Spill {
+    /// Reads `inputs` chunk by chunk through ingest's normalisation with `load`'s roles and
+    /// spills the normalised rows to a private temporary folder (removed when dropped);
+    /// with `keep_first`, the first chunk is kept as read ([`Spill::first`]).
+    pub fn write(
+        inputs: &[String],
+        load: &LoadOptions,
+        keep_first: bool,
+        progress: &(dyn Fn(LoadProgress) + Sync),
+        cancel: &AtomicBool,
+    ) -> Result<Spill, IngestError> {
+        let dir =
+            crate::private_dir::create("verdict-stream").map_err(|e| IngestError::Unreadable {
+                file: inputs.join(", "),
+                problem: format!("cannot create a temporary folder for the streamed rows: {e}"),
+            })?;
+        let path = dir.join("rows.bin");
+        let mut spill = Spill {
+            dir: dir.clone(),
+            path: path.clone(),
+            chunks: Vec::new(),
+            groups: Vec::new(),
+            models: Vec::new(),
+            versions: Vec::new(),
+            segments: Vec::new(),
+            metrics: Vec::new(),
+            users: 0,
+            roles: Roles::default(),
+            columns: Default::default(),
+            files: Vec::new(),
+            formats: Vec::new(),
+            rows_read: 0,
+            rows_valid: 0,
+            rejects: Rejects::default(),
+            lines_skipped: 0,
+            bytes: 0,
+            pending: Vec::new(),
+            overlay: Default::default(),
+            events: Vec::new(),
+            events_total: 0,
+            load: load.clone(),
+            first: None,
+        };
+        let write_error = |e: std::io::Error| IngestError::Unreadable {
+            file: path.display().to_string(),
+            problem: format!("cannot write the streamed rows: {e}"),
+        };
+        let file = std::fs::File::create(&path).map_err(write_error)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut opts = load.clone();
+        let mut first = true;
+        let mut first_chunk = None;
+        let (mut groups, mut models, mut versions) =
+            (Dict::default(), Dict::default(), Dict::default());
+        let mut seg_dicts: Vec<Dict> = Vec::new();
+        let mut users: HashMap<Box<str>, u32> = HashMap::new();
+        let mut offset = 0u64;
+        let t_spill = std::time::Instant::now();
+        let read =
+            crate::ingest::read_chunked(inputs, rows_per_chunk(), progress, cancel, &mut |raw| {
+                let (ds, pending) = crate::ingest::build_chunk(&raw, &opts)?;
+                let chunk_index = spill.chunks.len() as u32;
+                if first {
+                    first = false;
+                    // every later chunk reads with the first chunk's roles, metrics and
+                    // segments
+                    for (role, column) in &ds.roles.columns {
+                        opts.overrides
+                            .columns
+                            .entry(*role)
+                            .or_insert_with(|| column.clone());
+                    }
+                    opts.overrides.metrics =
+                        Some(ds.metrics.iter().map(|m| m.name.clone()).collect());
+                    opts.overrides.segments = Some(ds.segments.clone());
+                    spill.metrics = ds.metrics.iter().map(|m| m.name.clone()).collect();
+                    spill.segments = ds.segments.iter().map(|s| (s.clone(), vec![])).collect();
+                    seg_dicts = ds.segments.iter().map(|_| Dict::default()).collect();
+                    spill.columns = ds.roles.columns.clone();
+                    let get = |r: Role| ds.roles.get(r).map(str::to_string);
+                    spill.roles = Roles {
+                        group: get(Role::Group).unwrap_or_default(),
+                        user: get(Role::UserId),
+                        timestamp: get(Role::Timestamp),
+                        time_unit: TimeUnit::Micros,
+                        latency: get(Role::Latency),
+                        error: get(Role::Error),
+                        model: get(Role::Model),
+                        version: get(Role::Version),
+                        score: get(Role::Score),
+                        label: get(Role::Label),
+                        metrics: spill.metrics.clone(),
+                        segments: ds.segments.clone(),
+                    };
+                }
+                spill.rejects.merge(ds.rejects.clone());
+                spill.events_total += ds.events.len() as u64;
+                let room = crate::report::MAX_EVENTS.saturating_sub(spill.events.len());
+                spill.events.extend(ds.events.iter().take(room).cloned());
+                let f = &ds.frame;
+                let rows = f.height();
+                let user_codes: Vec<u32> = match f
+                    .column(normalize::USER)
+                    .ok()
+                    .and_then(|c| c.as_materialized_series().cast(&DataType::String).ok())
+                {
+                    Some(s) => match s.str() {
+                        Ok(ca) => ca
+                            .iter()
+                            .map(|v| match v {
+                                None => NULL_CODE,
+                                Some(u) => {
+                                    let next = users.len() as u32;
+                                    *users.entry(u.into()).or_insert(next)
+                                }
+                            })
+                            .collect(),
+                        Err(_) => vec![NULL_CODE; rows],
+                    },
+                    None => vec![NULL_CODE; rows],
+                };
+                let ts: Vec<i64> = match f
+                    .column(normalize::TS_US)
+                    .ok()
+                    .and_then(|c| c.as_materialized_series().cast(&DataType::Int64).ok())
+                {
+                    Some(s) => s
+                        .i64()
+                        .map(|ca| ca.iter().map(|v| v.unwrap_or(NULL_TS)).collect())
+                        .unwrap_or_else(|_| vec![NULL_TS; rows]),
+                    None => vec![NULL_TS; rows],
+                };
+                let error: Vec<bool> = match f.column(normalize::IS_ERROR) {
+                    Ok(c) => c
+                        .as_materialized_series()
+                        .bool()
+                        .map(|ca| ca.iter().map(|v| v.unwrap_or(false)).collect())
+                        .unwrap_or_else(|_| vec![false; rows]),
+                    Err(_) => vec![false; rows],
+                };
+                let request: Vec<u64> = match f
+                    .column(normalize::REQUEST)
+                    .ok()
+                    .and_then(|c| c.as_materialized_series().cast(&DataType::String).ok())
+                {
+                    Some(s) => match s.str() {
+                        Ok(ca) => ca.iter().map(|v| v.map_or(0, request_hash)).collect(),
+                        Err(_) => vec![0; rows],
+                    },
+                    None => vec![0; rows],
+                };
+                for (row, file, line) in pending {
+                    spill.pending.push(Pending {
+                        chunk: chunk_index,
+                        row: row as u32,
+                        user: user_codes[row],
+                        ts: ts[row],
+                        request: request[row],
+                        file,
+                        line,
+                    });
+                }
+                let chunk = Chunk {
+                    rows,
+                    request,
+                    by_time: Vec::new(),
+                    dropped: Vec::new(),
+                    group: text_codes(f, normalize::GROUP, &mut groups),
+                    user: user_codes,
+                    ts,
+                    latency: numbers(f, normalize::LATENCY_MS),
+                    error,
+                    model: text_codes(f, normalize::MODEL, &mut models),
+                    version: text_codes(f, normalize::VERSION, &mut versions),
+                    score: numbers(f, normalize::SCORE),
+                    label: numbers(f, normalize::LABEL),
+                    metrics: spill
+                        .metrics
+                        .iter()
+                        .map(|m| numbers(f, &metric_col(m)))
+                        .collect(),
+                    segments: spill
+                        .segments
+                        .iter()
+                        .zip(seg_dicts.iter_mut())
+                        .map(|((s, _), d)| text_codes(f, &segment_col(s), d))
+                        .collect(),
+                };
+                if keep_first && first_chunk.is_none() {
+                    first_chunk = Some((std::sync::Arc::new(raw), std::sync::Arc::new(ds)));
+                } else {
+                    drop(ds);
+                }
+                let bytes = write_chunk(&mut out, &chunk).map_err(write_error)?;
+                spill.chunks.push((offset, bytes, rows));
+                offset += bytes;
+                spill.rows_valid += rows as u64;
+                Ok(true)
+            })?;
+        out.flush().map_err(write_error)?;
+        crate::ingest::timing("stream spill", t_spill);
+        if spill.rows_valid == 0 {
+            return Err(IngestError::Unreadable {
+                file: read.files.join(", "),
+                problem: "no valid rows".into(),
+            });
+        }
+        spill.groups = groups.names;
+        spill.models = models.names;
+        spill.versions = versions.names;
+        for ((_, values), d) in spill.segments.iter_mut().zip(seg_dicts) {
+            *values = d.names;
+        }
+        spill.users = users.len();
+        spill.rows_read = read.rows + read.rejects.total();
+        spill.rejects.merge(read.rejects);
+        spill.lines_skipped = read.lines_skipped;
+        spill.files = read.files;
+        spill.formats = read.formats;
+        spill.bytes = offset;
+        spill.load = opts;
+        spill.first = first_chunk;
+        super::attribution::attribute_pending(&mut spill).map_err(|e| IngestError::Unreadable {
+            file: spill.shown(),
+            problem: format!("cannot read the streamed rows back: {e}"),
+        })?;
+        Ok(spill)
+    }
+
+    /// Reads chunk `i`.
+    fn read_chunk(&self, file: &mut std::fs::File, i: usize) -> std::io::Result<Chunk> {
+        let (offset, bytes, rows) = self.chunks[i];
+        file.seek(SeekFrom::Start(offset))?;
+        let mut buf = vec![0u8; bytes as usize];
+        file.read_exact(&mut buf)?;
+        let mut c = Cursor(&buf);
+        let mut chunk = Chunk {
+            rows,
+            group: c.take(rows, u32::from_le_bytes),
+            user: c.take(rows, u32::from_le_bytes),
+            ts: c.take(rows, i64::from_le_bytes),
+            latency: c.nums(rows),
+            error: c.take(rows, |b: [u8; 1]| b[0] != 0),
+            model: c.take(rows, u32::from_le_bytes),
+            version: c.take(rows, u32::from_le_bytes),
+            score: c.nums(rows),
+            label: c.nums(rows),
+            ..Default::default()
+        };
+        chunk.metrics = (0..self.metrics.len()).map(|_| c.nums(rows)).collect();
+        chunk.segments = (0..self.segments.len())
+            .map(|_| c.take(rows, u32::from_le_bytes))
+            .collect();
+        chunk.request = c.take(rows, u64::from_le_bytes);
+        chunk.by_time = vec![false; rows];
+        chunk.dropped = vec![false; rows];
+        if let Ok(overlay) = self.overlay.lock() {
+            let ci = i as u32;
+            for (&(_, row), &(group, by_time, dropped)) in overlay
+                .fixes
+                .range((ci, 0)..(ci + 1, 0))
+                .chain(overlay.stage_fixes.range((ci, 0)..(ci + 1, 0)))
+            {
+                let r = row as usize;
+                if r < rows {
+                    chunk.group[r] = group;
+                    chunk.by_time[r] = by_time;
+                    chunk.dropped[r] = dropped;
+                }
+            }
+        }
+        Ok(chunk)
+    }
+
+    /// Calls `f` with every chunk and the indices of its rows `sel` selects.
+    pub fn scan(
+        &self,
+        sel: &Select,
+        f: &mut dyn FnMut(&Chunk, &[u32]),
+    ) -> Result<(), std::io::Error> {
+        let t0 = std::time::Instant::now();
+        let mut file = std::fs::File::open(&self.path)?;
+        let mut rows: Vec<u32> = Vec::new();
+        for i in 0..self.chunks.len() {
+            let chunk = self.read_chunk(&mut file, i)?;
+            rows.clear();
+            rows.extend((0..chunk.rows as u32).filter(|&r| sel.keeps(&chunk, r as usize)));
+            f(&chunk, &rows);
+        }
+        crate::ingest::timing("stream scan", t0);
+        Ok(())
+    }
+
+    /// Where the rows are spilled (for messages).
+    pub fn shown(&self) -> String {
+        self.files.join(", ")
+    }
+}
+
+fn write_chunk<W: Write>(out: &mut W, c: &Chunk) -> std::io::Result<u64> {
+    let mut w = CountingWriter { inner: out, n: 0 };
+    put(&mut w, &c.group, u32::to_le_bytes)?;
+    put(&mut w, &c.user, u32::to_le_bytes)?;
+    put(&mut w, &c.ts, i64::to_le_bytes)?;
+    put_nums(&mut w, &c.latency)?;
+    put(&mut w, &c.error, |b| [b as u8])?;
+    put(&mut w, &c.model, u32::to_le_bytes)?;
+    put(&mut w, &c.version, u32::to_le_bytes)?;
+    put_nums(&mut w, &c.score)?;
+    put_nums(&mut w, &c.label)?;
+    for m in &c.metrics {
+        put_nums(&mut w, m)?;
+    }
+    for s in &c.segments {
+        put(&mut w, s, u32::to_le_bytes)?;
+    }
+    put(&mut w, &c.request, u64::to_le_bytes)?;
+    Ok(w.n)
+}
+
+struct CountingWriter<'a, W: Write> {
+    inner: &'a mut W,
+    n: u64,
+}
+
+impl<W: Write> Write for CountingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
