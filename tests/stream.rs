@@ -154,3 +154,44 @@ fn streaming_states_its_backend_and_a_bad_file_is_one_line_with_exit_2() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--unit request"), "{err}");
 }
+
+#[test]
+fn a_metric_first_seen_after_the_first_chunk_is_named_not_silently_dropped() {
+    // 600 rows of two groups; `revenue` appears from row 400 on
+    let mut text = String::new();
+    for i in 0..600 {
+        let g = if i % 2 == 0 { "A" } else { "B" };
+        let revenue = if i >= 400 {
+            format!(", \"revenue\": {}", i % 7)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "{{\"ts\": \"2025-12-13T{:02}:{:02}:00Z\", \"user_id\": \"u{}\", \"group\": \"{g}\", \"converted\": {}{revenue}}}\n",
+            i / 60,
+            i % 60,
+            i % 50,
+            i % 3 == 0
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "late.jsonl", text);
+    let file = file.to_str().unwrap();
+    let r = report(
+        &["analyze", file, "--stream", "on", "--format", "json"],
+        Some(250),
+    );
+    let notes = r["backend"]["not_pushed_down"].to_string();
+    assert!(
+        notes.contains("revenue") && notes.contains("first 250 rows"),
+        "{notes}"
+    );
+    assert!(!r["metrics"].to_string().contains("revenue"));
+    // declared in a plan, it is analysed, as in memory
+    let plan = write(
+        dir.path(),
+        "plan.toml",
+        "[columns]\nmetrics = [\"converted\", \"revenue\"]\n",
+    );
+    assert_streamed_equals_local(file, &["--plan", plan.to_str().unwrap()], Some(250));
+}

@@ -173,7 +173,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
         StreamMode::On => true,
         StreamMode::Off => false,
         StreamMode::Auto => {
-            crate::stream::input_bytes(&args.logs) > crate::stream::STREAM_ABOVE_BYTES
+            crate::stream::input_bytes(&args.logs) > crate::stream::stream_above_bytes()
                 && !matches!(cfg.unit, Some(crate::plan::UnitChoice::Request))
         }
     };
@@ -247,6 +247,9 @@ fn streamed(
         report.input.files.join(", "),
         started.elapsed().as_secs_f64()
     );
+    for note in report.backend.iter().flat_map(|b| &b.not_pushed_down) {
+        eprintln!("verdict: not analysed: {note}");
+    }
     Ok(report)
 }
 

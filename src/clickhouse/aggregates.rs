@@ -166,10 +166,10 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// Queries sent and bytes received so far (the scans of spilled files count as none).
+    /// Queries sent and bytes received so far (for spilled files: the scans, no bytes).
     pub fn usage(&self) -> (u64, u64) {
         match self.spill {
-            Some(_) => (0, 0),
+            Some(s) => (s.scans.load(std::sync::atomic::Ordering::Relaxed), 0),
             None => self.client.usage(),
         }
     }

@@ -487,11 +487,20 @@ pub fn analyze(
         columns_by_role = sp.columns.clone();
     }
     // what the plan asks for that the server cannot do (files on this machine)
-    let not_pushed_down: Vec<String> = if plan.pre_period.is_empty() {
+    let mut not_pushed_down: Vec<String> = if plan.pre_period.is_empty() {
         Vec::new()
+    } else if src.spill.is_some() {
+        vec!["CUPED from the plan's pre-period files (streamed: declare the pre-period as the log's rows before experiment_start, or a covariate column)".into()]
     } else {
         vec!["CUPED from the plan's pre-period files (declare the pre-period as the table's rows before experiment_start, or a covariate column)".into()]
     };
+    if let Some(sp) = src.spill.filter(|s| !s.late_columns.is_empty()) {
+        not_pushed_down.push(format!(
+            "columns first seen after the first {} rows, whose roles were inferred from them: {} (declare them in the plan's metrics or segments)",
+            crate::report::format::count(sp.first_rows as u64),
+            sp.late_columns.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
     let (queries, bytes) = src.usage();
     Ok(ExperimentReport {
         verdict_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -395,8 +395,10 @@ pub fn read_chunked(
                     &mut |block| {
                         out.rows += block.rows as u64;
                         pending.append(block, i as u32);
-                        if pending.rows >= rows_per_chunk {
+                        while go_on && pending.rows >= rows_per_chunk.max(1) {
+                            let rest = pending.split_off(rows_per_chunk.max(1));
                             flush(&mut pending, &mut failure, &mut go_on);
+                            pending = rest;
                         }
                         go_on
                     },

@@ -117,9 +117,10 @@ fn as_f64(s: &Series) -> Option<Float64Chunked> {
     s.cast(&DataType::Float64).ok()?.f64().ok().cloned()
 }
 
-/// Reads a Parquet file in chunks of whole row groups of about `rows_per_chunk` rows, each
-/// handed to `sink` as a raw table with its first row's index and the file's rows (a streamed read: one chunk
-/// in memory at a time; the file is mapped per chunk, so its pages leave memory with it).
+/// Reads a Parquet file in chunks of `rows_per_chunk` rows, each handed to `sink` as a raw
+/// table with its first row's index and the file's rows (a streamed read: one chunk in
+/// memory at a time — polars reads only the row groups a chunk overlaps; the file is mapped
+/// per chunk, so its pages leave memory with it).
 /// `sink` returns false to stop.
 pub fn read_chunks(
     path: &Path,
@@ -131,16 +132,10 @@ pub fn read_chunks(
     let open = || File::open(path).map_err(|e| IngestError::io(path, &e));
     let mut reader = ParquetReader::new(open()?);
     let metadata = reader.get_metadata().map_err(unreadable)?.clone();
-    let sizes: Vec<usize> = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
-    let total: usize = sizes.iter().sum();
+    let total: usize = metadata.row_groups.iter().map(|g| g.num_rows()).sum();
     let mut start = 0usize;
-    let mut i = 0usize;
-    while i < sizes.len() {
-        let mut len = 0usize;
-        while i < sizes.len() && (len == 0 || len + sizes[i] <= rows_per_chunk.max(1)) {
-            len += sizes[i];
-            i += 1;
-        }
+    while start < total {
+        let len = rows_per_chunk.max(1).min(total - start);
         let mut reader = ParquetReader::new(open()?).with_slice(Some((start, len)));
         reader.set_metadata(metadata.clone());
         let df = reader.finish().map_err(unreadable)?;

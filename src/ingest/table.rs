@@ -274,6 +274,63 @@ impl RawTable {
         self.lines.append(&mut other.lines);
     }
 
+    /// Splits off the rows from `at` on (the rest stays here), for chunked reads.
+    pub fn split_off(&mut self, at: usize) -> RawTable {
+        let at = at.min(self.rows);
+        let rest = self.rows - at;
+        let columns = self
+            .columns
+            .iter_mut()
+            .map(|c| {
+                let data = match &mut c.data {
+                    RawData::Null => RawData::Null,
+                    RawData::Num {
+                        values,
+                        conflicts,
+                        all_bool,
+                        unit,
+                    } => {
+                        let tail = values.slice(at as i64, rest);
+                        *values = values.slice(0, at);
+                        let moved: Conflicts = conflicts
+                            .iter()
+                            .filter(|(r, _)| *r >= at)
+                            .map(|(r, t)| (r - at, t.clone()))
+                            .collect();
+                        conflicts.retain(|(r, _)| *r < at);
+                        RawData::Num {
+                            values: tail,
+                            conflicts: moved,
+                            all_bool: *all_bool,
+                            unit: *unit,
+                        }
+                    }
+                    RawData::Str { values, untyped } => {
+                        let tail = values.slice(at as i64, rest);
+                        *values = values.slice(0, at);
+                        RawData::Str {
+                            values: tail,
+                            untyped: *untyped,
+                        }
+                    }
+                };
+                c.len = at;
+                RawColumn {
+                    name: c.name.clone(),
+                    len: rest,
+                    data,
+                }
+            })
+            .collect();
+        self.rows = at;
+        RawTable {
+            rows: rest,
+            columns,
+            lines: self.lines.split_off(at.min(self.lines.len())),
+            file_ids: self.file_ids.split_off(at.min(self.file_ids.len())),
+        }
+    }
+
     /// Turns untyped text columns that are (almost) all numbers into numeric columns, the
     /// rest of their values becoming conflicts.
     pub fn infer_types(&mut self) {

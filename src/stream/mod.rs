@@ -19,8 +19,18 @@ use crate::report::ExperimentReport;
 use std::sync::atomic::AtomicBool;
 
 /// Inputs larger than this (bytes on disk, all files) are streamed by `verdict analyze`
-/// unless told otherwise: read into memory they would need several times their size.
+/// and the window unless told otherwise: read into memory they would need several times
+/// their size.
 pub const STREAM_ABOVE_BYTES: u64 = 1 << 30;
+
+/// The streaming threshold in force: [`STREAM_ABOVE_BYTES`], or `VERDICT_STREAM_ABOVE_BYTES`
+/// when set (for machines with little memory, and for tests).
+pub fn stream_above_bytes() -> u64 {
+    std::env::var("VERDICT_STREAM_ABOVE_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(STREAM_ABOVE_BYTES)
+}
 
 /// What can go wrong streaming files.
 #[derive(Debug, thiserror::Error)]

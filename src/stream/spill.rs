@@ -215,6 +215,8 @@ pub struct Spill {
     pub lines_skipped: u64,
     /// Bytes of the spill file.
     pub bytes: u64,
+    /// Scans of the spill so far.
+    pub scans: std::sync::atomic::AtomicU64,
     /// Error rows without a group in their chunk.
     pub pending: Vec<Pending>,
     /// Groups given after spilling.
@@ -223,8 +225,13 @@ pub struct Spill {
     pub events: Vec<crate::ingest::normalize::ServiceEvent>,
     /// Service events in all.
     pub events_total: u64,
-    /// The load options the rows were normalised with (roles fixed by the first chunk).
+    /// The load options the read was asked for (the roles the first chunk fixed on top).
     pub load: LoadOptions,
+    /// Rows of the first chunk (the roles, metrics and segments were inferred on them).
+    pub first_rows: usize,
+    /// Columns a later chunk would have made metrics or segments that the first chunk did
+    /// not: not analysed (the plan can declare them).
+    pub late_columns: std::collections::BTreeSet<String>,
     /// The first chunk as read and normalised, when asked for (what the window's Data view
     /// shows of a streamed log).
     pub first: Option<(
@@ -378,11 +385,14 @@ impl Spill {
             rejects: Rejects::default(),
             lines_skipped: 0,
             bytes: 0,
+            scans: Default::default(),
             pending: Vec::new(),
             overlay: Default::default(),
             events: Vec::new(),
             events_total: 0,
             load: load.clone(),
+            first_rows: 0,
+            late_columns: Default::default(),
             first: None,
         };
         let write_error = |e: std::io::Error| IngestError::Unreadable {
@@ -402,10 +412,34 @@ impl Spill {
         let t_spill = std::time::Instant::now();
         let read =
             crate::ingest::read_chunked(inputs, rows_per_chunk(), progress, cancel, &mut |raw| {
+                if !first {
+                    // a metric or segment the first chunk did not show is not analysed:
+                    // said in the report
+                    let late = crate::ingest::roles::infer(&raw.table, &load.overrides);
+                    for m in late
+                        .metrics
+                        .iter()
+                        .filter(|_| load.overrides.metrics.is_none())
+                    {
+                        if !spill.metrics.contains(m) {
+                            spill.late_columns.insert(m.clone());
+                        }
+                    }
+                    for s in late
+                        .segments
+                        .iter()
+                        .filter(|_| load.overrides.segments.is_none())
+                    {
+                        if !spill.segments.iter().any(|(n, _)| n == s) {
+                            spill.late_columns.insert(s.clone());
+                        }
+                    }
+                }
                 let (ds, pending) = crate::ingest::build_chunk(&raw, &opts)?;
                 let chunk_index = spill.chunks.len() as u32;
                 if first {
                     first = false;
+                    spill.first_rows = raw.table.rows;
                     // every later chunk reads with the first chunk's roles, metrics and
                     // segments
                     for (role, column) in &ds.roles.columns {
@@ -414,12 +448,21 @@ impl Spill {
                             .entry(*role)
                             .or_insert_with(|| column.clone());
                     }
-                    opts.overrides.metrics =
-                        Some(ds.metrics.iter().map(|m| m.name.clone()).collect());
-                    opts.overrides.segments = Some(ds.segments.clone());
-                    spill.metrics = ds.metrics.iter().map(|m| m.name.clone()).collect();
-                    spill.segments = ds.segments.iter().map(|s| (s.clone(), vec![])).collect();
-                    seg_dicts = ds.segments.iter().map(|_| Dict::default()).collect();
+                    // declared metrics and segments stay, even when the first chunk lacks
+                    // their column
+                    let metrics: Vec<String> = match &load.overrides.metrics {
+                        Some(m) => m.clone(),
+                        None => ds.metrics.iter().map(|m| m.name.clone()).collect(),
+                    };
+                    let segments: Vec<String> = match &load.overrides.segments {
+                        Some(s) => s.clone(),
+                        None => ds.segments.clone(),
+                    };
+                    opts.overrides.metrics = Some(metrics.clone());
+                    opts.overrides.segments = Some(segments.clone());
+                    spill.metrics = metrics;
+                    spill.segments = segments.iter().map(|s| (s.clone(), vec![])).collect();
+                    seg_dicts = segments.iter().map(|_| Dict::default()).collect();
                     spill.columns = ds.roles.columns.clone();
                     let get = |r: Role| ds.roles.get(r).map(str::to_string);
                     spill.roles = Roles {
@@ -434,7 +477,7 @@ impl Spill {
                         score: get(Role::Score),
                         label: get(Role::Label),
                         metrics: spill.metrics.clone(),
-                        segments: ds.segments.clone(),
+                        segments: spill.segments.iter().map(|(s, _)| s.clone()).collect(),
                     };
                 }
                 spill.rejects.merge(ds.rejects.clone());
@@ -562,7 +605,6 @@ impl Spill {
         spill.files = read.files;
         spill.formats = read.formats;
         spill.bytes = offset;
-        spill.load = opts;
         spill.first = first_chunk;
         super::attribution::attribute_pending(&mut spill).map_err(|e| IngestError::Unreadable {
             file: spill.shown(),
@@ -623,6 +665,8 @@ impl Spill {
         f: &mut dyn FnMut(&Chunk, &[u32]),
     ) -> Result<(), std::io::Error> {
         let t0 = std::time::Instant::now();
+        self.scans
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut file = std::fs::File::open(&self.path)?;
         let mut rows: Vec<u32> = Vec::new();
         for i in 0..self.chunks.len() {

@@ -143,7 +143,7 @@ pub fn spawn_load(ctx: &egui::Context, inputs: Inputs, request: Request) -> Job 
                 },
             };
             // files larger than memory are read in chunks and aggregated
-            if crate::stream::input_bytes(&files) > crate::stream::STREAM_ABOVE_BYTES {
+            if crate::stream::input_bytes(&files) > crate::stream::stream_above_bytes() {
                 return stream_and_send(emit, cancel, &files, None, request, t0, true);
             }
             let on_progress = |p: LoadProgress| {
