@@ -77,13 +77,12 @@ pub(super) fn pair_masks(
 ) -> Result<PairMasks, ClickHouseError> {
     let user = user_column(src, roles, "user-level tests need")?;
     if let Some(sp) = src.spill {
-        let (masks, users, leaked, moved) =
-            crate::stream::answers::pair_masks(sp, src, later_starts)?;
+        let m = crate::stream::answers::pair_masks(sp, src, later_starts)?;
         return Ok(PairMasks {
-            masks,
-            users,
-            leaked,
-            moved,
+            masks: m.masks,
+            users: m.users,
+            leaked: m.leaked,
+            moved: m.moved,
         });
     }
     let pairs = format!(

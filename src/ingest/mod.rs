@@ -425,13 +425,16 @@ pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, Inges
     build(raw, opts, false).map(|(ds, _)| ds)
 }
 
+/// Error rows kept without a group by a chunk's normalisation: (frame row, file index, line).
+pub type DeferredErrors = Vec<(usize, u32, u64)>;
+
 /// [`build_dataset`] for one chunk of a streamed read: error rows without a group are kept
 /// without one and returned as (frame row, file index, line), to be attributed once every
 /// chunk is read.
 pub fn build_chunk(
     raw: &RawLoad,
     opts: &LoadOptions,
-) -> Result<(Dataset, Vec<(usize, u32, u64)>), IngestError> {
+) -> Result<(Dataset, DeferredErrors), IngestError> {
     build(raw, opts, true)
 }
 
@@ -439,7 +442,7 @@ fn build(
     raw: &RawLoad,
     opts: &LoadOptions,
     defer_errors: bool,
-) -> Result<(Dataset, Vec<(usize, u32, u64)>), IngestError> {
+) -> Result<(Dataset, DeferredErrors), IngestError> {
     let t0 = std::time::Instant::now();
     let roles = roles::infer(&raw.table, &opts.overrides);
     let mut rejects = raw.rejects.clone();

@@ -333,9 +333,8 @@ pub fn buckets(
     let b = bucket_s.max(1) as i64;
     let width = b * 1_000_000;
     let nm = sp.metrics.len();
-    let mut cells: BTreeMap<(i64, String), (u64, u64, Vec<f64>, Vec<(u64, f64)>)> = BTreeMap::new();
-    let mut by_code: HashMap<(i64, u32), (u64, u64, Vec<f64>, Vec<(u64, f64)>)> =
-        HashMap::default();
+    let mut cells: BTreeMap<(i64, String), BucketCell> = BTreeMap::new();
+    let mut by_code: HashMap<(i64, u32), BucketCell> = HashMap::default();
     scan(sp, src, false, &mut |c, rows| {
         for &r in rows {
             let i = r as usize;
@@ -408,13 +407,34 @@ pub fn units_per_cell(
     Ok(out)
 }
 
+/// A bucket × group cell: requests, errors, latencies, per metric (values, sum).
+type BucketCell = (u64, u64, Vec<f64>, Vec<(u64, f64)>);
+
+/// Per (group, stage, user) unit: (Σ values, values).
+pub type UnitSums = HashMap<(u32, u16, u32), (f64, u64)>;
+
+/// Per (user, group) pair masks counted per (group, mask), and the users, leaked and moved.
+pub struct Masks {
+    /// (group, stage mask) → pairs.
+    pub masks: BTreeMap<(String, u64), u64>,
+    /// Users.
+    pub users: u64,
+    /// Users in two groups within one stage.
+    pub leaked: u64,
+    /// Users who moved between groups only at a stage boundary.
+    pub moved: u64,
+}
+
+/// A latency cell's per-user sums: users, Σn, Σn², and per percentile Σm, Σm², Σmn.
+type QuantileSums = (u64, f64, f64, [f64; 3], [f64; 3], [f64; 3]);
+
 /// Per (group, stage, user) unit: (Σ values, values) of `field` over rows with a value.
 fn unit_sums(
     sp: &Spill,
     src: &Source,
     field: Field,
     later: &[i64],
-) -> Result<HashMap<(u32, u16, u32), (f64, u64)>, ClickHouseError> {
+) -> Result<UnitSums, ClickHouseError> {
     let mut units: HashMap<(u32, u16, u32), (f64, u64)> = HashMap::default();
     scan(sp, src, false, &mut |c, rows| {
         for &r in rows {
@@ -509,11 +529,7 @@ pub fn stage_requests(
 
 /// Per (user, group) pair: the stage mask; counted per (group, mask); the users, those in
 /// two groups within one stage and those who moved at a stage boundary.
-pub fn pair_masks(
-    sp: &Spill,
-    src: &Source,
-    later: &[i64],
-) -> Result<(BTreeMap<(String, u64), u64>, u64, u64, u64), ClickHouseError> {
+pub fn pair_masks(sp: &Spill, src: &Source, later: &[i64]) -> Result<Masks, ClickHouseError> {
     let mut pairs: HashMap<(u32, u32), u64> = HashMap::default();
     scan(sp, src, false, &mut |c, rows| {
         for &r in rows {
@@ -546,7 +562,12 @@ pub fn pair_masks(
         .values()
         .filter(|(n, sum, or)| *n > 1 && sum == or)
         .count() as u64;
-    Ok((masks, users, leaked, moved))
+    Ok(Masks {
+        masks,
+        users,
+        leaked,
+        moved,
+    })
 }
 
 /// The tested columns in report order (metrics, latency, score, error rate); a metric whose
@@ -991,22 +1012,21 @@ pub fn stage_stats(
             let l = c.latency.v[i];
             let e = per_user.entry((key.0, key.1, c.user[i])).or_default();
             e.0 += 1;
-            for j in 0..3 {
-                e.1[j] += (l <= cut[j]) as u64;
+            for (m, c) in e.1.iter_mut().zip(cut) {
+                *m += (l <= *c) as u64;
             }
         }
     })?;
     // per cell: users, Σn, Σn², and per percentile Σm, Σm², Σmn
-    let mut sums: HashMap<(u32, u16), (u64, f64, f64, [f64; 3], [f64; 3], [f64; 3])> =
-        HashMap::default();
+    let mut sums: HashMap<(u32, u16), QuantileSums> = HashMap::default();
     for ((g, s, _), (nu, m)) in per_user {
         let e = sums.entry((g, s)).or_default();
         let nu = nu as f64;
         e.0 += 1;
         e.1 += nu;
         e.2 += nu * nu;
-        for j in 0..3 {
-            let mj = m[j] as f64;
+        for (j, &mj) in m.iter().enumerate() {
+            let mj = mj as f64;
             e.3[j] += mj;
             e.4[j] += mj * mj;
             e.5[j] += mj * nu;
@@ -1218,7 +1238,9 @@ pub fn running_cells(
 ) -> Result<Vec<(i64, Vec<Running>)>, ClickHouseError> {
     let field = field_of_column(sp, post, column)?;
     let span = span_us.max(1);
-    let mut per_unit: HashMap<(u32, u32, u16), BTreeMap<i64, (f64, u64)>> = HashMap::default();
+    // per (user, group, stage): bucket → (Σ values, values)
+    type PerBucket = BTreeMap<i64, (f64, u64)>;
+    let mut per_unit: HashMap<(u32, u32, u16), PerBucket> = HashMap::default();
     scan(sp, post, false, &mut |c, rows| {
         for &r in rows {
             let i = r as usize;

@@ -155,7 +155,8 @@ pub fn recheck_within_stages(
         }
     }
     // the rows to re-check, by user: (chunk, row, time, stage, group)
-    let mut fix_rows: HashMap<u32, Vec<(u32, u32, i64, u16, u32)>> = HashMap::default();
+    type FixRow = (u32, u32, i64, u16, u32);
+    let mut fix_rows: HashMap<u32, Vec<FixRow>> = HashMap::default();
     let sel = src.select(false);
     let mut chunk = 0u32;
     sp.scan(&sel, &mut |c, rows| {
