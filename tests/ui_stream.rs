@@ -2,7 +2,8 @@
 //! streaming threshold is read in chunks by the load job, its report equals the engine's
 //! in-memory one, the Data view says what was streamed, and a plan change re-analyses the
 //! spilled rows without reading the file again. (Its own test binary: the threshold is set
-//! through the environment, which other UI tests must not see.)
+//! through the environment — the same values in every test here — which other UI tests
+//! must not see.)
 #![cfg(feature = "gui")]
 
 mod common;
@@ -31,7 +32,7 @@ fn settle(h: &mut Harness<'static, VerdictApp>) {
 fn a_file_over_the_threshold_is_streamed_and_re_analysed_from_its_spill() {
     // every file is "larger than memory" here
     std::env::set_var("VERDICT_STREAM_ABOVE_BYTES", "1");
-    std::env::set_var("VERDICT_STREAM_CHUNK_ROWS", "1500");
+    std::env::set_var("VERDICT_STREAM_CHUNK_ROWS", "400");
     let file = PathBuf::from("tests/fixtures/rollout/ramp_structlog.jsonl");
     let mut h = Harness::builder()
         .with_size([1500.0, 1100.0])
@@ -48,7 +49,7 @@ fn a_file_over_the_threshold_is_streamed_and_re_analysed_from_its_spill() {
         .expect("streamed, not read into memory");
     assert_eq!(report.backend.as_ref().unwrap().kind, "stream");
     // the first chunk is what the Data view shows
-    assert_eq!(cur.raw.table.rows, 1500);
+    assert_eq!(cur.raw.table.rows, 400);
     // the same report as the engine's in memory, with the window's own settings
     let ds = verdict::ingest::load(&[file.display().to_string()], &cur.load).unwrap();
     let local = verdict::analysis::analyze(&ds, &cur.config).unwrap();
@@ -72,4 +73,52 @@ fn a_file_over_the_threshold_is_streamed_and_re_analysed_from_its_spill() {
         cur.streamed.as_ref().unwrap(),
         &spill
     ));
+}
+
+#[test]
+fn the_drift_view_streams_files_over_the_threshold() {
+    use verdict::app::command::DriftCommand;
+    std::env::set_var("VERDICT_STREAM_ABOVE_BYTES", "1");
+    std::env::set_var("VERDICT_STREAM_CHUNK_ROWS", "400");
+    let mut h = Harness::builder()
+        .with_size([1500.0, 1100.0])
+        .build_ui_state(
+            |ui, app: &mut VerdictApp| app.ui_root(ui),
+            VerdictApp::new(
+                State::default(),
+                vec![PathBuf::from("sample_data/experiment.jsonl")],
+            ),
+        );
+    settle(&mut h);
+    h.state_mut().send(Command::Drift(DriftCommand::SetFiles(
+        Some(PathBuf::from("tests/fixtures/drift/reference.csv")),
+        Some(PathBuf::from("tests/fixtures/drift/current.csv")),
+    )));
+    h.state_mut().send(Command::Drift(DriftCommand::Run));
+    h.state_mut().send(Command::SetView(View::Drift));
+    h.run_steps(2);
+    settle(&mut h);
+    let r = h.state().drift.report.clone().expect("drift report");
+    let b = r.binned.as_ref().expect("streamed");
+    assert_eq!(b.source, "stream");
+    // the same features as the in-memory comparison
+    let local = verdict::analysis::drift::run(
+        &verdict::analysis::drift::DriftInputs::Files {
+            reference: vec!["tests/fixtures/drift/reference.csv".into()],
+            current: vec!["tests/fixtures/drift/current.csv".into()],
+        },
+        &Default::default(),
+        &Default::default(),
+        &|_| {},
+        &|_, _| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
+    close_deep(
+        "window drift",
+        &serde_json::to_value(&local.features).unwrap(),
+        &serde_json::to_value(&r.features).unwrap(),
+    );
+    h.run_steps(3);
+    h.get_by_label_contains("Streamed");
 }

@@ -237,10 +237,7 @@ fn streamed(
     if tty {
         eprint!("\r\x1b[2K");
     }
-    let report = report.map_err(|e| match e {
-        crate::stream::StreamError::Ingest(e) => CliError::from(e),
-        crate::stream::StreamError::Analysis(e) => CliError::from(e),
-    })?;
+    let report = report.map_err(CliError::from)?;
     eprintln!(
         "verdict: streamed {} rows of {} in {:.1} s",
         crate::report::format::count(report.input.rows_valid),

@@ -61,6 +61,11 @@ pub struct DriftArgs {
     /// would fit (tables over 2,000,000 selected rows always are).
     #[arg(long)]
     pub binned: bool,
+    /// Files larger than memory: read them in chunks, one feature's values in memory at a
+    /// time (exact statistics; performance is not computed). `auto` (the default) streams
+    /// inputs over 1 GiB.
+    #[arg(long, value_enum, default_value_t = super::analyze::StreamMode::Auto)]
+    pub stream: super::analyze::StreamMode,
     /// ClickHouse: --where, --from, --to, --user.
     #[command(flatten)]
     pub clickhouse: super::clickhouse::ClickHouseFlags,
@@ -84,6 +89,7 @@ impl DriftArgs {
             format: args.format,
             out: None,
             binned: false,
+            stream: args.stream,
             clickhouse: Default::default(),
         }
     }
@@ -241,6 +247,23 @@ pub fn run_cli(args: &DriftArgs) -> Result<(), CliError> {
         ..DriftArgs::default_like(args)
     })?;
     let cancel = AtomicBool::new(false);
+    // files larger than memory are read in chunks (tables fetched here never are: they fit)
+    let stream = fetched.is_empty()
+        && match args.stream {
+            super::analyze::StreamMode::On => true,
+            super::analyze::StreamMode::Off => false,
+            super::analyze::StreamMode::Auto => {
+                crate::stream::input_bytes(&args.inputs) > crate::stream::stream_above_bytes()
+            }
+        };
+    if stream {
+        let report = streamed(&inputs, &cfg, &overrides)?;
+        let text = match args.format {
+            DriftFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+            DriftFormat::Md => drift_markdown::render(&report),
+        };
+        return write_output(&text, args.out.as_deref());
+    }
     let result = run(&inputs, &cfg, &overrides, &|_| {}, &|_, _| {}, &cancel);
     for (_, _, dir) in &fetched {
         let _ = std::fs::remove_dir_all(dir);
@@ -258,4 +281,53 @@ pub fn run_cli(args: &DriftArgs) -> Result<(), CliError> {
         DriftFormat::Md => drift_markdown::render(&report),
     };
     write_output(&text, args.out.as_deref())
+}
+
+/// `verdict drift` on files read in chunks, with a progress line on a terminal.
+fn streamed(
+    inputs: &DriftInputs,
+    cfg: &DriftConfig,
+    overrides: &RoleOverrides,
+) -> Result<crate::report::drift::DriftReport, CliError> {
+    use crate::stream::StreamProgress;
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let progress = |p: StreamProgress| {
+        if !tty {
+            return;
+        }
+        match p {
+            StreamProgress::Reading(p) => eprint!(
+                "\r\x1b[2Kverdict: reading {} {:.0}% · {} rows · {:.0} s",
+                p.file,
+                p.bytes_read as f64 / p.bytes_total.max(1) as f64 * 100.0,
+                crate::report::format::count(p.rows),
+                started.elapsed().as_secs_f64()
+            ),
+            StreamProgress::Step(what, done) => eprint!(
+                "\r\x1b[2Kverdict: drift: {what}... {:.0}% · {:.0} s",
+                done * 100.0,
+                started.elapsed().as_secs_f64()
+            ),
+        }
+    };
+    let report = crate::stream::drift::drift_files(
+        inputs,
+        cfg,
+        overrides,
+        &progress,
+        &AtomicBool::new(false),
+    );
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+    let report = report.map_err(CliError::from)?;
+    eprintln!(
+        "verdict: drift streamed: {} + {} prediction rows in {:.1} s",
+        crate::report::format::count(report.reference.rows),
+        crate::report::format::count(report.current.rows),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(report)
 }

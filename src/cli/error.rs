@@ -77,3 +77,13 @@ pub enum CliError {
         source: std::io::Error,
     },
 }
+
+impl From<crate::stream::StreamError> for CliError {
+    fn from(e: crate::stream::StreamError) -> Self {
+        match e {
+            crate::stream::StreamError::Ingest(e) => e.into(),
+            crate::stream::StreamError::Analysis(e) => e.into(),
+            crate::stream::StreamError::Drift(e) => e.into(),
+        }
+    }
+}

@@ -313,6 +313,7 @@ pub fn binned_drift(
         performance: Vec::new(),
         performance_fits: Vec::new(),
         binned: Some(BinnedInfo {
+            source: "clickhouse".into(),
             table: rs.shown.clone(),
             sample_rows: if std::ptr::eq(rsample, csample) {
                 csample.rows as u64

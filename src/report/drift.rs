@@ -490,10 +490,18 @@ pub struct DriftReport {
     pub binned: Option<BinnedInfo>,
 }
 
-/// A drift comparison computed on the server from counts.
+fn clickhouse_source() -> String {
+    "clickhouse".into()
+}
+
+/// A drift comparison computed from counts: on the server, or from files read in chunks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BinnedInfo {
-    /// The table's address (never with a password).
+    /// Where the counts came from: `clickhouse` (the server) or `stream` (files read in
+    /// chunks: exact statistics, one feature in memory at a time).
+    #[serde(default = "clickhouse_source")]
+    pub source: String,
+    /// The table's address (never with a password), or the files.
     pub table: String,
     /// Rows of the sample that chose the columns and their sections.
     pub sample_rows: u64,

@@ -25,7 +25,15 @@ pub fn render(r: &DriftReport) -> String {
     };
     let _ = writeln!(s, "{}", side("Reference", &r.reference));
     let _ = writeln!(s, "{}", side("Current", &r.current));
-    if let Some(b) = &r.binned {
+    if let Some(b) = r.binned.as_ref().filter(|b| b.source == "stream") {
+        let _ = writeln!(
+            s,
+            "- Streamed: read in chunks ({} passes; the columns and their sections chosen on the first {} rows), each feature's statistics exact from its own values; not computed: {}",
+            b.queries,
+            super::format::count(b.sample_rows),
+            b.not_computed.join("; ")
+        );
+    } else if let Some(b) = &r.binned {
         let _ = writeln!(
             s,
             "- Computed on the ClickHouse server from counts ({} queries, {:.1} kB back; the columns and their sections chosen on a sample of {} rows); KS bracketed from each side's order statistics on a {}-rank grid (the true statistic lies within `ks_error_bound` above the one shown); not computed: {}",

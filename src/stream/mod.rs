@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod attribution;
+pub mod drift;
 pub mod spill;
 
 pub use spill::{Select, Spill};
@@ -41,6 +42,9 @@ pub enum StreamError {
     /// The analysis of the spilled rows.
     #[error(transparent)]
     Analysis(#[from] ClickHouseError),
+    /// A drift comparison's settings or data.
+    #[error(transparent)]
+    Drift(#[from] crate::analysis::drift::DriftError),
 }
 
 /// Total bytes on disk of the inputs (globs and folders expanded); 0 when they cannot be

@@ -30,6 +30,9 @@ pub enum DriftError {
     /// Features named with `--features` that neither side has.
     #[error("feature(s) not found on either side: {}", .0.join(", "))]
     UnknownFeatures(Vec<String>),
+    /// A streamed read failed outside the comparison itself (the message names the files).
+    #[error("{0}")]
+    Streamed(String),
     /// No column is left to compare.
     #[error("no feature columns to compare (name them with --features)")]
     NoFeatures,

@@ -203,36 +203,61 @@ pub fn feature_drift(
 ) -> FeatureDrift {
     let (rs, cs) = sides;
     let kind = feature_kind(ColumnType::of(reference), ColumnType::of(current));
-    let mut f = empty_feature(name, kind);
     match kind {
         FeatureKind::Numeric => {
             let (a, ma) = numeric_values(reference, rs);
             let (b, mb) = numeric_values(current, cs);
-            f.null_rate_reference = rate(ma, rs.len() as u64);
-            f.null_rate_current = rate(mb, cs.len() as u64);
-            f.n_reference = a.len() as u64;
-            f.n_current = b.len() as u64;
-            if !a.is_empty() && !b.is_empty() {
-                let st = numeric_stats(&a, &b);
-                f.statistic = Some(st.ks);
-                f.p_value = Some(st.p_value);
-                f.psi = Some(st.psi);
-                f.wasserstein = Some(st.wasserstein);
-                f.wasserstein_norm =
-                    (st.reference_std > 0.0).then(|| st.wasserstein / st.reference_std);
-                f.mean_reference = Some(st.reference_mean);
-                f.mean_current = Some(st.current_mean);
-                f.bins = st.bins;
-            }
+            numeric_feature(name, (&a, &b), (ma, mb), (rs.len(), cs.len()), flags)
         }
         FeatureKind::Categorical => {
             let (ra, ma) = category_counts(reference, rs);
             let (cb, mb) = category_counts(current, cs);
-            f.null_rate_reference = rate(ma, rs.len() as u64);
-            f.null_rate_current = rate(mb, cs.len() as u64);
-            set_categorical(&mut f, &ra, &cb);
+            categorical_feature(name, (&ra, &cb), (ma, mb), (rs.len(), cs.len()), flags)
         }
     }
+}
+
+/// A numeric feature's drift from each side's sorted finite values, missing counts and rows.
+pub fn numeric_feature(
+    name: &str,
+    values: (&[f64], &[f64]),
+    missing: (u64, u64),
+    rows: (usize, usize),
+    flags: Flags,
+) -> FeatureDrift {
+    let ((a, b), (ma, mb)) = (values, missing);
+    let mut f = empty_feature(name, FeatureKind::Numeric);
+    f.null_rate_reference = rate(ma, rows.0 as u64);
+    f.null_rate_current = rate(mb, rows.1 as u64);
+    f.n_reference = a.len() as u64;
+    f.n_current = b.len() as u64;
+    if !a.is_empty() && !b.is_empty() {
+        let st = numeric_stats(a, b);
+        f.statistic = Some(st.ks);
+        f.p_value = Some(st.p_value);
+        f.psi = Some(st.psi);
+        f.wasserstein = Some(st.wasserstein);
+        f.wasserstein_norm = (st.reference_std > 0.0).then(|| st.wasserstein / st.reference_std);
+        f.mean_reference = Some(st.reference_mean);
+        f.mean_current = Some(st.current_mean);
+        f.bins = st.bins;
+    }
+    set_flags(&mut f, flags);
+    f
+}
+
+/// A categorical feature's drift from each side's counts per value, missing counts and rows.
+pub fn categorical_feature(
+    name: &str,
+    counts: (&HashMap<String, u64>, &HashMap<String, u64>),
+    missing: (u64, u64),
+    rows: (usize, usize),
+    flags: Flags,
+) -> FeatureDrift {
+    let mut f = empty_feature(name, FeatureKind::Categorical);
+    f.null_rate_reference = rate(missing.0, rows.0 as u64);
+    f.null_rate_current = rate(missing.1, rows.1 as u64);
+    set_categorical(&mut f, counts.0, counts.1);
     set_flags(&mut f, flags);
     f
 }

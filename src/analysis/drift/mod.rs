@@ -52,7 +52,8 @@ pub fn time_range_us(table: &RawTable, overrides: &RoleOverrides) -> Option<(i64
     (hi > lo).then_some((lo, hi))
 }
 
-fn timestamps(table: &RawTable, roles: &Roles) -> Option<Vec<Option<i64>>> {
+/// The timestamps (UTC µs) of every row of a table, through its timestamp role.
+pub fn timestamps(table: &RawTable, roles: &Roles) -> Option<Vec<Option<i64>>> {
     let name = roles.get(Role::Timestamp)?;
     table
         .columns

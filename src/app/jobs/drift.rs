@@ -66,7 +66,61 @@ pub fn spawn_drift(
                     Some(done as f32 / total.max(1) as f32),
                 ))
             };
+            // files larger than memory are read in chunks (exact statistics, performance
+            // not computed)
+            let big = |inputs: &[String]| {
+                crate::stream::input_bytes(inputs) > crate::stream::stream_above_bytes()
+            };
+            let on_stream = |p: crate::stream::StreamProgress| match p {
+                crate::stream::StreamProgress::Reading(p) => on_load(p.clone()),
+                crate::stream::StreamProgress::Step(what, done) => {
+                    emit(JobMsg::Progress(format!("Drift: {what}"), Some(done)))
+                }
+            };
+            let streamed = |inputs: DriftInputs| {
+                crate::stream::drift::drift_files(&inputs, &config, &overrides, &on_stream, cancel)
+                    .map_err(|e| match e {
+                        crate::stream::StreamError::Drift(e) => e,
+                        crate::stream::StreamError::Ingest(e) => e.into(),
+                        crate::stream::StreamError::Analysis(e) => {
+                            DriftError::Streamed(e.to_string())
+                        }
+                    })
+            };
             let result = match source {
+                DriftSource::Files { reference, current }
+                    if big(&[reference.clone(), current.clone()]) =>
+                {
+                    streamed(DriftInputs::Files {
+                        reference: vec![reference],
+                        current: vec![current],
+                    })
+                }
+                DriftSource::SplitFile { path, at_us } if big(std::slice::from_ref(&path)) => {
+                    let at = match at_us {
+                        Some(at) => Ok(at),
+                        None => crate::stream::drift::time_range_files(
+                            std::slice::from_ref(&path),
+                            &overrides,
+                            &on_stream,
+                            cancel,
+                        )
+                        .map_err(|e| DriftError::Streamed(e.to_string()))
+                        .and_then(|r| {
+                            r.map(|(a, b)| midpoint(a, b))
+                                .ok_or(DriftError::NoTimestampColumn {
+                                    files: path.clone(),
+                                })
+                        }),
+                    };
+                    at.and_then(|at| {
+                        streamed(DriftInputs::Split {
+                            log: vec![path],
+                            spec: TimeSplitSpec::At(at),
+                            window: None,
+                        })
+                    })
+                }
                 DriftSource::Files { reference, current } => drift::run(
                     &DriftInputs::Files {
                         reference: vec![reference],

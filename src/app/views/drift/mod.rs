@@ -110,6 +110,22 @@ fn verdict_ui(ui: &mut egui::Ui, r: &DriftReport) {
             "A feature is drifted when p < {} and PSI >= {} (the dataset when a share of {} of its inputs is; now {:.2}); watch when PSI >= {} without a significant test; otherwise stable. The triggers are listed at the bottom.",
             t.alpha, t.psi_drift, t.drift_share, r.drift_share, t.psi_alert
         ));
+        if let Some(b) = &r.binned {
+            ui.weak(if b.source == "stream" {
+                format!(
+                    "Streamed: files larger than memory read in chunks ({} passes; the columns chosen on the first {} rows); every feature's statistics exact. Not computed: {}.",
+                    b.queries,
+                    crate::report::format::count(b.sample_rows),
+                    b.not_computed.join("; ")
+                )
+            } else {
+                format!(
+                    "Computed on the ClickHouse server from counts ({} queries); KS bracketed within ks_error_bound. Not computed: {}.",
+                    b.queries,
+                    b.not_computed.join("; ")
+                )
+            });
+        }
     });
 }
 
