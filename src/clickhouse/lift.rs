@@ -120,21 +120,9 @@ pub fn running_cells(
             },
         ));
     }
-    let mut cells = vec![Running::default(); ns * k];
-    let mut out = Vec::with_capacity(emit_at.len());
-    for &at in emit_at {
-        if let Some(ds) = deltas.get(&at) {
-            for (i, d) in ds {
-                let c = &mut cells[*i];
-                c.n += d.n;
-                c.x += d.x;
-                c.y += d.y;
-                c.xx += d.xx;
-                c.yy += d.yy;
-                c.xy += d.xy;
-            }
-        }
-        out.push((at, cells.clone()));
-    }
-    Ok(out)
+    Ok(crate::analysis::rollout::lift::cumulate(
+        &deltas,
+        emit_at,
+        ns * k,
+    ))
 }

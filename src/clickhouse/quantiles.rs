@@ -47,6 +47,46 @@ pub(crate) fn levels(n: u64, z: f64) -> [f64; 9] {
     out
 }
 
+/// A cell's per-user sums: users, Σn, Σn², and per percentile Σm, Σm², Σmn (m: a user's
+/// requests at or below the percentile, n: their requests).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct UserSums {
+    pub(crate) users: u64,
+    pub(crate) n: f64,
+    pub(crate) nn: f64,
+    pub(crate) m: [f64; 3],
+    pub(crate) mm: [f64; 3],
+    pub(crate) mn: [f64; 3],
+}
+
+/// The three percentiles' statistics of a cell of `n` requests: `q` (estimate, lower, upper)
+/// per percentile and the users' sums.
+pub(crate) fn cell_stats(
+    n: u64,
+    q: [(f64, f64, f64); 3],
+    s: &UserSums,
+    z: f64,
+) -> [Option<QuantileStat>; 3] {
+    std::array::from_fn(|i| {
+        let (hat, lo, hi) = q[i];
+        Some(QuantileStat {
+            n,
+            n_star: n,
+            nu: QUANTILES[i],
+            quantile_hat: hat,
+            quantile_lower: lo,
+            quantile_upper: hi,
+            n_clusters: s.users,
+            main_sum: s.m[i],
+            main_sum_squares: s.mm[i],
+            denominator_sum: s.n,
+            denominator_sum_squares: s.nn,
+            main_denominator_sum_product: s.mn[i],
+            z,
+        })
+    })
+}
+
 /// Every (stage, group) cell's statistics of the latency column, for `names` (groups) and
 /// the stages starting at `later_starts` (after the first); `alpha` sets the intervals.
 pub fn stage_stats(
@@ -189,24 +229,15 @@ pub fn stage_stats(
             continue;
         }
         let f = |k: String| num(r.get(k)).unwrap_or(0.0);
-        for i in 0..3 {
-            let (hat, lo, hi) = q[i];
-            out[si][gi][i] = Some(QuantileStat {
-                n,
-                n_star: n,
-                nu: QUANTILES[i],
-                quantile_hat: hat,
-                quantile_lower: lo,
-                quantile_upper: hi,
-                n_clusters: count(r.get("__vd_c")),
-                main_sum: f(format!("__vd_s{i}")),
-                main_sum_squares: f(format!("__vd_ss{i}")),
-                denominator_sum: f("__vd_sn".into()),
-                denominator_sum_squares: f("__vd_snn".into()),
-                main_denominator_sum_product: f(format!("__vd_sp{i}")),
-                z,
-            });
-        }
+        let sums = UserSums {
+            users: count(r.get("__vd_c")),
+            n: f("__vd_sn".into()),
+            nn: f("__vd_snn".into()),
+            m: std::array::from_fn(|i| f(format!("__vd_s{i}"))),
+            mm: std::array::from_fn(|i| f(format!("__vd_ss{i}"))),
+            mn: std::array::from_fn(|i| f(format!("__vd_sp{i}"))),
+        };
+        out[si][gi] = cell_stats(n, *q, &sums, z);
     }
     Ok(out)
 }

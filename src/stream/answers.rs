@@ -425,9 +425,6 @@ pub struct Masks {
     pub moved: u64,
 }
 
-/// A latency cell's per-user sums: users, Σn, Σn², and per percentile Σm, Σm², Σmn.
-type QuantileSums = (u64, f64, f64, [f64; 3], [f64; 3], [f64; 3]);
-
 /// Per (group, stage, user) unit: (Σ values, values) of `field` over rows with a value.
 fn unit_sums(
     sp: &Spill,
@@ -955,9 +952,7 @@ pub fn stage_stats(
     names: &[String],
     alpha: f64,
 ) -> Result<crate::analysis::quantile_tests::StageStats, ClickHouseError> {
-    use crate::analysis::quantile_stat::QuantileStat;
-    use crate::analysis::quantile_tests::QUANTILES;
-    use crate::clickhouse::quantiles::{levels, position};
+    use crate::clickhouse::quantiles::{cell_stats, levels, position, UserSums};
     let ns = later.len() + 1;
     let k = names.len();
     let z = crate::analysis::dist::normal::quantile(1.0 - alpha / 2.0);
@@ -1018,49 +1013,30 @@ pub fn stage_stats(
         }
     })?;
     // per cell: users, Σn, Σn², and per percentile Σm, Σm², Σmn
-    let mut sums: HashMap<(u32, u16), QuantileSums> = HashMap::default();
+    let mut sums: HashMap<(u32, u16), UserSums> = HashMap::default();
     for ((g, s, _), (nu, m)) in per_user {
         let e = sums.entry((g, s)).or_default();
         let nu = nu as f64;
-        e.0 += 1;
-        e.1 += nu;
-        e.2 += nu * nu;
+        e.users += 1;
+        e.n += nu;
+        e.nn += nu * nu;
         for (j, &mj) in m.iter().enumerate() {
             let mj = mj as f64;
-            e.3[j] += mj;
-            e.4[j] += mj * mj;
-            e.5[j] += mj * nu;
+            e.m[j] += mj;
+            e.mm[j] += mj * mj;
+            e.mn[j] += mj * nu;
         }
     }
     let mut out: crate::analysis::quantile_tests::StageStats = vec![vec![[None; 3]; k]; ns];
-    for ((g, s), (users, sn, snn, sm, smm, smn)) in sums {
+    for ((g, s), us) in sums {
         let Some(&(n, q, _)) = cells.get(&(g, s)) else {
             continue;
         };
         let Some(gi) = names.iter().position(|x| *x == sp.groups[g as usize]) else {
             continue;
         };
-        let si = s as usize;
-        if si >= ns {
-            continue;
-        }
-        for i in 0..3 {
-            let (hat, lo, hi) = q[i];
-            out[si][gi][i] = Some(QuantileStat {
-                n,
-                n_star: n,
-                nu: QUANTILES[i],
-                quantile_hat: hat,
-                quantile_lower: lo,
-                quantile_upper: hi,
-                n_clusters: users,
-                main_sum: sm[i],
-                main_sum_squares: smm[i],
-                denominator_sum: sn,
-                denominator_sum_squares: snn,
-                main_denominator_sum_product: smn[i],
-                z,
-            });
+        if let Some(cell) = out.get_mut(s as usize) {
+            cell[gi] = cell_stats(n, q, &us, z);
         }
     }
     Ok(out)
@@ -1300,21 +1276,13 @@ pub fn running_cells(
             e.xy += delta(x1 * y1, x0 * y0);
         }
     }
-    let mut cells = vec![Running::default(); ns * k];
-    let mut out = Vec::with_capacity(emit_at.len());
-    for &at in emit_at {
-        if let Some(ds) = deltas.get(&at) {
-            for (i, d) in ds {
-                let c = &mut cells[*i];
-                c.n += d.n;
-                c.x += d.x;
-                c.y += d.y;
-                c.xx += d.xx;
-                c.yy += d.yy;
-                c.xy += d.xy;
-            }
-        }
-        out.push((at, cells.clone()));
-    }
-    Ok(out)
+    let deltas: BTreeMap<i64, Vec<(usize, Running)>> = deltas
+        .into_iter()
+        .map(|(b, cells)| (b, cells.into_iter().collect()))
+        .collect();
+    Ok(crate::analysis::rollout::lift::cumulate(
+        &deltas,
+        emit_at,
+        ns * k,
+    ))
 }

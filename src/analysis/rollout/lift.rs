@@ -56,6 +56,38 @@ pub struct Running {
     pub xy: f64,
 }
 
+impl Running {
+    /// Adds another cell's (or a change's) sums.
+    pub fn merge(&mut self, d: &Running) {
+        self.n += d.n;
+        self.x += d.x;
+        self.y += d.y;
+        self.xx += d.xx;
+        self.yy += d.yy;
+        self.xy += d.xy;
+    }
+}
+
+/// The cells' running sums at the end of every bucket of `emit_at` from each bucket's
+/// changes per cell (`deltas`: bucket start → (cell, change)), `cells` cells in all.
+pub fn cumulate(
+    deltas: &std::collections::BTreeMap<i64, Vec<(usize, Running)>>,
+    emit_at: &[i64],
+    cells: usize,
+) -> Vec<(i64, Vec<Running>)> {
+    let mut sums = vec![Running::default(); cells];
+    let mut out = Vec::with_capacity(emit_at.len());
+    for &at in emit_at {
+        for (i, d) in deltas.get(&at).into_iter().flatten() {
+            if let Some(c) = sums.get_mut(*i) {
+                c.merge(d);
+            }
+        }
+        out.push((at, sums.clone()));
+    }
+    out
+}
+
 /// How a unit's sums become the (x, y) pair a cell holds, for any back end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiftForm {
