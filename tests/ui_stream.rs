@@ -73,6 +73,27 @@ fn a_file_over_the_threshold_is_streamed_and_re_analysed_from_its_spill() {
         cur.streamed.as_ref().unwrap(),
         &spill
     ));
+    // splitting the loaded log in the Drift view reads all of it again in chunks (not only
+    // the first chunk the window holds)
+    h.state_mut().send(Command::Drift(
+        verdict::app::command::DriftCommand::SetMode(verdict::app::command::DriftMode::SplitLoaded),
+    ));
+    h.state_mut()
+        .send(Command::Drift(verdict::app::command::DriftCommand::Run));
+    settle(&mut h);
+    let d = h
+        .state()
+        .drift
+        .report
+        .clone()
+        .expect("drift of the streamed log");
+    assert_eq!(d.binned.as_ref().unwrap().source, "stream");
+    assert!(
+        d.reference.rows + d.current.rows > 8000,
+        "{} + {}",
+        d.reference.rows,
+        d.current.rows
+    );
 }
 
 #[test]

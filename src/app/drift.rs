@@ -53,6 +53,9 @@ pub struct LoadedLog<'a> {
     pub analysis_id: u64,
     /// First and last time (UTC µs), when it has timestamps.
     pub range: Option<(i64, i64)>,
+    /// The files of a log larger than memory (`raw` holds its first chunk only): a split
+    /// reads them again in chunks.
+    pub streamed: Option<Vec<String>>,
 }
 
 const DATA_FILTERS: &[(&str, &[&str])] = &[
@@ -157,6 +160,31 @@ impl DriftPanel {
             },
             DriftMode::SplitLoaded => {
                 // split where the slider shows: its value, else the middle of the log
+                // a streamed log is split by reading its files again in chunks
+                if let (
+                    None,
+                    Some(LoadedLog {
+                        streamed: Some(files),
+                        range: Some((lo, hi)),
+                        overrides: o,
+                        analysis_id,
+                        ..
+                    }),
+                ) = (&self.split_log, &loaded)
+                {
+                    let source = DriftSource::SplitFiles {
+                        files: files.clone(),
+                        input: Input::Analysis(*analysis_id),
+                        at_us: self.split_at_us.unwrap_or(midpoint(*lo, *hi)),
+                    };
+                    sv.jobs.start(spawn_drift(
+                        sv.ctx,
+                        source,
+                        plan.drift.clone(),
+                        (*o).clone(),
+                    ));
+                    return;
+                }
                 let (raw, input, range) = match (&self.split_log, loaded) {
                     (Some((raw, range)), _) => (raw.clone(), Input::Independent, Some(*range)),
                     (None, Some(l)) => {

@@ -62,8 +62,13 @@ impl VerdictApp {
                     self.notifications.push(
                         Level::Warning,
                         format!(
-                            "{} rows rejected in {} (see Data > Rejected rows)",
+                            "{} {} rejected in {} (see Data > Rejected rows)",
                             thousands(a.report.input.rows_rejected),
+                            if a.report.input.rows_rejected == 1 {
+                                "row"
+                            } else {
+                                "rows"
+                            },
                             short_files(&a.report.input.files)
                         ),
                         first,

@@ -246,6 +246,7 @@ impl VerdictApp {
                     overrides: &c.load.overrides,
                     analysis_id: self.analysis_id,
                     range: c.range_us,
+                    streamed: c.streamed.as_ref().map(|s| s.files.clone()),
                 });
                 let mut sv =
                     Self::services(ctx, &mut self.jobs, &self.dialogs, &mut self.notifications);

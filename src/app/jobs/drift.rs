@@ -30,6 +30,15 @@ pub enum DriftSource {
         /// Split point.
         at_us: i64,
     },
+    /// Log files larger than memory, read in chunks and split at a time (UTC µs).
+    SplitFiles {
+        /// The log's files.
+        files: Vec<String>,
+        /// The analysis on screen they belong to.
+        input: Input,
+        /// Split point.
+        at_us: i64,
+    },
     /// A log file to read, then split (at its middle when None).
     SplitFile {
         /// The log.
@@ -47,7 +56,7 @@ pub fn spawn_drift(
     overrides: RoleOverrides,
 ) -> Job {
     let input = match &source {
-        DriftSource::Split { input, .. } => *input,
+        DriftSource::Split { input, .. } | DriftSource::SplitFiles { input, .. } => *input,
         _ => Input::Independent,
     };
     spawn(
@@ -96,6 +105,11 @@ pub fn spawn_drift(
                         current: vec![current],
                     })
                 }
+                DriftSource::SplitFiles { files, at_us, .. } => streamed(DriftInputs::Split {
+                    log: files,
+                    spec: TimeSplitSpec::At(at_us),
+                    window: None,
+                }),
                 DriftSource::SplitFile { path, at_us } if big(std::slice::from_ref(&path)) => {
                     let at = match at_us {
                         Some(at) => Ok(at),

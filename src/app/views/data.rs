@@ -15,10 +15,11 @@ pub fn data_ui(ui: &mut egui::Ui, v: &ViewCtx, cmds: &mut Vec<Command>) {
     ui.label("Change a role to re-run the analysis in the background.");
     if let Some(b) = r.backend.as_ref().filter(|b| b.kind == "stream") {
         ui.weak(format!(
-            "{}: larger than memory, read in chunks. The columns and rows shown here are the first {} rows (for roles and a look); every number in the report was aggregated over all {} rows, memory holding the aggregates, not the rows.",
+            "{}: larger than memory, read in chunks. The columns and rows shown here are those of its first chunk ({} rows, for roles and a look); every number in the report was aggregated over all {} rows read ({} scans), memory holding the aggregates, not the rows.",
             b.table,
             crate::report::format::count(ds.frame.height() as u64),
-            crate::report::format::count(r.input.rows_valid),
+            crate::report::format::count(r.input.rows_read),
+            b.queries,
         ));
     } else if let Some(b) = &r.backend {
         ui.weak(format!(
