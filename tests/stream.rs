@@ -261,3 +261,92 @@ fn streamed_drift_equals_the_in_memory_comparison_feature_by_feature() {
         700,
     );
 }
+
+#[test]
+fn a_pre_period_file_without_groups_first_streams_as_in_memory() {
+    // the pre-period file has no group key at all; the experiment file follows
+    let dir = tempfile::tempdir().unwrap();
+    let (mut pre, mut exp) = (String::new(), String::new());
+    for i in 0..400 {
+        pre.push_str(&format!(
+            "{{\"ts\": \"2025-12-12T{:02}:{:02}:00Z\", \"user_id\": \"u{}\", \"converted\": {}}}\n",
+            i / 60,
+            i % 60,
+            i % 40,
+            i % 4 == 0
+        ));
+    }
+    for i in 0..800 {
+        let g = if (i % 40) % 2 == 0 { "A" } else { "B" };
+        exp.push_str(&format!(
+            "{{\"ts\": \"2025-12-13T{:02}:{:02}:00Z\", \"user_id\": \"u{}\", \"group\": \"{g}\", \"converted\": {}}}\n",
+            i / 60,
+            i % 60,
+            i % 40,
+            i % 3 == 0
+        ));
+    }
+    write(dir.path(), "a_pre.jsonl", pre);
+    write(dir.path(), "b_exp.jsonl", exp);
+    let plan = write(
+        dir.path(),
+        "plan.toml",
+        "experiment_start = \"2025-12-13T00:00:00Z\"\nprimary_metric = \"converted\"\n",
+    );
+    let files = dir.path().join("*.jsonl");
+    // chunks of 300 rows: the first file's chunks have no group column
+    assert_streamed_equals_local(
+        files.to_str().unwrap(),
+        &["--plan", plan.to_str().unwrap()],
+        Some(300),
+    );
+    let r = report(
+        &[
+            "analyze",
+            files.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+            "--stream",
+            "on",
+            "--format",
+            "json",
+        ],
+        Some(300),
+    );
+    assert_eq!(r["pre_period"]["rows"], 400);
+}
+
+#[test]
+fn a_role_first_seen_after_the_sampled_rows_is_named() {
+    // the error key appears only after ~11 MB of lines (beyond the first parsed block)
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..130_000 {
+        let g = if i % 2 == 0 { "A" } else { "B" };
+        let error = if i >= 125_000 && i % 7 == 0 {
+            ", \"error\": \"timeout\""
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "{{\"ts\": {}, \"user_id\": \"u{}\", \"group\": \"{g}\", \"converted\": {}, \"padding\": \"................\"{error}}}\n",
+            1_765_584_000 + i,
+            i % 500,
+            i % 3 == 0
+        ));
+    }
+    let file = write(dir.path(), "late_error.jsonl", text);
+    let r = report(
+        &[
+            "analyze",
+            file.to_str().unwrap(),
+            "--stream",
+            "on",
+            "--format",
+            "json",
+        ],
+        Some(50_000),
+    );
+    let notes = r["backend"]["not_pushed_down"].to_string();
+    assert!(notes.contains("error (as error)"), "{notes}");
+}

@@ -496,7 +496,7 @@ pub fn analyze(
     };
     if let Some(sp) = src.spill.filter(|s| !s.late_columns.is_empty()) {
         not_pushed_down.push(format!(
-            "columns first seen after the first {} rows, whose roles were inferred from them: {} (declare them in the plan's metrics or segments)",
+            "columns first seen after the first {} rows of each file, whose roles were inferred from them: {} (declare them in the plan: [columns] for roles, metrics or segments)",
             crate::report::format::count(sp.first_rows as u64),
             sp.late_columns.iter().cloned().collect::<Vec<_>>().join(", ")
         ));

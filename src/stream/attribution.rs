@@ -38,18 +38,31 @@ pub(super) fn attribute_pending(sp: &mut Spill) -> std::io::Result<()> {
         .map(|p| p.request)
         .filter(|&r| r != 0)
         .collect();
-    let mut of_user: HashMap<u32, Vec<usize>> = HashMap::default();
+    // per user: the pending rows with a time, in time order, and their times
+    let mut of_user: HashMap<u32, (Vec<usize>, Vec<i64>)> = HashMap::default();
     for (i, p) in pending.iter().enumerate() {
         if p.user != NULL_CODE {
-            of_user.entry(p.user).or_default().push(i);
+            let e = of_user.entry(p.user).or_default();
+            if p.ts != NULL_TS {
+                e.0.push(i);
+            }
         }
+    }
+    for (list, times) in of_user.values_mut() {
+        list.sort_by_key(|&k| pending[k].ts);
+        *times = list.iter().map(|&k| pending[k].ts).collect();
     }
     let mut by_request: HashMap<u64, u32> = HashMap::default();
     let mut users: HashMap<u32, UserRows> = HashMap::default();
-    // per pending row: the latest row at or before it (the last of equal times) and the
-    // earliest after it (the first of equal times)
-    let mut before: Vec<Option<(i64, u32)>> = vec![None; pending.len()];
-    let mut after: Vec<Option<(i64, u32)>> = vec![None; pending.len()];
+    // marks at each user's pending rows (in time order) of the rows with a group: the
+    // latest row at or before a pending time is marked at the first pending row at or after
+    // it, the earliest row after at the last pending row before it — a prefix maximum and a
+    // suffix minimum then give every pending row its nearest rows on each side, as
+    // `partition_point` does in memory (the last of equal times before, the first after);
+    // keys (time, file order, group)
+    type Mark = Option<(i64, u64, u32)>;
+    let mut marks: HashMap<u32, (Vec<Mark>, Vec<Mark>)> = HashMap::default();
+    let mut seq = 0u64;
     let all = Select {
         ungrouped: true,
         ..Default::default()
@@ -57,6 +70,7 @@ pub(super) fn attribute_pending(sp: &mut Spill) -> std::io::Result<()> {
     sp.scan(&all, &mut |c, rows| {
         for &r in rows {
             let i = r as usize;
+            seq += 1;
             let g = c.group[i];
             if g == NULL_CODE {
                 continue;
@@ -64,7 +78,7 @@ pub(super) fn attribute_pending(sp: &mut Spill) -> std::io::Result<()> {
             if c.request[i] != 0 && wanted.contains(&c.request[i]) {
                 by_request.entry(c.request[i]).or_insert(g);
             }
-            let Some(list) = of_user.get(&c.user[i]) else {
+            let Some((list, times)) = of_user.get(&c.user[i]) else {
                 continue;
             };
             let u = users.entry(c.user[i]).or_insert(UserRows {
@@ -74,25 +88,50 @@ pub(super) fn attribute_pending(sp: &mut Spill) -> std::io::Result<()> {
             });
             u.same &= u.first == Some(g);
             let t = c.ts[i];
-            if t == NULL_TS {
+            if t == NULL_TS || list.is_empty() {
+                u.timed |= t != NULL_TS;
                 continue;
             }
             u.timed = true;
-            for &k in list {
-                let pt = pending[k].ts;
-                if pt == NULL_TS {
-                    continue;
-                }
-                if t <= pt {
-                    if before[k].is_none_or(|b| t >= b.0) {
-                        before[k] = Some((t, g));
-                    }
-                } else if after[k].is_none_or(|a| t < a.0) {
-                    after[k] = Some((t, g));
-                }
+            let (b, a) = marks
+                .entry(c.user[i])
+                .or_insert_with(|| (vec![None; list.len()], vec![None; list.len()]));
+            let p = times.partition_point(|&x| x < t);
+            let key = (t, seq, g);
+            if p < list.len() && b[p].is_none_or(|m| (key.0, key.1) > (m.0, m.1)) {
+                b[p] = Some(key);
+            }
+            if p > 0 && a[p - 1].is_none_or(|m| (key.0, key.1) < (m.0, m.1)) {
+                a[p - 1] = Some(key);
             }
         }
     })?;
+    // per pending row: the nearest row at or before it and after it, as (time, group)
+    let mut before: Vec<Option<(i64, u32)>> = vec![None; pending.len()];
+    let mut after: Vec<Option<(i64, u32)>> = vec![None; pending.len()];
+    for (user, (b, a)) in &marks {
+        let Some((list, _)) = of_user.get(user) else {
+            continue;
+        };
+        let mut run: Mark = None;
+        for (k, m) in b.iter().enumerate() {
+            if let Some(m) = m {
+                if run.is_none_or(|r| (m.0, m.1) > (r.0, r.1)) {
+                    run = Some(*m);
+                }
+            }
+            before[list[k]] = run.map(|r| (r.0, r.2));
+        }
+        let mut run: Mark = None;
+        for (k, m) in a.iter().enumerate().rev() {
+            if let Some(m) = m {
+                if run.is_none_or(|r| (m.0, m.1) < (r.0, r.1)) {
+                    run = Some(*m);
+                }
+            }
+            after[list[k]] = run.map(|r| (r.0, r.2));
+        }
+    }
     let mut overlay = sp.overlay.lock().unwrap_or_else(|e| e.into_inner());
     let mut rejected = 0u64;
     for (k, p) in pending.iter().enumerate() {

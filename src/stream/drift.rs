@@ -31,6 +31,9 @@ use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
+/// Distinct labels counted at most (a regression target would otherwise keep every value).
+const MAX_LABELS: usize = 100_000;
+
 /// Rows of each side's first chunk that choose the columns, sections and roles.
 pub const SAMPLE_ROWS: usize = 100_000;
 
@@ -154,8 +157,9 @@ impl Acc {
         if let (Some(labels), Some(name)) = (&mut self.labels, roles.get(Role::Label)) {
             if let Some(col) = t.columns.iter().find(|c| c.name == name) {
                 let text = col.to_text(&col.name).rechunk().into_owned();
+                // (a continuous label is counted up to a bound: the check fails either way)
                 side.for_each_row(|r| {
-                    if let Some(v) = text.get(r) {
+                    if let Some(v) = text.get(r).filter(|_| labels.len() < MAX_LABELS) {
                         labels.insert(v.trim().to_string());
                     }
                 });
@@ -628,7 +632,12 @@ fn psi_over_time(
         .collect();
     let present: Vec<bool> = vec![false; series.len()];
     let mut present = present;
-    let bucket_of = |t: i64| ((t - start) / width) as usize;
+    // a row outside the span read before (a log still being written) is in no snapshot
+    let bucket_of = |t: i64| {
+        (t >= min && t <= max)
+            .then(|| ((t - start) / width) as usize)
+            .filter(|&b| b < buckets)
+    };
     crate::ingest::read_chunked(files, rows_per_chunk(), reading, cancel, &mut |raw| {
         let t = &raw.table;
         let Some(ts) = timestamps(t, roles) else {
@@ -656,10 +665,11 @@ fn psi_over_time(
                     let values = values.rechunk();
                     for &r in &rows {
                         let r = r as usize;
-                        if let (Some(time), Some(x)) =
-                            (ts[r], values.get(r).filter(|x| x.is_finite()))
-                        {
-                            s.counts[bucket_of(time)][s.edges.partition_point(|e| *e <= x)] += 1;
+                        if let (Some(b), Some(x)) = (
+                            ts[r].and_then(bucket_of),
+                            values.get(r).filter(|x| x.is_finite()),
+                        ) {
+                            s.counts[b][s.edges.partition_point(|e| *e <= x)] += 1;
                         }
                     }
                 }
@@ -667,7 +677,7 @@ fn psi_over_time(
                     let text = col.to_text(&col.name).rechunk().into_owned();
                     for &r in &rows {
                         let r = r as usize;
-                        if let (Some(time), Some(v)) = (ts[r], text.get(r)) {
+                        if let (Some(b), Some(v)) = (ts[r].and_then(bucket_of), text.get(r)) {
                             let i = match s.index.get(v) {
                                 Some(&i) => i,
                                 None => {
@@ -679,7 +689,7 @@ fn psi_over_time(
                                     i
                                 }
                             };
-                            s.counts[bucket_of(time)][i] += 1;
+                            s.counts[b][i] += 1;
                         }
                     }
                 }

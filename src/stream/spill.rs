@@ -227,7 +227,8 @@ pub struct Spill {
     pub events_total: u64,
     /// The load options the read was asked for (the roles the first chunk fixed on top).
     pub load: LoadOptions,
-    /// Rows of the first chunk (the roles, metrics and segments were inferred on them).
+    /// Rows of each file's first chunk (the roles, metrics and segments were inferred on
+    /// them).
     pub first_rows: usize,
     /// Columns a later chunk would have made metrics or segments that the first chunk did
     /// not: not analysed (the plan can declare them).
@@ -332,6 +333,49 @@ fn numbers(frame: &DataFrame, name: &str) -> Nums {
     }
 }
 
+/// The first chunk of every input file, as one raw table: what the roles, metrics and
+/// segments of a streamed read are inferred from (a file of pre-period rows first, or of
+/// events only, does not decide alone).
+fn role_sample(
+    inputs: &[String],
+    cancel: &AtomicBool,
+) -> Result<crate::ingest::RawLoad, IngestError> {
+    let paths = crate::ingest::source::expand_inputs(inputs)?;
+    let mut sample: Option<crate::ingest::RawLoad> = None;
+    for (i, p) in paths.iter().enumerate() {
+        let file = [p.display().to_string()];
+        crate::ingest::read_chunked(&file, rows_per_chunk(), &|_| {}, cancel, &mut |raw| {
+            match &mut sample {
+                None => sample = Some(raw),
+                Some(s) => {
+                    s.table.append(raw.table, i as u32);
+                    s.files.extend(raw.files);
+                    s.formats.extend(raw.formats);
+                }
+            }
+            Ok(false)
+        })?;
+    }
+    sample.ok_or_else(|| IngestError::Unreadable {
+        file: inputs.join(", "),
+        problem: "no rows".into(),
+    })
+}
+
+/// Adds an empty column for every pinned role column a chunk lacks.
+fn add_missing_columns(raw: &mut crate::ingest::RawLoad, opts: &LoadOptions) {
+    let rows = raw.table.rows;
+    for column in opts.overrides.columns.values() {
+        if !column.is_empty() && !raw.table.columns.iter().any(|c| &c.name == column) {
+            raw.table.columns.push(crate::ingest::table::RawColumn {
+                name: column.clone(),
+                len: rows,
+                data: crate::ingest::table::RawData::Null,
+            });
+        }
+    }
+}
+
 /// A request id's hash (never 0: 0 stands for no request id).
 pub fn request_hash(id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -402,20 +446,78 @@ impl Spill {
         let file = std::fs::File::create(&path).map_err(write_error)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut opts = load.clone();
+        // the roles, metrics and segments: inferred once, from the first chunk of every file,
+        // and pinned for every chunk
+        let sample = role_sample(inputs, cancel)?;
+        spill.first_rows = rows_per_chunk();
+        let (ds0, _) = crate::ingest::build_chunk(&sample, &opts)?;
+        drop(sample);
+        for (role, column) in &ds0.roles.columns {
+            opts.overrides
+                .columns
+                .entry(*role)
+                .or_insert_with(|| column.clone());
+        }
+        // a role the sample did not show stays absent (an empty name clears it)
+        for role in Role::ALL {
+            opts.overrides.columns.entry(role).or_default();
+        }
+        // declared metrics and segments stay, even when the sample lacks their column
+        let metrics: Vec<String> = match &load.overrides.metrics {
+            Some(m) => m.clone(),
+            None => ds0.metrics.iter().map(|m| m.name.clone()).collect(),
+        };
+        let segments: Vec<String> = match &load.overrides.segments {
+            Some(s) => s.clone(),
+            None => ds0.segments.clone(),
+        };
+        opts.overrides.metrics = Some(metrics.clone());
+        opts.overrides.segments = Some(segments.clone());
+        spill.metrics = metrics;
+        spill.segments = segments.iter().map(|s| (s.clone(), vec![])).collect();
+        let mut seg_dicts: Vec<Dict> = segments.iter().map(|_| Dict::default()).collect();
+        spill.columns = ds0.roles.columns.clone();
+        let get = |r: Role| ds0.roles.get(r).map(str::to_string);
+        spill.roles = Roles {
+            group: get(Role::Group).unwrap_or_default(),
+            user: get(Role::UserId),
+            timestamp: get(Role::Timestamp),
+            time_unit: TimeUnit::Micros,
+            latency: get(Role::Latency),
+            error: get(Role::Error),
+            model: get(Role::Model),
+            version: get(Role::Version),
+            score: get(Role::Score),
+            label: get(Role::Label),
+            metrics: spill.metrics.clone(),
+            segments: spill.segments.iter().map(|(s, _)| s.clone()).collect(),
+        };
+        drop(ds0);
         let mut first = true;
         let mut first_chunk = None;
         let (mut groups, mut models, mut versions) =
             (Dict::default(), Dict::default(), Dict::default());
-        let mut seg_dicts: Vec<Dict> = Vec::new();
         let mut users: HashMap<Box<str>, u32> = HashMap::new();
         let mut offset = 0u64;
         let t_spill = std::time::Instant::now();
-        let read =
-            crate::ingest::read_chunked(inputs, rows_per_chunk(), progress, cancel, &mut |raw| {
-                if !first {
-                    // a metric or segment the first chunk did not show is not analysed:
+        let read = crate::ingest::read_chunked(
+            inputs,
+            rows_per_chunk(),
+            progress,
+            cancel,
+            &mut |mut raw| {
+                // a pinned role column this chunk lacks reads as missing here (as in
+                // memory, where the column spans every row)
+                add_missing_columns(&mut raw, &opts);
+                {
+                    // a role, metric or segment the sample did not show is not analysed:
                     // said in the report
                     let late = crate::ingest::roles::infer(&raw.table, &load.overrides);
+                    for (role, column) in &late.columns {
+                        if !spill.columns.contains_key(role) {
+                            spill.late_columns.insert(format!("{column} (as {role})"));
+                        }
+                    }
                     for m in late
                         .metrics
                         .iter()
@@ -437,49 +539,6 @@ impl Spill {
                 }
                 let (ds, pending) = crate::ingest::build_chunk(&raw, &opts)?;
                 let chunk_index = spill.chunks.len() as u32;
-                if first {
-                    first = false;
-                    spill.first_rows = raw.table.rows;
-                    // every later chunk reads with the first chunk's roles, metrics and
-                    // segments
-                    for (role, column) in &ds.roles.columns {
-                        opts.overrides
-                            .columns
-                            .entry(*role)
-                            .or_insert_with(|| column.clone());
-                    }
-                    // declared metrics and segments stay, even when the first chunk lacks
-                    // their column
-                    let metrics: Vec<String> = match &load.overrides.metrics {
-                        Some(m) => m.clone(),
-                        None => ds.metrics.iter().map(|m| m.name.clone()).collect(),
-                    };
-                    let segments: Vec<String> = match &load.overrides.segments {
-                        Some(s) => s.clone(),
-                        None => ds.segments.clone(),
-                    };
-                    opts.overrides.metrics = Some(metrics.clone());
-                    opts.overrides.segments = Some(segments.clone());
-                    spill.metrics = metrics;
-                    spill.segments = segments.iter().map(|s| (s.clone(), vec![])).collect();
-                    seg_dicts = segments.iter().map(|_| Dict::default()).collect();
-                    spill.columns = ds.roles.columns.clone();
-                    let get = |r: Role| ds.roles.get(r).map(str::to_string);
-                    spill.roles = Roles {
-                        group: get(Role::Group).unwrap_or_default(),
-                        user: get(Role::UserId),
-                        timestamp: get(Role::Timestamp),
-                        time_unit: TimeUnit::Micros,
-                        latency: get(Role::Latency),
-                        error: get(Role::Error),
-                        model: get(Role::Model),
-                        version: get(Role::Version),
-                        score: get(Role::Score),
-                        label: get(Role::Label),
-                        metrics: spill.metrics.clone(),
-                        segments: spill.segments.iter().map(|(s, _)| s.clone()).collect(),
-                    };
-                }
                 spill.rejects.merge(ds.rejects.clone());
                 spill.events_total += ds.events.len() as u64;
                 let room = crate::report::MAX_EVENTS.saturating_sub(spill.events.len());
@@ -573,17 +632,19 @@ impl Spill {
                         .map(|((s, _), d)| text_codes(f, &segment_col(s), d))
                         .collect(),
                 };
-                if keep_first && first_chunk.is_none() {
+                if keep_first && first {
                     first_chunk = Some((std::sync::Arc::new(raw), std::sync::Arc::new(ds)));
                 } else {
                     drop(ds);
                 }
+                first = false;
                 let bytes = write_chunk(&mut out, &chunk).map_err(write_error)?;
                 spill.chunks.push((offset, bytes, rows));
                 offset += bytes;
                 spill.rows_valid += rows as u64;
                 Ok(true)
-            })?;
+            },
+        )?;
         out.flush().map_err(write_error)?;
         crate::ingest::timing("stream spill", t_spill);
         if spill.rows_valid == 0 {
