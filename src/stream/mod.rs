@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod attribution;
+pub mod chunk;
 pub mod drift;
 pub mod spill;
 

@@ -1,137 +1,16 @@
 //! The normalised rows of files too large for memory, written once: each chunk of the input
-//! goes through ingest's own normalisation (roles fixed by the first chunk, so every chunk
-//! reads alike) and is appended to a private temporary file as compact columns — text as
+//! goes through ingest's own normalisation (roles inferred from the first chunk of every
+//! file and pinned, so every chunk reads alike) and is appended to a private temporary file as compact columns — text as
 //! dictionary codes, numbers with a validity flag. The aggregate scans then read the file
 //! back one chunk at a time, so memory holds a chunk and the aggregates, never the rows.
 
+pub use super::chunk::{request_hash, Chunk, Nums, Select, NULL_CODE, NULL_TS};
+use super::chunk::{write_chunk, Cursor, Encoder};
 use crate::clickhouse::aggregates::{Roles, TimeUnit};
-use crate::ingest::normalize::{self, metric_col, segment_col};
 use crate::ingest::{IngestError, LoadOptions, LoadProgress, Rejects, Role};
-use polars::prelude::*;
-use std::collections::HashMap;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-
-/// A missing text value's code.
-pub const NULL_CODE: u32 = u32::MAX;
-/// A missing timestamp.
-pub const NULL_TS: i64 = i64::MIN;
-
-/// A column of numbers with a validity flag per row.
-#[derive(Debug, Default, Clone)]
-pub struct Nums {
-    /// Values (0 where missing).
-    pub v: Vec<f64>,
-    /// Whether each row has a value.
-    pub ok: Vec<bool>,
-}
-
-impl Nums {
-    /// The value of row `i`, if any.
-    #[inline]
-    pub fn get(&self, i: usize) -> Option<f64> {
-        match self.ok.get(i) {
-            Some(true) => Some(self.v[i]),
-            _ => None,
-        }
-    }
-}
-
-/// One chunk of normalised rows.
-#[derive(Debug, Default)]
-pub struct Chunk {
-    /// Rows.
-    pub rows: usize,
-    /// Group codes (index into [`Spill::groups`]).
-    pub group: Vec<u32>,
-    /// User codes (dense, one per distinct user).
-    pub user: Vec<u32>,
-    /// Time, epoch µs ([`NULL_TS`] when missing).
-    pub ts: Vec<i64>,
-    /// Latency, ms.
-    pub latency: Nums,
-    /// Error events.
-    pub error: Vec<bool>,
-    /// Model codes.
-    pub model: Vec<u32>,
-    /// Version codes.
-    pub version: Vec<u32>,
-    /// Score.
-    pub score: Nums,
-    /// Label.
-    pub label: Nums,
-    /// Metrics, in [`Spill::metrics`] order.
-    pub metrics: Vec<Nums>,
-    /// Segment codes, in [`Spill::segments`] order.
-    pub segments: Vec<Vec<u32>>,
-    /// A hash of the request id (0 without one).
-    pub request: Vec<u64>,
-    /// Rows whose group was found by their user's nearest assignment in time (set once
-    /// every chunk is read; the analysis re-checks them within their stage).
-    pub by_time: Vec<bool>,
-    /// Rows left out: error events no assignment could be found for.
-    pub dropped: Vec<bool>,
-}
-
-/// Which rows a scan reads.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Select {
-    /// Rows without a time or at or after this time (µs).
-    pub since_us: Option<i64>,
-    /// Timed rows at or after this time (µs).
-    pub from_us: Option<i64>,
-    /// Timed rows before this time (µs).
-    pub to_us: Option<i64>,
-    /// Rows without a group too (the pre-period's).
-    pub ungrouped: bool,
-}
-
-impl Select {
-    #[inline]
-    fn keeps(&self, c: &Chunk, i: usize) -> bool {
-        if c.dropped[i] || (!self.ungrouped && c.group[i] == NULL_CODE) {
-            return false;
-        }
-        let t = c.ts[i];
-        if let Some(s) = self.since_us {
-            if t != NULL_TS && t < s {
-                return false;
-            }
-        }
-        if let Some(f) = self.from_us {
-            if t == NULL_TS || t < f {
-                return false;
-            }
-        }
-        if let Some(to) = self.to_us {
-            if t == NULL_TS || t >= to {
-                return false;
-            }
-        }
-        true
-    }
-}
-
-/// A text dictionary: code → text and text → code.
-#[derive(Debug, Default)]
-struct Dict {
-    index: HashMap<String, u32>,
-    names: Vec<String>,
-}
-
-impl Dict {
-    fn code(&mut self, s: Option<&str>) -> u32 {
-        let Some(s) = s else { return NULL_CODE };
-        if let Some(&c) = self.index.get(s) {
-            return c;
-        }
-        let c = self.names.len() as u32;
-        self.names.push(s.to_string());
-        self.index.insert(s.to_string(), c);
-        c
-    }
-}
 
 /// An error row without a group in its chunk, attributed once every chunk is read.
 #[derive(Debug, Clone)]
@@ -258,81 +137,6 @@ impl Drop for Spill {
     }
 }
 
-fn put<W: Write, T: Copy, const N: usize>(
-    w: &mut W,
-    v: &[T],
-    f: impl Fn(T) -> [u8; N],
-) -> std::io::Result<()> {
-    let mut buf = Vec::with_capacity(v.len() * N);
-    for &x in v {
-        buf.extend_from_slice(&f(x));
-    }
-    w.write_all(&buf)
-}
-
-fn put_nums<W: Write>(w: &mut W, n: &Nums) -> std::io::Result<()> {
-    put(w, &n.v, f64::to_le_bytes)?;
-    put(w, &n.ok, |b| [b as u8])
-}
-
-/// Reads fixed-width values off the front of a byte slice.
-struct Cursor<'a>(&'a [u8]);
-
-impl Cursor<'_> {
-    fn take<T, const N: usize>(&mut self, n: usize, f: impl Fn([u8; N]) -> T) -> Vec<T> {
-        let (head, tail) = self.0.split_at((n * N).min(self.0.len()));
-        self.0 = tail;
-        head.chunks_exact(N)
-            .map(|b| f(b.try_into().unwrap_or([0; N])))
-            .collect()
-    }
-    fn nums(&mut self, n: usize) -> Nums {
-        Nums {
-            v: self.take(n, f64::from_le_bytes),
-            ok: self.take(n, |b: [u8; 1]| b[0] != 0),
-        }
-    }
-}
-
-fn text_codes(frame: &DataFrame, name: &str, dict: &mut Dict) -> Vec<u32> {
-    let rows = frame.height();
-    let Ok(c) = frame.column(name) else {
-        return vec![NULL_CODE; rows];
-    };
-    let Ok(s) = c.as_materialized_series().cast(&DataType::String) else {
-        return vec![NULL_CODE; rows];
-    };
-    match s.str() {
-        Ok(ca) => ca.iter().map(|v| dict.code(v)).collect(),
-        Err(_) => vec![NULL_CODE; rows],
-    }
-}
-
-fn numbers(frame: &DataFrame, name: &str) -> Nums {
-    let rows = frame.height();
-    let cast = frame
-        .column(name)
-        .ok()
-        .and_then(|c| c.as_materialized_series().cast(&DataType::Float64).ok());
-    match cast.as_ref().and_then(|s| s.f64().ok()) {
-        Some(ca) => {
-            let mut out = Nums {
-                v: Vec::with_capacity(rows),
-                ok: Vec::with_capacity(rows),
-            };
-            for v in ca.iter() {
-                out.v.push(v.unwrap_or(0.0));
-                out.ok.push(v.is_some());
-            }
-            out
-        }
-        None => Nums {
-            v: vec![0.0; rows],
-            ok: vec![false; rows],
-        },
-    }
-}
-
 /// The first chunk of every input file, as one raw table: what the roles, metrics and
 /// segments of a streamed read are inferred from (a file of pre-period rows first, or of
 /// events only, does not decide alone).
@@ -374,14 +178,6 @@ fn add_missing_columns(raw: &mut crate::ingest::RawLoad, opts: &LoadOptions) {
             });
         }
     }
-}
-
-/// A request id's hash (never 0: 0 stands for no request id).
-pub fn request_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish().max(1)
 }
 
 /// Options of a spill: rows per chunk (about; Parquet reads whole row groups).
@@ -475,7 +271,7 @@ impl Spill {
         opts.overrides.segments = Some(segments.clone());
         spill.metrics = metrics;
         spill.segments = segments.iter().map(|s| (s.clone(), vec![])).collect();
-        let mut seg_dicts: Vec<Dict> = segments.iter().map(|_| Dict::default()).collect();
+        let mut encoder = Encoder::new(&segments);
         spill.columns = ds0.roles.columns.clone();
         let get = |r: Role| ds0.roles.get(r).map(str::to_string);
         spill.roles = Roles {
@@ -495,9 +291,6 @@ impl Spill {
         drop(ds0);
         let mut first = true;
         let mut first_chunk = None;
-        let (mut groups, mut models, mut versions) =
-            (Dict::default(), Dict::default(), Dict::default());
-        let mut users: HashMap<Box<str>, u32> = HashMap::new();
         let mut offset = 0u64;
         let t_spill = std::time::Instant::now();
         let read = crate::ingest::read_chunked(
@@ -543,95 +336,19 @@ impl Spill {
                 spill.events_total += ds.events.len() as u64;
                 let room = crate::report::MAX_EVENTS.saturating_sub(spill.events.len());
                 spill.events.extend(ds.events.iter().take(room).cloned());
-                let f = &ds.frame;
-                let rows = f.height();
-                let user_codes: Vec<u32> = match f
-                    .column(normalize::USER)
-                    .ok()
-                    .and_then(|c| c.as_materialized_series().cast(&DataType::String).ok())
-                {
-                    Some(s) => match s.str() {
-                        Ok(ca) => ca
-                            .iter()
-                            .map(|v| match v {
-                                None => NULL_CODE,
-                                Some(u) => {
-                                    let next = users.len() as u32;
-                                    *users.entry(u.into()).or_insert(next)
-                                }
-                            })
-                            .collect(),
-                        Err(_) => vec![NULL_CODE; rows],
-                    },
-                    None => vec![NULL_CODE; rows],
-                };
-                let ts: Vec<i64> = match f
-                    .column(normalize::TS_US)
-                    .ok()
-                    .and_then(|c| c.as_materialized_series().cast(&DataType::Int64).ok())
-                {
-                    Some(s) => s
-                        .i64()
-                        .map(|ca| ca.iter().map(|v| v.unwrap_or(NULL_TS)).collect())
-                        .unwrap_or_else(|_| vec![NULL_TS; rows]),
-                    None => vec![NULL_TS; rows],
-                };
-                let error: Vec<bool> = match f.column(normalize::IS_ERROR) {
-                    Ok(c) => c
-                        .as_materialized_series()
-                        .bool()
-                        .map(|ca| ca.iter().map(|v| v.unwrap_or(false)).collect())
-                        .unwrap_or_else(|_| vec![false; rows]),
-                    Err(_) => vec![false; rows],
-                };
-                let request: Vec<u64> = match f
-                    .column(normalize::REQUEST)
-                    .ok()
-                    .and_then(|c| c.as_materialized_series().cast(&DataType::String).ok())
-                {
-                    Some(s) => match s.str() {
-                        Ok(ca) => ca.iter().map(|v| v.map_or(0, request_hash)).collect(),
-                        Err(_) => vec![0; rows],
-                    },
-                    None => vec![0; rows],
-                };
+                let chunk = encoder.encode(&ds.frame, &spill.metrics);
                 for (row, file, line) in pending {
                     spill.pending.push(Pending {
                         chunk: chunk_index,
                         row: row as u32,
-                        user: user_codes[row],
-                        ts: ts[row],
-                        request: request[row],
+                        user: chunk.user[row],
+                        ts: chunk.ts[row],
+                        request: chunk.request[row],
                         file,
                         line,
                     });
                 }
-                let chunk = Chunk {
-                    rows,
-                    request,
-                    by_time: Vec::new(),
-                    dropped: Vec::new(),
-                    group: text_codes(f, normalize::GROUP, &mut groups),
-                    user: user_codes,
-                    ts,
-                    latency: numbers(f, normalize::LATENCY_MS),
-                    error,
-                    model: text_codes(f, normalize::MODEL, &mut models),
-                    version: text_codes(f, normalize::VERSION, &mut versions),
-                    score: numbers(f, normalize::SCORE),
-                    label: numbers(f, normalize::LABEL),
-                    metrics: spill
-                        .metrics
-                        .iter()
-                        .map(|m| numbers(f, &metric_col(m)))
-                        .collect(),
-                    segments: spill
-                        .segments
-                        .iter()
-                        .zip(seg_dicts.iter_mut())
-                        .map(|((s, _), d)| text_codes(f, &segment_col(s), d))
-                        .collect(),
-                };
+                let rows = chunk.rows;
                 if keep_first && first {
                     first_chunk = Some((std::sync::Arc::new(raw), std::sync::Arc::new(ds)));
                 } else {
@@ -653,13 +370,14 @@ impl Spill {
                 problem: "no valid rows".into(),
             });
         }
-        spill.groups = groups.names;
-        spill.models = models.names;
-        spill.versions = versions.names;
-        for ((_, values), d) in spill.segments.iter_mut().zip(seg_dicts) {
-            *values = d.names;
+        let dicts = encoder.finish();
+        spill.groups = dicts.groups;
+        spill.models = dicts.models;
+        spill.versions = dicts.versions;
+        for ((_, values), names) in spill.segments.iter_mut().zip(dicts.segments) {
+            *values = names;
         }
-        spill.users = users.len();
+        spill.users = dicts.users;
         spill.rows_read = read.rows + read.rejects.total();
         spill.rejects.merge(read.rejects);
         spill.lines_skipped = read.lines_skipped;
@@ -743,42 +461,5 @@ impl Spill {
     /// Where the rows are spilled (for messages).
     pub fn shown(&self) -> String {
         self.files.join(", ")
-    }
-}
-
-fn write_chunk<W: Write>(out: &mut W, c: &Chunk) -> std::io::Result<u64> {
-    let mut w = CountingWriter { inner: out, n: 0 };
-    put(&mut w, &c.group, u32::to_le_bytes)?;
-    put(&mut w, &c.user, u32::to_le_bytes)?;
-    put(&mut w, &c.ts, i64::to_le_bytes)?;
-    put_nums(&mut w, &c.latency)?;
-    put(&mut w, &c.error, |b| [b as u8])?;
-    put(&mut w, &c.model, u32::to_le_bytes)?;
-    put(&mut w, &c.version, u32::to_le_bytes)?;
-    put_nums(&mut w, &c.score)?;
-    put_nums(&mut w, &c.label)?;
-    for m in &c.metrics {
-        put_nums(&mut w, m)?;
-    }
-    for s in &c.segments {
-        put(&mut w, s, u32::to_le_bytes)?;
-    }
-    put(&mut w, &c.request, u64::to_le_bytes)?;
-    Ok(w.n)
-}
-
-struct CountingWriter<'a, W: Write> {
-    inner: &'a mut W,
-    n: u64,
-}
-
-impl<W: Write> Write for CountingWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.n += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }
