@@ -203,40 +203,12 @@ fn streamed(
     load: &LoadOptions,
     cfg: &AnalysisConfig,
 ) -> Result<crate::report::ExperimentReport, CliError> {
-    use crate::stream::StreamProgress;
-    use std::io::IsTerminal;
-    let tty = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let progress = |p: StreamProgress| {
-        if !tty {
-            return;
-        }
-        match p {
-            StreamProgress::Reading(p) => {
-                let share = p.bytes_read as f64 / p.bytes_total.max(1) as f64;
-                let filled = (share * 30.0).round().clamp(0.0, 30.0) as usize;
-                eprint!(
-                    "\r\x1b[2Kverdict: reading {} [{}{}] {:.0}% · {} rows · {:.0} s",
-                    p.file,
-                    "#".repeat(filled),
-                    ".".repeat(30 - filled),
-                    share * 100.0,
-                    crate::report::format::count(p.rows),
-                    started.elapsed().as_secs_f64()
-                );
-            }
-            StreamProgress::Step(what, done) => eprint!(
-                "\r\x1b[2Kverdict: aggregating: {what}... {:.0}% · {:.0} s",
-                done * 100.0,
-                started.elapsed().as_secs_f64()
-            ),
-        }
-    };
+    let progress = super::StreamLine::new("aggregating");
+    let progress = |p: crate::stream::StreamProgress| progress.show(p);
     let never = std::sync::atomic::AtomicBool::new(false);
     let report = crate::stream::analyze_files(&args.logs, load, cfg, &progress, &never);
-    if tty {
-        eprint!("\r\x1b[2K");
-    }
+    super::StreamLine::clear();
     let report = report.map_err(CliError::from)?;
     eprintln!(
         "verdict: streamed {} rows of {} in {:.1} s",

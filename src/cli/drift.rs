@@ -289,29 +289,9 @@ fn streamed(
     cfg: &DriftConfig,
     overrides: &RoleOverrides,
 ) -> Result<crate::report::drift::DriftReport, CliError> {
-    use crate::stream::StreamProgress;
-    use std::io::IsTerminal;
-    let tty = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let progress = |p: StreamProgress| {
-        if !tty {
-            return;
-        }
-        match p {
-            StreamProgress::Reading(p) => eprint!(
-                "\r\x1b[2Kverdict: reading {} {:.0}% · {} rows · {:.0} s",
-                p.file,
-                p.bytes_read as f64 / p.bytes_total.max(1) as f64 * 100.0,
-                crate::report::format::count(p.rows),
-                started.elapsed().as_secs_f64()
-            ),
-            StreamProgress::Step(what, done) => eprint!(
-                "\r\x1b[2Kverdict: drift: {what}... {:.0}% · {:.0} s",
-                done * 100.0,
-                started.elapsed().as_secs_f64()
-            ),
-        }
-    };
+    let progress = super::StreamLine::new("drift");
+    let progress = |p: crate::stream::StreamProgress| progress.show(p);
     let report = crate::stream::drift::drift_files(
         inputs,
         cfg,
@@ -319,9 +299,7 @@ fn streamed(
         &progress,
         &AtomicBool::new(false),
     );
-    if tty {
-        eprint!("\r\x1b[2K");
-    }
+    super::StreamLine::clear();
     let report = report.map_err(CliError::from)?;
     eprintln!(
         "verdict: drift streamed: {} + {} prediction rows in {:.1} s",

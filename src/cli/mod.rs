@@ -171,3 +171,58 @@ pub fn main() -> Outcome {
         },
     }
 }
+
+/// The progress line of a streamed read on a terminal (nothing when stderr is not one): a
+/// bar of the bytes read with rows and seconds, then the steps after the read.
+pub struct StreamLine {
+    tty: bool,
+    started: std::time::Instant,
+    steps: &'static str,
+}
+
+impl StreamLine {
+    /// A line whose steps after the read are called `steps` ("aggregating", "drift").
+    pub fn new(steps: &'static str) -> Self {
+        use std::io::IsTerminal;
+        StreamLine {
+            tty: std::io::stderr().is_terminal(),
+            started: std::time::Instant::now(),
+            steps,
+        }
+    }
+
+    /// Shows a progress report.
+    pub fn show(&self, p: crate::stream::StreamProgress) {
+        if !self.tty {
+            return;
+        }
+        let secs = self.started.elapsed().as_secs_f64();
+        match p {
+            crate::stream::StreamProgress::Reading(p) => {
+                let share = p.bytes_read as f64 / p.bytes_total.max(1) as f64;
+                let filled = (share * 30.0).round().clamp(0.0, 30.0) as usize;
+                eprint!(
+                    "\r\x1b[2Kverdict: reading {} [{}{}] {:.0}% · {} rows · {secs:.0} s",
+                    p.file,
+                    "#".repeat(filled),
+                    ".".repeat(30 - filled),
+                    share * 100.0,
+                    crate::report::format::count(p.rows),
+                );
+            }
+            crate::stream::StreamProgress::Step(what, done) => eprint!(
+                "\r\x1b[2Kverdict: {}: {what}... {:.0}% · {secs:.0} s",
+                self.steps,
+                done * 100.0
+            ),
+        }
+    }
+
+    /// Clears the line (on a terminal).
+    pub fn clear() {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
