@@ -1,7 +1,8 @@
 //! The window on files larger than memory (headless, egui_kittest): a file over the
 //! streaming threshold is read in chunks by the load job, its report equals the engine's
 //! in-memory one, the Data view says what was streamed, and a plan change re-analyses the
-//! spilled rows without reading the file again. (Its own test binary: the threshold is set
+//! spilled rows without reading the file again; the Drift view streams big files and splits
+//! a streamed log by reading it again; a shadow run is still read whole. (Its own test binary: the threshold is set
 //! through the environment — the same values in every test here — which other UI tests
 //! must not see.)
 #![cfg(feature = "gui")]
@@ -142,4 +143,24 @@ fn the_drift_view_streams_files_over_the_threshold() {
     );
     h.run_steps(3);
     h.get_by_label_contains("Streamed");
+}
+
+#[test]
+fn a_shadow_run_over_the_threshold_is_read_whole_for_the_shadow_view() {
+    std::env::set_var("VERDICT_STREAM_ABOVE_BYTES", "1");
+    std::env::set_var("VERDICT_STREAM_CHUNK_ROWS", "400");
+    let mut h = Harness::builder()
+        .with_size([1500.0, 1100.0])
+        .build_ui_state(
+            |ui, app: &mut VerdictApp| app.ui_root(ui),
+            VerdictApp::new(
+                State::default(),
+                vec![PathBuf::from("tests/fixtures/shadow/two_records.jsonl")],
+            ),
+        );
+    settle(&mut h);
+    assert_eq!(h.state().state.view, View::Shadow);
+    let r = h.state().shadow.clone().expect("shadow report");
+    // every pair, as read whole (not a first chunk)
+    assert_eq!(r.pairs, 1972);
 }

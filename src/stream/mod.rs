@@ -135,3 +135,18 @@ pub fn analyze_spill(
         cancel,
     )?)
 }
+
+/// Whether the first rows of `files` are a shadow run (both models on every request): its
+/// analysis pairs rows and is not streamed.
+pub fn looks_like_shadow(
+    files: &[String],
+    overrides: &crate::ingest::RoleOverrides,
+    cancel: &AtomicBool,
+) -> bool {
+    let mut first = None;
+    let read = crate::ingest::read_chunked(files, 10_000, &|_| {}, cancel, &mut |raw| {
+        first = Some(raw);
+        Ok(false)
+    });
+    read.is_ok() && first.is_some_and(|raw| crate::analysis::shadow::is_shadow(&raw, overrides))
+}

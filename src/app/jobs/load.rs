@@ -142,8 +142,11 @@ pub fn spawn_load(ctx: &egui::Context, inputs: Inputs, request: Request) -> Job 
                     }
                 },
             };
-            // files larger than memory are read in chunks and aggregated
-            if crate::stream::input_bytes(&files) > crate::stream::stream_above_bytes() {
+            // files larger than memory are read in chunks and aggregated (a shadow run,
+            // which pairs rows, is read whole)
+            if crate::stream::input_bytes(&files) > crate::stream::stream_above_bytes()
+                && !crate::stream::looks_like_shadow(&files, &request.load.overrides, cancel)
+            {
                 return stream_and_send(emit, cancel, &files, None, request, t0, true);
             }
             let on_progress = |p: LoadProgress| {
