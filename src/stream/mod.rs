@@ -105,6 +105,8 @@ pub fn analyze_spill(
         }
         .into());
     }
+    // one analysis of this spill at a time: the stage re-check lives in its overlay
+    let _one = spill.analysis.lock().unwrap_or_else(|e| e.into_inner());
     if let Ok(mut o) = spill.overlay.lock() {
         o.reset_stages();
     }

@@ -100,6 +100,9 @@ pub struct Spill {
     pub pending: Vec<Pending>,
     /// Groups given after spilling.
     pub overlay: std::sync::Mutex<Overlay>,
+    /// Held for a whole analysis of the spill: the stage re-check in the overlay belongs
+    /// to one analysis at a time (a replaced job still running finishes first).
+    pub analysis: std::sync::Mutex<()>,
     /// The service's own events (the first `report::MAX_EVENTS`), with file indices.
     pub events: Vec<crate::ingest::normalize::ServiceEvent>,
     /// Service events in all.
@@ -143,12 +146,13 @@ impl Drop for Spill {
 fn role_sample(
     inputs: &[String],
     cancel: &AtomicBool,
-) -> Result<crate::ingest::RawLoad, IngestError> {
+) -> Result<(crate::ingest::RawLoad, usize), IngestError> {
     let paths = crate::ingest::source::expand_inputs(inputs)?;
+    let per_file = sample_rows_per_file(paths.len());
     let mut sample: Option<crate::ingest::RawLoad> = None;
     for (i, p) in paths.iter().enumerate() {
         let file = [p.display().to_string()];
-        crate::ingest::read_chunked(&file, rows_per_chunk(), &|_| {}, cancel, &mut |raw| {
+        crate::ingest::read_chunked(&file, per_file, &|_| {}, cancel, &mut |raw| {
             match &mut sample {
                 None => sample = Some(raw),
                 Some(s) => {
@@ -160,10 +164,18 @@ fn role_sample(
             Ok(false)
         })?;
     }
-    sample.ok_or_else(|| IngestError::Unreadable {
-        file: inputs.join(", "),
-        problem: "no rows".into(),
-    })
+    sample
+        .map(|s| (s, per_file))
+        .ok_or_else(|| IngestError::Unreadable {
+            file: inputs.join(", "),
+            problem: "no rows".into(),
+        })
+}
+
+/// Rows of each file the roles are inferred from: a chunk, shared out so that many files
+/// together stay within about a million rows (at least 1,000 each).
+fn sample_rows_per_file(files: usize) -> usize {
+    rows_per_chunk().min((1_000_000 / files.max(1)).max(1_000))
 }
 
 /// Adds an empty column for every pinned role column a chunk lacks.
@@ -228,6 +240,7 @@ impl Spill {
             scans: Default::default(),
             pending: Vec::new(),
             overlay: Default::default(),
+            analysis: Default::default(),
             events: Vec::new(),
             events_total: 0,
             load: load.clone(),
@@ -244,8 +257,8 @@ impl Spill {
         let mut opts = load.clone();
         // the roles, metrics and segments: inferred once, from the first chunk of every file,
         // and pinned for every chunk
-        let sample = role_sample(inputs, cancel)?;
-        spill.first_rows = rows_per_chunk();
+        let (sample, per_file) = role_sample(inputs, cancel)?;
+        spill.first_rows = per_file;
         let (ds0, _) = crate::ingest::build_chunk(&sample, &opts)?;
         drop(sample);
         for (role, column) in &ds0.roles.columns {

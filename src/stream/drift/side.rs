@@ -95,7 +95,25 @@ impl Acc {
         for (i, (name, _)) in features.iter().enumerate() {
             let col = t.columns.iter().find(|c| &c.name == name);
             if let Some((file, _, missing)) = &mut self.numeric[i] {
-                let (values, m) = numeric_values(col, &side);
+                // a chunk whose text made the column text (a share of non-numbers the whole
+                // column does not have) is read number by number, as the whole column is
+                let (values, m) = match col.map(|c| &c.data) {
+                    Some(crate::ingest::table::RawData::Str { values, .. }) => {
+                        let mut out = Vec::new();
+                        side.for_each_row(|r| {
+                            if let Some(x) = values
+                                .get(r)
+                                .and_then(crate::ingest::table::parse_number)
+                                .filter(|x| x.is_finite())
+                            {
+                                out.push(if x == 0.0 { 0.0 } else { x });
+                            }
+                        });
+                        let missing = (side.len() - out.len()) as u64;
+                        (out, missing)
+                    }
+                    _ => numeric_values(col, &side),
+                };
                 *missing += m;
                 let mut buf = Vec::with_capacity(values.len() * 8);
                 for v in values {
