@@ -350,3 +350,38 @@ fn a_role_first_seen_after_the_sampled_rows_is_named() {
     let notes = r["backend"]["not_pushed_down"].to_string();
     assert!(notes.contains("error (as error)"), "{notes}");
 }
+
+#[test]
+fn a_categorical_feature_with_too_many_values_stops_a_streamed_drift_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("score,city\n");
+    for i in 0..2000 {
+        text.push_str(&format!("0.{},city{}\n", i % 97, (i * 7919) % 300));
+    }
+    let r = write(dir.path(), "r.csv", &text);
+    let c = write(dir.path(), "c.csv", &text);
+    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .args([
+            "drift",
+            r.to_str().unwrap(),
+            c.to_str().unwrap(),
+            "--stream",
+            "on",
+        ])
+        .env("VERDICT_STREAM_MAX_CATEGORIES", "100")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("city has over 100 distinct values"), "{err}");
+    // under the bound it is compared as usual
+    let (code, _, err) = verdict(&[
+        "drift",
+        r.to_str().unwrap(),
+        c.to_str().unwrap(),
+        "--stream",
+        "on",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -232,6 +232,10 @@ pub fn drift_files(
         })?;
     }
     if let Some(e) = write_err {
+        // a feature that is no category (other), or a temporary file that failed
+        if e.kind() == std::io::ErrorKind::Other {
+            return Err(DriftError::Streamed(format!("{}: {e}", rfiles.join(", "))).into());
+        }
         return Err(io_error(&rfiles)(e).into());
     }
     if let (Member::Split(..), Some(when)) = (member, &split_info.split_at) {

@@ -4,6 +4,15 @@
 
 use super::*;
 
+/// Distinct values a categorical feature may have in a streamed comparison: a million, or
+/// `VERDICT_STREAM_MAX_CATEGORIES`.
+fn max_categories() -> usize {
+    std::env::var("VERDICT_STREAM_MAX_CATEGORIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
 /// Distinct labels counted at most (a regression target would otherwise keep every value).
 const MAX_LABELS: usize = 100_000;
 
@@ -126,6 +135,13 @@ impl Acc {
                 *missing += m;
                 for (k, n) in c {
                     *counts.entry(k).or_insert(0) += n;
+                }
+                // free text is no category: stop before its values fill memory
+                let most = max_categories();
+                if counts.len() > most {
+                    return Err(std::io::Error::other(format!(
+                        "{name} has over {most} distinct values: free text, not a category (leave it out with --features)"
+                    )));
                 }
             }
         }
