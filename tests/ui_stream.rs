@@ -17,6 +17,18 @@ use verdict::app::command::{Command, View};
 use verdict::app::state::State;
 use verdict::app::VerdictApp;
 
+/// The window on `files`, every file "larger than memory", chunks of 400 rows.
+fn window(files: Vec<PathBuf>) -> Harness<'static, VerdictApp> {
+    std::env::set_var("VERDICT_STREAM_ABOVE_BYTES", "1");
+    std::env::set_var("VERDICT_STREAM_CHUNK_ROWS", "400");
+    Harness::builder()
+        .with_size([1500.0, 1100.0])
+        .build_ui_state(
+            |ui, app: &mut VerdictApp| app.ui_root(ui),
+            VerdictApp::new(State::default(), files),
+        )
+}
+
 fn settle(h: &mut Harness<'static, VerdictApp>) {
     for _ in 0..3000 {
         h.step();
@@ -32,15 +44,8 @@ fn settle(h: &mut Harness<'static, VerdictApp>) {
 #[test]
 fn a_file_over_the_threshold_is_streamed_and_re_analysed_from_its_spill() {
     // every file is "larger than memory" here
-    std::env::set_var("VERDICT_STREAM_ABOVE_BYTES", "1");
-    std::env::set_var("VERDICT_STREAM_CHUNK_ROWS", "400");
     let file = PathBuf::from("tests/fixtures/rollout/ramp_structlog.jsonl");
-    let mut h = Harness::builder()
-        .with_size([1500.0, 1100.0])
-        .build_ui_state(
-            |ui, app: &mut VerdictApp| app.ui_root(ui),
-            VerdictApp::new(State::default(), vec![file.clone()]),
-        );
+    let mut h = window(vec![file.clone()]);
     settle(&mut h);
     let cur = h.state().current.as_ref().expect("the log is analysed");
     let report = cur.report.clone();
@@ -100,17 +105,7 @@ fn a_file_over_the_threshold_is_streamed_and_re_analysed_from_its_spill() {
 #[test]
 fn the_drift_view_streams_files_over_the_threshold() {
     use verdict::app::command::DriftCommand;
-    std::env::set_var("VERDICT_STREAM_ABOVE_BYTES", "1");
-    std::env::set_var("VERDICT_STREAM_CHUNK_ROWS", "400");
-    let mut h = Harness::builder()
-        .with_size([1500.0, 1100.0])
-        .build_ui_state(
-            |ui, app: &mut VerdictApp| app.ui_root(ui),
-            VerdictApp::new(
-                State::default(),
-                vec![PathBuf::from("sample_data/experiment.jsonl")],
-            ),
-        );
+    let mut h = window(vec![PathBuf::from("sample_data/experiment.jsonl")]);
     settle(&mut h);
     h.state_mut().send(Command::Drift(DriftCommand::SetFiles(
         Some(PathBuf::from("tests/fixtures/drift/reference.csv")),
@@ -147,17 +142,9 @@ fn the_drift_view_streams_files_over_the_threshold() {
 
 #[test]
 fn a_shadow_run_over_the_threshold_is_read_whole_for_the_shadow_view() {
-    std::env::set_var("VERDICT_STREAM_ABOVE_BYTES", "1");
-    std::env::set_var("VERDICT_STREAM_CHUNK_ROWS", "400");
-    let mut h = Harness::builder()
-        .with_size([1500.0, 1100.0])
-        .build_ui_state(
-            |ui, app: &mut VerdictApp| app.ui_root(ui),
-            VerdictApp::new(
-                State::default(),
-                vec![PathBuf::from("tests/fixtures/shadow/two_records.jsonl")],
-            ),
-        );
+    let mut h = window(vec![PathBuf::from(
+        "tests/fixtures/shadow/two_records.jsonl",
+    )]);
     settle(&mut h);
     assert_eq!(h.state().state.view, View::Shadow);
     let r = h.state().shadow.clone().expect("shadow report");

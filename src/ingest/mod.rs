@@ -420,6 +420,21 @@ pub fn read_chunked(
     Ok(out)
 }
 
+/// The first `rows` rows of `inputs` (None without rows), read as [`read_chunked`] reads
+/// them and stopping there.
+pub fn read_first(
+    inputs: &[String],
+    rows: usize,
+    cancel: &AtomicBool,
+) -> Result<Option<RawLoad>, IngestError> {
+    let mut first = None;
+    read_chunked(inputs, rows, &|_| {}, cancel, &mut |raw| {
+        first = Some(raw);
+        Ok(false)
+    })?;
+    Ok(first)
+}
+
 /// Applies roles to parsed rows: coerces and validates role columns, rejects bad rows.
 pub fn build_dataset(raw: &RawLoad, opts: &LoadOptions) -> Result<Dataset, IngestError> {
     build(raw, opts, false).map(|(ds, _)| ds)

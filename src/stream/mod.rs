@@ -145,10 +145,8 @@ pub fn looks_like_shadow(
     overrides: &crate::ingest::RoleOverrides,
     cancel: &AtomicBool,
 ) -> bool {
-    let mut first = None;
-    let read = crate::ingest::read_chunked(files, 10_000, &|_| {}, cancel, &mut |raw| {
-        first = Some(raw);
-        Ok(false)
-    });
-    read.is_ok() && first.is_some_and(|raw| crate::analysis::shadow::is_shadow(&raw, overrides))
+    crate::ingest::read_first(files, 10_000, cancel)
+        .ok()
+        .flatten()
+        .is_some_and(|raw| crate::analysis::shadow::is_shadow(&raw, overrides))
 }

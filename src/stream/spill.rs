@@ -152,17 +152,17 @@ fn role_sample(
     let mut sample: Option<crate::ingest::RawLoad> = None;
     for (i, p) in paths.iter().enumerate() {
         let file = [p.display().to_string()];
-        crate::ingest::read_chunked(&file, per_file, &|_| {}, cancel, &mut |raw| {
-            match &mut sample {
-                None => sample = Some(raw),
-                Some(s) => {
-                    s.table.append(raw.table, i as u32);
-                    s.files.extend(raw.files);
-                    s.formats.extend(raw.formats);
-                }
+        let Some(raw) = crate::ingest::read_first(&file, per_file, cancel)? else {
+            continue;
+        };
+        match &mut sample {
+            None => sample = Some(raw),
+            Some(s) => {
+                s.table.append(raw.table, i as u32);
+                s.files.extend(raw.files);
+                s.formats.extend(raw.formats);
             }
-            Ok(false)
-        })?;
+        }
     }
     sample
         .map(|s| (s, per_file))

@@ -42,12 +42,7 @@ pub const SAMPLE_ROWS: usize = 100_000;
 
 /// The first [`SAMPLE_ROWS`] rows of `files`.
 fn sample(files: &[String], cancel: &AtomicBool) -> Result<RawLoad, IngestError> {
-    let mut first = None;
-    crate::ingest::read_chunked(files, SAMPLE_ROWS, &|_| {}, cancel, &mut |raw| {
-        first = Some(raw);
-        Ok(false)
-    })?;
-    first.ok_or_else(|| IngestError::Unreadable {
+    crate::ingest::read_first(files, SAMPLE_ROWS, cancel)?.ok_or_else(|| IngestError::Unreadable {
         file: files.join(", "),
         problem: "no rows".into(),
     })
@@ -135,19 +130,8 @@ pub fn drift_files(
                     files: rfiles.join(", "),
                 })?
                 .to_string();
-            let (mut lo, mut hi) = (i64::MAX, i64::MIN);
             passes += 1;
-            crate::ingest::read_chunked(&rfiles, rows_per_chunk(), &reading, cancel, &mut |raw| {
-                for t in timestamps(&raw.table, &rroles)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .flatten()
-                {
-                    lo = lo.min(t);
-                    hi = hi.max(t);
-                }
-                Ok(true)
-            })?;
+            let (lo, hi) = timestamp_span(&rfiles, &rroles, &reading, cancel)?;
             if lo > hi {
                 return Err(DriftError::Split {
                     files: rfiles.join(", "),
@@ -413,10 +397,22 @@ pub fn time_range_files(
     if roles.get(Role::Timestamp).is_none() {
         return Ok(None);
     }
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     let reading = |p: LoadProgress| progress(StreamProgress::Reading(&p));
-    crate::ingest::read_chunked(files, rows_per_chunk(), &reading, cancel, &mut |raw| {
-        for t in timestamps(&raw.table, &roles)
+    let (lo, hi) = timestamp_span(files, &roles, &reading, cancel)?;
+    Ok((hi > lo).then_some((lo, hi)))
+}
+
+/// The least and greatest timestamp of `files` read in chunks (`(i64::MAX, i64::MIN)`
+/// without one).
+fn timestamp_span(
+    files: &[String],
+    roles: &Roles,
+    reading: &(dyn Fn(LoadProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<(i64, i64), IngestError> {
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    crate::ingest::read_chunked(files, rows_per_chunk(), reading, cancel, &mut |raw| {
+        for t in timestamps(&raw.table, roles)
             .unwrap_or_default()
             .into_iter()
             .flatten()
@@ -426,5 +422,5 @@ pub fn time_range_files(
         }
         Ok(true)
     })?;
-    Ok((hi > lo).then_some((lo, hi)))
+    Ok((lo, hi))
 }
